@@ -1,0 +1,83 @@
+"""Canonical JSON: sorted, stable, schema-versioned, written atomically.
+
+Every artefact the harness writes (surfaces, profiles, traces, reports in JSON) goes through
+here, so byte-identical inputs give byte-identical files and an interrupted write never leaves
+a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from compat.errors import CompatError
+
+
+def dumps(data: Any) -> str:
+    """Serialize deterministically: sorted keys, fixed indentation, trailing newline."""
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write via a temp file in the same directory and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> Path:
+    return write_atomic(path, dumps(data))
+
+
+def read_json(path: str | os.PathLike[str], *, schema: str, versions: tuple[int, ...]) -> dict:
+    """Load a harness JSON file and check its schema name and version.
+
+    Raises CompatError (one line) for a missing, empty, truncated or corrupt file, a file of
+    another kind, or a schema version this harness does not read.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CompatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CompatError(f"{path}: is a directory, expected a {schema} JSON file") from None
+    except UnicodeDecodeError:
+        raise CompatError(f"{path}: not a text file, expected a {schema} JSON file") from None
+    if not text.strip():
+        raise CompatError(f"{path}: empty file, expected a {schema} JSON file; re-record it")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CompatError(
+            f"{path}: corrupt or truncated JSON (line {exc.lineno}, column {exc.colno}); re-record it"
+        ) from None
+    if not isinstance(data, dict) or "schema" not in data:
+        raise CompatError(f"{path}: not a {schema} file (no 'schema' key)")
+    if data["schema"] != schema:
+        raise CompatError(f"{path}: is a {data['schema']!r} file, expected {schema!r}")
+    version = data.get("schema_version")
+    if version not in versions:
+        newest = max(versions)
+        hint = "upgrade compat" if isinstance(version, int) and version > newest else "re-record it"
+        raise CompatError(
+            f"{path}: {schema} schema version {version!r} is not supported "
+            f"(this compat reads {', '.join(map(str, versions))}); {hint}"
+        )
+    return data
