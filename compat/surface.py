@@ -1,0 +1,609 @@
+"""Extract the surface of a target class: griffe for modules and signatures, ast for bodies.
+
+The class is flattened over its MRO: a member that moved into a mixin is still the same
+member, recorded with the class that now defines it. Per method the body is read for the
+`self.<name>` references, calls and assignments it makes (the static half of the hook
+contract) and the `super().<name>` calls; instance attributes are found wherever `self.x` is
+assigned, with the assigning method.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.metadata
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import griffe
+
+from compat import annotations as ann
+from compat import jsonio
+from compat.errors import CompatError
+from compat.loader import StaticLoader, distribution_version
+from compat.models import (
+    CACHED_PROPERTY,
+    CLASS_ATTRIBUTE,
+    CLASSMETHOD,
+    DUNDER,
+    KEYWORD_ONLY,
+    METHOD,
+    POSITIONAL_ONLY,
+    POSITIONAL_OR_KEYWORD,
+    PROPERTY,
+    STATICMETHOD,
+    SURFACE_SCHEMA,
+    SURFACE_VERSION,
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    ClassInfo,
+    ImportPath,
+    InstanceAttribute,
+    Member,
+    Parameter,
+    Signature,
+    Surface,
+    visibility_of,
+)
+
+DEFAULT_TARGET = "dagster._core.instance:DagsterInstance"
+
+# Class-body names that are Python's bookkeeping, not members a subclass can feel.
+_IGNORED_NAMES = {
+    "__doc__", "__module__", "__qualname__", "__slots__", "__annotations__", "__dict__",
+    "__weakref__", "__firstlineno__", "__static_attributes__", "__orig_bases__",
+    "__parameters__", "_abc_impl", "__abstractmethods__",
+}
+_PROPERTY_DECORATORS = {"property", "abstractproperty"}
+_CACHED_DECORATORS = {"cached_property", "cached_method"}
+_GRIFFE_KINDS = {
+    "positional-only": POSITIONAL_ONLY,
+    "positional or keyword": POSITIONAL_OR_KEYWORD,
+    "variadic positional": VAR_POSITIONAL,
+    "keyword-only": KEYWORD_ONLY,
+    "variadic keyword": VAR_KEYWORD,
+}
+# Implicit metaclasses of well-known external bases.
+_EXTERNAL_METACLASSES = {
+    "abc.ABC": "abc.ABCMeta",
+    "typing.Protocol": "typing._ProtocolMeta",
+    "typing_extensions.Protocol": "typing._ProtocolMeta",
+    "enum.Enum": "enum.EnumMeta",
+    "typing.NamedTuple": "typing.NamedTupleMeta",
+}
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    if ":" not in target:
+        raise CompatError(f"--target {target!r}: expected module:Class, e.g. {DEFAULT_TARGET}")
+    module, _, qualname = target.partition(":")
+    if not module or not qualname or not all(p.isidentifier() for p in module.split(".") + qualname.split(".")):
+        raise CompatError(f"--target {target!r}: expected module:Class, e.g. {DEFAULT_TARGET}")
+    return module, qualname
+
+
+def installed_search_paths() -> list[str]:
+    """This interpreter's import path, as static search paths."""
+    return [p for p in sys.path if p and os.path.isdir(p)]
+
+
+# --- decorators and bodies -------------------------------------------------------------------
+def _decorator_name(node: ast.expr) -> str:
+    """`public`, `property`, `x.setter`, `deprecated` for `@deprecated(...)`, ..."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        if node.attr in ("setter", "deleter", "getter") and isinstance(node.value, ast.Name):
+            return f"{node.value.id}.{node.attr}"
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ast.unparse(node)
+
+
+class _BodyRefs(ast.NodeVisitor):
+    """Collects self.<name> loads, calls and stores, and super().<name> references."""
+
+    def __init__(self, self_name: str | None):
+        self.self_name = self_name
+        self.refs: set[str] = set()
+        self.calls: set[str] = set()
+        self.assigns: dict[str, int] = {}  # name -> first line
+        self.annotations: dict[str, str] = {}
+        self.supers: set[str] = set()
+
+    def _is_self(self, node: ast.expr) -> bool:
+        return self.self_name is not None and isinstance(node, ast.Name) and node.id == self.self_name
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and self._is_self(func.value):
+            self.calls.add(func.attr)
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if self._is_self(node.value):
+            if isinstance(node.ctx, ast.Store):
+                self.assigns.setdefault(node.attr, node.lineno)
+            elif isinstance(node.ctx, ast.Del):
+                pass
+            else:
+                self.refs.add(node.attr)
+        elif (
+            isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "super"
+        ):
+            self.supers.add(node.attr)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        t = node.target
+        if isinstance(t, ast.Attribute) and self._is_self(t.value):
+            self.annotations.setdefault(t.attr, ast.unparse(node.annotation))
+        self.generic_visit(node)
+
+    def visit_Call_setattr(self, node: ast.Call) -> None:  # pragma: no cover - documentation
+        """setattr(self, "x", v) is rare in dagster; handled in visit_Expr below."""
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        call = node.value
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id in ("setattr", "object.__setattr__")
+            and len(call.args) >= 2
+            and self._is_self(call.args[0])
+            and isinstance(call.args[1], ast.Constant)
+            and isinstance(call.args[1].value, str)
+        ):
+            self.assigns.setdefault(call.args[1].value, node.lineno)
+        self.generic_visit(node)
+
+
+def _self_name(fn: ast.FunctionDef | ast.AsyncFunctionDef, kind: str) -> str | None:
+    if kind == STATICMETHOD:
+        return None
+    args = fn.args.posonlyargs + fn.args.args
+    return args[0].arg if args else None
+
+
+def _ast_signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Signature:
+    a = fn.args
+    params: list[Parameter] = []
+    positional = [(p, POSITIONAL_ONLY) for p in a.posonlyargs] + [(p, POSITIONAL_OR_KEYWORD) for p in a.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+    for (p, kind), d in zip(positional, defaults):
+        params.append(_param(p, kind, d))
+    if a.vararg:
+        params.append(_param(a.vararg, VAR_POSITIONAL, None))
+    for p, d in zip(a.kwonlyargs, a.kw_defaults):
+        params.append(_param(p, KEYWORD_ONLY, d))
+    if a.kwarg:
+        params.append(_param(a.kwarg, VAR_KEYWORD, None))
+    returns = ast.unparse(fn.returns) if fn.returns is not None else None
+    return Signature(params, returns, ann.normalize(returns))
+
+
+def _param(p: ast.arg, kind: str, default: ast.expr | None) -> Parameter:
+    annotation = ast.unparse(p.annotation) if p.annotation is not None else None
+    return Parameter(
+        name=p.arg,
+        kind=kind,
+        default=ast.unparse(default) if default is not None else None,
+        annotation=annotation,
+        annotation_norm=ann.normalize(annotation),
+    )
+
+
+def _griffe_signature(fn: griffe.Function) -> Signature:
+    params = []
+    for p in fn.parameters:
+        annotation = str(p.annotation) if p.annotation is not None else None
+        params.append(
+            Parameter(
+                name=p.name,
+                kind=_GRIFFE_KINDS[p.kind.value],
+                default=str(p.default) if p.default is not None else None,
+                annotation=annotation,
+                annotation_norm=ann.normalize(annotation),
+            )
+        )
+    returns = str(fn.returns) if fn.returns is not None else None
+    return Signature(params, returns, ann.normalize(returns))
+
+
+# --- the extractor ---------------------------------------------------------------------------
+class Extractor:
+    def __init__(self, loader: StaticLoader):
+        self.loader = loader
+
+    def class_node(self, path: str) -> griffe.Class | None:
+        obj = self.loader.resolve(path)
+        return obj if isinstance(obj, griffe.Class) else None
+
+    def base_paths(self, cls: griffe.Class) -> list[tuple[str, griffe.Class | None]]:
+        """Each base as (path, resolved class or None for external/unresolvable)."""
+        out = []
+        for expr in cls.bases:
+            node = expr
+            if isinstance(node, griffe.ExprSubscript):  # Generic[T], Protocol[T]
+                node = node.left
+            path = getattr(node, "canonical_path", None) or str(node)
+            resolved = self.class_node(path) if not self.loader.is_external(path) else None
+            out.append((resolved.path if resolved is not None else path, resolved))
+        return out
+
+    def mro(self, cls: griffe.Class) -> list[tuple[str, griffe.Class | None]]:
+        """C3 linearization over resolved bases; external bases are leaves."""
+        memo: dict[str, list[tuple[str, griffe.Class | None]]] = {}
+
+        def lin(path: str, node: griffe.Class | None, stack: tuple[str, ...]) -> list:
+            if path in memo:
+                return memo[path]
+            if node is None or path in stack:
+                return [(path, None)]
+            bases = self.base_paths(node)
+            seqs = [lin(p, n, stack + (path,)) for p, n in bases] + [list(bases)]
+            result = [(path, node)]
+            seqs = [list(s) for s in seqs if s]
+            while seqs:
+                for seq in seqs:
+                    head = seq[0]
+                    if not any(head[0] in [x[0] for x in s[1:]] for s in seqs):
+                        break
+                else:  # inconsistent hierarchy: fall back to depth-first order
+                    head = seqs[0][0]
+                result.append(head)
+                seqs = [[x for x in s if x[0] != head[0]] for s in seqs]
+                seqs = [s for s in seqs if s]
+            memo[path] = result
+            return result
+
+        return lin(cls.path, cls, ())
+
+    def class_ast(self, cls: griffe.Class) -> ast.ClassDef:
+        module = cls.module.path
+        tree = self.loader.ast_of(module)
+        candidates = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.name]
+        for node in candidates:
+            start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            if start == cls.lineno or node.lineno == cls.lineno:
+                return node
+        if candidates:
+            return candidates[0]
+        raise CompatError(f"cannot find the source of class {cls.path}")  # pragma: no cover
+
+    def location(self, cls: griffe.Class, line: int) -> str:
+        return f"{self.loader.files[cls.module.path].relpath}:{line}"
+
+    def class_members(self, cls: griffe.Class) -> tuple[dict[str, Member], dict[str, tuple[dict, int, str | None]]]:
+        """Members defined in this class's own body, and its self.<x> assignments per method."""
+        node = self.class_ast(cls)
+        members: dict[str, Member] = {}
+        assigns: dict[str, tuple[dict, int, str | None]] = {}  # method -> ({attr: line}, ...)
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(cls, stmt, members, assigns)
+            elif isinstance(stmt, ast.Assign) or (isinstance(stmt, ast.AnnAssign) and stmt.value is not None):
+                # A bare `x: T` in a class body only declares an instance attribute for type
+                # checkers; nothing exists at runtime until some method assigns it.
+                self._class_attribute(cls, stmt, members)
+        return members, assigns
+
+    def _function(self, cls, fn, members: dict[str, Member], assigns) -> None:
+        decos = [_decorator_name(d) for d in fn.decorator_list]
+        if "overload" in decos:
+            return
+        name = fn.name
+        vis = visibility_of(name)
+        rendered = [ast.unparse(d) for d in fn.decorator_list]
+        if f"{name}.setter" in decos or f"{name}.deleter" in decos:
+            prior = members.get(name)
+            if prior is not None:
+                if f"{name}.setter" in decos:
+                    prior.setter = True
+                else:
+                    prior.deleter = True
+                self._collect_body(cls, fn, prior, assigns, METHOD)
+            return
+        if _PROPERTY_DECORATORS & set(decos):
+            kind = PROPERTY
+        elif _CACHED_DECORATORS & set(decos):
+            kind = CACHED_PROPERTY
+        elif "classmethod" in decos:
+            kind = CLASSMETHOD
+        elif "staticmethod" in decos:
+            kind = STATICMETHOD
+        else:
+            kind = METHOD
+        gobj = cls.members.get(name)
+        if isinstance(gobj, griffe.Function):
+            sig = _griffe_signature(gobj)
+        else:
+            sig = _ast_signature(fn)
+        deprecated = next((r for r, d in zip(rendered, decos) if "deprecat" in d.lower() and d != "deprecated_param"), None)
+        labels = sorted(gobj.labels) if gobj is not None and hasattr(gobj, "labels") else []
+        member = Member(
+            name=name,
+            kind=kind,
+            visibility=vis or "private",
+            defined_in=cls.path,
+            location=self.location(cls, fn.lineno),
+            signature=sig,
+            decorators=rendered,
+            labels=labels,
+            public_api="public" in decos,
+            deprecated=deprecated,
+            abstract=bool({"abstractmethod", "abstractproperty"} & set(decos)),
+        )
+        self._collect_body(cls, fn, member, assigns, kind)
+        members[name] = member
+
+    def _collect_body(self, cls, fn, member: Member, assigns, kind: str) -> None:
+        refs = _BodyRefs(_self_name(fn, kind))
+        for stmt in fn.body:
+            refs.visit(stmt)
+        member.self_refs = sorted(set(member.self_refs) | refs.refs)
+        member.self_calls = sorted(set(member.self_calls) | refs.calls)
+        member.super_calls = sorted(set(member.super_calls) | refs.supers)
+        member.assigns = sorted(set(member.assigns) | set(refs.assigns))
+        if refs.assigns:
+            key = fn.name
+            prev = assigns.get(key)
+            merged = dict(prev[0]) if prev else {}
+            for k, v in refs.assigns.items():
+                merged.setdefault(k, v)
+            annots = dict(prev[2]) if prev and prev[2] else {}
+            annots.update(refs.annotations)
+            assigns[key] = (merged, fn.lineno, annots)
+
+    def _class_attribute(self, cls, stmt, members: dict[str, Member]) -> None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        annotation = ast.unparse(stmt.annotation) if isinstance(stmt, ast.AnnAssign) else None
+        value = ast.unparse(stmt.value) if stmt.value is not None else None
+        if value is not None and len(value) > 200:
+            value = value[:197] + "..."
+        for t in targets:
+            if not isinstance(t, ast.Name) or t.id in _IGNORED_NAMES:
+                continue
+            vis = visibility_of(t.id)
+            if vis is None:
+                continue
+            members[t.id] = Member(
+                name=t.id,
+                kind=CLASS_ATTRIBUTE,
+                visibility=vis,
+                defined_in=cls.path,
+                location=self.location(cls, stmt.lineno),
+                value=value,
+                annotation=annotation,
+                annotation_norm=ann.normalize(annotation),
+            )
+
+    def slots(self, cls: griffe.Class) -> list[str] | None:
+        for stmt in self.class_ast(cls).body:
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__slots__" for t in stmt.targets):
+                try:
+                    value = ast.literal_eval(stmt.value)
+                except ValueError:
+                    return [ast.unparse(stmt.value)]
+                return sorted([value] if isinstance(value, str) else list(value))
+        return None
+
+    def metaclass(self, mro: list[tuple[str, griffe.Class | None]]) -> str | None:
+        for path, node in mro:
+            if node is None:
+                if path in _EXTERNAL_METACLASSES:
+                    return _EXTERNAL_METACLASSES[path]
+                continue
+            for kw in self.class_ast(node).keywords:
+                if kw.arg == "metaclass":
+                    name = ast.unparse(kw.value)
+                    scope = node.module
+                    try:
+                        return scope.resolve(name)
+                    except Exception:
+                        return name
+        return None
+
+
+def _import_candidates(target_module: str, defining: griffe.Class) -> list[str]:
+    name = defining.name
+    mods = {target_module}
+    for mod in (target_module, defining.module.path):
+        parts = mod.split(".")
+        for i in range(1, len(parts) + 1):
+            mods.add(".".join(parts[:i]))
+    return sorted(f"{m}.{name}" for m in mods)
+
+
+def _exports(loader: StaticLoader, module_name: str) -> list[ImportPath]:
+    """Public names the module offers: `__all__`, else what it defines plus runtime re-exports."""
+    mod = loader.module(module_name)
+    if mod is None:
+        return []
+    family = module_name.split(".", 1)[0]
+    names: list[str] = []
+    if mod.exports:
+        names = [str(e) for e in mod.exports]
+    else:
+        for name, obj in mod.members.items():
+            if name.startswith("_"):
+                continue
+            if isinstance(obj, griffe.Alias):
+                if not obj.runtime or not obj.target_path.split(".", 1)[0].startswith(family):
+                    continue
+                if obj.target_path.count(".") == 0:
+                    continue
+            elif obj.is_module:
+                continue
+            names.append(name)
+    out = []
+    for name in sorted(set(names)):
+        resolved = loader.resolve(f"{module_name}.{name}")
+        out.append(ImportPath(path=f"{module_name}.{name}", resolves_to=resolved.path if resolved is not None else None))
+    return out
+
+
+def extract(target: str, search_paths: list[str], *, source: str = "installed") -> tuple[Surface, StaticLoader]:
+    """Build the surface of `target` ("module:Class") from sources under `search_paths`."""
+    module_name, qualname = parse_target(target)
+    loader = StaticLoader(search_paths)
+    mod = loader.module(module_name)
+    if mod is None:
+        raise CompatError(f"--target {target}: module {module_name} not found (is the package installed in that environment?)")
+    obj = loader.resolve(f"{module_name}.{qualname}")
+    if obj is None:
+        raise CompatError(f"--target {target}: {module_name} has no attribute {qualname}")
+    if not isinstance(obj, griffe.Class):
+        raise CompatError(f"--target {target}: {obj.path} is a {obj.kind.value}, not a class")
+    ext = Extractor(loader)
+    mro = ext.mro(obj)
+    members: dict[str, Member] = {}
+    attrs: dict[str, InstanceAttribute] = {}
+    # Walk the MRO from the most basic class up, so nearer definitions win.
+    for path, node in reversed(mro):
+        if node is None:
+            continue
+        own, assigns = ext.class_members(node)
+        for name, member in own.items():
+            if member.visibility == "private":
+                continue
+            members[name] = member
+        for method, (names, line, annots) in sorted(assigns.items()):
+            for attr, attr_line in names.items():
+                vis = visibility_of(attr)
+                if vis is None:
+                    continue
+                entry = attrs.setdefault(attr, InstanceAttribute(name=attr, visibility=vis))
+                entry.assigned_in = sorted(set(entry.assigned_in) | {f"{node.name}.{method}"})
+                if method == "__init__":
+                    entry.in_init = True
+                if annots and attr in annots and entry.annotation is None:
+                    entry.annotation = annots[attr]
+                loc = ext.location(node, attr_line)
+                if not entry.location:
+                    entry.location = loc
+    # Instance attributes that are also class-body members stay members; record both.
+    cls_info = ClassInfo(
+        path=obj.path,
+        module=obj.module.path,
+        qualname=obj.path[len(obj.module.path) + 1 :],
+        location=ext.location(obj, obj.lineno or 0),
+        bases=[p for p, _ in ext.base_paths(obj)],
+        mro=[p for p, _ in mro],
+        metaclass=ext.metaclass(mro),
+        slots=ext.slots(obj),
+        decorators=[str(d.value) for d in obj.decorators],
+    )
+    imports = []
+    for path in _import_candidates(module_name, obj):
+        resolved = loader.resolve(path)
+        imports.append(ImportPath(path=path, resolves_to=resolved.path if resolved is not None else None))
+    exports = {module_name: _exports(loader, module_name)}
+    generator = {
+        "compat": _version("compat"),
+        "griffe": _version("griffe"),
+        "dagster": distribution_version(search_paths) or "unknown",
+        "source": source,
+    }
+    surface = Surface(
+        target=target,
+        cls=cls_info,
+        members=dict(sorted(members.items())),
+        instance_attributes=dict(sorted(attrs.items())),
+        import_paths=imports,
+        exports=exports,
+        generator=generator,
+    )
+    return surface, loader
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# --- content-keyed cache ---------------------------------------------------------------------
+def _cache_root() -> Path:
+    from compat.envs import cache_dir
+
+    return cache_dir() / "surfaces"
+
+
+def _cache_index(target: str, search_paths: list[str], source: str) -> Path:
+    key = hashlib.sha256("\0".join([_version("compat"), _version("griffe"), target, source, *search_paths]).encode())
+    return _cache_root() / f"{key.hexdigest()[:24]}.json"
+
+
+def _cached(index: Path, search_paths: list[str]) -> Surface | None:
+    try:
+        data = jsonio.read_json(index, schema="compat.surface-cache", versions=(1,))
+    except CompatError:
+        return None
+    loader = StaticLoader(search_paths)
+    for module, digest in data["files"].items():
+        found = loader.find(module)
+        if found is None:
+            return None
+        try:
+            content = found[0].read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(content).hexdigest() != digest:
+            return None
+    return Surface.from_dict(data["surface"])
+
+
+def snapshot(
+    target: str = DEFAULT_TARGET,
+    search_paths: list[str] | None = None,
+    *,
+    source: str = "installed",
+    use_cache: bool = True,
+) -> Surface:
+    """The surface of `target`, reusing a cached one when no source file it read has changed."""
+    paths = list(search_paths) if search_paths is not None else installed_search_paths()
+    index = _cache_index(target, paths, source)
+    if use_cache:
+        hit = _cached(index, paths)
+        if hit is not None:
+            return hit
+    surface, loader = extract(target, paths, source=source)
+    if use_cache:
+        try:
+            jsonio.write_json(
+                index,
+                {"schema": "compat.surface-cache", "schema_version": 1, "files": loader.digest(), "surface": surface.to_dict()},
+            )
+        except OSError:
+            pass  # a read-only cache only costs speed
+    return surface
+
+
+def from_sources(files: dict[str, str], target: str) -> Surface:
+    """Surface of a toy package given as {relative path: source}; for fixtures and tests."""
+    with tempfile.TemporaryDirectory(prefix="compat-src-") as tmp:
+        for rel, text in files.items():
+            path = Path(tmp, rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        surface, _ = extract(target, [tmp], source="sources")
+        return surface
+
+
+def write_surface(surface: Surface, path: str | os.PathLike[str]) -> Path:
+    return jsonio.write_json(path, surface.to_dict())
+
+
+def read_surface(path: str | os.PathLike[str]) -> Surface:
+    data = jsonio.read_json(path, schema=SURFACE_SCHEMA, versions=(SURFACE_VERSION,))
+    try:
+        return Surface.from_dict(data)
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise CompatError(f"{path}: malformed surface snapshot ({exc}); re-record it") from None
