@@ -147,6 +147,9 @@ class Member(_Model):
     self_calls: list[str] = field(default_factory=list)  # self.<name>(...) calls in the body
     super_calls: list[str] = field(default_factory=list)  # super().<name> in the body
     assigns: list[str] = field(default_factory=list)  # self.<name> = ... in the body
+    # helper methods the body reaches through a delegate property (`self._run_domain.create_run`);
+    # their uses of the instance are included in self_refs/self_calls
+    delegates: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         """A one-line rendering of the member as a reviewer would write it."""

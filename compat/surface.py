@@ -104,32 +104,56 @@ def _decorator_name(node: ast.expr) -> str:
 
 
 class _BodyRefs(ast.NodeVisitor):
-    """Collects self.<name> loads, calls and stores, and super().<name> references."""
+    """Collects what a method body does with the instance.
 
-    def __init__(self, self_name: str | None):
+    The instance is `self`, a self-alias property (`self._instance` in dagster's mixins,
+    which returns `self` cast to DagsterInstance), or, inside a delegate class, the field
+    that holds the instance it was built with (`self._instance` of a RunDomain).
+    """
+
+    def __init__(self, self_name: str | None, aliases: set[str] = frozenset(), fields: set[str] | None = None,
+                 delegates: set[str] = frozenset()):
         self.self_name = self_name
+        self.aliases = set(aliases)
+        self.fields = fields  # None: we are in the target's MRO and `self` is the instance
+        self.delegates = set(delegates)
         self.refs: set[str] = set()
         self.calls: set[str] = set()
         self.assigns: dict[str, int] = {}  # name -> first line
         self.annotations: dict[str, str] = {}
         self.supers: set[str] = set()
+        self.own_calls: set[str] = set()  # delegate class: self.<m>(...) on the delegate itself
+        self.delegated: set[tuple[str, str]] = set()  # (delegate property, method) called
 
     def _is_self(self, node: ast.expr) -> bool:
         return self.self_name is not None and isinstance(node, ast.Name) and node.id == self.self_name
 
+    def _is_instance(self, node: ast.expr) -> bool:
+        if self.fields is None and self._is_self(node):
+            return True
+        names = self.aliases if self.fields is None else self.fields
+        return isinstance(node, ast.Attribute) and self._is_self(node.value) and node.attr in names
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if isinstance(func, ast.Attribute) and self._is_self(func.value):
-            self.calls.add(func.attr)
+        if isinstance(func, ast.Attribute):
+            if self._is_instance(func.value):
+                self.calls.add(func.attr)
+            elif self.fields is not None and self._is_self(func.value):
+                self.own_calls.add(func.attr)
+            elif (
+                isinstance(func.value, ast.Attribute)
+                and func.value.attr in self.delegates
+                and self._is_instance(func.value.value)
+            ):
+                self.delegated.add((func.value.attr, func.attr))
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if self._is_self(node.value):
+        if self._is_instance(node.value):
             if isinstance(node.ctx, ast.Store):
                 self.assigns.setdefault(node.attr, node.lineno)
-            elif isinstance(node.ctx, ast.Del):
-                pass
-            else:
+            elif not isinstance(node.ctx, ast.Del):
                 self.refs.add(node.attr)
         elif (
             isinstance(node.value, ast.Call)
@@ -141,26 +165,59 @@ class _BodyRefs(ast.NodeVisitor):
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         t = node.target
-        if isinstance(t, ast.Attribute) and self._is_self(t.value):
+        if isinstance(t, ast.Attribute) and self._is_instance(t.value):
             self.annotations.setdefault(t.attr, ast.unparse(node.annotation))
         self.generic_visit(node)
-
-    def visit_Call_setattr(self, node: ast.Call) -> None:  # pragma: no cover - documentation
-        """setattr(self, "x", v) is rare in dagster; handled in visit_Expr below."""
 
     def visit_Expr(self, node: ast.Expr) -> None:
         call = node.value
         if (
             isinstance(call, ast.Call)
             and isinstance(call.func, ast.Name)
-            and call.func.id in ("setattr", "object.__setattr__")
+            and call.func.id == "setattr"
             and len(call.args) >= 2
-            and self._is_self(call.args[0])
+            and self._is_instance(call.args[0])
             and isinstance(call.args[1], ast.Constant)
             and isinstance(call.args[1].value, str)
         ):
             self.assigns.setdefault(call.args[1].value, node.lineno)
         self.generic_visit(node)
+
+    def scan(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> _BodyRefs:
+        for stmt in fn.body:
+            self.visit(stmt)
+        return self
+
+
+def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    return [n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+
+
+def _is_self_alias(fn: ast.FunctionDef | ast.AsyncFunctionDef, self_name: str | None) -> bool:
+    """A property that returns the instance itself: `return self` or `check.inst(self, X)`/`cast(X, self)`."""
+    if self_name is None:
+        return False
+    returns = _returned(fn)
+    if not returns:
+        return False
+    for value in returns:
+        if isinstance(value, ast.Name) and value.id == self_name:
+            continue
+        if isinstance(value, ast.Call) and any(isinstance(a, ast.Name) and a.id == self_name for a in value.args):
+            fname = _decorator_name(value.func)
+            if fname in ("inst", "cast"):
+                continue
+        return False
+    return True
+
+
+def _local_imports(fn: ast.AST) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                out[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return out
 
 
 def _self_name(fn: ast.FunctionDef | ast.AsyncFunctionDef, kind: str) -> str | None:
@@ -219,6 +276,8 @@ def _griffe_signature(fn: griffe.Function) -> Signature:
 class Extractor:
     def __init__(self, loader: StaticLoader):
         self.loader = loader
+        self.bodies: dict[tuple[str, str], list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]] = {}
+        self._helper_memo: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
 
     def class_node(self, path: str) -> griffe.Class | None:
         obj = self.loader.resolve(path)
@@ -279,11 +338,11 @@ class Extractor:
     def location(self, cls: griffe.Class, line: int) -> str:
         return f"{self.loader.files[cls.module.path].relpath}:{line}"
 
-    def class_members(self, cls: griffe.Class) -> tuple[dict[str, Member], dict[str, tuple[dict, int, str | None]]]:
-        """Members defined in this class's own body, and its self.<x> assignments per method."""
+    def class_members(self, cls: griffe.Class) -> dict[str, Member]:
+        """Members defined in this class's own body (bodies kept for `analyze`)."""
         node = self.class_ast(cls)
         members: dict[str, Member] = {}
-        assigns: dict[str, tuple[dict, int, str | None]] = {}  # method -> ({attr: line}, ...)
+        assigns = None
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._function(cls, stmt, members, assigns)
@@ -291,7 +350,7 @@ class Extractor:
                 # A bare `x: T` in a class body only declares an instance attribute for type
                 # checkers; nothing exists at runtime until some method assigns it.
                 self._class_attribute(cls, stmt, members)
-        return members, assigns
+        return members
 
     def _function(self, cls, fn, members: dict[str, Member], assigns) -> None:
         decos = [_decorator_name(d) for d in fn.decorator_list]
@@ -307,7 +366,7 @@ class Extractor:
                     prior.setter = True
                 else:
                     prior.deleter = True
-                self._collect_body(cls, fn, prior, assigns, METHOD)
+                self.bodies.setdefault((cls.path, name), []).append((fn, METHOD))
             return
         if _PROPERTY_DECORATORS & set(decos):
             kind = PROPERTY
@@ -326,7 +385,7 @@ class Extractor:
             sig = _ast_signature(fn)
         deprecated = next((r for r, d in zip(rendered, decos) if "deprecat" in d.lower() and d != "deprecated_param"), None)
         labels = sorted(gobj.labels) if gobj is not None and hasattr(gobj, "labels") else []
-        member = Member(
+        members[name] = Member(
             name=name,
             kind=kind,
             visibility=vis or "private",
@@ -339,26 +398,130 @@ class Extractor:
             deprecated=deprecated,
             abstract=bool({"abstractmethod", "abstractproperty"} & set(decos)),
         )
-        self._collect_body(cls, fn, member, assigns, kind)
-        members[name] = member
+        self.bodies[(cls.path, name)] = [(fn, kind)]
 
-    def _collect_body(self, cls, fn, member: Member, assigns, kind: str) -> None:
-        refs = _BodyRefs(_self_name(fn, kind))
-        for stmt in fn.body:
-            refs.visit(stmt)
-        member.self_refs = sorted(set(member.self_refs) | refs.refs)
-        member.self_calls = sorted(set(member.self_calls) | refs.calls)
-        member.super_calls = sorted(set(member.super_calls) | refs.supers)
-        member.assigns = sorted(set(member.assigns) | set(refs.assigns))
-        if refs.assigns:
-            key = fn.name
-            prev = assigns.get(key)
-            merged = dict(prev[0]) if prev else {}
-            for k, v in refs.assigns.items():
-                merged.setdefault(k, v)
-            annots = dict(prev[2]) if prev and prev[2] else {}
-            annots.update(refs.annotations)
-            assigns[key] = (merged, fn.lineno, annots)
+    # -- the hook contract: what each method does with the instance -----------------------
+    def self_aliases(self, members: dict[str, Member]) -> set[str]:
+        out = set()
+        for name, m in members.items():
+            if m.kind in (PROPERTY, CACHED_PROPERTY):
+                fn, kind = self.bodies[(m.defined_in, name)][0]
+                if _is_self_alias(fn, _self_name(fn, kind)):
+                    out.add(name)
+        return out
+
+    def _resolve_local(self, cls: griffe.Class, fn: ast.AST, name: str) -> griffe.Class | None:
+        path = _local_imports(fn).get(name)
+        if path is None:
+            obj = cls.module.members.get(name)
+            if obj is None:
+                return None
+            path = obj.target_path if isinstance(obj, griffe.Alias) else obj.path
+        return self.class_node(path)
+
+    def delegates(self, members: dict[str, Member], aliases: set[str], owners: dict[str, griffe.Class]) -> dict[str, tuple[griffe.Class, set[str]]]:
+        """Properties that build a helper around the instance: `return RunDomain(self)`.
+
+        Returns {property: (helper class, the helper's fields that hold the instance)}.
+        """
+        out: dict[str, tuple[griffe.Class, set[str]]] = {}
+        for name, m in members.items():
+            if m.kind not in (PROPERTY, CACHED_PROPERTY):
+                continue
+            fn, kind = self.bodies[(m.defined_in, name)][0]
+            self_name = _self_name(fn, kind)
+            for value in _returned(fn):
+                if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+                    continue
+                index = None
+                for i, arg in enumerate(value.args):
+                    if (isinstance(arg, ast.Name) and arg.id == self_name) or (
+                        isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name)
+                        and arg.value.id == self_name and arg.attr in aliases
+                    ):
+                        index = i
+                if index is None:
+                    continue
+                helper = self._resolve_local(owners[m.defined_in], fn, value.func.id)
+                if helper is None or helper.path in owners:
+                    continue
+                fields = self._instance_fields(helper, index)
+                if fields:
+                    out[name] = (helper, fields)
+        return out
+
+    def _instance_fields(self, helper: griffe.Class, index: int) -> set[str]:
+        init = next((n for n in self.class_ast(helper).body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        if init is None:
+            return set()
+        params = [a.arg for a in init.args.posonlyargs + init.args.args][1:]
+        if index >= len(params):
+            return set()
+        param = params[index]
+        fields = set()
+        for node in ast.walk(init):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == param:
+                for t in node.targets:
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                        fields.add(t.attr)
+        return fields
+
+    def helper_refs(self, helper: griffe.Class, fields: set[str], method: str) -> tuple[set[str], set[str]]:
+        """Instance refs and calls a helper method makes, following its own self-calls."""
+        key = (helper.path, method)
+        if key in self._helper_memo:
+            return self._helper_memo[key]
+        self._helper_memo[key] = (set(), set())
+        body = {n.name: n for n in self.class_ast(helper).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        refs: set[str] = set()
+        calls: set[str] = set()
+        fn = body.get(method)
+        if fn is not None:
+            scan = _BodyRefs(_self_name(fn, METHOD), fields=fields).scan(fn)
+            refs |= scan.refs
+            calls |= scan.calls
+            for own in sorted(scan.own_calls):
+                if own in body:
+                    r, c = self.helper_refs(helper, fields, own)
+                    refs |= r
+                    calls |= c
+        self._helper_memo[key] = (refs, calls)
+        return refs, calls
+
+    def analyze(self, members: dict[str, Member], owners: dict[str, griffe.Class]) -> dict[str, dict[str, tuple[dict, dict]]]:
+        """Fill self_refs/self_calls/super_calls/assigns/delegates on the flattened members.
+
+        Returns the self.<x> assignments of every method of every class in the MRO, as
+        {class path: {method: ({attr: line}, {attr: annotation})}}.
+        """
+        aliases = self.self_aliases(members)
+        helpers = self.delegates(members, aliases, owners)
+        for name, m in members.items():
+            for fn, kind in self.bodies.get((m.defined_in, name), []):
+                scan = _BodyRefs(_self_name(fn, kind), aliases, delegates=set(helpers)).scan(fn)
+                refs, calls = set(scan.refs), set(scan.calls)
+                via = set()
+                for prop, method in scan.delegated:
+                    helper, fields = helpers[prop]
+                    r, c = self.helper_refs(helper, fields, method)
+                    refs |= r
+                    calls |= c
+                    via.add(f"{helper.path}.{method}")
+                m.self_refs = sorted(set(m.self_refs) | refs)
+                m.self_calls = sorted(set(m.self_calls) | calls)
+                m.super_calls = sorted(set(m.super_calls) | scan.supers)
+                m.assigns = sorted(set(m.assigns) | set(scan.assigns))
+                m.delegates = sorted(set(m.delegates) | via)
+        assigns: dict[str, dict[str, tuple[dict, dict]]] = {}
+        for (cls_path, name), fns in sorted(self.bodies.items(), key=lambda kv: kv[0]):
+            for fn, kind in fns:
+                scan = _BodyRefs(_self_name(fn, kind), aliases).scan(fn)
+                if scan.assigns:
+                    lines, annots = assigns.setdefault(cls_path, {}).setdefault(name, ({}, {}))
+                    for k, v in scan.assigns.items():
+                        lines.setdefault(k, v)
+                    annots.update(scan.annotations)
+        return assigns
 
     def _class_attribute(self, cls, stmt, members: dict[str, Member]) -> None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -465,16 +628,19 @@ def extract(target: str, search_paths: list[str], *, source: str = "installed") 
     members: dict[str, Member] = {}
     attrs: dict[str, InstanceAttribute] = {}
     # Walk the MRO from the most basic class up, so nearer definitions win.
+    owners = {path: node for path, node in mro if node is not None}
     for path, node in reversed(mro):
         if node is None:
             continue
-        own, assigns = ext.class_members(node)
-        for name, member in own.items():
-            if member.visibility == "private":
-                continue
-            members[name] = member
-        for method, (names, line, annots) in sorted(assigns.items()):
-            for attr, attr_line in names.items():
+        for name, member in ext.class_members(node).items():
+            if member.visibility != "private":
+                members[name] = member
+    assigns = ext.analyze(members, owners)
+    for path, node in mro:
+        if node is None:
+            continue
+        for method, (lines, annots) in sorted(assigns.get(path, {}).items()):
+            for attr, attr_line in sorted(lines.items()):
                 vis = visibility_of(attr)
                 if vis is None:
                     continue
@@ -482,11 +648,10 @@ def extract(target: str, search_paths: list[str], *, source: str = "installed") 
                 entry.assigned_in = sorted(set(entry.assigned_in) | {f"{node.name}.{method}"})
                 if method == "__init__":
                     entry.in_init = True
-                if annots and attr in annots and entry.annotation is None:
+                if attr in annots and entry.annotation is None:
                     entry.annotation = annots[attr]
-                loc = ext.location(node, attr_line)
                 if not entry.location:
-                    entry.location = loc
+                    entry.location = ext.location(node, attr_line)
     # Instance attributes that are also class-body members stay members; record both.
     cls_info = ClassInfo(
         path=obj.path,
@@ -536,8 +701,17 @@ def _cache_root() -> Path:
     return cache_dir() / "surfaces"
 
 
+def _extractor_digest() -> str:
+    """Hash of the extractor's own code: a changed extractor never reuses an old surface."""
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in ("surface.py", "loader.py", "annotations.py", "models.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()
+
+
 def _cache_index(target: str, search_paths: list[str], source: str) -> Path:
-    key = hashlib.sha256("\0".join([_version("compat"), _version("griffe"), target, source, *search_paths]).encode())
+    key = hashlib.sha256("\0".join([_extractor_digest(), _version("griffe"), target, source, *search_paths]).encode())
     return _cache_root() / f"{key.hexdigest()[:24]}.json"
 
 
