@@ -1,0 +1,271 @@
+"""The `compat` command line. Exit codes: 0 compatible, 1 incompatible, 2 harness error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from compat.errors import CompatError
+
+FORMATS = ("text", "markdown", "json", "junit", "github")
+
+
+def _progress(msg: str) -> None:
+    if os.environ.get("COMPAT_QUIET") != "1":
+        print(f"[compat] {msg}", file=sys.stderr, flush=True)
+
+
+# --- surfaces from any source ----------------------------------------------------------------
+def surface_for(source: str, target: str, *, quiet: bool = False):
+    """A surface from a snapshot file, `installed`, `dagster==X`, an interpreter or a tree."""
+    from compat import envs
+    from compat.surface import installed_search_paths, read_surface, snapshot
+
+    if source == "installed":
+        return snapshot(target, installed_search_paths(), source="installed")
+    path = Path(source)
+    if path.suffix == ".json" or (path.is_file() and not os.access(path, os.X_OK)):
+        return read_surface(path)
+    spec = envs.parse_spec(source)
+    if not quiet:
+        _progress(f"loading {target} from {spec.label}")
+    return snapshot(target, envs.search_paths_for(spec), source=spec.label if spec.version else "spec")
+
+
+def _search_paths(args) -> tuple[list[str], str]:
+    from compat import envs
+    from compat.surface import installed_search_paths
+
+    chosen = [x for x in (args.python, args.dagster_version, args.path) if x]
+    if len(chosen) > 1:
+        raise CompatError("choose one of --python, --dagster-version, --path")
+    if args.python:
+        return envs.interpreter_paths(args.python), "python"
+    if args.dagster_version:
+        envs.check_version(args.dagster_version)
+        _progress(f"fetching dagster=={args.dagster_version}")
+        return [str(envs.wheel_tree(args.dagster_version))], f"dagster=={args.dagster_version}"
+    if args.path:
+        spec = envs.parse_spec(args.path)
+        if not spec.tree:
+            raise CompatError(f"--path {args.path}: not a dagster source tree")
+        return envs.search_paths_for(spec), "path"
+    return installed_search_paths(), "installed"
+
+
+# --- commands --------------------------------------------------------------------------------
+def cmd_snapshot(args) -> int:
+    from compat.surface import snapshot, write_surface
+
+    paths, source = _search_paths(args)
+    started = time.perf_counter()
+    surface = snapshot(args.target, paths, source=source, use_cache=not args.no_cache)
+    elapsed = time.perf_counter() - started
+    if args.output:
+        write_surface(surface, args.output)
+    counts = surface.counts()
+    out = sys.stdout
+    print(f"{surface.cls.path}  (dagster {surface.generator.get('dagster')}, {source})", file=out)
+    print(f"  defined at {surface.cls.location}; {len(surface.cls.mro)} classes in the MRO", file=out)
+    for path in surface.cls.mro:
+        print(f"    {path}", file=out)
+    print(f"  metaclass: {surface.cls.metaclass}", file=out)
+    vis = ", ".join(f"{k} {v}" for k, v in counts["by_visibility"].items())
+    kinds = ", ".join(f"{k} {v}" for k, v in counts["by_kind"].items())
+    attrs = ", ".join(f"{k} {v}" for k, v in counts["instance_attributes"].items())
+    print(f"  members: {len(surface.members)} ({vis})", file=out)
+    print(f"  by kind: {kinds}", file=out)
+    print(f"  instance attributes: {len(surface.instance_attributes)} ({attrs})", file=out)
+    for imp in surface.import_paths:
+        print(f"  import {imp.path}: {'-> ' + imp.resolves_to if imp.resolves_to else 'does not resolve'}", file=out)
+    if args.output:
+        print(f"  written to {args.output} in {elapsed:.2f}s", file=out)
+    return 0
+
+
+def _emit(text: str, report: str | None) -> None:
+    if report:
+        from compat.jsonio import write_atomic
+
+        write_atomic(report, text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def cmd_diff(args) -> int:
+    from compat.diff import compare_surfaces
+    from compat.findings import fails, sort_findings
+    from compat.report import render
+
+    old = surface_for(args.old, args.target)
+    new = surface_for(args.new, args.target)
+    findings = sort_findings(compare_surfaces(old, new))
+    if args.griffe:
+        from compat.griffe_compare import griffe_findings
+
+        findings = sort_findings(findings + griffe_findings(args.old, args.new, args.target))
+    text = render(
+        findings,
+        args.format,
+        title=f"{args.target}: {_label(old)} -> {_label(new)}",
+        old_label=_label(old),
+        new_label=_label(new),
+    )
+    _emit(text, args.report)
+    if args.report and args.format != "text":
+        print(render(findings, "text", title=args.target, old_label=_label(old), new_label=_label(new)))
+    return 1 if fails(findings, args.fail_on) else 0
+
+
+def _label(surface) -> str:
+    return f"dagster {surface.generator.get('dagster', '?')}"
+
+
+def cmd_profile(args) -> int:
+    from compat.profile import profile_source, write_profile
+
+    prof = profile_source(args.package, target=args.target, python=args.python)
+    if args.output:
+        write_profile(prof, args.output)
+    print(prof.summary())
+    return 0
+
+
+def cmd_baseline(args) -> int:
+    from compat.baseline import record_baseline
+
+    record_baseline(args.out, python=args.python, target=args.target, jobs=args.jobs, progress=_progress)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from compat.baseline import check_baseline
+    from compat.findings import fails
+    from compat.report import render
+
+    findings, labels = check_baseline(args.baseline, python=args.python, target=args.target, jobs=args.jobs,
+                                      progress=_progress)
+    text = render(findings, args.format, title=f"{args.target}: baseline {labels[0]} -> {labels[1]}",
+                  old_label=labels[0], new_label=labels[1])
+    _emit(text, args.report)
+    return 1 if fails(findings, args.fail_on) else 0
+
+
+def cmd_compare(args) -> int:
+    from compat.compare import compare
+    from compat.findings import fails
+    from compat.report import render
+
+    findings, labels = compare(args.old, args.new, target=args.target, jobs=args.jobs, fuzz_examples=args.max_examples,
+                               behaviour=not args.static_only, progress=_progress)
+    text = render(findings, args.format, title=f"{args.target}: {labels[0]} -> {labels[1]}",
+                  old_label=labels[0], new_label=labels[1])
+    _emit(text, args.report)
+    return 1 if fails(findings, args.fail_on) else 0
+
+
+def cmd_fuzz(args) -> int:
+    from compat.fuzz import fuzz
+
+    return fuzz(args.old, args.new, max_examples=args.max_examples, seed=args.seed, progress=_progress)
+
+
+# --- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    from compat.surface import DEFAULT_TARGET
+
+    parser = argparse.ArgumentParser(prog="compat", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for harness errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_target(p):
+        p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")
+
+    def add_report(p, default_fail="breaking"):
+        p.add_argument("--format", choices=FORMATS, default="text")
+        p.add_argument("--fail-on", choices=("breaking", "warning", "never"), default=default_fail)
+        p.add_argument("--report", metavar="FILE", help="write the report to FILE instead of stdout")
+
+    p = sub.add_parser("snapshot", help="extract the surface of the target class")
+    add_target(p)
+    p.add_argument("--python", metavar="PY", help="read dagster from this interpreter's sys.path")
+    p.add_argument("--dagster-version", metavar="V", help="fetch the dagster==V wheel and read it statically")
+    p.add_argument("--path", metavar="DIR", help="read dagster from a source tree")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the surface JSON here (atomically)")
+    p.add_argument("--no-cache", action="store_true", help="ignore the content-keyed surface cache")
+    p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("diff", help="compare two surfaces (files, `installed`, dagster==X, a python, a tree)")
+    p.add_argument("old")
+    p.add_argument("new")
+    add_target(p)
+    add_report(p)
+    p.add_argument("--griffe", action="store_true", help="add griffe.find_breaking_changes results for comparison")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("profile", help="profile the target's subclasses in a package or source tree")
+    p.add_argument("package", help="an installed package name, a path, or NAME==VERSION to fetch")
+    add_target(p)
+    p.add_argument("--python", metavar="PY", help="find the package in this interpreter's sys.path")
+    p.add_argument("-o", "--output", metavar="FILE")
+    p.set_defaults(func=cmd_profile)
+
+    p = sub.add_parser("baseline", help="record surface, profiles and traces of the installed target")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--python", metavar="PY", help="record from this interpreter's dagster")
+    p.add_argument("-j", "--jobs", type=int, default=1)
+    add_target(p)
+    p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("check", help="replay a baseline on the installed target")
+    p.add_argument("--baseline", required=True, metavar="DIR")
+    p.add_argument("--python", metavar="PY")
+    p.add_argument("-j", "--jobs", type=int, default=1)
+    add_target(p)
+    add_report(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("compare", help="surfaces, profiles, behaviour and fuzzing of two dagsters")
+    p.add_argument("--old", required=True, metavar="SPEC")
+    p.add_argument("--new", required=True, metavar="SPEC")
+    p.add_argument("-j", "--jobs", type=int, default=1)
+    p.add_argument("--max-examples", type=int, default=0, help="fuzz examples to add (0: no fuzzing)")
+    p.add_argument("--static-only", action="store_true", help="skip the behaviour replay")
+    add_target(p)
+    add_report(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters")
+    p.add_argument("--old", required=True, metavar="SPEC")
+    p.add_argument("--new", required=True, metavar="SPEC")
+    p.add_argument("--max-examples", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_fuzz)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CompatError as exc:
+        if args.debug:
+            raise
+        print(f"compat: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("compat: interrupted", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a harness bug: still one line, with the way to see more
+        if args.debug:
+            raise
+        print(f"compat: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
