@@ -23,7 +23,6 @@ _ALIASES = {
     "OrderedDict": "OrderedDict",
     "Deque": "deque",
     "Text": "str",
-    "AbstractSet": "Set",
     "NoneType": "None",
 }
 
