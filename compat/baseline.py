@@ -1,0 +1,228 @@
+"""Baselines: the surface, profiles and traces recorded from the old class, in one directory.
+
+Layout (all canonical JSON, reviewable in git)::
+
+    manifest.json      what was recorded, from which dagster, with which harness
+    surface.json       the target's surface
+    profiles/*.json    profiles of the subclasses the gate protects
+    traces/*.json      one behaviour trace per (subclass, scenario, storage) cell
+    accepted.json      reviewed, intended findings (optional; kept across re-recording)
+
+A baseline is recorded into a temporary sibling directory and swapped in with renames, so an
+interrupted recording leaves the previous baseline loadable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from compat import accepted as accepted_mod
+from compat import jsonio
+from compat.errors import CompatError
+from compat.findings import Finding, sort_findings
+
+SCHEMA = "compat.baseline"
+VERSION = 1
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+# Profiles of real subclass packages shipped with the harness, copied into new baselines.
+SHIPPED_PROFILES = PROJECT_ROOT / "snapshots" / "profiles"
+
+
+def _noop(msg: str) -> None:
+    pass
+
+
+def _python(python: str | None) -> str:
+    return python or sys.executable
+
+
+def _surface(python: str | None, target: str):
+    from compat import envs
+    from compat.surface import installed_search_paths, snapshot
+
+    if python:
+        return snapshot(target, envs.interpreter_paths(python), source="python")
+    return snapshot(target, installed_search_paths(), source="installed")
+
+
+def record_baseline(
+    out: str | os.PathLike[str],
+    *,
+    python: str | None = None,
+    target: str,
+    jobs: int = 1,
+    behaviour: bool = True,
+    progress: Callable[[str], None] = _noop,
+) -> Path:
+    """Record surface, profiles and traces into `out`, replacing it atomically."""
+    from compat.surface import write_surface
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        progress("recording the surface")
+        surface = _surface(python, target)
+        write_surface(surface, tmp / "surface.json")
+        profiles = _record_profiles(tmp / "profiles", surface, python, target, progress)
+        cells = 0
+        if behaviour:
+            from compat import behaviour as behaviour_mod
+
+            progress(f"recording behaviour traces with {jobs} worker(s)")
+            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs))
+        if (out / accepted_mod.FILENAME).exists():
+            shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME)
+        jsonio.write_json(
+            tmp / "manifest.json",
+            {
+                "schema": SCHEMA,
+                "schema_version": VERSION,
+                "target": target,
+                "generator": surface.generator,
+                "profiles": profiles,
+                "cells": cells,
+            },
+        )
+        _swap(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    progress(f"baseline written to {out}")
+    return out
+
+
+def _record_profiles(dest: Path, surface, python, target, progress) -> list[str]:
+    """The corpus profile plus the shipped real-subclass profiles."""
+    names = []
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        from compat.profile import profile_source, write_profile
+    except ImportError:
+        return names
+    if CORPUS_DIR.is_dir():
+        progress("profiling the subclass corpus")
+        prof = profile_source(str(CORPUS_DIR), target=target, python=python)
+        write_profile(prof, dest / "corpus.json")
+        names.append("corpus.json")
+    if SHIPPED_PROFILES.is_dir():
+        for path in sorted(SHIPPED_PROFILES.glob("*.json")):
+            if path.name.startswith("corpus"):
+                continue
+            shutil.copy2(path, dest / path.name)
+            names.append(path.name)
+    return sorted(names)
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Replace `out` by `tmp` with two renames; the old tree is removed only afterwards."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --- loading and checking ----------------------------------------------------------------------
+class Baseline:
+    """A recorded baseline directory, validated on load."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        from compat.surface import read_surface
+
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise CompatError(f"baseline {self.path}: no such directory; record one with `compat baseline --out {self.path}`")
+        manifest = self.path / "manifest.json"
+        if not manifest.exists():
+            raise CompatError(f"baseline {self.path}: manifest.json is missing; re-record it with `compat baseline --out {self.path}`")
+        self.manifest = jsonio.read_json(manifest, schema=SCHEMA, versions=(VERSION,))
+        if not (self.path / "surface.json").exists():
+            raise CompatError(f"baseline {self.path}: surface.json is missing; re-record it")
+        self.surface = read_surface(self.path / "surface.json")
+        self.target = self.manifest.get("target", self.surface.target)
+        for name in self.manifest.get("profiles", []):
+            if not (self.path / "profiles" / name).exists():
+                raise CompatError(f"baseline {self.path}: profiles/{name} is missing; re-record it")
+        traces = self.trace_files()
+        if self.manifest.get("cells", 0) and len(traces) != self.manifest["cells"]:
+            raise CompatError(
+                f"baseline {self.path}: {len(traces)} trace files but the manifest lists {self.manifest['cells']}; re-record it"
+            )
+        self.accepted = accepted_mod.load(self.path)
+
+    @property
+    def label(self) -> str:
+        return f"dagster {self.surface.generator.get('dagster', '?')}"
+
+    def profiles(self):
+        from compat.profile import read_profile
+
+        return [(name, read_profile(self.path / "profiles" / name)) for name in self.manifest.get("profiles", [])]
+
+    def trace_files(self) -> list[Path]:
+        tdir = self.path / "traces"
+        return sorted(tdir.glob("*.json")) if tdir.is_dir() else []
+
+
+def static_findings(base: Baseline, new_surface) -> list[Finding]:
+    from compat.diff import compare_surfaces
+
+    findings = list(compare_surfaces(base.surface, new_surface))
+    try:
+        from compat.profile_checks import check_profile
+    except ImportError:
+        return findings
+    for name, prof in base.profiles():
+        for f in check_profile(prof, new_surface):
+            f.details = {**f.details, "profile": name}
+            findings.append(f)
+    return findings
+
+
+def check_baseline(
+    baseline: str | os.PathLike[str],
+    *,
+    python: str | None = None,
+    target: str | None = None,
+    jobs: int = 1,
+    behaviour: bool = True,
+    progress: Callable[[str], None] = _noop,
+) -> tuple[list[Finding], tuple[str, str]]:
+    """All findings of the installed (or `python`'s) target against a baseline, minus accepted."""
+    base = Baseline(baseline)
+    target = target or base.target
+    progress(f"checking {target} against baseline {base.path} ({base.label})")
+    new_surface = _surface(python, target)
+    findings = static_findings(base, new_surface)
+    if behaviour and base.trace_files():
+        from compat import behaviour as behaviour_mod
+
+        progress(f"replaying {len(base.trace_files())} behaviour cells")
+        findings += behaviour_mod.replay(str(base.path), _python(python), jobs=jobs)
+    open_, _ = accepted_mod.split(findings, base.accepted)
+    for entry in accepted_mod.stale(findings, base.accepted):
+        open_.append(
+            Finding(
+                rule="accepted-entry-stale",
+                severity="warning",
+                audience="callers+subclasses",
+                member=entry.member,
+                message=f"accepted.json lists {entry.rule} for {entry.member}, but no such finding occurs any more; remove the entry",
+                old=entry.reason,
+                source="baseline",
+            )
+        )
+    return sort_findings(open_), (base.label, f"dagster {new_surface.generator.get('dagster', '?')}")
