@@ -1,0 +1,410 @@
+"""Members that disappear, appear, move to another class of the MRO, or change kind."""
+
+from __future__ import annotations
+
+from compat.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
+from compat.models import (
+    CACHED_PROPERTY,
+    CLASS_ATTRIBUTE,
+    CLASSMETHOD,
+    DUNDER,
+    METHOD,
+    PROPERTY,
+    PROTECTED,
+    PUBLIC,
+    STATICMETHOD,
+)
+from compat.rules.base import DiffContext, kind_label, rule, short
+
+
+def _removed(ctx: DiffContext, visibility: str):
+    for m in ctx.removed:
+        if m.visibility != visibility:
+            continue
+        yield ctx.hit(
+            m.name,
+            f"{kind_label(m.kind)} {m.name!r} (defined in {short(m.defined_in)}) no longer exists",
+            old=m,
+            details={"kind": m.kind, "defined_in": m.defined_in},
+        )
+
+
+@rule(
+    id="public-member-removed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="members",
+    summary="A public method, property or class attribute no longer exists on the class.",
+    explanation=(
+        "Callers of the member get AttributeError. A subclass override of it is no longer "
+        "called by anything in the base, and a `super().<name>()` call in an override fails."
+    ),
+    why_subclasses=(
+        "Subclasses override public members (`telemetry_enabled`, `get_required_daemon_types`) "
+        "and call `super()` into them; both stop working, the first one silently."
+    ),
+    example_old="""
+        class Instance:
+            def get_run_records(self, filters=None): ...
+    """,
+    example_new="""
+        class Instance:
+            pass
+    """,
+)
+def public_member_removed(ctx: DiffContext):
+    yield from _removed(ctx, PUBLIC)
+
+
+@rule(
+    id="protected-member-removed",
+    severity=BREAKING,
+    audience=SUBCLASSES,
+    family="members",
+    summary="A protected (`_name`) method, property or class attribute no longer exists.",
+    explanation=(
+        "Callers should not use it, but subclasses do: an override of `_name` is no longer "
+        "reached from the base, and `self._name(...)` or `super()._name(...)` raises "
+        "AttributeError."
+    ),
+    why_subclasses=(
+        "Protected members are the subclass API of DagsterInstance; public-only tools miss "
+        "their removal entirely."
+    ),
+    example_old="""
+        class Instance:
+            def _get_setting(self, key): ...
+    """,
+    example_new="""
+        class Instance:
+            pass
+    """,
+)
+def protected_member_removed(ctx: DiffContext):
+    yield from _removed(ctx, PROTECTED)
+
+
+@rule(
+    id="dunder-member-removed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="members",
+    summary="A dunder the class used to define or inherit (`__init__`, `__enter__`, `__exit__`...) is gone.",
+    explanation=(
+        "The protocol it implemented stops working: `with instance:` fails without "
+        "`__enter__`/`__exit__`, and `super().__init__(...)` lands on a different class."
+    ),
+    why_subclasses=(
+        "Subclasses extend dunders through `super()` (a `dispose()` reached from `__exit__`, an "
+        "`__init__` forwarding `*args, **kwargs`); a missing dunder breaks the chain."
+    ),
+    example_old="""
+        class Instance:
+            def __enter__(self):
+                return self
+            def __exit__(self, *exc):
+                pass
+    """,
+    example_new="""
+        class Instance:
+            def __exit__(self, *exc):
+                pass
+    """,
+)
+def dunder_member_removed(ctx: DiffContext):
+    yield from _removed(ctx, DUNDER)
+
+
+@rule(
+    id="member-added",
+    severity=INFO,
+    audience=SUBCLASSES,
+    family="members",
+    summary="A new member appears on the class.",
+    explanation=(
+        "Harmless for callers. A subclass that already defines a member of that name now "
+        "overrides it by accident, and base code that calls it will run the subclass's version."
+    ),
+    why_subclasses=(
+        "Subclass-created names must never start being defined by the base (pattern: "
+        "subclass-created names): check the name against known subclasses."
+    ),
+    example_old="""
+        class Instance:
+            pass
+    """,
+    example_new="""
+        class Instance:
+            def get_run_tags(self): ...
+    """,
+)
+def member_added(ctx: DiffContext):
+    for m in ctx.added:
+        if m.visibility is None:
+            continue
+        yield ctx.hit(
+            m.name,
+            f"new {m.visibility} {kind_label(m.kind)} {m.name!r} in {short(m.defined_in)}; "
+            "a subclass defining the same name now overrides it",
+            new=m,
+            details={"kind": m.kind, "defined_in": m.defined_in},
+        )
+
+
+def _moved(ctx: DiffContext, pre_existing: bool):
+    for name, old, new in ctx.common:
+        if ctx.same_class(old.defined_in, new.defined_in):
+            continue
+        was_ancestor = ctx.in_old_mro(new.defined_in)
+        if was_ancestor != pre_existing:
+            continue
+        yield name, old, new
+
+
+@rule(
+    id="member-moved",
+    severity=INFO,
+    audience=SUBCLASSES,
+    family="members",
+    summary="A member is now defined by a different class of the MRO that did not exist before (e.g. a new mixin).",
+    explanation=(
+        "Callers see no difference. Overrides keep winning because the subclass comes first "
+        "in the MRO, and `super().<name>()` lands on the mixin's implementation. Any signature "
+        "change is reported by its own rule."
+    ),
+    why_subclasses=(
+        "This is the expected shape of a split into mixins; it is reported (as info) so that "
+        "a reviewer can confirm the move, and so that a move is never mistaken for "
+        "a removal plus an addition."
+    ),
+    example_old="""
+        class Instance:
+            @property
+            def telemetry_enabled(self) -> bool: ...
+    """,
+    example_new="""
+        class SettingsMixin:
+            @property
+            def telemetry_enabled(self) -> bool: ...
+
+        class Instance(SettingsMixin):
+            pass
+    """,
+)
+def member_moved(ctx: DiffContext):
+    for name, old, new in _moved(ctx, pre_existing=False):
+        yield ctx.hit(
+            name,
+            f"{kind_label(new.kind)} {name!r} moved from {short(old.defined_in)} to {short(new.defined_in)}",
+            old=old,
+            new=new,
+            details={"old_defined_in": old.defined_in, "new_defined_in": new.defined_in},
+        )
+
+
+@rule(
+    id="member-resolution-changed",
+    severity=WARNING,
+    audience=BOTH,
+    family="members",
+    summary=(
+        "A member now resolves to a class that was already an ancestor before: the class's own "
+        "definition was dropped, or the MRO order changed."
+    ),
+    explanation=(
+        "Attribute lookup now finds another pre-existing implementation, which may behave "
+        "differently (or be abstract). A subclass's `super().<name>()` lands there too."
+    ),
+    why_subclasses=(
+        "An override chain (leaf -> intermediate -> base) keeps its shape only while each "
+        "`super()` reaches the implementation it was written against."
+    ),
+    example_old="""
+        class Store:
+            def get_partitions(self): return []
+
+        class Instance(Store):
+            def get_partitions(self): return self._storage.partitions()
+    """,
+    example_new="""
+        class Store:
+            def get_partitions(self): return []
+
+        class Instance(Store):
+            pass
+    """,
+)
+def member_resolution_changed(ctx: DiffContext):
+    for name, old, new in _moved(ctx, pre_existing=True):
+        yield ctx.hit(
+            name,
+            f"{name!r} now resolves to {short(new.defined_in)} (already an ancestor before) "
+            f"instead of {short(old.defined_in)}",
+            old=old,
+            new=new,
+            details={"old_defined_in": old.defined_in, "new_defined_in": new.defined_in},
+        )
+
+
+_CALLABLES = (METHOD, CLASSMETHOD, STATICMETHOD)
+_PROPERTIES = (PROPERTY, CACHED_PROPERTY)
+
+
+def _kind_group(kind: str) -> str:
+    if kind in _CALLABLES:
+        return "callable"
+    if kind in _PROPERTIES:
+        return "property"
+    return kind
+
+
+@rule(
+    id="member-kind-changed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="members",
+    summary="A member changed between method, property and class attribute.",
+    explanation=(
+        "`instance.x()` fails when x became a property and `instance.x` returns a bound method "
+        "when it became a method. An override of the old kind no longer matches what the base "
+        "does with it: the base reads a property the subclass defined as a method, or calls it."
+    ),
+    why_subclasses=(
+        "Overrides such as `@property def run_launcher` only work while the base keeps the "
+        "same kind; a mismatch is usually a TypeError deep in a base code path."
+    ),
+    example_old="""
+        class Instance:
+            @property
+            def run_launcher(self): ...
+    """,
+    example_new="""
+        class Instance:
+            def run_launcher(self): ...
+    """,
+)
+def member_kind_changed(ctx: DiffContext):
+    for name, old, new in ctx.common:
+        if _kind_group(old.kind) != _kind_group(new.kind):
+            yield ctx.hit(
+                name,
+                f"{name!r} changed from {kind_label(old.kind)} to {kind_label(new.kind)}",
+                old=old,
+                new=new,
+                details={"old_kind": old.kind, "new_kind": new.kind},
+            )
+
+
+@rule(
+    id="member-binding-changed",
+    severity=WARNING,
+    audience=SUBCLASSES,
+    family="members",
+    summary=(
+        "A member changed binding within its family: method <-> classmethod <-> staticmethod, "
+        "or property <-> cached_property."
+    ),
+    explanation=(
+        "Most callers keep working, but an override declared with the old binding receives "
+        "different arguments (self vs cls vs nothing) when called on the class, and a "
+        "cached_property can be assigned while a property cannot."
+    ),
+    why_subclasses=(
+        "`config_schema` (classmethod) and `config_defaults` / `get` (staticmethods) are "
+        "overridden and called on the class by dagster's factory; a binding change shifts "
+        "every argument the override receives."
+    ),
+    example_old="""
+        class Instance:
+            @staticmethod
+            def config_defaults(base_dir): ...
+    """,
+    example_new="""
+        class Instance:
+            @classmethod
+            def config_defaults(cls, base_dir): ...
+    """,
+)
+def member_binding_changed(ctx: DiffContext):
+    for name, old, new in ctx.common:
+        if old.kind != new.kind and _kind_group(old.kind) == _kind_group(new.kind):
+            yield ctx.hit(
+                name,
+                f"{name!r} changed from {kind_label(old.kind)} to {kind_label(new.kind)}",
+                old=old,
+                new=new,
+                details={"old_kind": old.kind, "new_kind": new.kind},
+            )
+
+
+@rule(
+    id="property-setter-removed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="members",
+    summary="A property that had a setter is now read-only.",
+    explanation="`instance.x = value` now raises AttributeError, in callers and in subclass code alike.",
+    why_subclasses="Subclasses that configure themselves by assigning a base property after `super().__init__()` break at construction.",
+    example_old="""
+        class Instance:
+            def __init__(self):
+                self._name = ""
+
+            @property
+            def name(self): return self._name
+
+            @name.setter
+            def name(self, value): self._name = value
+    """,
+    example_new="""
+        class Instance:
+            def __init__(self):
+                self._name = ""
+
+            @property
+            def name(self): return self._name
+    """,
+)
+def property_setter_removed(ctx: DiffContext):
+    for name, old, new in ctx.common:
+        if old.kind == PROPERTY and old.setter and new.kind in _PROPERTIES and not new.setter:
+            if new.kind == CACHED_PROPERTY:
+                continue  # a cached_property can still be assigned
+            yield ctx.hit(name, f"property {name!r} lost its setter", old=old, new=new)
+
+
+@rule(
+    id="property-deleter-removed",
+    severity=WARNING,
+    audience=BOTH,
+    family="members",
+    summary="A property that had a deleter no longer has one.",
+    explanation="`del instance.x` now raises AttributeError.",
+    why_subclasses="Subclasses that reset cached base state with `del self.x` break.",
+    example_old="""
+        class Instance:
+            def __init__(self):
+                self._cache = {}
+
+            @property
+            def cache(self): return self._cache
+
+            @cache.deleter
+            def cache(self): self._cache = {}
+    """,
+    example_new="""
+        class Instance:
+            def __init__(self):
+                self._cache = {}
+
+            @property
+            def cache(self): return self._cache
+    """,
+)
+def property_deleter_removed(ctx: DiffContext):
+    for name, old, new in ctx.common:
+        if old.kind == PROPERTY and old.deleter and new.kind == PROPERTY and not new.deleter:
+            yield ctx.hit(name, f"property {name!r} lost its deleter", old=old, new=new)
+
+
+_ = CLASS_ATTRIBUTE  # class attributes are members too: removal is reported by the rules above

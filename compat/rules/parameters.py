@@ -1,0 +1,459 @@
+"""Parameter-level changes of methods, classmethods and staticmethods.
+
+Design decisions (see docs/rules.md):
+- keyword-only parameters have no position: reordering them is not a finding;
+- renaming a positional-only parameter is not a finding (nobody can pass it by name);
+- a parameter that moves from keyword-only to positional-or-keyword is harmless for callers but
+  reported for subclasses (the base may start passing it positionally to overrides).
+"""
+
+from __future__ import annotations
+
+from compat.findings import BREAKING, BOTH, SUBCLASSES, WARNING
+from compat.models import KEYWORD_ONLY, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, VAR_POSITIONAL
+from compat.rules.base import KEYWORDABLE, POSITIONAL, DiffContext, norm_expr, rule
+from compat.rules.signature import signature_diffs
+
+
+def _hit(ctx: DiffContext, d, message: str, **details):
+    return ctx.hit(d.name, message, old=d.old, new=d.new, details=details)
+
+
+@rule(
+    id="parameter-removed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="parameters",
+    summary="A named parameter disappeared from a method's signature.",
+    explanation=(
+        "Callers that pass it get TypeError (unexpected keyword argument, or too many "
+        "positional arguments). Overrides that still declare it as required break as soon as "
+        "the base calls them without it."
+    ),
+    why_subclasses=(
+        "Overrides keep the old signature; `super().method(..., removed=x)` from an override "
+        "fails, and the base no longer passes the value the override relies on."
+    ),
+    example_old="""
+        class Instance:
+            def get_runs(self, filters=None, cursor=None, limit=None): ...
+    """,
+    example_new="""
+        class Instance:
+            def get_runs(self, filters=None, limit=None): ...
+    """,
+)
+def parameter_removed(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        absorbed = d.new_var(VAR_KEYWORD) is not None
+        for p in d.removed:
+            if absorbed and p.kind == KEYWORD_ONLY:
+                continue  # parameter-removed-into-kwargs
+            yield _hit(ctx, d, f"parameter {p.name!r} of {d.name!r} was removed", parameter=p.name)
+
+
+@rule(
+    id="parameter-removed-into-kwargs",
+    severity=WARNING,
+    audience=BOTH,
+    family="parameters",
+    summary="A keyword-only parameter disappeared, but the new signature still accepts **kwargs.",
+    explanation=(
+        "Callers that pass it no longer fail, but the value is silently swallowed by **kwargs "
+        "and ignored."
+    ),
+    why_subclasses=(
+        "A subclass `__init__` forwarding `**kwargs` keeps constructing, but the setting it "
+        "forwards has no effect any more."
+    ),
+    example_old="""
+        class Instance:
+            def __init__(self, *, settings=None, ref=None, **kwargs): ...
+    """,
+    example_new="""
+        class Instance:
+            def __init__(self, *, settings=None, **kwargs): ...
+    """,
+)
+def parameter_removed_into_kwargs(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        if d.new_var(VAR_KEYWORD) is None:
+            continue
+        for p in d.removed:
+            if p.kind == KEYWORD_ONLY:
+                yield _hit(
+                    ctx,
+                    d,
+                    f"parameter {p.name!r} of {d.name!r} was removed; **{d.new_var(VAR_KEYWORD).name} now swallows it",
+                    parameter=p.name,
+                )
+
+
+@rule(
+    id="parameter-renamed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="parameters",
+    summary="A parameter at the same position got a new name.",
+    explanation=(
+        "Callers passing it by keyword get TypeError. When the base calls an overridable "
+        "method by keyword, overrides that kept the old name break."
+    ),
+    why_subclasses=(
+        "Overrides copy the base's parameter names; a rename is invisible to positional "
+        "callers and tests but breaks every keyword call between base and subclass."
+    ),
+    example_old="""
+        class Instance:
+            def get_run_by_id(self, run_id: str): ...
+    """,
+    example_new="""
+        class Instance:
+            def get_run_by_id(self, id: str): ...
+    """,
+)
+def parameter_renamed(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        for p, q in d.renamed:
+            if p.kind == POSITIONAL_ONLY:
+                continue  # nobody can pass it by name
+            yield _hit(
+                ctx, d, f"parameter {p.name!r} of {d.name!r} was renamed to {q.name!r}", parameter=p.name, new_name=q.name
+            )
+
+
+@rule(
+    id="parameter-reordered",
+    severity=BREAKING,
+    audience=BOTH,
+    family="parameters",
+    summary="A parameter that can be passed positionally now sits at another position.",
+    explanation=(
+        "Positional callers now bind their arguments to the wrong parameters, usually without "
+        "any error. Reordering keyword-only parameters is not reported: they have no position."
+    ),
+    why_subclasses=(
+        "When the base calls a hook positionally, overrides written against the old order "
+        "receive swapped values."
+    ),
+    example_old="""
+        class Instance:
+            def add_run_tags(self, run_id, new_tags): ...
+    """,
+    example_new="""
+        class Instance:
+            def add_run_tags(self, new_tags, run_id): ...
+    """,
+)
+def parameter_reordered(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        moves = []
+        for p, q in d.all_pairs:
+            if p.kind not in POSITIONAL or q.kind not in POSITIONAL:
+                continue
+            i = d.positional_index(d.old_params, p.name)
+            j = d.positional_index(d.new_params, q.name)
+            if i != j:
+                moves.append(f"{q.name} {i}->{j}")
+        if moves:
+            yield _hit(
+                ctx,
+                d,
+                f"positional parameters of {d.name!r} shifted: {', '.join(moves)}",
+                moves=moves,
+            )
+
+
+_CAN_POSITIONAL = POSITIONAL
+_CAN_KEYWORD = KEYWORDABLE
+
+
+def _capabilities(kind: str) -> set[str]:
+    caps = set()
+    if kind in _CAN_POSITIONAL:
+        caps.add("positional")
+    if kind in _CAN_KEYWORD:
+        caps.add("keyword")
+    return caps
+
+
+@rule(
+    id="parameter-kind-changed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="parameters",
+    summary="A parameter can no longer be passed the way it could (positional -> keyword-only, keyword -> positional-only).",
+    explanation=(
+        "Callers using the calling style that was taken away get TypeError."
+    ),
+    why_subclasses=(
+        "Overrides calling `super().method(x)` positionally break when x became keyword-only."
+    ),
+    example_old="""
+        class Instance:
+            def launch_run(self, run_id, workspace): ...
+    """,
+    example_new="""
+        class Instance:
+            def launch_run(self, run_id, *, workspace): ...
+    """,
+)
+def parameter_kind_changed(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        for p, q in d.all_pairs:
+            lost = _capabilities(p.kind) - _capabilities(q.kind)
+            if lost:
+                yield _hit(
+                    ctx,
+                    d,
+                    f"parameter {q.name!r} of {d.name!r} changed from {p.kind} to {q.kind}: "
+                    f"it can no longer be passed {' or '.join(sorted(lost))}ly",
+                    parameter=q.name,
+                    old_kind=p.kind,
+                    new_kind=q.kind,
+                )
+
+
+@rule(
+    id="parameter-kind-relaxed",
+    severity=WARNING,
+    audience=SUBCLASSES,
+    family="parameters",
+    summary="A parameter gained a calling style (keyword-only -> positional-or-keyword, positional-only -> positional-or-keyword).",
+    explanation=(
+        "Harmless for callers. Overrides that keep the stricter declaration break if the base "
+        "starts calling them in the newly allowed style."
+    ),
+    why_subclasses=(
+        "The base is the caller of overrides: what it is now allowed to do to them is what "
+        "overrides must now accept."
+    ),
+    example_old="""
+        class Instance:
+            def report_engine_event(self, message, *, run_id=None): ...
+    """,
+    example_new="""
+        class Instance:
+            def report_engine_event(self, message, run_id=None): ...
+    """,
+)
+def parameter_kind_relaxed(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        for p, q in d.all_pairs:
+            lost = _capabilities(p.kind) - _capabilities(q.kind)
+            gained = _capabilities(q.kind) - _capabilities(p.kind)
+            if gained and not lost:
+                yield _hit(
+                    ctx,
+                    d,
+                    f"parameter {q.name!r} of {d.name!r} changed from {p.kind} to {q.kind}",
+                    parameter=q.name,
+                    old_kind=p.kind,
+                    new_kind=q.kind,
+                )
+
+
+@rule(
+    id="parameter-default-removed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="parameters",
+    summary="An optional parameter became required.",
+    explanation="Callers that relied on the default get TypeError (missing argument).",
+    why_subclasses="Overrides calling `super().method()` without the argument break.",
+    example_old="""
+        class Instance:
+            def get_backfills(self, status=None): ...
+    """,
+    example_new="""
+        class Instance:
+            def get_backfills(self, status): ...
+    """,
+)
+def parameter_default_removed(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        for p, q in d.all_pairs:
+            if p.default is not None and q.default is None:
+                yield _hit(
+                    ctx, d, f"parameter {q.name!r} of {d.name!r} lost its default {p.default}", parameter=q.name
+                )
+
+
+@rule(
+    id="parameter-default-added",
+    severity=WARNING,
+    audience=SUBCLASSES,
+    family="parameters",
+    summary="A required parameter became optional.",
+    explanation=(
+        "Harmless for callers. The base may now call the method without the argument; "
+        "overrides that still require it break."
+    ),
+    why_subclasses="Overrides keep the old, stricter signature; the base relying on the new default breaks them.",
+    example_old="""
+        class Instance:
+            def get_run_records(self, filters): ...
+    """,
+    example_new="""
+        class Instance:
+            def get_run_records(self, filters=None): ...
+    """,
+)
+def parameter_default_added(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        for p, q in d.all_pairs:
+            if p.default is None and q.default is not None:
+                yield _hit(
+                    ctx, d, f"parameter {q.name!r} of {d.name!r} gained a default {q.default}", parameter=q.name
+                )
+
+
+@rule(
+    id="parameter-default-changed",
+    severity=WARNING,
+    audience=BOTH,
+    family="parameters",
+    summary="A parameter's default value changed (spelling-only changes such as quotes are ignored).",
+    explanation=(
+        "Callers that omit the argument silently get different behaviour; overrides that "
+        "copied the old default now disagree with the base."
+    ),
+    why_subclasses="An override's own default wins when the base calls it without the argument, so base and subclass diverge.",
+    example_old="""
+        class Instance:
+            def get_runs(self, limit=100): ...
+    """,
+    example_new="""
+        class Instance:
+            def get_runs(self, limit=50): ...
+    """,
+)
+def parameter_default_changed(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        for p, q in d.all_pairs:
+            if p.default is not None and q.default is not None and norm_expr(p.default) != norm_expr(q.default):
+                yield _hit(
+                    ctx,
+                    d,
+                    f"default of {q.name!r} in {d.name!r} changed from {p.default} to {q.default}",
+                    parameter=q.name,
+                )
+
+
+@rule(
+    id="required-parameter-added",
+    severity=BREAKING,
+    audience=BOTH,
+    family="parameters",
+    summary="A new parameter without a default.",
+    explanation=(
+        "Every existing caller is missing it (TypeError). When the base passes it to an "
+        "overridable method, overrides that lack it break too."
+    ),
+    why_subclasses="Overrides do not declare the new parameter; the base now passing it raises TypeError inside base code paths.",
+    example_old="""
+        class Instance:
+            def submit_run(self, run_id): ...
+    """,
+    example_new="""
+        class Instance:
+            def submit_run(self, run_id, workspace): ...
+    """,
+)
+def required_parameter_added(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        for q in d.added:
+            if q.required:
+                yield _hit(ctx, d, f"{d.name!r} has a new required parameter {q.name!r}", parameter=q.name)
+
+
+@rule(
+    id="optional-parameter-added",
+    severity=WARNING,
+    audience=SUBCLASSES,
+    family="parameters",
+    summary="A new parameter with a default.",
+    explanation=(
+        "Harmless for callers. A base that passes it to an overridable method (or dagster's "
+        "factory passing it to `__init__`) breaks overrides whose signature lacks it and has "
+        "no **kwargs."
+    ),
+    why_subclasses=(
+        "This is how a refactor that keeps every public caller working breaks subclasses: the "
+        "base starts passing an argument that overrides do not accept."
+    ),
+    example_old="""
+        class Instance:
+            def get_required_daemon_types(self): ...
+    """,
+    example_new="""
+        class Instance:
+            def get_required_daemon_types(self, include_optional=False): ...
+    """,
+)
+def optional_parameter_added(ctx: DiffContext):
+    for d in signature_diffs(ctx):
+        for q in d.added:
+            if not q.required:
+                yield _hit(
+                    ctx,
+                    d,
+                    f"{d.name!r} has a new optional parameter {q.name!r}; overrides without it "
+                    "break if the base passes it",
+                    parameter=q.name,
+                )
+
+
+def _var_removed(ctx: DiffContext, kind: str, label: str):
+    for d in signature_diffs(ctx):
+        p = d.old_var(kind)
+        if p is not None and d.new_var(kind) is None:
+            yield _hit(ctx, d, f"{d.name!r} no longer accepts {label}{p.name}", parameter=p.name)
+
+
+@rule(
+    id="var-positional-removed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="parameters",
+    summary="`*args` was removed from a signature.",
+    explanation="Callers passing extra positional arguments get TypeError.",
+    why_subclasses="Subclass `__init__(self, *args, ...)` forwarding `super().__init__(*args, **kwargs)` breaks when extra positionals arrive.",
+    example_old="""
+        class Instance:
+            def __init__(self, *args, **kwargs): ...
+    """,
+    example_new="""
+        class Instance:
+            def __init__(self, **kwargs): ...
+    """,
+)
+def var_positional_removed(ctx: DiffContext):
+    yield from _var_removed(ctx, VAR_POSITIONAL, "*")
+
+
+@rule(
+    id="var-keyword-removed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="parameters",
+    summary="`**kwargs` was removed from a signature.",
+    explanation="Callers passing keywords it used to swallow get TypeError (unexpected keyword argument).",
+    why_subclasses=(
+        "Intermediate subclasses without `__init__` are constructed with plain base kwargs, "
+        "including unknown future ones; the base must keep accepting `**kwargs`."
+    ),
+    example_old="""
+        class Instance:
+            def __init__(self, instance_type, **_kwargs): ...
+    """,
+    example_new="""
+        class Instance:
+            def __init__(self, instance_type): ...
+    """,
+)
+def var_keyword_removed(ctx: DiffContext):
+    yield from _var_removed(ctx, VAR_KEYWORD, "**")
+
+
+_ = POSITIONAL_OR_KEYWORD
