@@ -1,0 +1,131 @@
+"""pytest plugin of the gate: `pytest compat/ [--compat-baseline DIR] [--compat-update] [-n auto]`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from compat.errors import CompatError
+from compat.findings import Finding, sort_findings
+from compat.gate import Gate, Settings, in_xdist_worker
+
+_FINDINGS_KEY = "compat_findings"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("compat", "subclass-compatibility gate (also settable in [tool.compat])")
+    group.addoption("--compat-baseline", metavar="DIR", help="baseline directory (default: snapshots/baseline)")
+    group.addoption("--compat-target", metavar="MODULE:CLASS", help="class under test (default: the baseline's)")
+    group.addoption("--compat-update", action="store_true", help="re-record the baseline, atomically, and show what changed")
+    group.addoption("--compat-report", metavar="FILE", help="write a markdown report of every finding to FILE")
+    group.addoption("--compat-fail-on", choices=("breaking", "warning", "never"), help="severity that fails a test")
+    group.addoption("--compat-python", metavar="PY", help="check the dagster of this interpreter instead of the installed one")
+    group.addoption("--compat-no-behaviour", action="store_true", help="skip the behaviour replay cells")
+
+
+def _settings(config) -> Settings:
+    opts = {
+        "baseline": config.getoption("compat_baseline"),
+        "target": config.getoption("compat_target"),
+        "update": config.getoption("compat_update"),
+        "report": config.getoption("compat_report"),
+        "fail_on": config.getoption("compat_fail_on"),
+        "python": config.getoption("compat_python"),
+    }
+    settings = Settings.resolve(opts, Path(config.rootpath))
+    if config.getoption("compat_no_behaviour"):
+        settings.behaviour = False
+    return settings
+
+
+def pytest_configure(config):
+    try:
+        settings = _settings(config)
+        if settings.update and not in_xdist_worker(config):
+            from compat.update import update_baseline
+
+            summary = update_baseline(settings)
+            config._compat_update_summary = summary  # shown in the terminal summary
+        config._compat_gate = Gate(settings)
+    except CompatError as exc:
+        raise pytest.UsageError(f"compat: {exc}") from None
+    config._compat_collected = []
+
+
+def pytest_generate_tests(metafunc):
+    gate: Gate = metafunc.config._compat_gate
+    if "compat_member" in metafunc.fixturenames:
+        metafunc.parametrize("compat_member", gate.members(), ids=str)
+    if "compat_profile" in metafunc.fixturenames:
+        metafunc.parametrize("compat_profile", sorted(gate.profile_findings), ids=str)
+    if "compat_cell" in metafunc.fixturenames:
+        cells = gate.cells() if gate.settings.behaviour else []
+        metafunc.parametrize("compat_cell", cells, ids=str)
+
+
+@pytest.fixture(scope="session")
+def compat_gate(pytestconfig) -> Gate:
+    return pytestconfig._compat_gate
+
+
+@pytest.fixture
+def compat_record(request):
+    """Attach findings to the test report, so the controller can write one report under xdist."""
+
+    def record(findings: list[Finding]) -> None:
+        if findings:
+            request.node.user_properties.append((_FINDINGS_KEY, json.dumps([f.to_dict() for f in findings])))
+
+    return record
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "call":
+        return
+    for key, value in report.user_properties:
+        if key == _FINDINGS_KEY:
+            _collected().extend(Finding.from_dict(d) for d in json.loads(value))
+
+
+_STATE: dict = {}
+
+
+def _collected() -> list[Finding]:
+    return _STATE.setdefault("findings", [])
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    summary = getattr(config, "_compat_update_summary", None)
+    if summary:
+        terminalreporter.write_sep("-", "compat baseline updated")
+        terminalreporter.write_line(summary)
+    gate: Gate | None = getattr(config, "_compat_gate", None)
+    if gate is None or in_xdist_worker(config):
+        return
+    findings = sort_findings(_unique(_collected()))
+    if gate.settings.report:
+        from compat.jsonio import write_atomic
+        from compat.report import render
+
+        text = render(findings, "markdown", title=f"{gate.target}: {gate.base.label} -> installed",
+                      old_label=gate.base.label, new_label="installed")
+        write_atomic(gate.settings.report, text)
+        terminalreporter.write_line(f"compat: report written to {gate.settings.report}")
+    if findings:
+        from compat.findings import summary as summarize
+
+        s = summarize(findings)
+        sev = ", ".join(f"{v} {k}" for k, v in s["by_severity"].items() if v)
+        terminalreporter.write_line(f"compat: {s['total']} findings ({sev}) against baseline {gate.base.path.name}")
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        key = json.dumps(f.to_dict(), sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out

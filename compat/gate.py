@@ -1,0 +1,154 @@
+"""The pre-merge gate behind `pytest compat/`: settings, findings per member/profile/cell.
+
+Everything here is plain Python so the pytest plugin (compat/conftest.py) stays a thin layer:
+settings come from command-line options, then `[tool.compat]` in pyproject.toml, then the
+defaults; the findings are grouped so that each test names one member, one profile or one
+behaviour cell.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from compat import accepted as accepted_mod
+from compat.baseline import PROJECT_ROOT, Baseline
+from compat.errors import CompatError
+from compat.findings import SEVERITY_RANK, Finding, sort_findings
+
+DEFAULT_BASELINE = "snapshots/baseline"
+CLASS_MEMBER = "<class>"
+
+
+@dataclass
+class Settings:
+    baseline: Path
+    target: str | None
+    update: bool
+    report: Path | None
+    fail_on: str
+    python: str | None
+    behaviour: bool
+
+    @classmethod
+    def resolve(cls, options: dict, rootdir: Path) -> Settings:
+        """Command-line options win over `[tool.compat]`, which wins over the defaults."""
+        table: dict = {}
+        pyproject = rootdir / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("compat", {})
+            except tomllib.TOMLDecodeError as exc:
+                raise CompatError(f"{pyproject}: invalid TOML ({exc})") from None
+
+        def pick(name: str, default=None):
+            value = options.get(name)
+            return value if value not in (None, False) else table.get(name.replace("_", "-"), table.get(name, default))
+
+        baseline = Path(pick("baseline", DEFAULT_BASELINE))
+        if not baseline.is_absolute():
+            baseline = rootdir / baseline
+        report = pick("report")
+        fail_on = pick("fail_on", "breaking")
+        if fail_on not in SEVERITY_RANK and fail_on != "never":
+            raise CompatError(f"compat fail-on {fail_on!r}: expected breaking, warning or never")
+        return cls(
+            baseline=baseline,
+            target=pick("target"),
+            update=bool(options.get("update")),
+            report=Path(report) if report else None,
+            fail_on=fail_on,
+            python=pick("python"),
+            behaviour=bool(pick("behaviour", True)),
+        )
+
+
+class Gate:
+    """Loads the baseline and the installed surface once, and answers per-test questions."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.base = Baseline(settings.baseline)
+        self.target = settings.target or self.base.target
+
+    @cached_property
+    def new_surface(self):
+        from compat import envs
+        from compat.surface import installed_search_paths, snapshot
+
+        paths = envs.interpreter_paths(self.settings.python) if self.settings.python else installed_search_paths()
+        return snapshot(self.target, paths, source="python" if self.settings.python else "installed")
+
+    @cached_property
+    def surface_findings(self) -> list[Finding]:
+        from compat.diff import compare_surfaces
+
+        return sort_findings(compare_surfaces(self.base.surface, self.new_surface))
+
+    @cached_property
+    def profile_findings(self) -> dict[str, list[Finding]]:
+        from compat.profile_checks import check_profile
+
+        return {name: sort_findings(check_profile(prof, self.new_surface)) for name, prof in self.base.profiles()}
+
+    def members(self) -> list[str]:
+        """Every member either surface knows, plus finding subjects that are not members."""
+        names = set(self.base.surface.members) | set(self.new_surface.members)
+        names |= set(self.base.surface.instance_attributes) | set(self.new_surface.instance_attributes)
+        names |= {f.member for f in self.surface_findings}
+        return sorted(names)
+
+    def for_member(self, member: str) -> list[Finding]:
+        return [f for f in self.surface_findings if f.member == member]
+
+    def cells(self) -> list[str]:
+        return [p.stem for p in self.base.trace_files()]
+
+    def failing(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+        """(findings that fail the gate, findings shown but accepted or below the threshold)."""
+        open_, accepted = accepted_mod.split(findings, self.base.accepted)
+        if self.settings.fail_on == "never":
+            return [], open_ + accepted
+        limit = SEVERITY_RANK[self.settings.fail_on]
+        bad = [f for f in open_ if SEVERITY_RANK[f.severity] <= limit]
+        return bad, [f for f in findings if f not in bad]
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.surface_findings)
+        for findings in self.profile_findings.values():
+            out += findings
+        return out
+
+    def stale_accepted(self, behaviour_findings: list[Finding] | None = None) -> list[accepted_mod.Accepted]:
+        """Accepted entries matching nothing. Behaviour entries are judged only when
+        behaviour findings are known (a partial run cannot call them stale)."""
+        known = self.all_findings() + (behaviour_findings or [])
+        entries = [e for e in self.base.accepted if behaviour_findings is not None or not e.rule.startswith("behaviour-")]
+        return accepted_mod.stale(known, entries)
+
+
+def explain(findings: list[Finding]) -> str:
+    """The failure text of one test: each finding with its old and new text, no stack."""
+    lines = []
+    for f in findings:
+        lines.append(f"[{f.severity}] {f.rule} ({f.audience}) {f.member}: {f.message}")
+        if f.old is not None:
+            lines.append(f"    old: {f.old}" + (f"   ({f.old_location})" if f.old_location else ""))
+        if f.new is not None:
+            lines.append(f"    new: {f.new}" + (f"   ({f.new_location})" if f.new_location else ""))
+    return "\n".join(lines)
+
+
+def python_for_gate(settings: Settings) -> str:
+    return settings.python or sys.executable
+
+
+def in_xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput") or os.environ.get("PYTEST_XDIST_WORKER") is not None
+
+
+__all__ = ["Gate", "Settings", "explain", "CLASS_MEMBER", "PROJECT_ROOT", "python_for_gate", "in_xdist_worker"]

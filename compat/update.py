@@ -1,0 +1,57 @@
+"""`--compat-update`: re-record the baseline atomically and say what changed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from compat.errors import CompatError
+
+
+def _digests(root: Path) -> dict[str, str]:
+    if not root.is_dir():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.json"))
+        if p.is_file()
+    }
+
+
+def update_baseline(settings) -> str:
+    """Record a new baseline over settings.baseline; return a readable summary of changes."""
+    from compat.baseline import record_baseline
+    from compat.surface import read_surface
+
+    root = settings.baseline
+    before = _digests(root)
+    old_surface = None
+    if (root / "surface.json").exists():
+        try:
+            old_surface = read_surface(root / "surface.json")
+        except CompatError:
+            old_surface = None  # a corrupt old baseline is simply replaced
+    target = settings.target or (old_surface.target if old_surface else None)
+    if target is None:
+        from compat.surface import DEFAULT_TARGET
+
+        target = DEFAULT_TARGET
+    record_baseline(root, python=settings.python, target=target, behaviour=settings.behaviour)
+    after = _digests(root)
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
+    lines = [f"{root}: {len(added)} added, {len(changed)} changed, {len(removed)} removed files"]
+    for label, names in (("added", added), ("changed", changed), ("removed", removed)):
+        for name in names[:20]:
+            lines.append(f"  {label}: {name}")
+        if len(names) > 20:
+            lines.append(f"  ... and {len(names) - 20} more {label}")
+    if old_surface is not None and "surface.json" in changed:
+        from compat.diff import compare_surfaces
+        from compat.findings import summary
+
+        s = summary(compare_surfaces(old_surface, read_surface(root / "surface.json")))
+        by = ", ".join(f"{v} {k}" for k, v in s["by_severity"].items() if v) or "none"
+        lines.append(f"  surface findings old -> new: {s['total']} ({by})")
+    return "\n".join(lines)
