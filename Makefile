@@ -9,7 +9,7 @@ XDIST ?= 2
 
 $(VENV)/.ok: pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
-	@test -x $(PY) || $(UV) venv -q --python $(PYTHON) $(VENV)
+	@test -x $(PY) || $(UV) venv -q --seed --python $(PYTHON) $(VENV)
 	$(UV) pip install -q --python $(PY) -e .
 	@touch $@
 

@@ -173,6 +173,14 @@ def cmd_fuzz(args) -> int:
     return fuzz(args.old, args.new, max_examples=args.max_examples, seed=args.seed, progress=_progress)
 
 
+def cmd_bisect(args) -> int:
+    from compat.bisect import bisect, render
+
+    located = bisect(args.start, args.end, target=args.target, rule=args.rule, member=args.member, progress=_progress)
+    print(render(located, args.start, args.end))
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from compat.surface import DEFAULT_TARGET
@@ -244,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-examples", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_fuzz)
+    p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
+    p.add_argument("--from", dest="start", required=True, metavar="X")
+    p.add_argument("--to", dest="end", required=True, metavar="Y")
+    p.add_argument("--rule", metavar="R")
+    p.add_argument("--member", metavar="M")
+    add_target(p)
+    p.set_defaults(func=cmd_bisect)
     return parser
 
 
