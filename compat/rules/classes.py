@@ -162,25 +162,12 @@ def import_path_retargeted(ctx: DiffContext):
         )
 
 
-@rule(
-    id="export-removed",
-    severity=BREAKING,
-    audience=BOTH,
-    family="class",
-    summary="A public name the target's module offered (its `__all__` or public re-exports) is gone.",
-    explanation="`from <module> import <name>` raises ImportError for a companion of the class (InstanceRef, InstanceType...).",
-    why_subclasses="Subclass packages import the class's companions from the class's module alongside the class itself.",
-    example_old="""
-        # pkg/mod.py
-        class InstanceType: ...
-        class Instance: ...
-    """,
-    example_new="""
-        # pkg/mod.py
-        class Instance: ...
-    """,
-)
-def export_removed(ctx: DiffContext):
+def _own(module: str, resolves_to: str) -> bool:
+    """Defined in the module or, when the module is a package, in one of its submodules."""
+    return resolves_to.startswith(module + ".")
+
+
+def _removed_exports(ctx: DiffContext):
     covered = set(_import_paths(ctx.old))
     for module in sorted(ctx.old.exports):
         new_list = ctx.new.exports.get(module)
@@ -193,9 +180,81 @@ def export_removed(ctx: DiffContext):
             now = new_by_path.get(ip.path)
             if now is not None and now.resolves_to is not None:
                 continue
+            yield module, ip
+
+
+@rule(
+    id="export-removed",
+    severity=BREAKING,
+    audience=BOTH,
+    family="class",
+    summary=(
+        "A public name the target's module offered, defined in it or (for a package) in its "
+        "submodules, such as a companion `InstanceRef` or `InstanceType`, no longer resolves from it."
+    ),
+    explanation="`from <module> import <name>` raises ImportError.",
+    why_subclasses="Subclass packages import the class's companions from the class's module alongside the class itself.",
+    example_old="""
+        # pkg/mod.py
+        class InstanceType: ...
+        class Instance: ...
+    """,
+    example_new="""
+        # pkg/mod.py
+        class Instance: ...
+    """,
+)
+def export_removed(ctx: DiffContext):
+    for module, ip in _removed_exports(ctx):
+        if _own(module, ip.resolves_to):
             yield Hit(
                 member=ip.path,
                 message=f"{module} no longer exports {short(ip.path)} (it resolved to {ip.resolves_to})",
+                old=f"{ip.path} -> {ip.resolves_to}",
+                new=f"{ip.path} -> (unresolved)",
+            )
+
+
+@rule(
+    id="incidental-reexport-removed",
+    severity=INFO,
+    audience=BOTH,
+    family="class",
+    summary=(
+        "A name the target's module only imported from elsewhere (so it was importable from "
+        "there by accident) no longer resolves from it."
+    ),
+    explanation=(
+        "Code that imported it from this module gets ImportError; the fix is to import it from "
+        "its home module, which the message names."
+    ),
+    why_subclasses=(
+        "Reported as info: a module's incidental imports are not its API, and a split module "
+        "drops dozens of them at once."
+    ),
+    example_old="""
+        # pkg/util.py
+        def merge_dicts(a, b): ...
+
+        # pkg/mod.py
+        from pkg.util import merge_dicts
+
+        class Instance: ...
+    """,
+    example_new="""
+        # pkg/util.py
+        def merge_dicts(a, b): ...
+
+        # pkg/mod.py
+        class Instance: ...
+    """,
+)
+def incidental_reexport_removed(ctx: DiffContext):
+    for module, ip in _removed_exports(ctx):
+        if not _own(module, ip.resolves_to):
+            yield Hit(
+                member=ip.path,
+                message=f"{module} no longer re-exports {short(ip.path)}; import it from {ip.resolves_to.rsplit('.', 1)[0]}",
                 old=f"{ip.path} -> {ip.resolves_to}",
                 new=f"{ip.path} -> (unresolved)",
             )

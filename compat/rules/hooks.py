@@ -38,6 +38,8 @@ def _lost(ctx: DiffContext):
         # reading it is exactly how a hook gets bypassed)
         slots = {h.lstrip("_") for h in lost}
         opaque = sorted(r for r in after - before if r not in ctx.new.members and r.lstrip("_") not in slots)
+        # a new super() call runs an implementation whose references this member does not list
+        opaque += sorted(f"super().{s}" for s in set(new.super_calls) - set(old.super_calls))
         yield name, old, new, lost, opaque
 
 
@@ -143,7 +145,7 @@ def hook_call_obscured(ctx: DiffContext):
             yield ctx.hit(
                 name,
                 f"{name!r} no longer visibly uses self.{hook}; it now goes through "
-                + ", ".join(f"self.{o}" for o in opaque),
+                + ", ".join(o if o.startswith("super()") else f"self.{o}" for o in opaque),
                 old=old,
                 new=new,
                 details={"hook": hook, "through": opaque},
@@ -193,6 +195,8 @@ def init_hook_added(ctx: DiffContext):
     old, new = ctx.old.members["__init__"], ctx.new.members["__init__"]
     for hook in sorted(after - before):
         member = ctx.new.members.get(hook)
+        if hook not in ctx.old.members:
+            continue  # a new helper: no existing subclass overrides it on purpose
         if member is None or member.visibility not in (PUBLIC, PROTECTED, DUNDER) or hook == "__init__":
             continue
         if member.kind == CLASS_ATTRIBUTE:

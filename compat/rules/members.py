@@ -238,8 +238,8 @@ def member_resolution_changed(ctx: DiffContext):
     for name, old, new in _moved(ctx, pre_existing=True):
         yield ctx.hit(
             name,
-            f"{name!r} now resolves to {short(new.defined_in)} (already an ancestor before) "
-            f"instead of {short(old.defined_in)}",
+            f"{name!r} now resolves to {short(new.defined_in)} instead of {short(old.defined_in)} "
+            f"({short(new.defined_in)} was already in the MRO)",
             old=old,
             new=new,
             details={"old_defined_in": old.defined_in, "new_defined_in": new.defined_in},

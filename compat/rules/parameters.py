@@ -10,9 +10,14 @@ Design decisions (see docs/rules.md):
 from __future__ import annotations
 
 from compat.findings import BREAKING, BOTH, SUBCLASSES, WARNING
-from compat.models import KEYWORD_ONLY, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, VAR_POSITIONAL
+from compat.models import DUNDER, KEYWORD_ONLY, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, VAR_POSITIONAL
 from compat.rules.base import KEYWORDABLE, POSITIONAL, DiffContext, norm_expr, rule
 from compat.rules.signature import signature_diffs
+
+
+# dunders that code calls with keywords; every other dunder is called by the interpreter,
+# positionally, so renaming its parameters is harmless
+KEYWORD_DUNDERS = ("__init__", "__new__", "__init_subclass__", "__call__")
 
 
 def _hit(ctx: DiffContext, d, message: str, **details):
@@ -94,7 +99,10 @@ def parameter_removed_into_kwargs(ctx: DiffContext):
     severity=BREAKING,
     audience=BOTH,
     family="parameters",
-    summary="A parameter at the same position got a new name.",
+    summary=(
+        "A parameter at the same position got a new name (not reported for positional-only "
+        "parameters, nor for protocol dunders such as `__exit__` that the interpreter calls positionally)."
+    ),
     explanation=(
         "Callers passing it by keyword get TypeError. When the base calls an overridable "
         "method by keyword, overrides that kept the old name break."
@@ -114,6 +122,8 @@ def parameter_removed_into_kwargs(ctx: DiffContext):
 )
 def parameter_renamed(ctx: DiffContext):
     for d in signature_diffs(ctx):
+        if d.old.visibility == DUNDER and d.name not in KEYWORD_DUNDERS:
+            continue  # the interpreter calls protocol dunders (__exit__, __getitem__) positionally
         for p, q in d.renamed:
             if p.kind == POSITIONAL_ONLY:
                 continue  # nobody can pass it by name
