@@ -4,24 +4,45 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 XDIST ?= 2
+OLD ?= 1.11.4
 
-.PHONY: setup check test gate bench baseline report accept clean
+.PHONY: setup check test gate baseline baseline-old report accept bench clean
 
 $(VENV)/.ok: pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	@test -x $(PY) || $(UV) venv -q --seed --python $(PYTHON) $(VENV)
-	$(UV) pip install -q --python $(PY) -e .
+	$(UV) pip install -q --python $(PY) -e . pip
 	@touch $@
 
 setup: $(VENV)/.ok
 
-# The main job: snapshot the installed DagsterInstance and check it against dagster 1.11.4.
+# The main job: the installed DagsterInstance against dagster $(OLD), as a reviewer's report.
 check: setup
-	$(PY) -m compat snapshot -o snapshots/surface-installed.json
-	$(PY) -m compat check-release --old 1.11.4
+	$(PY) -m compat snapshot
+	$(PY) -m compat diff dagster==$(OLD) installed --fail-on never
 
 test: setup
 	$(PY) -m pytest tests -n $(XDIST) -q
+	$(PY) -m pytest compat -n $(XDIST) -q
+
+gate: setup
+	$(PY) -m pytest compat -n $(XDIST) -q
+
+baseline: setup
+	$(PY) -m compat baseline --out snapshots/baseline -j $(XDIST)
+
+baseline-old: setup
+	$(PY) -m compat baseline --out snapshots/baseline-$(OLD) --python "$$($(PY) -c 'from compat.envs import python_for, parse_spec; print(python_for(parse_spec("dagster==$(OLD)")))')" -j $(XDIST)
+
+report: setup
+	-$(PY) -m pytest compat -n $(XDIST) -q --compat-baseline snapshots/baseline-$(OLD) --compat-report compat-report.md
+	@echo "report: compat-report.md"
+
+accept: setup
+	$(PY) -m pytest compat -q --compat-update
+
+bench: setup
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV)
