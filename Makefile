@@ -35,8 +35,8 @@ baseline-old: setup
 	$(PY) -m compat baseline --out snapshots/baseline-$(OLD) --python "$$($(PY) -c 'from compat.envs import python_for, parse_spec; print(python_for(parse_spec("dagster==$(OLD)")))')" -j $(XDIST)
 
 report: setup
-	-$(PY) -m pytest compat -n $(XDIST) -q --compat-baseline snapshots/baseline-$(OLD) --compat-report compat-report.md
-	@echo "report: compat-report.md"
+	-$(PY) -m pytest compat -n $(XDIST) -q --compat-baseline snapshots/baseline-$(OLD) --compat-report snapshots/reports/gate-vs-$(OLD).md
+	@echo "report: snapshots/reports/gate-vs-$(OLD).md"
 
 accept: setup
 	$(PY) -m pytest compat -q --compat-update
