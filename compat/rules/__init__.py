@@ -7,7 +7,7 @@ audience, explanation, example); ``docs/rules.md`` is generated from it by
 
 from __future__ import annotations
 
-from compat.rules import annotations, attributes, classes, decorators, hooks, members, parameters  # noqa: F401
+from compat.rules import attributes, classes, decorators, hooks, members, parameters, typehints  # noqa: F401
 from compat.rules.base import RULES, DiffContext, Hit, Rule
 
 FAMILIES = ("members", "parameters", "annotations", "decorators", "attributes", "hooks", "class")

@@ -1,0 +1,549 @@
+"""The rule catalogue: every rule fires on its fixture pair and stays quiet on a near miss.
+
+Fixtures are toy packages (``pkg``, target ``pkg.mod:Instance``) written as source text; a line
+``# pkg/<file>.py`` starts another file (see ``compat.rules.base.example_files``). Each rule's
+documented example is its first firing fixture, so the examples in docs/rules.md are tested.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from compat.diff import compare_surfaces
+from compat.errors import CompatError
+from compat.findings import AUDIENCES, SEVERITIES
+from compat.models import (
+    KEYWORD_ONLY,
+    METHOD,
+    POSITIONAL_OR_KEYWORD,
+    PUBLIC,
+    ClassInfo,
+    ImportPath,
+    Member,
+    Parameter,
+    Signature,
+    Surface,
+)
+from compat.rules import RULES, all_rules
+from compat.rules.base import EXAMPLE_TARGET, example_files
+from compat.rules.docs import render_rules_markdown
+from compat.surface import from_sources
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.lru_cache(maxsize=None)
+def surface_of(source: str) -> Surface:
+    return from_sources(example_files(textwrap.dedent(source)), EXAMPLE_TARGET)
+
+
+def findings(old: str, new: str, rule: str | None = None):
+    found = compare_surfaces(surface_of(old), surface_of(new))
+    return [f for f in found if rule is None or f.rule == rule]
+
+
+def rules_fired(old: str, new: str) -> set[str]:
+    return {f.rule for f in findings(old, new)}
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+def test_rule_ids_are_stable_kebab_case_with_valid_metadata():
+    for r in all_rules():
+        assert r.id == r.id.lower() and " " not in r.id and "_" not in r.id, r.id
+        assert r.severity in SEVERITIES and r.audience in AUDIENCES
+        assert r.summary and r.explanation and r.why_subclasses
+        assert r.example_old.strip() and r.example_new.strip()
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_documented_example_fires(rule_id):
+    r = RULES[rule_id]
+    hits = findings(r.example_old, r.example_new, rule_id)
+    assert hits, f"{rule_id} does not fire on its own documented example"
+    for f in hits:
+        assert f.severity == r.severity
+        assert f.member and f.message
+
+
+# --------------------------------------------------------------------------- more firing pairs
+
+FIRES = [
+    # (rule, case id, old, new)
+    ("public-member-removed", "class-attribute", "class Instance:\n    LIMIT = 3\n", "class Instance:\n    pass\n"),
+    ("public-member-removed", "property", "class Instance:\n    @property\n    def x(self): ...\n", "class Instance:\n    pass\n"),
+    ("dunder-member-removed", "init", "class Instance:\n    def __init__(self, a): ...\n", "class Instance:\n    pass\n"),
+    ("member-kind-changed", "method-to-class-attribute", "class Instance:\n    def x(self): ...\n", "class Instance:\n    x = 1\n"),
+    ("member-binding-changed", "property-to-cached", "from functools import cached_property\nclass Instance:\n    @property\n    def x(self): ...\n",
+     "from functools import cached_property\nclass Instance:\n    @cached_property\n    def x(self): ...\n"),
+    ("parameter-removed", "positional-with-kwargs",
+     "class Instance:\n    def f(self, a, b, **kw): ...\n", "class Instance:\n    def f(self, a, **kw): ...\n"),
+    ("parameter-renamed", "keyword-only", "class Instance:\n    def f(self, *, a): ...\n", "class Instance:\n    def f(self, *, b): ...\n"),
+    ("parameter-renamed", "init", "class Instance:\n    def __init__(self, settings): ...\n", "class Instance:\n    def __init__(self, config): ...\n"),
+    ("parameter-reordered", "optional-inserted-before", "class Instance:\n    def f(self, a, b=1): ...\n",
+     "class Instance:\n    def f(self, a, x=None, b=1): ...\n"),
+    ("parameter-kind-changed", "positional-only", "class Instance:\n    def f(self, a): ...\n", "class Instance:\n    def f(self, a, /): ...\n"),
+    ("required-parameter-added", "keyword-only", "class Instance:\n    def f(self, a): ...\n", "class Instance:\n    def f(self, a, *, b): ...\n"),
+    ("optional-parameter-added", "init-kwarg", "class Instance:\n    def __init__(self, a=None): ...\n",
+     "class Instance:\n    def __init__(self, a=None, *, defs_state_storage=None): ...\n"),
+    ("return-annotation-changed", "property", "class Instance:\n    @property\n    def x(self) -> int: ...\n",
+     "class Instance:\n    @property\n    def x(self) -> str: ...\n"),
+    ("parameter-annotation-changed", "optional-to-required-type", "from typing import Optional\nclass Instance:\n    def f(self, a: Optional[int]): ...\n",
+     "class Instance:\n    def f(self, a: int): ...\n"),
+    ("hook-no-longer-called", "method-hook-through-helper-lost",
+     """
+     class Instance:
+         def _hook(self): ...
+         def _helper(self):
+             return self._hook()
+         def run(self):
+             return self._helper()
+     """,
+     """
+     class Instance:
+         def _hook(self): ...
+         def _helper(self):
+             return 1
+         def run(self):
+             return self._helper()
+     """),
+    ("hook-call-obscured", "super-call",
+     """
+     class Base:
+         def run(self): ...
+     class Instance(Base):
+         @property
+         def run_launcher(self): ...
+         def run(self):
+             return self.run_launcher
+     """,
+     """
+     class Base:
+         def run(self): ...
+     class Instance(Base):
+         @property
+         def run_launcher(self): ...
+         def run(self):
+             return super().run()
+     """),
+    ("instance-attribute-removed", "public-attribute-audience",
+     "class Instance:\n    def __init__(self):\n        self.name = 1\n", "class Instance:\n    def __init__(self):\n        pass\n"),
+    ("member-resolution-changed", "mro-order",
+     """
+     class A:
+         def f(self): ...
+     class B:
+         def f(self): ...
+     class Instance(A, B): ...
+     """,
+     """
+     class A:
+         def f(self): ...
+     class B:
+         def f(self): ...
+     class Instance(B, A): ...
+     """),
+]
+
+
+@pytest.mark.parametrize("rule_id,old,new", [pytest.param(r, o, n, id=f"{r}/{c}") for r, c, o, n in FIRES])
+def test_fires(rule_id, old, new):
+    assert findings(old, new, rule_id), f"{rule_id} did not fire; got {sorted(rules_fired(old, new))}"
+
+
+def test_public_instance_attribute_audience_includes_callers():
+    old = "class Instance:\n    def __init__(self):\n        self.name = 1\n        self._p = 2\n"
+    new = "class Instance:\n    def __init__(self):\n        pass\n"
+    by_member = {f.member: f.audience for f in findings(old, new, "instance-attribute-removed")}
+    assert by_member == {"self.name": "callers+subclasses", "self._p": "subclasses"}
+
+
+# --------------------------------------------------------------------------- near misses
+
+MIXIN_OLD = """
+class Instance:
+    def _get_setting(self, key: str) -> "Optional[str]":
+        return None
+
+    @property
+    def telemetry_enabled(self) -> bool:
+        return self._get_setting("telemetry") == "1"
+
+    def __enter__(self):
+        return self
+"""
+MIXIN_NEW = """
+class SettingsMixin:
+    def _get_setting(self, key: str) -> "str | None":
+        return None
+
+    @property
+    def telemetry_enabled(self) -> bool:
+        return self._get_setting("telemetry") == "1"
+
+    def __enter__(self):
+        return self
+
+class Instance(SettingsMixin):
+    pass
+"""
+
+MOVED_OLD = """
+# pkg/__init__.py
+from pkg.mod import Instance
+
+# pkg/mod.py
+class InstanceType: ...
+
+class Instance:
+    def f(self): ...
+"""
+MOVED_NEW = """
+# pkg/__init__.py
+from pkg.mod import Instance
+
+# pkg/instance.py
+class InstanceType: ...
+
+class Instance:
+    def f(self): ...
+
+# pkg/mod.py
+from pkg.instance import Instance, InstanceType
+"""
+
+NEAR_MISSES = [
+    # (rule that must NOT fire, case id, old, new)
+    ("public-member-removed", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
+    ("protected-member-removed", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
+    ("dunder-member-removed", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
+    ("member-added", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
+    ("member-moved", "class-moved-with-its-members", MOVED_OLD, MOVED_NEW),
+    ("member-moved", "definition-moved-within-file",
+     "class Instance:\n    def a(self): ...\n    def b(self): ...\n", "class Instance:\n    def b(self): ...\n    def a(self): ...\n"),
+    ("member-resolution-changed", "moved-into-new-mixin", MIXIN_OLD, MIXIN_NEW),
+    ("member-kind-changed", "property-to-cached-property",
+     "from functools import cached_property\nclass Instance:\n    @property\n    def x(self): ...\n",
+     "from functools import cached_property\nclass Instance:\n    @cached_property\n    def x(self): ...\n"),
+    ("member-binding-changed", "decorator-added-kind-kept",
+     "class Instance:\n    def f(self): ...\n", "import functools\nclass Instance:\n    @functools.lru_cache\n    def f(self): ...\n"),
+    ("property-setter-removed", "setter-moved-into-mixin",
+     "class Instance:\n    @property\n    def x(self): ...\n    @x.setter\n    def x(self, v): ...\n",
+     "class M:\n    @property\n    def x(self): ...\n    @x.setter\n    def x(self, v): ...\nclass Instance(M): ...\n"),
+    ("property-deleter-removed", "deleter-kept",
+     "class Instance:\n    @property\n    def x(self): ...\n    @x.deleter\n    def x(self): ...\n",
+     "class Instance:\n    @property\n    def x(self) -> int: ...\n    @x.deleter\n    def x(self): ...\n"),
+    ("parameter-removed", "keyword-only-into-kwargs",
+     "class Instance:\n    def f(self, *, a=None, **kw): ...\n", "class Instance:\n    def f(self, **kw): ...\n"),
+    ("parameter-removed-into-kwargs", "no-kwargs-left",
+     "class Instance:\n    def f(self, *, a=None): ...\n", "class Instance:\n    def f(self): ...\n"),
+    ("parameter-renamed", "positional-only",
+     "class Instance:\n    def f(self, a, /): ...\n", "class Instance:\n    def f(self, b, /): ...\n"),
+    ("parameter-renamed", "protocol-dunder",
+     "class Instance:\n    def __exit__(self, exc_type, exc, tb): ...\n", "class Instance:\n    def __exit__(self, _exc_type, _exc, _tb): ...\n"),
+    ("parameter-reordered", "keyword-only-reordered",
+     "class Instance:\n    def f(self, *, a=1, b=2): ...\n", "class Instance:\n    def f(self, *, b=2, a=1): ...\n"),
+    ("parameter-reordered", "optional-appended",
+     "class Instance:\n    def f(self, a, b=1): ...\n", "class Instance:\n    def f(self, a, b=1, c=None): ...\n"),
+    ("parameter-kind-changed", "keyword-only-relaxed",
+     "class Instance:\n    def f(self, *, a=1): ...\n", "class Instance:\n    def f(self, a=1): ...\n"),
+    ("parameter-kind-relaxed", "made-keyword-only",
+     "class Instance:\n    def f(self, a=1): ...\n", "class Instance:\n    def f(self, *, a=1): ...\n"),
+    ("parameter-default-removed", "default-changed",
+     "class Instance:\n    def f(self, a=1): ...\n", "class Instance:\n    def f(self, a=2): ...\n"),
+    ("parameter-default-added", "already-optional",
+     "class Instance:\n    def f(self, a=1): ...\n", "class Instance:\n    def f(self, a=2): ...\n"),
+    ("parameter-default-changed", "quote-style-only",
+     "class Instance:\n    def f(self, a='x', b=(1,2)): ...\n", 'class Instance:\n    def f(self, a="x", b=( 1, 2 )): ...\n'),
+    ("required-parameter-added", "optional-added",
+     "class Instance:\n    def f(self): ...\n", "class Instance:\n    def f(self, a=None): ...\n"),
+    ("optional-parameter-added", "kwargs-added",
+     "class Instance:\n    def f(self): ...\n", "class Instance:\n    def f(self, *args, **kwargs): ...\n"),
+    ("var-positional-removed", "args-renamed",
+     "class Instance:\n    def f(self, *args): ...\n", "class Instance:\n    def f(self, *a): ...\n"),
+    ("var-keyword-removed", "kwargs-renamed",
+     "class Instance:\n    def f(self, **kwargs): ...\n", "class Instance:\n    def f(self, **_kwargs): ...\n"),
+    ("return-annotation-changed", "optional-spelling",
+     "from typing import Optional\nclass Instance:\n    def f(self) -> Optional[int]: ...\n",
+     "class Instance:\n    def f(self) -> int | None: ...\n"),
+    ("return-annotation-changed", "annotation-added",
+     "class Instance:\n    def f(self): ...\n", "class Instance:\n    def f(self) -> int: ...\n"),
+    ("parameter-annotation-changed", "union-spelling",
+     "from typing import Union, List\nclass Instance:\n    def f(self, a: Union[int, None], b: List[str]): ...\n",
+     "class Instance:\n    def f(self, a: int | None, b: list[str]): ...\n"),
+    ("attribute-annotation-changed", "optional-spelling",
+     "from typing import Optional\nclass Instance:\n    x: Optional[int] = None\n",
+     "class Instance:\n    x: int | None = None\n"),
+    ("public-api-dropped", "public-kept-while-moved",
+     "def public(f): return f\nclass Instance:\n    @public\n    def f(self): ...\n",
+     "def public(f): return f\nclass M:\n    @public\n    def f(self): ...\nclass Instance(M): ...\n"),
+    ("member-deprecated", "already-deprecated",
+     "def deprecated(**k): return lambda f: f\nclass Instance:\n    @deprecated(breaking_version='2.0')\n    def f(self): ...\n",
+     "def deprecated(**k): return lambda f: f\nclass Instance:\n    @deprecated(breaking_version='3.0')\n    def f(self): ...\n"),
+    ("member-became-abstract", "abstract-kept",
+     "from abc import ABC, abstractmethod\nclass Instance(ABC):\n    @abstractmethod\n    def f(self): ...\n",
+     "from abc import ABC, abstractmethod\nclass Instance(ABC):\n    @abstractmethod\n    def f(self) -> int: ...\n"),
+    ("decorators-changed", "qualified-spelling",
+     "import functools\nclass Instance:\n    @functools.lru_cache(maxsize=2)\n    def f(self): ...\n",
+     "from functools import lru_cache\nclass Instance:\n    @lru_cache(maxsize = 2)\n    def f(self): ...\n"),
+    ("instance-attribute-removed", "replaced-by-property",
+     "class Instance:\n    def __init__(self):\n        self._s = 1\n",
+     "class Instance:\n    def __init__(self):\n        self._t = 1\n    @property\n    def _s(self):\n        return self._t\n"),
+    ("instance-attribute-became-member", "still-assigned",
+     "class Instance:\n    def __init__(self):\n        self._s = 1\n", "class Instance:\n    def __init__(self):\n        self._s = 2\n"),
+    ("instance-attribute-not-set-in-init", "moved-into-helper-called-from-init",
+     "class Instance:\n    def __init__(self, s):\n        self._s = s\n",
+     "class Instance:\n    def __init__(self, s):\n        self._setup(s)\n    def _setup(self, s):\n        self._s = s\n"),
+    ("instance-attribute-added", "assignment-moved-to-another-method",
+     "class Instance:\n    def __init__(self):\n        self._s = 1\n",
+     "class Instance:\n    def __init__(self):\n        self._setup()\n    def _setup(self):\n        self._s = 1\n"),
+    ("class-attribute-value-changed", "quote-style-only",
+     "class Instance:\n    NAME = 'x'\n", 'class Instance:\n    NAME = "x"\n'),
+    ("hook-no-longer-called", "call-moved-into-helper",
+     """
+     class Instance:
+         @property
+         def run_launcher(self): ...
+         def launch_run(self, run_id):
+             return self.run_launcher.launch(run_id)
+     """,
+     """
+     class Instance:
+         @property
+         def run_launcher(self): ...
+         def _launch(self, run_id):
+             return self.run_launcher.launch(run_id)
+         def launch_run(self, run_id):
+             return self._launch(run_id)
+     """),
+    ("hook-no-longer-called", "call-moved-into-property",
+     """
+     class Instance:
+         def get_settings(self, key): ...
+         def run(self):
+             return self.get_settings("a")
+     """,
+     """
+     class Instance:
+         def get_settings(self, key): ...
+         @property
+         def _a(self):
+             return self.get_settings("a")
+         def run(self):
+             return self._a
+     """),
+    ("hook-call-obscured", "plainly-bypassed",
+     """
+     class Instance:
+         @property
+         def run_launcher(self):
+             return self._run_launcher
+         def launch_run(self):
+             return self.run_launcher
+     """,
+     """
+     class Instance:
+         @property
+         def run_launcher(self):
+             return self._run_launcher
+         def launch_run(self):
+             return self._run_launcher
+     """),
+    ("init-hook-added", "new-helper-called-from-init",
+     "class Instance:\n    def __init__(self):\n        self._a = 1\n",
+     "class Instance:\n    def __init__(self):\n        self._setup()\n    def _setup(self):\n        self._a = 1\n"),
+    ("class-moved", "same-module", "class Instance:\n    def f(self): ...\n", "class Instance:\n    def f(self) -> None: ...\n"),
+    ("import-path-removed", "class-moved-but-re-exported", MOVED_OLD, MOVED_NEW),
+    ("import-path-retargeted", "class-moved-path-follows", MOVED_OLD, MOVED_NEW),
+    ("export-removed", "companion-moved-but-re-exported", MOVED_OLD, MOVED_NEW),
+    ("incidental-reexport-removed", "own-export-removed",
+     "class InstanceType: ...\nclass Instance: ...\n", "class Instance: ...\n"),
+    ("base-removed", "base-still-inherited-through-new-intermediate",
+     "class Store: ...\nclass Instance(Store): ...\n",
+     "class Store: ...\nclass StoreMixin(Store): ...\nclass Instance(StoreMixin): ...\n"),
+    ("ancestor-removed", "ancestor-kept",
+     "class S: ...\nclass B(S): ...\nclass Instance(B): ...\n",
+     "class S: ...\nclass B(S): ...\nclass C(S): ...\nclass Instance(B, C): ...\n"),
+    ("base-added", "bases-reordered",
+     "class A: ...\nclass B: ...\nclass Instance(A, B): ...\n", "class A: ...\nclass B: ...\nclass Instance(B, A): ...\n"),
+    ("metaclass-changed", "explicit-type",
+     "class Instance: ...\n", "class Instance(metaclass=type): ...\n"),
+    ("slots-changed", "slots-reordered",
+     "class Instance:\n    __slots__ = ('a', 'b')\n", "class Instance:\n    __slots__ = ['b', 'a']\n"),
+]
+
+
+@pytest.mark.parametrize("rule_id,old,new", [pytest.param(r, o, n, id=f"{r}/{c}") for r, c, o, n in NEAR_MISSES])
+def test_near_miss_does_not_fire(rule_id, old, new):
+    hits = findings(old, new, rule_id)
+    assert not hits, "\n".join(f"{f.rule} {f.member}: {f.message}" for f in hits)
+
+
+def test_every_rule_has_a_near_miss():
+    covered = {r for r, *_ in NEAR_MISSES}
+    assert sorted(set(RULES) - covered) == []
+
+
+# --------------------------------------------------------------------------- whole-diff precision
+
+
+def test_identical_sources_have_no_findings():
+    src = MIXIN_NEW
+    assert findings(src, src) == []
+
+
+def test_annotation_spellings_are_no_finding_at_all():
+    old = """
+    from typing import Optional, Union, List, Dict
+    class Instance:
+        def f(self, a: Optional[int], b: Union[str, None] = None) -> Dict[str, List[int]]: ...
+    """
+    new = """
+    import typing
+    class Instance:
+        def f(self, a: int | None, b: typing.Optional[str] = None) -> dict[str, list[int]]: ...
+    """
+    assert findings(old, new) == []
+
+
+def test_move_into_mixin_is_only_member_moved():
+    fired = findings(MIXIN_OLD, MIXIN_NEW)
+    assert {f.rule for f in fired} == {"member-moved", "base-added"}
+    moved = sorted(f.member for f in fired if f.rule == "member-moved")
+    assert moved == ["__enter__", "_get_setting", "telemetry_enabled"]
+    assert all(f.severity == "info" for f in fired)
+
+
+def test_class_moved_with_reexport_is_info_only():
+    fired = findings(MOVED_OLD, MOVED_NEW)
+    assert [f.rule for f in fired] == ["class-moved"]
+    assert fired[0].details == {"old_path_resolves": True}
+
+
+def test_class_moved_without_reexport_breaks_the_old_import():
+    new = MOVED_NEW.replace("from pkg.instance import Instance, InstanceType", "from pkg.instance import Instance")
+    new = new.replace("# pkg/__init__.py\nfrom pkg.mod import Instance", "# pkg/__init__.py\nfrom pkg.instance import Instance")
+    rules = rules_fired(MOVED_OLD, new)
+    assert "export-removed" in rules  # pkg.mod.InstanceType
+    assert "class-moved" in rules
+
+
+def test_keyword_only_reorder_is_no_finding():
+    assert findings(
+        "class Instance:\n    def f(self, a, *, b=1, c=2): ...\n", "class Instance:\n    def f(self, a, *, c=2, b=1): ...\n"
+    ) == []
+
+
+def test_hook_reachability_through_a_chain_of_helpers():
+    old = """
+    class Instance:
+        def should_store_event(self, e): ...
+        def handle_new_event(self, e):
+            if self.should_store_event(e): ...
+        def report_engine_event(self, e):
+            return self.handle_new_event(e)
+    """
+    new = """
+    class Instance:
+        def should_store_event(self, e): ...
+        def _store(self, e):
+            if self.should_store_event(e): ...
+        def handle_new_event(self, e):
+            return self._store(e)
+        def report_engine_event(self, e):
+            return self.handle_new_event(e)
+    """
+    assert "hook-no-longer-called" not in rules_fired(old, new)
+
+
+def test_hook_lost_in_a_callee_is_reported_on_every_caller():
+    old = """
+    class Instance:
+        def should_store_event(self, e): ...
+        def handle_new_event(self, e):
+            if self.should_store_event(e): ...
+        def report_engine_event(self, e):
+            return self.handle_new_event(e)
+    """
+    new = """
+    class Instance:
+        def should_store_event(self, e): ...
+        def handle_new_event(self, e):
+            return self._storage.store(e)
+        def report_engine_event(self, e):
+            return self.handle_new_event(e)
+    """
+    hits = findings(old, new, "hook-no-longer-called") + findings(old, new, "hook-call-obscured")
+    assert sorted((f.member, f.details["hook"]) for f in hits) == [
+        ("handle_new_event", "should_store_event"),
+        ("report_engine_event", "should_store_event"),
+    ]
+
+
+def test_findings_are_sorted_and_deterministic():
+    r = RULES["parameter-removed"]
+    a = compare_surfaces(surface_of(r.example_old), surface_of(r.example_new))
+    b = compare_surfaces(surface_of(r.example_old), surface_of(r.example_new))
+    assert [f.to_dict() for f in a] == [f.to_dict() for f in b]
+    assert a == sorted(a, key=lambda f: f.sort_key())
+
+
+def test_rule_selection_and_unknown_rule():
+    r = RULES["parameter-removed"]
+    only = compare_surfaces(surface_of(r.example_old), surface_of(r.example_new), rules=["parameter-removed"])
+    assert {f.rule for f in only} == {"parameter-removed"}
+    with pytest.raises(CompatError, match="unknown rule"):
+        compare_surfaces(surface_of(r.example_old), surface_of(r.example_new), rules=["no-such-rule"])
+
+
+# --------------------------------------------------------------------------- hand-built surfaces
+
+
+def _surface(members: dict[str, Member], *, imports=None, exports=None) -> Surface:
+    return Surface(
+        target="m:C",
+        cls=ClassInfo(path="m.C", module="m", qualname="C", location="m.py:1", bases=[], mro=["m.C"]),
+        members=members,
+        import_paths=imports or [],
+        exports=exports or {},
+    )
+
+
+def _method(name: str, *params: Parameter, **kw) -> Member:
+    sig = Signature([Parameter("self", POSITIONAL_OR_KEYWORD), *params])
+    return Member(name=name, kind=METHOD, visibility=PUBLIC, defined_in="m.C", location="m.py:2", signature=sig, **kw)
+
+
+def test_hand_built_surfaces_without_extractor():
+    old = _surface({"f": _method("f", Parameter("a", KEYWORD_ONLY, annotation="Optional[int]", annotation_norm="None | int"))})
+    new = _surface({"f": _method("f", Parameter("a", KEYWORD_ONLY, annotation="int | None", annotation_norm="None | int"))})
+    assert compare_surfaces(old, new) == []
+    new2 = _surface({"f": _method("f", Parameter("a", KEYWORD_ONLY, annotation="str", annotation_norm="str"))})
+    assert [f.rule for f in compare_surfaces(old, new2)] == ["parameter-annotation-changed"]
+
+
+def test_import_path_not_probed_by_new_snapshot_is_no_verdict():
+    old = _surface({}, imports=[ImportPath("elsewhere.C", "m.C")])
+    new = _surface({}, imports=[])
+    assert compare_surfaces(old, new) == []
+    new_probed = _surface({}, imports=[ImportPath("elsewhere.C", None)])
+    assert [f.rule for f in compare_surfaces(old, new_probed)] == ["import-path-removed"]
+
+
+# --------------------------------------------------------------------------- docs
+
+
+def test_docs_rules_md_is_generated_from_the_catalogue():
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == render_rules_markdown(), "docs/rules.md is stale: run `python -m compat.rules.docs --write`"
+
+
+def test_docs_mention_every_rule():
+    text = render_rules_markdown()
+    for rule_id in RULES:
+        assert f"`{rule_id}`" in text
