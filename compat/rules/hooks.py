@@ -12,6 +12,9 @@ from compat.models import CLASS_ATTRIBUTE, DUNDER, PROTECTED, PUBLIC
 from compat.rules.base import BODY_KINDS, DiffContext, kind_label, rule
 
 
+_PASSES_SELF = "<self passed to code outside the class>"
+
+
 def _hook_member(ctx: DiffContext, name: str):
     """The new member named ``name`` if it is a hook a subclass can override, else None."""
     old = ctx.old.members.get(name)
@@ -40,6 +43,10 @@ def _lost(ctx: DiffContext):
         opaque = sorted(r for r in after - before if r not in ctx.new.members and r.lstrip("_") not in slots)
         # a new super() call runs an implementation whose references this member does not list
         opaque += sorted(f"super().{s}" for s in set(new.super_calls) - set(old.super_calls))
+        # a body that no longer touches self at all hands self to code the analysis does not
+        # follow (a module function, an explicit `Mixin.method(self, ...)`); no verdict there
+        if not (new.self_refs or new.self_calls or new.super_calls or new.assigns or new.delegates):
+            opaque.append(_PASSES_SELF)
         yield name, old, new, lost, opaque
 
 
@@ -102,8 +109,9 @@ def hook_no_longer_called(ctx: DiffContext):
     audience=SUBCLASSES,
     family="hooks",
     summary=(
-        "A method no longer visibly reaches `self.<hook>`, and now goes through an object the "
-        "static analysis cannot follow (an instance attribute holding a helper)."
+        "A method no longer visibly reaches `self.<hook>`, and now goes through something the "
+        "static analysis cannot follow: an instance attribute holding a helper, a new `super()` "
+        "call, or a body that only hands `self` to outside code (`Mixin.method(self, ...)`)."
     ),
     explanation=(
         "The hook may still be called by the helper (if it is handed the instance and calls "
@@ -141,15 +149,15 @@ def hook_call_obscured(ctx: DiffContext):
     for name, old, new, lost, opaque in _lost(ctx):
         if not opaque:
             continue
-        for hook in lost:
-            yield ctx.hit(
-                name,
-                f"{name!r} no longer visibly uses self.{hook}; it now goes through "
-                + ", ".join(o if o.startswith("super()") else f"self.{o}" for o in opaque),
-                old=old,
-                new=new,
-                details={"hook": hook, "through": opaque},
-            )
+        # one finding per method: the hooks share one cause
+        yield ctx.hit(
+            name,
+            f"{name!r} no longer visibly uses " + ", ".join(f"self.{h}" for h in lost) + "; it now goes through "
+            + ", ".join(o if o.startswith(("super()", "<")) else f"self.{o}" for o in opaque),
+            old=old,
+            new=new,
+            details={"hooks": lost, "through": opaque},
+        )
 
 
 @rule(
