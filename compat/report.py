@@ -11,7 +11,9 @@ can be committed, diffed and compared byte for byte.
   :func:`parse_json`.
 - ``junit``: one testcase per member; a failure when one of its findings is at or above the
   ``fail_on`` threshold.
-- ``github``: workflow commands (``::error file=...,line=...::message``) that annotate the diff.
+- ``github``: workflow commands (``::error file=...,line=...::message``) that annotate the diff;
+  info findings are left out (GitHub shows only a few annotations per step) and counted in the
+  closing summary line.
 """
 
 from __future__ import annotations
@@ -438,6 +440,8 @@ _LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+)$")
 def render_github(items: list[Finding], *, title: str, old_label: str, new_label: str, fail_on: str) -> str:
     lines = []
     for f in items:
+        if f.severity == INFO and not _at_or_above(f, fail_on):
+            continue  # GitHub shows only a handful of annotations per step: keep them for problems
         if _at_or_above(f, fail_on):
             level = "error"
         else:
@@ -450,7 +454,7 @@ def render_github(items: list[Finding], *, title: str, old_label: str, new_label
             props.append(f"line={m.group('line')}")
         props.append(f"title={_gh_prop(f'{f.severity}: {f.rule} ({f.member})')}")
         message = f"{f.message} [{f.audience}]"
-        if f.old is not None or f.new is not None:
+        if f.old != f.new:
             message += f"\nold: {f.old if f.old is not None else '(absent)'}\nnew: {f.new if f.new is not None else '(absent)'}"
         lines.append(f"::{level} {','.join(props)}::{_gh_data(message)}")
     verdict = _verdict(items, fail_on)

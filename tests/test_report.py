@@ -74,6 +74,8 @@ def test_every_format_renders_deterministically(findings, fmt):
     b = _render(list(reversed(findings)), fmt)
     assert a == b and a.endswith("\n")
     for f in findings:
+        if fmt == "github" and f.severity == "info":
+            continue  # counted in the summary line only
         assert f.rule in a
 
 
@@ -138,6 +140,8 @@ def test_github_annotations(findings):
     assert any("file=pkg/mod.py,line=" in line for line in errors)
     assert all("\n" not in line for line in lines)
     assert lines[-1].startswith("::error title=") and "incompatible" in lines[-1]
+    assert not any(line.startswith("::notice ") for line in lines[:-1])  # info is only counted
+    assert len(lines) == 1 + sum(f.severity != "info" for f in findings)
 
 
 def test_github_escapes_newlines_and_separators():
