@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
+from dagster import Field, Map
 from dagster._core.launcher import RunLauncher
 from dagster._core.secrets import SecretsLoader
 from dagster._core.storage.base_storage import DagsterStorage
 from dagster._core.storage.event_log import InMemoryEventLogStorage
 from dagster._core.storage.runs import InMemoryRunStorage
-from dagster._serdes import ConfigurableClass
+from dagster._serdes import ConfigurableClass, ConfigurableClassData
 
 
 class LocalStateRunLauncher(RunLauncher):
@@ -57,14 +58,35 @@ class LocalStateRunLauncher(RunLauncher):
         self.disposed = True
 
 
-class DictSecretsLoader(SecretsLoader):
-    """A secrets loader backed by a dict (dagster-cloud fetches secrets from its API)."""
+class DictSecretsLoader(SecretsLoader, ConfigurableClass):
+    """A secrets loader backed by a dict (dagster-cloud fetches secrets from its API).
 
-    def __init__(self, secrets: Optional[Mapping[str, Mapping[str, str]]] = None):
+    ``secrets`` maps a code location name (``""`` for "no location") to its variables. It is
+    configurable from yaml (``secrets: custom: ...``) as well as buildable directly.
+    """
+
+    def __init__(
+        self,
+        secrets: Optional[Mapping[str, Mapping[str, str]]] = None,
+        inst_data: Optional[ConfigurableClassData] = None,
+    ):
         super().__init__()
         self._secrets = {k: dict(v) for k, v in (secrets or {}).items()}
+        self._inst_data = inst_data
         self.requests: list[Optional[str]] = []
         self.disposed = False
+
+    @property
+    def inst_data(self) -> Optional[ConfigurableClassData]:
+        return self._inst_data
+
+    @classmethod
+    def config_type(cls):
+        return {"secrets": Field(Map(str, Map(str, str)), is_required=False, default_value={})}
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value: Mapping[str, Any]) -> "DictSecretsLoader":
+        return cls(secrets=config_value.get("secrets") or {}, inst_data=inst_data)
 
     def get_secrets_for_environment(self, location_name: Optional[str]) -> Mapping[str, str]:
         self.requests.append(location_name)

@@ -145,11 +145,12 @@ class ConfigDefaultsInstance(DagsterInstance):
 
     dagster-cloud swaps in GraphQL storages, its compute log manager and its secrets loader;
     here the storages move to a ``corpus_storage`` sub-directory, compute logs are switched off
-    and secrets come from ``.env`` in the base directory. Only instances built from a
-    ``dagster.yaml`` (the factory route) see these defaults.
+    and secrets come from a local dict-backed loader (``DEFAULT_SECRETS``). Only instances
+    whose ref is built by ``InstanceRef.from_dir`` see these defaults.
     """
 
     STORAGE_SUBDIR = "corpus_storage"
+    DEFAULT_SECRETS = {"": {"CORPUS_DEFAULT_SECRET": "from-config-defaults"}}
 
     @classmethod
     def config_schema(cls) -> Mapping[str, Any]:
@@ -178,6 +179,7 @@ class ConfigDefaultsInstance(DagsterInstance):
             "dagster._core.storage.noop_compute_log_manager", "NoOpComputeLogManager", {}
         )
         defaults["secrets"] = _class_data(
-            "dagster._core.secrets.env_file", "EnvFileLoader", {"base_dir": base_dir}
+            "compat.corpus.components", "DictSecretsLoader",
+            {"secrets": ConfigDefaultsInstance.DEFAULT_SECRETS},
         )
         return defaults
