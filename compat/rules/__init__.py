@@ -14,8 +14,9 @@ FAMILIES = ("members", "parameters", "annotations", "decorators", "attributes", 
 
 
 def all_rules() -> list[Rule]:
-    """Every rule, in catalogue order (family, then id)."""
-    return sorted(RULES.values(), key=lambda r: (FAMILIES.index(r.family), r.id))
+    """Every rule, in catalogue order (family, then the order the family module defines them)."""
+    order = {rule_id: i for i, rule_id in enumerate(RULES)}
+    return sorted(RULES.values(), key=lambda r: (FAMILIES.index(r.family), order[r.id]))
 
 
 __all__ = ["RULES", "Rule", "Hit", "DiffContext", "all_rules", "FAMILIES"]

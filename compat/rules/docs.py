@@ -56,6 +56,18 @@ def _code(text: str) -> str:
     return "```python\n" + text.rstrip("\n") + "\n```\n"
 
 
+def _example_findings(rule) -> list[str]:
+    """The findings of ``rule`` on its own example, extracted and compared for real."""
+    from compat.diff import compare_surfaces
+    from compat.rules.base import example_files
+    from compat.surface import from_sources
+
+    old = from_sources(example_files(rule.example_old), EXAMPLE_TARGET)
+    new = from_sources(example_files(rule.example_new), EXAMPLE_TARGET)
+    found = compare_surfaces(old, new, rules=[rule.id])
+    return [f"{f.severity} {f.rule} [{f.audience}] {f.member}: {f.message}" for f in found] or ["(no finding)"]
+
+
 def render_rules_markdown() -> str:
     rules = all_rules()
     out: list[str] = []
@@ -96,6 +108,8 @@ def render_rules_markdown() -> str:
             out.append(_code(r.example_old))
             out.append("After:\n")
             out.append(_code(r.example_new))
+            out.append("Reported as:\n")
+            out.append("```text\n" + "\n".join(_example_findings(r)) + "\n```\n")
     out.append(_DECISIONS)
     return "\n".join(out).rstrip("\n") + "\n"
 
