@@ -563,3 +563,65 @@ def test_docs_mention_every_rule():
     text = render_rules_markdown()
     for rule_id in RULES:
         assert f"`{rule_id}`" in text
+
+
+# --------------------------------------------------------------------------- random signatures
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from compat.models import POSITIONAL_ONLY, VAR_KEYWORD, VAR_POSITIONAL  # noqa: E402
+
+_NAMES = st.sampled_from(["a", "b", "c", "run_id", "limit", "cursor"])
+_ANNOTATIONS = st.sampled_from([None, ("Optional[int]", "None | int"), ("int | None", "None | int"), ("str", "str")])
+_DEFAULTS = st.sampled_from([None, "None", "1", "'x'"])
+
+
+@st.composite
+def signatures(draw) -> Signature:
+    names = draw(st.lists(_NAMES, unique=True, max_size=5))
+    kinds = sorted(draw(st.lists(st.sampled_from([POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, KEYWORD_ONLY]),
+                                 min_size=len(names), max_size=len(names))),
+                   key=[POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, KEYWORD_ONLY].index)
+    params = [Parameter("self", POSITIONAL_ONLY if POSITIONAL_ONLY in kinds else POSITIONAL_OR_KEYWORD)]
+    seen_default = False
+    for name, kind in zip(names, kinds):
+        default = draw(_DEFAULTS)
+        if kind != KEYWORD_ONLY and seen_default and default is None:
+            default = "None"  # Python requires defaults after the first positional default
+        seen_default = seen_default or (default is not None and kind != KEYWORD_ONLY)
+        ann = draw(_ANNOTATIONS)
+        params.append(Parameter(name, kind, default, ann[0] if ann else None, ann[1] if ann else None))
+    if draw(st.booleans()):
+        params.insert(len([p for p in params if p.kind != KEYWORD_ONLY]), Parameter("args", VAR_POSITIONAL))
+    if draw(st.booleans()):
+        params.append(Parameter("kwargs", VAR_KEYWORD))
+    return Signature(params)
+
+
+def _with(sig: Signature) -> Surface:
+    member = Member(name="f", kind=METHOD, visibility=PUBLIC, defined_in="m.C", location="m.py:2", signature=sig)
+    return _surface({"f": member})
+
+
+@settings(max_examples=200, deadline=None)
+@given(signatures(), signatures())
+def test_random_signature_pairs(old_sig, new_sig):
+    old, new = _with(old_sig), _with(new_sig)
+    assert compare_surfaces(old, old) == []
+    found = compare_surfaces(old, new)
+    assert all(f.rule in RULES and f.severity == RULES[f.rule].severity for f in found)
+    assert [f.to_dict() for f in found] == [f.to_dict() for f in compare_surfaces(old, new)]
+    # a renaming of annotations to another spelling of the same type is never a finding
+    respelled = Signature([
+        Parameter(p.name, p.kind, p.default, "Optional[int]" if p.annotation_norm == "None | int" else p.annotation,
+                  p.annotation_norm)
+        for p in old_sig.parameters
+    ])
+    assert compare_surfaces(old, _with(respelled)) == []
+    # a parameter callers could pass by name that disappears (with no **kwargs to catch it) is
+    # always breaking; positional-only names are nobody's business
+    names_old = {p.name for p in old_sig.parameters if p.kind in (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)}
+    names_new = {p.name for p in new_sig.parameters}
+    if names_old - names_new and not any(p.kind == VAR_KEYWORD for p in new_sig.parameters):
+        assert any(f.severity == "breaking" for f in found)
