@@ -625,3 +625,16 @@ def test_random_signature_pairs(old_sig, new_sig):
     names_new = {p.name for p in new_sig.parameters}
     if names_old - names_new and not any(p.kind == VAR_KEYWORD for p in new_sig.parameters):
         assert any(f.severity == "breaking" for f in found)
+
+
+def test_class_moved_under_a_new_target_gives_no_verdict_on_unprobed_paths():
+    old = surface_of(MOVED_OLD)
+    new = from_sources(
+        {"pkg/__init__.py": "from pkg.instance import Instance\n", "pkg/instance.py": "class Instance:\n    def f(self): ...\n"},
+        "pkg.instance:Instance",
+    )
+    found = compare_surfaces(old, new)
+    moved = [f for f in found if f.rule == "class-moved"]
+    assert len(moved) == 1 and moved[0].details == {"old_path_resolves": None}
+    assert "did not probe" in moved[0].message
+    assert not [f for f in found if f.rule in ("import-path-removed", "member-moved")]

@@ -38,11 +38,15 @@ def class_moved(ctx: DiffContext):
     if (old.module, old.qualname) == (new.module, new.qualname):
         return
     new_paths = {ip.path: ip.resolves_to for ip in ctx.new.import_paths}
-    still = new_paths.get(old.path) == new.path
+    if old.path not in new_paths:
+        still = None
+        verdict = "the new snapshot did not probe the old path"
+    else:
+        still = new_paths[old.path] == new.path
+        verdict = "the old path still resolves to it" if still else "the old path no longer resolves to it"
     yield Hit(
         member=CLASS,
-        message=f"class moved from {old.path} to {new.path}; "
-        + ("the old path still resolves to it" if still else "the old path no longer resolves to it"),
+        message=f"class moved from {old.path} to {new.path}; {verdict}",
         old=old.path,
         new=new.path,
         old_location=old.location,
@@ -110,14 +114,13 @@ def import_path_removed(ctx: DiffContext):
 
 
 def _probe_unknown(ctx: DiffContext, path: str) -> bool:
-    """The new snapshot did not probe this path: no verdict rather than a guess.
+    """The new snapshot never looked at this path's module: no verdict rather than a guess.
 
-    The new surface lists the candidate paths around *its* module; a path near the old module
-    that it never looked at is only known to be gone when the old module itself is gone from
-    every path the new snapshot probed."""
+    A snapshot lists the candidate import paths around *its* target module; when old and new
+    were taken with different targets, paths near the old module may simply not be probed."""
     module = path.rsplit(".", 1)[0]
     probed_modules = {p.rsplit(".", 1)[0] for p in _import_paths(ctx.new)} | set(ctx.new.exports)
-    return module not in probed_modules and module != ctx.old.cls.module
+    return module not in probed_modules
 
 
 @rule(
