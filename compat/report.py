@@ -265,7 +265,7 @@ def inline_diff(old: str | None, new: str | None) -> tuple[str, str]:
         return html.escape(old, quote=False), html.escape(new, quote=False)
     a, b = split_signature(old), split_signature(new)
     if a is None or b is None:
-        return _mark(old, "del"), _mark(new, "ins")
+        return _word_diff(old, new)
     (a_pre, a_params, a_post), (b_pre, b_params, b_post) = a, b
     a_params = [_tidy_param(p) for p in a_params]
     b_params = [_tidy_param(p) for p in b_params]
@@ -288,6 +288,26 @@ def inline_diff(old: str | None, new: str | None) -> tuple[str, str]:
     old_html = part(a_pre, b_pre, "del") + ", ".join(left) + part(a_post, b_post, "del")
     new_html = part(b_pre, a_pre, "ins") + ", ".join(right) + part(b_post, a_post, "ins")
     return old_html, new_html
+
+
+_WORDS = re.compile(r"(\s*->\s*|,\s*|\s+)")
+
+
+def _word_diff(old: str, new: str) -> tuple[str, str]:
+    """Changed words marked, for text that is not a signature (an MRO, a value, a path)."""
+    a, b = _WORDS.split(old), _WORDS.split(new)
+    left: list[str] = []
+    right: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            left.append(html.escape("".join(a[i1:i2]), quote=False))
+            right.append(html.escape("".join(b[j1:j2]), quote=False))
+        else:
+            if i2 > i1:
+                left.append(_mark("".join(a[i1:i2]), "del"))
+            if j2 > j1:
+                right.append(_mark("".join(b[j1:j2]), "ins"))
+    return "".join(left), "".join(right)
 
 
 def _cell(fragment: str) -> str:

@@ -195,3 +195,10 @@ def test_text_report_lists_most_severe_first(findings):
     text = _render(findings, "text")
     assert text.index("BREAKING") < text.index("WARNING") < text.index("INFO")
     assert "incompatible" in text.splitlines()[1]
+
+
+def test_inline_diff_marks_words_outside_signatures():
+    assert inline_diff("MAX = 3", "MAX = 5") == ("MAX = <del>3</del>", "MAX = <ins>5</ins>")
+    old, new = inline_diff("A -> B", "A -> M -> B")
+    assert "<del>" not in old and "<ins> -&gt; M</ins>" in new
+    assert inline_diff(None, "x") == ("<em>absent</em>", "x")
