@@ -126,8 +126,8 @@ def dunder_member_removed(ctx: DiffContext):
         "overrides it by accident, and base code that calls it will run the subclass's version."
     ),
     why_subclasses=(
-        "Subclass-created names must never start being defined by the base (pattern: "
-        "subclass-created names): check the name against known subclasses."
+        "Names a subclass created for itself (methods, properties) must never start being "
+        "defined by the base: check each new name against known subclasses."
     ),
     example_old="""
         class Instance:
