@@ -1,0 +1,818 @@
+"""Profiles: what a real subclass package uses of the target, read statically.
+
+A profile records, for every subclass of the target found in a package (direct or through
+another subclass of the package), the contract it has with the base class:
+
+- the members it overrides, with its own signature and the base signature it overrides, and
+  which base methods reach the overridden member through ``self`` (the hook contract);
+- the names it creates itself (methods, properties, class attributes, ``self.<x>`` instance
+  attributes), which the base must never start defining or assigning;
+- the base members and instance attributes it uses through ``self`` (and through the base
+  class by name, ``DagsterInstance.get()``);
+- its ``super().<x>`` calls and the class of the MRO each one lands on;
+- how its ``__init__`` forwards to the base (``*args``/``**kwargs``, added keyword-only
+  parameters, keywords it passes itself) and the base ``__init__`` it forwarded to;
+- the class-level hooks dagster calls on a custom instance class (``config_schema``,
+  ``config_defaults``, ``get``, ...) that it defines.
+
+Nothing of the package is imported or executed: the package's own runtime dependencies need
+not be installed. The target's package (dagster) is read from the given search paths to
+resolve base classes and to know the base surface at profiling time.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import griffe
+
+from compat import jsonio
+from compat.errors import CompatError
+from compat.loader import StaticLoader
+from compat.models import (
+    CACHED_PROPERTY,
+    CLASS_ATTRIBUTE,
+    CLASSMETHOD,
+    KEYWORD_ONLY,
+    METHOD,
+    PROPERTY,
+    STATICMETHOD,
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    Member,
+    Signature,
+    Surface,
+    visibility_of,
+)
+from compat.surface import (
+    DEFAULT_TARGET,
+    Extractor,
+    _BodyRefs,
+    _self_name,
+    _version,
+    installed_search_paths,
+    parse_target,
+    snapshot,
+)
+
+PROFILE_SCHEMA = "compat.profile"
+PROFILE_VERSION = 1
+
+# Members dagster calls on a custom instance class itself (not only through an instance), and
+# how it calls them. `config_schema` and `config_defaults` are not members of the base at all:
+# `InstanceRef.from_dir` looks them up on the class named by `instance_class:` in dagster.yaml.
+CLASS_HOOKS: dict[str, str] = {
+    "config_schema": "InstanceRef.from_dir calls cls.config_schema(); its keys pick the yaml values passed to __init__",
+    "config_defaults": "InstanceRef.from_dir calls cls.config_defaults(base_dir) for the default components",
+    "get": "DagsterInstance.get() and callers that narrow the instance type",
+    "from_ref": "the factory builds the instance class of a ref (InstanceRef round-trip)",
+    "from_config": "builds an instance from a config directory",
+    "ephemeral": "builds an in-memory instance",
+    "local_temp": "builds an instance in a temporary directory",
+    "__enter__": "`with instance:`",
+    "__exit__": "`with instance:` exit, which disposes",
+    "dispose": "called from __exit__ and by owners that release the instance",
+}
+
+# Reads through self that every object has; never base contract.
+_OBJECT_NAMES = {"__class__", "__dict__", "__module__", "__doc__", "__name__", "__qualname__"}
+
+
+# --- the model -------------------------------------------------------------------------------
+def _sig(data: dict | None) -> Signature | None:
+    return Signature.from_dict(data) if data is not None else None
+
+
+def _clean(sig: Signature | None) -> Signature | None:
+    """A copy without the `()`/`{}` pseudo-defaults griffe gives *args and **kwargs."""
+    if sig is None:
+        return None
+    sig = Signature.from_dict(sig.to_dict())
+    for p in sig.parameters:
+        if p.kind in (VAR_POSITIONAL, VAR_KEYWORD):
+            p.default = None
+    return sig
+
+
+@dataclass
+class OwnMember:
+    """A member the subclass defines in its own class body."""
+
+    name: str
+    kind: str
+    location: str
+    signature: Signature | None = None
+    value: str | None = None  # class attributes
+    setter: bool = False
+
+    @classmethod
+    def from_dict(cls, d: dict) -> OwnMember:
+        return cls(**{**d, "signature": _sig(d.get("signature"))})
+
+    def render(self) -> str:
+        if self.kind == CLASS_ATTRIBUTE:
+            return f"{self.name} = {self.value}" if self.value is not None else self.name
+        prefix = {PROPERTY: "@property ", CACHED_PROPERTY: "@cached_property ", CLASSMETHOD: "@classmethod ",
+                  STATICMETHOD: "@staticmethod "}.get(self.kind, "")
+        sig = self.signature.render(self.name) if self.signature else f"{self.name}(...)"
+        return f"{prefix}def {sig}"
+
+
+@dataclass
+class Override:
+    """An own member whose name the base surface also has."""
+
+    name: str
+    kind: str
+    location: str
+    signature: Signature | None
+    base_kind: str
+    base_signature: Signature | None
+    base_defined_in: str
+    base_location: str
+    called_by: list[str] = field(default_factory=list)  # base members that reach it through self
+    super_calls: list[str] = field(default_factory=list)  # super().<x> the override makes
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Override:
+        return cls(**{**d, "signature": _sig(d.get("signature")), "base_signature": _sig(d.get("base_signature"))})
+
+
+@dataclass
+class NewAttribute:
+    """An instance attribute the subclass assigns through self that the base does not have."""
+
+    name: str
+    assigned_in: list[str] = field(default_factory=list)  # own methods
+    location: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NewAttribute:
+        return cls(**d)
+
+
+@dataclass
+class BaseUse:
+    """A base member or base instance attribute the subclass uses through self (or by class)."""
+
+    name: str
+    reads: list[str] = field(default_factory=list)  # own methods that read it
+    calls: list[str] = field(default_factory=list)  # own methods that call it
+    writes: list[str] = field(default_factory=list)  # own methods that assign it
+    by_class: list[str] = field(default_factory=list)  # own methods that use `Base.name`
+    base_kind: str = ""  # member kind, or "instance_attribute"
+    base_defined_in: str = ""  # defining class (members) or "Class.method" assigning it first
+    constructed: bool = False  # instance attributes: assigned while the base __init__ runs
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BaseUse:
+        return cls(**d)
+
+    @property
+    def used_in(self) -> list[str]:
+        return sorted(set(self.reads) | set(self.calls) | set(self.writes) | set(self.by_class))
+
+    @property
+    def read(self) -> bool:
+        return bool(self.reads or self.calls or self.by_class)
+
+
+@dataclass
+class SuperCall:
+    method: str  # the own method making the call
+    name: str  # super().<name>
+    lands_on: str | None  # class path of the MRO class that defines it; None when none does
+    in_package: bool = False  # lands on another subclass of the package, not on the base
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SuperCall:
+        return cls(**d)
+
+
+@dataclass
+class Constructor:
+    defined: bool  # the subclass defines __init__ itself
+    defined_in: str | None = None  # class whose __init__ runs first (itself, a package class, the base)
+    signature: Signature | None = None
+    calls_super_init: bool = False
+    forwards_args: bool = False  # super().__init__(*args, ...)
+    forwards_kwargs: bool = False  # super().__init__(..., **kwargs)
+    keyword_only: list[str] = field(default_factory=list)  # keyword-only parameters it adds
+    required_keyword_only: list[str] = field(default_factory=list)
+    passes_keywords: list[str] = field(default_factory=list)  # explicit keywords to super().__init__
+    passes_positional: int = 0  # explicit positional arguments to super().__init__
+    base_signature: Signature | None = None  # the base __init__ at profiling time
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Constructor:
+        return cls(**{**d, "signature": _sig(d.get("signature")), "base_signature": _sig(d.get("base_signature"))})
+
+
+@dataclass
+class Hook:
+    """A class-level hook dagster calls on the custom instance class, defined by the subclass."""
+
+    name: str
+    kind: str
+    signature: Signature | None
+    called_as: str
+    base_kind: str | None = None  # None when the base does not define it (config_schema, ...)
+    base_signature: Signature | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Hook:
+        return cls(**{**d, "signature": _sig(d.get("signature")), "base_signature": _sig(d.get("base_signature"))})
+
+
+@dataclass
+class SubclassProfile:
+    path: str  # canonical dotted path
+    module: str
+    name: str
+    location: str
+    bases: list[str] = field(default_factory=list)
+    mro: list[str] = field(default_factory=list)
+    package_bases: list[str] = field(default_factory=list)  # other profiled subclasses in its MRO
+    overrides: dict[str, Override] = field(default_factory=dict)
+    new_members: dict[str, OwnMember] = field(default_factory=dict)
+    new_attributes: dict[str, NewAttribute] = field(default_factory=dict)
+    base_members: dict[str, BaseUse] = field(default_factory=dict)
+    base_attributes: dict[str, BaseUse] = field(default_factory=dict)
+    unresolved_refs: list[str] = field(default_factory=list)  # self.<x> defined nowhere visible
+    super_calls: list[SuperCall] = field(default_factory=list)
+    constructor: Constructor = field(default_factory=lambda: Constructor(defined=False))
+    hooks: dict[str, Hook] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SubclassProfile:
+        return cls(
+            path=d["path"], module=d["module"], name=d["name"], location=d["location"],
+            bases=list(d.get("bases", [])), mro=list(d.get("mro", [])),
+            package_bases=list(d.get("package_bases", [])),
+            overrides={k: Override.from_dict(v) for k, v in d.get("overrides", {}).items()},
+            new_members={k: OwnMember.from_dict(v) for k, v in d.get("new_members", {}).items()},
+            new_attributes={k: NewAttribute.from_dict(v) for k, v in d.get("new_attributes", {}).items()},
+            base_members={k: BaseUse.from_dict(v) for k, v in d.get("base_members", {}).items()},
+            base_attributes={k: BaseUse.from_dict(v) for k, v in d.get("base_attributes", {}).items()},
+            unresolved_refs=list(d.get("unresolved_refs", [])),
+            super_calls=[SuperCall.from_dict(s) for s in d.get("super_calls", [])],
+            constructor=Constructor.from_dict(d["constructor"]) if d.get("constructor") else Constructor(defined=False),
+            hooks={k: Hook.from_dict(v) for k, v in d.get("hooks", {}).items()},
+        )
+
+    def created_names(self) -> set[str]:
+        """Every name the subclass creates on the class or its instances."""
+        return set(self.new_members) | set(self.new_attributes)
+
+
+@dataclass
+class Profile:
+    package: str  # distribution or package name, or the directory name
+    version: str | None  # the package's version, when known
+    target: str  # "module:Class" as requested
+    target_path: str  # canonical path of the target when profiled
+    base_version: str  # version of the target's package the profile was read against
+    subclasses: dict[str, SubclassProfile] = field(default_factory=dict)
+    generator: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["schema"] = PROFILE_SCHEMA
+        data["schema_version"] = PROFILE_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        return cls(
+            package=data["package"],
+            version=data.get("version"),
+            target=data["target"],
+            target_path=data["target_path"],
+            base_version=data.get("base_version", "unknown"),
+            subclasses={k: SubclassProfile.from_dict(v) for k, v in data.get("subclasses", {}).items()},
+            generator=dict(data.get("generator", {})),
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.package} {self.version}" if self.version else self.package
+
+    def summary(self) -> str:
+        """A readable multi-line account of what each subclass uses of the base."""
+        lines = [
+            f"{self.label}: {len(self.subclasses)} subclass(es) of {self.target} "
+            f"(read against {self.target.split('.', 1)[0].split(':', 1)[0]} {self.base_version})"
+        ]
+        for sub in self.subclasses.values():
+            lines.append("")
+            chain = " -> ".join([sub.path, *sub.package_bases, self.target_path])
+            lines.append(f"{sub.name}  ({sub.location})")
+            lines.append(f"  chain: {chain}")
+            if sub.overrides:
+                lines.append(f"  overrides ({len(sub.overrides)}):")
+                for o in sub.overrides.values():
+                    mine = o.signature.render(o.name) if o.signature else o.name
+                    extra = f"; reached from {len(o.called_by)} base member(s)" if o.called_by else ""
+                    lines.append(f"    {o.kind} {mine}   [base: {o.base_kind} in {o.base_defined_in.rsplit('.', 1)[-1]}{extra}]")
+            if sub.hooks:
+                lines.append("  class hooks: " + ", ".join(f"{h.name} ({h.kind})" for h in sub.hooks.values()))
+            c = sub.constructor
+            if c.defined:
+                how = []
+                if c.forwards_args:
+                    how.append("*args")
+                if c.forwards_kwargs:
+                    how.append("**kwargs")
+                fwd = f"forwards {', '.join(how)} to super().__init__" if how else (
+                    "calls super().__init__" if c.calls_super_init else "does not call super().__init__")
+                lines.append(f"  __init__: {fwd}; adds keyword-only {', '.join(c.keyword_only) or '-'}"
+                             + (f" (required: {', '.join(c.required_keyword_only)})" if c.required_keyword_only else ""))
+            elif c.defined_in:
+                lines.append(f"  __init__: inherited from {c.defined_in}")
+            if sub.super_calls:
+                lines.append("  super(): " + ", ".join(
+                    f"{s.method} -> {s.name} on {s.lands_on.rsplit('.', 1)[-1] if s.lands_on else 'NOTHING'}"
+                    for s in sub.super_calls))
+            if sub.base_attributes:
+                lines.append("  base attributes used: " + ", ".join(
+                    f"{u.name} ({'rw' if u.read and u.writes else 'w' if u.writes else 'r'})" for u in sub.base_attributes.values()))
+            if sub.base_members:
+                lines.append(f"  base members used ({len(sub.base_members)}): " + ", ".join(sub.base_members))
+            created = sorted(sub.created_names())
+            if created:
+                lines.append(f"  names it creates ({len(created)}): " + ", ".join(created))
+            if sub.unresolved_refs:
+                lines.append("  unresolved self refs: " + ", ".join(sub.unresolved_refs))
+        return "\n".join(lines)
+
+
+def write_profile(profile: Profile, path: str | os.PathLike[str]) -> Path:
+    return jsonio.write_json(path, profile.to_dict())
+
+
+def read_profile(path: str | os.PathLike[str]) -> Profile:
+    data = jsonio.read_json(path, schema=PROFILE_SCHEMA, versions=(PROFILE_VERSION,))
+    try:
+        return Profile.from_dict(data)
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise CompatError(f"{path}: malformed profile ({exc}); re-record it") from None
+
+
+# --- locating the package --------------------------------------------------------------------
+@dataclass
+class _Source:
+    label: str  # package name as the user sees it
+    root: Path  # search path that holds the modules
+    modules: list[str]  # dotted names of every module to scan
+    version: str | None
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _dist_version(root: Path, name: str) -> str | None:
+    want = _norm(name)
+    for meta in sorted(root.glob("*.dist-info")) + sorted(root.glob("*.egg-info")):
+        stem = meta.name.rsplit(".", 1)[0]
+        dist, _, version = stem.rpartition("-")
+        if _norm(dist) == want and version:
+            return version
+    return None
+
+
+def _modules_under(root: Path, package_dir: Path) -> list[str]:
+    """Dotted names of every .py module in a package directory (sorted)."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(package_dir):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and (Path(dirpath, d) / "__init__.py").is_file())
+        for fname in sorted(filenames):
+            if not fname.endswith(".py"):
+                continue
+            rel = Path(dirpath, fname).relative_to(root).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if all(p.isidentifier() for p in parts):
+                out.append(".".join(parts))
+    return sorted(out)
+
+
+def _tree_packages(root: Path) -> list[Path]:
+    pkgs = sorted(p for p in root.iterdir() if p.is_dir() and (p / "__init__.py").is_file() and p.name.isidentifier())
+    return pkgs
+
+
+def _locate(spec: str, python: str | None) -> _Source:
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)\s*$", spec)
+    if m:
+        from compat.envs import wheel_tree
+
+        name, version = m.group(1), m.group(2)
+        root = wheel_tree(version, package=name)
+        pkgs = _tree_packages(root)
+        if not pkgs:
+            raise CompatError(f"{spec}: the wheel holds no python package")
+        mods = [mod for p in pkgs for mod in _modules_under(root, p)]
+        return _Source(name, root, mods, _dist_version(root, name) or version)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        path = path.resolve()
+        if (path / "__init__.py").is_file():
+            # a package directory: its import root is above the outermost package
+            root = path.parent
+            while (root / "__init__.py").is_file():
+                root = root.parent
+            return _Source(".".join(path.relative_to(root).parts), root, _modules_under(root, path), None)
+        for root in (path, path / "src"):
+            if root.is_dir() and _tree_packages(root):
+                pkgs = _tree_packages(root)
+                mods = [mod for p in pkgs for mod in _modules_under(root, p)]
+                version = None
+                for p in pkgs:
+                    version = version or _dist_version(root, p.name)
+                return _Source(path.name, root, mods, version)
+        raise CompatError(f"{spec}: directory holds no python package (no */__init__.py)")
+    if path.suffix == ".py" and path.is_file():
+        path = path.resolve()
+        return _Source(path.stem, path.parent, [path.stem], None)
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", spec):
+        raise CompatError(f"{spec}: not a package name, a directory or NAME==VERSION")
+    paths = _interpreter_paths(python)
+    candidates = [spec, spec.replace("-", "_"), _norm(spec)]
+    for root in map(Path, paths):
+        for cand in candidates:
+            pkg = root.joinpath(*cand.split("."))
+            if (pkg / "__init__.py").is_file():
+                top = root / cand.split(".")[0]
+                mods = _modules_under(root, pkg)
+                return _Source(spec, root, mods, _dist_version(root, spec) or _dist_version(root, top.name))
+            if pkg.with_suffix(".py").is_file() and "." not in cand:
+                return _Source(spec, root, [cand], _dist_version(root, spec))
+    where = f"the sys.path of {python}" if python else "this interpreter's sys.path"
+    raise CompatError(f"{spec}: package not found in {where} (give a directory or NAME==VERSION instead)")
+
+
+def _interpreter_paths(python: str | None) -> list[str]:
+    if python:
+        from compat.envs import interpreter_paths
+
+        return interpreter_paths(python)
+    return installed_search_paths()
+
+
+# --- profiling -------------------------------------------------------------------------------
+def _defined_class_nodes(mod: griffe.Module) -> list[griffe.Class]:
+    out = []
+    for obj in mod.members.values():
+        if isinstance(obj, griffe.Alias) or not isinstance(obj, griffe.Class):
+            continue
+        out.append(obj)
+        out.extend(o for o in obj.members.values() if not isinstance(o, griffe.Alias) and isinstance(o, griffe.Class))
+    return out
+
+
+class _Profiler:
+    def __init__(self, source: _Source, target: str, dagster_paths: list[str], base: Surface):
+        self.source = source
+        self.target = target
+        self.base = base
+        paths = [str(source.root)] + [p for p in dagster_paths if Path(p).resolve() != source.root]
+        self.loader = StaticLoader(paths)
+        self.ext = Extractor(self.loader)
+        module, qualname = parse_target(target)
+        obj = self.loader.resolve(f"{module}.{qualname}")
+        if not isinstance(obj, griffe.Class):
+            raise CompatError(f"--target {target}: not found under the dagster search paths")
+        self.target_path = obj.path
+        self._own: dict[str, dict[str, Member]] = {}
+        # every class of the target's own MRO counts as "the base"
+        self.base_classes = set(base.cls.mro) | {self.target_path}
+
+    def own_members(self, node: griffe.Class) -> dict[str, Member]:
+        if node.path not in self._own:
+            self._own[node.path] = self.ext.class_members(node)
+        return self._own[node.path]
+
+    def find(self) -> list[tuple[griffe.Class, list[tuple[str, griffe.Class | None]]]]:
+        found = []
+        for modname in self.source.modules:
+            if self.loader.find(modname) is None:
+                continue
+            try:
+                mod = self.loader.module(modname)
+            except CompatError:
+                continue  # an unparsable file cannot define a subclass we could profile
+            if mod is None:
+                continue
+            for cls in _defined_class_nodes(mod):
+                if not cls.bases or cls.path == self.target_path:
+                    continue
+                try:
+                    mro = self.ext.mro(cls)
+                except Exception:  # unresolvable or cyclic bases: not something we can profile
+                    continue
+                if any(p == self.target_path for p, _ in mro[1:]):
+                    found.append((cls, mro))
+        return sorted(found, key=lambda t: t[0].path)
+
+    def profile(self) -> dict[str, SubclassProfile]:
+        found = self.find()
+        paths = {cls.path for cls, _ in found}
+        out = {}
+        for cls, mro in found:
+            out[cls.path] = self.subclass(cls, mro, paths)
+        return out
+
+    def subclass(self, cls: griffe.Class, mro, package_paths: set[str]) -> SubclassProfile:
+        base = self.base
+        own = self.own_members(cls)
+        self.ext.analyze(own, {cls.path: cls})
+        package_bases = [p for p, _ in mro[1:] if p in package_paths]
+        # names the subclass gets from itself and from the package classes between it and the base
+        chain_nodes = [n for p, n in mro if n is not None and (p == cls.path or p in package_paths)]
+        own_attrs = self._assigned(cls, own)
+        inherited_names: set[str] = set()
+        for node in chain_nodes[1:]:
+            pm = self.own_members(node)
+            inherited_names |= set(pm)
+            self.ext.analyze(pm, {node.path: node})
+            inherited_names |= set(self._assigned(node, pm))
+        # names in classes of the MRO that are neither the package's nor the base's (mixins)
+        other_names: set[str] = set()
+        for p, n in mro[1:]:
+            if n is not None and p not in package_paths and p not in self.base_classes and p != self.target_path:
+                other_names |= set(self.own_members(n))
+        called_by = self._callers()
+
+        sub = SubclassProfile(
+            path=cls.path, module=cls.module.path, name=cls.name,
+            location=self.ext.location(cls, cls.lineno or 0),
+            bases=[p for p, _ in self.ext.base_paths(cls)], mro=[p for p, _ in mro],
+            package_bases=package_bases,
+        )
+        for name, m in sorted(own.items()):
+            if m.visibility == "private":
+                continue
+            bm = base.members.get(name)
+            if name in CLASS_HOOKS:
+                sub.hooks[name] = Hook(
+                    name=name, kind=m.kind, signature=_clean(m.signature), called_as=CLASS_HOOKS[name],
+                    base_kind=bm.kind if bm else None, base_signature=_clean(bm.signature) if bm else None,
+                )
+            if bm is not None:
+                sub.overrides[name] = Override(
+                    name=name, kind=m.kind, location=m.location, signature=_clean(m.signature),
+                    base_kind=bm.kind, base_signature=_clean(bm.signature), base_defined_in=bm.defined_in,
+                    base_location=bm.location, called_by=sorted(called_by.get(name, ())),
+                    super_calls=list(m.super_calls),
+                )
+            elif name not in CLASS_HOOKS:
+                sub.new_members[name] = OwnMember(
+                    name=name, kind=m.kind, location=m.location,
+                    signature=_clean(m.signature) if m.kind != CLASS_ATTRIBUTE else None,
+                    value=m.value, setter=m.setter,
+                )
+        for attr, (methods, loc) in sorted(own_attrs.items()):
+            if attr in base.members or attr in base.instance_attributes or attr in own or attr in inherited_names:
+                continue
+            sub.new_attributes[attr] = NewAttribute(name=attr, assigned_in=sorted(methods), location=loc)
+
+        # uses of names it does not define itself
+        constructed = self._constructed_attributes()
+        # an attribute the subclass assigns that the base also assigns stays a base attribute:
+        # its reads are recorded, since the two share the slot
+        base_names = set(base.members) | set(base.instance_attributes)
+        defined_here = set(own) | (set(own_attrs) - base_names) | inherited_names | other_names
+        unresolved = set()
+        for mname, m in sorted(own.items()):
+            reads = set(m.self_refs) - set(m.self_calls)
+            uses = [("reads", reads), ("calls", set(m.self_calls)), ("writes", set(m.assigns))]
+            for how, names in uses:
+                for ref in sorted(names):
+                    if ref in _OBJECT_NAMES or visibility_of(ref) is None:
+                        continue
+                    if how != "writes" and ref in defined_here:
+                        continue
+                    if how == "writes" and (ref in own or ref in inherited_names or ref in other_names or ref in sub.new_attributes):
+                        continue
+                    use = self._base_use(sub, ref, constructed)
+                    if use is None:
+                        if how != "writes":
+                            unresolved.add(ref)
+                        continue
+                    getattr(use, how).append(mname)
+        for mname, ref in self._by_class_refs(cls, own):
+            if ref in base.members:
+                use = self._base_use(sub, ref, constructed)
+                if use is not None:
+                    use.by_class.append(mname)
+        for uses in (sub.base_members, sub.base_attributes):
+            for use in uses.values():
+                for lst in (use.reads, use.calls, use.writes, use.by_class):
+                    lst[:] = sorted(set(lst))
+        sub.base_members = dict(sorted(sub.base_members.items()))
+        sub.base_attributes = dict(sorted(sub.base_attributes.items()))
+        sub.unresolved_refs = sorted(unresolved)
+
+        # super() calls
+        after = [(p, n) for p, n in mro[1:]]
+        for mname, m in sorted(own.items()):
+            for target in m.super_calls:
+                sub.super_calls.append(self._super_call(mname, target, after, package_paths))
+        sub.constructor = self._constructor(cls, own, mro, package_paths)
+        return sub
+
+    def _base_use(self, sub: SubclassProfile, ref: str, constructed: set[str]) -> BaseUse | None:
+        base = self.base
+        if ref in base.members:
+            m = base.members[ref]
+            return sub.base_members.setdefault(ref, BaseUse(name=ref, base_kind=m.kind, base_defined_in=m.defined_in))
+        if ref in base.instance_attributes:
+            a = base.instance_attributes[ref]
+            return sub.base_attributes.setdefault(ref, BaseUse(
+                name=ref, base_kind="instance_attribute", base_defined_in=a.assigned_in[0] if a.assigned_in else "",
+                constructed=ref in constructed,
+            ))
+        return None
+
+    def _assigned(self, cls: griffe.Class, own: dict[str, Member]) -> dict[str, tuple[set[str], str]]:
+        """{attr: (own methods assigning self.<attr>, first location)} for one class body."""
+        out: dict[str, tuple[set[str], str]] = {}
+        node_lines: dict[str, int] = {}
+        for (cpath, mname), fns in sorted(self.ext.bodies.items(), key=lambda kv: kv[0]):
+            if cpath != cls.path or mname not in own:
+                continue
+            for fn, kind in fns:
+                scan = _BodyRefs(_self_name(fn, kind)).scan(fn)
+                for attr, line in scan.assigns.items():
+                    if visibility_of(attr) is None:
+                        continue
+                    methods, loc = out.get(attr, (set(), ""))
+                    methods.add(mname)
+                    if attr not in node_lines or line < node_lines[attr]:
+                        node_lines[attr] = line
+                        loc = self.ext.location(cls, line)
+                    out[attr] = (methods, loc)
+        return out
+
+    def _callers(self) -> dict[str, set[str]]:
+        """{member: base members whose bodies reach it through self}."""
+        out: dict[str, set[str]] = {}
+        for name, m in self.base.members.items():
+            for ref in set(m.self_refs) | set(m.self_calls):
+                if ref != name:
+                    out.setdefault(ref, set()).add(name)
+        return out
+
+    def _constructed_attributes(self) -> set[str]:
+        return constructed_attributes(self.base)
+
+    def _by_class_refs(self, cls: griffe.Class, own: dict[str, Member]) -> list[tuple[str, str]]:
+        """(own method, name) for `Base.name` uses where Base resolves to the target or its MRO."""
+        out = []
+        mod = cls.module
+        for (cpath, mname), fns in sorted(self.ext.bodies.items(), key=lambda kv: kv[0]):
+            if cpath != cls.path or mname not in own:
+                continue
+            for fn, _kind in fns:
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                        local = node.value.id
+                        obj = mod.members.get(local)
+                        if obj is None:
+                            continue
+                        target = obj.target_path if isinstance(obj, griffe.Alias) else obj.path
+                        resolved = self.loader.resolve(target)
+                        if resolved is not None and resolved.path in self.base_classes:
+                            out.append((mname, node.attr))
+        return sorted(set(out))
+
+    def _super_call(self, method: str, name: str, after, package_paths: set[str]) -> SuperCall:
+        for path, node in after:
+            if node is None:
+                continue
+            if path in package_paths:
+                if name in self.own_members(node):
+                    return SuperCall(method, name, path, in_package=True)
+                continue
+            if path in self.base_classes:
+                m = self.base.members.get(name)
+                if m is not None:
+                    return SuperCall(method, name, m.defined_in)
+                break
+            if name in self.own_members(node):
+                return SuperCall(method, name, path)
+        if name in ("__init__", "__init_subclass__", "__setattr__", "__getattribute__", "__repr__", "__eq__", "__hash__"):
+            return SuperCall(method, name, "builtins.object")
+        return SuperCall(method, name, None)
+
+    def _constructor(self, cls, own: dict[str, Member], mro, package_paths: set[str]) -> Constructor:
+        base_init = self.base.members.get("__init__")
+        base_sig = _clean(base_init.signature) if base_init else None
+        init = own.get("__init__")
+        if init is None:
+            defined_in = None
+            for p, n in mro[1:]:
+                if n is not None and p in package_paths and "__init__" in self.own_members(n):
+                    defined_in = p
+                    break
+            if defined_in is None and base_init is not None:
+                defined_in = base_init.defined_in
+            return Constructor(defined=False, defined_in=defined_in, base_signature=base_sig)
+        sig = _clean(init.signature)
+        c = Constructor(defined=True, defined_in=cls.path, signature=sig, base_signature=base_sig)
+        if sig is not None:
+            c.keyword_only = [p.name for p in sig.parameters if p.kind == KEYWORD_ONLY]
+            c.required_keyword_only = [p.name for p in sig.parameters if p.kind == KEYWORD_ONLY and p.required]
+        fns = self.ext.bodies.get((cls.path, "__init__"), [])
+        if fns:
+            fn, _ = fns[0]
+            for node in ast.walk(fn):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__"):
+                    continue
+                v = node.func.value
+                is_super = isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "super"
+                by_name = isinstance(v, ast.Name) and self._resolves_to_base(cls, v.id)
+                if not (is_super or by_name):
+                    continue
+                c.calls_super_init = True
+                args = node.args[1:] if by_name else node.args  # Base.__init__(self, ...)
+                for a in args:
+                    if isinstance(a, ast.Starred):
+                        c.forwards_args = True
+                    else:
+                        c.passes_positional += 1
+                for kw in node.keywords:
+                    if kw.arg is None:
+                        c.forwards_kwargs = True
+                    else:
+                        c.passes_keywords.append(kw.arg)
+            c.passes_keywords = sorted(set(c.passes_keywords))
+        return c
+
+    def _resolves_to_base(self, cls: griffe.Class, local: str) -> bool:
+        obj = cls.module.members.get(local)
+        if obj is None:
+            return False
+        target = obj.target_path if isinstance(obj, griffe.Alias) else obj.path
+        resolved = self.loader.resolve(target)
+        return resolved is not None and resolved.path in self.base_classes
+
+
+def constructed_attributes(surface: Surface) -> set[str]:
+    """Instance attributes assigned while the base __init__ runs: in __init__ itself or in a
+    method __init__ reaches through self-calls (transitively)."""
+    reach: set[str] = set()
+    todo = ["__init__"]
+    while todo:
+        name = todo.pop()
+        if name in reach:
+            continue
+        reach.add(name)
+        m = surface.members.get(name)
+        if m is None or m.kind not in (METHOD, CLASSMETHOD, STATICMETHOD):
+            continue
+        todo.extend(c for c in m.self_calls if c in surface.members and c not in reach)
+    out = set()
+    for attr, a in surface.instance_attributes.items():
+        if a.in_init:
+            out.add(attr)
+            continue
+        methods = {x.rsplit(".", 1)[-1] for x in a.assigned_in}
+        if methods & reach:
+            out.add(attr)
+    return out
+
+
+def profile_source(
+    package_or_path: str,
+    *,
+    target: str = DEFAULT_TARGET,
+    python: str | None = None,
+    dagster_paths: list[str] | None = None,
+) -> Profile:
+    """Profile every subclass of `target` in a package, a directory or a fetched NAME==VERSION."""
+    target = target or DEFAULT_TARGET
+    parse_target(target)
+    source = _locate(package_or_path, python)
+    paths = list(dagster_paths) if dagster_paths is not None else _interpreter_paths(python)
+    base = snapshot(target, paths)
+    prof = _Profiler(source, target, paths, base)
+    subclasses = prof.profile()
+    if not subclasses:
+        raise CompatError(f"{package_or_path}: no subclass of {target} found in package {source.label}")
+    return Profile(
+        package=source.label,
+        version=source.version,
+        target=target,
+        target_path=prof.target_path,
+        base_version=base.generator.get("dagster", "unknown"),
+        subclasses=subclasses,
+        generator={"compat": _version("compat"), "griffe": _version("griffe")},
+    )

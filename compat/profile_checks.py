@@ -1,0 +1,581 @@
+"""Checks of a recorded subclass profile against the surface of a (new) base class.
+
+A profile says what a real subclass relies on (see :mod:`compat.profile`); each rule below
+asks whether the new base still provides it. Rules report only what the change of base
+introduced: a contract the subclass already broke against the base it was profiled on is not
+reported again (the profile records the old base signature or kind next to each use).
+
+Every finding has source ``profile`` and audience ``subclasses``; its member is
+``Subclass.member`` and ``details["subclass"]`` is the subclass's dotted path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from compat.findings import BREAKING, SUBCLASSES, WARNING, Finding, sort_findings
+from compat.models import (
+    CACHED_PROPERTY,
+    CLASS_ATTRIBUTE,
+    CLASSMETHOD,
+    KEYWORD_ONLY,
+    METHOD,
+    POSITIONAL_ONLY,
+    POSITIONAL_OR_KEYWORD,
+    PROPERTY,
+    STATICMETHOD,
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    Signature,
+    Surface,
+)
+from compat.profile import Profile, SubclassProfile, constructed_attributes
+
+POSITIONAL = (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)
+KEYWORDABLE = (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)
+
+
+@dataclass(frozen=True)
+class ProfileRule:
+    id: str
+    severity: str  # the usual severity; a finding may lower it (documented per rule)
+    summary: str
+    check: Callable[["_Ctx"], Iterator[Finding]]
+
+    @property
+    def explanation(self) -> str:
+        return (self.check.__doc__ or "").strip()
+
+
+RULES: dict[str, ProfileRule] = {}
+
+
+def _rule(id: str, severity: str, summary: str):
+    def deco(fn):
+        RULES[id] = ProfileRule(id, severity, summary, fn)
+        return fn
+
+    return deco
+
+
+class _Ctx:
+    def __init__(self, profile: Profile, sub: SubclassProfile, surface: Surface):
+        self.profile = profile
+        self.sub = sub
+        self.new = surface
+        self._constructed: set[str] | None = None
+        self._callers: dict[str, set[str]] | None = None
+
+    @property
+    def constructed(self) -> set[str]:
+        if self._constructed is None:
+            self._constructed = constructed_attributes(self.new)
+        return self._constructed
+
+    def callers(self, name: str) -> list[str]:
+        """New base members whose bodies reach `name` through self."""
+        if self._callers is None:
+            self._callers = {}
+            for mname, m in self.new.members.items():
+                for ref in set(m.self_refs) | set(m.self_calls):
+                    if ref != mname:
+                        self._callers.setdefault(ref, set()).add(mname)
+        return sorted(self._callers.get(name, ()))
+
+    def finding(self, rule: str, name: str, message: str, *, severity: str | None = None, old=None, new=None,
+                old_location=None, new_location=None, **details) -> Finding:
+        return Finding(
+            rule=rule,
+            severity=severity or RULES[rule].severity,
+            audience=SUBCLASSES,
+            member=f"{self.sub.name}.{name}",
+            message=message,
+            old=old,
+            new=new,
+            old_location=old_location,
+            new_location=new_location,
+            source="profile",
+            details={"subclass": self.sub.path, "package": self.profile.label, **details},
+        )
+
+    def new_location(self, name: str) -> str | None:
+        m = self.new.members.get(name)
+        if m is not None:
+            return m.location
+        a = self.new.instance_attributes.get(name)
+        return a.location if a is not None else None
+
+
+def _group(kind: str) -> str:
+    """How a member is used: read as a value, called on an instance, or callable on the class."""
+    if kind in (PROPERTY, CACHED_PROPERTY, CLASS_ATTRIBUTE):
+        return "value"
+    if kind in (CLASSMETHOD, STATICMETHOD):
+        return "class-callable"
+    return "method"
+
+
+def _short(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def _callers_text(callers: list[str], limit: int = 5) -> str:
+    if not callers:
+        return ""
+    shown = ", ".join(callers[:limit]) + (f" and {len(callers) - limit} more" if len(callers) > limit else "")
+    return f" (reached from {shown})"
+
+
+# --- signature compatibility -----------------------------------------------------------------
+def call_issues(override: Signature, base: Signature, *, bound: bool) -> list[str]:
+    """Ways a caller of the base signature can call that the override does not accept.
+
+    `bound`: drop the first parameter of both (self / cls). Each issue is a stable short text.
+    """
+    ob = list(override.parameters)
+    bb = list(base.parameters)
+    if bound:
+        ob = [p for p in ob[1:]] if ob and ob[0].kind in POSITIONAL else ob
+        bb = [p for p in bb[1:]] if bb and bb[0].kind in POSITIONAL else bb
+    o_pos = [p for p in ob if p.kind in POSITIONAL]
+    b_pos = [p for p in bb if p.kind in POSITIONAL]
+    o_varpos = any(p.kind == VAR_POSITIONAL for p in ob)
+    o_varkw = any(p.kind == VAR_KEYWORD for p in ob)
+    o_named = {p.name: p for p in ob if p.kind in KEYWORDABLE}
+    b_named = {p.name: p for p in bb if p.kind in KEYWORDABLE}
+    issues: list[str] = []
+    for i, bp in enumerate(b_pos):
+        if i < len(o_pos):
+            op = o_pos[i]
+            if bp.kind == POSITIONAL_OR_KEYWORD and op.kind == POSITIONAL_OR_KEYWORD and op.name != bp.name:
+                issues.append(f"positional argument {i + 1} is `{bp.name}` in the base but `{op.name}` in the override")
+        elif not o_varpos:
+            issues.append(f"does not accept `{bp.name}` passed positionally (argument {i + 1})")
+    for name, bp in b_named.items():
+        if name in o_named or o_varkw:
+            continue
+        if bp.kind == POSITIONAL_OR_KEYWORD and any(p.name == name for p in o_pos):
+            continue
+        issues.append(f"does not accept the keyword `{name}`")
+    if any(p.kind == VAR_POSITIONAL for p in bb) and not o_varpos:
+        issues.append("does not accept the extra positional arguments the base takes (*args)")
+    if any(p.kind == VAR_KEYWORD for p in bb) and not o_varkw:
+        issues.append("does not accept the extra keyword arguments the base takes (**kwargs)")
+    for i, op in enumerate(o_pos):
+        if not op.required:
+            continue
+        bp = b_pos[i] if i < len(b_pos) else b_named.get(op.name)
+        if bp is None or not bp.required:
+            issues.append(f"requires `{op.name}`, which callers of the base need not pass")
+    for op in ob:
+        if op.kind == KEYWORD_ONLY and op.required:
+            bp = b_named.get(op.name)
+            if bp is None or not bp.required:
+                issues.append(f"requires the keyword `{op.name}`, which callers of the base need not pass")
+    return sorted(set(issues))
+
+
+def _named(sig: Signature | None) -> dict[str, object]:
+    if sig is None:
+        return {}
+    params = sig.parameters[1:] if sig.parameters and sig.parameters[0].kind in POSITIONAL else sig.parameters
+    return {p.name: p for p in params if p.kind in KEYWORDABLE}
+
+
+def _has_varkw(sig: Signature | None) -> bool:
+    return sig is not None and any(p.kind == VAR_KEYWORD for p in sig.parameters)
+
+
+# --- the rules -------------------------------------------------------------------------------
+@_rule("override-target-removed", BREAKING, "A member the subclass overrides no longer exists in the base.")
+def override_target_removed(ctx: _Ctx) -> Iterator[Finding]:
+    """The base no longer has a member the subclass overrides.
+
+    Who breaks: the subclass overrode the member to change what the base does (turn telemetry
+    off, forbid a setting, supply its own run launcher). With the member gone from the base, no
+    base code reaches the override any more: the override is dead code and the behaviour it
+    enforced is silently lost, or the base's callers moved to a new name the subclass does not
+    override. If the base now assigns an instance attribute of that name, the override also
+    collides with it (a property without a setter raises AttributeError on the assignment).
+    Severity: breaking when base code reached the override when profiled or the member is
+    public; a protected member nobody called is a warning.
+    Fix: keep the member (delegating to its replacement) or tell subclass authors which new
+    member to override.
+    """
+    for name, o in ctx.sub.overrides.items():
+        if name in ctx.new.members:
+            continue
+        attr = ctx.new.instance_attributes.get(name)
+        if attr is not None:
+            yield ctx.finding(
+                "override-target-removed", name,
+                f"{ctx.sub.name} overrides {o.base_kind} `{name}`, which the base now assigns as an instance "
+                f"attribute in {', '.join(attr.assigned_in)}: the base's assignment collides with the override",
+                old=f"{o.base_kind} {name}", new=f"self.{name} = ...", old_location=o.location,
+                new_location=attr.location,
+            )
+            continue
+        severity = BREAKING if (o.called_by or not name.startswith("_")) else WARNING
+        was = _callers_text(o.called_by)
+        yield ctx.finding(
+            "override-target-removed", name,
+            f"{ctx.sub.name} overrides {_short(o.base_kind)} `{name}`{was}, which the base no longer has: "
+            f"the override is dead code and the behaviour it enforced is lost",
+            severity=severity, old=f"{o.base_kind} {name} in {o.base_defined_in}", new=None,
+            old_location=o.location,
+        )
+
+
+@_rule("override-kind-mismatch", BREAKING, "The base changed the kind of a member the subclass overrides.")
+def override_kind_mismatch(ctx: _Ctx) -> Iterator[Finding]:
+    """The base turned an overridden member into another kind (property <-> method,
+    method <-> classmethod/staticmethod).
+
+    Who breaks: base code now uses the member the new way (`self.x()` instead of `self.x`,
+    `cls.x()` instead of `self.x()`), and the subclass's override still has the old shape:
+    calling a property's value raises TypeError, reading a method gives a bound method that is
+    always truthy, a plain method called on the class misses its `self`.
+    Only changes between the three usage groups count: value (property, cached property,
+    class attribute), instance method, class-callable (classmethod, staticmethod).
+    Fix: keep the old kind, or add the new member under a new name and keep the old one.
+    """
+    for name, o in ctx.sub.overrides.items():
+        new = ctx.new.members.get(name)
+        if new is None:
+            continue
+        if _group(o.kind) == _group(new.kind) or _group(o.kind) != _group(o.base_kind):
+            continue
+        yield ctx.finding(
+            "override-kind-mismatch", name,
+            f"{ctx.sub.name} overrides `{name}` as a {_short(o.kind)}, but the base now defines a {_short(new.kind)}"
+            f"{_callers_text(ctx.callers(name))}: base code uses it the new way and the override no longer fits",
+            old=f"{o.base_kind} {name}", new=f"{new.kind} {name}", old_location=o.location, new_location=new.location,
+        )
+
+
+@_rule("override-signature-incompatible", BREAKING,
+       "The override no longer accepts every call the new base signature allows.")
+def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
+    """The base signature of an overridden method changed so that a call the base (or any
+    caller of the base) may now make does not fit the subclass's override.
+
+    Who breaks: callers and base methods call the hook through `self` with the new base
+    signature, and the override's own signature rejects the call with TypeError. The typical
+    case is an optional parameter added to the base: callers that pass it reach an override that
+    lacks it (and has no **kwargs). Also: a parameter renamed (keyword callers miss), a
+    positional slot that now means something else, *args/**kwargs added to the base.
+    Only incompatibilities the change introduced are reported (the profile keeps the base
+    signature the override was written against). The base methods that reach the hook through
+    self are listed: they are the first callers to fail.
+    Fix: give the new parameter to the override too, or keep the base signature and add a new
+    hook for the new argument.
+    """
+    for name, o in ctx.sub.overrides.items():
+        new = ctx.new.members.get(name)
+        if new is None or name == "__init__" or o.signature is None or new.signature is None:
+            continue
+        if _group(o.kind) != _group(new.kind) or o.kind in (PROPERTY, CACHED_PROPERTY, CLASS_ATTRIBUTE):
+            continue
+        if new.kind in (PROPERTY, CACHED_PROPERTY, CLASS_ATTRIBUTE):
+            continue
+        bound = o.kind != STATICMETHOD
+        before = set(call_issues(o.signature, o.base_signature, bound=bound)) if o.base_signature else set()
+        after = call_issues(o.signature, new.signature, bound=new.kind != STATICMETHOD)
+        introduced = [i for i in after if i not in before]
+        if not introduced:
+            continue
+        callers = ctx.callers(name)
+        yield ctx.finding(
+            "override-signature-incompatible", name,
+            f"{ctx.sub.name}.{name} {'; '.join(introduced)}, but the base now allows it"
+            f"{_callers_text(callers)}",
+            old=o.signature.render(name), new=new.signature.render(name), old_location=o.location,
+            new_location=new.location, issues=introduced, callers=callers,
+            base_before=o.base_signature.render(name) if o.base_signature else None,
+        )
+
+
+@_rule("base-attribute-missing", BREAKING,
+       "A base member or instance attribute the subclass uses through self is gone.")
+def base_attribute_missing(ctx: _Ctx) -> Iterator[Finding]:
+    """A public or protected base attribute (instance attribute such as `self._settings`, or a
+    member such as `self.get_ref()`) that the subclass reads, calls or writes through `self` (or
+    uses as `Base.name`) is no longer defined or assigned by the base.
+
+    Who breaks: the subclass's method raises AttributeError when it reads it. When the subclass
+    only writes it (to hand a value to the base), the write now goes nowhere: the base ignores
+    the value (warning). When the subclass writes it and reads it back itself, nothing breaks
+    and nothing is reported.
+    Fix: keep assigning the attribute (even as an alias of its replacement) or keep the member.
+    """
+    for kind_label, uses in (("member", ctx.sub.base_members), ("attribute", ctx.sub.base_attributes)):
+        for name, use in uses.items():
+            if name in ctx.new.members or name in ctx.new.instance_attributes:
+                continue
+            if name.startswith("__") and name.endswith("__"):
+                continue
+            if use.read:
+                if use.writes:
+                    continue  # its own state now
+                yield ctx.finding(
+                    "base-attribute-missing", name,
+                    f"{ctx.sub.name} uses base {kind_label} `{name}` in {', '.join(use.used_in)}, "
+                    f"which the base no longer {'defines' if kind_label == 'member' else 'assigns'}: AttributeError",
+                    old=f"{use.base_kind} {name} ({use.base_defined_in})", new=None, used_in=use.used_in,
+                )
+            else:
+                yield ctx.finding(
+                    "base-attribute-missing", name,
+                    f"{ctx.sub.name} sets base {kind_label} `{name}` in {', '.join(use.writes)} for the base to use, "
+                    f"but the base no longer has it: the value is ignored",
+                    severity=WARNING, old=f"{use.base_kind} {name} ({use.base_defined_in})", new=None,
+                    used_in=use.used_in,
+                )
+
+
+@_rule("base-attribute-late", BREAKING,
+       "A base instance attribute the subclass reads is no longer assigned while the base __init__ runs.")
+def base_attribute_late(ctx: _Ctx) -> Iterator[Finding]:
+    """A base instance attribute the subclass reads used to be assigned during construction
+    (in `__init__` or a method `__init__` calls through self) and is now assigned only later,
+    in some other method (lazily, in `__enter__`, ...).
+
+    Who breaks: the subclass reads the attribute in its own `__init__` after
+    `super().__init__()`, or in an override the base calls before that other method ran:
+    AttributeError, or a stale value.
+    Fix: assign a default in `__init__` (None) and fill it lazily afterwards.
+    """
+    for name, use in ctx.sub.base_attributes.items():
+        if not use.read or not use.constructed:
+            continue
+        attr = ctx.new.instance_attributes.get(name)
+        if attr is None or name in ctx.new.members or name in ctx.constructed:
+            continue
+        yield ctx.finding(
+            "base-attribute-late", name,
+            f"{ctx.sub.name} reads base attribute `{name}` in {', '.join(use.used_in)}; the base assigned it "
+            f"during __init__ but now only in {', '.join(attr.assigned_in)}",
+            old=f"assigned in {use.base_defined_in}", new=f"assigned in {', '.join(attr.assigned_in)}",
+            new_location=attr.location, used_in=use.used_in,
+        )
+
+
+@_rule("subclass-name-clash", BREAKING,
+       "The base now defines or assigns a name the subclass itself creates.")
+def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
+    """A name the subclass creates (a method, property, class attribute, or a `self.<x>`
+    instance attribute) is now also a base member or a base instance attribute; or the subclass
+    writes a base instance attribute that the base also assigns after construction.
+
+    Who breaks:
+    - base now assigns `self.<x>` that the subclass also uses: the base clobbers the subclass's
+      state (or the subclass clobbers the base's), e.g. a base `__enter__` that starts writing
+      `self._exit_stack`, which the subclass created in its `__init__` and closes in `dispose`;
+      a base assignment to a name the subclass made a read-only property raises AttributeError;
+    - base now defines a member with the subclass's name: the subclass silently overrides it.
+      Breaking when base code reaches it through self (the base now runs the subclass's code
+      with the base's expectations), a warning when nothing in the base calls it yet (callers of
+      the new API get the subclass's behaviour).
+    The last variant (a base attribute the subclass writes and the base also assigns outside
+    construction) can predate the change: it is a warning that the two share one slot.
+    Fix: pick another name in the base (a subclass cannot know what the base will add), or
+    document the slot as shared.
+    """
+    sub = ctx.sub
+    for name, m in sub.new_members.items():
+        new = ctx.new.members.get(name)
+        attr = ctx.new.instance_attributes.get(name)
+        if new is not None:
+            callers = ctx.callers(name)
+            severity = BREAKING if callers or _group(new.kind) != _group(m.kind) else WARNING
+            yield ctx.finding(
+                "subclass-name-clash", name,
+                f"the base now defines {_short(new.kind)} `{name}`{_callers_text(callers)}; {sub.name} already "
+                f"has its own {_short(m.kind)} of that name, which silently overrides it",
+                severity=severity, old=m.render(), new=new.render(), old_location=m.location, new_location=new.location,
+            )
+        elif attr is not None:
+            yield ctx.finding(
+                "subclass-name-clash", name,
+                f"the base now assigns `self.{name}` in {', '.join(attr.assigned_in)}; {sub.name} defines "
+                f"{_short(m.kind)} `{name}`, which the assignment replaces or trips over",
+                old=m.render(), new=f"self.{name} = ...", old_location=m.location, new_location=attr.location,
+            )
+    for name, a in sub.new_attributes.items():
+        new = ctx.new.members.get(name)
+        attr = ctx.new.instance_attributes.get(name)
+        if attr is not None:
+            yield ctx.finding(
+                "subclass-name-clash", name,
+                f"the base now assigns `self.{name}` in {', '.join(attr.assigned_in)}; {sub.name} assigns it "
+                f"in {', '.join(a.assigned_in)} for its own state: one clobbers the other",
+                old=f"self.{name} ({sub.name})", new=f"self.{name} ({', '.join(attr.assigned_in)})",
+                old_location=a.location, new_location=attr.location,
+            )
+        elif new is not None:
+            yield ctx.finding(
+                "subclass-name-clash", name,
+                f"the base now defines {_short(new.kind)} `{name}`; {sub.name} assigns `self.{name}` in "
+                f"{', '.join(a.assigned_in)}, which shadows it (or fails for a property without setter)",
+                old=f"self.{name} ({sub.name})", new=new.render(), old_location=a.location, new_location=new.location,
+            )
+    for name, use in sub.base_attributes.items():
+        if not use.writes:
+            continue
+        attr = ctx.new.instance_attributes.get(name)
+        if attr is None:
+            continue
+        late = sorted(x for x in attr.assigned_in if x.rsplit(".", 1)[-1] != "__init__")
+        if not late or name in ctx.constructed and all(
+                x.rsplit(".", 1)[-1] in _construction_methods(ctx.new) for x in late):
+            continue
+        yield ctx.finding(
+            "subclass-name-clash", name,
+            f"{sub.name} assigns base attribute `self.{name}` in {', '.join(use.writes)}, and the base assigns it "
+            f"again in {', '.join(late)} after construction: the two share one slot and the later write wins",
+            severity=WARNING, old=f"self.{name} ({sub.name}: {', '.join(use.writes)})",
+            new=f"self.{name} ({', '.join(late)})", new_location=attr.location,
+        )
+
+
+def _construction_methods(surface: Surface) -> set[str]:
+    reach: set[str] = set()
+    todo = ["__init__"]
+    while todo:
+        name = todo.pop()
+        if name in reach:
+            continue
+        reach.add(name)
+        m = surface.members.get(name)
+        if m is not None and m.kind == METHOD:
+            todo.extend(c for c in m.self_calls if c in surface.members)
+    return reach
+
+
+@_rule("super-target-missing", BREAKING, "A super().<x> call of the subclass no longer lands on anything.")
+def super_target_missing(ctx: _Ctx) -> Iterator[Finding]:
+    """The subclass calls `super().<x>(...)` and no class of the new base's MRO defines `<x>`.
+
+    Who breaks: the call raises AttributeError ('super' object has no attribute ...) the first
+    time the override runs: `dispose()` overrides that release the base's resources first,
+    overrides that extend the base result. A member moved into a mixin is fine (super() follows
+    the MRO); a member removed or renamed is not.
+    Fix: keep the member in some base class of the MRO.
+    """
+    for sc in ctx.sub.super_calls:
+        if sc.in_package or sc.lands_on is None or sc.lands_on == "builtins.object":
+            continue
+        if sc.name in ctx.new.members:
+            continue
+        yield ctx.finding(
+            "super-target-missing", f"{sc.method}",
+            f"{ctx.sub.name}.{sc.method} calls super().{sc.name}(), which landed on {sc.lands_on}; "
+            f"no class of the new base's MRO defines `{sc.name}`: AttributeError",
+            old=f"super().{sc.name} -> {sc.lands_on}", new=None, call=sc.name,
+        )
+
+
+@_rule("constructor-forwarding-broken", BREAKING,
+       "The base __init__ and the subclass's __init__ no longer fit together.")
+def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
+    """The subclass's `__init__` and the new base `__init__` disagree about the keywords
+    dagster's factory passes (it calls the instance class with keywords only: `instance_type`,
+    the storages, `settings`, `ref`, ... plus the yaml-derived kwargs).
+
+    Who breaks, when the instance is built:
+    - the subclass passes a keyword to `super().__init__` that the base no longer accepts;
+    - the subclass's `__init__` has no **kwargs and the base gained a parameter the factory now
+      passes: TypeError (unexpected keyword) before anything runs;
+    - the subclass takes **kwargs but calls `super().__init__` with explicit arguments only, and
+      the base gained a required parameter: it never reaches the base;
+    - the subclass declares a keyword-only parameter with the name of a new base parameter: the
+      subclass swallows the factory's value and the base never gets it;
+    - the subclass passes positional arguments to `super().__init__` and the base reordered its
+      positional parameters.
+    Fix: add new base parameters as optional with a default and keep `**_kwargs`; never take a
+    name a subclass may already use.
+    """
+    c = ctx.sub.constructor
+    if not c.defined:
+        return
+    new_init = ctx.new.members.get("__init__")
+    if new_init is None or new_init.signature is None:
+        return
+    old_named = _named(c.base_signature)
+    new_named = _named(new_init.signature)
+    new_varkw = _has_varkw(new_init.signature)
+    old_varkw = _has_varkw(c.base_signature)
+    loc = new_init.location
+    for kw in c.passes_keywords:
+        if kw in new_named or new_varkw:
+            continue
+        if c.base_signature is not None and not (kw in old_named or old_varkw):
+            continue
+        yield ctx.finding(
+            "constructor-forwarding-broken", "__init__",
+            f"{ctx.sub.name}.__init__ passes `{kw}=` to super().__init__, which the base __init__ no longer accepts",
+            old=c.base_signature.render("__init__") if c.base_signature else None,
+            new=new_init.signature.render("__init__"), new_location=loc, keyword=kw,
+        )
+    own = {p.name for p in (c.signature.parameters if c.signature else []) if p.kind in KEYWORDABLE}
+    own_varkw = _has_varkw(c.signature)
+    added = [n for n in new_named if n not in old_named] if c.base_signature is not None else []
+    if not own_varkw:
+        for n in added:
+            if n in own:
+                continue
+            yield ctx.finding(
+                "constructor-forwarding-broken", "__init__",
+                f"the base __init__ gained `{n}`, which dagster's factory passes as a keyword; "
+                f"{ctx.sub.name}.__init__ has no **kwargs and does not accept it: TypeError on construction",
+                old=c.signature.render("__init__") if c.signature else None,
+                new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
+            )
+    elif not c.forwards_kwargs:
+        for n in added:
+            p = new_named[n]
+            if getattr(p, "required", False) and n not in c.passes_keywords:
+                yield ctx.finding(
+                    "constructor-forwarding-broken", "__init__",
+                    f"the base __init__ now requires `{n}`; {ctx.sub.name}.__init__ does not forward **kwargs "
+                    f"to super().__init__ and does not pass it",
+                    new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
+                )
+    for n in c.keyword_only:
+        if n in new_named and n not in old_named and c.base_signature is not None:
+            yield ctx.finding(
+                "constructor-forwarding-broken", "__init__",
+                f"the base __init__ gained `{n}`, which {ctx.sub.name}.__init__ takes as its own keyword-only "
+                f"parameter: the factory's value never reaches the base",
+                old=c.signature.render("__init__") if c.signature else None,
+                new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
+            )
+    if c.passes_positional and c.base_signature is not None:
+        def positional(sig: Signature) -> list[str]:
+            ps = [p.name for p in sig.parameters if p.kind in POSITIONAL]
+            return ps[1:]
+
+        before = positional(c.base_signature)[: c.passes_positional]
+        after = positional(new_init.signature)[: c.passes_positional]
+        if before != after:
+            yield ctx.finding(
+                "constructor-forwarding-broken", "__init__",
+                f"{ctx.sub.name}.__init__ passes {c.passes_positional} positional argument(s) to super().__init__, "
+                f"which were ({', '.join(before)}) and now are ({', '.join(after)})",
+                old=c.base_signature.render("__init__"), new=new_init.signature.render("__init__"),
+                new_location=loc,
+            )
+
+
+def check_profile(profile: Profile, surface: Surface) -> list[Finding]:
+    """Every finding of every rule for every subclass in the profile, sorted."""
+    out: list[Finding] = []
+    for sub in profile.subclasses.values():
+        ctx = _Ctx(profile, sub, surface)
+        for rule in RULES.values():
+            out.extend(rule.check(ctx))
+    return sort_findings(out)
+
+
+__all__ = ["RULES", "ProfileRule", "call_issues", "check_profile"]
