@@ -8,6 +8,7 @@ Public API:
 
 - ``CORPUS``: short stable name -> ``"module:Class"`` (``"base"`` is the unmodified class).
 - ``load_class(name)``: the class behind a name.
+- ``PATTERNS``: pattern number -> the names of the classes that model it.
 - ``corpus_config(name)``: the settings and subclass-specific config each class is built with.
 - ``make_instance(name, base_dir, storage=..., via=...)``: a fresh instance rooted in
   ``base_dir``.
@@ -30,6 +31,8 @@ CORPUS: dict[str, str] = dict(
             "background-thread": "compat.corpus.settings:BackgroundThreadInstance",
             "chain-intermediate": "compat.corpus.chain:ChainIntermediateInstance",
             "chain-leaf": "compat.corpus.chain:ChainLeafInstance",
+            "cloud-like": "compat.corpus.cloud:CloudLikeInstance",
+            "cloud-like-agent": "compat.corpus.cloud:CloudLikeAgentInstance",
             "config-defaults": "compat.corpus.lifecycle:ConfigDefaultsInstance",
             "create-run-tags": "compat.corpus.events:CreateRunTagsInstance",
             "custom-init": "compat.corpus.lifecycle:CustomInitInstance",
@@ -71,6 +74,22 @@ _CONFIG: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "background-thread": {"config": {"cancellation_thread_enabled": True}},
+    "cloud-like": {
+        "settings": {"run_retries": {"enabled": True}},
+        "config": {
+            "deployment_name": "prod",
+            "agent_labels": ["corpus"],
+            "deployment_settings": {"tier": "local"},
+        },
+    },
+    "cloud-like-agent": {
+        "settings": {"run_monitoring": {"enabled": True, "max_resume_run_attempts": 1}},
+        "config": {
+            "deployment_name": "prod",
+            "agent_queues": ["default", "gpu"],
+            "cancellation_thread_enabled": True,
+        },
+    },
     "settings-override": {
         "config": {
             "settings_overrides": {
@@ -87,6 +106,30 @@ _CONFIG: dict[str, dict[str, dict[str, Any]]] = {
     "create-run-tags": {"config": {"extra_run_tags": {"corpus/origin": "create-run-tags"}}},
     "self-registering": {"config": {"location_secrets": {"corpus_loc": {"CORPUS_SECRET": "s3cr3t"}}}},
     "ref-roundtrip": {"config": {"label": "primary"}},
+}
+
+# Which corpus classes model each numbered pattern of the subclass-patterns notes.
+PATTERNS: dict[int, tuple[str, ...]] = {
+    1: ("telemetry-off", "chain-intermediate", "cloud-like"),
+    2: ("no-defs-state", "cloud-like"),
+    3: ("run-retries-forbidden", "cloud-like"),
+    4: ("no-daemons", "chain-intermediate", "cloud-like"),
+    5: ("own-launcher", "cloud-like-agent"),
+    6: ("protected-reader", "cloud-like-agent"),
+    7: ("chain-leaf", "cloud-like-agent"),
+    8: ("background-thread", "cloud-like-agent"),
+    9: ("custom-init", "cloud-like"),
+    10: ("own-launcher", "settings-override", "cloud-like-agent"),
+    11: ("private-state", "no-defs-state"),
+    12: ("disposing", "cloud-like"),
+    13: ("get-narrowing", "cloud-like"),
+    14: ("custom-init", "cloud-like", "cloud-like-agent"),
+    15: ("config-defaults", "cloud-like"),
+    16: ("ref-roundtrip", "cloud-like"),
+    17: ("self-registering", "cloud-like-agent"),
+    18: ("chain-intermediate",),
+    19: ("chain-intermediate",),
+    20: ("telemetry-off", "run-retries-forbidden", "no-daemons", "cloud-like"),
 }
 
 STORAGES = ("sqlite", "memory")
@@ -240,6 +283,7 @@ def write_instance_yaml(name: str, base_dir: str, *, storage: str = "sqlite") ->
 
 __all__ = [
     "CORPUS",
+    "PATTERNS",
     "STORAGES",
     "VIAS",
     "corpus_config",

@@ -13,7 +13,8 @@ class ChainIntermediateInstance(DagsterInstance):
     No ``__init__`` of its own: it is constructed with the plain base keyword arguments,
     including keywords the base does not know yet (the base accepts ``**_kwargs``). Like every
     subclass it inherits the ``Protocol``/``ABCMeta`` machinery of the base and must stay
-    non-abstract. It turns daemons and telemetry off; the leaf below re-enables the daemons.
+    non-abstract. It turns telemetry and daemons off (patterns 1 and 4); the leaf below
+    re-enables the daemons.
     """
 
     @classmethod

@@ -555,11 +555,104 @@ def _checks_self_registering():
     return {"components": check}
 
 
+def _checks_cloud_like():
+    from compat.corpus import write_instance_yaml
+    from compat.corpus.cloud import CloudLikeInstance
+
+    def props():
+        with _Built("cloud-like") as instance:
+            value = {
+                "telemetry_enabled": instance.telemetry_enabled,
+                "defs_state_storage": instance.defs_state_storage,
+                "run_retries_enabled": instance.run_retries_enabled,
+                "max_retries": _outcome(lambda: instance.run_retries_max_retries),
+                "required_daemon_types": list(instance.get_required_daemon_types()),
+                "deployment_name": instance.deployment_name,
+                "compute_log_manager": type(instance.compute_log_manager).__name__,
+                "secrets_loader": type(instance._secrets_loader).__name__,
+                "session_open": instance.cloud_api_session_open,
+            }
+            with instance:
+                pass
+            value["session_open_after_exit"] = instance.cloud_api_session_open
+            return value
+
+    def get():
+        home = _fresh_dir()
+        write_instance_yaml("cloud-like", home)
+        previous = os.environ.get("DAGSTER_HOME")
+        os.environ["DAGSTER_HOME"] = home
+        try:
+            instance = CloudLikeInstance.get()
+            try:
+                return [type(instance).__name__, instance.deployment_name]
+            finally:
+                instance.dispose()
+        finally:
+            if previous is None:
+                os.environ.pop("DAGSTER_HOME", None)
+            else:
+                os.environ["DAGSTER_HOME"] = previous
+
+    def for_deployment():
+        with _Built("cloud-like") as instance:
+            other = instance.for_deployment("staging")
+            try:
+                return [type(other).__name__, other.deployment_name, instance.deployment_name]
+            finally:
+                other.dispose()
+
+    return {"properties": props, "get": get, "for_deployment": for_deployment}
+
+
+def _checks_cloud_like_agent():
+    from dagster._core.instance import DagsterInstance
+
+    def agent():
+        with _Built("cloud-like-agent") as instance:
+            launcher = instance.run_launcher
+            run = instance.create_run_for_job(job_def=_job())
+            launched = _outcome(lambda: instance.launch_run(run.run_id, workspace=None).status.value)
+            daemons = list(instance.get_required_daemon_types())
+            defs_state = instance.defs_state_storage
+            value = {
+                "launcher": type(launcher).__name__,
+                "created_during_base_init": launcher.created_during_base_init,
+                "launch_run": launched,
+                "launched": list(launcher.launched.values()),
+                "daemons_match_base": daemons == list(DagsterInstance.get_required_daemon_types(instance)),
+                "monitoring_daemon_required": "MONITORING" in daemons,
+                "defs_state_storage": None if defs_state is None else type(defs_state).__name__,
+                "should_start_background_run_thread": instance.should_start_background_run_thread,
+                "telemetry_enabled": instance.telemetry_enabled,
+                "agent_queues": list(instance.agent_queues),
+                "user_code_launcher_registered": instance.user_code_launcher._instance is instance,
+            }
+            user_code_launcher = instance.user_code_launcher
+            instance.dispose()
+            value["released"] = [
+                user_code_launcher.disposed, launcher.disposed, not instance.cloud_api_session_open
+            ]
+            return value
+
+    def for_deployment():
+        with _Built("cloud-like-agent") as instance:
+            other = instance.for_deployment("staging")
+            try:
+                return [type(other).__name__, other.deployment_name, list(other.agent_queues)]
+            finally:
+                other.dispose()
+
+    return {"agent": agent, "for_deployment": for_deployment}
+
+
 _CHECKS: dict[str, Callable[[], dict[str, Callable[[], Any]]]] = {
     "base": _checks_base,
     "background-thread": _checks_background_thread,
     "chain-intermediate": _checks_chain_intermediate,
     "chain-leaf": _checks_chain_leaf,
+    "cloud-like": _checks_cloud_like,
+    "cloud-like-agent": _checks_cloud_like_agent,
     "config-defaults": _checks_config_defaults,
     "create-run-tags": _checks_create_run_tags,
     "custom-init": _checks_custom_init,
