@@ -168,6 +168,7 @@ class BaseUse:
     base_kind: str = ""  # member kind, or "instance_attribute"
     base_defined_in: str = ""  # defining class (members) or "Class.method" assigning it first
     constructed: bool = False  # instance attributes: assigned while the base __init__ runs
+    base_assigned_in: list[str] = field(default_factory=list)  # instance attributes: "Class.method"s
 
     @classmethod
     def from_dict(cls, d: dict) -> BaseUse:
@@ -341,6 +342,11 @@ class Profile:
             if sub.base_attributes:
                 lines.append("  base attributes used: " + ", ".join(
                     f"{u.name} ({'rw' if u.read and u.writes else 'w' if u.writes else 'r'})" for u in sub.base_attributes.values()))
+            shared = [u for u in sub.base_attributes.values() if u.writes and any(
+                x.rsplit(".", 1)[-1] != "__init__" for x in u.base_assigned_in)]
+            for u in shared:
+                lines.append(f"  shares a slot with the base: self.{u.name} (it assigns it in {', '.join(u.writes)}; "
+                             f"the base in {', '.join(u.base_assigned_in)})")
             if sub.base_members:
                 lines.append(f"  base members used ({len(sub.base_members)}): " + ", ".join(sub.base_members))
             created = sorted(sub.created_names())
@@ -637,7 +643,7 @@ class _Profiler:
             a = base.instance_attributes[ref]
             return sub.base_attributes.setdefault(ref, BaseUse(
                 name=ref, base_kind="instance_attribute", base_defined_in=a.assigned_in[0] if a.assigned_in else "",
-                constructed=ref in constructed,
+                constructed=ref in constructed, base_assigned_in=list(a.assigned_in),
             ))
         return None
 

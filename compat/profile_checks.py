@@ -151,7 +151,8 @@ def call_issues(override: Signature, base: Signature, *, bound: bool) -> list[st
             if bp.kind == POSITIONAL_OR_KEYWORD and op.kind == POSITIONAL_OR_KEYWORD and op.name != bp.name:
                 issues.append(f"positional argument {i + 1} is `{bp.name}` in the base but `{op.name}` in the override")
         elif not o_varpos:
-            issues.append(f"does not accept `{bp.name}` passed positionally (argument {i + 1})")
+            optional = "optional " if not bp.required else ""
+            issues.append(f"does not accept {optional}`{bp.name}` passed positionally (argument {i + 1})")
     for name, bp in b_named.items():
         if name in o_named or o_varkw:
             continue
@@ -268,6 +269,8 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
     Only incompatibilities the change introduced are reported (the profile keeps the base
     signature the override was written against). The base methods that reach the hook through
     self are listed: they are the first callers to fail.
+    Severity: a warning when the only new problem is an optional parameter the override accepts
+    by keyword (through **kwargs) but not by position.
     Fix: give the new parameter to the override too, or keep the base signature and add a new
     hook for the new argument.
     """
@@ -286,10 +289,13 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
         if not introduced:
             continue
         callers = ctx.callers(name)
+        # an optional parameter the override accepts by keyword only breaks positional callers
+        severity = WARNING if all(i.startswith("does not accept optional `") for i in introduced) else BREAKING
         yield ctx.finding(
             "override-signature-incompatible", name,
             f"{ctx.sub.name}.{name} {'; '.join(introduced)}, but the base now allows it"
             f"{_callers_text(callers)}",
+            severity=severity,
             old=o.signature.render(name), new=new.signature.render(name), old_location=o.location,
             new_location=new.location, issues=introduced, callers=callers,
             base_before=o.base_signature.render(name) if o.base_signature else None,
@@ -321,7 +327,7 @@ def base_attribute_missing(ctx: _Ctx) -> Iterator[Finding]:
                 yield ctx.finding(
                     "base-attribute-missing", name,
                     f"{ctx.sub.name} uses base {kind_label} `{name}` in {', '.join(use.used_in)}, "
-                    f"which the base no longer {'defines' if kind_label == 'member' else 'assigns'}: AttributeError",
+                    f"which the new base no longer {'defines' if kind_label == 'member' else 'assigns'}: AttributeError",
                     old=f"{use.base_kind} {name} ({use.base_defined_in})", new=None, used_in=use.used_in,
                 )
             else:
@@ -377,8 +383,9 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
       Breaking when base code reaches it through self (the base now runs the subclass's code
       with the base's expectations), a warning when nothing in the base calls it yet (callers of
       the new API get the subclass's behaviour).
-    The last variant (a base attribute the subclass writes and the base also assigns outside
-    construction) can predate the change: it is a warning that the two share one slot.
+    - the subclass writes a base attribute and the base now also assigns it in a method that
+      runs after construction (one it did not assign it in before): the two share one slot and
+      the later write wins (a warning: the subclass chose to write the base's attribute).
     Fix: pick another name in the base (a subclass cannot know what the base will add), or
     document the slot as shared.
     """
@@ -426,9 +433,11 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
         attr = ctx.new.instance_attributes.get(name)
         if attr is None:
             continue
-        late = sorted(x for x in attr.assigned_in if x.rsplit(".", 1)[-1] != "__init__")
-        if not late or name in ctx.constructed and all(
-                x.rsplit(".", 1)[-1] in _construction_methods(ctx.new) for x in late):
+        construction = _construction_methods(ctx.new)
+        before = {x.rsplit(".", 1)[-1] for x in use.base_assigned_in}
+        late = sorted(x for x in attr.assigned_in
+                      if x.rsplit(".", 1)[-1] not in construction and x.rsplit(".", 1)[-1] not in before)
+        if not late:
             continue
         yield ctx.finding(
             "subclass-name-clash", name,
