@@ -221,7 +221,7 @@ def override_target_removed(ctx: _Ctx) -> Iterator[Finding]:
         was = _callers_text(o.called_by)
         yield ctx.finding(
             "override-target-removed", name,
-            f"{ctx.sub.name} overrides {_short(o.base_kind)} `{name}`{was}, which the base no longer has: "
+            f"{ctx.sub.name} overrides {_short(o.base_kind)} `{name}`{was}, which the new base does not have: "
             f"the override is dead code and the behaviour it enforced is lost",
             severity=severity, old=f"{o.base_kind} {name} in {o.base_defined_in}", new=None,
             old_location=o.location,
@@ -269,6 +269,8 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
     Only incompatibilities the change introduced are reported (the profile keeps the base
     signature the override was written against). The base methods that reach the hook through
     self are listed: they are the first callers to fail.
+    Protocol dunders (`__exit__`, ...) are called positionally by the interpreter: a renamed
+    parameter there is not reported.
     Severity: a warning when the only new problem is an optional parameter the override accepts
     by keyword (through **kwargs) but not by position.
     Fix: give the new parameter to the override too, or keep the base signature and add a new
@@ -286,6 +288,9 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
         before = set(call_issues(o.signature, o.base_signature, bound=bound)) if o.base_signature else set()
         after = call_issues(o.signature, new.signature, bound=new.kind != STATICMETHOD)
         introduced = [i for i in after if i not in before]
+        if name.startswith("__") and name.endswith("__"):
+            # the interpreter calls protocol dunders positionally: parameter names do not matter
+            introduced = [i for i in introduced if "keyword" not in i and "in the base but" not in i]
         if not introduced:
             continue
         callers = ctx.callers(name)

@@ -344,6 +344,15 @@ def test_signature_incompatibility_that_predates_the_change_is_not_reported(tmp_
     assert _check(tmp_path, BASE.replace("return a\n", "return a + 0\n"), sub=narrow, tag="c") == []
 
 
+def test_protocol_dunder_parameter_names_do_not_matter(tmp_path):
+    sub = SUB + "\n    def __exit__(self, *exc_info):\n        super().__exit__(*exc_info)\n"
+    renamed = BASE.replace("def __exit__(self, *exc):", "def __exit__(self, exc_type, exc_value, tb):")
+    assert _check(tmp_path, renamed, sub=sub, tag="a") == []
+    # near miss: a dunder the override cannot take positionally is still reported
+    narrow = SUB + "\n    def __exit__(self):\n        super().__exit__()\n"
+    assert _rules(_check(tmp_path, renamed, sub=narrow, tag="b")) == {("override-signature-incompatible", "Leaf.__exit__")}
+
+
 def test_call_issues():
     from compat.models import Parameter, Signature
 
