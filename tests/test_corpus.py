@@ -191,14 +191,20 @@ def smoke(request, smoke_results):
     result = smoke_results[request.param]
     expected_version = dagster.__version__ if request.param == "installed" else OLD_VERSION
     assert result["dagster_version"] == expected_version
-    return _Smoke(result["classes"], expected_version)
+    return _Smoke(result["classes"], result["probes"], expected_version)
 
 
 class _Smoke:
-    def __init__(self, classes: dict, version: str):
+    def __init__(self, classes: dict, probes: dict, version: str):
         self.classes = classes
+        self.probes = probes
         self.version = version
         self.old = version == OLD_VERSION
+
+    def probes_ok(self, probe: str):
+        outcome = self.probes[probe]
+        assert outcome["ok"], f"probe {probe} on dagster {self.version}: {outcome['error']}"
+        return outcome["value"]
 
     def ok(self, name: str, check: str):
         outcome = self.classes[name][check]
@@ -473,3 +479,34 @@ def test_cloud_like_agent_composite(smoke):
     assert smoke.ok("cloud-like-agent", "for_deployment") == [
         "CloudLikeAgentInstance", "staging", ["default", "gpu"],
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# probes: base behaviour subclasses rely on, measured with throwaway subclasses
+
+
+def test_probe_members_base_init_dispatches_through_self(smoke):
+    touched = smoke.probes_ok("init_dispatch")
+    common = ["run_monitoring_settings", "get_settings", "run_monitoring_enabled"]
+    # newer dagster moved the run-monitoring set-up into an overridable helper method
+    prefix = [] if smoke.old else ["_initialize_run_monitoring"]
+    assert touched["default"] == prefix + common
+    assert touched["run_monitoring_with_resume"] == prefix + common + [
+        "run_monitoring_max_resume_run_attempts",
+        "run_launcher",
+    ]
+
+
+def test_probe_enter_override_without_super(smoke):
+    outcome = smoke.probes["enter_without_super"]
+    if smoke.old:
+        assert outcome == {"ok": True, "value": "ok"}
+    else:
+        # newer __exit__ closes self._exit_stack, which only the base __enter__ creates
+        assert outcome["ok"] is False
+        assert outcome["error"].startswith("AttributeError") and "_exit_stack" in outcome["error"]
+
+
+def test_probe_subclass_owned_exit_stack(smoke):
+    # newer __enter__ assigns self._exit_stack, replacing a subclass's own stack of that name
+    assert smoke.probes_ok("own_exit_stack") == {"subclass_cleanup_ran": smoke.old}
