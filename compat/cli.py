@@ -113,6 +113,7 @@ def cmd_diff(args) -> int:
         title=f"{args.target}: {_label(old)} -> {_label(new)}",
         old_label=_label(old),
         new_label=_label(new),
+        fail_on=args.fail_on,
     )
     _emit(text, args.report)
     if args.report and args.format != "text":
@@ -149,7 +150,7 @@ def cmd_check(args) -> int:
     findings, labels = check_baseline(args.baseline, python=args.python, target=args.target, jobs=args.jobs,
                                       progress=_progress)
     text = render(findings, args.format, title=f"{args.target}: baseline {labels[0]} -> {labels[1]}",
-                  old_label=labels[0], new_label=labels[1])
+                  old_label=labels[0], new_label=labels[1], fail_on=args.fail_on)
     _emit(text, args.report)
     return 1 if fails(findings, args.fail_on) else 0
 
@@ -162,7 +163,7 @@ def cmd_compare(args) -> int:
     findings, labels = compare(args.old, args.new, target=args.target, jobs=args.jobs, fuzz_examples=args.max_examples,
                                behaviour=not args.static_only, progress=_progress)
     text = render(findings, args.format, title=f"{args.target}: {labels[0]} -> {labels[1]}",
-                  old_label=labels[0], new_label=labels[1])
+                  old_label=labels[0], new_label=labels[1], fail_on=args.fail_on)
     _emit(text, args.report)
     return 1 if fails(findings, args.fail_on) else 0
 
@@ -170,7 +171,8 @@ def cmd_compare(args) -> int:
 def cmd_fuzz(args) -> int:
     from compat.fuzz import fuzz
 
-    return fuzz(args.old, args.new, max_examples=args.max_examples, seed=args.seed, progress=_progress)
+    return fuzz(args.old, args.new, max_examples=args.max_examples, seed=args.seed, storage=args.storage,
+                progress=_progress)
 
 
 def cmd_bisect(args) -> int:
@@ -251,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new", required=True, metavar="SPEC")
     p.add_argument("--max-examples", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--storage", choices=("memory", "sqlite", "both"), default="memory")
     p.set_defaults(func=cmd_fuzz)
     p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
     p.add_argument("--from", dest="start", required=True, metavar="X")

@@ -263,7 +263,7 @@ def _griffe_signature(fn: griffe.Function) -> Signature:
             Parameter(
                 name=p.name,
                 kind=_GRIFFE_KINDS[p.kind.value],
-                default=str(p.default) if p.default is not None else None,
+                default=str(p.default) if p.default is not None and p.kind.value not in ("variadic positional", "variadic keyword") else None,
                 annotation=annotation,
                 annotation_norm=ann.normalize(annotation),
             )

@@ -1,0 +1,345 @@
+"""`compat fuzz`: Hypothesis searches for programs that tell two dagsters apart.
+
+A rule-based state machine generates programs over the instance API (runs with tags, statuses
+and filters, run failure and cancellation events, asset materializations and wipes, dynamic
+partitions, daemon heartbeats, settings read through overriding subclasses). Every step runs
+in two workers, one per dagster, each on a fresh instance of the same corpus subclass wrapped
+in a spy; the step's normalized result and the dispatches to the subclass's own overrides must
+be identical. The first mismatch is shrunk and printed as a runnable snippet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from compat.errors import CompatError
+from compat.findings import BREAKING, SUBCLASSES, Finding
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STEP_TIMEOUT = 60.0
+START_TIMEOUT = 180.0
+DEFAULT_SUBCLASSES = (
+    "spy:create-run-tags", "spy:event-filter", "spy:run-retries-forbidden", "spy:settings-override",
+    "spy:telemetry-off", "spy:protected-reader", "spy:chain-leaf", "spy:no-daemons", "spy",
+)
+
+
+class FuzzWorker:
+    """A `compat.fuzz_worker` process on one interpreter; a hang or crash is a CompatError."""
+
+    def __init__(self, python: str, label: str):
+        self.python, self.label = python, label
+        self.home = tempfile.mkdtemp(prefix="compat-fuzzw-")
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DAGSTER_HOME": self.home,
+               "DAGSTER_DISABLE_TELEMETRY": "1", "PYTHONHASHSEED": "0"}
+        self.log = open(os.path.join(self.home, "stderr.log"), "w")
+        try:
+            self.proc = subprocess.Popen([python, "-m", "compat.fuzz_worker"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1,
+                                         env=env, cwd=self.home, start_new_session=True)
+        except OSError as exc:
+            raise CompatError(f"cannot start a fuzz worker for {label} ({python}): {exc.strerror}") from None
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        hello = self._read(START_TIMEOUT, "start-up")
+        self.version = hello.get("dagster_version", "?")
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:  # type: ignore[union-attr]
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def _read(self, timeout: float, what: str) -> dict:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            self.close(kill=True)
+            raise CompatError(f"fuzz worker for {self.label} hung during {what} ({timeout:g}s)") from None
+        if line is None:
+            self.log.flush()
+            tail = [ln for ln in Path(self.log.name).read_text(errors="replace").splitlines() if ln.strip()][-1:]
+            raise CompatError(f"fuzz worker for {self.label} crashed during {what}" + (f": {tail[0][:200]}" if tail else ""))
+        return json.loads(line)
+
+    def request(self, obj: dict, what: str) -> Any:
+        self.send(obj, what)
+        return self.receive(what)
+
+    def send(self, obj: dict, what: str) -> None:
+        try:
+            self.proc.stdin.write(json.dumps(obj, sort_keys=True) + "\n")  # type: ignore[union-attr]
+            self.proc.stdin.flush()  # type: ignore[union-attr]
+        except OSError:
+            raise CompatError(f"fuzz worker for {self.label} died before {what}") from None
+
+    def receive(self, what: str) -> Any:
+        reply = self._read(STEP_TIMEOUT, what)
+        if not reply.get("ok"):
+            raise CompatError(f"fuzz worker for {self.label} failed {what}: {reply.get('error')}")
+        return reply["result"]
+
+    def close(self, kill: bool = False) -> None:
+        import shutil
+        import signal
+
+        if self.proc.poll() is None:
+            try:
+                if kill:
+                    raise OSError
+                self.proc.stdin.write('{"op": "exit"}\n')  # type: ignore[union-attr]
+                self.proc.stdin.flush()  # type: ignore[union-attr]
+                self.proc.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired, ValueError):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                self.proc.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def request_both(old: FuzzWorker, new: FuzzWorker, obj: dict, what: str) -> tuple[Any, Any]:
+    """Send to both workers first, then read both: the two versions run in parallel."""
+    old.send(obj, what)
+    new.send(obj, what)
+    return old.receive(what), new.receive(what)
+
+
+@dataclass
+class Mismatch:
+    subclass: str
+    storage: str
+    program: list
+    old: Any
+    new: Any
+
+    def snippet(self) -> str:
+        from compat.fuzz_ops import snippet
+
+        return snippet(self.program, self.subclass, self.storage)
+
+
+@dataclass
+class FuzzResult:
+    examples: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    mismatch: Mismatch | None = None
+    programs: list = field(default_factory=list)  # (subclass, storage, program) of each example
+
+
+class _Differ(AssertionError):
+    pass
+
+
+def build_machine(old: FuzzWorker, new: FuzzWorker, subclasses: tuple[str, ...], result: FuzzResult,
+                  storages: tuple[str, ...] = ("memory",)):
+    from hypothesis import strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
+    from compat import fuzz_ops as ops
+
+    tags = st.dictionaries(st.sampled_from(ops.TAG_KEYS), st.sampled_from(ops.TAG_VALUES), max_size=2)
+    run_ref = st.integers(min_value=0, max_value=5)
+
+    class Differential(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.subclass, self.storage, self.program = None, None, []
+
+        @initialize(subclass=st.sampled_from(subclasses), storage=st.sampled_from(storages))
+        def begin(self, subclass, storage):
+            self.subclass, self.storage = subclass, storage
+            request_both(old, new, {"op": "begin", "subclass": subclass, "storage": storage}, f"begin {subclass}")
+            result.examples += 1
+            result.programs.append((subclass, storage, self.program))
+
+        def step(self, op: str, **args) -> None:
+            name = op
+            self.program.append((name, args))
+            result.steps += 1
+            what = f"step {len(self.program)} ({name}) of a program on {self.subclass}"
+            a, b = request_both(old, new, {"op": "step", "name": name, "args": args}, what)
+            if a != b:
+                result.mismatch = Mismatch(self.subclass, self.storage, list(self.program), a, b)
+                raise _Differ(f"{name}: {a!r} != {b!r}")
+
+        @rule(job=st.sampled_from(ops.JOBS), tags=tags, status=st.sampled_from(ops.STATUSES))
+        def add_run(self, job, tags, status):
+            self.step("add_run", job=job, tags=tags, status=status)
+
+        @rule(tags=tags, status=st.sampled_from(("NOT_STARTED", "QUEUED")))
+        def create_run_for_job(self, tags, status):
+            self.step("create_run_for_job", tags=tags, status=status)
+
+        @rule(run=run_ref, tags=tags)
+        def add_run_tags(self, run, tags):
+            self.step("add_run_tags", run=run, tags=tags)
+
+        @rule(job=st.none() | st.sampled_from(ops.JOBS), tags=tags,
+              statuses=st.lists(st.sampled_from(ops.STATUSES), max_size=2, unique=True),
+              limit=st.none() | st.integers(1, 3))
+        def get_runs(self, job, tags, statuses, limit):
+            self.step("get_runs", job=job, tags=tags, statuses=statuses, limit=limit)
+
+        @rule(job=st.none() | st.sampled_from(ops.JOBS), tags=tags)
+        def get_runs_count(self, job, tags):
+            self.step("get_runs_count", job=job, tags=tags)
+
+        @rule(run=run_ref)
+        def delete_run(self, run):
+            self.step("delete_run", run=run)
+
+        @rule(run=run_ref, outcome=st.sampled_from(("failed", "canceled")))
+        def report_run_status(self, run, outcome):
+            self.step("report_run_status", run=run, outcome=outcome)
+
+        @rule(asset=st.sampled_from(ops.ASSETS), partition=st.none() | st.sampled_from(ops.PARTITION_KEYS))
+        def materialize(self, asset, partition):
+            self.step("materialize", asset=asset, partition=partition)
+
+        @rule(run=run_ref, level=st.sampled_from(("DEBUG", "INFO", "WARNING")))
+        def log_message(self, run, level):
+            self.step("log_message", run=run, level=level)
+
+        @rule()
+        def asset_keys(self):
+            self.step("asset_keys")
+
+        @rule(asset=st.sampled_from(ops.ASSETS))
+        def wipe_asset(self, asset):
+            self.step("wipe_asset", asset=asset)
+
+        @rule(name=st.sampled_from(ops.PARTITION_SETS),
+              keys=st.lists(st.sampled_from(ops.PARTITION_KEYS), min_size=1, max_size=3))
+        def add_partitions(self, name, keys):
+            self.step("add_partitions", name=name, keys=keys)
+
+        @rule(name=st.sampled_from(ops.PARTITION_SETS), key=st.sampled_from(ops.PARTITION_KEYS))
+        def delete_partition(self, name, key):
+            self.step("delete_partition", name=name, key=key)
+
+        @rule(daemon=st.sampled_from(ops.DAEMONS), errors=st.integers(0, 2))
+        def heartbeat(self, daemon, errors):
+            self.step("heartbeat", daemon=daemon, errors=errors)
+
+        @rule(name=st.sampled_from(ops.SETTINGS))
+        def read_setting(self, name):
+            self.step("read_setting", name=name)
+
+        @rule(key=st.sampled_from(ops.SETTINGS_KEYS))
+        def get_settings(self, key):
+            self.step("get_settings", key=key)
+
+        @rule()
+        def required_daemons(self):
+            self.step("required_daemons")
+
+        def teardown(self):
+            if self.subclass is not None:
+                request_both(old, new, {"op": "end"}, "end")
+
+    return Differential
+
+
+def run_fuzz(old_python: str, new_python: str, *, max_examples: int = 100, seed: int = 0,
+             subclasses: tuple[str, ...] = DEFAULT_SUBCLASSES, steps: int = 10,
+             labels: tuple[str, str] = ("old", "new"), storages: tuple[str, ...] = ("memory",)) -> FuzzResult:
+    """Fuzz two interpreters' dagsters against each other.
+
+    In-memory storage is the default: a sqlite event log creates a database per run (~0.3 s
+    each), which would cut the example rate tenfold; `storages=("memory", "sqlite")` adds it.
+    """
+    from hypothesis import HealthCheck, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    result = FuzzResult()
+    old = FuzzWorker(old_python, labels[0])
+    new = FuzzWorker(new_python, labels[1])
+    started = time.perf_counter()
+    # One search per subclass, so every subclass gets its share of programs.
+    per_subclass = max(1, max_examples // len(subclasses))
+    try:
+        for subclass in subclasses:
+            machine = build_machine(old, new, (subclass,), result, storages)
+            config = settings(max_examples=per_subclass, stateful_step_count=steps, deadline=None,
+                              database=None, derandomize=True, print_blob=False, report_multiple_bugs=False,
+                              suppress_health_check=list(HealthCheck))
+            try:
+                _seeded(seed, lambda: run_state_machine_as_test(machine, settings=config))
+            except _Differ:
+                break  # result.mismatch holds the shrunk program (the last one that failed)
+    finally:
+        result.seconds = time.perf_counter() - started
+        old.close()
+        new.close()
+    return result
+
+
+def _seeded(seed: int, fn: Callable[[], None]) -> None:
+    """derandomize=True makes runs reproducible; a non-zero seed picks another sequence."""
+    if seed:
+        from hypothesis import seed as hseed
+
+        hseed(seed)(fn)()
+    else:
+        fn()
+
+
+def examples_per_second(old_python: str, new_python: str, examples: int = 60) -> tuple[float, float]:
+    result = run_fuzz(old_python, new_python, max_examples=examples)
+    return result.examples / result.seconds, result.seconds
+
+
+def mismatch_finding(m: Mismatch, labels: tuple[str, str]) -> Finding:
+    last_op = m.program[-1][0] if m.program else "?"
+    return Finding(
+        rule="fuzz-mismatch",
+        severity=BREAKING,
+        audience=SUBCLASSES if m.subclass != "spy" else "callers+subclasses",
+        member=f"{m.subclass}/{last_op}",
+        message=f"a {len(m.program)}-step program on {m.subclass} ({m.storage}) gives different results on {labels[0]} and {labels[1]}",
+        old=json.dumps(m.old, sort_keys=True)[:600],
+        new=json.dumps(m.new, sort_keys=True)[:600],
+        source="fuzz",
+        details={"snippet": m.snippet()},
+    )
+
+
+def fuzz(old_spec: str, new_spec: str, *, max_examples: int = 100, seed: int = 0, storage: str = "memory",
+         progress: Callable[[str], None] = lambda m: None) -> int:
+    """The CLI command: 0 when nothing told them apart, 1 with a shrunk snippet otherwise."""
+    from compat import envs
+
+    pythons = []
+    for spec_text in (old_spec, new_spec):
+        spec = envs.parse_spec(spec_text) if spec_text != "installed" else None
+        progress(f"preparing {spec.label if spec else 'installed'}")
+        pythons.append(envs.python_for(spec) if spec else sys.executable)
+    labels = (old_spec, new_spec)
+    progress(f"fuzzing {max_examples} programs")
+    storages = ("memory", "sqlite") if storage == "both" else (storage,)
+    result = run_fuzz(pythons[0], pythons[1], max_examples=max_examples, seed=seed, labels=labels, storages=storages)
+    rate = result.examples / result.seconds if result.seconds else 0.0
+    print(f"{result.examples} programs, {result.steps} steps in {result.seconds:.1f}s ({rate:.1f} examples/s)")
+    if result.mismatch is None:
+        print(f"no program told {labels[0]} and {labels[1]} apart")
+        return 0
+    m = result.mismatch
+    print(f"MISMATCH after shrinking: {len(m.program)} steps on {m.subclass} ({m.storage} storage)")
+    print(f"  {labels[0]}: {json.dumps(m.old, sort_keys=True)[:800]}")
+    print(f"  {labels[1]}: {json.dumps(m.new, sort_keys=True)[:800]}")
+    print("reproduce with:\n")
+    print(m.snippet())
+    return 1
