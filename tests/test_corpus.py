@@ -28,11 +28,15 @@ VERSIONS = ("installed", OLD_VERSION)
 
 
 @pytest.fixture(autouse=True)
-def _temp_dagster_home(tmp_path, monkeypatch):
-    """dagster writes telemetry and reads dagster.yaml under DAGSTER_HOME: keep it in tmp."""
+def _temp_homes(tmp_path, monkeypatch):
+    """dagster reads dagster.yaml and writes telemetry under DAGSTER_HOME, and newer versions
+    keep a user id under ~/.dagster: point both at tmp."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
+    user_home = tmp_path / "user_home"
+    user_home.mkdir()
+    monkeypatch.setenv("HOME", str(user_home))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,6 +178,7 @@ def smoke_results(tmp_path_factory) -> dict[str, dict]:
         env = dict(os.environ)
         env["PYTHONPATH"] = str(REPO_ROOT)
         env["DAGSTER_HOME"] = str(home)
+        env["HOME"] = str(home)
         procs[version] = subprocess.Popen(
             [python, "-m", "compat.corpus.smoke"],
             cwd=str(home), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

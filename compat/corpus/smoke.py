@@ -1,8 +1,8 @@
 """Smoke checks for every corpus class, printed as JSON, runnable under any supported dagster.
 
 Run it as its own process (``python -m compat.corpus.smoke [NAME ...]``): it points
-``DAGSTER_HOME`` at a fresh temporary directory for the whole process, so nothing it does
-(including dagster's telemetry and the ``get()`` pattern) touches a real dagster home.
+``DAGSTER_HOME`` and ``HOME`` at fresh temporary directories for the whole process, so nothing
+it does (including dagster's telemetry and the ``get()`` pattern) touches a real home.
 
 Output: ``{"dagster_version": ..., "classes": {name: {check: outcome}}}`` where every outcome
 is ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": "<ExceptionType>: <message>"}``.
@@ -790,8 +790,12 @@ def main(argv: list[str] | None = None) -> int:
         _TMP_ROOT = root
         home = os.path.join(root, "dagster_home")
         os.makedirs(home)
-        # everything dagster writes on its own (telemetry, nux) lands in this process's temp home
+        user_home = os.path.join(root, "user_home")
+        os.makedirs(user_home)
+        # everything dagster writes on its own lands in this process's temp dirs: telemetry
+        # logs go to $DAGSTER_HOME, and newer dagster keeps a per-user id under ~/.dagster
         os.environ["DAGSTER_HOME"] = home
+        os.environ["HOME"] = user_home
         logging.getLogger("dagster").setLevel(logging.ERROR)
         real_stdout = sys.stdout
         sys.stdout = sys.stderr  # banners and prints from dagster must not mix with the JSON
