@@ -1,0 +1,143 @@
+"""The command line: exit codes, one-line errors, no tracebacks, atomic outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compat.surface import from_sources, write_surface
+
+
+def run(*args: str, env: dict | None = None, cwd: str | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "COMPAT_QUIET": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "compat", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, stdin=subprocess.DEVNULL, timeout=300)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+TOY_OLD = "class A:\n    def f(self, x, y=1):\n        return self.g()\n    def g(self):\n        return 1\n"
+TOY_NEW = "class A:\n    def f(self, x, z=1):\n        return 2\n    def g(self):\n        return 1\n"
+
+
+@pytest.fixture
+def toy_pair(tmp_path: Path) -> tuple[Path, Path]:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    write_surface(from_sources({"pkg/__init__.py": "", "pkg/mod.py": TOY_OLD}, "pkg.mod:A"), old)
+    write_surface(from_sources({"pkg/__init__.py": "", "pkg/mod.py": TOY_NEW}, "pkg.mod:A"), new)
+    return old, new
+
+
+def test_diff_exit_codes(toy_pair):
+    old, new = toy_pair
+    same = run("diff", str(old), str(old), "--target", "pkg.mod:A")
+    assert same.returncode == 0, same.stderr
+    changed = run("diff", str(old), str(new), "--target", "pkg.mod:A", "--format", "json")
+    assert changed.returncode == 1, changed.stderr
+    rules = {f["rule"] for f in json.loads(changed.stdout)["findings"]}
+    assert "parameter-renamed" in rules or "parameter-removed" in rules
+    never = run("diff", str(old), str(new), "--target", "pkg.mod:A", "--fail-on", "never")
+    assert never.returncode == 0
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("", "empty file"),
+    ('{"schema": "compat.surface", "schema_version": 1, "tar', "corrupt or truncated"),
+    ('{"schema": "compat.surface", "schema_version": 7}', "schema version 7 is not supported"),
+    ('{"schema": "compat.surface", "schema_version": 0}', "re-record it"),
+    ("[1, 2]", "not a compat.surface file"),
+    ('{"schema": "compat.surface", "schema_version": 1, "cls": 3}', "malformed surface"),
+])
+def test_diff_bad_snapshots(tmp_path, toy_pair, content, needle):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    assert_one_line_error(run("diff", str(bad), str(toy_pair[0])), needle)
+
+
+def test_missing_snapshot_file(tmp_path, toy_pair):
+    assert_one_line_error(run("diff", str(tmp_path / "nope.json"), str(toy_pair[0])), "no such file")
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("snapshot", "--target", "no_such_module:X"), "module no_such_module not found"),
+    (("snapshot", "--target", "dagster._core.instance:NoSuchClass"), "has no attribute NoSuchClass"),
+    (("snapshot", "--target", "dagster._core.instance.utils:RUNLESS_RUN_ID"), "not a class"),
+    (("snapshot", "--target", "justamodule"), "expected module:Class"),
+    (("snapshot", "--python", "/no/such/python"), "no such interpreter"),
+    (("snapshot", "--dagster-version", "not-a-version"), "not a dagster version"),
+    (("snapshot", "--dagster-version", "0.0.999"), "cannot fetch dagster==0.0.999"),
+    (("diff", "dagster==banana", "installed"), "not a dagster version"),
+    (("diff", "/etc", "installed"), "no dagster source tree"),
+    (("check", "--baseline", "/no/such/baseline"), "no such directory"),
+])
+def test_bad_input_one_line(args, needle):
+    assert_one_line_error(run(*args), needle)
+
+
+def test_broken_interpreter(tmp_path):
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho boom >&2\nexit 3\n")
+    broken.chmod(0o755)
+    assert_one_line_error(run("snapshot", "--python", str(broken)), "failed to start")
+    notpy = tmp_path / "notpython"
+    notpy.write_text("#!/bin/sh\necho hello\n")
+    notpy.chmod(0o755)
+    assert_one_line_error(run("snapshot", "--python", str(notpy)), "did not report its sys.path")
+
+
+def test_no_network_is_one_line(tmp_path):
+    """With the index unreachable and an empty cache, fetching a wheel fails cleanly."""
+    env = {
+        "COMPAT_CACHE_DIR": str(tmp_path / "cache"),
+        "UV_CACHE_DIR": str(tmp_path / "uvcache"),
+        "UV_INDEX_URL": "http://127.0.0.1:9/simple",
+        "UV_DEFAULT_INDEX": "http://127.0.0.1:9/simple",
+        "UV_EXTRA_INDEX_URL": "",
+        "UV_FIND_LINKS": "",
+        "UV_OFFLINE": "1",
+        "PIP_FIND_LINKS": "",
+    }
+    proc = run("snapshot", "--dagster-version", "1.11.4", env=env)
+    assert_one_line_error(proc, "dagster==1.11.4")
+    assert not (tmp_path / "cache" / "wheels" / "dagster-1.11.4").exists()
+
+
+def test_snapshot_output_is_atomic_and_identical(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert run("snapshot", "-o", str(a)).returncode == 0
+    assert run("snapshot", "--no-cache", "-o", str(b)).returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
+
+
+def test_failed_snapshot_keeps_existing_file(tmp_path):
+    out = tmp_path / "s.json"
+    out.write_text("previous")
+    proc = run("snapshot", "--target", "dagster._core.instance:Nope", "-o", str(out))
+    assert proc.returncode == 2
+    assert out.read_text() == "previous"
+
+
+def test_debug_shows_traceback():
+    proc = run("--debug", "snapshot", "--target", "no_such_module:X")
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_python_dash_m_and_console_script_agree(tmp_path):
+    script = Path(sys.executable).parent / "compat"
+    a = subprocess.run([str(script), "snapshot"], capture_output=True, text=True)
+    b = run("snapshot")
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == b.stdout
