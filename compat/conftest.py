@@ -129,3 +129,41 @@ def _unique(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(f)
     return out
+
+
+class Replayer:
+    """One behaviour worker per pytest process (per xdist worker), started on first use."""
+
+    def __init__(self, gate: Gate):
+        self.gate = gate
+        self.worker = None
+
+    def replay(self, cell_stem: str) -> list[Finding]:
+        from compat import behaviour
+        from compat.jsonio import read_json
+        from compat.trace import TRACE_SCHEMA, TRACE_VERSION
+
+        path = self.gate.base.path / "traces" / f"{cell_stem}.json"
+        old = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
+        if self.worker is None or self.worker.proc.poll() is not None:
+            from compat.gate import python_for_gate
+
+            self.worker = behaviour.Worker(python_for_gate(self.gate.settings))
+        try:
+            new = self.worker.run(dict(old["cell"]))
+        except CompatError as exc:
+            self.worker = None
+            return [behaviour._finding(behaviour.RULE_CELL, old["cell"], str(exc), None, None)]
+        finding = behaviour.compare(old, new)
+        return [finding] if finding is not None else []
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+
+@pytest.fixture(scope="session")
+def compat_replayer(compat_gate):
+    replayer = Replayer(compat_gate)
+    yield replayer
+    replayer.close()

@@ -40,7 +40,8 @@ class FuzzWorker:
     def __init__(self, python: str, label: str):
         self.python, self.label = python, label
         self.home = tempfile.mkdtemp(prefix="compat-fuzzw-")
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DAGSTER_HOME": self.home,
+        # HOME too: newer dagster writes a per-user telemetry id under ~/.dagster.
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DAGSTER_HOME": self.home, "HOME": self.home,
                "DAGSTER_DISABLE_TELEMETRY": "1", "PYTHONHASHSEED": "0"}
         self.log = open(os.path.join(self.home, "stderr.log"), "w")
         try:

@@ -1,0 +1,144 @@
+"""`make bench`: the harness's speed, each figure beside a reference measured in the same run.
+
+Times are medians of several repeats on this machine; ratios (ours / reference) are what to
+compare across machines. Targets are printed next to each figure, and the run exits 1 if a
+target is missed, so a regression shows up in the bench and never as a flaky timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET = "dagster._core.instance:DagsterInstance"
+
+
+def timed(fn, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def in_subprocess(code: str, env: dict | None = None) -> float:
+    """Wall time of a fresh interpreter running `code` (cold caches of the process)."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **(env or {})},
+                   capture_output=True)
+    return time.perf_counter() - t
+
+
+ROWS: list[tuple] = []
+
+
+def row(name: str, seconds: float, ref_name: str | None = None, ref: float | None = None,
+        target: str = "", ok: bool | None = None) -> None:
+    ratio = f"{seconds / ref:.2f}x" if ref else ""
+    ROWS.append((name, f"{seconds:.3f}s", ref_name or "", f"{ref:.3f}s" if ref else "", ratio, target,
+                 "" if ok is None else ("ok" if ok else "MISSED")))
+
+
+def bench_static(repeats: int) -> None:
+    from compat import envs
+    from compat.diff import compare_surfaces
+    from compat.griffe_compare import load_class
+    import griffe
+
+    old_tree = str(envs.wheel_tree("1.11.4"))
+    # cold: a fresh process without the surface cache vs griffe's default whole-package load
+    snap_code = ("from compat.surface import snapshot; snapshot(%r, use_cache=False)" % TARGET)
+    griffe_code = "import griffe; griffe.load('dagster', allow_inspection=False)"
+    base_code = "import compat.surface, griffe"
+    base = statistics.median(in_subprocess(base_code) for _ in range(repeats))
+    cold = statistics.median(in_subprocess(snap_code) for _ in range(repeats)) - base
+    ref = statistics.median(in_subprocess(griffe_code) for _ in range(repeats)) - base
+    row("cold surface snapshot (process start subtracted)", cold, "griffe.load('dagster')", ref,
+        "<= 0.5x", cold <= 0.5 * ref)
+
+    from compat.surface import snapshot
+
+    snapshot(TARGET)  # fill the cache
+    warm = timed(lambda: snapshot(TARGET), repeats * 3)
+    row("warm surface snapshot (content-keyed cache)", warm, "cold snapshot", cold, "< 0.3s", warm < 0.3)
+
+    old = snapshot(TARGET, [old_tree], source="dagster==1.11.4")
+    new = snapshot(TARGET)
+    diff = timed(lambda: compare_surfaces(old, new), repeats * 3)
+    old_cls = load_class("dagster==1.11.4", TARGET)
+    new_cls = load_class("installed", TARGET)
+    gr = timed(lambda: list(griffe.find_breaking_changes(old_cls, new_cls)), repeats)
+    row("surface diff 1.11.4 -> installed", diff, "griffe.find_breaking_changes", gr, "< 0.2s", diff < 0.2)
+
+
+def bench_gate(repeats: int) -> None:
+    baseline = ROOT / "snapshots" / "baseline"
+    if not baseline.is_dir():
+        return
+    cmd = [sys.executable, "-m", "pytest", str(ROOT / "compat"), "-q", "-p", "no:cacheprovider"]
+    t = time.perf_counter()
+    subprocess.run(cmd + ["-n", "0"], cwd=ROOT, capture_output=True)
+    serial = time.perf_counter() - t
+    t = time.perf_counter()
+    subprocess.run(cmd + ["-n", "2"], cwd=ROOT, capture_output=True)
+    par = time.perf_counter() - t
+    row("whole gate, pytest compat/ serial", serial, "", None, "<= 60s", serial <= 60)
+    row("whole gate, pytest compat/ -n 2", par, "serial", serial, "speedup >= 1.6x", serial / par >= 1.6)
+
+
+def bench_behaviour(repeats: int) -> None:
+    try:
+        from compat import behaviour
+    except ImportError:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        behaviour.record(sys.executable, tmp, jobs=1)
+        serial = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        behaviour.record(sys.executable, tmp, jobs=2)
+        par = time.perf_counter() - t
+    row("behaviour suite, 1 worker", serial, "", None, "", None)
+    row("behaviour suite, 2 workers", par, "1 worker", serial, "speedup >= 1.6x", serial / par >= 1.6)
+
+
+def bench_fuzz(repeats: int) -> None:
+    try:
+        from compat.fuzz import examples_per_second
+    except ImportError:
+        return
+    rate, seconds = examples_per_second(sys.executable, sys.executable, examples=60)
+    ROWS.append(("fuzz, differential examples per second", f"{rate:.1f}/s", "", "", "", ">= 20/s",
+                 "ok" if rate >= 20 else "MISSED"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz"))
+    args = parser.parse_args()
+    steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz}
+    for name, step in steps.items():
+        if args.only in (None, name):
+            print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+            step(args.repeats)
+    headers = ("measure", "time", "reference", "ref time", "ratio", "target", "")
+    widths = [max(len(str(r[i])) for r in ROWS + [headers]) for i in range(len(headers))]
+    for r in [headers] + ROWS:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    return 1 if any(r[-1] == "MISSED" for r in ROWS) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
