@@ -124,6 +124,31 @@ class OwnMember:
 
 
 @dataclass
+class CallShape:
+    """How a base method calls an overridable method through self: `self.hook(x, b=y)`."""
+
+    caller: str  # the base member making the call
+    positional: int = 0  # explicit positional arguments
+    keywords: list[str] = field(default_factory=list)  # explicit keyword names, sorted
+    star_args: bool = False  # *args in the call
+    star_kwargs: bool = False  # **kwargs in the call
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CallShape:
+        return cls(**d)
+
+    def key(self) -> tuple:
+        return (self.caller, self.positional, tuple(self.keywords), self.star_args, self.star_kwargs)
+
+    def render(self, name: str) -> str:
+        args = [f"<{self.positional} positional>"] if self.positional else []
+        args += [f"{k}=..." for k in self.keywords]
+        args += ["*..."] if self.star_args else []
+        args += ["**..."] if self.star_kwargs else []
+        return f"{self.caller}: self.{name}({', '.join(args)})"
+
+
+@dataclass
 class Override:
     """An own member whose name the base surface also has."""
 
@@ -137,10 +162,14 @@ class Override:
     base_location: str
     called_by: list[str] = field(default_factory=list)  # base members that reach it through self
     super_calls: list[str] = field(default_factory=list)  # super().<x> the override makes
+    call_shapes: list[CallShape] = field(default_factory=list)  # how base methods call it (methods)
 
     @classmethod
     def from_dict(cls, d: dict) -> Override:
-        return cls(**{**d, "signature": _sig(d.get("signature")), "base_signature": _sig(d.get("base_signature"))})
+        return cls(**{
+            **d, "signature": _sig(d.get("signature")), "base_signature": _sig(d.get("base_signature")),
+            "call_shapes": [CallShape.from_dict(c) for c in d.get("call_shapes", [])],
+        })
 
 
 @dataclass
@@ -500,6 +529,12 @@ class _Profiler:
         # every class of the target's own MRO counts as "the base"
         self.base_classes = set(base.cls.mro) | {self.target_path}
 
+    def shapes(self) -> dict[str, list[CallShape]]:
+        if not hasattr(self, "_shapes"):
+            target = self.loader.resolve(self.target_path)
+            self._shapes = base_call_shapes(Extractor(self.loader), target) if isinstance(target, griffe.Class) else {}
+        return self._shapes
+
     def own_members(self, node: griffe.Class) -> dict[str, Member]:
         if node.path not in self._own:
             self._own[node.path] = self.ext.class_members(node)
@@ -576,7 +611,7 @@ class _Profiler:
                     name=name, kind=m.kind, location=m.location, signature=_clean(m.signature),
                     base_kind=bm.kind, base_signature=_clean(bm.signature), base_defined_in=bm.defined_in,
                     base_location=bm.location, called_by=sorted(called_by.get(name, ())),
-                    super_calls=list(m.super_calls),
+                    super_calls=list(m.super_calls), call_shapes=self.shapes().get(name, []),
                 )
             elif name not in CLASS_HOOKS:
                 sub.new_members[name] = OwnMember(
@@ -769,6 +804,43 @@ class _Profiler:
         target = obj.target_path if isinstance(obj, griffe.Alias) else obj.path
         resolved = self.loader.resolve(target)
         return resolved is not None and resolved.path in self.base_classes
+
+
+def base_call_shapes(ext: Extractor, target: griffe.Class) -> dict[str, list[CallShape]]:
+    """{method: every `self.method(...)` call shape in the bodies of the target's members}.
+
+    Calls through a self-alias property (`self._instance.method(...)` in dagster's mixins) count
+    as calls through self.
+    """
+    members: dict[str, Member] = {}
+    for _path, node in reversed(ext.mro(target)):
+        if node is not None:
+            members.update({k: v for k, v in ext.class_members(node).items() if v.visibility != "private"})
+    aliases = ext.self_aliases(members)
+    out: dict[str, dict[tuple, CallShape]] = {}
+    for mname, m in members.items():
+        for fn, kind in ext.bodies.get((m.defined_in, mname), []):
+            self_name = _self_name(fn, kind)
+            if self_name is None:
+                continue
+            for node in ast.walk(fn):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                v = node.func.value
+                through_self = (isinstance(v, ast.Name) and v.id == self_name) or (
+                    isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name) and v.value.id == self_name
+                    and v.attr in aliases)
+                if not through_self:
+                    continue
+                shape = CallShape(
+                    caller=mname,
+                    positional=sum(1 for a in node.args if not isinstance(a, ast.Starred)),
+                    keywords=sorted(k.arg for k in node.keywords if k.arg is not None),
+                    star_args=any(isinstance(a, ast.Starred) for a in node.args),
+                    star_kwargs=any(k.arg is None for k in node.keywords),
+                )
+                out.setdefault(node.func.attr, {})[shape.key()] = shape
+    return {name: [shapes[k] for k in sorted(shapes)] for name, shapes in sorted(out.items())}
 
 
 def constructed_attributes(surface: Surface) -> set[str]:

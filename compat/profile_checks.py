@@ -30,7 +30,7 @@ from compat.models import (
     Signature,
     Surface,
 )
-from compat.profile import Profile, SubclassProfile, constructed_attributes
+from compat.profile import CallShape, Profile, SubclassProfile, base_call_shapes, constructed_attributes
 
 POSITIONAL = (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)
 KEYWORDABLE = (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)
@@ -60,10 +60,12 @@ def _rule(id: str, severity: str, summary: str):
 
 
 class _Ctx:
-    def __init__(self, profile: Profile, sub: SubclassProfile, surface: Surface):
+    def __init__(self, profile: Profile, sub: SubclassProfile, surface: Surface,
+                 shapes: dict[str, list[CallShape]] | None = None):
         self.profile = profile
         self.sub = sub
         self.new = surface
+        self.shapes = shapes  # how the new base calls its methods through self; None: unknown
         self._constructed: set[str] | None = None
         self._callers: dict[str, set[str]] | None = None
 
@@ -291,20 +293,61 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
         if name.startswith("__") and name.endswith("__"):
             # the interpreter calls protocol dunders positionally: parameter names do not matter
             introduced = [i for i in introduced if "keyword" not in i and "in the base but" not in i]
-        if not introduced:
+        # calls the new base makes through self that the override rejects and the old base did not make
+        failing = []
+        if ctx.shapes is not None:
+            old_keys = {c.key() for c in o.call_shapes}
+            for shape in ctx.shapes.get(name, []):
+                if shape.key() in old_keys:
+                    continue
+                problems = shape_issues(o.signature, shape, bound=bound)
+                if problems:
+                    failing.append((shape, problems))
+        if not introduced and not failing:
             continue
         callers = ctx.callers(name)
+        parts = []
+        if introduced:
+            parts.append(f"{ctx.sub.name}.{name} {'; '.join(introduced)}, but the base now allows it{_callers_text(callers)}")
+        for shape, problems in failing:
+            parts.append(f"the base now calls {shape.render(name)}, which the override rejects ({'; '.join(problems)})")
         # an optional parameter the override accepts by keyword only breaks positional callers
-        severity = WARNING if all(i.startswith("does not accept optional `") for i in introduced) else BREAKING
+        severity = WARNING if not failing and all(i.startswith("does not accept optional `") for i in introduced) else BREAKING
         yield ctx.finding(
             "override-signature-incompatible", name,
-            f"{ctx.sub.name}.{name} {'; '.join(introduced)}, but the base now allows it"
-            f"{_callers_text(callers)}",
+            "; ".join(parts),
             severity=severity,
             old=o.signature.render(name), new=new.signature.render(name), old_location=o.location,
             new_location=new.location, issues=introduced, callers=callers,
+            failing_calls=[shape.render(name) for shape, _ in failing],
             base_before=o.base_signature.render(name) if o.base_signature else None,
         )
+
+
+def shape_issues(sig: Signature, shape: CallShape, *, bound: bool) -> list[str]:
+    """Why a call of this shape does not fit the signature (empty when it fits)."""
+    params = list(sig.parameters)
+    if bound and params and params[0].kind in POSITIONAL:
+        params = params[1:]
+    pos = [p for p in params if p.kind in POSITIONAL]
+    varpos = any(p.kind == VAR_POSITIONAL for p in params)
+    varkw = any(p.kind == VAR_KEYWORD for p in params)
+    named = {p.name: p for p in params if p.kind in KEYWORDABLE}
+    issues = []
+    if shape.positional > len(pos) and not varpos:
+        issues.append(f"{shape.positional} positional arguments, it takes {len(pos)}")
+    filled = {p.name for p in pos[: shape.positional]}
+    for kw in shape.keywords:
+        p = named.get(kw)
+        if p is None and not varkw:
+            issues.append(f"unexpected keyword `{kw}`")
+        elif p is not None and kw in filled:
+            issues.append(f"`{kw}` given twice")
+    if not shape.star_args and not shape.star_kwargs:
+        for p in params:
+            if p.required and p.name not in filled and p.name not in shape.keywords:
+                issues.append(f"no value for required `{p.name}`")
+    return issues
 
 
 @_rule("base-attribute-missing", BREAKING,
@@ -582,17 +625,36 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
             )
 
 
-def check_profile(profile: Profile, surface: Surface) -> list[Finding]:
-    """Every finding of every rule for every subclass in the profile, sorted."""
+def check_profile(profile: Profile, surface: Surface, *, search_paths: list[str] | None = None) -> list[Finding]:
+    """Every finding of every rule for every subclass in the profile, sorted.
+
+    `search_paths`: where the new base's sources are (the paths the surface was read from);
+    with them, the calls the new base makes to overridden methods are checked too.
+    """
+    shapes = new_call_shapes(surface, search_paths) if search_paths is not None else None
     out: list[Finding] = []
     for sub in profile.subclasses.values():
-        ctx = _Ctx(profile, sub, surface)
+        ctx = _Ctx(profile, sub, surface, shapes)
         for rule in RULES.values():
             out.extend(rule.check(ctx))
     return sort_findings(out)
 
 
-__all__ = ["RULES", "ProfileRule", "call_issues", "check_profile"]
+__all__ = ["RULES", "ProfileRule", "call_issues", "check_profile", "new_call_shapes", "shape_issues"]
+
+
+def new_call_shapes(surface: Surface, search_paths: list[str]) -> dict[str, list[CallShape]]:
+    """How the base read from `search_paths` calls its own methods through self."""
+    import griffe
+
+    from compat.loader import StaticLoader
+    from compat.surface import Extractor
+
+    loader = StaticLoader(list(search_paths))
+    target = loader.resolve(surface.cls.path)
+    if not isinstance(target, griffe.Class):
+        return {}
+    return base_call_shapes(Extractor(loader), target)
 
 
 # --- shipped profiles and their reports ------------------------------------------------------
@@ -606,11 +668,12 @@ REAL_PROFILES: dict[str, tuple[str, str]] = {
 CHECKED_AGAINST = ("1.11.4", "1.11.6", "1.13.29")
 
 
-def render_checks(profile: Profile, surface: Surface, fmt: str = "markdown") -> str:
+def render_checks(profile: Profile, surface: Surface, fmt: str = "markdown", *,
+                  search_paths: list[str] | None = None) -> str:
     """The findings of one profile against one surface, rendered like every other report."""
     from compat.report import render
 
-    findings = check_profile(profile, surface)
+    findings = check_profile(profile, surface, search_paths=search_paths)
     new = f"dagster {surface.generator.get('dagster', '?')}"
     return render(
         findings, fmt, title=f"{profile.label} subclasses against {new}",
@@ -643,6 +706,6 @@ def record_shipped(dest, *, corpus=None, target: str | None = None, progress=lam
         written.append(f"{name}.json")
         for version, surface in surfaces.items():
             report = dest / "checks" / f"{name}-vs-dagster-{version}.md"
-            write_atomic(report, render_checks(prof, surface))
+            write_atomic(report, render_checks(prof, surface, search_paths=[str(wheel_tree(version))]))
             written.append(f"checks/{report.name}")
     return written

@@ -151,11 +151,11 @@ def _profile(tmp_path: Path, sub: str = SUB, base: str = BASE, name: str = "ext"
     return profile_source(str(pkg / name), target=TARGET, dagster_paths=[base_dir])
 
 
-def _check(tmp_path: Path, new_base: str, sub: str = SUB, old_base: str = BASE, tag: str = "x"):
+def _check(tmp_path: Path, new_base: str, sub: str = SUB, old_base: str = BASE, tag: str = "x", sources=True):
     prof = _profile(tmp_path, sub, old_base, name=f"ext{tag}")
     new_dir = _base(tmp_path / f"base-new-{tag}", new_base)
     surface = snapshot(TARGET, [new_dir], use_cache=False)
-    return check_profile(prof, surface)
+    return check_profile(prof, surface, search_paths=[new_dir] if sources else None)
 
 
 def _rules(findings) -> set[tuple[str, str]]:
@@ -342,6 +342,27 @@ def test_signature_incompatibility_that_predates_the_change_is_not_reported(tmp_
     narrow = SUB.replace("def hook(self, a, b=1):\n        return super().hook(a, b=b)",
                          "def hook(self, a):\n        return super().hook(a)")
     assert _check(tmp_path, BASE.replace("return a\n", "return a + 0\n"), sub=narrow, tag="c") == []
+
+
+def test_base_starts_calling_the_hook_with_a_new_argument(tmp_path):
+    # the signature does not change; the base starts passing `b` to an override without it
+    old = BASE.replace("self.hook(1, b=2)", "self.hook(1)")
+    narrow = SUB.replace("def hook(self, a, b=1):\n        return super().hook(a, b=b)",
+                         "def hook(self, a):\n        return super().hook(a)")
+    findings = _check(tmp_path, BASE, sub=narrow, old_base=old, tag="a")
+    assert _rules(findings) == {("override-signature-incompatible", "Leaf.hook")}
+    assert findings[0].details["failing_calls"] == ["run_hook: self.hook(<1 positional>, b=...)"]
+    assert "unexpected keyword `b`" in findings[0].message and findings[0].severity == "breaking"
+    # without the new base's sources only signatures are compared: nothing to see
+    assert _check(tmp_path, BASE, sub=narrow, old_base=old, tag="b", sources=False) == []
+    # near miss: an override that takes `b`
+    assert _check(tmp_path, BASE, old_base=old, tag="c") == []
+
+
+def test_call_shapes_recorded(prof: Profile):
+    hook = prof.subclasses["ext.sub.Leaf"].overrides["hook"]
+    assert [c.render("hook") for c in hook.call_shapes] == ["run_hook: self.hook(<1 positional>, b=...)"]
+    assert [c.caller for c in prof.subclasses["ext.sub.Leaf"].overrides["dispose"].call_shapes] == ["__exit__"]
 
 
 def test_protocol_dunder_parameter_names_do_not_matter(tmp_path):
