@@ -163,6 +163,7 @@ class Override:
     called_by: list[str] = field(default_factory=list)  # base members that reach it through self
     super_calls: list[str] = field(default_factory=list)  # super().<x> the override makes
     call_shapes: list[CallShape] = field(default_factory=list)  # how base methods call it (methods)
+    base_assigns: list[str] = field(default_factory=list)  # self.<x> the base implementation assigns
 
     @classmethod
     def from_dict(cls, d: dict) -> Override:
@@ -612,6 +613,7 @@ class _Profiler:
                     base_kind=bm.kind, base_signature=_clean(bm.signature), base_defined_in=bm.defined_in,
                     base_location=bm.location, called_by=sorted(called_by.get(name, ())),
                     super_calls=list(m.super_calls), call_shapes=self.shapes().get(name, []),
+                    base_assigns=list(bm.assigns),
                 )
             elif name not in CLASS_HOOKS:
                 sub.new_members[name] = OwnMember(

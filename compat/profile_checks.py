@@ -510,6 +510,46 @@ def _construction_methods(surface: Surface) -> set[str]:
     return reach
 
 
+@_rule("override-skips-base-setup", BREAKING,
+       "A base method the subclass overrides without super() now sets state other base code needs.")
+def override_skips_base_setup(ctx: _Ctx) -> Iterator[Finding]:
+    """The base implementation of a method the subclass overrides now assigns an instance
+    attribute (outside construction) that other base members read, and the subclass's override
+    does not call `super().<method>()`.
+
+    Who breaks: the override replaces the base method entirely, so the attribute is never
+    assigned, and the base members that read it raise AttributeError. The case that motivated
+    it: a base `__enter__` that starts creating `self._exit_stack`, which `__exit__` closes; a
+    subclass whose `__enter__` returns `self` without `super().__enter__()` fails on exit.
+    Fix: assign a default in `__init__`, or read the attribute with a fallback
+    (`getattr(self, "_x", None)`).
+    """
+    readers: dict[str, list[str]] = {}
+    for mname, m in ctx.new.members.items():
+        for ref in m.self_refs:
+            readers.setdefault(ref, []).append(mname)
+    for name, o in ctx.sub.overrides.items():
+        if name == "__init__" or name in o.super_calls:
+            continue
+        new = ctx.new.members.get(name)
+        if new is None or new.kind not in (METHOD, PROPERTY, CACHED_PROPERTY):
+            continue
+        for attr in sorted(set(new.assigns) - set(o.base_assigns)):
+            if attr in ctx.constructed or attr in ctx.new.members:
+                continue
+            who = sorted(r for r in readers.get(attr, []) if r != name and r not in ctx.sub.overrides)
+            if not who:
+                continue
+            yield ctx.finding(
+                "override-skips-base-setup", name,
+                f"the base {name} now assigns `self.{attr}`, which {', '.join(who)} read(s); {ctx.sub.name}.{name} "
+                f"does not call super().{name}(), so it is never set: AttributeError",
+                old=o.signature.render(name) if o.signature else name,
+                new=f"self.{attr} = ... in {new.defined_in.rsplit('.', 1)[-1]}.{name}",
+                old_location=o.location, new_location=new.location, attribute=attr, readers=who,
+            )
+
+
 @_rule("super-target-missing", BREAKING, "A super().<x> call of the subclass no longer lands on anything.")
 def super_target_missing(ctx: _Ctx) -> Iterator[Finding]:
     """The subclass calls `super().<x>(...)` and no class of the new base's MRO defines `<x>`.

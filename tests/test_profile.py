@@ -293,7 +293,7 @@ def test_every_rule_is_documented():
     assert set(RULES) == {
         "override-target-removed", "override-kind-mismatch", "override-signature-incompatible",
         "base-attribute-missing", "base-attribute-late", "subclass-name-clash", "super-target-missing",
-        "constructor-forwarding-broken",
+        "constructor-forwarding-broken", "override-skips-base-setup",
     }
     for rule in RULES.values():
         assert "Who breaks" in rule.explanation and "Fix" in rule.explanation
@@ -436,6 +436,20 @@ def test_shared_slot_written_after_construction(tmp_path):
     assert _check(tmp_path, BASE.replace("return a\n", "return a + 0\n"), sub=shared_sub, tag="b") == []
     prof = _profile(tmp_path, shared_sub, name="shared")
     assert "shares a slot with the base: self._launcher" in prof.summary()
+
+
+def test_override_skips_base_setup(tmp_path):
+    enter = BASE.replace("    def __enter__(self):\n        return self\n",
+                         "    def __enter__(self):\n        self._stack = []\n        return self\n").replace(
+        "    def __exit__(self, *exc):\n        self.dispose()\n",
+        "    def __exit__(self, *exc):\n        self.dispose()\n        self._stack.clear()\n")
+    skipping = SUB + "\n    def __enter__(self):\n        return self\n"
+    findings = _check(tmp_path, enter, sub=skipping, tag="a")
+    assert _rules(findings) == {("override-skips-base-setup", "Leaf.__enter__")}
+    assert findings[0].details["readers"] == ["__exit__"]
+    # near miss: the override runs the base's set-up through super()
+    chaining = SUB + "\n    def __enter__(self):\n        return super().__enter__()\n"
+    assert _check(tmp_path, enter, sub=chaining, tag="b") == []
 
 
 SUPER_SUB = '''
