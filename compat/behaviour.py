@@ -1,0 +1,461 @@
+"""Behavioural record and replay: scenario traces recorded on one dagster, replayed on another.
+
+``record`` runs every (subclass, scenario, storage) cell in worker processes of a given
+interpreter and writes one canonical trace file per cell under ``<out_dir>/traces/``.
+``replay`` runs the same cells on another interpreter and reports, per divergent cell, one
+finding for the first divergence: the scenario's own exception, the dispatch sequence to
+overridable members (an override that is silently no longer called), a step's result or
+exception, or the final storage state.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import queue
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from compat.errors import CompatError
+from compat.findings import BOTH, BREAKING, SUBCLASSES, Finding
+from compat.jsonio import read_json, write_json
+from compat.trace import TRACE_SCHEMA, TRACE_VERSION, dispatch_key
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TIMEOUT = 120.0  # seconds per cell
+START_TIMEOUT = 180.0  # seconds for a worker to import dagster and say hello
+SOURCE = "behaviour"
+
+RULE_RESULT = "behaviour-result-changed"
+RULE_EXCEPTION = "behaviour-exception-changed"
+RULE_STATE = "behaviour-state-changed"
+RULE_DISPATCH = "behaviour-dispatch-changed"
+RULE_CELL = "behaviour-cell-error"
+
+
+# ---------------------------------------------------------------------------------------------
+# cells
+
+
+def cell_label(cell: dict[str, str]) -> str:
+    return f"{cell['subclass']}/{cell['scenario']}/{cell['storage']}"
+
+
+def trace_filename(cell: dict[str, str]) -> str:
+    sub = cell["subclass"].replace(":", "-").replace("/", "-")
+    return f"{sub}__{cell['scenario']}__{cell['storage']}.json"
+
+
+def default_subclasses() -> list[str]:
+    """Every corpus subclass, a spy on the plain class, and a spy on top of each corpus class."""
+    try:
+        from compat import corpus  # type: ignore[attr-defined]
+
+        names = sorted(corpus.CORPUS)
+    except (ImportError, AttributeError):
+        names = ["base"]
+    subs = list(names) + ["spy"] + [f"spy:{n}" for n in names if n != "base"]
+    return subs
+
+
+def plan_cells(subclasses: Iterable[str] | None = None, scenarios: Iterable[str] | None = None,
+               storages: Iterable[str] | None = None) -> list[dict[str, str]]:
+    from compat.scenarios import SCENARIOS, names
+
+    try:
+        chosen = names(list(scenarios) if scenarios else None)
+    except KeyError as exc:
+        raise CompatError(str(exc.args[0])) from None
+    subs = list(subclasses) if subclasses else default_subclasses()
+    wanted = set(storages) if storages else None
+    cells = []
+    for sub in subs:
+        for name in chosen:
+            for storage in SCENARIOS[name].storages:
+                if wanted is None or storage in wanted:
+                    cells.append({"subclass": sub, "scenario": name, "storage": storage})
+    return cells
+
+
+# ---------------------------------------------------------------------------------------------
+# worker processes
+
+
+class Worker:
+    """One worker interpreter, reused for many cells; every cell still gets a fresh instance."""
+
+    def __init__(self, python: str, start_timeout: float = START_TIMEOUT) -> None:
+        self.python = python
+        self.home = tempfile.mkdtemp(prefix="compat-worker-")
+        self.log_path = os.path.join(self.home, "worker.log")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(PROJECT_ROOT)
+        env["DAGSTER_HOME"] = os.path.join(self.home, "dagster_home")
+        env["DAGSTER_DISABLE_TELEMETRY"] = "1"
+        env["PYTHONHASHSEED"] = "0"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONSTARTUP", None)
+        os.makedirs(env["DAGSTER_HOME"])
+        self._log = open(self.log_path, "w", encoding="utf-8")
+        try:
+            self.proc = subprocess.Popen(
+                [python, "-m", "compat.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=self._log, text=True, encoding="utf-8", bufsize=1, env=env, cwd=self.home,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self._log.close()
+            raise CompatError(f"cannot start a behaviour worker with {python}: {exc.strerror}") from None
+        self._lines: queue.Queue = queue.Queue()
+        self._reader = threading.Thread(target=self._read_loop, daemon=True)
+        self._reader.start()
+        hello = self._read(start_timeout, "start-up (importing dagster)")
+        if not hello.get("hello"):
+            self.close()
+            raise CompatError(f"behaviour worker on {python} did not say hello: {str(hello)[:200]}")
+        self.dagster_version = hello.get("dagster_version")
+
+    def _read_loop(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _stderr_tail(self) -> str:
+        try:
+            self._log.flush()
+            lines = [ln.strip() for ln in Path(self.log_path).read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+        except OSError:
+            return ""
+        return lines[-1][:300] if lines else ""
+
+    def _read(self, timeout: float, what: str) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.kill()
+            raise CompatError(f"behaviour worker on {self.python} hung during {what}: no reply after {timeout:g}s") from None
+        if line is None:
+            rc = self.proc.wait(timeout=10)
+            tail = self._stderr_tail()
+            self.close()
+            raise CompatError(
+                f"behaviour worker on {self.python} crashed during {what} (exit {rc})" + (f": {tail}" if tail else "")
+            )
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            self.kill()
+            raise CompatError(f"behaviour worker on {self.python} wrote garbage during {what}: {line[:200]!r}") from None
+
+    def run(self, cell: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+        what = f"cell {cell_label(cell)}"
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(cell, sort_keys=True) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            tail = self._stderr_tail()
+            self.close()
+            raise CompatError(f"behaviour worker on {self.python} died before {what}" + (f": {tail}" if tail else "")) from None
+        reply = self._read(timeout, what)
+        if not reply.get("ok"):
+            raise CompatError(f"behaviour worker on {self.python} failed {what}: {reply.get('error')}")
+        return reply["trace"]
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(json.dumps({"op": "exit"}) + "\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired, ValueError):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                self.proc.wait(timeout=10)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        if not self._log.closed:
+            self._log.close()
+        import shutil
+
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
+              timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
+    """Traces for the cells (same order), using up to ``jobs`` worker processes."""
+    if not cells:
+        return []
+    jobs = max(1, min(int(jobs), len(cells)))
+    todo: queue.Queue = queue.Queue()
+    for i, cell in enumerate(cells):
+        todo.put((i, cell))
+    results: list[Any] = [None] * len(cells)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def drive() -> None:
+        worker = None
+        try:
+            worker = Worker(python)
+            while not stop.is_set():
+                try:
+                    i, cell = todo.get_nowait()
+                except queue.Empty:
+                    return
+                results[i] = worker.run(cell, timeout)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+            stop.set()
+        finally:
+            if worker is not None:
+                worker.close()
+
+    threads = [threading.Thread(target=drive, daemon=True) for _ in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        err = errors[0]
+        if isinstance(err, CompatError):
+            raise err
+        raise CompatError(f"behaviour run on {python} failed: {type(err).__name__}: {err}")
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# record / replay
+
+
+def record(python: str, out_dir: str, subclasses=None, scenarios=None, *, storages=None, jobs: int = 1,
+           timeout: float = DEFAULT_TIMEOUT) -> list[Path]:
+    """Record one trace file per cell under ``out_dir/traces/``; returns the written paths."""
+    cells = plan_cells(subclasses, scenarios, storages)
+    traces = run_cells(python, cells, jobs=jobs, timeout=timeout)
+    out = Path(out_dir) / "traces"
+    paths = []
+    for cell, trace in zip(cells, traces):
+        paths.append(write_json(out / trace_filename(cell), trace))
+    return sorted(paths)
+
+
+def load_baseline(baseline_dir: str) -> list[dict[str, Any]]:
+    tdir = Path(baseline_dir) / "traces"
+    if not tdir.is_dir():
+        raise CompatError(f"{baseline_dir}: no traces/ directory; record a baseline first")
+    files = sorted(tdir.glob("*.json"))
+    if not files:
+        raise CompatError(f"{tdir}: no trace files; record a baseline first")
+    return [read_json(f, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,)) for f in files]
+
+
+def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DEFAULT_TIMEOUT) -> list[Finding]:
+    """Replay every recorded cell on ``python``; one finding per divergent cell."""
+    baseline = load_baseline(baseline_dir)
+    cells = [dict(t["cell"]) for t in baseline]
+    new = run_cells(python, cells, jobs=jobs, timeout=timeout)
+    findings = []
+    for old_trace, new_trace in zip(baseline, new):
+        f = compare(old_trace, new_trace)
+        if f is not None:
+            findings.append(f)
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------
+# comparison
+
+
+def _short(value: Any, limit: int = 600) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _finding(rule: str, cell: dict, message: str, old: str | None, new: str | None, audience: str = BOTH,
+             **details: Any) -> Finding:
+    return Finding(rule=rule, severity=BREAKING, audience=audience, member=cell_label(cell), message=message,
+                   old=old, new=new, source=SOURCE, details={"cell": dict(cell), **details})
+
+
+def _is_exc(v: Any) -> bool:
+    return isinstance(v, dict) and "__exception__" in v
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
+    """The first divergence between two traces of the same cell, or None."""
+    cell = old["cell"]
+    label = cell_label(cell)
+    if new.get("cell_error") and not old.get("cell_error"):
+        return _finding(RULE_CELL, cell, f"{label}: the cell no longer runs: {new['cell_error']}",
+                        "cell ran", new["cell_error"])
+    if old.get("cell_error") != new.get("cell_error"):
+        return _finding(RULE_CELL, cell, f"{label}: the cell's set-up outcome changed",
+                        old.get("cell_error") or "cell ran", new.get("cell_error") or "cell ran")
+    if old.get("exception") != new.get("exception"):
+        return _finding(RULE_EXCEPTION, cell, f"{label}: the scenario's exception changed",
+                        _short(old.get("exception")), _short(new.get("exception")), step=None)
+    f = _compare_dispatch(old, new)
+    if f is not None:
+        return f
+    f = _compare_result(old, new)
+    if f is not None:
+        return f
+    if old.get("state") != new.get("state"):
+        path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
+        return _finding(RULE_STATE, cell, f"{label}: final storage state differs at {path}", _short(o), _short(n),
+                        path=path)
+    return None
+
+
+def _compare_result(old: dict, new: dict) -> Finding | None:
+    cell = old["cell"]
+    label = cell_label(cell)
+    o_res, n_res = old.get("result"), new.get("result")
+    if o_res == n_res:
+        return None
+    if isinstance(o_res, dict) and isinstance(n_res, dict):
+        order = list(old.get("meta", {}).get("steps") or []) + sorted(set(o_res) | set(n_res))
+        seen = set()
+        for step in order:
+            if step in seen:
+                continue
+            seen.add(step)
+            missing = object()
+            o, n = o_res.get(step, missing), n_res.get(step, missing)
+            if o == n:
+                continue
+            o_text = "<missing step>" if o is missing else _short(o)
+            n_text = "<missing step>" if n is missing else _short(n)
+            if (o is not missing and _is_exc(o)) or (n is not missing and _is_exc(n)):
+                what = _describe_exc_change(o, n, missing)
+                return _finding(RULE_EXCEPTION, cell, f"{label}: step {step!r} {what}", o_text, n_text, step=step)
+            path, po, pn = _first_diff(o, n, step)
+            return _finding(RULE_RESULT, cell, f"{label}: step {step!r} returned a different value (at {path})",
+                            o_text, n_text, step=step, path=path)
+    path, po, pn = _first_diff(o_res, n_res, "result")
+    return _finding(RULE_RESULT, cell, f"{label}: the scenario result differs at {path}", _short(po), _short(pn),
+                    path=path)
+
+
+def _describe_exc_change(o: Any, n: Any, missing: object) -> str:
+    if _is_exc(o) and _is_exc(n):
+        ot, nt = o["__exception__"]["type"], n["__exception__"]["type"]
+        return f"raises {nt} instead of {ot}" if ot != nt else f"raises {nt} with a different message"
+    if _is_exc(o):
+        return f"no longer raises {o['__exception__']['type']}"
+    return f"now raises {n['__exception__']['type']}"
+
+
+def _first_diff(o: Any, n: Any, path: str) -> tuple[str, Any, Any]:
+    """The first (in canonical order) path where two JSON values differ."""
+    if isinstance(o, dict) and isinstance(n, dict):
+        for k in sorted(set(o) | set(n)):
+            if k not in o:
+                return f"{path}.{k}", "<absent>", n[k]
+            if k not in n:
+                return f"{path}.{k}", o[k], "<absent>"
+            if o[k] != n[k]:
+                return _first_diff(o[k], n[k], f"{path}.{k}")
+    if isinstance(o, list) and isinstance(n, list):
+        for i, (a, b) in enumerate(zip(o, n)):
+            if a != b:
+                return _first_diff(a, b, f"{path}[{i}]")
+        if len(o) != len(n):
+            return f"{path}[len]", len(o), len(n)
+    return path, o, n
+
+
+def _render_event(ev: dict) -> str:
+    count = f" x{ev['n']}" if ev.get("n", 1) > 1 else ""
+    return f"{dispatch_key(ev)}  <- {ev.get('caller_class', '?')}.{ev.get('caller', '?')} [{ev.get('via', '?')}]{count}"
+
+
+def _comparable(events: list[dict], members: set[str] | None) -> list[dict]:
+    """Dispatch events to members both sides can override, consecutive duplicates collapsed."""
+    out: list[dict] = []
+    last = None
+    for ev in events:
+        if members is not None and ev["member"] not in members:
+            continue
+        key = dispatch_key(ev)
+        if key == last:
+            continue
+        last = key
+        out.append(ev)
+    return out
+
+
+def _compare_dispatch(old: dict, new: dict) -> Finding | None:
+    cell = old["cell"]
+    label = cell_label(cell)
+    o_members = set(old.get("meta", {}).get("spied_members") or [])
+    n_members = set(new.get("meta", {}).get("spied_members") or [])
+    if not o_members and not n_members:
+        return None
+    common = o_members & n_members
+    o_ev = _comparable(old.get("dispatch") or [], common)
+    n_ev = _comparable(new.get("dispatch") or [], common)
+    o_keys = [dispatch_key(e) for e in o_ev]
+    n_keys = [dispatch_key(e) for e in n_ev]
+    if o_keys == n_keys:
+        return None
+    sm = difflib.SequenceMatcher(None, o_keys, n_keys, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        old_part, new_part = o_keys[i1:i2], n_keys[j1:j2]
+        if tag == "delete" or (tag == "replace" and not any(k in n_keys[j2:] for k in old_part)
+                               and not any(k in o_keys[i2:] for k in new_part)):
+            kind = "missing"
+        elif tag == "insert":
+            kind = "added"
+        elif any(k in n_keys[j2:] for k in old_part) or any(k in o_keys[i2:] for k in new_part):
+            kind = "reordered"
+        else:
+            kind = "missing"
+        first_old = o_ev[i1] if i1 < len(o_ev) else None
+        first_new = n_ev[j1] if j1 < len(n_ev) else None
+        if kind == "missing" and first_old is not None:
+            ev = first_old
+            msg = (f"{label}: `{ev['member']}` is no longer dispatched through the instance from "
+                   f"`{ev.get('caller_class')}.{ev.get('caller')}` (now: "
+                   f"{dispatch_key(first_new) if first_new else 'nothing'}); a subclass override of "
+                   f"`{ev['member']}` is silently ignored here")
+        elif kind == "added" and first_new is not None:
+            ev = first_new
+            msg = (f"{label}: the base now dispatches to `{ev['member']}` from `{ev.get('caller_class')}."
+                   f"{ev.get('caller')}` where it did not before; a subclass override of it now runs here")
+        else:
+            ev = first_old or first_new
+            msg = (f"{label}: dispatches to overridable members are reordered at `{ev['member']}`; "
+                   f"overrides run in a different order")
+        lo, ln = max(0, i1 - 3), max(0, j1 - 3)
+        old_ctx = "\n".join(("> " if lo + k == i1 else "  ") + _render_event(e) for k, e in enumerate(o_ev[lo:i2 + 3]))
+        new_ctx = "\n".join(("> " if ln + k == j1 else "  ") + _render_event(e) for k, e in enumerate(n_ev[ln:j2 + 3]))
+        return _finding(RULE_DISPATCH, cell, msg, old_ctx, new_ctx, audience=SUBCLASSES, change=kind,
+                        member_name=ev["member"], old_index=i1, new_index=j1)
+    return None

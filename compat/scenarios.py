@@ -1,0 +1,648 @@
+"""Deterministic scenarios: a piece of work on a fresh instance, one per responsibility domain.
+
+Each scenario is a function ``(instance, ctx) -> JSON-able result`` registered under a stable
+name in ``SCENARIOS``. It runs on a fresh instance in its own temp dir, through the subclass
+under test, and uses only APIs that exist in every dagster version the harness drives (the
+monolithic 1.11.4 class through the current mixin-based one). Individual steps go through
+``ctx.step`` so that an exception becomes data in the result instead of ending the scenario.
+
+Imports only the standard library at import time; dagster is imported inside the scenarios.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from compat.trace import exception_data, to_jsonable
+
+STORAGES = ("memory", "sqlite")
+FIXED_TS = 1_700_000_000.0  # a fixed instant for timestamps that scenarios supply themselves
+
+
+@dataclass
+class Ctx:
+    """What a scenario gets besides the instance: its temp dir and a result collector."""
+
+    tmpdir: str
+    storage: str
+    results: dict[str, Any] = field(default_factory=dict)
+    dynamic_partition_names: set[str] = field(default_factory=set)
+
+    def step(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one step; record its value (or its exception, as data) under ``label``."""
+        try:
+            value = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - exceptions are part of the behaviour
+            self.results[label] = {"__exception__": exception_data(exc)}
+            return None
+        self.results[label] = to_jsonable(value)
+        return value
+
+    def put(self, label: str, value: Any) -> None:
+        self.results[label] = to_jsonable(value)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    domain: str
+    fn: Callable[[Any, Ctx], Any]
+    storages: tuple[str, ...] = STORAGES
+    settings: dict[str, Any] | None = None  # instance settings the scenario needs
+    doc: str = ""
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+DOMAINS = (
+    "storage",
+    "runs",
+    "assets",
+    "events",
+    "schedules",
+    "backfills",
+    "partitions",
+    "configuration",
+    "monitoring",
+    "snapshots",
+    "execution",
+)
+
+
+def scenario(name: str, domain: str, *, storages: tuple[str, ...] = STORAGES, settings: dict | None = None):
+    assert domain in DOMAINS, domain
+
+    def register(fn: Callable[[Any, Ctx], Any]) -> Callable[[Any, Ctx], Any]:
+        assert name not in SCENARIOS, name
+        SCENARIOS[name] = Scenario(name, domain, fn, storages, settings, (fn.__doc__ or "").strip())
+        return fn
+
+    return register
+
+
+def _import(name: str, *modules: str) -> Any:
+    """A dagster name from the first module that has it (modules move between versions)."""
+    for mod in modules:
+        try:
+            return getattr(importlib.import_module(mod), name)
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError(f"{name} not found in {', '.join(modules)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# shared definitions
+
+
+def _ops_job(name: str = "ops_job", fail: bool = False):
+    import dagster as dg
+
+    @dg.op
+    def emit() -> int:
+        return 2
+
+    @dg.op
+    def double(x: int) -> int:
+        if fail:
+            raise ValueError("deliberate failure in double")
+        return x * 2
+
+    @dg.op
+    def report(context, y: int) -> int:
+        context.log.info(f"value is {y}")
+        return y + 1
+
+    @dg.job(name=name, tags={"owner": "compat"})
+    def the_job():
+        report(double(emit()))
+
+    return the_job
+
+
+def _origin(name: str):
+    mods = ("dagster._core.remote_origin", "dagster._core.remote_representation.origin")
+    RegisteredCodeLocationOrigin = _import("RegisteredCodeLocationOrigin", *mods)
+    RemoteRepositoryOrigin = _import("RemoteRepositoryOrigin", *mods)
+    RemoteInstigatorOrigin = _import("RemoteInstigatorOrigin", *mods)
+    repo = RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("compat_location"), "compat_repo")
+    return RemoteInstigatorOrigin(repo, name)
+
+
+def _asset(key: str | list[str]):
+    import dagster as dg
+
+    return dg.AssetKey(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# storage
+
+
+@scenario("storage_components", "storage")
+def storage_components(instance, ctx: Ctx):
+    """Which components the instance wires up and how it describes its storage."""
+    for member in ("run_storage", "event_log_storage", "schedule_storage", "compute_log_manager",
+                   "run_launcher", "run_coordinator", "scheduler", "daemon_cursor_storage"):
+        ctx.step(member, lambda m=member: type(getattr(instance, m)).__name__)
+    ctx.step("is_persistent", lambda: instance.is_persistent)
+    ctx.step("is_ephemeral", lambda: instance.is_ephemeral)
+    ctx.step("root_directory", lambda: instance.root_directory)
+    ctx.step("storage_directory", instance.storage_directory)
+    ctx.step("schedules_directory", instance.schedules_directory)
+    ctx.step("file_manager_directory", instance.file_manager_directory, "some-run")
+    ctx.step("get_ref", lambda: type(instance.get_ref()).__name__)
+    ctx.step("info_dict_keys", lambda: sorted(instance.info_dict().keys()))
+    ctx.step("scheduler_class", lambda: instance.scheduler_class)
+    return ctx.results
+
+
+@scenario("storage_wipe", "storage")
+def storage_wipe(instance, ctx: Ctx):
+    """Runs and events disappear after wipe(); the storage keeps working afterwards."""
+    job = _ops_job()
+    run = ctx.step("create", instance.create_run_for_job, job, tags={"k": "v"})
+    instance.report_engine_event("before wipe", run)
+    ctx.step("count_before", instance.get_runs_count)
+    ctx.step("wipe", instance.wipe)
+    ctx.step("count_after", instance.get_runs_count)
+    ctx.step("logs_after_wipe", lambda: len(instance.all_logs(run.run_id)))
+    ctx.step("create_again", lambda: instance.create_run_for_job(job).status)
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# runs
+
+
+@scenario("runs_lifecycle", "runs")
+def runs_lifecycle(instance, ctx: Ctx):
+    """Create, query, tag, filter and delete runs."""
+    from dagster._core.storage.dagster_run import RunsFilter
+
+    job = _ops_job()
+    r1 = ctx.step("create_1", instance.create_run_for_job, job, tags={"team": "a"}, run_config={})
+    r2 = ctx.step("create_2", instance.create_run_for_job, job, tags={"team": "b"})
+    ctx.step("get_run_by_id", instance.get_run_by_id, r1.run_id)
+    ctx.step("has_run", instance.has_run, r1.run_id)
+    ctx.step("has_missing_run", instance.has_run, "00000000-0000-0000-0000-000000000000")
+    ctx.step("add_run_tags", instance.add_run_tags, r1.run_id, {"extra": "1"})
+    ctx.step("tags_after", lambda: dict(instance.get_run_by_id(r1.run_id).tags))
+    ctx.step("get_run_tag_keys", lambda: sorted(instance.get_run_tag_keys()))
+    ctx.step("get_run_tags", lambda: sorted((k, sorted(v)) for k, v in instance.get_run_tags(["team"])))
+    ctx.step("filter_team_a", lambda: [r.run_id for r in instance.get_runs(filters=RunsFilter(tags={"team": "a"}))])
+    ctx.step("count", instance.get_runs_count)
+    ctx.step("run_ids", lambda: instance.get_run_ids(limit=10))
+    ctx.step("record_status", lambda: instance.get_run_record_by_id(r2.run_id).dagster_run.status)
+    ctx.step("get_run_group", instance.get_run_group, r1.run_id)
+    ctx.step("delete", instance.delete_run, r2.run_id)
+    ctx.step("has_deleted", instance.has_run, r2.run_id)
+    ctx.step("get_deleted", instance.get_run_by_id, r2.run_id)
+    ctx.step("bad_add_run_tags", instance.add_run_tags, "no-such-run", {"x": "y"})
+    return ctx.results
+
+
+@scenario("runs_status_events", "runs")
+def runs_status_events(instance, ctx: Ctx):
+    """Status transitions reported through the instance and the events they store."""
+    job = _ops_job()
+    r1 = instance.create_run_for_job(job)
+    ctx.step("canceling", instance.report_run_canceling, r1, message="stop please")
+    ctx.step("canceled", lambda: instance.report_run_canceled(instance.get_run_by_id(r1.run_id), message="stopped").event_type_value)
+    ctx.step("status_1", lambda: instance.get_run_by_id(r1.run_id).status)
+    r2 = instance.create_run_for_job(job)
+    ctx.step("failed", lambda: instance.report_run_failed(r2, message="it broke").event_type_value)
+    ctx.step("status_2", lambda: instance.get_run_by_id(r2.run_id).status)
+    ctx.step("engine_event", lambda: instance.report_engine_event("hello", r2).event_type_value)
+    ctx.step("events_2", lambda: [e.dagster_event.event_type_value for e in instance.all_logs(r2.run_id)])
+    ctx.step("run_stats_2", lambda: instance.get_run_stats(r2.run_id).steps_failed)
+    ctx.step("will_resume", instance.run_will_resume, r2.run_id)
+    ctx.step("resume_attempts", instance.count_resume_run_attempts, r2.run_id)
+    return ctx.results
+
+
+@scenario("runs_reexecution_group", "runs")
+def runs_reexecution_group(instance, ctx: Ctx):
+    """Parent/root run ids form a run group."""
+    job = _ops_job()
+    root = instance.create_run_for_job(job, tags={"attempt": "0"})
+    child = ctx.step("child", instance.create_run_for_job, job, root_run_id=root.run_id,
+                     parent_run_id=root.run_id, tags={"attempt": "1"})
+    ctx.step("grandchild", instance.create_run_for_job, job, root_run_id=root.run_id,
+             parent_run_id=child.run_id, tags={"attempt": "2"})
+    ctx.step("group", lambda: (lambda g: (g[0], sorted(r.tags["attempt"] for r in g[1])))(instance.get_run_group(child.run_id)))
+    ctx.step("group_missing", instance.get_run_group, "00000000-0000-0000-0000-000000000001")
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# assets
+
+
+@scenario("assets_materializations", "assets")
+def assets_materializations(instance, ctx: Ctx):
+    """Runless materializations: keys, latest events, records, wiping."""
+    import dagster as dg
+
+    a, b = _asset("alpha"), _asset(["group", "beta"])
+    ctx.step("report_a1", instance.report_runless_asset_event, dg.AssetMaterialization(a, metadata={"n": 1}))
+    ctx.step("report_a2", instance.report_runless_asset_event, dg.AssetMaterialization(a, metadata={"n": 2}))
+    ctx.step("report_b", instance.report_runless_asset_event, dg.AssetMaterialization(b, description="beta"))
+    ctx.step("all_asset_keys", lambda: sorted(k.to_user_string() for k in instance.all_asset_keys()))
+    ctx.step("get_asset_keys_prefix", lambda: [k.to_user_string() for k in instance.get_asset_keys(prefix=["group"])])
+    ctx.step("has_a", instance.has_asset_key, a)
+    ctx.step("latest_a_metadata", lambda: instance.get_latest_materialization_event(a).asset_materialization.metadata)
+    ctx.step("fetch_a", lambda: [r.asset_materialization.metadata for r in instance.fetch_materializations(a, limit=10).records])
+    ctx.step("asset_records", lambda: sorted(r.asset_entry.asset_key.to_user_string() for r in instance.get_asset_records()))
+    ctx.step("code_versions", instance.get_latest_materialization_code_versions, [a])
+    ctx.step("wipe_a", instance.wipe_assets, [a])
+    ctx.step("has_a_after", instance.has_asset_key, a)
+    ctx.step("keys_after", lambda: sorted(k.to_user_string() for k in instance.all_asset_keys()))
+    return ctx.results
+
+
+@scenario("assets_observations", "assets")
+def assets_observations(instance, ctx: Ctx):
+    """Runless observations and reading them back."""
+    import dagster as dg
+
+    k = _asset("observed")
+    ctx.step("observe", instance.report_runless_asset_event, dg.AssetObservation(k, metadata={"rows": 10}))
+    ctx.step("observe_2", instance.report_runless_asset_event, dg.AssetObservation(k, metadata={"rows": 12}))
+    ctx.step("fetch", lambda: [r.asset_observation.metadata for r in instance.fetch_observations(k, limit=5).records])
+    ctx.step("has", instance.has_asset_key, k)
+    ctx.step("latest_mat", instance.get_latest_materialization_event, k)
+    ctx.step("bad_event", instance.report_runless_asset_event, "not an event")
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# events / logging
+
+
+@scenario("events_logging", "events")
+def events_logging(instance, ctx: Ctx):
+    """Engine events, raw log entries, listeners and the reading APIs."""
+    import logging
+
+    from dagster._core.events.log import EventLogEntry
+
+    job = _ops_job()
+    run = instance.create_run_for_job(job)
+    seen: list[str] = []
+    ctx.step("add_listener", instance.add_event_listener, run.run_id, lambda e: seen.append(e.user_message))
+    ctx.step("engine_1", lambda: instance.report_engine_event("first", run).event_type_value)
+    entry = EventLogEntry(None, logging.INFO, "a plain log line", run.run_id, FIXED_TS, job_name=job.name)
+    ctx.step("should_store", instance.should_store_event, entry)
+    ctx.step("handle_new_event", instance.handle_new_event, entry)
+    ctx.step("store_event", instance.store_event,
+             EventLogEntry(None, logging.WARNING, "stored directly", run.run_id, FIXED_TS + 1, job_name=job.name))
+    ctx.step("engine_2", lambda: instance.report_engine_event("second", dagster_run=None, job_name=job.name, run_id=run.run_id).event_type_value)
+    ctx.step("engine_bad", instance.report_engine_event, "no run given")
+    ctx.step("listener_saw", lambda: list(seen))
+    ctx.step("all_logs", lambda: [(e.user_message, e.level) for e in instance.all_logs(run.run_id)])
+    ctx.step("logs_after_1", lambda: [e.user_message for e in instance.logs_after(run.run_id, cursor=1)])
+    ctx.step("records_for_run", lambda: [r.event_log_entry.user_message for r in instance.get_records_for_run(run.run_id, limit=2).records])
+    return ctx.results
+
+
+@scenario("events_records_queries", "events")
+def events_records_queries(instance, ctx: Ctx):
+    """Event record queries across runs after real executions."""
+    from dagster._core.event_api import EventRecordsFilter
+    from dagster._core.events import DagsterEventType
+
+    job = _ops_job("query_job")
+    job.execute_in_process(instance=instance)
+    job.execute_in_process(instance=instance, tags={"second": "yes"})
+    ctx.step("success_records", lambda: len(instance.get_event_records(EventRecordsFilter(event_type=DagsterEventType.RUN_SUCCESS))))
+    ctx.step("status_changes", lambda: [r.event_log_entry.dagster_event.event_type_value for r in instance.fetch_run_status_changes(DagsterEventType.RUN_START, limit=5).records])
+    ctx.step("step_success_count", lambda: len(instance.get_event_records(EventRecordsFilter(event_type=DagsterEventType.STEP_SUCCESS), limit=100)))
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# schedules & sensors
+
+
+@scenario("schedules_instigator_state", "schedules")
+def schedules_instigator_state(instance, ctx: Ctx):
+    """Schedule state and ticks through the instance's instigator APIs."""
+    from dagster._core.scheduler.instigation import (
+        InstigatorState, InstigatorStatus, InstigatorType, ScheduleInstigatorData, TickData, TickStatus,
+    )
+
+    origin = _origin("daily_schedule")
+    state = InstigatorState(origin, InstigatorType.SCHEDULE, InstigatorStatus.RUNNING,
+                            ScheduleInstigatorData("0 0 * * *", start_timestamp=FIXED_TS))
+    ctx.step("add", lambda: instance.add_instigator_state(state).status)
+    ctx.step("get", lambda: instance.get_instigator_state(origin.get_id(), state.selector_id).status)
+    ctx.step("update", lambda: instance.update_instigator_state(state.with_status(InstigatorStatus.STOPPED)).status)
+    ctx.step("all", lambda: [s.instigator_name for s in instance.all_instigator_state()])
+    tick = ctx.step("create_tick", instance.create_tick, TickData(
+        instigator_origin_id=origin.get_id(), instigator_name="daily_schedule",
+        instigator_type=InstigatorType.SCHEDULE, status=TickStatus.STARTED, timestamp=FIXED_TS,
+        selector_id=state.selector_id))
+    ctx.step("update_tick", lambda: instance.update_tick(tick.with_status(TickStatus.SUCCESS)).status)
+    ctx.step("ticks", lambda: [t.status for t in instance.get_ticks(origin.get_id(), state.selector_id)])
+    ctx.step("get_tick", lambda: instance.get_tick(origin.get_id(), state.selector_id, FIXED_TS).status)
+    ctx.step("supports_batch", lambda: instance.supports_batch_tick_queries)
+    ctx.step("scheduler_debug_info", lambda: type(instance.scheduler_debug_info()).__name__)
+    return ctx.results
+
+
+@scenario("sensors_instigator_state", "schedules", storages=("sqlite",))
+def sensors_instigator_state(instance, ctx: Ctx):
+    """Sensor state with a cursor, skipped ticks, deletion and wiping."""
+    from dagster._core.scheduler.instigation import (
+        InstigatorState, InstigatorStatus, InstigatorType, SensorInstigatorData, TickData, TickStatus,
+    )
+
+    origin = _origin("file_sensor")
+    state = InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING,
+                            SensorInstigatorData(cursor="c0", min_interval=30))
+    instance.add_instigator_state(state)
+    ctx.step("cursor", lambda: instance.get_instigator_state(origin.get_id(), state.selector_id).instigator_data.cursor)
+    for i in range(3):
+        tick = instance.create_tick(TickData(
+            instigator_origin_id=origin.get_id(), instigator_name="file_sensor",
+            instigator_type=InstigatorType.SENSOR, status=TickStatus.STARTED,
+            timestamp=FIXED_TS + i, selector_id=state.selector_id))
+        instance.update_tick(tick.with_status(TickStatus.SKIPPED, skip_reason=f"nothing new {i}"))
+    ctx.step("ticks_limit_2", lambda: [t.skip_reason for t in instance.get_ticks(origin.get_id(), state.selector_id, limit=2)])
+    ctx.step("ticks_skipped", lambda: len(instance.get_ticks(origin.get_id(), state.selector_id, statuses=[TickStatus.SKIPPED])))
+    ctx.step("sensor_settings", instance.get_sensor_settings)
+    ctx.step("delete", instance.delete_instigator_state, origin.get_id(), state.selector_id)
+    ctx.step("after_delete", instance.get_instigator_state, origin.get_id(), state.selector_id)
+    ctx.step("wipe_all_schedules", instance.wipe_all_schedules)
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# backfills
+
+
+@scenario("backfills_crud", "backfills")
+def backfills_crud(instance, ctx: Ctx):
+    """Add, read, filter and update a backfill."""
+    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+
+    bf = PartitionBackfill(
+        backfill_id="compatbf", status=BulkActionStatus.REQUESTED, from_failure=False,
+        tags={"who": "compat"}, backfill_timestamp=FIXED_TS, asset_selection=[_asset("alpha")],
+        partition_names=["2024-01-01", "2024-01-02"],
+    )
+    ctx.step("add", instance.add_backfill, bf)
+    ctx.step("get", lambda: instance.get_backfill("compatbf").status)
+    ctx.step("get_missing", instance.get_backfill, "nobackfill")
+    ctx.step("list_requested", lambda: [b.backfill_id for b in instance.get_backfills(status=BulkActionStatus.REQUESTED)])
+    ctx.step("count", instance.get_backfills_count)
+    ctx.step("update", instance.update_backfill, bf.with_status(BulkActionStatus.COMPLETED_SUCCESS))
+    ctx.step("get_after", lambda: instance.get_backfill("compatbf").status)
+    ctx.step("backfill_settings", instance.get_backfill_settings)
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# partitions
+
+
+@scenario("partitions_dynamic", "partitions")
+def partitions_dynamic(instance, ctx: Ctx):
+    """Dynamic partitions: add (with duplicates), read, page, check, delete."""
+    ctx.dynamic_partition_names.add("fruits")
+    ctx.step("add", instance.add_dynamic_partitions, "fruits", ["apple", "banana", "cherry"])
+    ctx.step("add_dup", instance.add_dynamic_partitions, "fruits", ["banana", "date"])
+    ctx.step("get", instance.get_dynamic_partitions, "fruits")
+    ctx.step("has_banana", instance.has_dynamic_partition, "fruits", "banana")
+    ctx.step("has_kiwi", instance.has_dynamic_partition, "fruits", "kiwi")
+    ctx.step("paginated", lambda: list(instance.get_paginated_dynamic_partitions("fruits", limit=2, ascending=True).results))
+    ctx.step("delete", instance.delete_dynamic_partition, "fruits", "apple")
+    ctx.step("get_after", instance.get_dynamic_partitions, "fruits")
+    ctx.step("get_unknown", instance.get_dynamic_partitions, "vegetables")
+    return ctx.results
+
+
+@scenario("partitions_materialized", "partitions")
+def partitions_materialized(instance, ctx: Ctx):
+    """Partitioned runless materializations and partition-level wiping."""
+    import dagster as dg
+
+    k = _asset("daily")
+    for p in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        instance.report_runless_asset_event(dg.AssetMaterialization(k, partition=p))
+    ctx.step("materialized", lambda: sorted(instance.get_materialized_partitions(k)))
+    ctx.step("latest_partition", lambda: instance.get_latest_materialization_event(k).dagster_event.partition)
+    ctx.step("wipe_partition", instance.wipe_asset_partitions, k, ["2024-01-01"])
+    ctx.step("materialized_after", lambda: sorted(instance.get_materialized_partitions(k)))
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration & settings
+
+SETTING_READERS = (
+    "telemetry_enabled", "nux_enabled", "run_monitoring_enabled", "run_monitoring_settings",
+    "run_monitoring_start_timeout_seconds", "run_monitoring_cancel_timeout_seconds",
+    "run_monitoring_max_runtime_seconds", "run_monitoring_max_resume_run_attempts",
+    "run_monitoring_poll_interval_seconds", "cancellation_thread_poll_interval_seconds",
+    "code_server_settings", "code_server_process_startup_timeout", "code_server_reload_timeout",
+    "wait_for_local_code_server_processes_on_shutdown", "run_retries_enabled", "run_retries_max_retries",
+    "run_retries_retry_on_asset_or_op_failure", "auto_materialize_enabled", "freshness_enabled",
+    "auto_materialize_minimum_interval_seconds", "auto_materialize_run_tags",
+    "auto_materialize_respect_materialization_data_versions", "auto_materialize_max_tick_retries",
+    "auto_materialize_use_sensors", "global_op_concurrency_default_limit", "managed_python_loggers",
+    "python_log_level", "daemon_skip_heartbeats_without_errors", "get_required_daemon_types",
+    "get_backfill_settings", "get_scheduler_settings", "get_sensor_settings",
+    "get_auto_materialize_settings",
+)
+
+
+def _read_settings(instance, ctx: Ctx):
+    for name in SETTING_READERS:
+        ctx.step(name, lambda n=name: (lambda v: v() if callable(v) else v)(getattr(instance, n)))
+    for key in ("telemetry", "run_retries", "run_monitoring", "python_logs", "no_such_section"):
+        ctx.step(f"get_settings:{key}", instance.get_settings, key)
+    ctx.step("concurrency_config", lambda: type(instance.get_concurrency_config()).__name__)
+    return ctx.results
+
+
+@scenario("configuration_defaults", "configuration")
+def configuration_defaults(instance, ctx: Ctx):
+    """Every setting reader on an instance with no settings."""
+    return _read_settings(instance, ctx)
+
+
+CUSTOM_SETTINGS = {
+    "telemetry": {"enabled": False},
+    "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
+    "run_monitoring": {"enabled": True, "start_timeout_seconds": 60, "poll_interval_seconds": 5,
+                       "max_resume_run_attempts": 0},
+    "python_logs": {"python_log_level": "WARNING", "managed_python_loggers": ["compat"]},
+    "code_servers": {"local_startup_timeout": 99},
+    "auto_materialize": {"enabled": False, "run_tags": {"am": "yes"}},
+}
+
+
+@scenario("configuration_custom", "configuration", settings=CUSTOM_SETTINGS)
+def configuration_custom(instance, ctx: Ctx):
+    """Every setting reader on an instance configured with non-default settings."""
+    return _read_settings(instance, ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# monitoring
+
+
+@scenario("monitoring_heartbeats", "monitoring")
+def monitoring_heartbeats(instance, ctx: Ctx):
+    """Daemon heartbeats, required daemons and the daemon status computation."""
+    from dagster._daemon.controller import get_daemon_statuses
+    from dagster._daemon.types import DaemonHeartbeat
+
+    ctx.step("required", instance.get_required_daemon_types)
+    ctx.step("add_sensor", instance.add_daemon_heartbeat, DaemonHeartbeat(FIXED_TS, "SENSOR", "d-1", []))
+    ctx.step("add_schedule", instance.add_daemon_heartbeat, DaemonHeartbeat(FIXED_TS, "SCHEDULER", "d-1", []))
+    ctx.step("heartbeats", lambda: {k: v.daemon_id for k, v in instance.get_daemon_heartbeats().items()})
+    ctx.step("statuses", lambda: {k: (s.healthy, s.required) for k, s in get_daemon_statuses(
+        instance, ["SENSOR", "SCHEDULER", "BACKFILL"], curr_time_seconds=FIXED_TS + 5).items()})
+    ctx.step("wipe", instance.wipe_daemon_heartbeats)
+    ctx.step("after_wipe", lambda: sorted(instance.get_daemon_heartbeats()))
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# snapshots
+
+
+@scenario("snapshots_job_and_plan", "snapshots")
+def snapshots_job_and_plan(instance, ctx: Ctx):
+    """Job and execution-plan snapshots persisted by create_run_for_job."""
+    job = _ops_job("snap_job")
+    run = instance.create_run_for_job(job)
+    ctx.step("has_job_snapshot", instance.has_job_snapshot, run.job_snapshot_id)
+    ctx.step("has_snapshot", instance.has_snapshot, run.job_snapshot_id)
+    ctx.step("job_snapshot_name", lambda: instance.get_job_snapshot(run.job_snapshot_id).name)
+    ctx.step("job_snapshot_ops", lambda: sorted(n.node_name for n in instance.get_job_snapshot(run.job_snapshot_id).dep_structure_snapshot.node_invocation_snaps))
+    ctx.step("historical_job", lambda: instance.get_historical_job(run.job_snapshot_id).name)
+    ctx.step("has_historical_job", instance.has_historical_job, run.job_snapshot_id)
+    ctx.step("plan_steps", lambda: sorted(s.key for s in instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id).steps))
+    ctx.step("missing_job_snapshot", instance.get_job_snapshot, "0" * 40)
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# end-to-end execution
+
+
+def _execution_summary(instance, result) -> dict[str, Any]:
+    run = instance.get_run_by_id(result.run_id)
+    return {
+        "success": result.success,
+        "status": run.status if run else None,
+        "events": [e.event_type_value for e in result.all_events],
+    }
+
+
+@scenario("execute_ops_job", "execution")
+def execute_ops_job(instance, ctx: Ctx):
+    """An ops job executed in process on the instance."""
+    job = _ops_job("e2e_job")
+    ctx.step("execute", lambda: _execution_summary(instance, job.execute_in_process(instance=instance, tags={"e2e": "1"})))
+    ctx.step("outputs", lambda: job.execute_in_process(instance=instance).output_for_node("report"))
+    ctx.step("run_count", instance.get_runs_count)
+    return ctx.results
+
+
+@scenario("execute_failing_step", "execution")
+def execute_failing_step(instance, ctx: Ctx):
+    """A step that raises: the run fails, failure events are stored, the error is data."""
+    job = _ops_job("failing_job", fail=True)
+    ctx.step("execute", lambda: _execution_summary(instance, job.execute_in_process(instance=instance, raise_on_error=False)))
+    ctx.step("raise_on_error", lambda: job.execute_in_process(instance=instance))
+    ctx.step("failed_runs", lambda: sorted(r.status.value for r in instance.get_runs()))
+    return ctx.results
+
+
+def _assets_defs():
+    import dagster as dg
+
+    daily = dg.DailyPartitionsDefinition(start_date="2024-01-01")
+    regions = dg.DynamicPartitionsDefinition(name="regions")
+
+    @dg.asset(partitions_def=daily)
+    def upstream(context) -> int:
+        return len(context.partition_key)
+
+    @dg.asset(partitions_def=daily)
+    def downstream(upstream: int) -> int:
+        return upstream + 1
+
+    @dg.asset(partitions_def=regions)
+    def by_region(context) -> str:
+        return context.partition_key.upper()
+
+    @dg.asset
+    def unpartitioned() -> int:
+        return 7
+
+    return upstream, downstream, by_region, unpartitioned
+
+
+@scenario("execute_partitioned_assets", "execution")
+def execute_partitioned_assets(instance, ctx: Ctx):
+    """Materialize time- and dynamically-partitioned assets; read partition status back."""
+    import dagster as dg
+
+    upstream, downstream, by_region, unpartitioned = _assets_defs()
+    ctx.dynamic_partition_names.add("regions")
+    ctx.step("materialize_daily", lambda: dg.materialize([upstream, downstream], instance=instance,
+                                                         partition_key="2024-01-02").success)
+    ctx.step("add_regions", instance.add_dynamic_partitions, "regions", ["eu", "us"])
+    ctx.step("materialize_region", lambda: dg.materialize([by_region], instance=instance, partition_key="eu").success)
+    ctx.step("unknown_region", lambda: dg.materialize([by_region], instance=instance, partition_key="mars").success)
+    ctx.step("materialize_plain", lambda: dg.materialize([unpartitioned], instance=instance).success)
+    ctx.step("daily_partitions", lambda: sorted(instance.get_materialized_partitions(dg.AssetKey("downstream"))))
+    ctx.step("region_partitions", lambda: sorted(instance.get_materialized_partitions(dg.AssetKey("by_region"))))
+    ctx.step("asset_keys", lambda: sorted(k.to_user_string() for k in instance.all_asset_keys()))
+    ctx.step("planned", lambda: instance.get_latest_planned_materialization_info(dg.AssetKey("downstream"), "2024-01-02") is not None)
+    return ctx.results
+
+
+RETRY_SETTINGS = {"run_retries": {"enabled": True, "max_retries": 2}}
+NO_STEP_RETRY_SETTINGS = {"run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False}}
+
+
+def _retry_decision(instance, ctx: Ctx):
+    job = _ops_job("retry_job", fail=True)
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    ctx.step("success", lambda: result.success)
+    ctx.step("tags", lambda: {k: v for k, v in instance.get_run_by_id(result.run_id).tags.items()
+                              if k.startswith("dagster/") and "retry" in k or k.endswith("failure_reason")})
+    tagged = job.execute_in_process(instance=instance, raise_on_error=False, tags={"dagster/max_retries": "0"})
+    ctx.step("tags_max_retries_0", lambda: {k: v for k, v in instance.get_run_by_id(tagged.run_id).tags.items()
+                                            if "retry" in k})
+    return ctx.results
+
+
+@scenario("execute_run_retries", "execution", settings=RETRY_SETTINGS)
+def execute_run_retries(instance, ctx: Ctx):
+    """A failing run with run retries enabled: the will-retry decision reads run_retries_*."""
+    return _retry_decision(instance, ctx)
+
+
+@scenario("execute_run_retries_no_step_retry", "execution", settings=NO_STEP_RETRY_SETTINGS)
+def execute_run_retries_no_step_retry(instance, ctx: Ctx):
+    """As execute_run_retries, with retry_on_asset_or_op_failure off: step failures do not retry."""
+    return _retry_decision(instance, ctx)
+
+
+def names(selected: list[str] | None = None) -> list[str]:
+    """Scenario names, checked against the registry; all of them when none are selected."""
+    if not selected:
+        return sorted(SCENARIOS)
+    unknown = [n for n in selected if n not in SCENARIOS]
+    if unknown:
+        raise KeyError(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(sorted(SCENARIOS))}")
+    return list(selected)

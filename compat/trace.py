@@ -1,0 +1,403 @@
+"""Traces: the normalized record of one (subclass, scenario, storage) cell.
+
+A trace holds the scenario's result (values serialized through dagster's serdes where
+possible, else a stable repr), its exception if any, the final storage state of the instance,
+and the dispatch sequence recorded by the spy. ``normalize`` rewrites everything that varies
+between two runs of the same behaviour (run ids and other uuids, timestamps, durations, temp
+paths, versions, host names, pids, memory addresses) into stable placeholders, so that two
+traces are equal exactly when the behaviour is.
+
+This module imports only the standard library at import time (dagster lazily): it runs inside
+any dagster version's worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import os
+import re
+import socket
+import sys
+import tempfile
+from typing import Any, Callable
+
+TRACE_SCHEMA = "compat.trace"
+TRACE_VERSION = 1
+
+# ---------------------------------------------------------------------------------------------
+# values -> JSON
+
+
+def exception_data(exc: BaseException) -> dict[str, str]:
+    return {"type": type(exc).__name__, "message": _first_lines(str(exc))}
+
+
+def _first_lines(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[:limit] + "...<truncated>"
+
+
+def _serdes(value: Any) -> Any:
+    try:
+        from dagster._serdes import serialize_value
+    except Exception:  # pragma: no cover - dagster always present in a worker
+        return _NOT_SERIALIZED
+    try:
+        return json.loads(serialize_value(value))
+    except Exception:
+        return _NOT_SERIALIZED
+
+
+_NOT_SERIALIZED = object()
+_ADDR = re.compile(r"0x[0-9a-fA-F]{4,}")
+
+
+def stable_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:  # noqa: BLE001
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    return _ADDR.sub("0x<addr>", text)
+
+
+def to_jsonable(value: Any, _depth: int = 0) -> Any:
+    """Plain JSON for a scenario value: serdes first, then structure, then a stable repr."""
+    if _depth > 30:
+        return stable_repr(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return repr(value)
+        return value
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, BaseException):
+        return {"__exception__": exception_data(value)}
+    if isinstance(value, dict) or _is_mapping(value):
+        items = [(_key(k), to_jsonable(v, _depth + 1)) for k, v in value.items()]
+        return dict(sorted(items, key=lambda kv: kv[0]))
+    if isinstance(value, (set, frozenset)):
+        return sorted((to_jsonable(v, _depth + 1) for v in value), key=_sort_key)
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return [to_jsonable(v, _depth + 1) for v in value]
+    serialized = _serdes(value)
+    if serialized is not _NOT_SERIALIZED:
+        return serialized
+    if hasattr(value, "_asdict"):
+        return {"__type__": type(value).__name__, **{k: to_jsonable(v, _depth + 1) for k, v in value._asdict().items()}}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            "__type__": type(value).__name__,
+            **{f.name: to_jsonable(getattr(value, f.name), _depth + 1) for f in dataclasses.fields(value)},
+        }
+    if isinstance(value, type):
+        return f"<class {value.__name__}>"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"<callable {value.__qualname__}>"
+    if hasattr(value, "to_string") and type(value).__name__ == "AssetKey":
+        return value.to_string()
+    return {"__repr__": stable_repr(value)}
+
+
+def _is_mapping(value: Any) -> bool:
+    from collections.abc import Mapping
+
+    return isinstance(value, Mapping)
+
+
+def _key(k: Any) -> str:
+    if isinstance(k, str):
+        return k
+    if hasattr(k, "to_user_string"):
+        try:
+            return k.to_user_string()
+        except Exception:  # noqa: BLE001
+            pass
+    j = to_jsonable(k)
+    return j if isinstance(j, str) else json.dumps(j, sort_keys=True)
+
+
+def _sort_key(v: Any) -> str:
+    return json.dumps(v, sort_keys=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# normalization
+
+UUID_RE = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+SHA_RE = re.compile(r"\b[0-9a-f]{40}\b")
+HEX32_RE = re.compile(r"\b[0-9a-f]{32}\b")
+ISO_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+DUR_RE = re.compile(r"\b\d+(\.\d+)?\s?(ms|s|sec|secs|seconds|minutes|min)\b")
+PID_RE = re.compile(r"\b(pid|process id|PID)(:?\s*=?\s*)\d+")
+ADDR_RE = re.compile(r"0x[0-9a-fA-F]{4,}")
+LINE_RE = re.compile(r", line \d+")
+TIME_KEYS = re.compile(r"(timestamp|(^|_)time($|_)|_at$|duration|elapsed|_ms$)", re.I)
+PID_KEYS = {"pid", "process_id", "host_pid"}
+
+
+class Normalizer:
+    """Rewrites volatile values into placeholders numbered by order of first appearance."""
+
+    def __init__(self, replacements: dict[str, str] | None = None) -> None:
+        self.ids: dict[str, str] = {}
+        self.shas: dict[str, str] = {}
+        # literal substrings replaced before the patterns, longest first
+        self.replacements = sorted((replacements or {}).items(), key=lambda kv: -len(kv[0]))
+
+    def _id(self, match: re.Match) -> str:
+        text = match.group(0).lower()
+        if text not in self.ids:
+            self.ids[text] = f"<uuid-{len(self.ids) + 1}>"
+        return self.ids[text]
+
+    def _sha(self, match: re.Match) -> str:
+        text = match.group(0)
+        if text not in self.shas:
+            self.shas[text] = f"<hash-{len(self.shas) + 1}>"
+        return self.shas[text]
+
+    def text(self, s: str) -> str:
+        for literal, placeholder in self.replacements:
+            if literal and literal in s:
+                s = s.replace(literal, placeholder)
+        s = UUID_RE.sub(self._id, s)
+        s = SHA_RE.sub(self._sha, s)
+        s = HEX32_RE.sub(self._sha, s)
+        s = ISO_RE.sub("<datetime>", s)
+        s = DUR_RE.sub("<duration>", s)
+        s = PID_RE.sub(lambda m: m.group(1) + m.group(2) + "<pid>", s)
+        s = ADDR_RE.sub("0x<addr>", s)
+        s = LINE_RE.sub(", line <n>", s)
+        return s
+
+    def value(self, v: Any, key: str | None = None) -> Any:
+        if isinstance(v, bool) or v is None:
+            return v
+        if isinstance(v, (int, float)):
+            if key is not None and (TIME_KEYS.search(key) or key in PID_KEYS):
+                return "<pid>" if key in PID_KEYS else "<time>"
+            if isinstance(v, float) and 1e9 <= v <= 1e10:
+                return "<time>"
+            if isinstance(v, int) and 1e12 <= v <= 1e13:  # epoch milliseconds
+                return "<time>"
+            return v
+        if isinstance(v, str):
+            if key is not None and TIME_KEYS.search(key) and _looks_numeric(v):
+                return "<time>"
+            return self.text(v)
+        if isinstance(v, list):
+            return [self.value(x, key) for x in v]
+        if isinstance(v, dict):
+            out = {}
+            for k in sorted(v):  # sorted: numbering follows the canonical file order
+                nk = self.text(k) if isinstance(k, str) else k
+                out[nk] = self.value(v[k], k)
+            return out
+        return self.text(stable_repr(v))
+
+
+def _looks_numeric(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def default_replacements(tmpdirs: list[str] | None = None) -> dict[str, str]:
+    """Literal environment-specific strings and their placeholders."""
+    reps: dict[str, str] = {}
+    for d in tmpdirs or []:
+        if d:
+            reps[d] = "<tmp>"
+            reps[os.path.realpath(d)] = "<tmp>"
+    tmp = tempfile.gettempdir()
+    reps[tmp] = "<tmp>"
+    reps[os.path.realpath(tmp)] = "<tmp>"
+    reps[sys.executable] = "<python>"
+    reps[sys.prefix] = "<prefix>"
+    reps[os.getcwd()] = "<cwd>"
+    try:
+        host = socket.gethostname()
+        if len(host) >= 4:
+            reps[host] = "<host>"
+    except OSError:
+        pass
+    try:
+        import dagster
+
+        version = getattr(dagster, "__version__", "")
+        if version and version not in ("1!0+dev",):
+            reps[version] = "<version>"
+    except Exception:  # noqa: BLE001
+        pass
+    return reps
+
+
+def normalize_trace(raw: dict[str, Any], tmpdirs: list[str] | None = None) -> dict[str, Any]:
+    """Normalize the volatile parts of a raw trace; sections are normalized in a fixed order."""
+    norm = Normalizer(default_replacements(tmpdirs))
+    out = dict(raw)
+    for section in ("result", "exception", "state", "dispatch", "cell_error"):
+        if section in raw:
+            out[section] = norm.value(raw[section], None)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# storage state
+
+
+def _attempt(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - recorded as data
+        return {"__exception__": exception_data(exc)}
+
+
+def capture_state(instance: Any, dynamic_partition_names: list[str] | None = None) -> dict[str, Any]:
+    """The final storage state of an instance, in a canonical order."""
+    state: dict[str, Any] = {}
+    state["runs"] = _attempt(lambda: _runs(instance))
+    state["asset_keys"] = _attempt(lambda: sorted(k.to_user_string() for k in instance.all_asset_keys()))
+    state["asset_events"] = _attempt(lambda: _asset_events(instance))
+    state["dynamic_partitions"] = _attempt(
+        lambda: {name: list(instance.get_dynamic_partitions(name)) for name in sorted(dynamic_partition_names or [])}
+    )
+    state["instigators"] = _attempt(lambda: _instigators(instance))
+    state["backfills"] = _attempt(lambda: _backfills(instance))
+    state["daemon_heartbeats"] = _attempt(lambda: _heartbeats(instance))
+    return state
+
+
+def _runs(instance: Any) -> list[dict[str, Any]]:
+    records = sorted(instance.get_run_records(), key=lambda r: r.storage_id)
+    out = []
+    for rec in records:
+        run = rec.dagster_run
+        out.append(
+            {
+                "run_id": run.run_id,
+                "job_name": run.job_name,
+                "status": run.status.value,
+                "tags": dict(sorted(run.tags.items())),
+                "parent_run_id": run.parent_run_id,
+                "root_run_id": run.root_run_id,
+                "asset_selection": sorted(k.to_user_string() for k in (run.asset_selection or [])),
+                "events": _run_events(instance, run.run_id),
+            }
+        )
+    return out
+
+
+def _event_label(entry: Any) -> str:
+    if entry.dagster_event is None:
+        return "LOG"
+    label = entry.dagster_event.event_type_value
+    if entry.step_key:
+        label += f"@{entry.step_key}"
+    return label
+
+
+def _run_events(instance: Any, run_id: str) -> list[str]:
+    return [_event_label(e) for e in instance.all_logs(run_id)]
+
+
+def _asset_events(instance: Any) -> dict[str, Any]:
+    from dagster._core.events import DagsterEventType
+    from dagster._core.event_api import EventRecordsFilter
+
+    out: dict[str, Any] = {}
+    for etype in (DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION):
+        records = instance.get_event_records(EventRecordsFilter(event_type=etype), ascending=True)
+        out[etype.value] = [
+            {
+                "asset": r.event_log_entry.dagster_event.asset_key.to_user_string()
+                if r.event_log_entry.dagster_event.asset_key
+                else None,
+                "partition": r.event_log_entry.dagster_event.partition,
+                "run_id": r.event_log_entry.run_id,
+            }
+            for r in records
+        ]
+    return out
+
+
+def _instigators(instance: Any) -> list[dict[str, Any]]:
+    out = []
+    states = sorted(instance.all_instigator_state(), key=lambda s: (s.name, s.instigator_origin_id))
+    for st in states:
+        ticks = instance.get_ticks(st.instigator_origin_id, st.selector_id)
+        out.append(
+            {
+                "name": st.name,
+                "type": st.instigator_type.value,
+                "status": st.status.value,
+                "origin_id": st.instigator_origin_id,
+                "selector_id": st.selector_id,
+                "ticks": [
+                    {"status": t.status.value, "run_ids": list(t.run_ids), "skip_reason": t.skip_reason,
+                     "cursor": t.cursor}
+                    for t in sorted(ticks, key=lambda t: t.tick_id)
+                ],
+            }
+        )
+    return out
+
+
+def _backfills(instance: Any) -> list[dict[str, Any]]:
+    return [
+        {"id": b.backfill_id, "status": b.status.value, "tags": dict(sorted((b.tags or {}).items())),
+         "partition_names": list(b.partition_names or [])}
+        for b in sorted(instance.get_backfills(), key=lambda b: b.backfill_id)
+    ]
+
+
+def _heartbeats(instance: Any) -> dict[str, Any]:
+    return {
+        t: {"daemon_id": hb.daemon_id, "errors": len(hb.errors or [])}
+        for t, hb in sorted(instance.get_daemon_heartbeats().items())
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# dispatch sequence
+
+
+def dispatch_key(event: dict[str, Any]) -> str:
+    """The part of a dispatch event that must match between old and new: member, access kind
+    and the shape of the arguments. The caller is context (methods move between mixins)."""
+    args = ",".join(event.get("args", []))
+    kwargs = ",".join(f"{k}={v}" for k, v in sorted(event.get("kwargs", {}).items()))
+    sep = ";" if args and kwargs else ""
+    return f"{event['member']}:{event['kind']}({args}{sep}{kwargs})"
+
+
+def compress_dispatch(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Collapse runs of identical consecutive events into one event with a count."""
+    out: list[dict[str, Any]] = []
+    for ev in events:
+        if out and {k: v for k, v in out[-1].items() if k != "n"} == ev:
+            out[-1]["n"] += 1
+        else:
+            out.append({**ev, "n": 1})
+    return out
+
+
+def make_trace(cell: dict[str, str], *, result: Any, exception: dict | None, state: dict, dispatch: list,
+               meta: dict[str, Any], tmpdirs: list[str], cell_error: str | None = None) -> dict[str, Any]:
+    raw = {
+        "schema": TRACE_SCHEMA,
+        "schema_version": TRACE_VERSION,
+        "cell": dict(cell),
+        "result": result,
+        "exception": exception,
+        "state": state,
+        "dispatch": compress_dispatch(dispatch),
+        "cell_error": cell_error,
+        "meta": meta,
+    }
+    return normalize_trace(raw, tmpdirs)

@@ -1,0 +1,174 @@
+"""The behaviour worker: runs scenario cells inside any dagster version's interpreter.
+
+Protocol: JSON lines. On start the worker writes one ``{"hello": ...}`` line. Each request line
+``{"subclass": S, "scenario": N, "storage": "memory"|"sqlite"}`` gets one reply line
+``{"ok": true, "trace": {...}}``. A request ``{"op": "exit"}`` ends the worker.
+
+``subclass`` is a name from the subclass corpus (``base`` is plain DagsterInstance), ``spy``
+(a recording subclass of DagsterInstance) or ``spy:<corpus name>`` (a recording subclass on
+top of a corpus class, so the corpus overrides run and dispatch to them is recorded).
+
+Every cell gets a fresh instance in its own temp dir, with DAGSTER_HOME pointing into it; the
+user's home is never touched. Imports: stdlib, dagster, and compat modules that import only
+those (scenarios, spy, trace, corpus).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from typing import Any
+
+from compat import spy as spy_mod
+from compat.scenarios import SCENARIOS, Ctx
+from compat.trace import capture_state, exception_data, make_trace, to_jsonable
+
+SPY = "spy"
+
+
+def _corpus():
+    """The subclass corpus module, or None while it does not exist in this checkout."""
+    try:
+        from compat import corpus  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    if not hasattr(corpus, "make_instance") or not hasattr(corpus, "CORPUS"):
+        return None
+    return corpus
+
+
+def _base_instance(base_dir: str, storage: str, settings: dict | None):
+    from dagster._core.instance import DagsterInstance
+
+    if storage == "memory":
+        return DagsterInstance.ephemeral(tempdir=base_dir, settings=settings or None)
+    if storage == "sqlite":
+        return DagsterInstance.local_temp(tempdir=base_dir, overrides=settings or None)
+    raise ValueError(f"unknown storage {storage!r} (expected memory or sqlite)")
+
+
+def build_instance(subclass: str, base_dir: str, storage: str, settings: dict | None = None):
+    """A fresh instance of the named subclass (spies included) rooted in ``base_dir``."""
+    spying = subclass == SPY or subclass.startswith(SPY + ":")
+    name = subclass.split(":", 1)[1] if subclass.startswith(SPY + ":") else ("base" if spying else subclass)
+    corpus = _corpus()
+    if corpus is not None and name in corpus.CORPUS:
+        instance = corpus.make_instance(name, base_dir, storage=storage)
+        if settings:
+            instance._settings = {**(instance._settings or {}), **settings}
+    elif name == "base":
+        instance = _base_instance(base_dir, storage, settings)
+    else:
+        known = sorted(corpus.CORPUS) if corpus is not None else ["base"]
+        raise LookupError(f"unknown subclass {name!r} (known: {', '.join(known)}, spy, spy:<name>)")
+    if spying:
+        spy_mod.attach(instance)
+    return instance
+
+
+def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
+    cell = {"subclass": subclass, "scenario": scenario, "storage": storage}
+    root = tempfile.mkdtemp(prefix="compat-cell-")
+    home = os.path.join(root, "home")
+    work = os.path.join(root, "instance")
+    os.makedirs(home)
+    os.makedirs(work)
+    old_home = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = home
+    result: Any = None
+    exception = None
+    state: dict = {}
+    dispatch: list = []
+    cell_error = None
+    steps: list[str] = []
+    wrapped: list[str] = []
+    instance = None
+    try:
+        sc = SCENARIOS.get(scenario)
+        if sc is None:
+            raise LookupError(f"unknown scenario {scenario!r}")
+        if storage not in sc.storages:
+            raise LookupError(f"scenario {scenario!r} does not run on {storage!r} storage")
+        instance = build_instance(subclass, work, storage, sc.settings)
+        wrapped = sorted(getattr(type(instance), "__compat_wrapped__", ()))
+        ctx = Ctx(tmpdir=work, storage=storage)
+        recording = bool(wrapped)
+        if recording:
+            spy_mod.RECORDER.start()
+        try:
+            result = sc.fn(instance, ctx)
+        except Exception as exc:  # noqa: BLE001 - the scenario's own exception is data
+            exception = exception_data(exc)
+            result = ctx.results
+        finally:
+            if recording:
+                dispatch = list(spy_mod.RECORDER.stop())
+        steps = list(ctx.results)
+        result = to_jsonable(result)
+        state = capture_state(instance, sorted(ctx.dynamic_partition_names))
+    except Exception as exc:  # noqa: BLE001 - the cell could not run at all
+        cell_error = f"{type(exc).__name__}: {exc}"
+    finally:
+        spy_mod.RECORDER.active = False
+        if instance is not None:
+            try:
+                instance.dispose()
+            except Exception:  # noqa: BLE001
+                pass
+        if old_home is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = old_home
+    meta = {"dagster_version": _dagster_version(), "spied_members": wrapped, "steps": steps,
+            "dropped_dispatches": spy_mod.RECORDER.dropped}
+    trace = make_trace(cell, result=result, exception=exception, state=state, dispatch=dispatch,
+                       meta=meta, tmpdirs=[work, home, root], cell_error=cell_error)
+    shutil.rmtree(root, ignore_errors=True)
+    return trace
+
+
+def _dagster_version() -> str:
+    try:
+        import dagster
+
+        return str(dagster.__version__)
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def main() -> int:
+    # Keep the protocol stream clean: anything else written to stdout (by dagster, by a
+    # subprocess, by C code) goes to stderr instead.
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+    def send(obj: dict) -> None:
+        proto.write(json.dumps(obj, sort_keys=True) + "\n")
+        proto.flush()
+
+    send({"hello": True, "dagster_version": _dagster_version(), "python": sys.version.split()[0],
+          "corpus": _corpus() is not None, "pid": os.getpid()})
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+            if req.get("op") == "exit":
+                break
+            trace = run_cell(req["subclass"], req["scenario"], req["storage"])
+            send({"ok": True, "trace": trace})
+        except Exception as exc:  # noqa: BLE001 - protocol-level failure, reported to the parent
+            send({"ok": False, "error": f"{type(exc).__name__}: {exc}",
+                  "traceback": traceback.format_exc(limit=5)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
