@@ -22,7 +22,10 @@ import copy
 import importlib
 import json
 import os
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dagster._core.instance import DagsterInstance
 
 CORPUS: dict[str, str] = dict(
     sorted(
@@ -129,7 +132,10 @@ PATTERNS: dict[int, tuple[str, ...]] = {
     17: ("self-registering", "cloud-like-agent"),
     18: ("chain-intermediate",),
     19: ("chain-intermediate",),
-    20: ("telemetry-off", "run-retries-forbidden", "no-daemons", "cloud-like"),
+    20: (
+        "telemetry-off", "run-retries-forbidden", "no-daemons", "event-filter", "create-run-tags",
+        "cloud-like",
+    ),
 }
 
 STORAGES = ("sqlite", "memory")
@@ -252,7 +258,9 @@ def direct_kwargs(name: str, base_dir: str, *, storage: str = "sqlite") -> dict[
     return kwargs
 
 
-def make_instance(name: str, base_dir: str, *, storage: str = "sqlite", via: str = "direct"):
+def make_instance(
+    name: str, base_dir: str, *, storage: str = "sqlite", via: str = "direct"
+) -> "DagsterInstance":
     """Build a fresh instance of corpus class ``name`` rooted in ``base_dir``.
 
     ``storage``: ``"sqlite"`` (sqlite storages in ``base_dir``) or ``"memory"`` (in-memory

@@ -16,7 +16,8 @@ class EventFilterInstance(DagsterInstance):
 
     Models dagster-cloud's agent-side filtering of what reaches its (remote) event storage.
     Base paths must keep consulting ``self.should_store_event`` before storing
-    (``store_event``, ``handle_new_event``).
+    (``store_event``, ``handle_new_event``), which moved into an event mixin in the refactor
+    (pattern 20).
     """
 
     @classmethod
@@ -46,7 +47,9 @@ class CreateRunTagsInstance(DagsterInstance):
 
     dagster-cloud stamps deployment/agent tags onto every run it creates; here the tags come
     from the subclass's own ``extra_run_tags`` config. Only runs whose creation dispatches
-    through ``self.create_run`` get the tags.
+    through ``self.create_run`` get the tags. ``create_run`` moved into a run mixin that
+    delegates to an internal run domain (pattern 20); on newer dagster that domain's
+    ``create_run_for_job`` calls its own ``create_run``, so the override is skipped there.
     """
 
     DEFAULT_TAGS = {"corpus/origin": "create-run-tags"}

@@ -77,8 +77,9 @@ class ProtectedReaderInstance(DagsterInstance):
 
     def get_settings(self, settings_key: str) -> Any:
         # same answer as the base, but read straight from the protected mapping
-        value = self._settings.get(settings_key) if self._settings else None
-        return value if value is not None else {}
+        if self._settings and settings_key in self._settings:
+            return self._settings[settings_key]
+        return {}
 
     def protected_summary(self) -> Mapping[str, Any]:
         """What the subclass sees of the base's protected state (JSON-friendly)."""
