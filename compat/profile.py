@@ -164,6 +164,8 @@ class Override:
     super_calls: list[str] = field(default_factory=list)  # super().<x> the override makes
     call_shapes: list[CallShape] = field(default_factory=list)  # how base methods call it (methods)
     base_assigns: list[str] = field(default_factory=list)  # self.<x> the base implementation assigns
+    reached_from_init: bool = False  # the base __init__ reaches it through self (when profiled)
+    own_state: list[str] = field(default_factory=list)  # subclass attributes it reads (transitively)
 
     @classmethod
     def from_dict(cls, d: dict) -> Override:
@@ -349,6 +351,8 @@ class Profile:
                 for o in sub.overrides.values():
                     mine = o.signature.render(o.name) if o.signature else o.name
                     extra = f"; reached from {len(o.called_by)} base member(s)" if o.called_by else ""
+                    if o.reached_from_init:
+                        extra += "; the base __init__ reaches it"
                     lines.append(f"    {o.kind} {mine}   [base: {o.base_kind} in {o.base_defined_in.rsplit('.', 1)[-1]}{extra}]")
             if sub.hooks:
                 lines.append("  class hooks: " + ", ".join(f"{h.name} ({h.kind})" for h in sub.hooks.values()))
@@ -591,6 +595,7 @@ class _Profiler:
             if n is not None and p not in package_paths and p not in self.base_classes and p != self.target_path:
                 other_names |= set(self.own_members(n))
         called_by = self._callers()
+        init_reach = reached_from(base, "__init__")
 
         sub = SubclassProfile(
             path=cls.path, module=cls.module.path, name=cls.name,
@@ -614,6 +619,8 @@ class _Profiler:
                     base_location=bm.location, called_by=sorted(called_by.get(name, ())),
                     super_calls=list(m.super_calls), call_shapes=self.shapes().get(name, []),
                     base_assigns=list(bm.assigns),
+                    reached_from_init=name in init_reach,
+                    own_state=self._own_state(name, own, own_attrs),
                 )
             elif name not in CLASS_HOOKS:
                 sub.new_members[name] = OwnMember(
@@ -703,6 +710,23 @@ class _Profiler:
                         loc = self.ext.location(cls, line)
                     out[attr] = (methods, loc)
         return out
+
+    def _own_state(self, name: str, own: dict[str, Member], own_attrs) -> list[str]:
+        """Attributes the subclass assigns itself that `name` reads, through its own members."""
+        seen: set[str] = set()
+        todo = [name]
+        state: set[str] = set()
+        while todo:
+            cur = todo.pop()
+            if cur in seen or cur not in own:
+                continue
+            seen.add(cur)
+            for ref in own[cur].self_refs:
+                if ref in own_attrs and ref not in self.base.instance_attributes:
+                    state.add(ref)
+                elif ref in own:
+                    todo.append(ref)
+        return sorted(state)
 
     def _callers(self) -> dict[str, set[str]]:
         """{member: base members whose bodies reach it through self}."""
@@ -843,6 +867,22 @@ def base_call_shapes(ext: Extractor, target: griffe.Class) -> dict[str, list[Cal
                 )
                 out.setdefault(node.func.attr, {})[shape.key()] = shape
     return {name: [shapes[k] for k in sorted(shapes)] for name, shapes in sorted(out.items())}
+
+
+def reached_from(surface: Surface, start: str) -> set[str]:
+    """Members a member reaches through self, transitively over the surface's members."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        m = surface.members.get(name)
+        if m is not None:
+            todo.extend(r for r in set(m.self_refs) | set(m.self_calls) if r in surface.members and r not in seen)
+    seen.discard(start)
+    return seen
 
 
 def constructed_attributes(surface: Surface) -> set[str]:

@@ -30,7 +30,14 @@ from compat.models import (
     Signature,
     Surface,
 )
-from compat.profile import CallShape, Profile, SubclassProfile, base_call_shapes, constructed_attributes
+from compat.profile import (
+    CallShape,
+    Profile,
+    SubclassProfile,
+    base_call_shapes,
+    constructed_attributes,
+    reached_from,
+)
 
 POSITIONAL = (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)
 KEYWORDABLE = (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)
@@ -68,6 +75,13 @@ class _Ctx:
         self.shapes = shapes  # how the new base calls its methods through self; None: unknown
         self._constructed: set[str] | None = None
         self._callers: dict[str, set[str]] | None = None
+        self._init_reach: set[str] | None = None
+
+    @property
+    def init_reach(self) -> set[str]:
+        if self._init_reach is None:
+            self._init_reach = reached_from(self.new, "__init__")
+        return self._init_reach
 
     @property
     def constructed(self) -> set[str]:
@@ -548,6 +562,37 @@ def override_skips_base_setup(ctx: _Ctx) -> Iterator[Finding]:
                 new=f"self.{attr} = ... in {new.defined_in.rsplit('.', 1)[-1]}.{name}",
                 old_location=o.location, new_location=new.location, attribute=attr, readers=who,
             )
+
+
+@_rule("override-reached-during-init", BREAKING,
+       "The base __init__ now reaches an override that reads state the subclass sets after super().__init__().")
+def override_reached_during_init(ctx: _Ctx) -> Iterator[Finding]:
+    """The new base `__init__` reaches (through self, directly or via its helpers) a member the
+    subclass overrides, where the old one did not, and the override reads attributes the
+    subclass assigns itself.
+
+    Who breaks: a subclass `__init__` calls `super().__init__(*args, **kwargs)` first and sets
+    its own state afterwards (the dagster-cloud pattern). The base's `__init__` now runs the
+    override before that state exists: AttributeError during construction, e.g. run-monitoring
+    set-up reading `self.run_launcher` that a subclass serves from its own launcher.
+    The analysis ignores conditions (a call under `if settings...` counts), the same way for
+    old and new base, so only a new path is reported.
+    Fix: keep overridable members out of `__init__` (set up lazily), or document the hook as
+    called during construction so subclasses guard it.
+    """
+    if not ctx.sub.constructor.defined:
+        return
+    for name, o in ctx.sub.overrides.items():
+        if name == "__init__" or o.reached_from_init or not o.own_state or name not in ctx.init_reach:
+            continue
+        yield ctx.finding(
+            "override-reached-during-init", name,
+            f"the base __init__ now reaches `{name}`; {ctx.sub.name}.{name} reads "
+            f"{', '.join('self.' + a for a in o.own_state)}, which {ctx.sub.name}.__init__ sets only after "
+            f"super().__init__() returns: AttributeError during construction",
+            old=o.signature.render(name) if o.signature else name, new=None,
+            old_location=o.location, new_location=ctx.new_location("__init__"), own_state=o.own_state,
+        )
 
 
 @_rule("super-target-missing", BREAKING, "A super().<x> call of the subclass no longer lands on anything.")

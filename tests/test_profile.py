@@ -293,7 +293,7 @@ def test_every_rule_is_documented():
     assert set(RULES) == {
         "override-target-removed", "override-kind-mismatch", "override-signature-incompatible",
         "base-attribute-missing", "base-attribute-late", "subclass-name-clash", "super-target-missing",
-        "constructor-forwarding-broken", "override-skips-base-setup",
+        "constructor-forwarding-broken", "override-skips-base-setup", "override-reached-during-init",
     }
     for rule in RULES.values():
         assert "Who breaks" in rule.explanation and "Fix" in rule.explanation
@@ -450,6 +450,20 @@ def test_override_skips_base_setup(tmp_path):
     # near miss: the override runs the base's set-up through super()
     chaining = SUB + "\n    def __enter__(self):\n        return super().__enter__()\n"
     assert _check(tmp_path, enter, sub=chaining, tag="b") == []
+
+
+def test_override_reached_during_init(tmp_path):
+    stateful = SUB.replace("def hook(self, a, b=1):\n        return super().hook(a, b=b)",
+                           "def hook(self, a, b=1):\n        return self._token")
+    calls_hook = BASE.replace("        self._setup()\n", "        self._setup()\n        self.run_hook()\n")
+    findings = _check(tmp_path, calls_hook, sub=stateful, tag="a")
+    assert _rules(findings) == {("override-reached-during-init", "Leaf.hook")}
+    assert findings[0].details["own_state"] == ["_token"]
+    prof = _profile(tmp_path, stateful, name="stateful")
+    assert not prof.subclasses["stateful.sub.Leaf"].overrides["hook"].reached_from_init
+    # near miss: __init__ now reaches an override that reads no subclass state
+    calls_daemons = BASE.replace("        self._setup()\n", "        self._setup()\n        self.required()\n")
+    assert _check(tmp_path, calls_daemons, sub=stateful, tag="b") == []
 
 
 SUPER_SUB = '''
