@@ -410,6 +410,24 @@ class _Source:
     root: Path  # search path that holds the modules
     modules: list[str]  # dotted names of every module to scan
     version: str | None
+    fetched: bool = False  # unpacked from a NAME==VERSION wheel
+
+
+def _pinned(root: Path, name: str, dependency: str) -> str | None:
+    """The exact version `name`'s wheel metadata pins `dependency` to (`dagster==X`), if any."""
+    want = _norm(dependency)
+    for meta in sorted(root.glob("*.dist-info")):
+        if _norm(meta.name.rsplit(".", 1)[0].rpartition("-")[0]) != _norm(name):
+            continue
+        try:
+            text = (meta / "METADATA").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            m = re.match(r"^Requires-Dist:\s*([A-Za-z0-9._-]+)\s*\(?\s*==\s*([^\s;,)]+)\s*\)?\s*$", line)
+            if m and _norm(m.group(1)) == want:
+                return m.group(2)
+    return None
 
 
 def _norm(name: str) -> str:
@@ -459,7 +477,7 @@ def _locate(spec: str, python: str | None) -> _Source:
         if not pkgs:
             raise CompatError(f"{spec}: the wheel holds no python package")
         mods = [mod for p in pkgs for mod in _modules_under(root, p)]
-        return _Source(name, root, mods, _dist_version(root, name) or version)
+        return _Source(name, root, mods, _dist_version(root, name) or version, fetched=True)
     path = Path(spec).expanduser()
     if path.is_dir():
         path = path.resolve()
@@ -917,11 +935,26 @@ def profile_source(
     python: str | None = None,
     dagster_paths: list[str] | None = None,
 ) -> Profile:
-    """Profile every subclass of `target` in a package, a directory or a fetched NAME==VERSION."""
+    """Profile every subclass of `target` in a package, a directory or a fetched NAME==VERSION.
+
+    The target's own package is read from `dagster_paths`; by default from `python`'s sys.path
+    (or this interpreter's), except for a fetched NAME==VERSION whose wheel pins the target's
+    distribution to one release: that release's wheel is used.
+    """
     target = target or DEFAULT_TARGET
     parse_target(target)
     source = _locate(package_or_path, python)
-    paths = list(dagster_paths) if dagster_paths is not None else _interpreter_paths(python)
+    if dagster_paths is not None:
+        paths = list(dagster_paths)
+    elif source.fetched and python is None and _pinned(source.root, source.label, target.split(".", 1)[0].split(":", 1)[0]):
+        # a fetched wheel that pins the target's distribution (dagster-cloud==X pins dagster==X):
+        # read it against that release, not whatever happens to be installed here
+        from compat.envs import wheel_tree
+
+        pin = _pinned(source.root, source.label, target.split(".", 1)[0].split(":", 1)[0])
+        paths = [str(wheel_tree(pin))]
+    else:
+        paths = _interpreter_paths(python)
     base = snapshot(target, paths)
     prof = _Profiler(source, target, paths, base)
     subclasses = prof.profile()

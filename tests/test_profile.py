@@ -555,3 +555,9 @@ def test_real_dagster_cloud(cloud_profile: Profile):
     assert "user_code_launcher" in agent.new_members and "_dagster_cloud_api_config" in agent.new_attributes
     # the agent's own `_exit_stack` is also the base's (assigned in __enter__ since 1.13)
     assert agent.base_attributes["_exit_stack"].writes == ["__init__"]
+
+
+def test_fetched_wheel_is_read_against_the_dagster_it_pins(cloud_profile: Profile):
+    again = profile_source("dagster-cloud==1.13.27")  # its wheel pins dagster==1.13.27
+    assert again.base_version == "1.13.27" and again.version == "1.13.27"
+    assert again.to_dict() == cloud_profile.to_dict()
