@@ -110,13 +110,36 @@ def _record_profiles(dest: Path, surface, python, target, progress) -> list[str]
         prof = profile_source(str(CORPUS_DIR), target=target, python=python)
         write_profile(prof, dest / "corpus.json")
         names.append("corpus.json")
-    if SHIPPED_PROFILES.is_dir():
-        for path in sorted(SHIPPED_PROFILES.glob("*.json")):
-            if path.name.startswith("corpus"):
-                continue
-            shutil.copy2(path, dest / path.name)
-            names.append(path.name)
+    for path in _matching_profiles(surface.generator.get("dagster", "")):
+        shutil.copy2(path, dest / path.name)
+        names.append(path.name)
     return sorted(names)
+
+
+def _version_key(text: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else 0 for p in text.split("."))
+
+
+def _matching_profiles(dagster_version: str) -> list[Path]:
+    """For each real subclass package shipped under snapshots/profiles/ (NAME-VERSION.json),
+    the profile recorded for the newest release not newer than the baseline's dagster: a
+    dagster-cloud release is built for the dagster release of the same number."""
+    import re
+
+    by_package: dict[str, list[tuple[tuple, Path]]] = {}
+    if not SHIPPED_PROFILES.is_dir():
+        return []
+    for path in SHIPPED_PROFILES.glob("*.json"):
+        m = re.match(r"^(?P<pkg>.+?)-(?P<ver>\d+(\.\d+)+)\.json$", path.name)
+        if m and not path.name.startswith("corpus"):
+            by_package.setdefault(m.group("pkg"), []).append((_version_key(m.group("ver")), path))
+    chosen = []
+    want = _version_key(dagster_version)
+    for _, entries in sorted(by_package.items()):
+        entries.sort()
+        older = [e for e in entries if e[0] <= want]
+        chosen.append((older[-1] if older else entries[0])[1])
+    return chosen
 
 
 def _swap(tmp: Path, out: Path) -> None:

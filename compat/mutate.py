@@ -1,0 +1,211 @@
+"""Mutation testing of the gate itself: known edits to a copy of the installed dagster.
+
+Each mutation is a small source edit of the kind a refactor makes by accident (a renamed
+parameter, a property turned into a method, a base method that stops dispatching through
+`self`, a dropped side effect...) or on purpose without changing anything a subclass can feel
+(annotation spelling, a docstring, a local rename, a method moved into a mixin). The gate must
+fail on every breaking mutation ("killed") and pass on every equivalent one. Edits are written
+against the dagster version this project pins; an edit whose text is not found is an error, so
+a dagster upgrade cannot silently turn the self-check into a no-op.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compat.errors import CompatError
+from compat.findings import BREAKING, Finding
+
+M = "dagster/_core/instance/methods/"
+I = "dagster/_core/instance/instance.py"
+
+
+@dataclass(frozen=True)
+class Edit:
+    path: str  # relative to site-packages
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Mutation:
+    id: str
+    breaking: bool  # True: the gate must fail; False: an equivalent edit it must pass
+    description: str
+    edits: tuple[Edit, ...]
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    Mutation("renamed-parameter", True, "add_run_tags(new_tags) renamed to tags", (
+        Edit(M + "run_methods.py",
+             "def add_run_tags(self, run_id: str, new_tags: Mapping[str, str]) -> None:\n"
+             "        return self._run_storage_impl.add_run_tags(run_id, new_tags)",
+             "def add_run_tags(self, run_id: str, tags: Mapping[str, str]) -> None:\n"
+             "        return self._run_storage_impl.add_run_tags(run_id, tags)"),
+    )),
+    Mutation("changed-default", True, "get_runs(ascending=False) now defaults to True", (
+        Edit(M + "run_methods.py",
+             "        ascending: bool = False,\n    ) -> Sequence[DagsterRun]:\n"
+             "        return self._run_storage_impl.get_runs(",
+             "        ascending: bool = True,\n    ) -> Sequence[DagsterRun]:\n"
+             "        return self._run_storage_impl.get_runs("),
+    )),
+    Mutation("property-to-method", True, "telemetry_enabled is a method, no longer a property", (
+        Edit(M + "settings_methods.py", "    @property\n    def telemetry_enabled(self) -> bool:",
+             "    def telemetry_enabled(self) -> bool:"),
+    )),
+    Mutation("dropped-attribute", True, "__init__ no longer assigns self._ref", (
+        Edit(I, '        self._ref = check.opt_inst_param(ref, "ref", InstanceRef)',
+             '        check.opt_inst_param(ref, "ref", InstanceRef)'),
+    )),
+    Mutation("stopped-dispatch", True, "handle_new_event calls EventMethods.should_store_event directly", (
+        Edit(M + "event_methods.py",
+             "        from dagster._time import datetime_from_timestamp\n\n"
+             "        if not self.should_store_event(event):",
+             "        from dagster._time import datetime_from_timestamp\n\n"
+             "        if not EventMethods.should_store_event(self, event):"),
+    )),
+    Mutation("changed-return", True, "get_backfills_count is off by one", (
+        Edit(M + "scheduling_methods.py",
+             "        return self._run_storage_impl.get_backfills_count(filters=filters)",
+             "        return self._run_storage_impl.get_backfills_count(filters=filters) + 1"),
+    )),
+    Mutation("dropped-side-effect", True, "delete_dynamic_partition no longer deletes", (
+        Edit(I, "        return self._event_storage.delete_dynamic_partition(partitions_def_name, partition_key)",
+             "        return None"),
+    )),
+    Mutation("clashing-member", True, "the base adds a property named like a corpus subclass's method", (
+        Edit(I, "    @property\n    def root_directory(self) -> str:",
+             "    @property\n    def cloud_lookup(self) -> None:\n        return None\n\n"
+             "    @property\n    def root_directory(self) -> str:"),
+    )),
+    Mutation("annotation-spelling", False, "get_runs(filters: RunsFilter | None) spelled Optional[RunsFilter]", (
+        Edit(M + "run_methods.py",
+             "    def get_runs(\n        self,\n        filters: RunsFilter | None = None,",
+             "    def get_runs(\n        self,\n        filters: Optional[RunsFilter] = None,"),
+    )),
+    Mutation("docstring", False, "delete_dynamic_partition's docstring reworded", (
+        Edit(I, "        If the partition does not exist, exits silently.",
+             "        Deleting a partition that does not exist is not an error."),
+    )),
+    Mutation("local-rename", False, "a local variable of telemetry_enabled renamed", (
+        Edit(M + "settings_methods.py",
+             "        telemetry_settings = self.get_settings(\"telemetry\")\n\n"
+             "        if not telemetry_settings:",
+             "        settings_for_telemetry = self.get_settings(\"telemetry\")\n"
+             "        telemetry_settings = settings_for_telemetry\n\n"
+             "        if not telemetry_settings:"),
+    )),
+    Mutation("moved-into-mixin", False, "root_directory moved from DagsterInstance into StorageMethods", (
+        Edit(I, "    @property\n    def root_directory(self) -> str:\n"
+                "        return self._local_artifact_storage.base_dir\n", ""),
+        Edit(M + "storage_methods.py", "class StorageMethods:\n",
+             "class StorageMethods:\n    @property\n    def root_directory(self) -> str:\n"
+             "        return self._local_artifact_storage.base_dir\n\n"),
+    )),
+)
+
+
+def dagster_root() -> Path:
+    """The directory holding the installed `dagster` package (site-packages)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("dagster")
+    if spec is None or not spec.submodule_search_locations:
+        raise CompatError("dagster is not installed in this interpreter")
+    return Path(list(spec.submodule_search_locations)[0]).parent
+
+
+def apply(mutation: Mutation, dest: Path) -> Path:
+    """Copy the installed dagster package under `dest` and apply the edits; returns `dest`."""
+    src = dagster_root()
+    shutil.copytree(src / "dagster", dest / "dagster", ignore=shutil.ignore_patterns("__pycache__"))
+    for edit in mutation.edits:
+        path = dest / edit.path
+        text = path.read_text()
+        count = text.count(edit.old)
+        if count != 1:
+            raise CompatError(f"mutation {mutation.id}: expected the edited text once in {edit.path}, found {count}; "
+                              "update compat/mutate.py for this dagster version")
+        path.write_text(text.replace(edit.old, edit.new))
+    return dest
+
+
+def shadowing_python(root: Path, where: Path) -> str:
+    """An interpreter wrapper whose `import dagster` finds the mutated copy first."""
+    wrapper = where / "python"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'PYTHONPATH="{root}${{PYTHONPATH:+:$PYTHONPATH}}"\nexport PYTHONPATH\n'
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return str(wrapper)
+
+
+@dataclass
+class Outcome:
+    mutation: Mutation
+    static: list[Finding] = field(default_factory=list)
+    behaviour: list[Finding] = field(default_factory=list)
+    behaviour_run: bool = False
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for f in self.static + self.behaviour if f.severity == BREAKING]
+
+    @property
+    def gate_failed(self) -> bool:
+        return bool(self.failing)
+
+    @property
+    def correct(self) -> bool:
+        return self.gate_failed == self.mutation.breaking
+
+
+def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour: str = "auto") -> Outcome:
+    """Run the gate's checks on a mutated copy of dagster against `baseline`.
+
+    behaviour: "always", "never", or "auto" (replay only when the static checks did not already
+    fail the gate, or when the mutation is meant to be equivalent and must pass everything).
+    """
+    from compat.baseline import Baseline, static_findings
+    from compat.surface import installed_search_paths, snapshot
+
+    base = Baseline(baseline)
+    outcome = Outcome(mutation)
+    with tempfile.TemporaryDirectory(prefix=f"compat-mutant-{mutation.id}-") as tmp:
+        root = apply(mutation, Path(tmp) / "site")
+        surface = snapshot(base.target, [str(root)] + installed_search_paths(), source="mutant", use_cache=False)
+        outcome.static = static_findings(base, surface)
+        run_behaviour = behaviour == "always" or (
+            behaviour == "auto" and (not mutation.breaking or not outcome.gate_failed)
+        )
+        if run_behaviour and base.trace_files():
+            from compat import behaviour as behaviour_mod
+
+            python = shadowing_python(root, Path(tmp))
+            outcome.behaviour = behaviour_mod.replay(str(base.path), python, jobs=1)
+            outcome.behaviour_run = True
+    return outcome
+
+
+def kill_report(outcomes: list[Outcome]) -> str:
+    breaking = [o for o in outcomes if o.mutation.breaking]
+    equivalent = [o for o in outcomes if not o.mutation.breaking]
+    killed = sum(o.gate_failed for o in breaking)
+    passed = sum(not o.gate_failed for o in equivalent)
+    lines = [f"kill rate: {killed}/{len(breaking)} breaking mutations failed the gate; "
+             f"{passed}/{len(equivalent)} equivalent mutations passed it"]
+    for o in outcomes:
+        verdict = ("killed" if o.gate_failed else "SURVIVED") if o.mutation.breaking else (
+            "passed" if not o.gate_failed else "FALSE ALARM")
+        by = sorted({f"{f.source}:{f.rule}" for f in o.failing})
+        lines.append(f"  {verdict:<11} {o.mutation.id:<20} {o.mutation.description}" + (f"  [{', '.join(by)}]" if by else ""))
+    return "\n".join(lines)
