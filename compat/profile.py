@@ -40,6 +40,7 @@ from compat.models import (
     CLASSMETHOD,
     KEYWORD_ONLY,
     METHOD,
+    POSITIONAL_OR_KEYWORD,
     PROPERTY,
     STATICMETHOD,
     VAR_KEYWORD,
@@ -239,6 +240,8 @@ class Constructor:
     required_keyword_only: list[str] = field(default_factory=list)
     passes_keywords: list[str] = field(default_factory=list)  # explicit keywords to super().__init__
     passes_positional: int = 0  # explicit positional arguments to super().__init__
+    config_keys: list[str] = field(default_factory=list)  # keys of its config_schema() (own or a package base's)
+    forwarded_config_keys: list[str] = field(default_factory=list)  # of those, what reaches the base __init__
     base_signature: Signature | None = None  # the base __init__ at profiling time
 
     @classmethod
@@ -694,6 +697,7 @@ class _Profiler:
             for target in m.super_calls:
                 sub.super_calls.append(self._super_call(mname, target, after, package_paths))
         sub.constructor = self._constructor(cls, own, mro, package_paths)
+        self._config_keys(sub.constructor, cls, mro, package_paths)
         return sub
 
     def _base_use(self, sub: SubclassProfile, ref: str, constructed: set[str]) -> BaseUse | None:
@@ -840,6 +844,31 @@ class _Profiler:
                         c.passes_keywords.append(kw.arg)
             c.passes_keywords = sorted(set(c.passes_keywords))
         return c
+
+    def _config_keys(self, c: Constructor, cls: griffe.Class, mro, package_paths: set[str]) -> None:
+        """The yaml keys dagster turns into constructor keywords, and which reach the base.
+
+        Read from the string keys of the dict literals `config_schema()` returns (its own, else
+        the nearest package base's)."""
+        owner = None
+        for p, n in mro:
+            if n is not None and (p == cls.path or p in package_paths) and "config_schema" in self.own_members(n):
+                owner = n
+                break
+        if owner is None:
+            return
+        fns = self.ext.bodies.get((owner.path, "config_schema"), [])
+        keys: set[str] = set()
+        for fn, _kind in fns:
+            for value in (n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None):
+                if isinstance(value, ast.Dict):
+                    keys |= {k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+        c.config_keys = sorted(keys)
+        if c.defined:
+            own = {p.name for p in (c.signature.parameters if c.signature else []) if p.kind in (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)}
+            c.forwarded_config_keys = sorted(k for k in keys if k not in own) if c.forwards_kwargs else []
+        elif c.defined_in == self.base.members.get("__init__", Member("", "", "", "", "")).defined_in:
+            c.forwarded_config_keys = sorted(keys)
 
     def _resolves_to_base(self, cls: griffe.Class, local: str) -> bool:
         obj = cls.module.members.get(local)

@@ -634,13 +634,14 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
     - the subclass declares a keyword-only parameter with the name of a new base parameter: the
       subclass swallows the factory's value and the base never gets it;
     - the subclass passes positional arguments to `super().__init__` and the base reordered its
-      positional parameters.
+      positional parameters;
+    - a key of the subclass's `config_schema()` that its `__init__` does not take itself (or
+      every key, for a subclass without `__init__`) reaches the base `__init__`, which stopped
+      accepting unknown keywords (`**_kwargs`).
     Fix: add new base parameters as optional with a default and keep `**_kwargs`; never take a
     name a subclass may already use.
     """
     c = ctx.sub.constructor
-    if not c.defined:
-        return
     new_init = ctx.new.members.get("__init__")
     if new_init is None or new_init.signature is None:
         return
@@ -649,6 +650,19 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
     new_varkw = _has_varkw(new_init.signature)
     old_varkw = _has_varkw(c.base_signature)
     loc = new_init.location
+    for key in c.forwarded_config_keys:
+        if key in new_named or new_varkw or not (key in old_named or old_varkw):
+            continue
+        yield ctx.finding(
+            "constructor-forwarding-broken", "__init__",
+            f"{ctx.sub.name}.config_schema() declares `{key}`, which dagster's factory passes as a keyword and "
+            f"{'its __init__ forwards' if c.defined else 'the inherited base __init__ receives'}; "
+            f"the base __init__ no longer accepts unknown keywords: TypeError on construction",
+            old=c.base_signature.render("__init__") if c.base_signature else None,
+            new=new_init.signature.render("__init__"), new_location=loc, keyword=key,
+        )
+    if not c.defined:
+        return
     for kw in c.passes_keywords:
         if kw in new_named or new_varkw:
             continue

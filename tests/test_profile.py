@@ -522,6 +522,20 @@ def test_constructor_explicit_keyword_no_longer_accepted(tmp_path):
     assert not [f for f in _check(tmp_path, new, sub=FIXED_SUB, tag="b") if f.rule == "constructor-forwarding-broken"]
 
 
+def test_config_keys_reaching_the_base(tmp_path, prof: Profile):
+    assert prof.subclasses["ext.sub.Mid"].constructor.config_keys == ["token"]
+    assert prof.subclasses["ext.sub.Mid"].constructor.forwarded_config_keys == ["token"]
+    leaf = prof.subclasses["ext.sub.Leaf"].constructor
+    assert leaf.config_keys == ["token"] and leaf.forwarded_config_keys == []  # consumed by its __init__
+    strict = BASE.replace("def __init__(self, storage, *, settings=None, ref=None, **_kwargs):",
+                          "def __init__(self, storage, *, settings=None, ref=None):")
+    findings = _check(tmp_path, strict, tag="a")
+    assert _rules(findings) == {("constructor-forwarding-broken", "Mid.__init__")}
+    assert "`token`" in findings[0].message
+    # near miss: the base still accepts unknown keywords (the unchanged base gives nothing)
+    assert _check(tmp_path, BASE.replace("return a\n", "return a + 0\n"), tag="b") == []
+
+
 # --- real dagster-cloud ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cloud_profile() -> Profile:
