@@ -175,6 +175,13 @@ def cmd_fuzz(args) -> int:
                 progress=_progress)
 
 
+def cmd_perf(args) -> int:
+    from compat.perf import perf
+
+    return perf(args.old, args.new, threshold=args.threshold, rounds=args.rounds, storage=args.storage,
+                subclass=args.subclass, progress=_progress)
+
+
 def cmd_bisect(args) -> int:
     from compat.bisect import bisect, render
 
@@ -255,6 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--storage", choices=("memory", "sqlite", "both"), default="memory")
     p.set_defaults(func=cmd_fuzz)
+    p = sub.add_parser("perf", help="time hot instance methods through a subclass in two dagsters")
+    p.add_argument("--old", required=True, metavar="SPEC")
+    p.add_argument("--new", required=True, metavar="SPEC")
+    p.add_argument("--threshold", type=float, default=0.25, help="flag new/old above 1+T (default %(default)s)")
+    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--storage", choices=("memory", "sqlite"), default="sqlite")
+    p.add_argument("--subclass", default="spy:create-run-tags", help="corpus subclass to go through")
+    p.set_defaults(func=cmd_perf)
+
     p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
     p.add_argument("--from", dest="start", required=True, metavar="X")
     p.add_argument("--to", dest="end", required=True, metavar="Y")

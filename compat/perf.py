@@ -1,0 +1,133 @@
+"""`compat perf --old SPEC --new SPEC`: does the refactored class make hot paths slower?
+
+Hot instance methods (run creation, event reporting, settings reads, run queries) are timed
+through a corpus subclass in one worker per version. Rounds alternate between the versions so
+that a noisy machine slows both alike; each figure is the fastest per-round mean (the least
+disturbed by other load on the machine), and a
+method is flagged when new/old exceeds 1 + threshold *and* the difference is above a noise
+floor. Reported as ratios, the only figures comparable across machines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from compat.errors import CompatError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOISE_FLOOR = 20e-6  # seconds per call
+
+
+class PerfWorker:
+    def __init__(self, python: str, label: str, subclass: str, storage: str):
+        self.label = label
+        self.home = tempfile.mkdtemp(prefix="compat-perfw-")
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HOME": self.home, "DAGSTER_HOME": self.home,
+               "DAGSTER_DISABLE_TELEMETRY": "1"}
+        try:
+            self.proc = subprocess.Popen([python, "-m", "compat.perf_worker",
+                                          json.dumps({"subclass": subclass, "storage": storage})],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         text=True, bufsize=1, env=env, cwd=self.home)
+        except OSError as exc:
+            raise CompatError(f"cannot start a perf worker for {label}: {exc.strerror}") from None
+        hello = self._read("start-up")
+        self.version = hello["dagster_version"]
+        self.benches = hello["benches"]
+
+    def _read(self, what: str) -> dict:
+        line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            err = (self.proc.stderr.read() or "").strip().splitlines()  # type: ignore[union-attr]
+            raise CompatError(f"perf worker for {self.label} crashed during {what}" + (f": {err[-1][:200]}" if err else ""))
+        return json.loads(line)
+
+    def time(self, bench: str, n: int) -> float:
+        self.proc.stdin.write(json.dumps({"bench": bench, "n": n}) + "\n")  # type: ignore[union-attr]
+        self.proc.stdin.flush()  # type: ignore[union-attr]
+        return self._read(bench)["seconds"]
+
+    def close(self) -> None:
+        import shutil
+
+        try:
+            self.proc.stdin.write('{"op": "exit"}\n')  # type: ignore[union-attr]
+            self.proc.stdin.flush()  # type: ignore[union-attr]
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+@dataclass
+class Timing:
+    bench: str
+    old: float
+    new: float
+    threshold: float
+
+    @property
+    def ratio(self) -> float:
+        return self.new / self.old if self.old else float("inf")
+
+    @property
+    def regressed(self) -> bool:
+        return self.ratio > 1 + self.threshold and (self.new - self.old) > NOISE_FLOOR
+
+
+def measure(old_python: str, new_python: str, *, labels: tuple[str, str], subclass: str = "spy:create-run-tags",
+            storage: str = "sqlite", rounds: int = 7, calls: int = 20, threshold: float = 0.25,
+            progress: Callable[[str], None] = lambda m: None) -> list[Timing]:
+    old = PerfWorker(old_python, labels[0], subclass, storage)
+    new = PerfWorker(new_python, labels[1], subclass, storage)
+    try:
+        results = []
+        for bench in sorted(set(old.benches) & set(new.benches)):
+            progress(f"timing {bench}")
+            old.time(bench, max(1, calls // 4))  # warm-up
+            new.time(bench, max(1, calls // 4))
+            o, n = [], []
+            for _ in range(rounds):
+                o.append(old.time(bench, calls))
+                n.append(new.time(bench, calls))
+            results.append(Timing(bench, min(o), min(n), threshold))
+        return results
+    finally:
+        old.close()
+        new.close()
+
+
+def render(timings: list[Timing], labels: tuple[str, str], subclass: str, storage: str) -> str:
+    lines = [f"hot paths through {subclass} ({storage} storage): per-call best-of-rounds, {labels[0]} -> {labels[1]}",
+             f"  {'method':<22} {labels[0]:>14} {labels[1]:>14} {'new/old':>8}  verdict"]
+    for t in timings:
+        verdict = "REGRESSION" if t.regressed else ("faster" if t.ratio < 1 / (1 + t.threshold) else "same")
+        lines.append(f"  {t.bench:<22} {t.old * 1e3:>11.3f} ms {t.new * 1e3:>11.3f} ms {t.ratio:>7.2f}x  {verdict}")
+    return "\n".join(lines)
+
+
+def perf(old_spec: str, new_spec: str, *, threshold: float = 0.25, rounds: int = 7, storage: str = "sqlite",
+         subclass: str = "spy:create-run-tags", progress: Callable[[str], None] = lambda m: None) -> int:
+    from compat import envs
+
+    pythons = []
+    for text in (old_spec, new_spec):
+        if text == "installed":
+            pythons.append(sys.executable)
+        else:
+            progress(f"preparing {text}")
+            pythons.append(envs.python_for(envs.parse_spec(text)))
+    labels = (old_spec, new_spec)
+    timings = measure(pythons[0], pythons[1], labels=labels, subclass=subclass, storage=storage, rounds=rounds,
+                      threshold=threshold, progress=progress)
+    print(render(timings, labels, subclass, storage))
+    regressions = [t for t in timings if t.regressed]
+    print(f"{len(regressions)} regression(s) beyond +{threshold:.0%}")
+    return 1 if regressions else 0
