@@ -75,9 +75,6 @@ CLASS_HOOKS: dict[str, str] = {
     "from_config": "builds an instance from a config directory",
     "ephemeral": "builds an in-memory instance",
     "local_temp": "builds an instance in a temporary directory",
-    "__enter__": "`with instance:`",
-    "__exit__": "`with instance:` exit, which disposes",
-    "dispose": "called from __exit__ and by owners that release the instance",
 }
 
 # Reads through self that every object has; never base contract.

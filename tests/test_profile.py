@@ -236,10 +236,10 @@ def test_constructor_forwarding(prof: Profile):
 
 def test_class_hooks(prof: Profile):
     leaf = prof.subclasses["ext.sub.Leaf"]
-    assert sorted(leaf.hooks) == ["config_defaults", "dispose", "get"]
+    assert sorted(leaf.hooks) == ["config_defaults", "get"]
     assert leaf.hooks["config_defaults"].base_kind is None
     assert leaf.hooks["get"].base_kind == "staticmethod"
-    assert sorted(prof.subclasses["ext.sub.Mid"].hooks) == ["config_schema", "dispose"]
+    assert sorted(prof.subclasses["ext.sub.Mid"].hooks) == ["config_schema"]
 
 
 def test_summary_is_readable(prof: Profile):
@@ -562,7 +562,7 @@ def test_real_dagster_cloud(cloud_profile: Profile):
             "should_start_background_run_thread", "defs_state_storage"} <= set(agent.overrides)
     assert agent.overrides["get_required_daemon_types"].base_defined_in.endswith("DaemonMethods")
     assert agent.base_attributes["_defs_state_storage"].reads == ["defs_state_storage"]
-    assert sorted(agent.hooks) >= ["config_defaults", "config_schema", "dispose", "get"]
+    assert sorted(agent.hooks) == ["config_defaults", "config_schema", "get"]
     c = agent.constructor
     assert c.forwards_args and c.forwards_kwargs and c.required_keyword_only == ["dagster_cloud_api"]
     assert ("dispose", "dispose") in {(s.method, s.name) for s in agent.super_calls}
