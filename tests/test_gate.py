@@ -1,0 +1,139 @@
+"""The pre-merge gate `pytest compat/`: green on a matching baseline, red and readable on an
+old one, identical under xdist, and the accepted-changes flow end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compat import accepted
+from compat.baseline import record_baseline
+from compat.compare import _static_baseline
+from compat.envs import wheel_tree
+from compat.mutate import MUTATIONS, Mutation, apply, shadowing_python
+from compat.surface import DEFAULT_TARGET
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def gate(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "compat"), "-q", "-p", "no:cacheprovider",
+                           "--compat-no-behaviour", *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=900)
+
+
+def counts(out: str) -> dict[str, int]:
+    last = [ln for ln in out.splitlines() if re.search(r"\d+ (passed|failed)", ln)][-1]
+    return {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|error|skipped)", last)}
+
+
+@pytest.fixture(scope="module")
+def installed_baseline(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gate") / "baseline"
+    record_baseline(out, target=DEFAULT_TARGET, behaviour=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def old_baseline(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gate-old") / "baseline-1.11.4"
+    _static_baseline(str(out), [str(wheel_tree("1.11.4"))], DEFAULT_TARGET, "dagster==1.11.4")
+    return out
+
+
+def test_green_on_matching_baseline(installed_baseline):
+    proc = gate("--compat-baseline", str(installed_baseline))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    c = counts(proc.stdout)
+    assert c.get("failed", 0) == 0 and c["passed"] > 200  # one test per member and attribute
+
+
+def test_red_on_old_baseline_with_readable_report(old_baseline, tmp_path):
+    report = tmp_path / "report.md"
+    proc = gate("--compat-baseline", str(old_baseline), "--compat-report", str(report))
+    assert proc.returncode == 1
+    out = proc.stdout
+    # a failure names the member and shows old and new text, not a stack trace
+    assert "test_member[create_run_for_job]" in out
+    assert "hook-no-longer-called" in out and "old: def create_run_for_job(" in out
+    assert "Traceback" not in out and "def _judge" not in out
+    text = report.read_text()
+    assert text.startswith("#") and "hook-no-longer-called" in text and "| " in text
+
+
+def test_same_outcome_with_xdist(old_baseline):
+    serial = gate("--compat-baseline", str(old_baseline))
+    parallel = gate("--compat-baseline", str(old_baseline), "-n", "2")
+    assert serial.returncode == parallel.returncode == 1
+    assert counts(serial.stdout) == counts(parallel.stdout)
+
+    def failed(out: str) -> set[str]:
+        return set(re.findall(r"^FAILED (\S+)", out, re.M))
+
+    assert failed(serial.stdout) == failed(parallel.stdout) and failed(serial.stdout)
+
+
+def _mutant(tmp_path: Path, *ids: str) -> str:
+    edits = tuple(e for m in MUTATIONS if m.id in ids for e in m.edits)
+    root = apply(Mutation("+".join(ids), True, "combined", edits), tmp_path / "site")
+    return shadowing_python(root, tmp_path)
+
+
+def test_accept_flow(installed_baseline, tmp_path):
+    """A real change fails the gate; accepted with a reason it passes; a second, unaccepted
+    change fails again; an entry that no longer matches anything is reported as stale."""
+    base = tmp_path / "baseline"
+    import shutil
+
+    shutil.copytree(installed_baseline, base)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    one = _mutant(tmp_path / "one", "renamed-parameter")
+    red = gate("--compat-baseline", str(base), "--compat-python", one)
+    assert red.returncode == 1 and "parameter-renamed" in red.stdout
+
+    accepted.save(base, [accepted.Accepted("parameter-renamed", "add_run_tags", "tags is the new public name, reviewed")])
+    green = gate("--compat-baseline", str(base), "--compat-python", one)
+    assert green.returncode == 0, green.stdout[-2000:]
+
+    two = _mutant(tmp_path / "two", "renamed-parameter", "property-to-method")
+    red_again = gate("--compat-baseline", str(base), "--compat-python", two)
+    assert red_again.returncode == 1
+    assert "member-kind-changed" in red_again.stdout and "test_member[telemetry_enabled]" in red_again.stdout
+    assert "test_member[add_run_tags]" not in re.findall(r"^FAILED .*", red_again.stdout, re.M).__str__()
+
+    stale = gate("--compat-baseline", str(base))  # the unchanged dagster: the entry matches nothing
+    assert stale.returncode == 1 and "stale accepted entry: parameter-renamed add_run_tags" in stale.stdout
+
+
+def test_update_rerecords_atomically_and_reports_changes(old_baseline, tmp_path):
+    import shutil
+
+    base = tmp_path / "baseline"
+    shutil.copytree(old_baseline, base)
+    proc = gate("--compat-baseline", str(base), "--compat-update")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "compat baseline updated" in proc.stdout and "changed: surface.json" in proc.stdout
+    manifest = json.loads((base / "manifest.json").read_text())
+    assert manifest["generator"]["dagster"] != "1.11.4"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".baseline")]
+
+
+def test_settings_from_pyproject(tmp_path, old_baseline):
+    """[tool.compat] in the rootdir's pyproject.toml sets the same options."""
+    (tmp_path / "pyproject.toml").write_text(f'[tool.compat]\nbaseline = "{old_baseline}"\nfail-on = "never"\n')
+    proc = gate("--rootdir", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_missing_baseline_is_a_usage_error(tmp_path):
+    proc = gate("--compat-baseline", str(tmp_path / "nope"))
+    assert proc.returncode == 4
+    assert "compat: baseline" in proc.stderr and "Traceback" not in proc.stderr
