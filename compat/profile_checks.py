@@ -475,10 +475,17 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
         new = ctx.new.members.get(name)
         attr = ctx.new.instance_attributes.get(name)
         if attr is not None:
+            construction = _construction_methods(ctx.new)
+            later = [x for x in attr.assigned_in if x.rsplit(".", 1)[-1] not in construction]
+            if later:
+                who = (f"the base's write in {', '.join(later)} replaces the subclass's object after construction "
+                       f"(whatever the subclass kept in it is lost)")
+            else:
+                who = "the subclass's write replaces the base's object, so base code now works on the subclass's"
             yield ctx.finding(
                 "subclass-name-clash", name,
                 f"the base now assigns `self.{name}` in {', '.join(attr.assigned_in)}; {sub.name} assigns it "
-                f"in {', '.join(a.assigned_in)} for its own state: one clobbers the other",
+                f"in {', '.join(a.assigned_in)} for its own state: {who}",
                 old=f"self.{name} ({sub.name})", new=f"self.{name} ({', '.join(attr.assigned_in)})",
                 old_location=a.location, new_location=attr.location,
             )
