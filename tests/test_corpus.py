@@ -515,3 +515,12 @@ def test_probe_enter_override_without_super(smoke):
 def test_probe_subclass_owned_exit_stack(smoke):
     # newer __enter__ assigns self._exit_stack, replacing a subclass's own stack of that name
     assert smoke.probes_ok("own_exit_stack") == {"subclass_cleanup_ran": smoke.old}
+
+
+def test_exit_stack_owner_release_depends_on_base_enter(smoke):
+    # the agent pattern: the subclass keeps its resources in self._exit_stack
+    assert smoke.ok("exit-stack-owner", "released:dispose_without_with") is True
+    assert smoke.ok("exit-stack-owner", "released:entered_inside_with") is True
+    # newer base __enter__ replaces self._exit_stack: what the subclass entered before the
+    # `with` is never released by dispose (it closes the base's stack instead)
+    assert smoke.ok("exit-stack-owner", "released:entered_before_with") is smoke.old

@@ -57,6 +57,14 @@ class LocalStateRunLauncher(RunLauncher):
     def dispose(self) -> None:
         self.disposed = True
 
+    # usable as a context manager, like the user code launchers dagster-cloud enters into an
+    # ExitStack
+    def __enter__(self) -> "LocalStateRunLauncher":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.dispose()
+
 
 class DictSecretsLoader(SecretsLoader, ConfigurableClass):
     """A secrets loader backed by a dict (dagster-cloud fetches secrets from its API).

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any, Mapping, Optional
 
 from dagster._core.instance import DagsterInstance, InstanceRef
+
+from compat.corpus.components import LocalStateRunLauncher
 
 
 class PrivateStateInstance(DagsterInstance):
@@ -60,3 +63,41 @@ class PrivateStateInstance(DagsterInstance):
             super().__exit__(*exc_info)
         finally:
             self._cloud_session_open = False
+
+
+class ExitStackOwnerInstance(DagsterInstance):
+    """Pattern 11 and 12 as ``DagsterCloudAgentInstance`` really does them: its ``__init__``
+    creates ``self._exit_stack = ExitStack()``, ``user_code_launcher`` lazily enters its
+    launcher into that stack, and ``dispose`` calls ``super().dispose()`` and then closes
+    ``self._exit_stack``.
+
+    ``_exit_stack`` is a name newer bases also assign (their ``__enter__`` creates one and
+    their ``__exit__`` closes it), so under ``with instance:`` the base replaces the subclass's
+    stack, and whatever the subclass entered before the ``with`` is never released. The class
+    works on every version; what differs is what gets released, which is the point.
+    """
+
+    @classmethod
+    def config_schema(cls) -> Mapping[str, Any]:
+        return {}
+
+    @staticmethod
+    def config_defaults(base_dir: str) -> Mapping[str, Any]:
+        return InstanceRef.config_defaults(base_dir)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._exit_stack = ExitStack()
+        self._user_code_launcher: Optional[LocalStateRunLauncher] = None
+
+    @property
+    def user_code_launcher(self) -> LocalStateRunLauncher:
+        if self._user_code_launcher is None:
+            launcher = LocalStateRunLauncher()
+            launcher.register_instance(self)
+            self._user_code_launcher = self._exit_stack.enter_context(launcher)
+        return self._user_code_launcher
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._exit_stack.close()

@@ -646,6 +646,31 @@ def _checks_cloud_like_agent():
     return {"agent": agent, "for_deployment": for_deployment}
 
 
+def _checks_exit_stack_owner():
+    def released(enter_launcher_before_with: bool, use_with: bool):
+        def check():
+            build = _Built("exit-stack-owner")
+            instance = make_instance("exit-stack-owner", build.base_dir)
+            launcher = instance.user_code_launcher if enter_launcher_before_with else None
+            if use_with:
+                with instance:
+                    if launcher is None:
+                        launcher = instance.user_code_launcher
+            else:
+                if launcher is None:
+                    launcher = instance.user_code_launcher
+                instance.dispose()
+            return launcher.disposed
+
+        return check
+
+    return {
+        "released:entered_before_with": released(True, True),
+        "released:entered_inside_with": released(False, True),
+        "released:dispose_without_with": released(True, False),
+    }
+
+
 _CHECKS: dict[str, Callable[[], dict[str, Callable[[], Any]]]] = {
     "base": _checks_base,
     "background-thread": _checks_background_thread,
@@ -658,6 +683,7 @@ _CHECKS: dict[str, Callable[[], dict[str, Callable[[], Any]]]] = {
     "custom-init": _checks_custom_init,
     "disposing": _checks_disposing,
     "event-filter": _checks_event_filter,
+    "exit-stack-owner": _checks_exit_stack_owner,
     "get-narrowing": _checks_get_narrowing,
     "no-daemons": _checks_no_daemons,
     "no-defs-state": _checks_no_defs_state,
