@@ -244,6 +244,45 @@ def override_target_removed(ctx: _Ctx) -> Iterator[Finding]:
         )
 
 
+@_rule("override-bypassed", BREAKING,
+       "A base method that reached an overridden member through self no longer does.")
+def override_bypassed(ctx: _Ctx) -> Iterator[Finding]:
+    """A base member that reached the subclass's override through `self` (when the profile was
+    recorded) still exists but no longer reaches it, directly or through the helpers it calls.
+
+    Who breaks: the subclass overrides the member precisely to change what that base method
+    does (its own run launcher for `launch_run`, no daemons for the daemon status check). The
+    base now reads private state or calls a helper object instead of dispatching through self,
+    so the override is silently ignored on that path: no error, different behaviour.
+    Severity: a warning when the base method now goes through something the static analysis
+    cannot follow (a new super() call, a helper object held in an instance attribute): the
+    override may still be reached that way.
+    Fix: keep calling `self.<member>` (or the property) in the base method.
+    """
+    for name, o in ctx.sub.overrides.items():
+        if name not in ctx.new.members or not o.called_by:
+            continue
+        for caller in o.called_by:
+            new_caller = ctx.new.members.get(caller)
+            if new_caller is None or caller in ctx.sub.overrides or caller in ctx.sub.new_members:
+                continue  # removed callers are the surface diff's business; overridden ones are the subclass's
+            if name in reached_from(ctx.new, caller):
+                continue
+            opaque = sorted(
+                r for r in set(new_caller.self_refs) | set(new_caller.self_calls)
+                if r not in ctx.new.members and r in ctx.new.instance_attributes
+                and r.lstrip("_") != name.lstrip("_")
+            ) + [f"super().{x}" for x in new_caller.super_calls]
+            yield ctx.finding(
+                "override-bypassed", name,
+                f"base {caller} no longer reaches `{name}` through self: {ctx.sub.name}'s override is silently "
+                f"ignored there" + (f" (unless it is reached through {', '.join(opaque)})" if opaque else ""),
+                severity=WARNING if opaque else BREAKING,
+                old=f"{caller} -> self.{name}", new=f"{caller} (no self.{name})",
+                old_location=o.location, new_location=new_caller.location, caller=caller, opaque=opaque,
+            )
+
+
 @_rule("override-kind-mismatch", BREAKING, "The base changed the kind of a member the subclass overrides.")
 def override_kind_mismatch(ctx: _Ctx) -> Iterator[Finding]:
     """The base turned an overridden member into another kind (property <-> method,
@@ -800,11 +839,20 @@ def record_shipped(dest, *, corpus=None, target: str | None = None, progress=lam
     target = target or DEFAULT_TARGET
     dest = Path(dest)
     written = []
+    surfaces = {v: snapshot(target, [str(wheel_tree(v))]) for v in CHECKED_AGAINST}
     if corpus is not None:
         progress(f"profiling {corpus}")
         write_profile(profile_source(str(corpus), target=target), dest / "corpus.json")
         written.append("corpus.json")
-    surfaces = {v: snapshot(target, [str(wheel_tree(v))]) for v in CHECKED_AGAINST}
+        # the corpus read against the refactor's "before", checked against the later releases
+        old = CHECKED_AGAINST[0]
+        prof = profile_source(str(corpus), target=target, dagster_paths=[str(wheel_tree(old))])
+        write_profile(prof, dest / f"corpus-on-dagster-{old}.json")
+        written.append(f"corpus-on-dagster-{old}.json")
+        for version in CHECKED_AGAINST[1:]:
+            report = dest / "checks" / f"corpus-on-dagster-{old}-vs-dagster-{version}.md"
+            write_atomic(report, render_checks(prof, surfaces[version], search_paths=[str(wheel_tree(version))]))
+            written.append(f"checks/{report.name}")
     for name, (spec, dagster) in REAL_PROFILES.items():
         progress(f"profiling {spec} against dagster {dagster}")
         prof = profile_source(spec, target=target, dagster_paths=[str(wheel_tree(dagster))])

@@ -294,6 +294,7 @@ def test_every_rule_is_documented():
         "override-target-removed", "override-kind-mismatch", "override-signature-incompatible",
         "base-attribute-missing", "base-attribute-late", "subclass-name-clash", "super-target-missing",
         "constructor-forwarding-broken", "override-skips-base-setup", "override-reached-during-init",
+        "override-bypassed",
     }
     for rule in RULES.values():
         assert "Who breaks" in rule.explanation and "Fix" in rule.explanation
@@ -309,6 +310,19 @@ def test_override_target_removed(tmp_path):
     # near miss: moved into a mixin, still in the MRO
     moved = gone.replace("class Settings:\n", 'class Settings:\n    def daemon_types(self) -> list:\n        return ["a"]\n\n')
     assert _check(tmp_path, moved, tag="b") == []
+
+
+def test_override_bypassed(tmp_path):
+    private = BASE.replace("    def launch(self, run):\n        return self.launcher\n",
+                           "    def launch(self, run):\n        return self._launcher\n")
+    findings = _check(tmp_path, private, tag="a")
+    assert _rules(findings) == {("override-bypassed", "Leaf.launcher")}
+    assert findings[0].details["caller"] == "launch" and findings[0].severity == "breaking"
+    # near miss: the base reaches it through a helper it calls on self
+    helper = BASE.replace("    def launch(self, run):\n        return self.launcher\n",
+                          "    def launch(self, run):\n        return self._do_launch(run)\n\n"
+                          "    def _do_launch(self, run):\n        return self.launcher\n")
+    assert _check(tmp_path, helper, tag="b") == []
 
 
 def test_override_kind_mismatch(tmp_path):
