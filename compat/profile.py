@@ -369,6 +369,9 @@ class Profile:
                              + (f" (required: {', '.join(c.required_keyword_only)})" if c.required_keyword_only else ""))
             elif c.defined_in:
                 lines.append(f"  __init__: inherited from {c.defined_in}")
+            if c.config_keys:
+                fwd = f" ({', '.join(c.forwarded_config_keys)} reach the base __init__)" if c.forwarded_config_keys else ""
+                lines.append(f"  config_schema keys: {', '.join(c.config_keys)}{fwd}")
             if sub.super_calls:
                 lines.append("  super(): " + ", ".join(
                     f"{s.method} -> {s.name} on {s.lands_on.rsplit('.', 1)[-1] if s.lands_on else 'NOTHING'}"
