@@ -346,6 +346,7 @@ def test_config_defaults_swap_components(smoke):
         "storage_dir_used": True,
         "default_history_dir_used": False,
         "secret_injected": "from-config-defaults",
+        "defs_state_in_storage_dir": None if smoke.old else True,
     }
 
 
@@ -524,3 +525,13 @@ def test_exit_stack_owner_release_depends_on_base_enter(smoke):
     # newer base __enter__ replaces self._exit_stack: what the subclass entered before the
     # `with` is never released by dispose (it closes the base's stack instead)
     assert smoke.ok("exit-stack-owner", "released:entered_before_with") is smoke.old
+
+
+def test_probe_run_launcher_reading_state_set_after_super(smoke):
+    # the real agent's run_launcher reads state set after super().__init__(): base __init__
+    # reaches it (and crashes) only when run monitoring may resume runs
+    probe = smoke.probes["launcher_state_set_after_super"]
+    assert probe["default_settings"] == {"ok": True, "value": "constructed"}
+    assert probe["run_monitoring_with_resume"]["ok"] is False
+    assert probe["run_monitoring_with_resume"]["error"].startswith("AttributeError")
+    assert "_launcher_source" in probe["run_monitoring_with_resume"]["error"]

@@ -47,7 +47,7 @@ class CloudLikeInstance(DagsterInstance):
 
     @staticmethod
     def config_defaults(base_dir: str) -> Mapping[str, Any]:
-        defaults = dict(InstanceRef.config_defaults(base_dir))
+        defaults = InstanceRef.config_defaults(base_dir)  # mutated in place, like the real one
         defaults["compute_logs"] = ConfigurableClassData(
             "dagster._core.storage.noop_compute_log_manager", "NoOpComputeLogManager", "{}"
         )

@@ -144,8 +144,9 @@ class ConfigDefaultsInstance(DagsterInstance):
     ``InstanceRef.config_defaults`` and mutates the dict to swap default components.
 
     dagster-cloud swaps in GraphQL storages, its compute log manager and its secrets loader;
-    here the storages move to a ``corpus_storage`` sub-directory, compute logs are switched off
-    and secrets come from a local dict-backed loader (``DEFAULT_SECRETS``). Only instances
+    here the storages (and, where dagster has one, the defs-state storage) move to a
+    ``corpus_storage`` sub-directory, compute logs are switched off and secrets come from a
+    local dict-backed loader (``DEFAULT_SECRETS``). Only instances
     whose ref is built by ``InstanceRef.from_dir`` see these defaults.
     """
 
@@ -158,7 +159,8 @@ class ConfigDefaultsInstance(DagsterInstance):
 
     @staticmethod
     def config_defaults(base_dir: str) -> Mapping[str, Any]:
-        defaults = dict(InstanceRef.config_defaults(base_dir))
+        # mutated in place, as dagster-cloud does: the base returns a fresh (mutable) dict
+        defaults = InstanceRef.config_defaults(base_dir)
         storage_dir = os.path.join(base_dir, ConfigDefaultsInstance.STORAGE_SUBDIR)
         defaults["storage"] = _class_data(
             "dagster._core.storage.sqlite_storage", "DagsterSqliteStorage", {"base_dir": storage_dir}
@@ -181,5 +183,11 @@ class ConfigDefaultsInstance(DagsterInstance):
         defaults["secrets"] = _class_data(
             "compat.corpus.components", "DictSecretsLoader",
             {"secrets": ConfigDefaultsInstance.DEFAULT_SECRETS},
+        )
+        # set unconditionally like the real subclass; dagster without a defs-state component
+        # never reads the key
+        defaults["defs_state_storage"] = _class_data(
+            "dagster._core.storage.defs_state.blob_storage_state_storage", "UPathDefsStateStorage",
+            {"base_path": os.path.join(storage_dir, "defs_state")},
         )
         return defaults

@@ -326,6 +326,7 @@ def _checks_get_narrowing():
 
 def _checks_config_defaults():
     from compat.corpus.lifecycle import ConfigDefaultsInstance
+    from compat.corpus.storage_overrides import BASE_HAS_DEFS_STATE_STORAGE
 
     def check():
         with _Built("config-defaults") as instance:
@@ -345,6 +346,12 @@ def _checks_config_defaults():
                     os.path.join(instance.root_directory, "history")
                 ),
                 "secret_injected": injected,
+                # dagster >= 1.11.8 only; older ones have no defs-state component
+                "defs_state_in_storage_dir": (
+                    str(instance.defs_state_storage.base_path).startswith(storage_dir)
+                    if BASE_HAS_DEFS_STATE_STORAGE
+                    else None
+                ),
             }
 
     return {"defaults": check}
@@ -783,8 +790,43 @@ def _probe_own_exit_stack() -> dict[str, Any]:
     return _outcome(use)
 
 
+def _probe_launcher_state_set_after_super() -> dict[str, Any]:
+    """The real agent's ``run_launcher`` reads state its ``__init__`` sets after ``super()``:
+    fine until the base ``__init__`` itself reaches ``self.run_launcher`` (pattern 10)."""
+    from dagster._core.instance import DagsterInstance
+
+    from compat.corpus.components import LocalStateRunLauncher
+
+    class LateStateLauncher(DagsterInstance):
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self._launcher_source = LocalStateRunLauncher()
+
+        @property
+        def run_launcher(self):
+            return self._launcher_source
+
+    def build(settings):
+        def check():
+            kwargs = direct_kwargs("base", _fresh_dir(), storage="memory")
+            kwargs["settings"] = settings
+            instance = LateStateLauncher(**kwargs)
+            instance.dispose()
+            return "constructed"
+
+        return check
+
+    return {
+        "default_settings": _outcome(build({})),
+        "run_monitoring_with_resume": _outcome(
+            build({"run_monitoring": {"enabled": True, "max_resume_run_attempts": 1}})
+        ),
+    }
+
+
 def run_probes() -> dict[str, Any]:
     return {
+        "launcher_state_set_after_super": _probe_launcher_state_set_after_super(),
         "init_dispatch": _outcome(_probe_init_dispatch),
         "enter_without_super": _probe_enter_without_super(),
         "own_exit_stack": _probe_own_exit_stack(),
