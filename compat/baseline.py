@@ -42,13 +42,17 @@ def _python(python: str | None) -> str:
     return python or sys.executable
 
 
-def _surface(python: str | None, target: str):
+def _search_paths(python: str | None) -> list[str]:
     from compat import envs
-    from compat.surface import installed_search_paths, snapshot
+    from compat.surface import installed_search_paths
 
-    if python:
-        return snapshot(target, envs.interpreter_paths(python), source="python")
-    return snapshot(target, installed_search_paths(), source="installed")
+    return envs.interpreter_paths(python) if python else installed_search_paths()
+
+
+def _surface(python: str | None, target: str):
+    from compat.surface import snapshot
+
+    return snapshot(target, _search_paths(python), source="python" if python else "installed")
 
 
 def record_baseline(
@@ -97,7 +101,7 @@ def record_baseline(
     return out
 
 
-def _record_profiles(dest: Path, surface, python, target, progress) -> list[str]:
+def _record_profiles(dest: Path, surface, python, target, progress, dagster_paths: list[str] | None = None) -> list[str]:
     """The corpus profile plus the shipped real-subclass profiles."""
     names = []
     dest.mkdir(parents=True, exist_ok=True)
@@ -107,7 +111,7 @@ def _record_profiles(dest: Path, surface, python, target, progress) -> list[str]
         return names
     if CORPUS_DIR.is_dir():
         progress("profiling the subclass corpus")
-        prof = profile_source(str(CORPUS_DIR), target=target, python=python)
+        prof = profile_source(str(CORPUS_DIR), target=target, python=python, dagster_paths=dagster_paths)
         write_profile(prof, dest / "corpus.json")
         names.append("corpus.json")
     for path in _matching_profiles(surface.generator.get("dagster", "")):
@@ -200,7 +204,9 @@ class Baseline:
         return sorted(tdir.glob("*.json")) if tdir.is_dir() else []
 
 
-def static_findings(base: Baseline, new_surface) -> list[Finding]:
+def static_findings(base: Baseline, new_surface, search_paths: list[str] | None = None) -> list[Finding]:
+    """Surface rules plus profile checks; `search_paths` (where the new surface was read from)
+    lets the profile checks also read the new base's actual calls of each override."""
     from compat.diff import compare_surfaces
 
     findings = list(compare_surfaces(base.surface, new_surface))
@@ -209,7 +215,7 @@ def static_findings(base: Baseline, new_surface) -> list[Finding]:
     except ImportError:
         return findings
     for name, prof in base.profiles():
-        for f in check_profile(prof, new_surface):
+        for f in check_profile(prof, new_surface, search_paths=search_paths):
             f.details = {**f.details, "profile": name}
             findings.append(f)
     return findings
@@ -229,7 +235,7 @@ def check_baseline(
     target = target or base.target
     progress(f"checking {target} against baseline {base.path} ({base.label})")
     new_surface = _surface(python, target)
-    findings = static_findings(base, new_surface)
+    findings = static_findings(base, new_surface, _search_paths(python))
     if behaviour and base.trace_files():
         from compat import behaviour as behaviour_mod
 

@@ -71,7 +71,7 @@ def compare(
             step(f"recording surface and profiles of {old_label}",
                  lambda: _static_baseline(f"{tmp}/baseline", old_paths, target, old_source))
         base = Baseline(f"{tmp}/baseline")
-        findings = step("comparing surfaces and checking profiles", lambda: static_findings(base, new_surface))
+        findings = step("comparing surfaces and checking profiles", lambda: static_findings(base, new_surface, new_paths))
         if behaviour:
             from compat import behaviour as behaviour_mod
 
@@ -100,6 +100,6 @@ def _static_baseline(out: str, paths: list[str], target: str, source: str) -> No
     root = Path(out)
     surface = snapshot(target, paths, source=source)
     write_surface(surface, root / "surface.json")
-    profiles = _record_profiles(root / "profiles", surface, None, target, lambda m: None)
+    profiles = _record_profiles(root / "profiles", surface, None, target, lambda m: None, dagster_paths=paths)
     jsonio.write_json(root / "manifest.json", {"schema": SCHEMA, "schema_version": VERSION, "target": target,
                                                 "generator": surface.generator, "profiles": profiles, "cells": 0})

@@ -76,12 +76,17 @@ class Gate:
         self.target = settings.target or self.base.target
 
     @cached_property
-    def new_surface(self):
+    def search_paths(self) -> list[str]:
         from compat import envs
-        from compat.surface import installed_search_paths, snapshot
+        from compat.surface import installed_search_paths
 
-        paths = envs.interpreter_paths(self.settings.python) if self.settings.python else installed_search_paths()
-        return snapshot(self.target, paths, source="python" if self.settings.python else "installed")
+        return envs.interpreter_paths(self.settings.python) if self.settings.python else installed_search_paths()
+
+    @cached_property
+    def new_surface(self):
+        from compat.surface import snapshot
+
+        return snapshot(self.target, self.search_paths, source="python" if self.settings.python else "installed")
 
     @cached_property
     def surface_findings(self) -> list[Finding]:
@@ -93,7 +98,10 @@ class Gate:
     def profile_findings(self) -> dict[str, list[Finding]]:
         from compat.profile_checks import check_profile
 
-        return {name: sort_findings(check_profile(prof, self.new_surface)) for name, prof in self.base.profiles()}
+        return {
+            name: sort_findings(check_profile(prof, self.new_surface, search_paths=self.search_paths))
+            for name, prof in self.base.profiles()
+        }
 
     def members(self) -> list[str]:
         """Every member either surface knows, plus finding subjects that are not members."""

@@ -182,8 +182,9 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
     outcome = Outcome(mutation)
     with tempfile.TemporaryDirectory(prefix=f"compat-mutant-{mutation.id}-") as tmp:
         root = apply(mutation, Path(tmp) / "site")
-        surface = snapshot(base.target, [str(root)] + installed_search_paths(), source="mutant", use_cache=False)
-        outcome.static = static_findings(base, surface)
+        paths = [str(root)] + installed_search_paths()
+        surface = snapshot(base.target, paths, source="mutant", use_cache=False)
+        outcome.static = static_findings(base, surface, paths)
         run_behaviour = behaviour == "always" or (
             behaviour == "auto" and (not mutation.breaking or not outcome.gate_failed)
         )
