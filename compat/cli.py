@@ -103,10 +103,6 @@ def cmd_diff(args) -> int:
     old = surface_for(args.old, args.target)
     new = surface_for(args.new, args.target)
     findings = sort_findings(compare_surfaces(old, new))
-    if args.griffe:
-        from compat.griffe_compare import griffe_findings
-
-        findings = sort_findings(findings + griffe_findings(args.old, args.new, args.target))
     text = render(
         findings,
         args.format,
@@ -115,6 +111,12 @@ def cmd_diff(args) -> int:
         new_label=_label(new),
         fail_on=args.fail_on,
     )
+    if args.griffe and args.format in ("text", "markdown"):
+        from compat.griffe_compare import griffe_findings, side_by_side
+
+        _progress("running griffe.find_breaking_changes on the same classes")
+        text = text.rstrip("\n") + "\n" + side_by_side(findings, griffe_findings(args.old, args.new, args.target),
+                                                       markdown=args.format == "markdown")
     _emit(text, args.report)
     if args.report and args.format != "text":
         print(render(findings, "text", title=args.target, old_label=_label(old), new_label=_label(new)))
@@ -220,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new")
     add_target(p)
     add_report(p)
-    p.add_argument("--griffe", action="store_true", help="add griffe.find_breaking_changes results for comparison")
+    p.add_argument("--griffe", action="store_true", help="append griffe.find_breaking_changes on the same classes, side by side (text, markdown)")
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("profile", help="profile the target's subclasses in a package or source tree")

@@ -71,3 +71,40 @@ def breakages_to_findings(old_cls: griffe.Class, new_cls: griffe.Class) -> list[
 
 def griffe_findings(old: str, new: str, target: str) -> list[Finding]:
     return breakages_to_findings(load_class(old, target), load_class(new, target))
+
+
+def side_by_side(ours: list[Finding], theirs: list[Finding], *, markdown: bool) -> str:
+    """Counts and per-member overlap of our findings and griffe's, for the same two classes."""
+    from collections import Counter
+
+    ours_by_member: dict[str, set[str]] = {}
+    for f in ours:
+        if f.severity != "info":
+            ours_by_member.setdefault(f.member, set()).add(f.rule)
+    theirs_by_member: dict[str, set[str]] = {}
+    for f in theirs:
+        theirs_by_member.setdefault(f.member, set()).add(f.rule.removeprefix("griffe-"))
+    both = sorted(set(ours_by_member) & set(theirs_by_member))
+    only_griffe = sorted(set(theirs_by_member) - set(ours_by_member))
+    only_ours = sorted(set(ours_by_member) - set(theirs_by_member))
+    kinds = Counter(f.rule.removeprefix("griffe-") for f in theirs)
+    lines: list[str] = []
+    if markdown:
+        lines += ["", "## Side by side: `griffe.find_breaking_changes` on the same classes", "",
+                  f"griffe reports {len(theirs)} breakages on {len(theirs_by_member)} members; compat reports "
+                  f"breaking or warning findings on {len(ours_by_member)} members.", "",
+                  "| griffe breakage kind | count |", "| --- | ---: |"]
+        lines += [f"| {k} | {v} |" for k, v in sorted(kinds.items())]
+        lines += ["", f"- members both flag: {len(both)}", f"- members only griffe flags: {len(only_griffe)}"
+                  + (f" ({', '.join('`' + m + '`' for m in only_griffe)})" if only_griffe else ""),
+                  f"- members only compat flags: {len(only_ours)}", ""]
+        if only_ours:
+            lines += ["<details><summary>members only compat flags, with its rules</summary>", ""]
+            lines += [f"- `{m}`: {', '.join(sorted(ours_by_member[m]))}" for m in only_ours]
+            lines += ["", "</details>", ""]
+    else:
+        lines += ["", f"griffe.find_breaking_changes on the same classes: {len(theirs)} breakages on "
+                  f"{len(theirs_by_member)} members ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items())) or 'none'})",
+                  f"  members both flag: {len(both)}; only griffe: {len(only_griffe)} {only_griffe if only_griffe else ''}; "
+                  f"only compat: {len(only_ours)}"]
+    return "\n".join(lines) + "\n"
