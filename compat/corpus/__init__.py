@@ -14,6 +14,12 @@ Public API:
   ``base_dir``.
 - ``direct_kwargs(name, base_dir, storage=...)``: the keyword arguments ``make_instance(...,
   via="direct")`` passes to the class, for callers that want to add or drop some.
+- ``write_instance_yaml(name, base_dir, storage=...)``: the ``dagster.yaml`` the yaml route uses.
+
+``python -m compat.corpus.smoke [NAME ...]`` exercises every class's overrides under whatever
+dagster runs it and prints the outcomes as JSON (see ``compat.corpus.smoke``). The classes
+build and run on every supported version; where an override stops being reached, or state
+stops being released, the smoke output shows it.
 """
 
 from __future__ import annotations
