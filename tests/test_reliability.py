@@ -1,0 +1,143 @@
+"""Isolation, determinism and broken inputs of the harness as a whole."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from compat.baseline import Baseline, record_baseline
+from compat.errors import CompatError
+from compat.surface import DEFAULT_TARGET
+
+ROOT = Path(__file__).resolve().parent.parent
+CELLS = dict(subclasses=["spy:event-filter", "spy:create-run-tags"],
+             scenarios=["runs_lifecycle", "partitions_dynamic", "configuration_defaults"])
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def repo_state() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                          capture_output=True, text=True).stdout
+
+
+def test_runs_touch_neither_home_nor_repo(tmp_path):
+    """With a read-only HOME and no DAGSTER_HOME, snapshot, diff, a behaviour recording and a
+    fuzz run all work, and neither HOME nor the repository outside snapshots/ changes."""
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    before = repo_state()
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME",)}
+    env.update(HOME=str(home), COMPAT_QUIET="1", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    script = f"""
+import sys, tempfile
+from compat import behaviour
+from compat.fuzz import run_fuzz
+from compat.surface import snapshot
+snapshot({DEFAULT_TARGET!r}, use_cache=False)
+out = tempfile.mkdtemp()
+behaviour.record(sys.executable, out, subclasses=['spy:private-state'], scenarios=['runs_lifecycle'])
+run_fuzz(sys.executable, sys.executable, max_examples=3, subclasses=('spy:telemetry-off',))
+"""
+    try:
+        proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=tmp_path,
+                              timeout=600)
+        cli = subprocess.run([sys.executable, "-m", "compat", "diff", "dagster==1.11.4", "installed", "--fail-on", "never"],
+                             env=env, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    finally:
+        home.chmod(stat.S_IRWXU)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    assert list(home.iterdir()) == []
+    assert repo_state() == before
+
+
+def test_twenty_static_baselines_are_byte_identical(tmp_path):
+    digests = set()
+    for i in range(20):
+        out = tmp_path / f"b{i}"
+        record_baseline(out, target=DEFAULT_TARGET, behaviour=False)
+        digests.add(tuple(sorted(tree_digest(out).items())))
+    assert len(digests) == 1
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_traces_identical_across_hash_seeds_timezones_locales_and_workers(tmp_path, jobs):
+    from compat import behaviour
+
+    outs = []
+    for seed, tz, lang in (("0", "UTC", "C.UTF-8"), ("4242", "Asia/Kolkata", "en_US.UTF-8")):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz, "LANG": lang, "LC_ALL": lang}
+        out = tmp_path / f"{seed}-{jobs}"
+        code = (f"import sys; from compat import behaviour; behaviour.record(sys.executable, {str(out)!r}, "
+                f"subclasses={CELLS['subclasses']!r}, scenarios={CELLS['scenarios']!r}, jobs={jobs})")
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, timeout=600)
+        outs.append(tree_digest(out))
+    assert outs[0] == outs[1] and outs[0]
+
+
+def test_interrupted_update_leaves_old_baseline_loadable(tmp_path):
+    """Kill a re-recording midway (during behaviour recording): the old baseline still loads
+    and no half-written file is left in it."""
+    base = tmp_path / "baseline"
+    record_baseline(base, target=DEFAULT_TARGET, behaviour=False)
+    before = tree_digest(base)
+    code = (f"from compat.baseline import record_baseline; "
+            f"record_baseline({str(base)!r}, target={DEFAULT_TARGET!r}, behaviour=True)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(tmp_path.glob(".baseline.*/surface.json")):
+        time.sleep(0.2)
+    time.sleep(2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert tree_digest(base) == before
+    Baseline(base)  # still loads
+
+
+@pytest.mark.parametrize("damage,needle", [
+    ("manifest", "manifest.json is missing"),
+    ("surface", "surface.json is missing"),
+    ("truncate-surface", "corrupt or truncated"),
+    ("profile", "profiles/"),
+])
+def test_baseline_missing_parts(tmp_path, damage, needle):
+    base = tmp_path / "b"
+    record_baseline(base, target=DEFAULT_TARGET, behaviour=False)
+    if damage == "manifest":
+        (base / "manifest.json").unlink()
+    elif damage == "surface":
+        (base / "surface.json").unlink()
+    elif damage == "truncate-surface":
+        text = (base / "surface.json").read_text()
+        (base / "surface.json").write_text(text[: len(text) // 2])
+    else:
+        shutil.rmtree(base / "profiles")
+    with pytest.raises(CompatError, match=needle):
+        Baseline(base)
+    proc = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(base)], capture_output=True,
+                          text=True, env={**os.environ, "COMPAT_QUIET": "1"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_profile_of_package_without_subclasses(tmp_path):
+    pkg = tmp_path / "plain"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("class Nothing:\n    pass\n")
+    proc = subprocess.run([sys.executable, "-m", "compat", "profile", str(pkg)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "no subclass" in proc.stderr.lower()
