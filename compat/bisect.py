@@ -9,6 +9,7 @@ once a change has landed it stays; each probed version's surface is computed onc
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -28,6 +29,7 @@ def released_versions(package: str = "dagster") -> list[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "pip", "index", "versions", package],
             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
         )
     except subprocess.TimeoutExpired:
         raise CompatError("listing releases timed out (is the package index reachable?)") from None

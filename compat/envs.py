@@ -62,6 +62,8 @@ def locked(name: str):
 def _run_uv(args: list[str], what: str, timeout: float = 900) -> None:
     env = dict(os.environ)
     env.setdefault("UV_NO_PROGRESS", "1")
+    # uv's own cache lives with ours, not in the user's home directory.
+    env.setdefault("UV_CACHE_DIR", str(cache_dir() / "uv"))
     try:
         proc = subprocess.run(
             [uv_bin(), *args], capture_output=True, text=True, timeout=timeout, env=env,
