@@ -273,13 +273,39 @@ def load_baseline(baseline_dir: str) -> list[dict[str, Any]]:
     return [read_json(f, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,)) for f in files]
 
 
-def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DEFAULT_TIMEOUT) -> list[Finding]:
-    """Replay every recorded cell on ``python``; one finding per divergent cell."""
+def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DEFAULT_TIMEOUT,
+           keep_dir: str | None = None) -> list[Finding]:
+    """Replay every recorded cell on ``python``; one finding per divergent cell.
+
+    ``keep_dir``: also write the replayed traces there (same layout as a baseline), so that
+    they can be inspected or compared again with ``compare_dirs`` without re-running.
+    """
     baseline = load_baseline(baseline_dir)
     cells = [dict(t["cell"]) for t in baseline]
     new = run_cells(python, cells, jobs=jobs, timeout=timeout)
+    if keep_dir is not None:
+        for cell, trace in zip(cells, new):
+            write_json(Path(keep_dir) / "traces" / trace_filename(cell), trace)
+    return _compare_all(baseline, new)
+
+
+def compare_dirs(old_dir: str, new_dir: str) -> list[Finding]:
+    """Compare two recorded trace directories cell by cell (cells missing on the new side are
+    cell errors)."""
+    old = load_baseline(old_dir)
+    new_by_name = {trace_filename(t["cell"]): t for t in load_baseline(new_dir)}
+    news = []
+    for t in old:
+        other = new_by_name.get(trace_filename(t["cell"]))
+        if other is None:
+            other = {**t, "cell_error": "cell not recorded on the new side"}
+        news.append(other)
+    return _compare_all(old, news)
+
+
+def _compare_all(old: list[dict], new: list[dict]) -> list[Finding]:
     findings = []
-    for old_trace, new_trace in zip(baseline, new):
+    for old_trace, new_trace in zip(old, new):
         f = compare(old_trace, new_trace)
         if f is not None:
             findings.append(f)
@@ -299,6 +325,25 @@ def _finding(rule: str, cell: dict, message: str, old: str | None, new: str | No
              **details: Any) -> Finding:
     return Finding(rule=rule, severity=BREAKING, audience=audience, member=cell_label(cell), message=message,
                    old=old, new=new, source=SOURCE, details={"cell": dict(cell), **details})
+
+
+def same(o: Any, n: Any) -> bool:
+    """Equality of two normalized JSON values, where a mapping key present on one side only
+    with a null value (an optional field a newer serializer adds) does not count."""
+    if isinstance(o, dict) and isinstance(n, dict):
+        for k in set(o) | set(n):
+            if k not in o:
+                if n[k] is not None:
+                    return False
+            elif k not in n:
+                if o[k] is not None:
+                    return False
+            elif not same(o[k], n[k]):
+                return False
+        return True
+    if isinstance(o, list) and isinstance(n, list):
+        return len(o) == len(n) and all(same(a, b) for a, b in zip(o, n))
+    return o == n
 
 
 def _is_exc(v: Any) -> bool:
@@ -324,7 +369,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
     f = _compare_result(old, new)
     if f is not None:
         return f
-    if old.get("state") != new.get("state"):
+    if not same(old.get("state"), new.get("state")):
         path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
         return _finding(RULE_STATE, cell, f"{label}: final storage state differs at {path}", _short(o), _short(n),
                         path=path)
@@ -335,7 +380,7 @@ def _compare_result(old: dict, new: dict) -> Finding | None:
     cell = old["cell"]
     label = cell_label(cell)
     o_res, n_res = old.get("result"), new.get("result")
-    if o_res == n_res:
+    if same(o_res, n_res):
         return None
     if isinstance(o_res, dict) and isinstance(n_res, dict):
         order = list(old.get("meta", {}).get("steps") or []) + sorted(set(o_res) | set(n_res))
@@ -346,7 +391,7 @@ def _compare_result(old: dict, new: dict) -> Finding | None:
             seen.add(step)
             missing = object()
             o, n = o_res.get(step, missing), n_res.get(step, missing)
-            if o == n:
+            if o is not missing and n is not missing and same(o, n):
                 continue
             o_text = "<missing step>" if o is missing else _short(o)
             n_text = "<missing step>" if n is missing else _short(n)
@@ -375,14 +420,18 @@ def _first_diff(o: Any, n: Any, path: str) -> tuple[str, Any, Any]:
     if isinstance(o, dict) and isinstance(n, dict):
         for k in sorted(set(o) | set(n)):
             if k not in o:
+                if n[k] is None:
+                    continue
                 return f"{path}.{k}", "<absent>", n[k]
             if k not in n:
+                if o[k] is None:
+                    continue
                 return f"{path}.{k}", o[k], "<absent>"
-            if o[k] != n[k]:
+            if not same(o[k], n[k]):
                 return _first_diff(o[k], n[k], f"{path}.{k}")
     if isinstance(o, list) and isinstance(n, list):
         for i, (a, b) in enumerate(zip(o, n)):
-            if a != b:
+            if not same(a, b):
                 return _first_diff(a, b, f"{path}[{i}]")
         if len(o) != len(n):
             return f"{path}[len]", len(o), len(n)

@@ -108,7 +108,7 @@ def caller_of(frame: types.FrameType | None) -> dict[str, str]:
     qualname = getattr(code, "co_qualname", code.co_name)
     owner = qualname.rsplit(".", 1)[0] if "." in qualname else frame.f_globals.get("__name__", "?")
     via = "external"
-    if code.co_argcount and code.co_varnames:
+    if code.co_argcount and code.co_varnames and code.co_varnames[0] in ("self", "cls"):
         first = frame.f_locals.get(code.co_varnames[0])
         if getattr(type(first), "__compat_spy__", False) or (
             isinstance(first, type) and getattr(first, "__compat_spy__", False)

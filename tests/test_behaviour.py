@@ -1,0 +1,242 @@
+"""Behavioural record and replay, on real dagster: recording, replay, normalization, the spy,
+worker failures, and a real cross-version replay (dagster 1.11.4 recorded, installed replayed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from compat import behaviour
+from compat.errors import CompatError
+from compat.jsonio import write_json
+from compat.scenarios import DOMAINS, SCENARIOS
+from compat.trace import normalize_trace
+
+PY = sys.executable
+SUBS = ["base", "spy"]
+SCEN = ["runs_lifecycle", "partitions_dynamic", "execute_failing_step", "configuration_custom"]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("baseline")
+    behaviour.record(PY, str(out), SUBS, SCEN, jobs=2)
+    return out
+
+
+def test_scenarios_cover_every_domain():
+    assert {s.domain for s in SCENARIOS.values()} == set(DOMAINS)
+    assert {st for s in SCENARIOS.values() for st in s.storages} == {"memory", "sqlite"}
+
+
+def test_record_is_byte_identical(recorded, tmp_path):
+    again = tmp_path / "again"
+    paths = behaviour.record(PY, str(again), SUBS, SCEN, jobs=1)
+    first = sorted((recorded / "traces").glob("*.json"))
+    assert [p.name for p in first] == [p.name for p in paths]
+    assert len(first) == len(behaviour.plan_cells(SUBS, SCEN))
+    for a, b in zip(first, paths):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    # nothing but traces, no temp files left behind
+    assert sorted(p.name for p in (again / "traces").iterdir()) == [p.name for p in paths]
+
+
+def test_replay_same_version_is_clean(recorded):
+    assert behaviour.replay(str(recorded), PY, jobs=2) == []
+
+
+def _edit(path: Path, fn) -> None:
+    data = json.loads(path.read_text())
+    fn(data)
+    write_json(path, data)
+
+
+def test_altered_baseline_reports_the_right_rule(recorded, tmp_path):
+    base = tmp_path / "altered"
+    shutil.copytree(recorded, base)
+    t = base / "traces"
+
+    def result(d):  # a recorded value
+        d["result"]["count"] = d["result"]["count"] + 1
+
+    def step_exc(d):  # a step that raised now "returned"
+        d["result"]["has_kiwi"] = {"__exception__": {"type": "KeyError", "message": "kiwi"}}
+
+    def state(d):  # a tag in the final storage state
+        d["state"]["runs"][0]["tags"]["team"] = "zzz"
+
+    def dispatch(d):  # the base used to call an overridable hook here
+        d["dispatch"].insert(1, {**d["dispatch"][1], "member": "create_run", "kind": "call"})
+
+    _edit(t / "base__runs_lifecycle__memory.json", result)
+    _edit(t / "base__partitions_dynamic__sqlite.json", step_exc)
+    _edit(t / "base__runs_lifecycle__sqlite.json", state)
+    _edit(t / "spy__execute_failing_step__memory.json", dispatch)
+    findings = behaviour.replay(str(base), PY, jobs=2)
+    by_member = {f.member: f for f in findings}
+    assert set(by_member) == {
+        "base/runs_lifecycle/memory", "base/partitions_dynamic/sqlite",
+        "base/runs_lifecycle/sqlite", "spy/execute_failing_step/memory",
+    }
+    assert by_member["base/runs_lifecycle/memory"].rule == "behaviour-result-changed"
+    assert by_member["base/partitions_dynamic/sqlite"].rule == "behaviour-exception-changed"
+    assert by_member["base/runs_lifecycle/sqlite"].rule == "behaviour-state-changed"
+    disp = by_member["spy/execute_failing_step/memory"]
+    assert disp.rule == "behaviour-dispatch-changed"
+    assert disp.details["change"] == "missing" and disp.details["member_name"] == "create_run"
+    assert "create_run" in disp.old and disp.severity == "breaking"
+    assert all(f.source == "behaviour" for f in findings)
+
+
+def test_spy_records_dispatch_from_base_methods(tmp_path):
+    import dagster as dg
+    from dagster._core.instance import DagsterInstance
+
+    from compat import spy
+    from compat.corpus import load_class, make_instance
+
+    @dg.op
+    def one():
+        return 1
+
+    @dg.job
+    def tiny():
+        one()
+
+    Spy = spy.spy_class(DagsterInstance)
+    assert issubclass(Spy, DagsterInstance) and {"create_run", "run_storage", "telemetry_enabled"} <= set(Spy.__compat_wrapped__)
+    with DagsterInstance.ephemeral(tempdir=str(tmp_path)) as inst:
+        spy.attach(inst)
+        spy.RECORDER.start()
+        try:
+            run = inst.create_run_for_job(tiny, tags={"a": "b"})
+            inst.report_run_failed(run, message="boom")
+        finally:
+            events = spy.RECORDER.stop()
+        assert inst.get_run_by_id(run.run_id).tags["a"] == "b"
+    outer = [e for e in events if e["member"] == "create_run_for_job"][0]
+    assert outer["via"] == "external" and outer["args"] == ["JobDefinition"] and outer["kwargs"] == {"tags": "dict"}
+    chain = [(e["member"], e["caller"], e["via"]) for e in events
+             if e["member"] in ("report_dagster_event", "handle_new_event", "should_store_event")]
+    assert chain[-3:] == [
+        ("report_dagster_event", "report_run_failed", "self"),
+        ("handle_new_event", "report_dagster_event", "self"),
+        ("should_store_event", "handle_new_event", "self"),
+    ]
+    hook = [e for e in events if e["member"] == "handle_new_event"][-1]
+    assert hook["args"] == ["EventLogEntry"] and "batch_metadata" in hook["kwargs"]
+    assert hook["caller_class"] in ("DagsterInstance", "EventMethods")
+
+    # on top of a corpus class: the corpus override still wins and the dispatch is recorded
+    d = tmp_path / "corpus"
+    d.mkdir()
+    inst = make_instance("telemetry-off", str(d), storage="memory")
+    try:
+        spy.attach(inst)
+        assert isinstance(inst, load_class("telemetry-off"))
+        spy.RECORDER.start()
+        try:
+            value = inst.telemetry_enabled
+        finally:
+            events = spy.RECORDER.stop()
+        assert value is False
+        assert [e["member"] for e in events] == ["telemetry_enabled"]
+    finally:
+        inst.dispose()
+
+
+def _raw(run_id: str, ts: float, tmp: str, tag: str) -> dict:
+    return {
+        "cell": {"subclass": "base", "scenario": "x", "storage": "sqlite"},
+        "result": {"run": {"run_id": run_id, "tags": {"team": tag}, "start_time": ts},
+                   "path": f"{tmp}/storage/{run_id}", "msg": f"Finished in 12.5ms at 0x7f{int(ts) % 999:06x}"},
+        "exception": None,
+        "state": {"runs": [{"run_id": run_id, "parent_run_id": run_id, "update_timestamp": ts,
+                            "when": "2026-11-28T13:40:01.123456+00:00"}]},
+        "dispatch": [],
+    }
+
+
+def test_normalization():
+    a = normalize_trace(_raw("0b8e5a55-1111-4c4c-9d9d-0123456789ab", 1764337201.5, "/tmp/aaa", "x"), ["/tmp/aaa"])
+    b = normalize_trace(_raw("9f9f9f9f-2222-4d4d-8e8e-ba9876543210", 1764337999.25, "/tmp/bbb", "x"), ["/tmp/bbb"])
+    assert a == b
+    assert a["state"]["runs"][0]["run_id"] == "<uuid-1>" == a["state"]["runs"][0]["parent_run_id"]
+    c = normalize_trace(_raw("9f9f9f9f-2222-4d4d-8e8e-ba9876543210", 1764337999.25, "/tmp/bbb", "y"), ["/tmp/bbb"])
+    assert c != a
+    # two distinct ids stay distinct; a partition key that looks like a date is kept
+    d = normalize_trace({"result": ["0b8e5a55-1111-4c4c-9d9d-0123456789ab", "9f9f9f9f-2222-4d4d-8e8e-ba9876543210",
+                                    "2024-01-02"]})
+    assert d["result"] == ["<uuid-1>", "<uuid-2>", "2024-01-02"]
+
+
+def _fake_python(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "fakepython"
+    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+def test_hung_or_crashed_worker_is_an_error_not_a_pass(tmp_path):
+    hello = 'import json, sys, time\nprint(json.dumps({"hello": True}), flush=True)\nsys.stdin.readline()\n'
+    hung = _fake_python(tmp_path, hello + "time.sleep(60)\n")
+    cell = {"subclass": "spy", "scenario": "runs_lifecycle", "storage": "memory"}
+    t0 = time.time()
+    with pytest.raises(CompatError, match=r"hung during cell spy/runs_lifecycle/memory") as exc:
+        behaviour.run_cells(hung, [cell], timeout=2)
+    assert hung in str(exc.value) and time.time() - t0 < 30
+    crashed = _fake_python(tmp_path, hello + "sys.exit(3)\n")
+    with pytest.raises(CompatError, match=r"crashed during cell spy/runs_lifecycle/memory \(exit 3\)"):
+        behaviour.run_cells(crashed, [cell], timeout=20)
+    with pytest.raises(CompatError, match="no trace files"):
+        os.makedirs(tmp_path / "empty" / "traces")
+        behaviour.replay(str(tmp_path / "empty"), PY)
+
+
+def test_unknown_subclass_is_a_cell_error_on_replay(recorded, tmp_path):
+    base = tmp_path / "renamed"
+    (base / "traces").mkdir(parents=True)
+    src = recorded / "traces" / "base__partitions_dynamic__memory.json"
+    data = json.loads(src.read_text())
+    data["cell"]["subclass"] = "no-such-subclass"
+    write_json(base / "traces" / "no-such-subclass__partitions_dynamic__memory.json", data)
+    [finding] = behaviour.replay(str(base), PY)
+    assert finding.rule == "behaviour-cell-error" and "no-such-subclass" in finding.message
+
+
+# --- real cross-version replay: recorded on dagster 1.11.4, replayed on the installed dagster --
+
+CROSS_SUBS = ["spy", "spy:run-retries-forbidden", "spy:telemetry-off"]
+CROSS_SCEN = ["configuration_defaults", "execute_run_retries", "runs_lifecycle", "storage_components",
+              "assets_materializations"]
+
+
+def test_cross_version_replay_reports_real_differences(tmp_path):
+    from compat.envs import parse_spec, python_for
+
+    old = python_for(parse_spec("dagster==1.11.4"))
+    paths = behaviour.record(old, str(tmp_path), CROSS_SUBS, CROSS_SCEN, storages=["sqlite"], jobs=2)
+    assert len(paths) == len(CROSS_SUBS) * len(CROSS_SCEN)
+    traces = [json.loads(p.read_text()) for p in paths]
+    assert {t["meta"]["dagster_version"] for t in traces} == {"1.11.4"}
+    assert not [t["cell"] for t in traces if t["cell_error"]]
+    findings = behaviour.replay(str(tmp_path), PY, jobs=2)
+    by = {f.member: f for f in findings}
+    assert not [f for f in findings if f.rule == "behaviour-cell-error"]
+    # every cell ran on both sides; the differences found are the real ones, explained in the
+    # test's docstring of KNOWN_DIFFERENCES below
+    for member, (rule, needle) in KNOWN_DIFFERENCES.items():
+        assert member in by, (member, sorted(by))
+        assert by[member].rule == rule, (member, by[member].rule, by[member].message)
+        assert needle in (by[member].message + (by[member].old or "") + (by[member].new or "")), by[member]
+
+
+KNOWN_DIFFERENCES: dict[str, tuple[str, str]] = {}
