@@ -11,6 +11,7 @@ exception, or the final storage state.
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 import json
 import os
 import queue
@@ -472,29 +473,34 @@ def _compare_dispatch(old: dict, new: dict) -> Finding | None:
     n_keys = [dispatch_key(e) for e in n_ev]
     if o_keys == n_keys:
         return None
+    o_count, n_count = Counter(e["member"] for e in o_ev), Counter(e["member"] for e in n_ev)
+    missing = sorted(m for m in o_count if n_count[m] < o_count[m] and n_count[m] == 0)
+    added = sorted(m for m in n_count if o_count[m] == 0)
     sm = difflib.SequenceMatcher(None, o_keys, n_keys, autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":
             continue
-        old_part, new_part = o_keys[i1:i2], n_keys[j1:j2]
-        if tag == "delete" or (tag == "replace" and not any(k in n_keys[j2:] for k in old_part)
-                               and not any(k in o_keys[i2:] for k in new_part)):
+        first_old = o_ev[i1] if i1 < i2 else None
+        first_new = n_ev[j1] if j1 < j2 else None
+        if first_old is not None and first_new is not None and first_old["member"] == first_new["member"]:
+            kind = "arguments"
+        elif first_old is not None and n_count[first_old["member"]] < o_count[first_old["member"]]:
             kind = "missing"
-        elif tag == "insert":
+        elif first_new is not None and n_count[first_new["member"]] > o_count[first_new["member"]]:
             kind = "added"
-        elif any(k in n_keys[j2:] for k in old_part) or any(k in o_keys[i2:] for k in new_part):
-            kind = "reordered"
         else:
-            kind = "missing"
-        first_old = o_ev[i1] if i1 < len(o_ev) else None
-        first_new = n_ev[j1] if j1 < len(n_ev) else None
-        if kind == "missing" and first_old is not None:
+            kind = "reordered"
+        if kind == "arguments":
+            ev = first_old
+            msg = (f"{label}: `{ev['member']}` is dispatched from `{first_new.get('caller_class')}."
+                   f"{first_new.get('caller')}` with different arguments: {dispatch_key(first_new)} instead of "
+                   f"{dispatch_key(ev)}; an override whose signature does not accept the new call breaks")
+        elif kind == "missing":
             ev = first_old
             msg = (f"{label}: `{ev['member']}` is no longer dispatched through the instance from "
-                   f"`{ev.get('caller_class')}.{ev.get('caller')}` (now: "
-                   f"{dispatch_key(first_new) if first_new else 'nothing'}); a subclass override of "
+                   f"`{ev.get('caller_class')}.{ev.get('caller')}`; a subclass override of "
                    f"`{ev['member']}` is silently ignored here")
-        elif kind == "added" and first_new is not None:
+        elif kind == "added":
             ev = first_new
             msg = (f"{label}: the base now dispatches to `{ev['member']}` from `{ev.get('caller_class')}."
                    f"{ev.get('caller')}` where it did not before; a subclass override of it now runs here")
@@ -502,9 +508,13 @@ def _compare_dispatch(old: dict, new: dict) -> Finding | None:
             ev = first_old or first_new
             msg = (f"{label}: dispatches to overridable members are reordered at `{ev['member']}`; "
                    f"overrides run in a different order")
+        others = [m for m in missing if m != ev["member"]]
+        if others:
+            msg += f" (also never dispatched any more: {', '.join(others)})"
         lo, ln = max(0, i1 - 3), max(0, j1 - 3)
         old_ctx = "\n".join(("> " if lo + k == i1 else "  ") + _render_event(e) for k, e in enumerate(o_ev[lo:i2 + 3]))
         new_ctx = "\n".join(("> " if ln + k == j1 else "  ") + _render_event(e) for k, e in enumerate(n_ev[ln:j2 + 3]))
         return _finding(RULE_DISPATCH, cell, msg, old_ctx, new_ctx, audience=SUBCLASSES, change=kind,
-                        member_name=ev["member"], old_index=i1, new_index=j1)
+                        member_name=ev["member"], old_index=i1, new_index=j1, members_missing=missing,
+                        members_added=added)
     return None
