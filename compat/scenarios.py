@@ -236,6 +236,34 @@ def runs_reexecution_group(instance, ctx: Ctx):
     return ctx.results
 
 
+@scenario("runs_submit_and_launch", "runs")
+def runs_submit_and_launch(instance, ctx: Ctx):
+    """Submit and launch runs through the instance: run coordinator, then run launcher."""
+    import dagster as dg
+
+    from compat import behaviour_defs
+
+    recon = dg.reconstructable(behaviour_defs.launched_job)
+    job = behaviour_defs.launched_job
+    ctx.step("launcher", lambda: type(instance.run_launcher).__name__)
+    ctx.step("coordinator", lambda: type(instance.run_coordinator).__name__)
+    r1 = instance.create_run_for_job(job, job_code_origin=recon.get_python_origin(), tags={"via": "launch"})
+    ctx.step("launch", lambda: instance.launch_run(r1.run_id, None).status)
+    ctx.step("launched_status", lambda: instance.get_run_by_id(r1.run_id).status)
+    ctx.step("failure_messages", lambda: [e.user_message.split("\n")[0] for e in instance.all_logs(r1.run_id)
+                                          if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"])
+    ctx.step("launched_events", lambda: [e.dagster_event.event_type_value for e in instance.all_logs(r1.run_id)
+                                         if e.dagster_event])
+    mods = ("dagster._core.remote_origin", "dagster._core.remote_representation.origin")
+    remote_origin = _import("RemoteJobOrigin", *mods)(_origin("launched_job").repository_origin, job.name)
+    r2 = instance.create_run_for_job(job, job_code_origin=recon.get_python_origin(), tags={"via": "submit"},
+                                     remote_job_origin=remote_origin)
+    ctx.step("submit", lambda: instance.submit_run(r2.run_id, None).status)
+    ctx.step("submitted_status", lambda: instance.get_run_by_id(r2.run_id).status)
+    ctx.step("launch_missing", instance.launch_run, "00000000-0000-0000-0000-000000000002", None)
+    return ctx.results
+
+
 # ---------------------------------------------------------------------------------------------
 # assets
 

@@ -6,7 +6,9 @@ Protocol: JSON lines. On start the worker writes one ``{"hello": ...}`` line. Ea
 
 ``subclass`` is a name from the subclass corpus (``base`` is plain DagsterInstance), ``spy``
 (a recording subclass of DagsterInstance) or ``spy:<corpus name>`` (a recording subclass on
-top of a corpus class, so the corpus overrides run and dispatch to them is recorded).
+top of a corpus class, so the corpus overrides run and dispatch to them is recorded). A corpus
+name written ``yaml:<name>`` is built through ``instance_class:`` in a dagster.yaml instead of
+by calling the class.
 
 Every cell gets a fresh instance in its own temp dir, with DAGSTER_HOME pointing into it; the
 user's home is never touched. Imports: stdlib, dagster, and compat modules that import only
@@ -55,9 +57,12 @@ def build_instance(subclass: str, base_dir: str, storage: str, settings: dict | 
     """A fresh instance of the named subclass (spies included) rooted in ``base_dir``."""
     spying = subclass == SPY or subclass.startswith(SPY + ":")
     name = subclass.split(":", 1)[1] if subclass.startswith(SPY + ":") else ("base" if spying else subclass)
+    via = "direct"
+    if name.startswith("yaml:"):  # built through instance_class: in a dagster.yaml
+        via, name = "yaml", name.split(":", 1)[1]
     corpus = _corpus()
     if corpus is not None and name in corpus.CORPUS:
-        instance = corpus.make_instance(name, base_dir, storage=storage)
+        instance = corpus.make_instance(name, base_dir, storage=storage, via=via)
         if settings:
             instance._settings = {**(instance._settings or {}), **settings}
     elif name == "base":
