@@ -222,11 +222,14 @@ def spy_class(target: type) -> type:
     ns["__compat_spy__"] = True
     ns["__compat_wrapped__"] = tuple(wrapped)
     ns["__module__"] = __name__
-    cls = types.new_class(f"Spy{target.__name__}", (target,), {}, lambda body: body.update(ns))
+    name = f"Spy{target.__name__}"
+    while name in globals():  # two targets with the same class name get distinct spies
+        name += "_"
+    cls = types.new_class(name, (target,), {}, lambda body: body.update(ns))
     box.append(cls)
     _CACHE[target] = cls
     # Registered by name so that dagster's class loader (instance_class in yaml) can find it.
-    globals()[cls.__name__] = cls
+    globals()[name] = cls
     return cls
 
 

@@ -274,6 +274,10 @@ def test_cross_version_replay_reports_real_differences(tmp_path):
         assert f.rule == rule, (member, f.rule, f.message)
         assert f.details.get("change") == change, (member, f.details.get("change"), f.message)
         assert needle in f.message + (f.old or "") + (f.new or ""), (member, f.message)
+    # the old side really dispatched create_run from the base's create_run_for_job
+    lost = by["spy/runs_lifecycle/sqlite"]
+    assert "> create_run:call(" in lost.old and "DagsterInstance.create_run_for_job [self]" in lost.old
+    assert "create_run:call(" not in lost.new and "RunDomain" in lost.new
     # and nothing else: every other cell replays identically
     assert set(by) == set(expected), sorted(set(by) ^ set(expected))
     # offline comparison of the two recordings gives the same findings
