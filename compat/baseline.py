@@ -62,6 +62,7 @@ def record_baseline(
     target: str,
     jobs: int = 1,
     behaviour: bool = True,
+    cell_set: str | None = None,
     progress: Callable[[str], None] = _noop,
 ) -> Path:
     """Record surface, profiles and traces into `out`, replacing it atomically."""
@@ -76,11 +77,12 @@ def record_baseline(
         write_surface(surface, tmp / "surface.json")
         profiles = _record_profiles(tmp / "profiles", surface, python, target, progress)
         cells = 0
-        if behaviour:
-            from compat import behaviour as behaviour_mod
+        from compat import behaviour as behaviour_mod
 
-            progress(f"recording behaviour traces with {jobs} worker(s)")
-            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs))
+        cell_set = cell_set or behaviour_mod.DEFAULT_CELL_SET
+        if behaviour:
+            progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
+            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set))
         if (out / accepted_mod.FILENAME).exists():
             shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME)
         jsonio.write_json(
@@ -92,6 +94,7 @@ def record_baseline(
                 "generator": surface.generator,
                 "profiles": profiles,
                 "cells": cells,
+                "cell_set": cell_set if behaviour else None,
             },
         )
         _swap(tmp, out)

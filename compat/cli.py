@@ -140,7 +140,8 @@ def cmd_profile(args) -> int:
 def cmd_baseline(args) -> int:
     from compat.baseline import record_baseline
 
-    record_baseline(args.out, python=args.python, target=args.target, jobs=args.jobs, progress=_progress)
+    record_baseline(args.out, python=args.python, target=args.target, jobs=args.jobs, cell_set=args.cells,
+                    progress=_progress)
     return 0
 
 
@@ -163,7 +164,7 @@ def cmd_compare(args) -> int:
     from compat.report import render
 
     findings, labels = compare(args.old, args.new, target=args.target, jobs=args.jobs, fuzz_examples=args.max_examples,
-                               behaviour=not args.static_only, progress=_progress)
+                               behaviour=not args.static_only, cell_set=args.cells, progress=_progress)
     text = render(findings, args.format, title=f"{args.target}: {labels[0]} -> {labels[1]}",
                   old_label=labels[0], new_label=labels[1], fail_on=args.fail_on)
     _emit(text, args.report)
@@ -203,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     def add_target(p):
         p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")
 
+    def add_cells(p):
+        p.add_argument("--cells", choices=("gate", "full"), default="gate",
+                       help="behaviour cell set: gate (spies on the corpus, under a minute) or full (every "
+                            "subclass, scenario and storage; minutes) (default: %(default)s)")
+
     def add_report(p, default_fail="breaking"):
         p.add_argument("--format", choices=FORMATS, default="text")
         p.add_argument("--fail-on", choices=("breaking", "warning", "never"), default=default_fail)
@@ -236,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--python", metavar="PY", help="record from this interpreter's dagster")
     p.add_argument("-j", "--jobs", type=int, default=1)
+    add_cells(p)
     add_target(p)
     p.set_defaults(func=cmd_baseline)
 
@@ -253,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=1)
     p.add_argument("--max-examples", type=int, default=0, help="fuzz examples to add (0: no fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay")
+    add_cells(p)
     add_target(p)
     add_report(p)
     p.set_defaults(func=cmd_compare)

@@ -34,6 +34,7 @@ def compare(
     jobs: int = 1,
     fuzz_examples: int = 0,
     behaviour: bool = True,
+    cell_set: str | None = None,
     progress: Callable[[str], None] = lambda m: None,
 ) -> tuple[list[Finding], tuple[str, str]]:
     from compat.baseline import static_findings, Baseline, record_baseline
@@ -66,7 +67,7 @@ def compare(
             new_python = step(f"environment for {new_label}", lambda: python(new_env))
             step(f"recording surface, profiles and behaviour on {old_label} ({jobs} worker(s))",
                  lambda: record_baseline(f"{tmp}/baseline", python=old_python if old_env is not sys.executable else None,
-                                         target=target, jobs=jobs))
+                                         target=target, jobs=jobs, cell_set=cell_set))
         else:
             step(f"recording surface and profiles of {old_label}",
                  lambda: _static_baseline(f"{tmp}/baseline", old_paths, target, old_source))

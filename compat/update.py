@@ -36,7 +36,16 @@ def update_baseline(settings) -> str:
         from compat.surface import DEFAULT_TARGET
 
         target = DEFAULT_TARGET
-    record_baseline(root, python=settings.python, target=target, behaviour=settings.behaviour)
+    cell_set = None
+    try:
+        from compat import jsonio
+
+        from compat.baseline import SCHEMA, VERSION
+
+        cell_set = jsonio.read_json(root / "manifest.json", schema=SCHEMA, versions=(VERSION,)).get("cell_set")
+    except (CompatError, OSError):
+        pass  # a missing or corrupt manifest: record the default cell set
+    record_baseline(root, python=settings.python, target=target, behaviour=settings.behaviour, cell_set=cell_set)
     after = _digests(root)
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))

@@ -152,6 +152,9 @@ def main() -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    from compat import speedups
+
+    speedups.install()
 
     def send(obj: dict) -> None:
         proto.write(json.dumps(obj, sort_keys=True) + "\n")

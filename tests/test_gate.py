@@ -137,3 +137,34 @@ def test_missing_baseline_is_a_usage_error(tmp_path):
     proc = gate("--compat-baseline", str(tmp_path / "nope"))
     assert proc.returncode == 4
     assert "compat: baseline" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_shipped_default_baseline_matches_the_installed_dagster():
+    """`pytest compat/` is green out of the box only if the shipped baseline was recorded from
+    the dagster this project installs; re-record it (`make baseline`) when the pin moves."""
+    from importlib.metadata import version
+
+    from compat.baseline import Baseline
+
+    base = Baseline(ROOT / "snapshots" / "baseline")
+    assert base.surface.generator["dagster"] == version("dagster")
+    assert base.manifest["cell_set"] == "gate" and base.manifest["cells"] == len(base.trace_files())
+
+
+def test_gate_cell_set_spies_on_every_corpus_class():
+    from compat import behaviour
+    from compat.corpus import CORPUS
+    from compat.errors import CompatError
+    from compat.scenarios import SCENARIOS
+
+    gate_cells = behaviour.plan_cells()
+    subs = {c["subclass"] for c in gate_cells}
+    assert subs == {"spy"} | {f"spy:{n}" for n in CORPUS if n != "base"}
+    # the plain spy covers every scenario on every storage; the corpus spies run in memory
+    spy = {(c["scenario"], c["storage"]) for c in gate_cells if c["subclass"] == "spy"}
+    assert spy == {(s.name, st) for s in SCENARIOS.values() for st in s.storages}
+    assert {c["storage"] for c in gate_cells if c["subclass"] != "spy"} == {"memory"}
+    full = behaviour.plan_cells(cell_set="full")
+    assert len(full) > 3 * len(gate_cells) and all(c in full for c in gate_cells)
+    with pytest.raises(CompatError, match="unknown cell set"):
+        behaviour.plan_cells(cell_set="everything")
