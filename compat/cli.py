@@ -193,6 +193,17 @@ def cmd_bisect(args) -> int:
     return 0
 
 
+def cmd_mutate(args) -> int:
+    from compat import mutate
+
+    outcomes = []
+    for m in mutate.select(args.only):
+        _progress(f"mutation {m.id}: {m.description}")
+        outcomes.append(mutate.evaluate(m, args.baseline, behaviour=args.behaviour, jobs=args.jobs))
+    print(mutate.kill_report(outcomes))
+    return 0 if all(o.correct for o in outcomes) else 1
+
+
 # --- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from compat.surface import DEFAULT_TARGET
@@ -280,6 +291,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", choices=("memory", "sqlite"), default="sqlite")
     p.add_argument("--subclass", default="spy:create-run-tags", help="corpus subclass to go through")
     p.set_defaults(func=cmd_perf)
+
+    p = sub.add_parser("mutate", help="self-check: the gate must fail on known breaking edits of the installed "
+                                      "dagster and pass on equivalent ones")
+    p.add_argument("--baseline", default="snapshots/baseline", metavar="DIR")
+    p.add_argument("--only", nargs="+", metavar="ID", help="these mutations only")
+    p.add_argument("--behaviour", choices=("auto", "always", "never"), default="auto",
+                   help="replay traces: auto = when the static checks alone do not decide (default)")
+    p.add_argument("-j", "--jobs", type=int, default=1)
+    p.set_defaults(func=cmd_mutate)
 
     p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
     p.add_argument("--from", dest="start", required=True, metavar="X")

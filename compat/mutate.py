@@ -169,7 +169,8 @@ class Outcome:
         return self.gate_failed == self.mutation.breaking
 
 
-def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour: str = "auto") -> Outcome:
+def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour: str = "auto",
+             jobs: int = 1) -> Outcome:
     """Run the gate's checks on a mutated copy of dagster against `baseline`.
 
     behaviour: "always", "never", or "auto" (replay only when the static checks did not already
@@ -192,9 +193,19 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
             from compat import behaviour as behaviour_mod
 
             python = shadowing_python(root, Path(tmp))
-            outcome.behaviour = behaviour_mod.replay(str(base.path), python, jobs=1)
+            outcome.behaviour = behaviour_mod.replay(str(base.path), python, jobs=jobs)
             outcome.behaviour_run = True
     return outcome
+
+
+def select(ids: list[str] | None) -> list[Mutation]:
+    if not ids:
+        return list(MUTATIONS)
+    known = {m.id: m for m in MUTATIONS}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise CompatError(f"unknown mutation(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    return [known[i] for i in ids]
 
 
 def kill_report(outcomes: list[Outcome]) -> str:

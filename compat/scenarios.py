@@ -193,6 +193,9 @@ def runs_lifecycle(instance, ctx: Ctx):
     ctx.step("get_run_tags", lambda: sorted((k, sorted(v)) for k, v in instance.get_run_tags(["team"])))
     ctx.step("filter_team_a", lambda: [r.run_id for r in instance.get_runs(filters=RunsFilter(tags={"team": "a"}))])
     ctx.step("count", instance.get_runs_count)
+    # default order (newest first): callers and overrides that omit `ascending` rely on it
+    ctx.step("runs_default_order", lambda: [r.run_id for r in instance.get_runs()])
+    ctx.step("runs_ascending", lambda: [r.run_id for r in instance.get_runs(ascending=True)])
     ctx.step("run_ids", lambda: instance.get_run_ids(limit=10))
     ctx.step("record_status", lambda: instance.get_run_record_by_id(r2.run_id).dagster_run.status)
     ctx.step("get_run_group", instance.get_run_group, r1.run_id)
