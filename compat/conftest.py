@@ -131,12 +131,41 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """Start this process's behaviour worker while the static tests run: importing dagster in
+    the worker then overlaps with them instead of delaying the first behaviour cell."""
+    gate = getattr(config, "_compat_gate", None)
+    if gate is not None and any("compat_cell" in getattr(item, "fixturenames", ()) for item in items):
+        config._compat_replayer = Replayer(gate)
+        config._compat_replayer.start()
+
+
 class Replayer:
-    """One behaviour worker per pytest process (per xdist worker), started on first use."""
+    """One behaviour worker per pytest process (per xdist worker), started in the background
+    once collection shows behaviour cells."""
 
     def __init__(self, gate: Gate):
         self.gate = gate
         self.worker = None
+        self._starting = None
+
+    def start(self) -> None:
+        import threading
+
+        def spawn() -> None:
+            try:
+                self._spawn()
+            except CompatError:
+                pass  # reported by the first cell, which retries the start
+
+        self._starting = threading.Thread(target=spawn, daemon=True)
+        self._starting.start()
+
+    def _spawn(self) -> None:
+        from compat import behaviour
+        from compat.gate import python_for_gate
+
+        self.worker = behaviour.Worker(python_for_gate(self.gate.settings))
 
     def replay(self, cell_stem: str) -> list[Finding]:
         from compat import behaviour
@@ -145,11 +174,12 @@ class Replayer:
 
         path = self.gate.base.path / "traces" / f"{cell_stem}.json"
         old = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
-        if self.worker is None or self.worker.proc.poll() is not None:
-            from compat.gate import python_for_gate
-
-            self.worker = behaviour.Worker(python_for_gate(self.gate.settings))
         try:
+            if self._starting is not None:
+                self._starting.join()
+                self._starting = None
+            if self.worker is None or self.worker.proc.poll() is not None:
+                self._spawn()
             new = self.worker.run(dict(old["cell"]))
         except CompatError as exc:
             self.worker = None
@@ -158,12 +188,14 @@ class Replayer:
         return [finding] if finding is not None else []
 
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
         if self.worker is not None:
             self.worker.close()
 
 
 @pytest.fixture(scope="session")
-def compat_replayer(compat_gate):
-    replayer = Replayer(compat_gate)
+def compat_replayer(pytestconfig, compat_gate):
+    replayer = getattr(pytestconfig, "_compat_replayer", None) or Replayer(compat_gate)
     yield replayer
     replayer.close()
