@@ -31,10 +31,10 @@ def timed(fn, repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def in_subprocess(code: str, env: dict | None = None) -> float:
+def in_subprocess(code: str, env: dict | None = None, python: str = sys.executable) -> float:
     """Wall time of a fresh interpreter running `code` (cold caches of the process)."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **(env or {})},
+    subprocess.run([python, "-c", code], check=True, env={**os.environ, **(env or {})},
                    capture_output=True)
     return time.perf_counter() - t
 
@@ -86,12 +86,16 @@ def bench_gate(repeats: int) -> None:
     if not baseline.is_dir():
         return
     cmd = [sys.executable, "-m", "pytest", str(ROOT / "compat"), "-q", "-p", "no:cacheprovider"]
-    t = time.perf_counter()
-    subprocess.run(cmd + ["-n", "0"], cwd=ROOT, capture_output=True)
-    serial = time.perf_counter() - t
-    t = time.perf_counter()
-    subprocess.run(cmd + ["-n", "2"], cwd=ROOT, capture_output=True)
-    par = time.perf_counter() - t
+
+    def run(*extra: str) -> float:
+        t = time.perf_counter()
+        proc = subprocess.run(cmd + list(extra), cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: the gate is not green, timings would mean nothing:\n{proc.stdout[-2000:]}")
+        return time.perf_counter() - t
+
+    serial = min(run("-n", "0") for _ in range(max(1, repeats // 2)))
+    par = min(run("-n", "2") for _ in range(max(1, repeats // 2)))
     row("whole gate, pytest compat/ serial", serial, "", None, "<= 60s", serial <= 60)
     row("whole gate, pytest compat/ -n 2", par, "serial", serial, "speedup >= 1.6x", serial / par >= 1.6)
 
@@ -123,12 +127,32 @@ def bench_fuzz(repeats: int) -> None:
                  "ok" if rate >= 20 else "MISSED"))
 
 
+def bench_compare(repeats: int) -> None:
+    """`compare` of two released versions with warm environments, against the floor of simply
+    starting both environments' interpreters and importing dagster in each."""
+    from compat import envs
+
+    olds, news = envs.parse_spec("dagster==1.11.4"), envs.parse_spec("dagster==1.11.6")
+    pythons = [envs.python_for(olds), envs.python_for(news)]  # warms the env cache
+    cmd = [sys.executable, "-m", "compat", "compare", "--old", "dagster==1.11.4", "--new", "dagster==1.11.6",
+           "-j", "2", "--fail-on", "never"]
+    subprocess.run(cmd, cwd=ROOT, capture_output=True)  # warm surfaces and wheels too
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: compare failed: {proc.stderr[-2000:]}")
+    floor = sum(in_subprocess("import dagster", python=py) for py in pythons)
+    row("compare 1.11.4 -> 1.11.6, warm envs, -j 2", wall, "import dagster in both envs", floor, "", None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz"))
+    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare"))
     args = parser.parse_args()
-    steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz}
+    steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz,
+             "compare": bench_compare}
     for name, step in steps.items():
         if args.only in (None, name):
             print(f"[bench] {name} ...", file=sys.stderr, flush=True)
