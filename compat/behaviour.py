@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from compat.errors import CompatError
-from compat.findings import BOTH, BREAKING, SUBCLASSES, Finding
+from compat.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
 from compat.jsonio import read_json, write_json
 from compat.trace import TRACE_SCHEMA, TRACE_VERSION, dispatch_key
 
@@ -348,8 +348,8 @@ def _short(value: Any, limit: int = 600) -> str:
 
 
 def _finding(rule: str, cell: dict, message: str, old: str | None, new: str | None, audience: str = BOTH,
-             **details: Any) -> Finding:
-    return Finding(rule=rule, severity=BREAKING, audience=audience, member=cell_label(cell), message=message,
+             severity: str = BREAKING, **details: Any) -> Finding:
+    return Finding(rule=rule, severity=severity, audience=audience, member=cell_label(cell), message=message,
                    old=old, new=new, source=SOURCE, details={"cell": dict(cell), **details})
 
 
@@ -393,13 +393,13 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
     if f is not None:
         return f
     f = _compare_result(old, new)
-    if f is not None:
+    if f is not None and f.severity == BREAKING:
         return f
     if not same(old.get("state"), new.get("state")):
         path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
         return _finding(RULE_STATE, cell, f"{label}: final storage state differs at {path}", _short(o), _short(n),
                         path=path)
-    return None
+    return f  # None, or a message-only exception change (a warning)
 
 
 def _compare_result(old: dict, new: dict) -> Finding | None:
@@ -411,6 +411,7 @@ def _compare_result(old: dict, new: dict) -> Finding | None:
     if isinstance(o_res, dict) and isinstance(n_res, dict):
         order = list(old.get("meta", {}).get("steps") or []) + sorted(set(o_res) | set(n_res))
         seen = set()
+        warning = None  # the first message-only exception change; a later real change wins
         for step in order:
             if step in seen:
                 continue
@@ -423,10 +424,16 @@ def _compare_result(old: dict, new: dict) -> Finding | None:
             n_text = "<missing step>" if n is missing else _short(n)
             if (o is not missing and _is_exc(o)) or (n is not missing and _is_exc(n)):
                 what = _describe_exc_change(o, n, missing)
+                if _is_exc(o) and _is_exc(n) and o["__exception__"]["type"] == n["__exception__"]["type"]:
+                    # same exception type, reworded message: callers catching by type see no change
+                    warning = warning or _finding(RULE_EXCEPTION, cell, f"{label}: step {step!r} {what}", o_text,
+                                                  n_text, severity=WARNING, step=step)
+                    continue
                 return _finding(RULE_EXCEPTION, cell, f"{label}: step {step!r} {what}", o_text, n_text, step=step)
             path, po, pn = _first_diff(o, n, step)
             return _finding(RULE_RESULT, cell, f"{label}: step {step!r} returned a different value (at {path})",
                             o_text, n_text, step=step, path=path)
+        return warning
     path, po, pn = _first_diff(o_res, n_res, "result")
     return _finding(RULE_RESULT, cell, f"{label}: the scenario result differs at {path}", _short(po), _short(pn),
                     path=path)

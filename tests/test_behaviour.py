@@ -282,3 +282,31 @@ def test_cross_version_replay_reports_real_differences(tmp_path):
     assert set(by) == set(expected), sorted(set(by) ^ set(expected))
     # offline comparison of the two recordings gives the same findings
     assert [f.to_dict() for f in behaviour.compare_dirs(str(tmp_path), str(kept))] == [f.to_dict() for f in findings]
+
+
+def _trace(result: dict, state: dict | None = None) -> dict:
+    return {"cell": {"subclass": "spy", "scenario": "x", "storage": "memory"}, "cell_error": None,
+            "exception": None, "dispatch": [], "meta": {"steps": list(result)}, "result": result,
+            "state": state or {}}
+
+
+def _exc(kind: str, message: str) -> dict:
+    return {"__exception__": {"type": kind, "message": message}}
+
+
+def test_reworded_exception_is_a_warning_unless_something_real_follows():
+    old = _trace({"a": _exc("DagsterInvariantViolationError", "expected A or B"), "b": 1})
+    reworded = _trace({"a": _exc("DagsterInvariantViolationError", "expected A, B or C"), "b": 1})
+    f = behaviour.compare(old, reworded)
+    assert f.rule == behaviour.RULE_EXCEPTION and f.severity == "warning"
+    # a later changed value is still the cell's (breaking) finding
+    f = behaviour.compare(old, _trace({"a": reworded["result"]["a"], "b": 2}))
+    assert f.rule == behaviour.RULE_RESULT and f.severity == "breaking"
+    # so is a changed final state
+    f = behaviour.compare(_trace(old["result"], {"runs": 1}), _trace(reworded["result"], {"runs": 2}))
+    assert f.rule == behaviour.RULE_STATE and f.severity == "breaking"
+    # another exception type, or an exception that is gone, stays breaking
+    f = behaviour.compare(old, _trace({"a": _exc("KeyError", "expected A or B"), "b": 1}))
+    assert f.severity == "breaking" and "instead of" in f.message
+    f = behaviour.compare(old, _trace({"a": [], "b": 1}))
+    assert f.severity == "breaking" and "no longer raises" in f.message
