@@ -13,24 +13,18 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 import json
-import os
 import queue
-import signal
-import subprocess
-import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from compat.channel import START_TIMEOUT, WorkerProcess
 from compat.errors import CompatError
 from compat.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
 from compat.jsonio import read_json, write_json
 from compat.trace import TRACE_SCHEMA, TRACE_VERSION, dispatch_key
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEOUT = 120.0  # seconds per cell
-START_TIMEOUT = 180.0  # seconds for a worker to import dagster and say hello
 SOURCE = "behaviour"
 TRACE_INLINE_DEPTH = 2  # one line per dispatch, per result and per state entry
 
@@ -112,122 +106,14 @@ def plan_cells(subclasses: Iterable[str] | None = None, scenarios: Iterable[str]
 # worker processes
 
 
-class Worker:
+class Worker(WorkerProcess):
     """One worker interpreter, reused for many cells; every cell still gets a fresh instance."""
 
     def __init__(self, python: str, start_timeout: float = START_TIMEOUT) -> None:
-        self.python = python
-        self.home = tempfile.mkdtemp(prefix="compat-worker-")
-        self.log_path = os.path.join(self.home, "worker.log")
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(PROJECT_ROOT)
-        env["DAGSTER_HOME"] = os.path.join(self.home, "dagster_home")
-        env["HOME"] = self.home  # dagster writes ~/.dagster/.telemetry whatever DAGSTER_HOME says
-        env["DAGSTER_DISABLE_TELEMETRY"] = "1"
-        env["PYTHONHASHSEED"] = "0"
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env.pop("PYTHONSTARTUP", None)
-        os.makedirs(env["DAGSTER_HOME"])
-        self._log = open(self.log_path, "w", encoding="utf-8")
-        try:
-            self.proc = subprocess.Popen(
-                [python, "-m", "compat.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=self._log, text=True, encoding="utf-8", bufsize=1, env=env, cwd=self.home,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            self._log.close()
-            raise CompatError(f"cannot start a behaviour worker with {python}: {exc.strerror}") from None
-        self._lines: queue.Queue = queue.Queue()
-        self._reader = threading.Thread(target=self._read_loop, daemon=True)
-        self._reader.start()
-        hello = self._read(start_timeout, "start-up (importing dagster)")
-        if not hello.get("hello"):
-            self.close()
-            raise CompatError(f"behaviour worker on {python} did not say hello: {str(hello)[:200]}")
-        self.dagster_version = hello.get("dagster_version")
-
-    def _read_loop(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def _stderr_tail(self) -> str:
-        try:
-            self._log.flush()
-            lines = [ln.strip() for ln in Path(self.log_path).read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
-        except OSError:
-            return ""
-        return lines[-1][:300] if lines else ""
-
-    def _read(self, timeout: float, what: str) -> dict[str, Any]:
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            self.kill()
-            raise CompatError(f"behaviour worker on {self.python} hung during {what}: no reply after {timeout:g}s") from None
-        if line is None:
-            rc = self.proc.wait(timeout=10)
-            tail = self._stderr_tail()
-            self.close()
-            raise CompatError(
-                f"behaviour worker on {self.python} crashed during {what} (exit {rc})" + (f": {tail}" if tail else "")
-            )
-        try:
-            return json.loads(line)
-        except json.JSONDecodeError:
-            self.kill()
-            raise CompatError(f"behaviour worker on {self.python} wrote garbage during {what}: {line[:200]!r}") from None
+        super().__init__(python, "compat.worker", name="behaviour worker", start_timeout=start_timeout)
 
     def run(self, cell: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-        what = f"cell {cell_label(cell)}"
-        try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps(cell, sort_keys=True) + "\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            tail = self._stderr_tail()
-            self.close()
-            raise CompatError(f"behaviour worker on {self.python} died before {what}" + (f": {tail}" if tail else "")) from None
-        reply = self._read(timeout, what)
-        if not reply.get("ok"):
-            raise CompatError(f"behaviour worker on {self.python} failed {what}: {reply.get('error')}")
-        return reply["trace"]
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.close()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                assert self.proc.stdin is not None
-                self.proc.stdin.write(json.dumps({"op": "exit"}) + "\n")
-                self.proc.stdin.flush()
-                self.proc.wait(timeout=20)
-            except (OSError, subprocess.TimeoutExpired, ValueError):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                self.proc.wait(timeout=10)
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                if stream:
-                    stream.close()
-            except OSError:
-                pass
-        if not self._log.closed:
-            self._log.close()
-        import shutil
-
-        shutil.rmtree(self.home, ignore_errors=True)
+        return self.request(cell, timeout, f"cell {cell_label(cell)}")["trace"]
 
 
 def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,

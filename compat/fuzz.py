@@ -11,110 +11,35 @@ be identical. The first mismatch is shrunk and printed as a runnable snippet.
 from __future__ import annotations
 
 import json
-import os
-import queue
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
-from compat.errors import CompatError
+from compat.channel import WorkerProcess
 from compat.findings import BREAKING, SUBCLASSES, Finding
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STEP_TIMEOUT = 60.0
-START_TIMEOUT = 180.0
 DEFAULT_SUBCLASSES = (
     "spy:create-run-tags", "spy:event-filter", "spy:run-retries-forbidden", "spy:settings-override",
     "spy:telemetry-off", "spy:protected-reader", "spy:chain-leaf", "spy:no-daemons", "spy",
 )
 
 
-class FuzzWorker:
+class FuzzWorker(WorkerProcess):
     """A `compat.fuzz_worker` process on one interpreter; a hang or crash is a CompatError."""
 
     def __init__(self, python: str, label: str):
-        self.python, self.label = python, label
-        self.home = tempfile.mkdtemp(prefix="compat-fuzzw-")
-        # HOME too: newer dagster writes a per-user telemetry id under ~/.dagster.
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DAGSTER_HOME": self.home, "HOME": self.home,
-               "DAGSTER_DISABLE_TELEMETRY": "1", "PYTHONHASHSEED": "0"}
-        self.log = open(os.path.join(self.home, "stderr.log"), "w")
-        try:
-            self.proc = subprocess.Popen([python, "-m", "compat.fuzz_worker"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1,
-                                         env=env, cwd=self.home, start_new_session=True)
-        except OSError as exc:
-            raise CompatError(f"cannot start a fuzz worker for {label} ({python}): {exc.strerror}") from None
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        hello = self._read(START_TIMEOUT, "start-up")
-        self.version = hello.get("dagster_version", "?")
-
-    def _pump(self) -> None:
-        for line in self.proc.stdout:  # type: ignore[union-attr]
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def _read(self, timeout: float, what: str) -> dict:
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            self.close(kill=True)
-            raise CompatError(f"fuzz worker for {self.label} hung during {what} ({timeout:g}s)") from None
-        if line is None:
-            self.log.flush()
-            tail = [ln for ln in Path(self.log.name).read_text(errors="replace").splitlines() if ln.strip()][-1:]
-            raise CompatError(f"fuzz worker for {self.label} crashed during {what}" + (f": {tail[0][:200]}" if tail else ""))
-        return json.loads(line)
-
-    def request(self, obj: dict, what: str) -> Any:
-        self.send(obj, what)
-        return self.receive(what)
-
-    def send(self, obj: dict, what: str) -> None:
-        try:
-            self.proc.stdin.write(json.dumps(obj, sort_keys=True) + "\n")  # type: ignore[union-attr]
-            self.proc.stdin.flush()  # type: ignore[union-attr]
-        except OSError:
-            raise CompatError(f"fuzz worker for {self.label} died before {what}") from None
-
-    def receive(self, what: str) -> Any:
-        reply = self._read(STEP_TIMEOUT, what)
-        if not reply.get("ok"):
-            raise CompatError(f"fuzz worker for {self.label} failed {what}: {reply.get('error')}")
-        return reply["result"]
-
-    def close(self, kill: bool = False) -> None:
-        import shutil
-        import signal
-
-        if self.proc.poll() is None:
-            try:
-                if kill:
-                    raise OSError
-                self.proc.stdin.write('{"op": "exit"}\n')  # type: ignore[union-attr]
-                self.proc.stdin.flush()  # type: ignore[union-attr]
-                self.proc.wait(timeout=20)
-            except (OSError, subprocess.TimeoutExpired, ValueError):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                self.proc.wait(timeout=10)
-        self.log.close()
-        shutil.rmtree(self.home, ignore_errors=True)
+        self.label = label
+        super().__init__(python, "compat.fuzz_worker", name=f"fuzz worker for {label}")
+        self.version = self.dagster_version
 
 
 def request_both(old: FuzzWorker, new: FuzzWorker, obj: dict, what: str) -> tuple[Any, Any]:
     """Send to both workers first, then read both: the two versions run in parallel."""
     old.send(obj, what)
     new.send(obj, what)
-    return old.receive(what), new.receive(what)
+    return old.receive(STEP_TIMEOUT, what)["result"], new.receive(STEP_TIMEOUT, what)["result"]
 
 
 @dataclass

@@ -8,7 +8,6 @@ and compat modules that import only those.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -16,32 +15,19 @@ import tempfile
 
 
 def main() -> int:
-    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    from compat import speedups
+    from compat.channel import requests, serve
+
+    send = serve()
     from compat.fuzz_ops import Session
-
-    speedups.install()
-
-    def send(obj) -> None:
-        proto.write(json.dumps(obj, sort_keys=True) + "\n")
-        proto.flush()
 
     import dagster
 
     send({"hello": True, "dagster_version": dagster.__version__})
     session = None
     root = None
-    for line in sys.stdin:
-        if not line.strip():
-            continue
+    for req in requests():
         try:
-            req = json.loads(line)
             op = req.get("op")
-            if op == "exit":
-                break
             if op == "begin":
                 if session is not None:
                     session.close()

@@ -11,59 +11,26 @@ floor. Reported as ratios, the only figures comparable across machines.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-from compat.errors import CompatError
+from compat.channel import WorkerProcess
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOISE_FLOOR = 20e-6  # seconds per call
+BENCH_TIMEOUT = 300.0
 
 
-class PerfWorker:
+class PerfWorker(WorkerProcess):
     def __init__(self, python: str, label: str, subclass: str, storage: str):
         self.label = label
-        self.home = tempfile.mkdtemp(prefix="compat-perfw-")
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HOME": self.home, "DAGSTER_HOME": self.home,
-               "DAGSTER_DISABLE_TELEMETRY": "1"}
-        try:
-            self.proc = subprocess.Popen([python, "-m", "compat.perf_worker",
-                                          json.dumps({"subclass": subclass, "storage": storage})],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         text=True, bufsize=1, env=env, cwd=self.home)
-        except OSError as exc:
-            raise CompatError(f"cannot start a perf worker for {label}: {exc.strerror}") from None
-        hello = self._read("start-up")
-        self.version = hello["dagster_version"]
-        self.benches = hello["benches"]
-
-    def _read(self, what: str) -> dict:
-        line = self.proc.stdout.readline()  # type: ignore[union-attr]
-        if not line:
-            err = (self.proc.stderr.read() or "").strip().splitlines()  # type: ignore[union-attr]
-            raise CompatError(f"perf worker for {self.label} crashed during {what}" + (f": {err[-1][:200]}" if err else ""))
-        return json.loads(line)
+        super().__init__(python, "compat.perf_worker", name=f"perf worker for {label}",
+                         args=(json.dumps({"subclass": subclass, "storage": storage}),))
+        self.version = self.dagster_version
+        self.benches = self.hello["benches"]
 
     def time(self, bench: str, n: int) -> float:
-        self.proc.stdin.write(json.dumps({"bench": bench, "n": n}) + "\n")  # type: ignore[union-attr]
-        self.proc.stdin.flush()  # type: ignore[union-attr]
-        return self._read(bench)["seconds"]
-
-    def close(self) -> None:
-        import shutil
-
-        try:
-            self.proc.stdin.write('{"op": "exit"}\n')  # type: ignore[union-attr]
-            self.proc.stdin.flush()  # type: ignore[union-attr]
-            self.proc.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
-        shutil.rmtree(self.home, ignore_errors=True)
+        return self.request({"bench": bench, "n": n}, BENCH_TIMEOUT, f"bench {bench}")["seconds"]
 
 
 @dataclass

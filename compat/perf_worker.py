@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from typing import Any, Callable
 
@@ -52,34 +51,23 @@ def benches(instance: Any) -> dict[str, Callable[[], Any]]:
 
 
 def main() -> int:
-    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    from compat import speedups
+    from compat.channel import requests, serve
     from compat.worker import build_instance
 
-    speedups.install()
+    send = serve()
     args = json.loads(sys.argv[1])
-    root = tempfile.mkdtemp(prefix="compat-perf-")
-    os.environ["DAGSTER_HOME"] = root
-    instance = build_instance(args["subclass"], root, args["storage"])
+    instance = build_instance(args["subclass"], os.environ["DAGSTER_HOME"], args["storage"])
     table = benches(instance)
     import dagster
 
-    proto.write(json.dumps({"hello": True, "dagster_version": dagster.__version__, "benches": sorted(table)}) + "\n")
-    proto.flush()
-    for line in sys.stdin:
-        req = json.loads(line)
-        if req.get("op") == "exit":
-            break
+    send({"hello": True, "dagster_version": dagster.__version__, "benches": sorted(table)})
+    for req in requests():
         fn = table[req["bench"]]
         n = int(req["n"])
         t = time.perf_counter()
         for _ in range(n):
             fn()
-        proto.write(json.dumps({"ok": True, "seconds": (time.perf_counter() - t) / n}) + "\n")
-        proto.flush()
+        send({"ok": True, "seconds": (time.perf_counter() - t) / n})
     instance.dispose()
     return 0
 

@@ -17,7 +17,6 @@ those (scenarios, spy, trace, corpus).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -146,30 +145,13 @@ def _dagster_version() -> str:
 
 
 def main() -> int:
-    # Keep the protocol stream clean: anything else written to stdout (by dagster, by a
-    # subprocess, by C code) goes to stderr instead.
-    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    from compat import speedups
+    from compat.channel import requests, serve
 
-    speedups.install()
-
-    def send(obj: dict) -> None:
-        proto.write(json.dumps(obj, sort_keys=True) + "\n")
-        proto.flush()
-
+    send = serve()
     send({"hello": True, "dagster_version": _dagster_version(), "python": sys.version.split()[0],
           "corpus": _corpus() is not None, "pid": os.getpid()})
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
+    for req in requests():
         try:
-            req = json.loads(line)
-            if req.get("op") == "exit":
-                break
             trace = run_cell(req["subclass"], req["scenario"], req["storage"])
             send({"ok": True, "trace": trace})
         except Exception as exc:  # noqa: BLE001 - protocol-level failure, reported to the parent

@@ -1,0 +1,183 @@
+"""JSON-lines channel between the harness and its worker interpreters (behaviour, fuzz, perf).
+
+Both ends live here so the three workers share one protocol and one failure model: a worker
+runs `python -m compat.<module>` on the interpreter of the dagster under test, says hello with
+its dagster version, then answers one line per request. A worker that hangs, crashes, writes
+garbage or cannot start is a CompatError naming the worker and what it was doing, never a
+silent pass. This module imports only the standard library and compat.errors, so it loads in
+any dagster's environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from compat.errors import CompatError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 180.0  # seconds for a worker to import dagster and say hello
+
+
+# --- parent side ---------------------------------------------------------------------------------
+class WorkerProcess:
+    """`python -m MODULE [ARGS]` in a temp HOME and DAGSTER_HOME of its own, in its own session."""
+
+    def __init__(self, python: str, module: str, *, name: str, args: tuple[str, ...] = (),
+                 start_timeout: float = START_TIMEOUT) -> None:
+        self.python, self.name = python, name
+        self.home = tempfile.mkdtemp(prefix="compat-worker-")
+        self.log_path = os.path.join(self.home, "worker.log")
+        env = dict(os.environ)
+        env.pop("PYTHONSTARTUP", None)
+        env.update({
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "DAGSTER_HOME": os.path.join(self.home, "dagster_home"),
+            "HOME": self.home,  # dagster writes ~/.dagster/.telemetry whatever DAGSTER_HOME says
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        })
+        os.makedirs(env["DAGSTER_HOME"])
+        self._log = open(self.log_path, "w", encoding="utf-8")
+        try:
+            self.proc = subprocess.Popen(
+                [python, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                text=True, encoding="utf-8", bufsize=1, env=env, cwd=self.home, start_new_session=True,
+            )
+        except OSError as exc:
+            self._log.close()
+            shutil.rmtree(self.home, ignore_errors=True)
+            raise CompatError(f"cannot start a {name} with {python}: {exc.strerror}") from None
+        self._lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.hello = self.read(start_timeout, "start-up (importing dagster)")
+        if not self.hello.get("hello"):
+            self.close()
+            raise CompatError(f"{name} on {python} did not say hello: {str(self.hello)[:200]}")
+        self.dagster_version = self.hello.get("dagster_version", "?")
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def stderr_tail(self) -> str:
+        try:
+            self._log.flush()
+            text = Path(self.log_path).read_text(encoding="utf-8", errors="replace")
+        except (OSError, ValueError):
+            return ""
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        return lines[-1][:300] if lines else ""
+
+    def send(self, obj: dict, what: str) -> None:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(obj, sort_keys=True) + "\n")
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            tail = self.stderr_tail()
+            self.close()
+            raise CompatError(f"{self.name} on {self.python} died before {what}" + (f": {tail}" if tail else "")) from None
+
+    def read(self, timeout: float, what: str) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.kill()
+            raise CompatError(f"{self.name} on {self.python} hung during {what}: no reply after {timeout:g}s") from None
+        if line is None:
+            rc = self.proc.wait(timeout=10)
+            tail = self.stderr_tail()
+            self.close()
+            raise CompatError(f"{self.name} on {self.python} crashed during {what} (exit {rc})" + (f": {tail}" if tail else ""))
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            self.kill()
+            raise CompatError(f"{self.name} on {self.python} wrote garbage during {what}: {line[:200]!r}") from None
+
+    def receive(self, timeout: float, what: str) -> dict[str, Any]:
+        """The next reply, which must be ``{"ok": true, ...}``."""
+        reply = self.read(timeout, what)
+        if not reply.get("ok"):
+            raise CompatError(f"{self.name} on {self.python} failed {what}: {reply.get('error')}")
+        return reply
+
+    def request(self, obj: dict, timeout: float, what: str) -> dict[str, Any]:
+        self.send(obj, what)
+        return self.receive(timeout, what)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(json.dumps({"op": "exit"}) + "\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired, ValueError):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                self.proc.wait(timeout=10)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        if not self._log.closed:
+            self._log.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+# --- worker side ---------------------------------------------------------------------------------
+def serve() -> Callable[[dict], None]:
+    """Set up a worker process: the protocol gets the real stdout, anything else written there
+    (by dagster, a subprocess, C code) goes to stderr; telemetry off; speed-ups on. Returns
+    the function that sends one reply line."""
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    from compat import speedups
+
+    speedups.install()
+
+    def send(obj: dict) -> None:
+        proto.write(json.dumps(obj, sort_keys=True) + "\n")
+        proto.flush()
+
+    return send
+
+
+def requests():
+    """The parsed request lines on stdin, up to ``{"op": "exit"}``."""
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        if req.get("op") == "exit":
+            return
+        yield req
