@@ -932,9 +932,8 @@ def reached_from(surface: Surface, start: str) -> set[str]:
     return seen
 
 
-def constructed_attributes(surface: Surface) -> set[str]:
-    """Instance attributes assigned while the base __init__ runs: in __init__ itself or in a
-    method __init__ reaches through self-calls (transitively)."""
+def construction_methods(surface: Surface) -> set[str]:
+    """`__init__` and every method it reaches through self-calls, transitively."""
     reach: set[str] = set()
     todo = ["__init__"]
     while todo:
@@ -946,6 +945,13 @@ def constructed_attributes(surface: Surface) -> set[str]:
         if m is None or m.kind not in (METHOD, CLASSMETHOD, STATICMETHOD):
             continue
         todo.extend(c for c in m.self_calls if c in surface.members and c not in reach)
+    return reach
+
+
+def constructed_attributes(surface: Surface) -> set[str]:
+    """Instance attributes assigned while the base __init__ runs: in __init__ itself or in a
+    method __init__ reaches through self-calls (transitively)."""
+    reach = construction_methods(surface)
     out = set()
     for attr, a in surface.instance_attributes.items():
         if a.in_init:

@@ -36,6 +36,7 @@ from compat.profile import (
     SubclassProfile,
     base_call_shapes,
     constructed_attributes,
+    construction_methods,
     reached_from,
 )
 
@@ -514,7 +515,7 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
         new = ctx.new.members.get(name)
         attr = ctx.new.instance_attributes.get(name)
         if attr is not None:
-            construction = _construction_methods(ctx.new)
+            construction = construction_methods(ctx.new)
             later = [x for x in attr.assigned_in if x.rsplit(".", 1)[-1] not in construction]
             if later:
                 who = (f"the base's write in {', '.join(later)} replaces the subclass's object after construction "
@@ -541,7 +542,7 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
         attr = ctx.new.instance_attributes.get(name)
         if attr is None:
             continue
-        construction = _construction_methods(ctx.new)
+        construction = construction_methods(ctx.new)
         before = {x.rsplit(".", 1)[-1] for x in use.base_assigned_in}
         late = sorted(x for x in attr.assigned_in
                       if x.rsplit(".", 1)[-1] not in construction and x.rsplit(".", 1)[-1] not in before)
@@ -554,20 +555,6 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
             severity=WARNING, old=f"self.{name} ({sub.name}: {', '.join(use.writes)})",
             new=f"self.{name} ({', '.join(late)})", new_location=attr.location,
         )
-
-
-def _construction_methods(surface: Surface) -> set[str]:
-    reach: set[str] = set()
-    todo = ["__init__"]
-    while todo:
-        name = todo.pop()
-        if name in reach:
-            continue
-        reach.add(name)
-        m = surface.members.get(name)
-        if m is not None and m.kind == METHOD:
-            todo.extend(c for c in m.self_calls if c in surface.members)
-    return reach
 
 
 @_rule("override-skips-base-setup", BREAKING,
