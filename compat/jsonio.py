@@ -39,12 +39,23 @@ def _dumps_inline(data: Any, depth: int, inline_depth: int) -> str:
     return "[\n" + ",\n".join(items) + "\n" + " " * depth + "]"
 
 
+def _file_mode() -> int:
+    """The mode a plain open() would give a new file (mkstemp's own is 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write via a temp file in the same directory and rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

@@ -94,6 +94,27 @@ def _by_member(items: list[Finding]) -> "OrderedDict[str, list[Finding]]":
     return OrderedDict((m, groups[m]) for m in order)
 
 
+def _cause(f: Finding) -> tuple:
+    """What a behaviour finding says apart from which cell it was seen in: the same changed
+    dispatch or step in many cells is one cause for a reviewer."""
+    d = f.details or {}
+    cell = d.get("cell") or {}
+    if f.rule == "behaviour-dispatch-changed":
+        return (f.rule, f.severity, d.get("change"), d.get("member_name"), tuple(d.get("members_missing") or ()),
+                tuple(d.get("members_added") or ()))
+    label = f"{cell.get('subclass')}/{cell.get('scenario')}/{cell.get('storage')}: "
+    message = f.message[len(label):] if f.message.startswith(label) else f.message
+    return (f.rule, f.severity, cell.get("scenario"), message, f.old, f.new)
+
+
+def _by_cause(items: list[Finding]) -> "OrderedDict[tuple, list[Finding]]":
+    groups: dict[tuple, list[Finding]] = {}
+    for f in items:
+        groups.setdefault(_cause(f), []).append(f)
+    order = sorted(groups, key=lambda k: (SEVERITY_RANK[k[1]], -len(groups[k]), groups[k][0].member))
+    return OrderedDict((k, groups[k]) for k in order)
+
+
 def _location(f: Finding) -> str | None:
     return f.new_location or f.old_location
 
@@ -349,6 +370,27 @@ def _member_section(member: str, group: list[Finding], old_label: str, new_label
     return out
 
 
+def _cause_section(group: list[Finding], old_label: str, new_label: str) -> list[str]:
+    """One cause: the first cell's divergence in full, then every cell that shows it."""
+    first = group[0]
+    cells = sorted(f.member for f in group)
+    d = first.details or {}
+    if d.get("member_name"):
+        what = f"`{d['member_name']}` ({d.get('change')})"
+    else:
+        what = f"`{(d.get('cell') or {}).get('scenario')}` step `{d.get('step') or d.get('path') or '?'}`"
+    out = [f"#### `{first.rule}`: {what} in {len(cells)} cell{'s' if len(cells) != 1 else ''}", ""]
+    out.append(f"- **{_SEVERITY_MARK[first.severity]}** · {first.audience}: {_md(first.message)}")
+    out.append("")
+    if first.old is not None or first.new is not None:
+        o, n = inline_diff(first.old, first.new)
+        out += [f"| {_md(old_label)} ({_md(first.member)}) | {_md(new_label)} |", "|---|---|", f"| {_cell(o)} | {_cell(n)} |", ""]
+    if len(cells) > 1:
+        out += ["<details>", f"<summary>all {len(cells)} cells</summary>", "", ", ".join(f"`{c}`" for c in cells), "",
+                "</details>", ""]
+    return out
+
+
 def render_markdown(items: list[Finding], *, title: str, old_label: str, new_label: str, fail_on: str) -> str:
     s = summary(items)
     out = [f"## {_md(title)}", ""]
@@ -362,16 +404,24 @@ def render_markdown(items: list[Finding], *, title: str, old_label: str, new_lab
     if items:
         out.append("| rule | severity | audience | findings |")
         out.append("|---|---|---|---:|")
-        rule_meta: dict[str, tuple[str, set[str]]] = {}
+        rows: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
         for f in items:
-            sev, auds = rule_meta.setdefault(f.rule, (f.severity, set()))
+            auds, count = rows.setdefault((f.rule, f.severity), (set(), [0]))
             auds.add(f.audience)
-        for rule in sorted(rule_meta, key=lambda r: (SEVERITY_RANK[rule_meta[r][0]], r)):
-            sev, auds = rule_meta[rule]
-            out.append(f"| `{rule}` | {sev} | {', '.join(sorted(auds))} | {s['by_rule'][rule]} |")
+            count[0] += 1
+        for rule, sev in sorted(rows, key=lambda k: (SEVERITY_RANK[k[1]], k[0])):
+            auds, count = rows[(rule, sev)]
+            out.append(f"| `{rule}` | {sev} | {', '.join(sorted(auds))} | {count[0]} |")
         out.append("")
-    serious = [f for f in items if f.severity != INFO]
+    behaviour = [f for f in items if f.source == "behaviour" and f.severity != INFO]
+    serious = [f for f in items if f.severity != INFO and f.source != "behaviour"]
     info = [f for f in items if f.severity == INFO]
+    if behaviour:
+        causes = _by_cause(behaviour)
+        out.append(f"### Behaviour differences by cause ({len(causes)} causes in {len(behaviour)} cells)")
+        out.append("")
+        for group in causes.values():
+            out += _cause_section(group, old_label, new_label)
     if serious:
         # one section per member (most severe first), so a member's signature is shown once
         members = _by_member(serious)

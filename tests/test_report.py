@@ -203,3 +203,25 @@ def test_inline_diff_marks_words_outside_signatures():
     old, new = inline_diff("A -> B", "A -> M -> B")
     assert old == "A -&gt; B" and re.search(r"<ins>[^<]*M[^<]*</ins>", new)
     assert inline_diff(None, "x") == ("<em>absent</em>", "x")
+
+
+def test_behaviour_findings_are_grouped_by_cause_across_cells():
+    from compat import behaviour
+
+    def missing(sub: str) -> object:
+        cell = {"subclass": sub, "scenario": "runs_lifecycle", "storage": "memory"}
+        return behaviour._finding(behaviour.RULE_DISPATCH, cell, f"{behaviour.cell_label(cell)}: `create_run` is gone",
+                                  "create_run:call()", None, audience="subclasses", change="missing",
+                                  member_name="create_run", members_missing=["create_run"], members_added=[])
+
+    reworded = behaviour._finding(behaviour.RULE_EXCEPTION, {"subclass": "spy", "scenario": "x", "storage": "memory"},
+                                  "spy/x/memory: step 'a' raises E with a different message", "m1", "m2",
+                                  severity="warning", step="a")
+    text = render([missing("spy"), missing("spy:chain-leaf"), reworded], "markdown", title="t", old_label="old",
+                  new_label="new", fail_on="breaking")
+    assert "(2 causes in 3 cells)" in text
+    assert "#### `behaviour-dispatch-changed`: `create_run` (missing) in 2 cells" in text
+    assert "`spy/runs_lifecycle/memory`, `spy:chain-leaf/runs_lifecycle/memory`" in text
+    assert "#### `behaviour-exception-changed`: `x` step `a` in 1 cell" in text
+    # the rule table counts a rule once per severity it was reported with
+    assert "| `behaviour-exception-changed` | warning |" in text
