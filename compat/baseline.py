@@ -63,6 +63,7 @@ def record_baseline(
     jobs: int = 1,
     behaviour: bool = True,
     cell_set: str | None = None,
+    fuzz_programs: int | None = None,
     progress: Callable[[str], None] = _noop,
 ) -> Path:
     """Record surface, profiles and traces into `out`, replacing it atomically."""
@@ -83,6 +84,14 @@ def record_baseline(
         if behaviour:
             progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
             cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set))
+        programs = 0
+        if behaviour:
+            from compat import fuzz
+
+            wanted = fuzz.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
+            if wanted:
+                progress(f"recording {wanted} generated programs and their results")
+                programs = fuzz.record_programs(_python(python), tmp / fuzz.PROGRAMS_FILE, max_examples=wanted)
         if (out / accepted_mod.FILENAME).exists():
             shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME)
         jsonio.write_json(
@@ -95,6 +104,7 @@ def record_baseline(
                 "profiles": profiles,
                 "cells": cells,
                 "cell_set": cell_set if behaviour else None,
+                "fuzz_programs": programs,
             },
         )
         _swap(tmp, out)
@@ -186,6 +196,8 @@ class Baseline:
         for name in self.manifest.get("profiles", []):
             if not (self.path / "profiles" / name).exists():
                 raise CompatError(f"baseline {self.path}: profiles/{name} is missing; re-record it")
+        if self.manifest.get("fuzz_programs") and not self.programs_file().exists():
+            raise CompatError(f"baseline {self.path}: fuzz/programs.json is missing; re-record it")
         traces = self.trace_files()
         if self.manifest.get("cells", 0) and len(traces) != self.manifest["cells"]:
             raise CompatError(
@@ -201,6 +213,19 @@ class Baseline:
         from compat.profile import read_profile
 
         return [(name, read_profile(self.path / "profiles" / name)) for name in self.manifest.get("profiles", [])]
+
+    def programs_file(self) -> Path:
+        from compat.fuzz import PROGRAMS_FILE
+
+        return self.path / PROGRAMS_FILE
+
+    def programs(self) -> list[dict]:
+        """The stored fuzz programs with their recorded results ([] when none were recorded)."""
+        if not self.manifest.get("fuzz_programs"):
+            return []
+        from compat.fuzz import load_programs
+
+        return load_programs(self.programs_file())
 
     def trace_files(self) -> list[Path]:
         tdir = self.path / "traces"
@@ -244,6 +269,12 @@ def check_baseline(
 
         progress(f"replaying {len(base.trace_files())} behaviour cells")
         findings += behaviour_mod.replay(str(base.path), _python(python), jobs=jobs)
+    if behaviour and base.programs():
+        from compat.fuzz import replay_programs
+
+        progress(f"replaying {len(base.programs())} stored fuzz programs")
+        findings += replay_programs(base.programs_file(), _python(python),
+                                    (base.label, f"dagster {new_surface.generator.get('dagster', '?')}"))
     open_, _ = accepted_mod.split(findings, base.accepted)
     for entry in accepted_mod.stale(findings, base.accepted):
         open_.append(

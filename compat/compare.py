@@ -67,7 +67,7 @@ def compare(
             new_python = step(f"environment for {new_label}", lambda: python(new_env))
             step(f"recording surface, profiles and behaviour on {old_label} ({jobs} worker(s))",
                  lambda: record_baseline(f"{tmp}/baseline", python=old_python if old_env is not sys.executable else None,
-                                         target=target, jobs=jobs, cell_set=cell_set))
+                                         target=target, jobs=jobs, cell_set=cell_set, fuzz_programs=0))
         else:
             step(f"recording surface and profiles of {old_label}",
                  lambda: _static_baseline(f"{tmp}/baseline", old_paths, target, old_source))

@@ -63,6 +63,9 @@ def pytest_generate_tests(metafunc):
     if "compat_cell" in metafunc.fixturenames:
         cells = gate.cells() if gate.settings.behaviour else []
         metafunc.parametrize("compat_cell", cells, ids=str)
+    if "compat_program" in metafunc.fixturenames:
+        programs = gate.programs() if gate.settings.behaviour else []
+        metafunc.parametrize("compat_program", programs, ids=str)
 
 
 @pytest.fixture(scope="session")
@@ -192,6 +195,45 @@ class Replayer:
             self._starting.join()
         if self.worker is not None:
             self.worker.close()
+
+
+class ProgramReplayer:
+    """One fuzz worker per pytest process, for the stored programs; started on first use."""
+
+    def __init__(self, gate: Gate):
+        self.gate = gate
+        self.worker = None
+        self.programs = {}
+
+    def replay(self, program: str) -> list[Finding]:
+        from compat import fuzz
+        from compat.gate import python_for_gate
+
+        if not self.programs:
+            self.programs = {fuzz.program_id(i, p): (i, p) for i, p in enumerate(self.gate.base.programs())}
+        index, prog = self.programs[program]
+        labels = (self.gate.base.label, "installed")
+        try:
+            if self.worker is None or self.worker.proc.poll() is not None:
+                self.worker = fuzz.FuzzWorker(python_for_gate(self.gate.settings), "installed")
+            results = fuzz.run_stored(self.worker, prog)
+        except CompatError as exc:
+            self.worker = None
+            return [Finding(rule="fuzz-mismatch", severity="breaking", audience="callers+subclasses",
+                            member=program, message=f"stored program {program} could not run: {exc}", source="fuzz")]
+        finding = fuzz.compare_stored(index, prog, results, labels)
+        return [finding] if finding is not None else []
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+
+@pytest.fixture(scope="session")
+def compat_program_replayer(compat_gate):
+    replayer = ProgramReplayer(compat_gate)
+    yield replayer
+    replayer.close()
 
 
 @pytest.fixture(scope="session")

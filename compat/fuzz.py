@@ -11,12 +11,14 @@ be identical. The first mismatch is shrunk and printed as a runnable snippet.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from compat.channel import WorkerProcess
+from compat.errors import CompatError
 from compat.findings import BREAKING, SUBCLASSES, Finding
 
 STEP_TIMEOUT = 60.0
@@ -269,3 +271,86 @@ def fuzz(old_spec: str, new_spec: str, *, max_examples: int = 100, seed: int = 0
     print("reproduce with:\n")
     print(m.snippet())
     return 1
+
+
+# --- stored programs: a baseline keeps generated programs and the old dagster's results ------------
+PROGRAMS_SCHEMA = "compat.fuzz-programs"
+PROGRAMS_VERSION = 1
+PROGRAMS_FILE = "fuzz/programs.json"
+DEFAULT_STORED_PROGRAMS = 180  # twenty per default subclass; seconds to record and to replay
+
+
+def program_id(index: int, prog: dict) -> str:
+    return f"{index:03d}-{prog['subclass'].replace(':', '-')}-{prog['storage']}"
+
+
+def record_programs(python: str, out: str | os.PathLike[str], *, max_examples: int = DEFAULT_STORED_PROGRAMS,
+                    seed: int = 0) -> int:
+    """Generate programs with the state machine (the interpreter against itself) and store each
+    with its per-step results on that interpreter; returns how many were stored."""
+    from compat.jsonio import write_json
+
+    generated = run_fuzz(python, python, max_examples=max_examples, seed=seed, labels=("recording", "recording"))
+    if generated.mismatch is not None:
+        m = generated.mismatch
+        raise CompatError(f"fuzz recording on {python}: one dagster disagrees with itself on a program on "
+                          f"{m.subclass}; it is not deterministic enough to record:\n{m.snippet()}")
+    seen, programs = set(), []
+    for subclass, storage, program in generated.programs:
+        key = json.dumps([subclass, storage, program], sort_keys=True)
+        if program and key not in seen:
+            seen.add(key)
+            programs.append({"subclass": subclass, "storage": storage, "steps": [[op, args] for op, args in program]})
+    worker = FuzzWorker(python, "recording")
+    try:
+        for prog in programs:
+            prog["results"] = run_stored(worker, prog)
+        version = worker.version
+    finally:
+        worker.close()
+    write_json(out, {"schema": PROGRAMS_SCHEMA, "schema_version": PROGRAMS_VERSION, "dagster": version,
+                     "programs": programs}, inline_depth=3)
+    return len(programs)
+
+
+def load_programs(path: str | os.PathLike[str]) -> list[dict]:
+    from compat.jsonio import read_json
+
+    return read_json(path, schema=PROGRAMS_SCHEMA, versions=(PROGRAMS_VERSION,))["programs"]
+
+
+def run_stored(worker: FuzzWorker, prog: dict) -> list:
+    """Each step's result of a stored program on the worker's dagster, on a fresh instance."""
+    worker.request({"op": "begin", "subclass": prog["subclass"], "storage": prog["storage"]}, STEP_TIMEOUT,
+                   f"begin {prog['subclass']}")
+    try:
+        return [worker.request({"op": "step", "name": op, "args": args}, STEP_TIMEOUT,
+                               f"step {i + 1} ({op}) of a stored program on {prog['subclass']}")["result"]
+                for i, (op, args) in enumerate(prog["steps"])]
+    finally:
+        worker.request({"op": "end"}, STEP_TIMEOUT, "end")
+
+
+def compare_stored(index: int, prog: dict, results: list, labels: tuple[str, str]) -> Finding | None:
+    """The first step whose result differs, as a fuzz-mismatch with a snippet up to that step."""
+    for i, (old, new) in enumerate(zip(prog["results"], results)):
+        if old != new:
+            steps = [(op, args) for op, args in prog["steps"][: i + 1]]
+            finding = mismatch_finding(Mismatch(prog["subclass"], prog["storage"], steps, old, new), labels)
+            finding.details["program"] = program_id(index, prog)
+            return finding
+    return None
+
+
+def replay_programs(path: str | os.PathLike[str], python: str, labels: tuple[str, str]) -> list[Finding]:
+    programs = load_programs(path)
+    worker = FuzzWorker(python, labels[1])
+    try:
+        out = []
+        for index, prog in enumerate(programs):
+            f = compare_stored(index, prog, run_stored(worker, prog), labels)
+            if f is not None:
+                out.append(f)
+        return out
+    finally:
+        worker.close()

@@ -116,6 +116,12 @@ class Gate:
     def cells(self) -> list[str]:
         return [p.stem for p in self.base.trace_files()]
 
+    def programs(self) -> list[str]:
+        """Ids of the stored fuzz programs (index, subclass, storage)."""
+        from compat.fuzz import program_id
+
+        return [program_id(i, prog) for i, prog in enumerate(self.base.programs())]
+
     def failing(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
         """(findings that fail the gate, findings shown but accepted or below the threshold)."""
         open_, accepted = accepted_mod.split(findings, self.base.accepted)
@@ -135,7 +141,7 @@ class Gate:
         """Accepted entries matching nothing. Behaviour entries are judged only when
         behaviour findings are known (a partial run cannot call them stale)."""
         known = self.all_findings() + (behaviour_findings or [])
-        entries = [e for e in self.base.accepted if behaviour_findings is not None or not e.rule.startswith("behaviour-")]
+        entries = [e for e in self.base.accepted if behaviour_findings is not None or not e.rule.startswith(("behaviour-", "fuzz-"))]
         return accepted_mod.stale(known, entries)
 
 
@@ -148,6 +154,9 @@ def explain(findings: list[Finding]) -> str:
             lines.append(f"    old: {f.old}" + (f"   ({f.old_location})" if f.old_location else ""))
         if f.new is not None:
             lines.append(f"    new: {f.new}" + (f"   ({f.new_location})" if f.new_location else ""))
+        if (f.details or {}).get("snippet"):
+            lines.append("    reproduce with:")
+            lines += [f"        {ln}" for ln in f.details["snippet"].splitlines()]
     return "\n".join(lines)
 
 

@@ -33,6 +33,11 @@ def test_behaviour(compat_gate: Gate, compat_cell: str, compat_record, compat_re
     _judge(compat_gate, compat_replayer.replay(compat_cell), compat_record)
 
 
+def test_fuzz_program(compat_gate: Gate, compat_program: str, compat_record, compat_program_replayer):
+    """A stored generated program gives every step the result recorded on the old dagster."""
+    _judge(compat_gate, compat_program_replayer.replay(compat_program), compat_record)
+
+
 def test_accepted_entries_are_current(compat_gate: Gate):
     """Every entry of accepted.json still matches a finding (behaviour entries excepted)."""
     stale = compat_gate.stale_accepted()
