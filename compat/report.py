@@ -123,6 +123,8 @@ def _location(f: Finding) -> str | None:
 
 
 def render_text(items: list[Finding], *, title: str, old_label: str, new_label: str, fail_on: str) -> str:
+    """Plain text for a terminal: behaviour differences once per cause (with the cells that
+    show it), every other finding once, multi-line old/new text indented under it."""
     lines = [f"{title}", f"{old_label} -> {new_label}: {_counts_line(items)} ({_verdict(items, fail_on)})"]
     for severity in SEVERITIES:
         group = [f for f in items if f.severity == severity]
@@ -130,16 +132,34 @@ def render_text(items: list[Finding], *, title: str, old_label: str, new_label: 
             continue
         lines.append("")
         lines.append(f"{severity.upper()} ({len(group)})")
+        behaviour = [f for f in group if f.source == "behaviour"]
+        for cause in _by_cause(behaviour).values():
+            first = cause[0]
+            cells = sorted(f.member for f in cause)
+            lines.append(f"  [{first.rule}] in {len(cells)} cell{'s' if len(cells) != 1 else ''}: {first.message}  ({first.audience})")
+            lines += _text_old_new(first)
+            shown = ", ".join(cells[:6]) + (f", ... and {len(cells) - 6} more" if len(cells) > 6 else "")
+            lines.append(f"      cells: {shown}")
         for f in group:
+            if f.source == "behaviour":
+                continue
             lines.append(f"  [{f.rule}] {f.member}: {f.message}  ({f.audience})")
-            if f.old is not None or f.new is not None:
-                if f.old != f.new:
-                    lines.append(f"      - {f.old if f.old is not None else '(absent)'}")
-                    lines.append(f"      + {f.new if f.new is not None else '(absent)'}")
+            lines += _text_old_new(f)
             loc = _location(f)
             if loc:
                 lines.append(f"      at {loc}")
     return "\n".join(lines) + "\n"
+
+
+def _text_old_new(f: Finding) -> list[str]:
+    if (f.old is None and f.new is None) or f.old == f.new:
+        return []
+    out = []
+    for sign, text in (("-", f.old), ("+", f.new)):
+        body = (text if text is not None else "(absent)").splitlines() or [""]
+        out.append(f"      {sign} {body[0]}")
+        out += [f"        {ln}" for ln in body[1:]]
+    return out
 
 
 # --------------------------------------------------------------------------- json
