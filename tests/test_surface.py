@@ -12,7 +12,7 @@ from compat import jsonio
 from compat.annotations import normalize
 from compat.errors import CompatError
 from compat.models import Surface
-from compat.surface import from_sources, read_surface, snapshot, write_surface
+from compat.surface import DEFAULT_TARGET, from_sources, read_surface, snapshot, write_surface
 
 BASE = '''
 import abc
@@ -268,6 +268,41 @@ def test_installed_surface_matches_runtime_inspection(installed: Surface):
     for name, member in installed.members.items():
         owner = next(k for k in DagsterInstance.__mro__ if name in vars(k))
         assert f"{owner.__module__}.{owner.__qualname__}" == member.defined_in, name
+
+
+_RUNTIME_NAMES = """
+import json
+from dagster._core.instance import DagsterInstance
+names = {}
+for klass in DagsterInstance.__mro__:
+    if klass.__module__.startswith("dagster"):
+        for name in vars(klass):
+            if not (name.startswith("__") and not name.endswith("__")):
+                names.setdefault(name, f"{klass.__module__}.{klass.__qualname__}")
+print(json.dumps(names))
+"""
+
+
+@pytest.mark.parametrize("version", ["1.11.4", "1.11.5", "1.11.6"])
+def test_wheel_surface_matches_runtime_inspection_in_that_version(version):
+    """The surface read statically from a release's wheel lists exactly the names (and defining
+    classes) that `vars()` over the MRO shows when that release is imported in its own env."""
+    import subprocess
+
+    from compat.envs import parse_spec, python_for, wheel_tree
+
+    proc = subprocess.run([python_for(parse_spec(f"dagster=={version}")), "-c", _RUNTIME_NAMES],
+                          capture_output=True, text=True, check=True)
+    runtime = json.loads(proc.stdout.strip().splitlines()[-1])
+    bookkeeping = {
+        "__abstractmethods__", "__annotations__", "__dict__", "__doc__", "__module__",
+        "__non_callable_proto_members__", "__parameters__", "__protocol_attrs__",
+        "__subclasshook__", "__weakref__", "_abc_impl", "_is_protocol", "_is_public",
+        "_is_runtime_protocol", "__orig_bases__", "__firstlineno__", "__static_attributes__",
+    }
+    surface = snapshot(DEFAULT_TARGET, [str(wheel_tree(version))], source=f"dagster=={version}", use_cache=False)
+    assert set(runtime) - bookkeeping == set(surface.members)
+    assert {n: runtime[n] for n in surface.members} == {n: m.defined_in for n, m in surface.members.items()}
 
 
 def test_installed_surface_instance_attributes_exist_at_runtime(installed: Surface, tmp_path):
