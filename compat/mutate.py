@@ -194,6 +194,10 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
 
             python = shadowing_python(root, Path(tmp))
             outcome.behaviour = behaviour_mod.replay(str(base.path), python, jobs=jobs)
+            if base.programs():
+                from compat.fuzz import replay_programs
+
+                outcome.behaviour += replay_programs(base.programs_file(), python, (base.label, "mutant"))
             outcome.behaviour_run = True
     return outcome
 
