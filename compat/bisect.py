@@ -95,7 +95,7 @@ def bisect(
 
     wanted = [
         f for f in compare_surfaces(surface(start), surface(end))
-        if (rule is None or f.rule == rule) and (member is None or f.member == member)
+        if (rule is None or f.rule == rule) and (member is None or f.member in (member, f"self.{member}"))
     ]
     if not wanted:
         what = " ".join(x for x in (rule and f"rule {rule}", member and f"member {member}") if x) or "any finding"
