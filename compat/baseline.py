@@ -196,8 +196,13 @@ class Baseline:
         for name in self.manifest.get("profiles", []):
             if not (self.path / "profiles" / name).exists():
                 raise CompatError(f"baseline {self.path}: profiles/{name} is missing; re-record it")
-        if self.manifest.get("fuzz_programs") and not self.programs_file().exists():
-            raise CompatError(f"baseline {self.path}: fuzz/programs.json is missing; re-record it")
+        self._programs: list[dict] = []
+        if self.manifest.get("fuzz_programs"):
+            if not self.programs_file().exists():
+                raise CompatError(f"baseline {self.path}: fuzz/programs.json is missing; re-record it")
+            from compat.fuzz import load_programs
+
+            self._programs = load_programs(self.programs_file())
         traces = self.trace_files()
         if self.manifest.get("cells", 0) and len(traces) != self.manifest["cells"]:
             raise CompatError(
@@ -221,11 +226,7 @@ class Baseline:
 
     def programs(self) -> list[dict]:
         """The stored fuzz programs with their recorded results ([] when none were recorded)."""
-        if not self.manifest.get("fuzz_programs"):
-            return []
-        from compat.fuzz import load_programs
-
-        return load_programs(self.programs_file())
+        return self._programs
 
     def trace_files(self) -> list[Path]:
         tdir = self.path / "traces"

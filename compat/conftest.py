@@ -176,7 +176,10 @@ class Replayer:
         from compat.trace import TRACE_SCHEMA, TRACE_VERSION
 
         path = self.gate.base.path / "traces" / f"{cell_stem}.json"
-        old = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
+        try:
+            old = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
+        except CompatError as exc:  # a damaged baseline file: a harness problem, shown as one line
+            pytest.fail(f"compat: {exc}", pytrace=False)
         try:
             if self._starting is not None:
                 self._starting.join()

@@ -141,3 +141,41 @@ def test_profile_of_package_without_subclasses(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "compat", "profile", str(pkg)], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "no subclass" in proc.stderr.lower()
+
+
+@pytest.mark.parametrize("damage,needle", [
+    ("empty-trace", "empty file"),
+    ("truncated-trace", "corrupt or truncated"),
+    ("future-trace", "schema version 99 is not supported"),
+    ("truncated-programs", "corrupt or truncated"),
+])
+def test_damaged_trace_or_program_files(tmp_path, damage, needle):
+    """`compat check` stops with one line and exit 2; the gate fails that one test with one
+    line instead of a traceback."""
+    from compat import behaviour, fuzz, jsonio
+
+    base = tmp_path / "b"
+    record_baseline(base, target=DEFAULT_TARGET, behaviour=False)
+    paths = behaviour.record(sys.executable, str(base), subclasses=["spy"], scenarios=["runs_lifecycle"],
+                             storages=["memory"])
+    fuzz.record_programs(sys.executable, base / fuzz.PROGRAMS_FILE, max_examples=9)
+    manifest = jsonio.read_json(base / "manifest.json", schema="compat.baseline", versions=(1,))
+    jsonio.write_json(base / "manifest.json", {**manifest, "cells": len(paths), "fuzz_programs": 1})
+    trace, programs = paths[0], base / fuzz.PROGRAMS_FILE
+    if damage == "empty-trace":
+        trace.write_text("")
+    elif damage == "truncated-trace":
+        trace.write_text(trace.read_text()[:300])
+    elif damage == "future-trace":
+        trace.write_text(trace.read_text().replace('"schema_version": 1', '"schema_version": 99'))
+    else:
+        programs.write_text(programs.read_text()[:300])
+    proc = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(base)], capture_output=True,
+                          text=True, env={**os.environ, "COMPAT_QUIET": "1"})
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1 and needle in proc.stderr
+    gate = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "compat"), "-q", "-p", "no:cacheprovider",
+                           "--compat-baseline", str(base), "-k", "test_behaviour"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    out = gate.stdout + gate.stderr
+    assert gate.returncode in (1, 4) and needle in out and "Traceback" not in out, out[-2000:]
