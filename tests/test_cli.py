@@ -141,3 +141,22 @@ def test_python_dash_m_and_console_script_agree(tmp_path):
     b = run("snapshot")
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout
+
+
+def test_source_tree_spec_in_a_checkout_layout(tmp_path):
+    """A dagster checkout (python_modules/dagster/dagster/...) works as SPEC and as --path:
+    here the 1.11.4 sources laid out like a checkout, compared with the 1.11.4 wheel."""
+    import shutil
+
+    from compat.envs import wheel_tree
+
+    checkout = tmp_path / "dagster"
+    shutil.copytree(wheel_tree("1.11.4") / "dagster", checkout / "python_modules" / "dagster" / "dagster")
+    snap = run("snapshot", "--path", str(checkout), "-o", str(tmp_path / "tree.json"))
+    assert snap.returncode == 0, snap.stderr
+    assert json.loads((tmp_path / "tree.json").read_text())["generator"]["dagster"] == "1.11.4"
+    same = run("diff", str(checkout), "dagster==1.11.4", "--format", "json")
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout)["summary"]["total"] == 0
+    newer = run("diff", str(checkout), "installed", "--fail-on", "breaking")
+    assert newer.returncode == 1 and "hook-no-longer-called" in newer.stdout
