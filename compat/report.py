@@ -148,6 +148,15 @@ def render_text(items: list[Finding], *, title: str, old_label: str, new_label: 
             loc = _location(f)
             if loc:
                 lines.append(f"      at {loc}")
+    if items:
+        # the end of a long terminal report repeats the totals, by rule, and the verdict
+        counts: dict[tuple[str, str], int] = {}
+        for f in items:
+            counts[(f.rule, f.severity)] = counts.get((f.rule, f.severity), 0) + 1
+        lines += ["", "by rule:"]
+        lines += [f"  {n:>5}  {sev:<8} {rule}" for (rule, sev), n in
+                  sorted(counts.items(), key=lambda kv: (SEVERITY_RANK[kv[0][1]], -kv[1], kv[0][0]))]
+        lines.append(f"{old_label} -> {new_label}: {_counts_line(items)} ({_verdict(items, fail_on)})")
     return "\n".join(lines) + "\n"
 
 
