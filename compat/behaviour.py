@@ -34,6 +34,22 @@ RULE_STATE = "behaviour-state-changed"
 RULE_DISPATCH = "behaviour-dispatch-changed"
 RULE_CELL = "behaviour-cell-error"
 
+# What each behaviour rule means; docs/rules.md is generated from this.
+RULE_DOCS: dict[str, tuple[str, str]] = {
+    RULE_DISPATCH: ("breaking", "The sequence of dispatches to overridable members differs: a member the base used "
+                    "to call through `self` is no longer called (an override is silently ignored), is newly called "
+                    "(an override now runs where it did not), is called with other arguments (an override's "
+                    "signature may not accept them), or in another order. The first change is shown with the "
+                    "dispatches around it."),
+    RULE_RESULT: ("breaking", "A scenario step returned a different (normalized) value."),
+    RULE_EXCEPTION: ("breaking", "A step raises another exception type, raises where it did not, or no longer "
+                     "raises. A message reworded under the same type is a warning."),
+    RULE_STATE: ("breaking", "The final storage state of the scenario (runs, events, assets, partitions, "
+                 "instigators, backfills, heartbeats) differs."),
+    RULE_CELL: ("breaking", "The cell could not run at all on the new side (the subclass cannot be built, the "
+                "worker crashed or hung), or its set-up outcome changed."),
+}
+
 
 # ---------------------------------------------------------------------------------------------
 # cells

@@ -68,6 +68,38 @@ def _example_findings(rule) -> list[str]:
     return [f"{f.severity} {f.rule} [{f.audience}] {f.member}: {f.message}" for f in found] or ["(no finding)"]
 
 
+def _other_rules() -> list[str]:
+    """The findings that do not come from comparing two surfaces: profile checks, behaviour
+    replay and stored fuzz programs."""
+    from compat.behaviour import RULE_DOCS
+    from compat.profile_checks import RULES as PROFILE_RULES
+
+    out = ["## Subclass profile checks\n",
+           "A profile of a real subclass package (or of the corpus) checked against the new surface "
+           "(`compat/profile_checks.py`; audience: subclasses).\n",
+           "| id | severity | catches |", "|---|---|---|"]
+    for rid in sorted(PROFILE_RULES):
+        r = PROFILE_RULES[rid]
+        out.append(f"| `{rid}` | {r.severity} | {r.summary.replace('|', chr(92) + '|')} |")
+    out.append("")
+    for rid in sorted(PROFILE_RULES):
+        out.append(f"### `{rid}`\n")
+        out.append(" ".join(PROFILE_RULES[rid].explanation.split()) + "\n")
+    out += ["## Behaviour replay\n",
+            "A trace recorded on the old dagster, replayed on the new one, cell by cell; one finding per "
+            "divergent cell, for its first divergence (`compat/behaviour.py`).\n",
+            "| id | severity | catches |", "|---|---|---|"]
+    for rid in sorted(RULE_DOCS):
+        sev, text = RULE_DOCS[rid]
+        out.append(f"| `{rid}` | {sev} | {text} |")
+    out += ["", "## Fuzzing\n",
+            "| id | severity | catches |", "|---|---|---|",
+            "| `fuzz-mismatch` | breaking | A generated program (live `compat fuzz`, or stored in a baseline) "
+            "gives a step a different result or a different dispatch to the subclass's own overrides; the "
+            "finding carries a snippet that reproduces it. |", ""]
+    return out
+
+
 def render_rules_markdown() -> str:
     rules = all_rules()
     out: list[str] = []
@@ -110,6 +142,7 @@ def render_rules_markdown() -> str:
             out.append(_code(r.example_new))
             out.append("Reported as:\n")
             out.append("```text\n" + "\n".join(_example_findings(r)) + "\n```\n")
+    out += _other_rules()
     out.append(_DECISIONS)
     return "\n".join(out).rstrip("\n") + "\n"
 
