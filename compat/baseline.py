@@ -77,17 +77,14 @@ def record_baseline(
         surface = _surface(python, target)
         write_surface(surface, tmp / "surface.json")
         profiles = _record_profiles(tmp / "profiles", surface, python, target, progress)
-        cells = 0
-        from compat import behaviour as behaviour_mod
-
-        cell_set = cell_set or behaviour_mod.DEFAULT_CELL_SET
+        cells = programs = 0
         if behaviour:
-            progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
-            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set))
-        programs = 0
-        if behaviour:
+            from compat import behaviour as behaviour_mod
             from compat import fuzz
 
+            cell_set = cell_set or behaviour_mod.DEFAULT_CELL_SET
+            progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
+            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set))
             wanted = fuzz.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
             if wanted:
                 progress(f"recording {wanted} generated programs and their results")
@@ -274,7 +271,7 @@ def check_baseline(
         from compat.fuzz import replay_programs
 
         progress(f"replaying {len(base.programs())} stored fuzz programs")
-        findings += replay_programs(base.programs_file(), _python(python),
+        findings += replay_programs(base.programs(), _python(python),
                                     (base.label, f"dagster {new_surface.generator.get('dagster', '?')}"))
     open_, _ = accepted_mod.split(findings, base.accepted)
     for entry in accepted_mod.stale(findings, base.accepted):

@@ -106,16 +106,15 @@ def plan_cells(subclasses: Iterable[str] | None = None, scenarios: Iterable[str]
     else:
         subs = ["spy"] + [f"spy:{n}" for n in _corpus_names() if n != "base"]
     wanted = set(storages) if storages else None
-    cells = []
-    for sub in subs:
-        for name in chosen:
-            for storage in SCENARIOS[name].storages:
-                if wanted is not None and storage not in wanted:
-                    continue
-                if wanted is None and not subclasses and cell_set == "gate" and sub != "spy" and storage != "memory":
-                    continue
-                cells.append({"subclass": sub, "scenario": name, "storage": storage})
-    return cells
+    gate_set = not subclasses and cell_set == "gate"
+
+    def keep(sub: str, storage: str) -> bool:
+        if wanted is not None:
+            return storage in wanted
+        return not gate_set or sub == "spy" or storage == "memory"  # the gate: corpus spies in memory
+
+    return [{"subclass": sub, "scenario": name, "storage": storage}
+            for sub in subs for name in chosen for storage in SCENARIOS[name].storages if keep(sub, storage)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -216,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")
 
     def add_cells(p):
-        p.add_argument("--cells", choices=("gate", "full"), default="gate",
+        from compat.behaviour import CELL_SETS, DEFAULT_CELL_SET
+
+        p.add_argument("--cells", choices=CELL_SETS, default=DEFAULT_CELL_SET,
                        help="behaviour cell set: gate (spies on the corpus, under a minute) or full (every "
                             "subclass, scenario and storage; minutes) (default: %(default)s)")
 

@@ -342,8 +342,8 @@ def compare_stored(index: int, prog: dict, results: list, labels: tuple[str, str
     return None
 
 
-def replay_programs(path: str | os.PathLike[str], python: str, labels: tuple[str, str]) -> list[Finding]:
-    programs = load_programs(path)
+def replay_programs(programs: list[dict], python: str, labels: tuple[str, str]) -> list[Finding]:
+    """Run stored programs (as `load_programs` or `Baseline.programs` give them) on `python`."""
     worker = FuzzWorker(python, labels[1])
     try:
         out = []

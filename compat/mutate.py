@@ -197,7 +197,7 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
             if base.programs():
                 from compat.fuzz import replay_programs
 
-                outcome.behaviour += replay_programs(base.programs_file(), python, (base.label, "mutant"))
+                outcome.behaviour += replay_programs(base.programs(), python, (base.label, "mutant"))
             outcome.behaviour_run = True
     return outcome
 

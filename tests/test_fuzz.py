@@ -68,11 +68,11 @@ def test_stored_programs_replay_clean_and_report_an_altered_result(tmp_path):
     first = path.read_bytes()
     assert fuzz.record_programs(sys.executable, tmp_path / "again.json", max_examples=18) == n
     assert (tmp_path / "again.json").read_bytes() == first  # deterministic
-    assert fuzz.replay_programs(path, sys.executable, ("recorded", "installed")) == []
+    assert fuzz.replay_programs(fuzz.load_programs(path), sys.executable, ("recorded", "installed")) == []
     data = jsonio.read_json(path, schema=fuzz.PROGRAMS_SCHEMA, versions=(fuzz.PROGRAMS_VERSION,))
     data["programs"][2]["results"][-1] = {"overrides_dispatched": [], "value": "something else"}
     jsonio.write_json(path, data)
-    [f] = fuzz.replay_programs(path, sys.executable, ("recorded", "installed"))
+    [f] = fuzz.replay_programs(fuzz.load_programs(path), sys.executable, ("recorded", "installed"))
     assert f.rule == "fuzz-mismatch" and f.details["program"].startswith("002-")
     assert "run_program(program" in f.details["snippet"]
     path.write_text(first.decode()[:200])
@@ -85,7 +85,7 @@ def test_programs_stored_from_1_11_4_catch_the_ignored_create_run_override():
     create_run override of the create-run-tags subclass is no longer reached."""
     from compat import fuzz
 
-    findings = fuzz.replay_programs(ROOT / "snapshots" / "baseline-1.11.4" / fuzz.PROGRAMS_FILE, sys.executable,
-                                    ("dagster 1.11.4", "installed"))
+    programs = fuzz.load_programs(ROOT / "snapshots" / "baseline-1.11.4" / fuzz.PROGRAMS_FILE)
+    findings = fuzz.replay_programs(programs, sys.executable, ("dagster 1.11.4", "installed"))
     hits = [f for f in findings if f.member == "spy:create-run-tags/create_run_for_job"]
     assert hits and all('"create_run"' in f.old and '"create_run"' not in f.new for f in hits)
