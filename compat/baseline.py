@@ -24,6 +24,7 @@ from typing import Callable
 from compat import accepted as accepted_mod
 from compat import jsonio
 from compat.errors import CompatError
+from compat.result import CheckResult
 from compat.findings import Finding, sort_findings
 
 SCHEMA = "compat.baseline"
@@ -255,12 +256,14 @@ def check_baseline(
     jobs: int = 1,
     behaviour: bool = True,
     progress: Callable[[str], None] = _noop,
-) -> tuple[list[Finding], tuple[str, str]]:
-    """All findings of the installed (or `python`'s) target against a baseline, minus accepted."""
+) -> CheckResult:
+    """Everything the installed (or `python`'s) target does differently from a baseline, minus
+    accepted findings, with the causes behind them."""
     base = Baseline(baseline)
     target = target or base.target
     progress(f"checking {target} against baseline {base.path} ({base.label})")
     new_surface = _surface(python, target)
+    new_label = surface_label(new_surface)
     findings = static_findings(base, new_surface, _search_paths(python))
     if behaviour and base.trace_files():
         from compat import behaviour as behaviour_mod
@@ -271,8 +274,7 @@ def check_baseline(
         from compat.fuzz import replay_programs
 
         progress(f"replaying {len(base.programs())} stored fuzz programs")
-        findings += replay_programs(base.programs(), _python(python),
-                                    (base.label, f"dagster {new_surface.generator.get('dagster', '?')}"))
+        findings += replay_programs(base.programs(), _python(python), (base.label, new_label))
     open_, _ = accepted_mod.split(findings, base.accepted)
     for entry in accepted_mod.stale(findings, base.accepted):
         open_.append(
@@ -286,4 +288,11 @@ def check_baseline(
                 source="baseline",
             )
         )
-    return sort_findings(open_), (base.label, f"dagster {new_surface.generator.get('dagster', '?')}")
+    return CheckResult(target=target, old_label=base.label, new_label=new_label, findings=open_,
+                       old_surface=base.surface, new_surface=new_surface, profiles=[p for _, p in base.profiles()],
+                       title=f"{target}: baseline {base.label} -> {new_label}")
+
+
+def surface_label(surface) -> str:
+    """A side named by what it is: `dagster 1.13.29` (a checkout says `dagster 1!0+dev`)."""
+    return f"dagster {surface.generator.get('dagster', '?')}"

@@ -449,5 +449,6 @@ def _compare_dispatch(old: dict, new: dict) -> Finding | None:
         new_ctx = "\n".join(("> " if ln + k == j1 else "  ") + _render_event(e) for k, e in enumerate(n_ev[ln:j2 + 3]))
         return _finding(RULE_DISPATCH, cell, msg, old_ctx, new_ctx, audience=SUBCLASSES, change=kind,
                         member_name=ev["member"], old_index=i1, new_index=j1, members_missing=missing,
-                        members_added=added)
+                        members_added=added, caller=ev.get("caller"), caller_class=ev.get("caller_class"),
+                        caller_via=ev.get("via"))
     return None

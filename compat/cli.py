@@ -95,36 +95,44 @@ def _emit(text: str, report: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _finish(result, args) -> int:
+    """Print or write the report; the exit code follows the causes at or above --fail-on."""
+    if args.report:
+        written = result.write(args.report, args.format, args.fail_on)
+        for path in written[1:]:
+            _progress(f"the report was cut to fit a pull-request comment; the complete one is {path}")
+        if args.format != "text":
+            sys.stdout.write(result.render("text", args.fail_on))
+    else:
+        text = result.render(args.format, args.fail_on)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return result.exit_code(args.fail_on)
+
+
 def cmd_diff(args) -> int:
     from compat.diff import compare_surfaces
-    from compat.findings import fails, sort_findings
-    from compat.report import render
+    from compat.result import CheckResult
 
     old = surface_for(args.old, args.target)
     new = surface_for(args.new, args.target)
-    findings = sort_findings(compare_surfaces(old, new))
-    text = render(
-        findings,
-        args.format,
-        title=f"{args.target}: {_label(old)} -> {_label(new)}",
-        old_label=_label(old),
-        new_label=_label(new),
-        fail_on=args.fail_on,
-    )
+    findings = compare_surfaces(old, new)
+    result = CheckResult(target=args.target, old_label=_label(old), new_label=_label(new), findings=findings,
+                         old_surface=old, new_surface=new)
     if args.griffe and args.format in ("text", "markdown"):
         from compat.griffe_compare import griffe_findings, side_by_side
 
         _progress("running griffe.find_breaking_changes on the same classes")
-        text = text.rstrip("\n") + "\n" + side_by_side(findings, griffe_findings(args.old, args.new, args.target),
-                                                       markdown=args.format == "markdown")
-    _emit(text, args.report)
-    if args.report and args.format != "text":
-        print(render(findings, "text", title=args.target, old_label=_label(old), new_label=_label(new)))
-    return 1 if fails(findings, args.fail_on) else 0
+        text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + side_by_side(
+            result.findings, griffe_findings(args.old, args.new, args.target), markdown=args.format == "markdown")
+        _emit(text, args.report)
+        return result.exit_code(args.fail_on)
+    return _finish(result, args)
 
 
 def _label(surface) -> str:
-    return f"dagster {surface.generator.get('dagster', '?')}"
+    from compat.baseline import surface_label
+
+    return surface_label(surface)
 
 
 def cmd_profile(args) -> int:
@@ -147,28 +155,17 @@ def cmd_baseline(args) -> int:
 
 def cmd_check(args) -> int:
     from compat.baseline import check_baseline
-    from compat.findings import fails
-    from compat.report import render
 
-    findings, labels = check_baseline(args.baseline, python=args.python, target=args.target, jobs=args.jobs,
-                                      progress=_progress)
-    text = render(findings, args.format, title=f"{args.target}: baseline {labels[0]} -> {labels[1]}",
-                  old_label=labels[0], new_label=labels[1], fail_on=args.fail_on)
-    _emit(text, args.report)
-    return 1 if fails(findings, args.fail_on) else 0
+    result = check_baseline(args.baseline, python=args.python, target=args.target, jobs=args.jobs, progress=_progress)
+    return _finish(result, args)
 
 
 def cmd_compare(args) -> int:
     from compat.compare import compare
-    from compat.findings import fails
-    from compat.report import render
 
-    findings, labels = compare(args.old, args.new, target=args.target, jobs=args.jobs, fuzz_examples=args.max_examples,
-                               behaviour=not args.static_only, cell_set=args.cells, progress=_progress)
-    text = render(findings, args.format, title=f"{args.target}: {labels[0]} -> {labels[1]}",
-                  old_label=labels[0], new_label=labels[1], fail_on=args.fail_on)
-    _emit(text, args.report)
-    return 1 if fails(findings, args.fail_on) else 0
+    result = compare(args.old, args.new, target=args.target, jobs=args.jobs, fuzz_examples=args.max_examples,
+                     behaviour=not args.static_only, cell_set=args.cells, progress=_progress)
+    return _finish(result, args)
 
 
 def cmd_fuzz(args) -> int:

@@ -13,7 +13,7 @@ import time
 from typing import Callable
 
 from compat import envs
-from compat.findings import Finding, sort_findings
+from compat.result import CheckResult
 
 
 def _resolve(spec_text: str):
@@ -21,7 +21,9 @@ def _resolve(spec_text: str):
     from compat.surface import installed_search_paths
 
     if spec_text == "installed":
-        return "installed", installed_search_paths(), sys.executable, "installed"
+        from importlib.metadata import version
+
+        return f"dagster {version('dagster')}", installed_search_paths(), sys.executable, "installed"
     spec = envs.parse_spec(spec_text)
     return spec.label, None, spec, spec.label if spec.version else "spec"
 
@@ -36,7 +38,7 @@ def compare(
     behaviour: bool = True,
     cell_set: str | None = None,
     progress: Callable[[str], None] = lambda m: None,
-) -> tuple[list[Finding], tuple[str, str]]:
+) -> CheckResult:
     from compat.baseline import static_findings, Baseline, record_baseline
     from compat.surface import snapshot
 
@@ -72,6 +74,7 @@ def compare(
             step(f"recording surface and profiles of {old_label}",
                  lambda: _static_baseline(f"{tmp}/baseline", old_paths, target, old_source))
         base = Baseline(f"{tmp}/baseline")
+        old_surface, profiles = base.surface, [p for _, p in base.profiles()]
         findings = step("comparing surfaces and checking profiles", lambda: static_findings(base, new_surface, new_paths))
         if behaviour:
             from compat import behaviour as behaviour_mod
@@ -87,7 +90,8 @@ def compare(
             findings.append(mismatch_finding(result.mismatch, (old_label, new_label)))
     for line in timings:
         progress(f"  {line}")
-    return sort_findings(findings), (old_label, new_label)
+    return CheckResult(target=target, old_label=old_label, new_label=new_label, findings=findings,
+                       old_surface=old_surface, new_surface=new_surface, profiles=profiles)
 
 
 def _static_baseline(out: str, paths: list[str], target: str, source: str) -> None:

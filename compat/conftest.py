@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from compat.causes import verdict
 from compat.errors import CompatError
 from compat.findings import Finding, sort_findings
 from compat.gate import Gate, Settings, in_xdist_worker
@@ -108,20 +109,21 @@ def pytest_terminal_summary(terminalreporter, config):
     if gate is None or in_xdist_worker(config):
         return
     findings = sort_findings(_unique(_collected()))
+    result = gate.result(findings)
     if gate.settings.report:
-        from compat.jsonio import write_atomic
-        from compat.report import render
-
-        text = render(findings, "markdown", title=f"{gate.target}: {gate.base.label} -> installed",
-                      old_label=gate.base.label, new_label="installed")
-        write_atomic(gate.settings.report, text)
-        terminalreporter.write_line(f"compat: report written to {gate.settings.report}")
+        written = result.write(gate.settings.report, "markdown", gate.settings.fail_on)
+        terminalreporter.write_line(f"compat: report written to {written[0]}"
+                                    + (f" (cut to fit a pull-request comment; complete: {written[1]})" if len(written) > 1 else ""))
     if findings:
-        from compat.findings import summary as summarize
-
-        s = summarize(findings)
-        sev = ", ".join(f"{v} {k}" for k, v in s["by_severity"].items() if v)
-        terminalreporter.write_line(f"compat: {s['total']} findings ({sev}) against baseline {gate.base.path.name}")
+        # verdict first, then the causes, one per line: what a reviewer acts on
+        terminalreporter.write_sep("-", "compat causes")
+        terminalreporter.write_line(verdict(result.causes, gate.settings.fail_on))
+        serious = [c for c in result.causes if c.severity != "info"]
+        for i, c in enumerate(serious, 1):
+            terminalreporter.write_line(f"{i:>3}. {c.severity:<8} {c.title}" + (f"  ({c.location})" if c.location else ""))
+        info = len(result.causes) - len(serious)
+        terminalreporter.write_line(f"compat: {len(findings)} findings in {len(result.causes)} causes ({info} info) "
+                                    f"against baseline {gate.base.path.name}")
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -215,10 +217,10 @@ class ProgramReplayer:
         if not self.programs:
             self.programs = {fuzz.program_id(i, p): (i, p) for i, p in enumerate(self.gate.base.programs())}
         index, prog = self.programs[program]
-        labels = (self.gate.base.label, "installed")
+        labels = (self.gate.base.label, self.gate.new_label)
         try:
             if self.worker is None or self.worker.proc.poll() is not None:
-                self.worker = fuzz.FuzzWorker(python_for_gate(self.gate.settings), "installed")
+                self.worker = fuzz.FuzzWorker(python_for_gate(self.gate.settings), self.gate.new_label)
             results = fuzz.run_stored(self.worker, prog)
         except CompatError as exc:
             self.worker = None

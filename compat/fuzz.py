@@ -20,6 +20,7 @@ from typing import Any, Callable
 from compat.channel import WorkerProcess
 from compat.errors import CompatError
 from compat.findings import BREAKING, SUBCLASSES, Finding
+from compat.fuzz_ops import entry_member
 
 STEP_TIMEOUT = 60.0
 DEFAULT_SUBCLASSES = (
@@ -230,6 +231,21 @@ def examples_per_second(old_python: str, new_python: str, examples: int = 60) ->
     return result.examples / result.seconds, result.seconds
 
 
+def _dispatched(result: Any) -> list[str] | None:
+    """The overrides a step dispatched to, when the result records them."""
+    if isinstance(result, dict) and isinstance(result.get("overrides_dispatched"), list):
+        return sorted(set(result["overrides_dispatched"]))
+    return None
+
+
+def _entry(step) -> str | None:
+    op, args = step
+    try:
+        return entry_member(op, dict(args))
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
 def mismatch_finding(m: Mismatch, labels: tuple[str, str]) -> Finding:
     last_op = m.program[-1][0] if m.program else "?"
     return Finding(
@@ -241,7 +257,8 @@ def mismatch_finding(m: Mismatch, labels: tuple[str, str]) -> Finding:
         old=json.dumps(m.old, sort_keys=True)[:600],
         new=json.dumps(m.new, sort_keys=True)[:600],
         source="fuzz",
-        details={"snippet": m.snippet()},
+        details={"snippet": m.snippet(), "old_dispatched": _dispatched(m.old), "new_dispatched": _dispatched(m.new),
+                 "entry": _entry(m.program[-1]) if m.program else None},
     )
 
 

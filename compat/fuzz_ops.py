@@ -239,6 +239,16 @@ def code_line(op: str, args: dict) -> str:
     return template.format(ts=FIXED_TS, **args)
 
 
+def entry_member(op: str, args: dict) -> str | None:
+    """The instance member a step calls first (`heartbeat` -> `add_daemon_heartbeat`)."""
+    line = code_line(op, args)
+    if not line.startswith("instance."):
+        return None
+    name = line[len("instance."):]
+    end = next((i for i, ch in enumerate(name) if not (ch.isalnum() or ch == "_")), len(name))
+    return name[:end] or None
+
+
 def snippet(program: list[tuple[str, dict]], subclass: str, storage: str) -> str:
     """A standalone script replaying the program with the harness's own runner."""
     lines = [

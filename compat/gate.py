@@ -16,9 +16,11 @@ from functools import cached_property
 from pathlib import Path
 
 from compat import accepted as accepted_mod
-from compat.baseline import PROJECT_ROOT, Baseline
+from compat.baseline import PROJECT_ROOT, Baseline, surface_label
+from compat.causes import effective_severities
 from compat.errors import CompatError
 from compat.findings import SEVERITY_RANK, Finding, sort_findings
+from compat.result import CheckResult
 
 DEFAULT_BASELINE = "snapshots/baseline"
 CLASS_MEMBER = "<class>"
@@ -122,14 +124,41 @@ class Gate:
 
         return [program_id(i, prog) for i, prog in enumerate(self.base.programs())]
 
+    @cached_property
+    def new_label(self) -> str:
+        """The checked side named by what it is (`dagster 1.13.29`), never "installed"."""
+        return surface_label(self.new_surface)
+
+    @cached_property
+    def profiles(self) -> list:
+        return [p for _, p in self.base.profiles()]
+
+    @cached_property
+    def _static_severity(self) -> dict[tuple, str]:
+        """What each static finding counts for within its cause: a caller that merely reaches
+        an edited method counts no more than the finding at the edited method itself."""
+        findings = self.all_findings()
+        effective = effective_severities(findings, self.base.surface, self.new_surface, self.profiles)
+        return {_key(f): effective[id(f)] for f in findings}
+
+    def severity(self, f: Finding) -> str:
+        return self._static_severity.get(_key(f), f.severity) if f.source in ("surface", "profile") else f.severity
+
     def failing(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
         """(findings that fail the gate, findings shown but accepted or below the threshold)."""
         open_, accepted = accepted_mod.split(findings, self.base.accepted)
         if self.settings.fail_on == "never":
             return [], open_ + accepted
         limit = SEVERITY_RANK[self.settings.fail_on]
-        bad = [f for f in open_ if SEVERITY_RANK[f.severity] <= limit]
+        bad = [f for f in open_ if SEVERITY_RANK[self.severity(f)] <= limit]
         return bad, [f for f in findings if f not in bad]
+
+    def result(self, findings: list[Finding]) -> CheckResult:
+        """The whole run's findings with their causes, as every report renders them."""
+        open_, _ = accepted_mod.split(findings, self.base.accepted)
+        return CheckResult(target=self.target, old_label=self.base.label, new_label=self.new_label, findings=open_,
+                           old_surface=self.base.surface, new_surface=self.new_surface, profiles=self.profiles,
+                           title=f"{self.target}: baseline {self.base.label} -> {self.new_label}")
 
     def all_findings(self) -> list[Finding]:
         out = list(self.surface_findings)
@@ -143,6 +172,10 @@ class Gate:
         known = self.all_findings() + (behaviour_findings or [])
         entries = [e for e in self.base.accepted if behaviour_findings is not None or not e.rule.startswith(("behaviour-", "fuzz-"))]
         return accepted_mod.stale(known, entries)
+
+
+def _key(f: Finding) -> tuple:
+    return (f.source, f.rule, f.member, f.message)
 
 
 def explain(findings: list[Finding]) -> str:

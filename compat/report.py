@@ -1,19 +1,18 @@
-"""Render findings for people and for CI: text, markdown, json, junit, github.
+"""Render a check for people and for CI: text, markdown, json, junit, github.
 
-Every format is deterministic (findings sorted, no timestamps, no machine paths), so a report
-can be committed, diffed and compared byte for byte.
+Every format leads with the verdict and the causes (compat.causes): one change in the new code
+each, with its location, who breaks, the evidence per layer, a reproduction and a fix hint.
+Findings come after, as the evidence. Every format is deterministic (sorted, no timestamps, no
+machine paths), so a report can be committed, diffed and compared byte for byte.
 
-- ``text``: the terminal report, most severe first.
-- ``markdown``: what a reviewer reads in a pull request: summary tables by severity and by
-  rule, then per member the old and new signature side by side with the changed parameters
-  marked, and info-level findings folded into a collapsible section.
-- ``json``: ``{"findings": [...], "summary": {...}}`` in canonical JSON; round-trips through
-  :func:`parse_json`.
-- ``junit``: one testcase per member; a failure when one of its findings is at or above the
-  ``fail_on`` threshold.
-- ``github``: workflow commands (``::error file=...,line=...::message``) that annotate the diff;
-  info findings are left out (GitHub shows only a few annotations per step) and counted in the
-  closing summary line.
+- ``text``: the terminal report: verdict, the causes one per line, then each cause in detail.
+- ``markdown``: what a reviewer reads in a pull request; it always fits one comment
+  (:data:`MARKDOWN_LIMIT` characters), cutting the least severe detail first and pointing to
+  the full report when it has to cut; trace differences are fenced ``diff`` blocks.
+- ``json``: ``{"causes": [...], "findings": [...], "summary": {...}}`` in canonical JSON;
+  findings round-trip through :func:`parse_json`.
+- ``junit``: one testcase per cause, failing when the cause is at or above ``fail_on``.
+- ``github``: one workflow annotation per cause at its location; info causes are counted only.
 """
 
 from __future__ import annotations
@@ -22,27 +21,30 @@ import difflib
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from typing import Any, Iterable
 
 from compat import jsonio
+from compat.causes import Cause, build_causes, counts, verdict
 from compat.errors import CompatError
 from compat.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, summary
 
 FORMATS = ("text", "markdown", "json", "junit", "github")
 FAIL_ON = ("breaking", "warning", "never")
 REPORT_SCHEMA = "compat.report"
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+MARKDOWN_LIMIT = 60_000  # a pull-request comment holds 65,536 characters
 
 
 def _ordered(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (*f.sort_key(), f.message, f.old_location or "", f.new_location or ""))
 
 
-def _at_or_above(f: Finding, fail_on: str) -> bool:
-    if fail_on == "never":
-        return False
-    return SEVERITY_RANK[f.severity] <= SEVERITY_RANK[fail_on]
+def _at_or_above(severity: str, fail_on: str) -> bool:
+    return fail_on != "never" and SEVERITY_RANK[severity] <= SEVERITY_RANK[fail_on]
+
+
+def failing_causes(causes: Iterable[Cause], fail_on: str) -> list[Cause]:
+    return [c for c in causes if _at_or_above(c.severity, fail_on)]
 
 
 def render(
@@ -53,144 +55,190 @@ def render(
     old_label: str = "old",
     new_label: str = "new",
     fail_on: str = "breaking",
+    causes: list[Cause] | None = None,
+    full_report: str | None = None,
+    limit: int = MARKDOWN_LIMIT,
 ) -> str:
-    """The findings rendered in ``fmt`` (text, markdown, json, junit or github)."""
+    """The check rendered in ``fmt``. ``causes`` default to those the findings alone give (no
+    surfaces: no dispatch graph); ``full_report`` is where a cut markdown report points."""
     if fmt not in FORMATS:
         raise CompatError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
     if fail_on not in FAIL_ON:
         raise CompatError(f"unknown --fail-on {fail_on!r} (choose from {', '.join(FAIL_ON)})")
     items = _ordered(findings)
-    renderer = {
-        "text": render_text,
-        "markdown": render_markdown,
-        "json": render_json,
-        "junit": render_junit,
-        "github": render_github,
-    }[fmt]
-    return renderer(items, title=title, old_label=old_label, new_label=new_label, fail_on=fail_on)
+    if causes is None:
+        causes = build_causes(items)
+    view = _View(items, causes, title=title, old_label=old_label, new_label=new_label, fail_on=fail_on)
+    if fmt == "markdown":
+        return render_markdown(view, full_report=full_report, limit=limit)
+    return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[fmt](view)
 
 
-# --------------------------------------------------------------------------- shared
+class _View:
+    """What every format renders: the causes, the findings, the labels and the threshold."""
+
+    def __init__(self, items: list[Finding], causes: list[Cause], *, title: str, old_label: str, new_label: str,
+                 fail_on: str):
+        self.items, self.causes = items, causes
+        self.title, self.old_label, self.new_label, self.fail_on = title, old_label, new_label, fail_on
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.causes, self.fail_on)
+
+    @property
+    def word(self) -> str:
+        return self.verdict.split(":", 1)[0]
+
+    def counts_line(self) -> str:
+        s = summary(self.items)["by_severity"]
+        n = len(self.items)
+        return f"{n} finding{'s' if n != 1 else ''} ({', '.join(f'{s[k]} {k}' for k in SEVERITIES)}) in " \
+               f"{len(self.causes)} cause{'s' if len(self.causes) != 1 else ''}"
+
+    def serious(self) -> list[Cause]:
+        return [c for c in self.causes if c.severity != INFO]
+
+    def info(self) -> list[Cause]:
+        return [c for c in self.causes if c.severity == INFO]
 
 
-def _counts_line(items: list[Finding]) -> str:
-    s = summary(items)["by_severity"]
-    return f"{len(items)} finding{'s' if len(items) != 1 else ''}: " + ", ".join(f"{s[k]} {k}" for k in SEVERITIES)
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def _verdict(items: list[Finding], fail_on: str) -> str:
-    if fail_on == "never":
-        return "report only (--fail-on never)"
-    failing = [f for f in items if _at_or_above(f, fail_on)]
-    return "incompatible" if failing else "compatible"
+def _affects(c: Cause, limit: int = 6) -> str:
+    parts = []
+    if c.downstream:
+        parts.append("downstream " + "; ".join(c.downstream[:limit]) + (f"; +{len(c.downstream) - limit}" if len(c.downstream) > limit else ""))
+    if c.corpus:
+        shown = ", ".join(c.corpus[:limit]) + (f", +{len(c.corpus) - limit}" if len(c.corpus) > limit else "")
+        parts.append(f"corpus {shown}")
+    if c.reached_from:
+        shown = ", ".join(c.reached_from[:limit]) + (f", +{len(c.reached_from) - limit}" if len(c.reached_from) > limit else "")
+        parts.append(f"callers that reach it: {shown}")
+    return "; ".join(parts)
 
 
-def _by_member(items: list[Finding]) -> "OrderedDict[str, list[Finding]]":
-    """Members in order of their most severe finding, then name."""
-    groups: dict[str, list[Finding]] = {}
-    for f in items:
-        groups.setdefault(f.member, []).append(f)
-    order = sorted(groups, key=lambda m: (min(SEVERITY_RANK[f.severity] for f in groups[m]), m))
-    return OrderedDict((m, groups[m]) for m in order)
+def _trace_diff(old: str | None, new: str | None) -> list[str]:
+    """Two dispatch excerpts (one dispatch per line) as diff lines: dispatches compare on what
+    was called and how, not on which mixin called it."""
+    def lines(text: str | None) -> list[str]:
+        return [ln[2:] if ln.startswith(("> ", "  ")) else ln for ln in (text or "").splitlines()]
+
+    a, b = lines(old), lines(new)
+    key = lambda ln: ln.split("  <- ", 1)[0].strip()  # noqa: E731
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, [key(x) for x in a], [key(x) for x in b],
+                                                       autojunk=False).get_opcodes():
+        if op == "equal":
+            out += [f"  {x}" for x in b[j1:j2]]
+        else:
+            out += [f"- {x}" for x in a[i1:i2]]
+            out += [f"+ {x}" for x in b[j1:j2]]
+    return out
 
 
-def _cause(f: Finding) -> tuple:
-    """What a behaviour finding says apart from which cell it was seen in: the same changed
-    dispatch or step in many cells is one cause for a reviewer."""
-    d = f.details or {}
-    cell = d.get("cell") or {}
-    if f.rule == "behaviour-dispatch-changed":
-        return (f.rule, f.severity, d.get("change"), d.get("member_name"), tuple(d.get("members_missing") or ()),
-                tuple(d.get("members_added") or ()))
-    label = f"{cell.get('subclass')}/{cell.get('scenario')}/{cell.get('storage')}: "
-    message = f.message[len(label):] if f.message.startswith(label) else f.message
-    return (f.rule, f.severity, cell.get("scenario"), message, f.old, f.new)
+def _code_diff(old: str | None, new: str | None) -> list[str]:
+    """Old and new code as diff lines (unchanged lines once)."""
+    a = (old or "").splitlines() if old is not None else []
+    b = (new or "").splitlines() if new is not None else []
+    if old is None and new is None:
+        return []
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out += [f"  {x}" for x in a[i1:i2]]
+        else:
+            out += [f"- {x}" for x in a[i1:i2]]
+            out += [f"+ {x}" for x in b[j1:j2]]
+    if old is None:
+        out.insert(0, "- (absent)")
+    if new is None:
+        out.append("+ (absent)")
+    return out
 
 
-def _by_cause(items: list[Finding]) -> "OrderedDict[tuple, list[Finding]]":
-    groups: dict[tuple, list[Finding]] = {}
-    for f in items:
-        groups.setdefault(_cause(f), []).append(f)
-    order = sorted(groups, key=lambda k: (SEVERITY_RANK[k[1]], -len(groups[k]), groups[k][0].member))
-    return OrderedDict((k, groups[k]) for k in order)
+def _behaviour_example(c: Cause) -> Finding | None:
+    ev = c.evidence().get("behaviour")
+    return ev["example"] if ev else None
 
 
-def _location(f: Finding) -> str | None:
-    return f.new_location or f.old_location
+def _is_dispatch(f: Finding) -> bool:
+    return f.rule == "behaviour-dispatch-changed"
 
 
 # --------------------------------------------------------------------------- text
 
 
-def render_text(items: list[Finding], *, title: str, old_label: str, new_label: str, fail_on: str) -> str:
-    """Plain text for a terminal: behaviour differences once per cause (with the cells that
-    show it), every other finding once, multi-line old/new text indented under it."""
-    lines = [f"{title}", f"{old_label} -> {new_label}: {_counts_line(items)} ({_verdict(items, fail_on)})"]
-    for severity in SEVERITIES:
-        group = [f for f in items if f.severity == severity]
-        if not group:
-            continue
+def render_text(v: _View) -> str:
+    """For a terminal: verdict, the causes one per line, each cause in detail, then counts."""
+    lines = [v.title, v.verdict, f"{v.old_label} -> {v.new_label}"]
+    serious = v.serious()
+    if serious:
         lines.append("")
-        lines.append(f"{severity.upper()} ({len(group)})")
-        behaviour = [f for f in group if f.source == "behaviour"]
-        for cause in _by_cause(behaviour).values():
-            first = cause[0]
-            cells = sorted(f.member for f in cause)
-            lines.append(f"  [{first.rule}] in {len(cells)} cell{'s' if len(cells) != 1 else ''}: {first.message}  ({first.audience})")
-            lines += _text_old_new(first)
-            shown = ", ".join(cells[:6]) + (f", ... and {len(cells) - 6} more" if len(cells) > 6 else "")
-            lines.append(f"      cells: {shown}")
-        for f in group:
-            if f.source == "behaviour":
-                continue
-            lines.append(f"  [{f.rule}] {f.member}: {f.message}  ({f.audience})")
-            lines += _text_old_new(f)
-            loc = _location(f)
-            if loc:
-                lines.append(f"      at {loc}")
-    if items:
-        # the end of a long terminal report repeats the totals, by rule, and the verdict
-        counts: dict[tuple[str, str], int] = {}
-        for f in items:
-            counts[(f.rule, f.severity)] = counts.get((f.rule, f.severity), 0) + 1
-        lines += ["", "by rule:"]
+        for i, c in enumerate(serious, 1):
+            lines.append(f"{i:>3}. {c.severity.upper():<8} {c.title}")
+    for i, c in enumerate(serious, 1):
+        lines += ["", f"{i}. [{c.severity}] {c.title}  ({c.id})"]
+        if c.location:
+            lines.append(f"   at {c.location}")
+        lines.append(f"   evidence: {c.evidence_line()}")
+        who = _affects(c)
+        if who:
+            lines.append(f"   who breaks: {who}")
+        diff = _code_diff(c.old, c.new)
+        if diff and c.old != c.new:
+            lines += [f"   {ln}" for ln in diff]
+        example = _behaviour_example(c)
+        if example is not None and _is_dispatch(example):
+            lines.append(f"   in cell {example.member}:")
+            lines += [f"     {ln}" for ln in _trace_diff(example.old, example.new)]
+        elif example is not None and (example.old or example.new):
+            lines.append(f"   in cell {example.member}: - {example.old}  + {example.new}")
+        if c.fix:
+            lines.append(f"   fix: {c.fix}")
+        if c.reproduction:
+            lines.append("   reproduce:")
+            lines += [f"     {ln}" for ln in c.reproduction.splitlines()]
+    info = v.info()
+    if info:
+        lines += ["", f"info ({_plural(len(info), 'cause')}, nothing to fix unless you rely on them):"]
+        lines += [f"  - {c.title} ({_plural(len(c.findings), 'finding')})" for c in info]
+    if v.items:
+        by_rule: dict[tuple[str, str], int] = {}
+        for f in v.items:
+            by_rule[(f.rule, f.severity)] = by_rule.get((f.rule, f.severity), 0) + 1
+        lines += ["", f"evidence: {v.counts_line()}; by rule:"]
         lines += [f"  {n:>5}  {sev:<8} {rule}" for (rule, sev), n in
-                  sorted(counts.items(), key=lambda kv: (SEVERITY_RANK[kv[0][1]], -kv[1], kv[0][0]))]
-        lines.append(f"{old_label} -> {new_label}: {_counts_line(items)} ({_verdict(items, fail_on)})")
+                  sorted(by_rule.items(), key=lambda kv: (SEVERITY_RANK[kv[0][1]], -kv[1], kv[0][0]))]
+        lines.append(v.verdict)
     return "\n".join(lines) + "\n"
-
-
-def _text_old_new(f: Finding) -> list[str]:
-    if (f.old is None and f.new is None) or f.old == f.new:
-        return []
-    out = []
-    for sign, text in (("-", f.old), ("+", f.new)):
-        body = (text if text is not None else "(absent)").splitlines() or [""]
-        out.append(f"      {sign} {body[0]}")
-        out += [f"        {ln}" for ln in body[1:]]
-    return out
 
 
 # --------------------------------------------------------------------------- json
 
 
-def report_dict(items: list[Finding], *, title: str, old_label: str, new_label: str, fail_on: str) -> dict[str, Any]:
+def report_dict(v: _View) -> dict[str, Any]:
     data = {
         "schema": REPORT_SCHEMA,
         "schema_version": REPORT_VERSION,
-        "title": title,
-        "old_label": old_label,
-        "new_label": new_label,
-        "fail_on": fail_on,
-        "findings": [f.to_dict() for f in items],
-        "summary": summary(items),
+        "title": v.title,
+        "old_label": v.old_label,
+        "new_label": v.new_label,
+        "fail_on": v.fail_on,
+        "causes": [c.to_dict() for c in v.causes],
+        "findings": [f.to_dict() for f in v.items],
+        "summary": summary(v.items),
     }
-    data["summary"]["verdict"] = _verdict(items, fail_on)
+    data["summary"]["verdict"] = v.word if v.fail_on != "never" else "report only (--fail-on never)"
+    data["summary"]["verdict_line"] = v.verdict
+    data["summary"]["causes"] = {"total": len(v.causes), "by_severity": counts(v.causes)}
     return data
 
 
-def render_json(items: list[Finding], **kw) -> str:
-    return jsonio.dumps(report_dict(items, **kw))
+def render_json(v: _View) -> str:
+    return jsonio.dumps(report_dict(v))
 
 
 def parse_json(text: str) -> list[Finding]:
@@ -202,7 +250,6 @@ def parse_json(text: str) -> list[Finding]:
 
 
 # --------------------------------------------------------------------------- markdown
-
 
 def split_signature(text: str) -> tuple[str, list[str], str] | None:
     """``"@property def f(a, b: X[int, str]) -> R"`` -> (``"@property def f("``, params, ``") -> R"``).
@@ -370,160 +417,164 @@ def _md(text: str) -> str:
     return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
-_SEVERITY_MARK = {BREAKING: "breaking", WARNING: "warning", INFO: "info"}
+_SEVERITY_MARK = {BREAKING: "🔴 breaking", WARNING: "🟠 warning", INFO: "⚪ info"}
 
 
-def _member_section(member: str, group: list[Finding], old_label: str, new_label: str) -> list[str]:
-    out = [f"#### `{member}`", ""]
-    pairs: list[tuple[str | None, str | None]] = []
-    for f in group:
-        if (f.old, f.new) not in pairs and (f.old is not None or f.new is not None):
-            pairs.append((f.old, f.new))
-    changed = [(old, new) for old, new in pairs if old != new]
-    for old, new in pairs:
-        if old == new:
-            out.append(f"{_cell(html.escape(old, quote=False))} (unchanged)")
-            out.append("")
-    if changed:
-        out.append(f"| {_md(old_label)} | {_md(new_label)} |")
-        out.append("|---|---|")
-        for old, new in changed:
-            o, n = inline_diff(old, new)
-            out.append(f"| {_cell(o)} | {_cell(n)} |")
-        out.append("")
-    for f in group:
-        loc = _location(f)
-        where = f" ({_md(loc)})" if loc else ""
-        out.append(f"- **{_SEVERITY_MARK[f.severity]}** `{f.rule}` · {f.audience}: {_md(f.message)}{where}")
-    out.append("")
+def _fence(lang: str, lines: list[str]) -> list[str]:
+    body = "\n".join(lines)
+    ticks = "```" if "```" not in body else "````"
+    return [f"{ticks}{lang}", body, ticks]
+
+
+def _md_cause(i: int, c: Cause, v: _View, *, detail: bool) -> list[str]:
+    """One cause: what, where, who breaks, evidence, old/new code, one trace diff, fix, repro."""
+    out = [f"### {i}. {_SEVERITY_MARK[c.severity]}: {_md_inline(c.title)}", ""]
+    facts = []
+    if c.location:
+        facts.append(f"**where** `{c.location}`")
+    facts.append(f"**id** `{c.id}`")
+    out += [" · ".join(facts), ""]
+    who = _affects(c, limit=8)
+    if who:
+        out += [f"**Who breaks**: {_md_inline(who)}", ""]
+    out += [f"**Evidence**: {_md_inline(c.evidence_line())}", ""]
+    if detail:
+        diff = _code_diff(c.old, c.new)
+        if diff and c.old != c.new:
+            out += [f"Code, {_md_inline(v.old_label)} (-) and {_md_inline(v.new_label)} (+):", ""]
+            out += _fence("diff", diff) + [""]
+        example = _behaviour_example(c)
+        if example is not None and _is_dispatch(example):
+            out += [f"<details><summary>dispatches in cell <code>{html.escape(example.member)}</code></summary>", ""]
+            out += _fence("diff", _trace_diff(example.old, example.new)) + ["", "</details>", ""]
+        elif example is not None and (example.old or example.new):
+            out += [f"<details><summary>cell <code>{html.escape(example.member)}</code></summary>", ""]
+            out += _fence("diff", [f"- {example.old}", f"+ {example.new}"]) + ["", "</details>", ""]
+        if c.reproduction:
+            out += ["<details><summary>reproduce</summary>", ""] + _fence("python", c.reproduction.splitlines())
+            out += ["", "</details>", ""]
+    if c.fix:
+        out += [f"**Fix**: {_md_inline(c.fix)}", ""]
     return out
 
 
-def _cause_section(group: list[Finding], old_label: str, new_label: str) -> list[str]:
-    """One cause: the first cell's divergence in full, then every cell that shows it."""
-    first = group[0]
-    cells = sorted(f.member for f in group)
-    d = first.details or {}
-    if d.get("member_name"):
-        what = f"`{d['member_name']}` ({d.get('change')})"
-    else:
-        what = f"`{(d.get('cell') or {}).get('scenario')}` step `{d.get('step') or d.get('path') or '?'}`"
-    out = [f"#### `{first.rule}`: {what} in {len(cells)} cell{'s' if len(cells) != 1 else ''}", ""]
-    out.append(f"- **{_SEVERITY_MARK[first.severity]}** · {first.audience}: {_md(first.message)}")
-    out.append("")
-    if first.old is not None or first.new is not None:
-        o, n = inline_diff(first.old, first.new)
-        out += [f"| {_md(old_label)} ({_md(first.member)}) | {_md(new_label)} |", "|---|---|", f"| {_cell(o)} | {_cell(n)} |", ""]
-    if len(cells) > 1:
-        out += ["<details>", f"<summary>all {len(cells)} cells</summary>", "", ", ".join(f"`{c}`" for c in cells), "",
-                "</details>", ""]
-    return out
+def _md_inline(text: str) -> str:
+    """Text for a markdown paragraph: HTML escaped, backticks kept."""
+    return html.escape(text, quote=False).replace("\n", " ")
 
 
-def render_markdown(items: list[Finding], *, title: str, old_label: str, new_label: str, fail_on: str) -> str:
-    s = summary(items)
-    out = [f"## {_md(title)}", ""]
-    out.append(f"**{_verdict(items, fail_on)}**: {_md(old_label)} → {_md(new_label)}, {_counts_line(items)}.")
-    out.append("")
-    out.append("| severity | findings |")
-    out.append("|---|---:|")
-    for sev in SEVERITIES:
-        out.append(f"| {sev} | {s['by_severity'][sev]} |")
-    out.append("")
-    if items:
-        out.append("| rule | severity | audience | findings |")
-        out.append("|---|---|---|---:|")
-        rows: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
-        for f in items:
-            auds, count = rows.setdefault((f.rule, f.severity), (set(), [0]))
-            auds.add(f.audience)
-            count[0] += 1
-        for rule, sev in sorted(rows, key=lambda k: (SEVERITY_RANK[k[1]], k[0])):
-            auds, count = rows[(rule, sev)]
-            out.append(f"| `{rule}` | {sev} | {', '.join(sorted(auds))} | {count[0]} |")
-        out.append("")
-    behaviour = [f for f in items if f.source == "behaviour" and f.severity != INFO]
-    serious = [f for f in items if f.severity != INFO and f.source != "behaviour"]
-    info = [f for f in items if f.severity == INFO]
-    if behaviour:
-        causes = _by_cause(behaviour)
-        out.append(f"### Behaviour differences by cause ({len(causes)} causes in {len(behaviour)} cells)")
-        out.append("")
-        for group in causes.values():
-            out += _cause_section(group, old_label, new_label)
+def render_markdown(v: _View, *, full_report: str | None = None, limit: int = MARKDOWN_LIMIT) -> str:
+    """Verdict, the list of causes, each cause (most severe first), info folded, evidence counts.
+
+    The text always fits ``limit`` characters: detail (code, trace diffs, reproductions) goes
+    first from the least severe causes, then whole causes from the end, with a pointer to
+    ``full_report`` when something was cut."""
+    head = [f"## {_md_inline(v.title)}", "", f"**{_md_inline(v.verdict)}**", "",
+            f"{_md_inline(v.old_label)} → {_md_inline(v.new_label)}", ""]
+    serious = v.serious()
     if serious:
-        # one section per member (most severe first), so a member's signature is shown once
-        members = _by_member(serious)
-        out.append(f"### Breaking and warning findings by member ({len(members)})")
-        out.append("")
-        for member, group in members.items():
-            out += _member_section(member, group, old_label, new_label)
-    if info:
-        members = _by_member(info)
-        out.append("<details>")
-        out.append(f"<summary>{len(info)} info finding{'s' if len(info) != 1 else ''} on {len(members)} member{'s' if len(members) != 1 else ''}</summary>")
-        out.append("")
-        for member, group in members.items():
-            out += _member_section(member, group, old_label, new_label)
-        out.append("</details>")
-        out.append("")
-    if not items:
-        out.append("No differences found.")
-        out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+        head += ["| # | severity | cause | where | evidence |", "|---:|---|---|---|---|"]
+        for i, c in enumerate(serious, 1):
+            ev = ", ".join(f"{layer} {e['count']}" for layer, e in c.evidence().items())
+            down = " · **" + ", ".join(c.packages) + "**" if c.packages else ""
+            where = f"`{c.location}`" if c.location else ""
+            head.append(f"| {i} | {c.severity} | {_md(c.title)}{_md(down)} | {where} | {_md(ev)} |")
+        head.append("")
+    elif not v.causes:
+        head += ["No differences found.", ""]
+    tail = _md_info(v) + _md_counts(v)
+    details = [True] * len(serious)
+    sections = [_md_cause(i, c, v, detail=True) for i, c in enumerate(serious, 1)]
+
+    def assemble(cut: int) -> str:
+        body = [ln for sec in sections[:len(sections) - cut] for ln in sec]
+        note = []
+        if cut or not all(details):
+            where = f" in `{full_report}`" if full_report else " (rerun with `--format json` or `--report FILE`)"
+            note = [f"> Cut to fit a pull-request comment: {_plural(cut, 'cause')} omitted, "
+                    f"{_plural(details.count(False) - cut, 'cause')} without code and traces; the full report is{where}.", ""]
+        return "\n".join(head + note + body + tail).rstrip("\n") + "\n"
+
+    text = assemble(0)
+    # drop the detail of the least severe causes first, then whole causes from the end
+    for j in reversed(range(len(serious))):
+        if len(text) <= limit:
+            break
+        details[j] = False
+        sections[j] = _md_cause(j + 1, serious[j], v, detail=False)
+        text = assemble(0)
+    cut = 0
+    while len(text) > limit and cut < len(sections):
+        cut += 1
+        text = assemble(cut)
+    if len(text) > limit:  # the head alone is too long: cut it too
+        text = text[: limit - 200].rsplit("\n", 1)[0] + f"\n\n> Cut to fit; the full report is in `{full_report or 'the JSON report'}`.\n"
+    return text
+
+
+def _md_info(v: _View) -> list[str]:
+    info = v.info()
+    if not info:
+        return []
+    out = ["<details>", f"<summary>{_plural(len(info), 'info cause')} (nothing a subclass feels unless it relies on them)</summary>", ""]
+    for c in info:
+        out.append(f"- {_md_inline(c.title)} ({_plural(len(c.findings), 'finding')}){' at `' + c.location + '`' if c.location else ''}")
+    return out + ["", "</details>", ""]
+
+
+def _md_counts(v: _View) -> list[str]:
+    if not v.items:
+        return []
+    rows: dict[tuple[str, str], list] = {}
+    for f in v.items:
+        row = rows.setdefault((f.rule, f.severity), [set(), 0])
+        row[0].add(f.source)
+        row[1] += 1
+    out = ["<details>", f"<summary>evidence counts: {_md_inline(v.counts_line())}</summary>", "",
+           "| rule | severity | layer | findings |", "|---|---|---|---:|"]
+    for (rule, sev), (layers, n) in sorted(rows.items(), key=lambda kv: (SEVERITY_RANK[kv[0][1]], kv[0][0])):
+        out.append(f"| `{rule}` | {sev} | {', '.join(sorted(layers))} | {n} |")
+    return out + ["", "</details>", ""]
 
 
 # --------------------------------------------------------------------------- junit
 
 
-def render_junit(items: list[Finding], *, title: str, old_label: str, new_label: str, fail_on: str) -> str:
-    members = _by_member(items)
-    suite_name = f"{title}: {old_label} -> {new_label}"
+def render_junit(v: _View) -> str:
+    """One testcase per cause; its findings are the failure text (or system-out below the bar)."""
     cases: list[ET.Element] = []
     failures = 0
-    for member, group in sorted(members.items()):
-        case = ET.Element("testcase", {"classname": title, "name": member})
-        failing = [f for f in group if _at_or_above(f, fail_on)]
-        if failing:
+    for c in v.causes:
+        case = ET.Element("testcase", {"classname": v.title, "name": f"{c.id}: {c.title}"})
+        text = "\n".join([f"{c.severity}: {c.title}", f"at: {c.location or '?'}", f"evidence: {c.evidence_line()}",
+                          f"fix: {c.fix}"] + [_junit_line(f) for f in c.findings]) + "\n"
+        if _at_or_above(c.severity, v.fail_on):
             failures += 1
-            worst = failing[0]
-            more = f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""
-            failure = ET.SubElement(
-                case, "failure", {"type": worst.severity, "message": f"[{worst.rule}] {worst.message}{more}"}
-            )
-            failure.text = "\n".join(_junit_lines(f) for f in failing) + "\n"
-        rest = [f for f in group if f not in failing]
-        if rest:
-            out = ET.SubElement(case, "system-out")
-            out.text = "\n".join(_junit_lines(f) for f in rest) + "\n"
+            failure = ET.SubElement(case, "failure", {"type": c.severity, "message": f"[{c.id}] {c.title}"})
+            failure.text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
         cases.append(case)
     if not cases:
-        cases.append(ET.Element("testcase", {"classname": title, "name": "surface"}))
-    root = ET.Element("testsuites", {"name": title, "tests": str(len(cases)), "failures": str(failures), "errors": "0"})
-    suite = ET.SubElement(
-        root,
-        "testsuite",
-        {"name": suite_name, "tests": str(len(cases)), "failures": str(failures), "errors": "0", "skipped": "0"},
-    )
+        cases.append(ET.Element("testcase", {"classname": v.title, "name": "no differences"}))
+    suite_name = f"{v.title}: {v.old_label} -> {v.new_label}"
+    root = ET.Element("testsuites", {"name": v.title, "tests": str(len(cases)), "failures": str(failures), "errors": "0"})
+    suite = ET.SubElement(root, "testsuite", {"name": suite_name, "tests": str(len(cases)), "failures": str(failures),
+                                              "errors": "0", "skipped": "0"})
     suite.extend(cases)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _junit_lines(f: Finding) -> str:
-    parts = [f"{f.severity} [{f.rule}] ({f.audience}) {f.message}"]
-    if f.old is not None:
-        parts.append(f"  old: {f.old}")
-    if f.new is not None:
-        parts.append(f"  new: {f.new}")
-    loc = _location(f)
+def _junit_line(f: Finding) -> str:
+    parts = [f"- {f.severity} [{f.rule}] {f.member}: {f.message}"]
+    loc = f.new_location or f.old_location
     if loc:
-        parts.append(f"  at: {loc}")
+        parts.append(f"    at: {loc}")
     return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------- github
-
 
 def _gh_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -536,30 +587,31 @@ def _gh_prop(text: str) -> str:
 _LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+)$")
 
 
-def render_github(items: list[Finding], *, title: str, old_label: str, new_label: str, fail_on: str) -> str:
+def render_github(v: _View) -> str:
+    """One annotation per breaking or warning cause, at its location; info causes are counted in
+    the closing line only (GitHub shows a handful of annotations per step)."""
     lines = []
-    for f in items:
-        if f.severity == INFO and not _at_or_above(f, fail_on):
-            continue  # GitHub shows only a handful of annotations per step: keep them for problems
-        if _at_or_above(f, fail_on):
-            level = "error"
-        else:
-            level = "notice" if f.severity == INFO else "warning"
+    for c in v.causes:
+        if c.severity == INFO and not _at_or_above(c.severity, v.fail_on):
+            continue
+        level = "error" if _at_or_above(c.severity, v.fail_on) else ("notice" if c.severity == INFO else "warning")
         props = []
-        loc = _location(f)
-        m = _LOCATION.match(loc) if loc else None
+        m = _LOCATION.match(c.location) if c.location else None
         if m:
             props.append(f"file={_gh_prop(m.group('file'))}")
             props.append(f"line={m.group('line')}")
-        props.append(f"title={_gh_prop(f'{f.severity}: {f.rule} ({f.member})')}")
-        message = f"{f.message} [{f.audience}]"
-        if f.old != f.new:
-            message += f"\nold: {f.old if f.old is not None else '(absent)'}\nnew: {f.new if f.new is not None else '(absent)'}"
+        props.append(f"title={_gh_prop(f'{c.severity}: {c.title}')}")
+        message = f"{c.title}\nevidence: {c.evidence_line()}"
+        who = _affects(c)
+        if who:
+            message += f"\nwho breaks: {who}"
+        if c.fix:
+            message += f"\nfix: {c.fix}"
         lines.append(f"::{level} {','.join(props)}::{_gh_data(message)}")
-    verdict = _verdict(items, fail_on)
-    level = "error" if verdict == "incompatible" else "notice"
-    lines.append(f"::{level} title={_gh_prop(title)}::{_gh_data(f'{old_label} -> {new_label}: {_counts_line(items)} ({verdict})')}")
+    level = "error" if v.word == "incompatible" and v.fail_on != "never" else "notice"
+    lines.append(f"::{level} title={_gh_prop(v.title)}::{_gh_data(f'{v.verdict} ({v.old_label} -> {v.new_label})')}")
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["render", "FORMATS", "parse_json", "report_dict", "inline_diff", "split_signature"]
+__all__ = ["render", "FORMATS", "MARKDOWN_LIMIT", "parse_json", "report_dict", "inline_diff", "split_signature",
+           "failing_causes"]

@@ -107,21 +107,31 @@ def test_json_shape_and_round_trip(findings):
     assert text == json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"  # canonical
 
 
-def test_junit_is_valid_xml_with_one_testcase_per_member(findings):
+def _causes(findings):
+    from compat.causes import build_causes
+
+    return build_causes(findings)
+
+
+def test_junit_is_valid_xml_with_one_testcase_per_cause(findings):
     root = ET.fromstring(_render(findings, "junit"))
     assert root.tag == "testsuites"
     cases = root.findall("./testsuite/testcase")
-    members = sorted({f.member for f in findings})
-    assert sorted(c.get("name") for c in cases) == members
-    failed = {c.get("name") for c in cases if c.find("failure") is not None}
-    assert failed == {f.member for f in findings if f.severity == "breaking"}
+    causes = _causes(findings)
+    assert sorted(c.get("name").split(": ", 1)[0] for c in cases) == sorted(c.id for c in causes)
+    failed = {c.get("name").split(": ", 1)[0] for c in cases if c.find("failure") is not None}
+    assert failed == {c.id for c in causes if c.severity == "breaking"}
     assert root.get("failures") == str(len(failed))
+    # each cause's testcase lists every finding attached to it
+    text = "".join("".join(c.itertext()) for c in cases)
+    for f in findings:
+        assert f"[{f.rule}] {f.member}" in text
 
 
 def test_junit_threshold(findings):
     warn = ET.fromstring(_render(findings, "junit", fail_on="warning"))
-    failed = {c.get("name") for c in warn.iter("testcase") if c.find("failure") is not None}
-    assert failed == {f.member for f in findings if f.severity in ("breaking", "warning")}
+    failed = {c.get("name").split(": ", 1)[0] for c in warn.iter("testcase") if c.find("failure") is not None}
+    assert failed == {c.id for c in _causes(findings) if c.severity in ("breaking", "warning")}
     never = ET.fromstring(_render(findings, "junit", fail_on="never"))
     assert never.get("failures") == "0"
     assert not list(never.iter("failure"))
@@ -132,40 +142,41 @@ def test_junit_without_findings_has_a_passing_testcase():
     assert len(list(root.iter("testcase"))) == 1 and root.get("failures") == "0"
 
 
-def test_github_annotations(findings):
+def test_github_annotations_one_per_cause(findings):
     lines = _render(findings, "github").splitlines()
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
-    breaking = [f for f in findings if f.severity == "breaking"]
+    causes = _causes(findings)
     errors = [line for line in lines[:-1] if line.startswith("::error ")]
-    assert len(errors) == len(breaking)
+    assert len(errors) == sum(c.severity == "breaking" for c in causes)
     assert any("file=pkg/mod.py,line=" in line for line in errors)
     assert all("\n" not in line for line in lines)
     assert lines[-1].startswith("::error title=") and "incompatible" in lines[-1]
     assert not any(line.startswith("::notice ") for line in lines[:-1])  # info is only counted
-    assert len(lines) == 1 + sum(f.severity != "info" for f in findings)
+    assert len(lines) == 1 + sum(c.severity != "info" for c in causes)
 
 
 def test_github_escapes_newlines_and_separators():
     f = Finding(rule="r", severity="warning", audience="subclasses", member="m", message="a\nb, 100%",
                 new_location="dir,x/mod.py:12")
     line = _render([f], "github").splitlines()[0]
-    assert line.startswith("::warning file=dir%2Cx/mod.py,line=12,title=warning%3A r (m)::")
-    assert line.endswith("a%0Ab, 100%25 [subclasses]")
+    assert line.startswith("::warning file=dir%2Cx/mod.py,line=12,title=warning%3A ")
+    assert "%0A" in line and "\n" not in line and "100%25" not in line.split("::", 2)[1]
 
 
-def test_markdown_has_summary_tables_side_by_side_and_collapsed_info(findings):
+def test_markdown_leads_with_verdict_and_causes_and_folds_info(findings):
     md = _render(findings, "markdown")
-    assert "| severity | findings |" in md
-    assert "| rule | severity | audience | findings |" in md
-    assert "| v1 | v2 |" in md  # side-by-side signature table
-    assert "<details>" in md and "</details>" in md
-    info_start = md.index("<details>")
+    lines = md.splitlines()
+    assert lines[2].startswith("**incompatible: ") and "causes" in lines[2]
+    assert "| # | severity | cause | where | evidence |" in md
+    assert md.index("| # | severity") < md.index("### 1. ")
+    assert "```diff" in md  # old and new code as a diff block
+    info_start = md.index("info cause")
+    for c in _causes(findings):
+        if c.severity == "info":
+            assert c.title in md[info_start:].replace("&gt;", ">")
+    # every finding's rule is counted as evidence
     for f in findings:
-        if f.severity == "info":
-            assert f"`{f.rule}`" in md[info_start:]
-    # the removed parameter is struck out on the old side, the new one inserted on the new side
-    assert "<del>cursor=None</del>" in md
-    assert "<ins>*, order=None</ins>" in md or "<ins>order=None</ins>" in md
+        assert f"`{f.rule}`" in md
 
 
 def test_markdown_does_not_mark_annotation_spelling():
@@ -192,10 +203,11 @@ def test_split_signature_respects_brackets_and_strings():
     assert split_signature("LIMIT = 3") is None
 
 
-def test_text_report_lists_most_severe_first(findings):
+def test_text_report_leads_with_verdict_and_lists_most_severe_first(findings):
     text = _render(findings, "text")
-    assert text.index("BREAKING") < text.index("WARNING") < text.index("INFO")
-    assert "incompatible" in text.splitlines()[1]
+    assert text.splitlines()[1].startswith("incompatible: ")
+    assert text.index("BREAKING") < text.index("info (") < text.index("\nevidence: ")
+    assert text.rstrip().splitlines()[-1] == text.splitlines()[1]  # the verdict again, where a terminal reader looks last
 
 
 def test_inline_diff_marks_words_outside_signatures():
@@ -210,18 +222,37 @@ def test_behaviour_findings_are_grouped_by_cause_across_cells():
 
     def missing(sub: str) -> object:
         cell = {"subclass": sub, "scenario": "runs_lifecycle", "storage": "memory"}
+        old = "  create_run_for_job:call()  <- x [external]\n> create_run:call(str)  <- DagsterInstance.f [self]"
+        new = "  create_run_for_job:call()  <- x [external]\n> run_storage:get()  <- RunDomain.f [external]"
         return behaviour._finding(behaviour.RULE_DISPATCH, cell, f"{behaviour.cell_label(cell)}: `create_run` is gone",
-                                  "create_run:call()", None, audience="subclasses", change="missing",
-                                  member_name="create_run", members_missing=["create_run"], members_added=[])
+                                  old, new, audience="subclasses", change="missing",
+                                  member_name="create_run", members_missing=["create_run"], members_added=[],
+                                  caller="f")
 
     reworded = behaviour._finding(behaviour.RULE_EXCEPTION, {"subclass": "spy", "scenario": "x", "storage": "memory"},
                                   "spy/x/memory: step 'a' raises E with a different message", "m1", "m2",
                                   severity="warning", step="a")
     text = render([missing("spy"), missing("spy:chain-leaf"), reworded], "markdown", title="t", old_label="old",
                   new_label="new", fail_on="breaking")
-    assert "(2 causes in 3 cells)" in text
-    assert "#### `behaviour-dispatch-changed`: `create_run` (missing) in 2 cells" in text
-    assert "`spy/runs_lifecycle/memory`, `spy:chain-leaf/runs_lifecycle/memory`" in text
-    assert "#### `behaviour-exception-changed`: `x` step `a` in 1 cell" in text
-    # the rule table counts a rule once per severity it was reported with
-    assert "| `behaviour-exception-changed` | warning |" in text
+    assert "**incompatible: 2 causes (1 breaking, 1 warning)**" in text
+    assert "behaviour 2 cells on 2 subclasses (behaviour-dispatch-changed x2)" in text
+    assert "behaviour 1 cell on 1 subclass (behaviour-exception-changed)" in text
+    # the trace difference is a diff block, one dispatch per line
+    assert "- create_run:call(str)  <- DagsterInstance.f [self]\n+ run_storage:get()  <- RunDomain.f [external]" in text
+    assert "| `behaviour-exception-changed` | warning | behaviour | 1 |" in text
+
+
+def test_markdown_always_fits_a_pull_request_comment():
+    from compat import behaviour
+    from compat.report import MARKDOWN_LIMIT
+
+    big = []
+    for i in range(400):
+        cell = {"subclass": "spy", "scenario": f"s{i}", "storage": "memory"}
+        big.append(behaviour._finding(behaviour.RULE_RESULT, cell, f"spy/s{i}/memory: step 'x{i}' differs",
+                                      "o" * 300, "n" * 300, step=f"x{i}"))
+    full = render(big, "markdown", title="t", limit=10**9)
+    cut = render(big, "markdown", title="t", full_report="report.full.md")
+    assert len(full) > MARKDOWN_LIMIT >= len(cut)
+    assert "the full report is in `report.full.md`" in cut
+    assert cut.splitlines()[2].startswith("**incompatible: 400 causes")

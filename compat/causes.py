@@ -1,0 +1,774 @@
+"""Causes: the changes in the new code behind the findings, one cause per change someone can feel.
+
+Every layer sees the same change its own way: when `create_run_for_job` stops dispatching
+through `self.create_run`, the hook rules flag the method, the profile checks flag each subclass
+overriding `create_run`, hundreds of behaviour cells show the dispatch missing, and stored fuzz
+programs return other tags. A reviewer wants one thing: *overrides of `create_run` are ignored,
+here is the method that changed, here is who breaks*. :func:`build_causes` attaches every
+finding to exactly one :class:`Cause`; the reports lead with causes and show findings as their
+evidence.
+
+A cause names the new code that introduced it first (for a lost dispatch: the method whose own
+body changed, not the untouched callers that reach it; those are listed under it), who breaks
+(base callers, corpus subclasses, real downstream subclasses from the profiles), the evidence
+per layer, the smallest reproduction there is, and a fix hint for the person who made the change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from compat.corpus import CORPUS
+from compat.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, sort_findings
+from compat.models import Surface
+from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
+
+LAYERS = ("surface", "profile", "behaviour", "fuzz", "perf", "baseline", "griffe")
+CORPUS_PACKAGE = "compat.corpus"
+
+# what a cause kind means, for its title and its fix hint ({s}: the subject; {edited}: the
+# base members whose own code carries the change; {callers}: the base members reaching it)
+_TITLES = {
+    "dispatch-lost": "overrides of `{s}` are no longer reached from {edited}",
+    "dispatch-gained": "the base now calls `{s}` through self from {edited}, where it did not before",
+    "dispatch-arguments": "`{s}` is dispatched with other arguments from {edited}",
+    "dispatch-reordered": "overridable members are called in another order around `{s}`",
+    "dispatch-obscured": "`{s}` now hands self to code the static analysis cannot follow",
+    "member": "{members}: {what}",
+    "dispatch-changed": "{edited} changed what it dispatches through self: {what}",
+    "removed": "{n_members} removed ({s}): {members}",
+    "annotations": "{s} changed on {n} member(s): {members}",
+    "renamed": "`{s}` was renamed to `{renamed}`",
+    "name-clash": "the base now defines `{s}`, a name subclasses already use",
+    "added": "new members in {s}",
+    "attribute": "instance attribute `self.{s}` changed",
+    "moved": "members moved {s}",
+    "decorators": "decorators changed: {s}",
+    "exports": "{s} {n} name(s): {members}",
+    "import": "import path `{s}` changed",
+    "class": "the class: {s}",
+    "result": "step `{s}` returns a different value",
+    "exception": "step `{s}` raises differently",
+    "state": "the final storage state differs at `{s}`",
+    "cell-error": "behaviour cells no longer run: {s}",
+    "fuzz-result": "generated programs ending in `{s}` give different results",
+    "perf": "`{s}` is slower",
+    "accepted": "accepted.json entry for `{s}` is stale",
+}
+_FIXES = {
+    "dispatch-lost": "In {edited}, keep dispatching through the instance: call `self.{s}` (or `instance.{s}` "
+                     "from a helper that is handed the instance) instead of reading private state or a helper "
+                     "directly, so that overrides of `{s}` keep running.",
+    "dispatch-gained": "If consulting `{s}` from {edited} is intended, say so in the release notes (overrides of "
+                       "`{s}` now run there and must cope); otherwise read the state as before.",
+    "dispatch-arguments": "Call `self.{s}` with the same argument shape as before (same positions and keywords): "
+                          "overrides written against the old call may not accept the new one.",
+    "dispatch-reordered": "Keep the order in which the base calls overridable members; overrides that depend on "
+                          "it (a tag set before a run is stored) change behaviour.",
+    "dispatch-obscured": "Make sure the code that `{s}` now hands self to calls the instance's members "
+                         "(`instance.x(...)`), and keep a behaviour cell covering it.",
+    "member": "Keep the signature and kind of {members}: accept the old parameter names and positions, add new "
+              "parameters as optional keyword-only ones at the end, keep annotations as wide as before.",
+    "removed": "Keep the removed members as thin (deprecated) aliases that delegate to their replacements; remove "
+               "them only in a major release, after telling subclass authors what to override instead.",
+    "annotations": "Keep annotations at least as wide as before (return types no wider, parameter types no "
+                   "narrower), so that typed callers and typed overrides stay valid.",
+    "dispatch-changed": "In {edited}, keep dispatching through the instance exactly as before (the same members, "
+                        "in the same order, with the same argument shapes).",
+    "renamed": "Keep the old name as an alias that delegates to the new one, and have base code call the name "
+               "subclasses override.",
+    "name-clash": "Rename the new base member `{s}`: subclasses already define that name, so theirs silently "
+                  "replaces the base's (or the base's write replaces theirs).",
+    "added": "Nothing to fix unless a subclass already uses one of these names (then it is a name clash).",
+    "attribute": "Keep assigning `self.{s}` in `__init__`, before anything a subclass can override runs.",
+    "moved": "Nothing to fix: the members still resolve through the MRO with the same signatures.",
+    "decorators": "Nothing to fix unless the decorator changed behaviour a subclass relies on.",
+    "exports": "Keep re-exporting the names from the module's `__init__` (import them from their new home).",
+    "import": "Keep the old import path resolving to the class (re-export it).",
+    "class": "Keep the old bases reachable in the MRO; subclasses and isinstance checks depend on them.",
+    "result": "Restore the old result of `{s}`, or document the change: callers and subclasses see another value.",
+    "exception": "Keep raising the same exception type for `{s}`: callers catch it by type.",
+    "state": "Restore the old side effect: the storage holds something else after the same calls.",
+    "cell-error": "Make the scenario run again: set-up that worked on the old class fails on the new one.",
+    "fuzz-result": "Run the reproduction on both versions and restore the old result of the last step.",
+    "perf": "Profile `{s}` on both versions; the new code path does more work.",
+    "accepted": "Remove the stale entry from accepted.json.",
+}
+
+
+@dataclass
+class Cause:
+    """One change in the new code, with every finding (of any layer) that shows it."""
+
+    id: str  # stable: "<kind>:<subject>"
+    kind: str
+    subject: str
+    severity: str
+    title: str
+    location: str | None = None  # new code location (old when the code is gone)
+    edited: list[str] = field(default_factory=list)  # base members whose own code carries the change
+    reached_from: list[str] = field(default_factory=list)  # base members that reach it (transitive)
+    old: str | None = None  # old code
+    new: str | None = None  # new code
+    corpus: list[str] = field(default_factory=list)  # corpus subclasses that feel it
+    downstream: list[str] = field(default_factory=list)  # real subclasses: "package version: Class (why)"
+    reproduction: str | None = None
+    fix: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def packages(self) -> list[str]:
+        """Real downstream packages affected (from the profiles), without versions."""
+        return sorted({d.split(":", 1)[0].rsplit(" ", 1)[0] for d in self.downstream})
+
+    def evidence(self) -> dict[str, dict[str, Any]]:
+        """Per layer: how many findings, of which rules, and one representative (the first)."""
+        out: dict[str, dict[str, Any]] = {}
+        for f in sort_findings(self.findings):
+            layer = out.setdefault(f.source, {"count": 0, "rules": {}, "example": f})
+            layer["count"] += 1
+            layer["rules"][f.rule] = layer["rules"].get(f.rule, 0) + 1
+        return {k: out[k] for k in sorted(out, key=lambda s: LAYERS.index(s) if s in LAYERS else 99)}
+
+    def evidence_line(self) -> str:
+        """`surface 2 (hook-no-longer-called), profile 3, behaviour 312 cells, fuzz 19 programs`."""
+        unit = {"behaviour": "cell", "fuzz": "program"}
+        parts = []
+        for layer, ev in self.evidence().items():
+            n = ev["count"]
+            word = unit.get(layer, "finding")
+            rules = ", ".join(f"{r}" + (f" x{c}" if c > 1 else "") for r, c in sorted(ev["rules"].items()))
+            where = ""
+            if layer in ("behaviour", "fuzz"):
+                subs = {((f.details or {}).get("cell") or {}).get("subclass") if layer == "behaviour"
+                        else f.member.split("/", 1)[0] for f in self.findings if f.source == layer}
+                where = f" on {len(subs)} subclass{'es' if len(subs) != 1 else ''}"
+            parts.append(f"{layer} {n} {word}{'s' if n != 1 else ''}{where} ({rules})")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "subject": self.subject,
+            "severity": self.severity,
+            "title": self.title,
+            "location": self.location,
+            "edited": self.edited,
+            "reached_from": self.reached_from,
+            "old": self.old,
+            "new": self.new,
+            "affects": {"corpus": self.corpus, "downstream": self.downstream, "callers": self.reached_from},
+            "evidence": {layer: {"count": ev["count"], "rules": dict(sorted(ev["rules"].items())),
+                                 "example": ev["example"].to_dict()} for layer, ev in self.evidence().items()},
+            "reproduction": self.reproduction,
+            "fix": self.fix,
+            "findings": [_finding_ref(f) for f in sort_findings(self.findings)],
+        }
+
+
+def _finding_ref(f: Finding) -> dict[str, str]:
+    return {"rule": f.rule, "member": f.member, "severity": f.severity, "source": f.source}
+
+
+def worst(severities: Iterable[str], default: str = INFO) -> str:
+    ranked = sorted(severities, key=lambda s: SEVERITY_RANK[s])
+    return ranked[0] if ranked else default
+
+
+def _weaker(a: str, b: str) -> str:
+    return a if SEVERITY_RANK[a] >= SEVERITY_RANK[b] else b
+
+
+def _bare(name: str) -> str:
+    return name.removeprefix("self.").lstrip("_")
+
+
+def _sub_member(f: Finding) -> str:
+    """`Subclass.member` of a profile finding -> `member`."""
+    return f.member.split(".", 1)[1] if "." in f.member else f.member
+
+
+def _dispatched(text: str | None) -> list[str] | None:
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return list(value.get("overrides_dispatched") or []) if isinstance(value, dict) else None
+
+
+def _corpus_class(subclass: str) -> str | None:
+    """`spy:create-run-tags` -> `CreateRunTagsInstance`; None for the plain spy and the base."""
+    name = subclass.split(":", 1)[1] if subclass.startswith("spy:") else subclass
+    path = CORPUS.get(name)
+    return path.rsplit(":", 1)[-1] if path and name != "base" else None
+
+
+class _Builder:
+    def __init__(self, findings: list[Finding], old: Surface | None, new: Surface | None, profiles):
+        self.findings = sort_findings(findings)
+        self.old, self.new = old, new
+        self.ctx = DiffContext(old, new) if old is not None and new is not None else None
+        self.profiles = [p for _, p in profiles] if profiles and isinstance(profiles[0], tuple) else list(profiles or [])
+        self.renames = self._renames()
+        self.hints: dict[tuple[str, str], set[str]] = {}  # dispatch cause -> base members edited for it
+
+    # ---- which cause a finding belongs to
+    def key(self, f: Finding, known: set[tuple[str, str]]) -> tuple[str, str]:
+        d = f.details or {}
+        rule, member = f.rule, f.member
+        if f.source == "surface":
+            return self._surface_key(f, d, known)
+        if f.source == "profile":
+            name = _sub_member(f)
+            if rule == "override-bypassed":
+                return ("dispatch-lost", name)
+            if rule in ("override-target-removed", "super-target-missing"):
+                return self._removed_key(name)
+            if rule == "base-attribute-missing":
+                if self.old is not None and name in self.old.members:
+                    return self._removed_key(name)
+                return ("attribute", _bare(name))
+            if rule == "base-attribute-late":
+                return ("attribute", _bare(name))
+            if rule == "subclass-name-clash":
+                return ("name-clash", _bare(name))
+            if rule == "override-reached-during-init":
+                return ("dispatch-gained", name)
+            if rule == "constructor-forwarding-broken":
+                return ("member", "__init__")
+            return ("member", name)
+        if f.source == "behaviour":
+            cell = d.get("cell") or {}
+            if rule == "behaviour-dispatch-changed":
+                kind = {"missing": "dispatch-lost", "added": "dispatch-gained", "arguments": "dispatch-arguments"}.get(
+                    d.get("change"), "dispatch-reordered")
+                return (kind, d.get("member_name") or "?")
+            if rule == "behaviour-result-changed":
+                return ("result", d.get("step") or d.get("path") or cell.get("scenario", "?"))
+            if rule == "behaviour-exception-changed":
+                return ("exception", d.get("step") or cell.get("scenario", "?"))
+            if rule == "behaviour-state-changed":
+                return ("state", re.sub(r"\[\d+\]", "[]", d.get("path") or "state"))
+            return ("cell-error", (f.new or "?").splitlines()[0][:80])
+        if f.source == "fuzz":
+            old, new = d.get("old_dispatched"), d.get("new_dispatched")
+            if old is None or new is None:
+                old, new = _dispatched(f.old), _dispatched(f.new)
+            if old is not None and new is not None:
+                lost = sorted(set(old) - set(new))
+                gained = sorted(set(new) - set(old))
+                changed = [("dispatch-lost", n) for n in lost] + [("dispatch-gained", n) for n in gained]
+                # the program's last step entered the base at `entry`: a dispatch change already
+                # traced to an edit of that member explains it (create_run_for_job's rewrite both
+                # stopped calling create_run and started reading run_storage)
+                entry = d.get("entry")
+                at_entry = sorted(k for k in known if k[0].startswith("dispatch") and entry in self.hints.get(k, ()))
+                for k in [k for k in at_entry if k in changed] + at_entry:
+                    return k
+                for kind, name in changed:
+                    if (kind, name) in known:
+                        return (kind, name)
+                if changed:
+                    return changed[0]
+            return ("fuzz-result", member.split("/", 1)[-1])
+        if f.source == "perf":
+            return ("perf", member)
+        if f.source == "baseline":
+            return ("accepted", member)
+        if rule.startswith("griffe-"):
+            return ("member", member.rsplit(".", 1)[-1])
+        return (rule, member)
+
+    def _surface_key(self, f: Finding, d: dict, known: set[tuple[str, str]]) -> tuple[str, str]:
+        rule, member = f.rule, f.member
+        if rule == "hook-no-longer-called":
+            return ("dispatch-lost", d.get("hook") or "?")
+        if rule == "hook-call-obscured":
+            for hook in sorted(d.get("hooks") or []):
+                if ("dispatch-lost", hook) in known and member in self.lost_at(hook):
+                    return ("dispatch-lost", hook)
+            return ("dispatch-obscured", member)
+        if rule == "init-hook-added":
+            return ("dispatch-gained", d.get("hook") or "?")
+        if rule in ("public-member-removed", "protected-member-removed", "dunder-member-removed"):
+            return self._removed_key(member)
+        if rule in ("parameter-annotation-changed", "attribute-annotation-changed"):
+            return ("annotations", "parameter and attribute annotations")
+        if rule == "return-annotation-changed":
+            return ("annotations", "return annotations")
+        if rule in ("member-added", "instance-attribute-added"):
+            name = _bare(member)
+            if ("name-clash", name) in known:
+                return ("name-clash", name)
+            for old_name, new_name in self.renames.items():
+                if new_name == member:
+                    return ("renamed", old_name)
+            if rule == "instance-attribute-added":
+                return ("added", "instance attributes")
+            where = self.new.members[member].defined_in if self.new is not None and member in self.new.members else ""
+            return ("added", short(where) or "the class")
+        if rule == "member-moved":
+            return ("moved", f"from {short(d.get('old_defined_in'))} to {short(d.get('new_defined_in'))}")
+        if rule == "decorators-changed":
+            parts = [f"removed @{x}" for x in d.get("removed") or []] + [f"added @{x}" for x in d.get("added") or []]
+            return ("decorators", ", ".join(parts) or f.message.split(": ", 1)[-1])
+        if rule.startswith("instance-attribute-"):
+            return ("attribute", _bare(member))
+        if rule in ("export-removed", "incidental-reexport-removed"):
+            module = member.rsplit(".", 1)[0]
+            what = "no longer exports" if rule == "export-removed" else "no longer re-exports incidental names"
+            return ("exports", f"`{module}` {what}")
+        if rule in ("import-path-removed", "import-path-retargeted"):
+            return ("import", member)
+        if member == "<class>":
+            return ("class", rule)
+        return ("member", member)
+
+    def _removed_key(self, name: str) -> tuple[str, str]:
+        """A rename is its own cause; plain removals are one cause per visibility (they are one
+        decision, with one fix: keep aliases)."""
+        if name in self.renames:
+            return ("renamed", name)
+        m = self.old.members.get(name) if self.old is not None else None
+        visibility = m.visibility if m is not None else ("protected" if name.startswith("_") else "public")
+        return ("removed", visibility)
+
+    def _renames(self) -> dict[str, str]:
+        """Removed member -> the added member that replaces it: same kind and call signature and a
+        similar name (the same name without its underscore first), matched one to one."""
+        if self.ctx is None:
+            return {}
+
+        def shape(m) -> tuple:
+            return (m.kind, tuple((p.name, p.kind, p.default) for p in bound_params(m)),
+                    m.signature.returns_norm if m.signature else None)
+
+        out: dict[str, str] = {}
+        taken: set[str] = set()
+        for exact in (True, False):
+            for old in self.ctx.removed:
+                if old.name in out:
+                    continue
+                fits = [m.name for m in self.ctx.added if m.name not in taken and shape(m) == shape(old)
+                        and (_bare(m.name) == _bare(old.name) if exact else _similar(old.name, m.name))]
+                if len(fits) == 1:
+                    out[old.name] = fits[0]
+                    taken.add(fits[0])
+        return out
+
+    # ---- the dispatch graph
+    def lost_at(self, hook: str) -> set[str]:
+        """Base members that reached `hook` through self on the old side and no longer do."""
+        if self.ctx is None:
+            return set()
+        cache = self.__dict__.setdefault("_lost_cache", {})
+        if hook not in cache:
+            out = set()
+            for name, old, new in self.ctx.common:
+                if old.kind in BODY_KINDS and new.kind in BODY_KINDS and name != hook:
+                    if hook in self.ctx.reach(self.old, name) and hook not in self.ctx.reach(self.new, name):
+                        out.add(name)
+            cache[hook] = out
+        return cache[hook]
+
+    def roots(self, hook: str) -> tuple[list[str], list[str]]:
+        """(edited, reached_from): members whose own body lost the dispatch, and the callers whose
+        loss comes from calling one of them."""
+        lost = self.lost_at(hook)
+        edited = []
+        for name in sorted(lost):
+            m = self.new.members[name]
+            direct = set(m.self_refs) | set(m.self_calls)
+            if not (direct & lost):
+                edited.append(name)
+        return edited, sorted(lost - set(edited))
+
+    # ---- assembling
+    def causes(self) -> list[Cause]:
+        known: set[tuple[str, str]] = set()
+        # pass 1: findings whose cause does not depend on others; pass 2: the rest
+        deferred_rules = {"hook-call-obscured", "member-added", "instance-attribute-added"}
+        keyed: list[tuple[tuple[str, str], Finding]] = []
+        later = []
+        for f in self.findings:
+            if f.rule in deferred_rules or f.source == "fuzz":
+                later.append(f)
+                continue
+            k = self.key(f, known)
+            known.add(k)
+            keyed.append((k, f))
+            if k[0].startswith("dispatch"):
+                hints = self.hints.setdefault(k, set())
+                hints.update(self._edited_from_findings(k[0], k[1], [f]))
+                if k[0] == "dispatch-lost" and self.ctx is not None:
+                    hints.update(self.roots(k[1])[0])
+        for f in later:
+            k = self.key(f, known)
+            known.add(k)
+            keyed.append((k, f))
+        groups: dict[tuple[str, str], list[Finding]] = {}
+        for k, f in keyed:
+            groups.setdefault(k, []).append(f)
+        causes = self._merge([self.cause(kind, subject, fs) for (kind, subject), fs in groups.items()])
+        return sorted(causes, key=lambda c: (SEVERITY_RANK[c.severity], not c.downstream, -_weight(c), c.id))
+
+    def _merge(self, causes: list[Cause]) -> list[Cause]:
+        """One edit, one cause: dispatch changes made in the same edited member, and members
+        changed the same way (the same new required parameter on two methods), are merged."""
+        parent = list(range(len(causes)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        owner: dict[tuple[str, str], int] = {}
+        for i, c in enumerate(causes):
+            if c.kind.startswith("dispatch"):
+                marks = [("edited", e) for e in c.edited]
+            elif c.kind == "member":
+                marks = [("shape", _fingerprint(c))]
+            else:
+                marks = []
+            for mark in marks:
+                j = owner.setdefault(mark, i)
+                parent[find(i)] = find(j)
+        groups: dict[int, list[Cause]] = {}
+        for i, c in enumerate(causes):
+            groups.setdefault(find(i), []).append(c)
+        out = []
+        for parts in groups.values():
+            if len(parts) == 1:
+                out.append(parts[0])
+                continue
+            parts.sort(key=lambda c: (SEVERITY_RANK[c.severity], c.id))
+            findings = [f for c in parts for f in c.findings]
+            if parts[0].kind.startswith("dispatch"):
+                edited = sorted({e for c in parts for e in c.edited})
+                merged = self.cause("dispatch-changed", edited[0], findings, edited=edited,
+                                    what="; ".join(_dispatch_what(c) for c in parts))
+            else:
+                names = sorted(c.subject for c in parts)
+                merged = self.cause("member", "+".join(names), findings)
+            out.append(merged)
+        return out
+
+    def cause(self, kind: str, subject: str, findings: list[Finding], *, edited: list[str] | None = None,
+              what: str | None = None) -> Cause:
+        findings = sort_findings(findings)
+        reached: list[str] = []
+        if edited is None:
+            edited = []
+            if kind == "dispatch-lost" and self.ctx is not None:
+                edited, reached = self.roots(subject)
+        else:
+            hooks = sorted({k for f in findings for k in [self.key(f, set())] if k[0] == "dispatch-lost"})
+            for _, hook in hooks:
+                reached += [r for r in self.roots(hook)[1] if r not in reached] if self.ctx is not None else []
+        if not edited:
+            edited = self._edited_from_findings(kind, subject, findings)
+        severity = self._severity(kind, findings, edited, reached)
+        display = subject
+        if kind == "name-clash":  # the name as the code spells it (`_exit_stack`), not its bare key
+            spelled = sorted({self._at(f).removeprefix("self.") for f in findings if f.source == "profile"}) + \
+                sorted({self._at(f).removeprefix("self.") for f in findings if f.source == "surface"})
+            display = next((n for n in spelled if _bare(n) == subject), subject)
+        members = sorted({self._at(f) for f in findings if f.source in ("surface", "profile")})
+        if kind == "exports":
+            members = sorted(m.rsplit(".", 1)[-1] for m in members)
+        fmt = {"s": display, "edited": _names(edited) or "the base", "callers": _names(reached),
+               "members": _names(members, 4), "n": len(members),
+               "n_members": f"{len(members)} member{'s' if len(members) != 1 else ''}", "renamed": self.renames.get(subject, "?"), "what": what or _what(findings)}
+        cause = Cause(
+            id=f"{kind}:{subject}",
+            kind=kind,
+            subject=subject,
+            severity=severity,
+            title=_TITLES.get(kind, kind + ": {s}").format(**fmt),
+            edited=edited,
+            reached_from=reached,
+            fix=_FIXES.get(kind, "").format(**fmt),
+            findings=findings,
+        )
+        self._code(cause)
+        self._affects(cause)
+        cause.reproduction = self._reproduction(cause)
+        return cause
+
+    def _edited_from_findings(self, kind: str, subject: str, findings: list[Finding]) -> list[str]:
+        out: set[str] = set()
+        for f in findings:
+            d = f.details or {}
+            if f.source == "surface" and kind.startswith("dispatch"):
+                out.add(f.member)
+            elif f.source == "profile" and d.get("caller"):
+                out.add(d["caller"])
+            elif f.source == "behaviour" and d.get("caller") and self._is_member(d["caller"]):
+                out.add(d["caller"])
+        return sorted(out)
+
+    def _is_member(self, name: str) -> bool:
+        return any(s is not None and name in s.members for s in (self.old, self.new)) or (
+            self.old is None and self.new is None)
+
+    def _severity(self, kind: str, findings: list[Finding], edited: list[str], reached: list[str]) -> str:
+        """The strongest evidence, where static findings at callers that merely reach the edited
+        member count no more than the findings at the edited member itself."""
+        at_root = [f.severity for f in findings if f.source in ("surface", "profile") and self._at(f) in edited]
+        cap = worst(at_root) if at_root else None
+        out = []
+        for f in findings:
+            sev = f.severity
+            if kind == "dispatch-lost" and cap is not None and f.source in ("surface", "profile") \
+                    and self._at(f) in reached:
+                sev = _weaker(sev, cap)
+            out.append(sev)
+        return worst(out)
+
+    def effective_severity(self, cause: Cause, f: Finding) -> str:
+        """What `f` counts for in its cause (a transitive caller's static finding counts no more
+        than the edited member's)."""
+        if cause.kind != "dispatch-lost" or f.source not in ("surface", "profile") or self._at(f) not in cause.reached_from:
+            return f.severity
+        at_root = [g.severity for g in cause.findings if g.source in ("surface", "profile") and self._at(g) in cause.edited]
+        return _weaker(f.severity, worst(at_root)) if at_root else f.severity
+
+    @staticmethod
+    def _at(f: Finding) -> str:
+        """The base member a static finding is about (a profile finding: the base caller)."""
+        if f.source == "profile":
+            return (f.details or {}).get("caller") or _sub_member(f)
+        return f.member
+
+    def _code(self, c: Cause) -> None:
+        """Old and new code side by side: the edited member's signature and its dispatches."""
+        if self.old is None or self.new is None:
+            first = c.findings[0]
+            c.old, c.new = first.old, first.new
+            c.location = first.new_location or first.old_location
+            return
+        if c.kind.startswith("dispatch") and c.edited:
+            name = c.edited[0]
+            o, n = self.old.members.get(name), self.new.members.get(name)
+            if o is not None and n is not None:
+                o_refs = sorted(set(o.self_refs) | set(o.self_calls))
+                n_refs = sorted(set(n.self_refs) | set(n.self_calls))
+                c.old = o.render() + "\n    uses self." + (", self.".join(o_refs) if o_refs else " nothing")
+                c.new = n.render() + "\n    uses " + (("self." + ", self.".join(n_refs)) if n_refs else "no self.<member>")
+                if n.delegates:
+                    c.new += "\n    via helpers " + ", ".join(n.delegates)
+                c.location = n.location
+                return
+        name = {"renamed": c.subject, "removed": c.subject, "member": c.subject, "name-clash": None}.get(c.kind)
+        if c.kind == "renamed" and c.subject in self.renames:
+            o, n = self.old.members.get(c.subject), self.new.members.get(self.renames[c.subject])
+            if o is not None and n is not None:
+                c.old, c.new, c.location = o.render(), n.render(), n.location
+                return
+        if name is not None:
+            o, n = self.old.members.get(name), self.new.members.get(name)
+            if o is not None or n is not None:
+                c.old = o.render() if o is not None else None
+                c.new = n.render() if n is not None else None
+                c.location = n.location if n is not None else o.location
+                return
+        first = next((f for f in c.findings if f.source == "surface"), c.findings[0])
+        c.old, c.new = first.old, first.new
+        c.location = first.new_location or first.old_location
+        if c.location is None and c.kind in ("result", "exception"):
+            m = self.new.members.get(c.subject.split(":", 1)[0])
+            c.location = m.location if m is not None else None
+
+    def _affects(self, c: Cause) -> None:
+        corpus: set[str] = set()
+        downstream: set[str] = set()
+        for f in c.findings:
+            d = f.details or {}
+            if f.source == "profile":
+                sub = short(d.get("subclass") or f.member.split(".", 1)[0])
+                if d.get("package", "").startswith(CORPUS_PACKAGE):
+                    corpus.add(sub)
+                else:
+                    downstream.add(f"{d.get('package')}: {sub}")
+            elif f.source == "fuzz":
+                name = _corpus_class(f.member.split("/", 1)[0])
+                if name:
+                    corpus.add(name)
+        # who uses the changed names, from the profiles (a signature change is judged by the
+        # profile checks themselves: an override that still fits is not affected)
+        names = {self._at(f) for f in c.findings if f.source in ("surface", "profile")} | {c.subject}
+        if c.kind == "renamed" and c.subject in self.renames:
+            names.add(self.renames[c.subject])
+        if c.kind.startswith("dispatch"):
+            names = {k[1] for f in c.findings for k in [self.key(f, set())] if k[0] == "dispatch-lost"}
+        if c.kind in ("dispatch-lost", "dispatch-changed", "removed", "renamed", "name-clash", "attribute"):
+            for profile in self.profiles:
+                for sub in profile.subclasses.values():
+                    why = _uses(sub, names, bare=c.kind in ("name-clash", "attribute"))
+                    if why:
+                        entry = f"{profile.label}: {sub.name} ({why})"
+                        if profile.package.startswith(CORPUS_PACKAGE):
+                            corpus.add(sub.name)
+                        else:
+                            downstream.add(entry)
+        # a profile finding and a profile use of the same class are one entry: keep the explained one
+        by_class: dict[str, str] = {}
+        for entry in sorted(downstream):
+            head = entry.split(" (", 1)[0]
+            if head not in by_class or "(" in entry:
+                by_class[head] = entry
+        c.corpus = sorted(corpus)
+        c.downstream = sorted(by_class.values())
+
+    def _reproduction(self, c: Cause) -> str | None:
+        fuzz = [f for f in c.findings if f.source == "fuzz" and (f.details or {}).get("snippet")]
+        if fuzz:
+            return min(fuzz, key=lambda f: (len(f.details["snippet"]), f.member)).details["snippet"]
+        if c.kind == "dispatch-lost" and c.edited:
+            return _probe_snippet(self.new.target if self.new is not None else "dagster:DagsterInstance", c.subject,
+                                  c.edited[0], self.new.members.get(c.subject) if self.new is not None else None)
+        if c.kind == "renamed" and c.subject in self.renames:
+            return (f"# a subclass written against the old name: its override is never called, and calling it\n"
+                    f"# raises AttributeError on the new base\nclass Sub(Base):\n    def {c.subject}(self, *args, **kwargs):\n"
+                    f"        return super().{c.subject}(*args, **kwargs)  # AttributeError: no {c.subject} any more")
+        return None
+
+
+def _probe_snippet(target: str, hook: str, edited: str, member) -> str:
+    module, _, cls = target.partition(":")
+    is_property = member is not None and member.kind in ("property", "cached_property")
+    body = (f"    @property\n    def {hook}(self):\n        print('override of {hook} reached')\n"
+            f"        return super().{hook}\n") if is_property else (
+            f"    def {hook}(self, *args, **kwargs):\n        print('override of {hook} reached')\n"
+            f"        return super().{hook}(*args, **kwargs)\n")
+    return (f"from {module} import {cls}\n\n\nclass Probe({cls}):\n{body}\n"
+            f"# Build a Probe instance (dagster.yaml `instance_class`, or the corpus helpers) and call\n"
+            f"# `{edited}`: on the old dagster the line above prints, on the new one it does not.")
+
+
+def _uses(sub, names: set[str], *, bare: bool) -> str:
+    """Why a profiled subclass is affected by a change of `names` (empty: it is not)."""
+    match = (lambda n: _bare(n) in {_bare(x) for x in names}) if bare else (lambda n: n in names)
+    for n in sorted(sub.overrides):
+        if match(n):
+            return f"overrides {n}"
+    for n in sorted(sub.new_members):
+        if bare and match(n):
+            return f"defines {n}"
+    for n in sorted(sub.new_attributes):
+        if bare and match(n):
+            return f"assigns self.{n}"
+    for n in sorted(sub.base_members):
+        if match(n):
+            return f"uses {n}"
+    for n in sorted(sub.base_attributes):
+        if match(n):
+            return f"reads self.{n}"
+    return ""
+
+
+def _what(findings: list[Finding]) -> str:
+    """What changed about a member, from the rules that fired (most severe first)."""
+    seen: list[str] = []
+    for f in findings:
+        d = f.details or {}
+        label = f.rule.replace("-", " ")
+        param = d.get("parameter") or d.get("name")
+        text = f"{label} `{param}`" if param else label
+        if text not in seen:
+            seen.append(text)
+    return ", ".join(seen[:4]) + (f" and {len(seen) - 4} more" if len(seen) > 4 else "")
+
+
+def _fingerprint(c: Cause) -> str:
+    """What a member cause says with the member's own name taken out."""
+    texts = []
+    for f in c.findings:
+        text = f.message
+        for name in {c.subject, f.member, _sub_member(f)}:
+            text = text.replace(f"'{name}'", "'<m>'").replace(f"`{name}`", "`<m>`")
+        texts.append(f"{f.rule}|{f.severity}|{text}")
+    return "\n".join(sorted(texts))
+
+
+def _dispatch_what(c: Cause) -> str:
+    verb = {"dispatch-lost": "no longer reaches", "dispatch-gained": "now calls", "dispatch-arguments":
+            "passes other arguments to", "dispatch-reordered": "reorders calls around", "dispatch-obscured":
+            "hands self to code outside the class instead of reaching"}.get(c.kind, c.kind)
+    target = c.subject if c.kind != "dispatch-obscured" else "its hooks"
+    return f"{verb} `{target}`" if c.kind != "dispatch-obscured" else f"{verb} its hooks"
+
+
+def _names(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _similar(a: str, b: str) -> bool:
+    import difflib
+
+    x, y = a.strip("_"), b.strip("_")
+    return x == y or difflib.SequenceMatcher(None, x, y).ratio() >= 0.6
+
+
+def _weight(c: Cause) -> int:
+    return len(c.findings) + 1000 * len(c.downstream)
+
+
+def build_causes(findings: Iterable[Finding], old: Surface | None = None, new: Surface | None = None,
+                 profiles=()) -> list[Cause]:
+    """Every finding attached to exactly one cause, most severe first (then those that affect
+    real downstream subclasses, then by weight of evidence)."""
+    return _Builder(list(findings), old, new, list(profiles)).causes()
+
+
+def effective_severities(findings: Iterable[Finding], old: Surface | None, new: Surface | None,
+                         profiles=()) -> dict[int, str]:
+    """id(finding) -> the severity it counts for within its cause (see Cause severity)."""
+    b = _Builder(list(findings), old, new, list(profiles))
+    out = {}
+    for c in b.causes():
+        for f in c.findings:
+            out[id(f)] = b.effective_severity(c, f)
+    return out
+
+
+def counts(causes: list[Cause]) -> dict[str, int]:
+    by = {s: 0 for s in SEVERITIES}
+    for c in causes:
+        by[c.severity] += 1
+    return by
+
+
+def verdict(causes: list[Cause], fail_on: str) -> str:
+    """The first line of every report: `incompatible: 14 causes (9 breaking, 5 warning); 2
+    affect dagster-cloud`. With --fail-on never the line still says what the causes amount to."""
+    threshold = "breaking" if fail_on == "never" else fail_on
+    failing = [c for c in causes if SEVERITY_RANK[c.severity] <= SEVERITY_RANK[threshold]]
+    word = "incompatible" if failing else "compatible"
+    by = counts(causes)
+    serious = [c for c in causes if c.severity != INFO]
+    if not causes:
+        return f"{word}: no differences"
+    detail = ", ".join(f"{by[s]} {s}" for s in (BREAKING, WARNING) if by[s])
+    text = f"{word}: {len(serious)} cause{'s' if len(serious) != 1 else ''}"
+    text += f" ({detail})" if detail else ""
+    if by[INFO]:
+        text += f", {by[INFO]} info"
+    packages: dict[str, int] = {}
+    for c in serious:
+        for p in c.packages:
+            packages[p] = packages.get(p, 0) + 1
+    for p, n in sorted(packages.items()):
+        text += f"; {n} affect{'s' if n == 1 else ''} {p}"
+    if fail_on == "never":
+        text += " (report only: --fail-on never)"
+    return text
+
+
+__all__ = ["Cause", "build_causes", "effective_severities", "verdict", "counts", "worst"]

@@ -1,0 +1,70 @@
+"""The outcome of one check: findings of every layer, the two surfaces, the profiles, and the
+causes built from them, rendered in any format and turned into one exit code.
+
+`compat diff`, `compat check`, `compat compare` and the gate all end in a :class:`CheckResult`,
+so their verdicts, causes and reports agree: the exit code is 1 exactly when a cause is at or
+above ``--fail-on``, the same causes every report leads with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from compat.causes import Cause, build_causes
+from compat.findings import Finding, sort_findings
+from compat.jsonio import write_atomic
+from compat.models import Surface
+from compat.report import failing_causes, render
+
+
+@dataclass
+class CheckResult:
+    target: str
+    old_label: str
+    new_label: str
+    findings: list[Finding]
+    old_surface: Surface | None = None
+    new_surface: Surface | None = None
+    profiles: list = field(default_factory=list)  # compat.profile.Profile objects of the old side
+    title: str | None = None
+
+    def __post_init__(self):
+        self.findings = sort_findings(self.findings)
+        if self.title is None:
+            self.title = f"{self.target}: {self.old_label} -> {self.new_label}"
+
+    @cached_property
+    def causes(self) -> list[Cause]:
+        return build_causes(self.findings, self.old_surface, self.new_surface, self.profiles)
+
+    def failing(self, fail_on: str) -> list[Cause]:
+        return failing_causes(self.causes, fail_on)
+
+    def exit_code(self, fail_on: str) -> int:
+        return 1 if self.failing(fail_on) else 0
+
+    def render(self, fmt: str, fail_on: str = "breaking", *, full_report: str | None = None) -> str:
+        return render(self.findings, fmt, title=self.title, old_label=self.old_label, new_label=self.new_label,
+                      fail_on=fail_on, causes=self.causes, full_report=full_report)
+
+    def write(self, path: str | Path, fmt: str, fail_on: str = "breaking") -> list[Path]:
+        """Write the report to ``path``; a markdown report that had to be cut to fit a
+        pull-request comment gets the complete one beside it (``<name>.full.md``)."""
+        path = Path(path)
+        written = []
+        full = path.with_name(path.stem + ".full" + (path.suffix or ".md")) if fmt == "markdown" else None
+        text = self.render(fmt, fail_on, full_report=full.name if full is not None else None)
+        if full is not None:
+            complete = render(self.findings, fmt, title=self.title, old_label=self.old_label,
+                              new_label=self.new_label, fail_on=fail_on, causes=self.causes, limit=10**9)
+            if complete != text:
+                written.append(write_atomic(full, complete))
+            elif full.exists():
+                full.unlink()  # a stale complete report of an earlier, longer run
+        written.insert(0, write_atomic(path, text))
+        return written
+
+
+__all__ = ["CheckResult"]

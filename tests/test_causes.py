@@ -1,0 +1,274 @@
+"""Causes: every finding of every layer lands in exactly one cause, located at the edited code.
+
+Fixtures are toy packages (target ``pkg.mod:Instance``); profiles are read from toy subclass
+packages against the old toy base, like tests/test_profile.py does.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from compat import behaviour
+from compat.causes import build_causes, verdict
+from compat.diff import compare_surfaces
+from compat.findings import Finding
+from compat.profile import profile_source
+from compat.profile_checks import check_profile
+from compat.result import CheckResult
+from compat.rules.base import EXAMPLE_TARGET, example_files
+from compat.surface import from_sources, snapshot
+
+# the refactoring plan's "internal manager", done wrong: get_run_by_id now reads the storage
+# through a manager and no longer calls the overridable get_run_record_by_id; three untouched
+# callers reach it
+MANAGER_OLD = """
+class Instance:
+    def __init__(self, storage):
+        self._run_storage = storage
+
+    def get_run_record_by_id(self, run_id):
+        return self._run_storage.get(run_id)
+
+    def get_run_by_id(self, run_id):
+        record = self.get_run_record_by_id(run_id)
+        return record
+
+    def create_run(self, run_id):
+        return self.get_run_by_id(run_id)
+
+    def launch_run(self, run_id):
+        return self.get_run_by_id(run_id)
+
+    def submit_run(self, run_id):
+        return self.launch_run(run_id)
+"""
+MANAGER_NEW = """
+class _RunManager:
+    def __init__(self, instance):
+        self._instance = instance
+
+    def get(self, run_id):
+        return self._instance._run_storage.get(run_id)
+
+
+class Instance:
+    def __init__(self, storage):
+        self._run_storage = storage
+
+    def get_run_record_by_id(self, run_id):
+        return self._run_storage.get(run_id)
+
+    def get_run_by_id(self, run_id):
+        return _RunManager(self).get(run_id)
+
+    def create_run(self, run_id):
+        return self.get_run_by_id(run_id)
+
+    def launch_run(self, run_id):
+        return self.get_run_by_id(run_id)
+
+    def submit_run(self, run_id):
+        return self.launch_run(run_id)
+"""
+
+RENAME_OLD = """
+class Instance:
+    def _read_setting(self, key, default=None):
+        return default
+
+    def telemetry_enabled(self):
+        return self._read_setting("telemetry", True)
+"""
+RENAME_NEW = """
+class Instance:
+    def _get_setting_value(self, key, default=None):
+        return default
+
+    def telemetry_enabled(self):
+        return self._get_setting_value("telemetry", True)
+"""
+
+
+def surface(source: str):
+    return from_sources(example_files(textwrap.dedent(source)), EXAMPLE_TARGET)
+
+
+def _exactly_once(findings, causes):
+    ids = [id(f) for c in causes for f in c.findings]
+    assert sorted(ids) == sorted(id(f) for f in findings), "every finding belongs to exactly one cause"
+
+
+def _missing_dispatch(subclass: str, hook: str, caller: str) -> Finding:
+    cell = {"subclass": subclass, "scenario": "runs_lifecycle", "storage": "memory"}
+    return behaviour._finding(behaviour.RULE_DISPATCH, cell, f"{behaviour.cell_label(cell)}: `{hook}` is gone",
+                              f"> {hook}:call(str)  <- Instance.{caller} [self]", "> (nothing)",
+                              audience="subclasses", change="missing", member_name=hook, members_missing=[hook],
+                              members_added=[], caller=caller, caller_class="Instance", caller_via="self")
+
+
+def test_an_internal_manager_is_one_cause_at_the_edited_method_with_its_callers_under_it():
+    old, new = surface(MANAGER_OLD), surface(MANAGER_NEW)
+    findings = compare_surfaces(old, new)
+    # the static rules see the three untouched callers lose the hook, and the edited method
+    # hand self to outside code
+    assert {f.member for f in findings if f.rule == "hook-no-longer-called"} == {"create_run", "launch_run", "submit_run"}
+    assert [f.member for f in findings if f.rule == "hook-call-obscured"] == ["get_run_by_id"]
+    causes = build_causes(findings, old, new)
+    _exactly_once(findings, causes)
+    [cause] = [c for c in causes if c.kind.startswith("dispatch")]
+    assert cause.id == "dispatch-lost:get_run_record_by_id"
+    assert cause.edited == ["get_run_by_id"]
+    assert cause.reached_from == ["create_run", "launch_run", "submit_run"]
+    assert cause.location == new.members["get_run_by_id"].location
+    # statically the edited method only hands self away (a warning): its untouched callers'
+    # breaking findings count no more than that
+    assert cause.severity == "warning"
+    assert "get_run_by_id" in cause.title and "get_run_record_by_id" in cause.title
+    assert "get_run_by_id" in cause.fix
+
+
+def test_behaviour_evidence_makes_the_manager_cause_breaking_and_joins_it():
+    old, new = surface(MANAGER_OLD), surface(MANAGER_NEW)
+    static = compare_surfaces(old, new)
+    cells = [_missing_dispatch(s, "get_run_record_by_id", "get_run_by_id") for s in ("spy", "spy:chain-leaf")]
+    causes = build_causes(static + cells, old, new)
+    _exactly_once(static + cells, causes)
+    [cause] = [c for c in causes if c.kind.startswith("dispatch")]
+    assert cause.severity == "breaking"
+    assert cause.evidence()["behaviour"]["count"] == 2
+    assert verdict(causes, "breaking").startswith("incompatible: 1 cause (1 breaking)")
+
+
+def test_a_protected_rename_is_one_cause():
+    old, new = surface(RENAME_OLD), surface(RENAME_NEW)
+    findings = compare_surfaces(old, new)
+    assert {f.rule for f in findings} >= {"protected-member-removed", "member-added"}
+    causes = build_causes(findings, old, new)
+    _exactly_once(findings, causes)
+    renamed = [c for c in causes if c.kind == "renamed"]
+    assert [c.id for c in renamed] == ["renamed:_read_setting"]
+    assert renamed[0].title == "`_read_setting` was renamed to `_get_setting_value`"
+    assert {f.rule for f in renamed[0].findings} == {"protected-member-removed", "member-added"}
+    assert renamed[0].old.startswith("def _read_setting(") and renamed[0].new.startswith("def _get_setting_value(")
+
+
+def test_a_removal_and_an_unrelated_addition_are_not_a_rename():
+    old = surface(RENAME_OLD)
+    new = surface(RENAME_NEW.replace("def _get_setting_value(self, key, default=None)", "def _get_setting_value(self, key)")
+                  .replace('_get_setting_value("telemetry", True)', '_get_setting_value("telemetry")'))
+    causes = build_causes(compare_surfaces(old, new), old, new)
+    assert not [c for c in causes if c.kind == "renamed"]
+    assert any(c.kind == "removed" for c in causes)
+
+
+def test_a_fuzz_program_joins_the_cause_of_the_member_it_entered():
+    old, new = surface(MANAGER_OLD), surface(MANAGER_NEW)
+    static = compare_surfaces(old, new)
+    program = Finding(rule="fuzz-mismatch", severity="breaking", audience="subclasses", member="spy:x/create_run",
+                      message="a 1-step program differs", old=json.dumps({"overrides_dispatched": ["run_storage"]}),
+                      new=json.dumps({"overrides_dispatched": []}), source="fuzz",
+                      details={"snippet": "print(1)", "old_dispatched": ["get_run_record_by_id"],
+                               "new_dispatched": [], "entry": "create_run"})
+    causes = build_causes(static + [program], old, new)
+    [cause] = [c for c in causes if c.kind.startswith("dispatch")]
+    assert program in cause.findings
+    assert cause.reproduction == "print(1)"  # the shrunk program is the reproduction
+
+
+def test_identical_changes_on_two_members_are_one_cause():
+    old = surface("""
+        class Instance:
+            def health_required(self):
+                return True
+
+            def health_supported(self):
+                return True
+    """)
+    new = surface("""
+        class Instance:
+            def health_required(self, name):
+                return True
+
+            def health_supported(self, name):
+                return True
+    """)
+    findings = compare_surfaces(old, new)
+    causes = build_causes(findings, old, new)
+    assert len(causes) == 1 and causes[0].severity == "breaking"
+    assert "`health_required`, `health_supported`" in causes[0].title
+
+
+BASE = """
+class Instance:
+    def __init__(self):
+        self._settings = {}
+
+    def get_run_record_by_id(self, run_id):
+        return None
+
+    def get_run_by_id(self, run_id):
+        return self.get_run_record_by_id(run_id)
+"""
+BASE_NEW = """
+class Instance:
+    def __init__(self):
+        self._settings = {}
+
+    def get_run_record_by_id(self, run_id):
+        return None
+
+    def get_run_by_id(self, run_id):
+        return None
+"""
+CLOUD = """
+from base.core import Instance
+
+
+class CloudInstance(Instance):
+    def get_run_record_by_id(self, run_id):
+        return ("cloud", run_id)
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def test_downstream_subclasses_affected_are_named_from_the_profiles(tmp_path):
+    old_dir = _write(tmp_path / "old", {"base/__init__.py": "", "base/core.py": BASE})
+    new_dir = _write(tmp_path / "new", {"base/__init__.py": "", "base/core.py": BASE_NEW})
+    pkg = _write(tmp_path / "src", {"cloudpkg/__init__.py": "", "cloudpkg/sub.py": CLOUD})
+    target = "base.core:Instance"
+    profile = profile_source(str(pkg / "cloudpkg"), target=target, dagster_paths=[str(old_dir)])
+    old = snapshot(target, [str(old_dir)], use_cache=False)
+    new = snapshot(target, [str(new_dir)], use_cache=False)
+    findings = compare_surfaces(old, new) + check_profile(profile, new, search_paths=[str(new_dir)])
+    assert {f.source for f in findings} == {"surface", "profile"}
+    result = CheckResult(target=target, old_label="v1", new_label="v2", findings=findings, old_surface=old,
+                         new_surface=new, profiles=[profile])
+    [cause] = [c for c in result.causes if c.kind.startswith("dispatch")]
+    _exactly_once(result.findings, result.causes)
+    assert cause.edited == ["get_run_by_id"]
+    assert any(d.startswith(f"{profile.label}: CloudInstance") for d in cause.downstream)
+    assert cause.packages == [profile.package]
+    assert result.causes[0] is cause  # a cause that breaks a real downstream class comes first
+    assert f"affects {profile.package}" in verdict(result.causes, "breaking")
+    assert result.exit_code("breaking") == 1 and result.exit_code("never") == 0
+    text = result.render("text")
+    assert text.splitlines()[1].startswith("incompatible: 1 cause (1 breaking)")
+
+
+def test_causes_are_deterministic_and_serialize():
+    old, new = surface(MANAGER_OLD), surface(MANAGER_NEW)
+    findings = compare_surfaces(old, new)
+    a = [c.to_dict() for c in build_causes(findings, old, new)]
+    b = [c.to_dict() for c in build_causes(list(reversed(findings)), old, new)]
+    assert a == b
+    json.dumps(a)  # plain data
+    assert all(set(d) >= {"id", "severity", "location", "evidence", "findings", "fix", "affects"} for d in a)
