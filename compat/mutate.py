@@ -41,6 +41,39 @@ class Mutation:
     edits: tuple[Edit, ...]
 
 
+def _run_manager(lookup: str) -> tuple[Edit, ...]:
+    """get_run_by_id delegates to a module-level `_RunManager(instance)` whose method does
+    the lookup with `lookup` (the "internal manager" refactor pattern)."""
+    return (
+        Edit(I, "DagsterInstanceOverrides: TypeAlias = Mapping[str, Any]\n",
+             "DagsterInstanceOverrides: TypeAlias = Mapping[str, Any]\n\n\n"
+             "class _RunManager:\n"
+             "    def __init__(self, instance: \"DagsterInstance\"):\n"
+             "        self._instance = instance\n\n"
+             "    def get_run_by_id(self, run_id: str) -> DagsterRun | None:\n"
+             + lookup +
+             "        if record is None:\n"
+             "            return None\n"
+             "        return record.dagster_run\n"),
+        Edit(I, "        record = self.get_run_record_by_id(run_id)\n"
+                "        if record is None:\n"
+                "            return None\n"
+                "        return record.dagster_run\n",
+             "        return _RunManager(self).get_run_by_id(run_id)\n"),
+    )
+
+
+# the manager reads the run storage itself: overrides of get_run_record_by_id are skipped
+_RUN_MANAGER_READS_STORAGE = (
+    "        if not run_id:\n"
+    "            return None\n"
+    "        records = self._instance._run_storage.get_run_records(RunsFilter(run_ids=[run_id]), limit=1)\n"
+    "        record = records[0] if records else None\n"
+)
+# the manager goes back through the instance: overrides still run
+_RUN_MANAGER_DISPATCHES = "        record = self._instance.get_run_record_by_id(run_id)\n"
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation("renamed-parameter", True, "add_run_tags(new_tags) renamed to tags", (
         Edit(M + "run_methods.py",
@@ -85,6 +118,16 @@ MUTATIONS: tuple[Mutation, ...] = (
              "    @property\n    def cloud_lookup(self) -> None:\n        return None\n\n"
              "    @property\n    def root_directory(self) -> str:"),
     )),
+    Mutation("internal-manager", True,
+             "get_run_by_id delegates to a _RunManager that reads _run_storage, not self.get_run_record_by_id",
+             _run_manager(_RUN_MANAGER_READS_STORAGE)),
+    Mutation("protected-rename", True,
+             "_should_retry_run renamed _should_auto_retry_run, its handle_new_event call updated", (
+        Edit(M + "event_methods.py", "    def _should_retry_run(self, run, run_failure_reason):",
+             "    def _should_auto_retry_run(self, run, run_failure_reason):"),
+        Edit(M + "event_methods.py", "self._should_retry_run(run, run_failure_reason)",
+             "self._should_auto_retry_run(run, run_failure_reason)"),
+    )),
     Mutation("annotation-spelling", False, "get_runs(filters: RunsFilter | None) spelled Optional[RunsFilter]", (
         Edit(M + "run_methods.py",
              "    def get_runs(\n        self,\n        filters: RunsFilter | None = None,",
@@ -109,6 +152,9 @@ MUTATIONS: tuple[Mutation, ...] = (
              "class StorageMethods:\n    @property\n    def root_directory(self) -> str:\n"
              "        return self._local_artifact_storage.base_dir\n\n"),
     )),
+    Mutation("internal-manager-dispatching", False,
+             "get_run_by_id delegates to a _RunManager that calls instance.get_run_record_by_id",
+             _run_manager(_RUN_MANAGER_DISPATCHES)),
 )
 
 

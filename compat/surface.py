@@ -124,6 +124,19 @@ class _BodyRefs(ast.NodeVisitor):
         self.supers: set[str] = set()
         self.own_calls: set[str] = set()  # delegate class: self.<m>(...) on the delegate itself
         self.delegated: set[tuple[str, str]] = set()  # (delegate property, method) called
+        # helpers built in the body around the instance: `Manager(self).m(...)`, or
+        # `mgr = Manager(self)` then `mgr.m(...)`; (class name, argument index, method) called
+        self.built: set[tuple[str, int, str]] = set()
+        self._built_locals: dict[str, tuple[str, int]] = {}
+
+    def _built_around_instance(self, node: ast.expr) -> tuple[str, int] | None:
+        """`Name(..., <instance>, ...)` as (Name, index of the instance argument), else None."""
+        if self.fields is not None or not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            return None
+        for i, arg in enumerate(node.args):
+            if self._is_instance(arg):
+                return node.func.id, i
+        return None
 
     def _is_self(self, node: ast.expr) -> bool:
         return self.self_name is not None and isinstance(node, ast.Name) and node.id == self.self_name
@@ -147,6 +160,22 @@ class _BodyRefs(ast.NodeVisitor):
                 and self._is_instance(func.value.value)
             ):
                 self.delegated.add((func.value.attr, func.attr))
+            else:
+                built = self._built_around_instance(func.value)
+                if built is None and isinstance(func.value, ast.Name):
+                    built = self._built_locals.get(func.value.id)
+                if built is not None:
+                    self.built.add((*built, func.attr))
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        built = self._built_around_instance(node.value)
+        for t in node.targets:
+            if isinstance(t, ast.Name):
+                if built is not None:
+                    self._built_locals[t.id] = built
+                else:
+                    self._built_locals.pop(t.id, None)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -503,6 +532,17 @@ class Extractor:
                 via = set()
                 for prop, method in scan.delegated:
                     helper, fields = helpers[prop]
+                    r, c = self.helper_refs(helper, fields, method)
+                    refs |= r
+                    calls |= c
+                    via.add(f"{helper.path}.{method}")
+                for cls_name, index, method in sorted(scan.built):
+                    helper = self._resolve_local(owners[m.defined_in], fn, cls_name)
+                    if helper is None or helper.path in owners:
+                        continue  # not a class, or one of the instance's own classes
+                    fields = self._instance_fields(helper, index)
+                    if not fields:
+                        continue
                     r, c = self.helper_refs(helper, fields, method)
                     refs |= r
                     calls |= c

@@ -112,6 +112,26 @@ FIRES = [
          def run(self):
              return self._helper()
      """),
+    ("hook-no-longer-called", "inline-manager-reads-private-state",
+     """
+     class Instance:
+         def get_record(self, run_id):
+             return self._runs.get(run_id)
+         def get_run(self, run_id):
+             return self.get_record(run_id)
+     """,
+     """
+     class _Manager:
+         def __init__(self, instance):
+             self._instance = instance
+         def get_run(self, run_id):
+             return self._instance._runs.get(run_id)
+     class Instance:
+         def get_record(self, run_id):
+             return self._runs.get(run_id)
+         def get_run(self, run_id):
+             return _Manager(self).get_run(run_id)
+     """),
     ("hook-call-obscured", "super-call",
      """
      class Base:
@@ -353,6 +373,24 @@ NEAR_MISSES = [
          def run(self):
              return self._a
      """),
+    ("hook-no-longer-called", "call-moved-into-inline-manager",
+     """
+     class Instance:
+         def get_record(self, run_id): ...
+         def get_run(self, run_id):
+             return self.get_record(run_id)
+     """,
+     """
+     class _Manager:
+         def __init__(self, instance):
+             self._instance = instance
+         def get_run(self, run_id):
+             return self._instance.get_record(run_id)
+     class Instance:
+         def get_record(self, run_id): ...
+         def get_run(self, run_id):
+             return _Manager(self).get_run(run_id)
+     """),
     ("hook-call-obscured", "plainly-bypassed",
      """
      class Instance:
@@ -499,6 +537,46 @@ def test_hook_lost_in_a_callee_is_reported_on_every_caller():
         ("handle_new_event", "should_store_event"),
         ("report_engine_event", "should_store_event"),
     ]
+
+
+
+def test_helper_built_inline_around_the_instance_is_followed():
+    """`_Manager(self).m()` and `mgr = _Manager(self); mgr.m()` are read like a delegate
+    property: a manager that dispatches through the instance keeps the hook, and callers of the
+    delegating method are not reported either; one that reads private state loses it."""
+    old = """
+    class Instance:
+        def get_record(self, run_id):
+            return self._runs.get(run_id)
+        def get_run(self, run_id):
+            return self.get_record(run_id)
+        def launch_run(self, run_id):
+            return self.get_run(run_id)
+    """
+    manager = """
+    class _Manager:
+        def __init__(self, instance):
+            self._instance = instance
+        def get_run(self, run_id):
+            return self._lookup(run_id)
+        def _lookup(self, run_id):
+            return {lookup}
+    class Instance:
+        def get_record(self, run_id):
+            return self._runs.get(run_id)
+        def get_run(self, run_id):
+            mgr = _Manager(self)
+            return mgr.get_run(run_id)
+        def launch_run(self, run_id):
+            return self.get_run(run_id)
+    """
+    dispatching = manager.format(lookup="self._instance.get_record(run_id)")
+    assert surface_of(dispatching).members["get_run"].delegates == ["pkg.mod._Manager.get_run"]
+    assert findings(old, dispatching) == []
+    bypassing = manager.format(lookup="self._instance._runs.get(run_id)")
+    hits = findings(old, bypassing)
+    assert sorted((f.rule, f.member) for f in hits) == [
+        ("hook-no-longer-called", "get_run"), ("hook-no-longer-called", "launch_run")]
 
 
 def test_findings_are_sorted_and_deterministic():
