@@ -6,7 +6,7 @@ UV := $(PYTHON) -m uv
 XDIST ?= 2
 OLD ?= 1.11.4
 
-.PHONY: setup check test gate baseline baseline-old report accept bench clean
+.PHONY: setup check test gate baseline baseline-old report reports accept bench clean
 
 $(VENV)/.ok: pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -42,8 +42,17 @@ report: setup
 accept: setup
 	$(PY) -m pytest compat -q --compat-update
 
+# BENCH_AGAINST=REV also times the gate and compare of git revision REV in the same run
 bench: setup
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST))
+
+# Regenerate the shipped reports under snapshots/reports/ from the released wheels
+reports: setup
+	$(PY) -m compat diff dagster==1.11.4 dagster==1.11.5 --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.11.5.md
+	$(PY) -m compat diff dagster==1.11.4 dagster==1.11.6 --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.11.6.md
+	$(PY) -m compat diff dagster==1.11.4 dagster==1.13.29 --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.13.29.md
+	$(PY) -m compat compare --old dagster==1.11.4 --new dagster==1.11.6 -j $(XDIST) --format markdown --fail-on never --report snapshots/reports/compare-1.11.4-vs-1.11.6.md
+	$(MAKE) report
 
 clean:
 	rm -rf $(VENV)

@@ -146,13 +146,52 @@ def bench_compare(repeats: int) -> None:
     row("compare 1.11.4 -> 1.11.6, warm envs, -j 2", wall, "import dagster in both envs", floor, "", None)
 
 
+def bench_against(rev: str, repeats: int) -> None:
+    """The gate (`-n 2`) and `compare` of this tree against the same commands of git revision
+    `rev`, exported to a temp dir with its own venv; runs alternate so both see the same machine."""
+    with tempfile.TemporaryDirectory(prefix="compat-bench-") as tmp:
+        tree, venv = Path(tmp) / "tree", Path(tmp) / "venv"
+        tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        uv = [sys.executable, "-m", "uv"]
+        subprocess.run(uv + ["venv", "-q", "--python", sys.executable, str(venv)], check=True)
+        subprocess.run(uv + ["pip", "install", "-q", "--python", str(venv / "bin" / "python"), "-e", str(tree)],
+                       check=True)
+        sides = {"this tree": (sys.executable, ROOT), rev: (str(venv / "bin" / "python"), tree)}
+
+        def gate(python: str, root: Path) -> list[str]:
+            return [python, "-m", "pytest", str(root / "compat"), "-q", "-p", "no:cacheprovider", "-n", "2"]
+
+        def compare(python: str, root: Path) -> list[str]:
+            return [python, "-m", "compat", "compare", "--old", "dagster==1.11.4", "--new", "dagster==1.11.6",
+                    "-j", "2", "--fail-on", "never"]
+
+        for what, make in (("whole gate, pytest compat/ -n 2", gate), ("compare 1.11.4 -> 1.11.6, -j 2", compare)):
+            times: dict[str, list[float]] = {name: [] for name in sides}
+            for i in range(repeats + 1):  # the first round warms caches and is not counted
+                for name, (python, root) in sides.items():
+                    t = time.perf_counter()
+                    proc = subprocess.run(make(python, root), cwd=root, capture_output=True, text=True)
+                    if proc.returncode != 0:
+                        raise SystemExit(f"bench: {what} failed for {name}:\n{proc.stdout[-1500:]}{proc.stderr[-1500:]}")
+                    if i:
+                        times[name].append(time.perf_counter() - t)
+            ours, theirs = statistics.median(times["this tree"]), statistics.median(times[rev])
+            row(f"{what}, this tree", ours, f"the same at {rev}", theirs, "<= 1.10x", ours <= 1.10 * theirs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare"))
+    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare", "against"))
+    parser.add_argument("--against", metavar="REV", default=os.environ.get("BENCH_AGAINST") or None,
+                        help="also time the gate and compare of git revision REV in the same run")
     args = parser.parse_args()
     steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz,
              "compare": bench_compare}
+    if args.against:
+        steps["against"] = lambda repeats: bench_against(args.against, repeats)
     for name, step in steps.items():
         if args.only in (None, name):
             print(f"[bench] {name} ...", file=sys.stderr, flush=True)

@@ -24,8 +24,7 @@ from typing import Callable
 from compat import accepted as accepted_mod
 from compat import jsonio
 from compat.errors import CompatError
-from compat.result import CheckResult
-from compat.findings import Finding, sort_findings
+from compat.findings import Finding
 
 SCHEMA = "compat.baseline"
 VERSION = 1
@@ -246,51 +245,6 @@ def static_findings(base: Baseline, new_surface, search_paths: list[str] | None 
             f.details = {**f.details, "profile": name}
             findings.append(f)
     return findings
-
-
-def check_baseline(
-    baseline: str | os.PathLike[str],
-    *,
-    python: str | None = None,
-    target: str | None = None,
-    jobs: int = 1,
-    behaviour: bool = True,
-    progress: Callable[[str], None] = _noop,
-) -> CheckResult:
-    """Everything the installed (or `python`'s) target does differently from a baseline, minus
-    accepted findings, with the causes behind them."""
-    base = Baseline(baseline)
-    target = target or base.target
-    progress(f"checking {target} against baseline {base.path} ({base.label})")
-    new_surface = _surface(python, target)
-    new_label = surface_label(new_surface)
-    findings = static_findings(base, new_surface, _search_paths(python))
-    if behaviour and base.trace_files():
-        from compat import behaviour as behaviour_mod
-
-        progress(f"replaying {len(base.trace_files())} behaviour cells")
-        findings += behaviour_mod.replay(str(base.path), _python(python), jobs=jobs)
-    if behaviour and base.programs():
-        from compat.fuzz import replay_programs
-
-        progress(f"replaying {len(base.programs())} stored fuzz programs")
-        findings += replay_programs(base.programs(), _python(python), (base.label, new_label))
-    open_, _ = accepted_mod.split(findings, base.accepted)
-    for entry in accepted_mod.stale(findings, base.accepted):
-        open_.append(
-            Finding(
-                rule="accepted-entry-stale",
-                severity="warning",
-                audience="callers+subclasses",
-                member=entry.member,
-                message=f"accepted.json lists {entry.rule} for {entry.member}, but no such finding occurs any more; remove the entry",
-                old=entry.reason,
-                source="baseline",
-            )
-        )
-    return CheckResult(target=target, old_label=base.label, new_label=new_label, findings=open_,
-                       old_surface=base.surface, new_surface=new_surface, profiles=[p for _, p in base.profiles()],
-                       title=f"{target}: baseline {base.label} -> {new_label}")
 
 
 def surface_label(surface) -> str:

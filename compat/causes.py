@@ -376,15 +376,13 @@ class _Builder:
         return cache[hook]
 
     def roots(self, hook: str) -> tuple[list[str], list[str]]:
-        """(edited, reached_from): members whose own body lost the dispatch, and the callers whose
-        loss comes from calling one of them."""
+        """(edited, reached_from): the members that called `hook` themselves and no longer reach
+        it, and the members whose loss comes only through them (or through another lost hook)."""
         lost = self.lost_at(hook)
-        edited = []
-        for name in sorted(lost):
-            m = self.new.members[name]
-            direct = set(m.self_refs) | set(m.self_calls)
-            if not (direct & lost):
-                edited.append(name)
+        edited = sorted(n for n in lost if hook in _direct(self.old.members[n]))
+        if not edited:  # reached through something no old body names directly: the members
+            # whose own references changed, i.e. that call no other member that lost it
+            edited = sorted(n for n in lost if not (_direct(self.new.members[n]) & lost))
         return edited, sorted(lost - set(edited))
 
     # ---- assembling
@@ -417,7 +415,7 @@ class _Builder:
         return sorted(causes, key=lambda c: (SEVERITY_RANK[c.severity], not c.downstream, -_weight(c), c.id))
 
     def _merge(self, causes: list[Cause]) -> list[Cause]:
-        """One edit, one cause: dispatch changes made in the same edited member, and members
+        """One edit, one cause: dispatch changes made in the same edited members, and members
         changed the same way (the same new required parameter on two methods), are merged."""
         parent = list(range(len(causes)))
 
@@ -429,8 +427,9 @@ class _Builder:
 
         owner: dict[tuple[str, str], int] = {}
         for i, c in enumerate(causes):
-            if c.kind.startswith("dispatch"):
-                marks = [("edited", e) for e in c.edited]
+            if c.kind.startswith("dispatch") and c.edited:
+                # the same edited members: one edit (a chain of separately edited methods is not)
+                marks = [("edited", ",".join(c.edited))]
             elif c.kind == "member":
                 marks = [("shape", _fingerprint(c))]
             else:
@@ -472,6 +471,13 @@ class _Builder:
                 reached += [r for r in self.roots(hook)[1] if r not in reached] if self.ctx is not None else []
         if not edited:
             edited = self._edited_from_findings(kind, subject, findings)
+        # the edited member most of the evidence points at comes first (its code is shown)
+        weight = {e: 0 for e in edited}
+        for f in findings:
+            at = (f.details or {}).get("caller") if f.source == "behaviour" else self._at(f)
+            if at in weight:
+                weight[at] += 1
+        edited = sorted(edited, key=lambda e: (-weight[e], e))
         severity = self._severity(kind, findings, edited, reached)
         display = subject
         if kind == "name-clash":  # the name as the code spells it (`_exit_stack`), not its bare key
@@ -558,23 +564,24 @@ class _Builder:
             if o is not None and n is not None:
                 o_refs = sorted(set(o.self_refs) | set(o.self_calls))
                 n_refs = sorted(set(n.self_refs) | set(n.self_calls))
-                c.old = o.render() + "\n    uses self." + (", self.".join(o_refs) if o_refs else " nothing")
-                c.new = n.render() + "\n    uses " + (("self." + ", self.".join(n_refs)) if n_refs else "no self.<member>")
-                if n.delegates:
-                    c.new += "\n    via helpers " + ", ".join(n.delegates)
+                # one dispatch per line, so that a line diff shows exactly the edges that changed
+                # (the signature is another cause's business: only the name heads the list)
+                c.old = "\n".join([f"{name}(...) uses"] + [f"    self.{r}" for r in o_refs])
+                c.new = "\n".join([f"{name}(...) uses"] + [f"    self.{r}" for r in n_refs]
+                                   + [f"    via {d}" for d in n.delegates])
                 c.location = n.location
                 return
         name = {"renamed": c.subject, "removed": c.subject, "member": c.subject, "name-clash": None}.get(c.kind)
         if c.kind == "renamed" and c.subject in self.renames:
             o, n = self.old.members.get(c.subject), self.new.members.get(self.renames[c.subject])
             if o is not None and n is not None:
-                c.old, c.new, c.location = o.render(), n.render(), n.location
+                c.old, c.new, c.location = o.render(multiline=True), n.render(multiline=True), n.location
                 return
         if name is not None:
             o, n = self.old.members.get(name), self.new.members.get(name)
             if o is not None or n is not None:
-                c.old = o.render() if o is not None else None
-                c.new = n.render() if n is not None else None
+                c.old = o.render(multiline=True) if o is not None else None
+                c.new = n.render(multiline=True) if n is not None else None
                 c.location = n.location if n is not None else o.location
                 return
         first = next((f for f in c.findings if f.source == "surface"), c.findings[0])
@@ -633,9 +640,10 @@ class _Builder:
             return _probe_snippet(self.new.target if self.new is not None else "dagster:DagsterInstance", c.subject,
                                   c.edited[0], self.new.members.get(c.subject) if self.new is not None else None)
         if c.kind == "renamed" and c.subject in self.renames:
-            return (f"# a subclass written against the old name: its override is never called, and calling it\n"
-                    f"# raises AttributeError on the new base\nclass Sub(Base):\n    def {c.subject}(self, *args, **kwargs):\n"
-                    f"        return super().{c.subject}(*args, **kwargs)  # AttributeError: no {c.subject} any more")
+            module, _, cls = (self.new.target if self.new is not None else "dagster:DagsterInstance").partition(":")
+            return (f"from {module} import {cls}\n\n\n# written against the old name: the base never calls this override\n"
+                    f"# any more, and super() raises AttributeError\nclass Sub({cls}):\n"
+                    f"    def {c.subject}(self, *args, **kwargs):\n        return super().{c.subject}(*args, **kwargs)")
         return None
 
 
@@ -670,6 +678,10 @@ def _uses(sub, names: set[str], *, bare: bool) -> str:
         if match(n):
             return f"reads self.{n}"
     return ""
+
+
+def _direct(member) -> set[str]:
+    return set(member.self_refs) | set(member.self_calls)
 
 
 def _what(findings: list[Finding]) -> str:

@@ -21,48 +21,36 @@ def _progress(msg: str) -> None:
 # --- surfaces from any source ----------------------------------------------------------------
 def surface_for(source: str, target: str, *, quiet: bool = False):
     """A surface from a snapshot file, `installed`, `dagster==X`, an interpreter or a tree."""
-    from compat import envs
-    from compat.surface import installed_search_paths, read_surface, snapshot
+    from compat import sides
+    from compat.surface import read_surface
 
-    if source == "installed":
-        return snapshot(target, installed_search_paths(), source="installed")
     path = Path(source)
-    if path.suffix == ".json" or (path.is_file() and not os.access(path, os.X_OK)):
+    if source != sides.INSTALLED and (path.suffix == ".json" or (path.is_file() and not os.access(path, os.X_OK))):
         return read_surface(path)
-    spec = envs.parse_spec(source)
-    if not quiet:
-        _progress(f"loading {target} from {spec.label}")
-    return snapshot(target, envs.search_paths_for(spec), source=spec.label if spec.version else "spec")
+    side = sides.resolve(source)
+    if not quiet and not side.installed:
+        _progress(f"loading {target} from {side.label}")
+    return side.surface(target)
 
 
-def _search_paths(args) -> tuple[list[str], str]:
-    from compat import envs
-    from compat.surface import installed_search_paths
+def _side(args):
+    """The side chosen by --python, --dagster-version or --path (installed by default)."""
+    from compat import sides
 
-    chosen = [x for x in (args.python, args.dagster_version, args.path) if x]
-    if len(chosen) > 1:
-        raise CompatError("choose one of --python, --dagster-version, --path")
-    if args.python:
-        return envs.interpreter_paths(args.python), "python"
-    if args.dagster_version:
-        envs.check_version(args.dagster_version)
-        _progress(f"fetching dagster=={args.dagster_version}")
-        return [str(envs.wheel_tree(args.dagster_version))], f"dagster=={args.dagster_version}"
-    if args.path:
-        spec = envs.parse_spec(args.path)
-        if not spec.tree:
-            raise CompatError(f"--path {args.path}: not a dagster source tree")
-        return envs.search_paths_for(spec), "path"
-    return installed_search_paths(), "installed"
+    return sides.from_options(python=args.python, dagster_version=getattr(args, "dagster_version", None),
+                              path=getattr(args, "path", None))
 
 
 # --- commands --------------------------------------------------------------------------------
 def cmd_snapshot(args) -> int:
     from compat.surface import snapshot, write_surface
 
-    paths, source = _search_paths(args)
+    side = _side(args)
+    if side.spec is not None and side.spec.version:
+        _progress(f"fetching {side.label}")
     started = time.perf_counter()
-    surface = snapshot(args.target, paths, source=source, use_cache=not args.no_cache)
+    surface = snapshot(args.target, side.search_paths, source=side.source, use_cache=not args.no_cache)
+    source = side.source
     elapsed = time.perf_counter() - started
     if args.output:
         write_surface(surface, args.output)
@@ -154,17 +142,23 @@ def cmd_baseline(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from compat.baseline import check_baseline
+    from compat import pipeline, sides
+    from compat.baseline import Baseline
 
-    result = check_baseline(args.baseline, python=args.python, target=args.target, jobs=args.jobs, progress=_progress)
+    result = pipeline.check(Baseline(args.baseline), sides.from_options(python=args.python), target=args.target,
+                            jobs=args.jobs, progress=_progress)
     return _finish(result, args)
 
 
 def cmd_compare(args) -> int:
-    from compat.compare import compare
+    from compat import pipeline, sides
 
-    result = compare(args.old, args.new, target=args.target, jobs=args.jobs, fuzz_examples=args.max_examples,
-                     behaviour=not args.static_only, cell_set=args.cells, progress=_progress)
+    timings: list[str] = []
+    result = pipeline.check(sides.resolve(args.old), sides.resolve(args.new), target=args.target, jobs=args.jobs,
+                            fuzz_examples=args.max_examples, behaviour=not args.static_only, cell_set=args.cells,
+                            progress=_progress, timings=timings)
+    for line in timings:
+        _progress(f"  {line}")
     return _finish(result, args)
 
 
@@ -261,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", metavar="PY")
     p.add_argument("-j", "--jobs", type=int, default=1)
     add_target(p)
+    p.set_defaults(target=None)  # the target the baseline was recorded for
     add_report(p)
     p.set_defaults(func=cmd_check)
 

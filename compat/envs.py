@@ -89,7 +89,7 @@ def _summarize_uv_error(lines: list[str]) -> str:
 
 
 def check_version(version: str) -> str:
-    if not VERSION_RE.match(version):
+    if not isinstance(version, str) or not VERSION_RE.fullmatch(version):
         raise CompatError(f"not a dagster version: {version!r} (expected e.g. 1.11.4)")
     return version
 

@@ -98,7 +98,19 @@ class Signature(_Model):
     returns: str | None = None
     returns_norm: str | None = None
 
-    def render(self, name: str = "") -> str:
+    def render(self, name: str = "", *, multiline: bool = False) -> str:
+        """`name(a, *, b=1) -> R`; ``multiline`` puts one parameter per line, so that a line diff
+        of two signatures shows exactly the parameters that changed."""
+        parts = self._parts()
+        if multiline and len(parts) > 1:
+            text = f"{name}(\n" + "".join(f"    {p},\n" for p in parts) + ")"
+        else:
+            text = f"{name}({', '.join(parts)})"
+        if self.returns:
+            text += f" -> {self.returns}"
+        return text
+
+    def _parts(self) -> list[str]:
         parts: list[str] = []
         seen_kwonly_marker = False
         prev_kind = None
@@ -113,10 +125,7 @@ class Signature(_Model):
             prev_kind = p.kind
         if prev_kind == POSITIONAL_ONLY:
             parts.append("/")
-        text = f"{name}({', '.join(parts)})"
-        if self.returns:
-            text += f" -> {self.returns}"
-        return text
+        return parts
 
     def param(self, name: str) -> Parameter | None:
         for p in self.parameters:
@@ -151,8 +160,8 @@ class Member(_Model):
     # their uses of the instance are included in self_refs/self_calls
     delegates: list[str] = field(default_factory=list)
 
-    def render(self) -> str:
-        """A one-line rendering of the member as a reviewer would write it."""
+    def render(self, *, multiline: bool = False) -> str:
+        """The member as a reviewer would write it: one line, or one parameter per line."""
         if self.kind == CLASS_ATTRIBUTE:
             text = self.name
             if self.annotation:
@@ -160,7 +169,7 @@ class Member(_Model):
             if self.value is not None:
                 text += f" = {self.value}"
             return text
-        sig = self.signature.render(self.name) if self.signature else f"{self.name}(...)"
+        sig = self.signature.render(self.name, multiline=multiline) if self.signature else f"{self.name}(...)"
         prefix = {
             PROPERTY: "@property ",
             CACHED_PROPERTY: "@cached_property ",

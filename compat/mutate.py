@@ -21,6 +21,8 @@ from pathlib import Path
 
 from compat.errors import CompatError
 from compat.findings import BREAKING, Finding
+from compat.models import Surface
+from compat.result import CheckResult
 
 M = "dagster/_core/instance/methods/"
 I = "dagster/_core/instance/instance.py"
@@ -201,10 +203,19 @@ class Outcome:
     static: list[Finding] = field(default_factory=list)
     behaviour: list[Finding] = field(default_factory=list)
     behaviour_run: bool = False
+    old_surface: Surface | None = None
+    new_surface: Surface | None = None
+    profiles: list = field(default_factory=list)
+
+    def result(self) -> CheckResult:
+        return CheckResult(target=self.old_surface.target if self.old_surface else "?", old_label="baseline",
+                           new_label=f"mutant {self.mutation.id}", findings=self.static + self.behaviour,
+                           old_surface=self.old_surface, new_surface=self.new_surface, profiles=self.profiles)
 
     @property
     def failing(self) -> list[Finding]:
-        return [f for f in self.static + self.behaviour if f.severity == BREAKING]
+        """The findings of the causes that fail the gate (what the gate judges, as every report)."""
+        return [f for c in self.result().failing(BREAKING) for f in c.findings]
 
     @property
     def gate_failed(self) -> bool:
@@ -231,6 +242,8 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
         root = apply(mutation, Path(tmp) / "site")
         paths = [str(root)] + installed_search_paths()
         surface = snapshot(base.target, paths, source="mutant", use_cache=False)
+        outcome.old_surface, outcome.new_surface = base.surface, surface
+        outcome.profiles = [p for _, p in base.profiles()]
         outcome.static = static_findings(base, surface, paths)
         run_behaviour = behaviour == "always" or (
             behaviour == "auto" and (not mutation.breaking or not outcome.gate_failed)

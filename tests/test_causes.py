@@ -111,10 +111,9 @@ def _missing_dispatch(subclass: str, hook: str, caller: str) -> Finding:
 def test_an_internal_manager_is_one_cause_at_the_edited_method_with_its_callers_under_it():
     old, new = surface(MANAGER_OLD), surface(MANAGER_NEW)
     findings = compare_surfaces(old, new)
-    # the static rules see the three untouched callers lose the hook, and the edited method
-    # hand self to outside code
-    assert {f.member for f in findings if f.rule == "hook-no-longer-called"} == {"create_run", "launch_run", "submit_run"}
-    assert [f.member for f in findings if f.rule == "hook-call-obscured"] == ["get_run_by_id"]
+    # the static rules see the edited method and its three untouched callers lose the hook
+    assert {f.member for f in findings if f.rule == "hook-no-longer-called"} == {
+        "get_run_by_id", "create_run", "launch_run", "submit_run"}
     causes = build_causes(findings, old, new)
     _exactly_once(findings, causes)
     [cause] = [c for c in causes if c.kind.startswith("dispatch")]
@@ -122,15 +121,30 @@ def test_an_internal_manager_is_one_cause_at_the_edited_method_with_its_callers_
     assert cause.edited == ["get_run_by_id"]
     assert cause.reached_from == ["create_run", "launch_run", "submit_run"]
     assert cause.location == new.members["get_run_by_id"].location
-    # statically the edited method only hands self away (a warning): its untouched callers'
-    # breaking findings count no more than that
-    assert cause.severity == "warning"
+    assert cause.severity == "breaking"
     assert "get_run_by_id" in cause.title and "get_run_record_by_id" in cause.title
     assert "get_run_by_id" in cause.fix
+    assert "_RunManager" in cause.new  # the helper the edited method now goes through
 
 
-def test_behaviour_evidence_makes_the_manager_cause_breaking_and_joins_it():
-    old, new = surface(MANAGER_OLD), surface(MANAGER_NEW)
+def test_callers_of_an_opaque_edit_count_no_more_than_the_edit():
+    # the edited method hands self to a module function the analysis does not follow: only a
+    # warning there, so the callers that merely reach it are no more than a warning either
+    opaque = MANAGER_NEW.replace("return _RunManager(self).get(run_id)", "return fetch_run(self, run_id)")
+    old, new = surface(MANAGER_OLD), surface(opaque)
+    findings = compare_surfaces(old, new)
+    assert [f.member for f in findings if f.rule == "hook-call-obscured"] == ["get_run_by_id"]
+    assert {f.member for f in findings if f.rule == "hook-no-longer-called"} == {"create_run", "launch_run", "submit_run"}
+    causes = build_causes(findings, old, new)
+    _exactly_once(findings, causes)
+    [cause] = [c for c in causes if c.kind.startswith("dispatch")]
+    assert cause.edited == ["get_run_by_id"] and cause.reached_from == ["create_run", "launch_run", "submit_run"]
+    assert cause.severity == "warning"
+
+
+def test_behaviour_evidence_makes_an_opaque_edit_breaking_and_joins_it():
+    opaque = MANAGER_NEW.replace("return _RunManager(self).get(run_id)", "return fetch_run(self, run_id)")
+    old, new = surface(MANAGER_OLD), surface(opaque)
     static = compare_surfaces(old, new)
     cells = [_missing_dispatch(s, "get_run_record_by_id", "get_run_by_id") for s in ("spy", "spy:chain-leaf")]
     causes = build_causes(static + cells, old, new)

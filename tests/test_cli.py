@@ -160,3 +160,40 @@ def test_source_tree_spec_in_a_checkout_layout(tmp_path):
     assert json.loads(same.stdout)["summary"]["total"] == 0
     newer = run("diff", str(checkout), "installed", "--fail-on", "breaking")
     assert newer.returncode == 1 and "hook-no-longer-called" in newer.stdout
+
+
+@pytest.fixture(scope="module")
+def static_baseline_1114(tmp_path_factory) -> Path:
+    from compat.pipeline import record_static_baseline
+    from compat.sides import resolve
+    from compat.surface import DEFAULT_TARGET
+
+    out = tmp_path_factory.mktemp("check") / "baseline-1.11.4"
+    record_static_baseline(out, resolve("dagster==1.11.4"), DEFAULT_TARGET)
+    return out
+
+
+def test_check_leads_with_the_verdict_and_the_causes(static_baseline_1114, tmp_path):
+    """The real refactor, statically: 1.11.4 against the installed dagster, in every format."""
+    text = run("check", "--baseline", str(static_baseline_1114))
+    assert text.returncode == 1, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[1].startswith("incompatible: ") and "breaking" in lines[1]
+    assert "installed" not in lines[0] and "dagster 1.11.4 -> dagster 1." in lines[0]
+    assert lines[4].startswith("  1. BREAKING ")
+    data = json.loads(run("check", "--baseline", str(static_baseline_1114), "--format", "json").stdout)
+    causes = {c["id"]: c for c in data["causes"]}
+    # every finding is in exactly one cause
+    assert sum(len(c["findings"]) for c in data["causes"]) == len(data["findings"])
+    create_run = causes["dispatch-lost:create_run"]
+    assert set(create_run["edited"]) == {"create_run_for_job", "create_reexecuted_run"} and create_run["severity"] == "breaking"
+    assert create_run["evidence"]["surface"]["rules"] == {"hook-no-longer-called": 2}
+    assert create_run["location"].startswith("dagster/_core/instance/methods/run_methods.py:")
+    assert any(c["kind"] == "renamed" for c in data["causes"])  # _get_event_log_handler -> get_event_log_handler
+    assert data["summary"]["verdict_line"] == lines[1]
+    report = tmp_path / "report.md"
+    md = run("check", "--baseline", str(static_baseline_1114), "--format", "markdown", "--report", str(report))
+    assert md.returncode == 1 and report.read_text().splitlines()[2].startswith("**incompatible: ")
+    assert len(report.read_text()) <= 60_000
+    never = run("check", "--baseline", str(static_baseline_1114), "--fail-on", "never")
+    assert never.returncode == 0 and never.stdout.splitlines()[1].startswith("incompatible: ")

@@ -14,8 +14,8 @@ import pytest
 
 from compat import accepted
 from compat.baseline import record_baseline
-from compat.compare import _static_baseline
-from compat.envs import wheel_tree
+from compat.pipeline import record_static_baseline
+from compat.sides import resolve
 from compat.mutate import MUTATIONS, Mutation, apply, shadowing_python
 from compat.surface import DEFAULT_TARGET
 
@@ -44,7 +44,7 @@ def installed_baseline(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def old_baseline(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("gate-old") / "baseline-1.11.4"
-    _static_baseline(str(out), [str(wheel_tree("1.11.4"))], DEFAULT_TARGET, "dagster==1.11.4")
+    record_static_baseline(out, resolve("dagster==1.11.4"), DEFAULT_TARGET)
     return out
 
 

@@ -4,7 +4,6 @@ markdown shows old and new signatures side by side with the changed parameters m
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 import xml.etree.ElementTree as ET
 
@@ -13,7 +12,7 @@ import pytest
 from compat.diff import compare_surfaces
 from compat.errors import CompatError
 from compat.findings import Finding
-from compat.report import FORMATS, inline_diff, parse_json, render, split_signature
+from compat.report import FORMATS, parse_json, render
 from compat.rules.base import EXAMPLE_TARGET, example_files
 from compat.surface import from_sources
 
@@ -179,28 +178,16 @@ def test_markdown_leads_with_verdict_and_causes_and_folds_info(findings):
         assert f"`{f.rule}`" in md
 
 
-def test_markdown_does_not_mark_annotation_spelling():
-    old, new = inline_diff(
-        "def f(self, a: Optional[int] = None, b=1) -> Optional[str]",
-        "def f(self, a: int | None = None, c=1) -> str | None",
-    )
-    assert old == "def f(self, a: Optional[int] = None, <del>b=1</del>) -&gt; Optional[str]"
-    assert new == "def f(self, a: int &#124; None = None, <ins>c=1</ins>) -&gt; str &#124; None".replace("&#124;", "|")
+def test_markdown_code_diff_has_one_parameter_per_line():
+    from compat.result import CheckResult
 
-
-def test_inline_diff_marks_return_and_escapes_html():
-    old, new = inline_diff("def f(self) -> List[int]", "def f(self) -> Dict[str, int]")
-    assert "<del>" in old and "<ins>" in new
-    o, n = inline_diff("def f(self, a: 'x<y')", "def f(self)")
-    assert "&lt;" in o and "<del>" in o
-
-
-def test_split_signature_respects_brackets_and_strings():
-    pre, params, post = split_signature("@property def f(self, a: Dict[str, int] = {'x,': 1}, *args) -> X")
-    assert pre == "@property def f("
-    assert params == ["self", "a: Dict[str, int] = {'x,': 1}", "*args"]
-    assert post == ") -> X"
-    assert split_signature("LIMIT = 3") is None
+    old = from_sources(example_files(textwrap.dedent(OLD)), EXAMPLE_TARGET)
+    new = from_sources(example_files(textwrap.dedent(NEW)), EXAMPLE_TARGET)
+    md = CheckResult(EXAMPLE_TARGET, "v1", "v2", compare_surfaces(old, new), old, new).render("markdown")
+    # the diff marks exactly the parameter that went away and the one that came
+    assert "\n-     cursor=None,\n" in md and "\n      filters=None,\n" in md and "\n+     order=None,\n" in md
+    # a lost dispatch shows the edges, one per line, not the signature
+    assert "  launch_run(...) uses\n-     self.run_launcher\n+     self._run_launcher" in md
 
 
 def test_text_report_leads_with_verdict_and_lists_most_severe_first(findings):
@@ -208,13 +195,6 @@ def test_text_report_leads_with_verdict_and_lists_most_severe_first(findings):
     assert text.splitlines()[1].startswith("incompatible: ")
     assert text.index("BREAKING") < text.index("info (") < text.index("\nevidence: ")
     assert text.rstrip().splitlines()[-1] == text.splitlines()[1]  # the verdict again, where a terminal reader looks last
-
-
-def test_inline_diff_marks_words_outside_signatures():
-    assert inline_diff("MAX = 3", "MAX = 5") == ("MAX = <del>3</del>", "MAX = <ins>5</ins>")
-    old, new = inline_diff("A -> B", "A -> M -> B")
-    assert old == "A -&gt; B" and re.search(r"<ins>[^<]*M[^<]*</ins>", new)
-    assert inline_diff(None, "x") == ("<em>absent</em>", "x")
 
 
 def test_behaviour_findings_are_grouped_by_cause_across_cells():

@@ -1,0 +1,131 @@
+"""The one pipeline: `check(old, new)` runs every check of a new side against an old one.
+
+``old`` is a recorded :class:`~compat.baseline.Baseline` or a :class:`~compat.sides.Side`
+(recorded into a temporary baseline first); ``new`` is a side. The steps, in order: the new
+surface; the surface rules and the profile checks (static, no environment needed); the
+behaviour cells and the stored fuzz programs replayed on the new side's interpreter; live
+fuzzing when asked; accepted findings set aside. The result carries the causes.
+
+`compat check`, `compat compare` and `compat mutate` call it; the gate runs the same steps one
+test at a time (compat/conftest.py) and builds the same :class:`~compat.result.CheckResult`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from compat import accepted as accepted_mod
+from compat import jsonio
+from compat.baseline import SCHEMA, VERSION, Baseline, _record_profiles, record_baseline, static_findings, surface_label
+from compat.findings import WARNING, BOTH, Finding
+from compat.result import CheckResult
+from compat.sides import Side
+
+
+def _noop(msg: str) -> None:
+    pass
+
+
+def check(
+    old: Baseline | Side,
+    new: Side,
+    *,
+    target: str | None = None,
+    jobs: int = 1,
+    behaviour: bool = True,
+    cell_set: str | None = None,
+    fuzz_examples: int = 0,
+    progress: Callable[[str], None] = _noop,
+    timings: list[str] | None = None,
+) -> CheckResult:
+    """Every finding of `new` against `old`, with the causes behind them."""
+    timings = [] if timings is None else timings
+
+    def step(what: str, fn):
+        progress(what)
+        started = time.perf_counter()
+        value = fn()
+        timings.append(f"{what}: {time.perf_counter() - started:.1f}s")
+        return value
+
+    with tempfile.TemporaryDirectory(prefix="compat-check-") as tmp:
+        if isinstance(old, Side):
+            from compat.surface import DEFAULT_TARGET
+
+            target = target or DEFAULT_TARGET
+            base = step(f"recording {old.label}" + (f" ({jobs} worker(s))" if behaviour else " (static)"),
+                        lambda: record_side(old, Path(tmp) / "baseline", target=target, behaviour=behaviour,
+                                            jobs=jobs, cell_set=cell_set))
+            old_label = old.label
+        else:
+            base = old
+            target = target or base.target
+            old_label = base.label
+            progress(f"checking {target} against baseline {base.path} ({base.label})")
+        new_surface = step(f"surface of {new.label}", lambda: new.surface(target))
+        new_label = surface_label(new_surface) if new.installed else new.label
+        findings = step("comparing surfaces and checking profiles",
+                        lambda: static_findings(base, new_surface, new.search_paths))
+        if behaviour and base.trace_files():
+            from compat import behaviour as behaviour_mod
+
+            findings += step(f"replaying {len(base.trace_files())} behaviour cells on {new_label}",
+                             lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs))
+        if behaviour and base.programs():
+            from compat.fuzz import replay_programs
+
+            findings += step(f"replaying {len(base.programs())} stored fuzz programs",
+                             lambda: replay_programs(base.programs(), new.python, (old_label, new_label)))
+        if fuzz_examples and behaviour and isinstance(old, Side):
+            from compat.fuzz import mismatch_finding, run_fuzz
+
+            outcome = step(f"fuzzing {fuzz_examples} programs",
+                           lambda: run_fuzz(old.python, new.python, max_examples=fuzz_examples,
+                                            labels=(old_label, new_label)))
+            if outcome.mismatch is not None:
+                findings.append(mismatch_finding(outcome.mismatch, (old_label, new_label)))
+        open_, _ = accepted_mod.split(findings, base.accepted)
+        open_ += stale_entries(findings, base.accepted)
+        profiles = [p for _, p in base.profiles()]
+        title = f"{target}: baseline {old_label} -> {new_label}" if not isinstance(old, Side) else None
+        return CheckResult(target=target, old_label=old_label, new_label=new_label, findings=open_,
+                           old_surface=base.surface, new_surface=new_surface, profiles=profiles, title=title)
+
+
+def record_side(side: Side, out: Path, *, target: str, behaviour: bool = True, jobs: int = 1,
+                cell_set: str | None = None) -> Baseline:
+    """A baseline of `side`: recorded in its own environment, or from static sources only."""
+    if behaviour:
+        record_baseline(out, python=None if side.installed else side.python, target=target, jobs=jobs,
+                        cell_set=cell_set, fuzz_programs=0)
+    else:
+        record_static_baseline(out, side, target)
+    return Baseline(out)
+
+
+def record_static_baseline(out: Path, side: Side, target: str) -> None:
+    """A baseline without traces, from static sources only (no environment is built)."""
+    from compat.surface import write_surface
+
+    surface = side.surface(target)
+    write_surface(surface, out / "surface.json")
+    profiles = _record_profiles(out / "profiles", surface, None, target, _noop, dagster_paths=side.search_paths)
+    jsonio.write_json(out / "manifest.json", {"schema": SCHEMA, "schema_version": VERSION, "target": target,
+                                              "generator": surface.generator, "profiles": profiles, "cells": 0})
+
+
+def stale_entries(findings: list[Finding], entries) -> list[Finding]:
+    """One warning per accepted.json entry that matches no finding any more."""
+    return [
+        Finding(rule="accepted-entry-stale", severity=WARNING, audience=BOTH, member=entry.member,
+                message=f"accepted.json lists {entry.rule} for {entry.member}, but no such finding occurs any more; "
+                        f"remove the entry",
+                old=entry.reason, source="baseline")
+        for entry in accepted_mod.stale(findings, entries)
+    ]
+
+
+__all__ = ["check", "record_side", "record_static_baseline", "stale_entries"]
