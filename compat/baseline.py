@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -38,21 +37,19 @@ def _noop(msg: str) -> None:
     pass
 
 
+def _side(python: str | None):
+    """The side recorded: another interpreter's dagster, or this one's."""
+    from compat import sides
+
+    return sides.from_options(python=python)
+
+
 def _python(python: str | None) -> str:
-    return python or sys.executable
-
-
-def _search_paths(python: str | None) -> list[str]:
-    from compat import envs
-    from compat.surface import installed_search_paths
-
-    return envs.interpreter_paths(python) if python else installed_search_paths()
+    return _side(python).python
 
 
 def _surface(python: str | None, target: str):
-    from compat.surface import snapshot
-
-    return snapshot(target, _search_paths(python), source="python" if python else "installed")
+    return _side(python).surface(target)
 
 
 def record_baseline(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -265,14 +264,14 @@ def mismatch_finding(m: Mismatch, labels: tuple[str, str]) -> Finding:
 def fuzz(old_spec: str, new_spec: str, *, max_examples: int = 100, seed: int = 0, storage: str = "memory",
          progress: Callable[[str], None] = lambda m: None) -> int:
     """The CLI command: 0 when nothing told them apart, 1 with a shrunk snippet otherwise."""
-    from compat import envs
+    from compat import sides
 
-    pythons = []
+    pythons, labels = [], []
     for spec_text in (old_spec, new_spec):
-        spec = envs.parse_spec(spec_text) if spec_text != "installed" else None
-        progress(f"preparing {spec.label if spec else 'installed'}")
-        pythons.append(envs.python_for(spec) if spec else sys.executable)
-    labels = (old_spec, new_spec)
+        side = sides.resolve(spec_text)
+        progress(f"preparing {side.label}")
+        pythons.append(side.python)
+        labels.append(side.label)
     progress(f"fuzzing {max_examples} programs")
     storages = ("memory", "sqlite") if storage == "both" else (storage,)
     result = run_fuzz(pythons[0], pythons[1], max_examples=max_examples, seed=seed, labels=labels, storages=storages)

@@ -17,14 +17,11 @@ from compat.findings import BREAKING, CALLERS, Finding
 
 
 def _search_paths(source: str) -> list[str]:
-    from compat import envs
-    from compat.surface import installed_search_paths
+    from compat import sides
 
-    if source == "installed":
-        return installed_search_paths()
     if source.endswith(".json"):
         raise CompatError(f"--griffe needs sources, not a snapshot file: {source}")
-    return envs.search_paths_for(envs.parse_spec(source))
+    return sides.resolve(source).search_paths
 
 
 def load_class(source: str, target: str) -> griffe.Class:

@@ -11,7 +11,6 @@ floor. Reported as ratios, the only figures comparable across machines.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -82,16 +81,15 @@ def render(timings: list[Timing], labels: tuple[str, str], subclass: str, storag
 
 def perf(old_spec: str, new_spec: str, *, threshold: float = 0.25, rounds: int = 7, storage: str = "sqlite",
          subclass: str = "spy:create-run-tags", progress: Callable[[str], None] = lambda m: None) -> int:
-    from compat import envs
+    from compat import sides
 
-    pythons = []
+    pythons, names = [], []
     for text in (old_spec, new_spec):
-        if text == "installed":
-            pythons.append(sys.executable)
-        else:
-            progress(f"preparing {text}")
-            pythons.append(envs.python_for(envs.parse_spec(text)))
-    labels = (old_spec, new_spec)
+        side = sides.resolve(text)
+        progress(f"preparing {side.label}")
+        pythons.append(side.python)
+        names.append(side.label)
+    labels = (names[0], names[1])
     timings = measure(pythons[0], pythons[1], labels=labels, subclass=subclass, storage=storage, rounds=rounds,
                       threshold=threshold, progress=progress)
     print(render(timings, labels, subclass, storage))
