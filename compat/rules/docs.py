@@ -101,7 +101,7 @@ def _other_rules() -> list[str]:
 
 
 def render_rules_markdown() -> str:
-    rules = all_rules()
+    rules = all_rules("surface")
     out: list[str] = []
     out.append("# Rule catalogue\n")
     out.append(
@@ -136,6 +136,7 @@ def render_rules_markdown() -> str:
             out.append(f"**What it catches.** {r.summary}\n")
             out.append(f"**Who breaks and how.** {r.explanation}\n")
             out.append(f"**Why it matters for subclasses.** {r.why_subclasses}\n")
+            out.append(f"**Fix.** {r.fix}\n")
             out.append("Before:\n")
             out.append(_code(r.example_old))
             out.append("After:\n")
