@@ -3,12 +3,16 @@
 ``RULES`` maps each stable kebab-case id to its :class:`~compat.rules.registry.Rule` (severity,
 audience, layer, explanation, fix hint, fixture); ``docs/rules.md`` is generated from it by
 :func:`compat.rules.docs.render_rules_markdown`. Surface rules are plain functions, one small
-module per family in this package.
+module per family in this package; the other layers register theirs where they produce the
+findings, and are imported here so that ``RULES`` is complete whichever module was imported
+first (they import :mod:`compat.rules.registry`, a leaf, so the cycle through this package is
+harmless).
 """
 
 from __future__ import annotations
 
 from compat.rules import attributes, classes, decorators, hooks, members, parameters, typehints  # noqa: F401
+from compat import profile_checks  # noqa: F401  (registers its rules)
 from compat.rules.base import DiffContext, Hit
 from compat.rules.registry import LAYER_FAMILIES, LAYERS, RULES, Fixture, Rule, all_rules, register
 

@@ -72,19 +72,21 @@ def _other_rules() -> list[str]:
     """The findings that do not come from comparing two surfaces: profile checks, behaviour
     replay and stored fuzz programs."""
     from compat.behaviour import RULE_DOCS
-    from compat.profile_checks import RULES as PROFILE_RULES
 
+    profile_rules = sorted(all_rules("profile"), key=lambda r: r.id)
     out = ["## Subclass profile checks\n",
            "A profile of a real subclass package (or of the corpus) checked against the new surface "
            "(`compat/profile_checks.py`; audience: subclasses).\n",
            "| id | severity | catches |", "|---|---|---|"]
-    for rid in sorted(PROFILE_RULES):
-        r = PROFILE_RULES[rid]
-        out.append(f"| `{rid}` | {r.severity} | {r.summary.replace('|', chr(92) + '|')} |")
+    for r in profile_rules:
+        out.append(f"| `{r.id}` | {r.severity} | {r.summary.replace('|', chr(92) + '|')} |")
     out.append("")
-    for rid in sorted(PROFILE_RULES):
-        out.append(f"### `{rid}`\n")
-        out.append(" ".join(PROFILE_RULES[rid].explanation.split()) + "\n")
+    for r in profile_rules:
+        out.append(f"### `{r.id}`\n")
+        out.append(" ".join(r.explanation.split()) + "\n")
+        if r.severity_note:
+            out.append(f"**Severity.** {r.severity_note}\n")
+        out.append(f"**Fix.** {r.fix}\n")
     out += ["## Behaviour replay\n",
             "A trace recorded on the old dagster, replayed on the new one, cell by cell; one finding per "
             "divergent cell, for its first divergence (`compat/behaviour.py`).\n",
