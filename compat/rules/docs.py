@@ -71,8 +71,6 @@ def _example_findings(rule) -> list[str]:
 def _other_rules() -> list[str]:
     """The findings that do not come from comparing two surfaces: profile checks, behaviour
     replay and stored fuzz programs."""
-    from compat.behaviour import RULE_DOCS
-
     profile_rules = sorted(all_rules("profile"), key=lambda r: r.id)
     out = ["## Subclass profile checks\n",
            "A profile of a real subclass package (or of the corpus) checked against the new surface "
@@ -91,9 +89,11 @@ def _other_rules() -> list[str]:
             "A trace recorded on the old dagster, replayed on the new one, cell by cell; one finding per "
             "divergent cell, for its first divergence (`compat/behaviour.py`).\n",
             "| id | severity | catches |", "|---|---|---|"]
-    for rid in sorted(RULE_DOCS):
-        sev, text = RULE_DOCS[rid]
-        out.append(f"| `{rid}` | {sev} | {text} |")
+    for r in sorted(all_rules("behaviour"), key=lambda r: r.id):
+        text = " ".join(r.explanation.split())
+        if r.severity_note:
+            text += f" {r.severity_note}"
+        out.append(f"| `{r.id}` | {r.severity} | {r.summary} {text} **Fix.** {r.fix} |")
     out += ["", "## Fuzzing\n",
             "| id | severity | catches |", "|---|---|---|",
             "| `fuzz-mismatch` | breaking | A generated program (live `compat fuzz`, or stored in a baseline) "
