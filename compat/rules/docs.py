@@ -94,11 +94,10 @@ def _other_rules() -> list[str]:
         if r.severity_note:
             text += f" {r.severity_note}"
         out.append(f"| `{r.id}` | {r.severity} | {r.summary} {text} **Fix.** {r.fix} |")
-    out += ["", "## Fuzzing\n",
-            "| id | severity | catches |", "|---|---|---|",
-            "| `fuzz-mismatch` | breaking | A generated program (live `compat fuzz`, or stored in a baseline) "
-            "gives a step a different result or a different dispatch to the subclass's own overrides; the "
-            "finding carries a snippet that reproduces it. |", ""]
+    out += ["", "## Fuzzing\n", "| id | severity | catches |", "|---|---|---|"]
+    for r in all_rules("fuzz"):
+        out.append(f"| `{r.id}` | {r.severity} | {r.summary} {' '.join(r.explanation.split())} **Fix.** {r.fix} |")
+    out.append("")
     return out
 
 
