@@ -274,16 +274,5 @@ def check_baseline(
         findings += replay_programs(base.programs(), _python(python),
                                     (base.label, f"dagster {new_surface.generator.get('dagster', '?')}"))
     open_, _ = accepted_mod.split(findings, base.accepted)
-    for entry in accepted_mod.stale(findings, base.accepted):
-        open_.append(
-            Finding(
-                rule="accepted-entry-stale",
-                severity="warning",
-                audience="callers+subclasses",
-                member=entry.member,
-                message=f"accepted.json lists {entry.rule} for {entry.member}, but no such finding occurs any more; remove the entry",
-                old=entry.reason,
-                source="baseline",
-            )
-        )
+    open_ += accepted_mod.stale_findings(findings, base.accepted)
     return sort_findings(open_), (base.label, f"dagster {new_surface.generator.get('dagster', '?')}")

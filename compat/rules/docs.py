@@ -94,9 +94,10 @@ def _other_rules() -> list[str]:
         if r.severity_note:
             text += f" {r.severity_note}"
         out.append(f"| `{r.id}` | {r.severity} | {r.summary} {text} **Fix.** {r.fix} |")
-    out += ["", "## Fuzzing\n", "| id | severity | catches |", "|---|---|---|"]
-    for r in all_rules("fuzz"):
-        out.append(f"| `{r.id}` | {r.severity} | {r.summary} {' '.join(r.explanation.split())} **Fix.** {r.fix} |")
+    for layer, title in (("fuzz", "Fuzzing"), ("baseline", "Baseline bookkeeping")):
+        out += ["", f"## {title}\n", "| id | severity | catches |", "|---|---|---|"]
+        for r in all_rules(layer):
+            out.append(f"| `{r.id}` | {r.severity} | {r.summary} {' '.join(r.explanation.split())} **Fix.** {r.fix} |")
     out.append("")
     return out
 
