@@ -12,7 +12,7 @@ harmless).
 from __future__ import annotations
 
 from compat.rules import attributes, classes, decorators, hooks, members, parameters, typehints  # noqa: F401
-from compat import accepted, behaviour, fuzz, profile_checks  # noqa: F401  (register their rules)
+from compat import accepted, behaviour, fuzz, griffe_compare, profile_checks  # noqa: F401  (register their rules)
 from compat.rules.base import DiffContext, Hit
 from compat.rules.registry import LAYER_FAMILIES, LAYERS, RULES, Fixture, Rule, all_rules, register
 

@@ -94,7 +94,7 @@ def _other_rules() -> list[str]:
         if r.severity_note:
             text += f" {r.severity_note}"
         out.append(f"| `{r.id}` | {r.severity} | {r.summary} {text} **Fix.** {r.fix} |")
-    for layer, title in (("fuzz", "Fuzzing"), ("baseline", "Baseline bookkeeping")):
+    for layer, title in (("fuzz", "Fuzzing"), ("baseline", "Baseline bookkeeping"), ("griffe", "griffe, side by side")):
         out += ["", f"## {title}\n", "| id | severity | catches |", "|---|---|---|"]
         for r in all_rules(layer):
             out.append(f"| `{r.id}` | {r.severity} | {r.summary} {' '.join(r.explanation.split())} **Fix.** {r.fix} |")
