@@ -1,8 +1,10 @@
 """Accepted changes: findings a reviewer has declared intended, kept in the baseline.
 
 `accepted.json` lists entries of {rule, member, reason}. A finding that matches an entry does
-not fail the gate; an entry that matches no finding is stale and is reported, so the file
-never silently accumulates exemptions for things that no longer happen.
+not fail the gate; an entry that matches no finding is stale and is reported (the
+``accepted-entry-stale`` rule, registered here), so the file never silently accumulates
+exemptions for things that no longer happen. An entry must name a registered rule: one that no
+layer reports could never match, so it is refused when the file is loaded.
 """
 
 from __future__ import annotations
@@ -14,11 +16,39 @@ from typing import Iterable
 
 from compat import jsonio
 from compat.errors import CompatError
-from compat.findings import Finding
+from compat.findings import BOTH, WARNING, Finding
+from compat.rules.registry import BASELINE, RULES, Fixture, register
 
 SCHEMA = "compat.accepted"
 VERSION = 1
 FILENAME = "accepted.json"
+
+ACCEPTED_ENTRY_STALE = register(
+    id="accepted-entry-stale",
+    severity=WARNING,
+    audience=BOTH,
+    layer=BASELINE,
+    family="accepted",
+    summary="An accepted.json entry matches no finding of the check any more.",
+    explanation="""
+        No code breaks; the gate's reviewers are the ones affected: the baseline still exempts a
+        finding that no longer occurs (the change was reverted, or the member renamed again), so
+        a later finding with the same rule and member would pass the gate without review.
+    """,
+    fix="Remove the entry from the baseline's accepted.json (or fix its rule or member pattern).",
+    # old: the baseline's accepted.json entries; new: the findings of the check
+    fixture=Fixture(
+        [{"rule": "parameter-renamed", "member": "add_run_tags", "reason": "tags is the new public name, reviewed"}],
+        [{"rule": "parameter-renamed", "severity": "breaking", "audience": "callers+subclasses",
+          "member": "add_run_tag", "message": "parameter 'new_tags' of add_run_tag is now 'tags'"}],
+    ),
+    near_miss=Fixture(
+        [{"rule": "parameter-renamed", "member": "add_run_*", "reason": "tags is the new public name, reviewed"}],
+        [{"rule": "parameter-renamed", "severity": "breaking", "audience": "callers+subclasses",
+          "member": "add_run_tag", "message": "parameter 'new_tags' of add_run_tag is now 'tags'"}],
+        about="the entry's member is a glob that still matches the finding: the entry is in use",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +77,8 @@ def load(baseline: str | Path) -> list[Accepted]:
             raise CompatError(f"{path}: entry {i} needs rule, member and reason") from None
         if not str(reason).strip():
             raise CompatError(f"{path}: entry {i} ({rule} {member}) has an empty reason; say why it is intended")
+        if rule not in RULES:
+            raise CompatError(f"{path}: entry {i} ({rule} {member}) names no known rule; see docs/rules.md")
         out.append(Accepted(rule, member, reason))
     return out
 
@@ -72,3 +104,15 @@ def split(findings: Iterable[Finding], entries: list[Accepted]) -> tuple[list[Fi
 def stale(findings: Iterable[Finding], entries: list[Accepted]) -> list[Accepted]:
     findings = list(findings)
     return [e for e in entries if not any(e.matches(f) for f in findings)]
+
+
+def stale_findings(findings: Iterable[Finding], entries: list[Accepted]) -> list[Finding]:
+    """One ``accepted-entry-stale`` finding per entry that matches none of ``findings``."""
+    return [
+        ACCEPTED_ENTRY_STALE.finding(
+            entry.member,
+            f"accepted.json lists {entry.rule} for {entry.member}, but no such finding occurs any more; remove the entry",
+            old=entry.reason,
+        )
+        for entry in stale(findings, entries)
+    ]

@@ -5,7 +5,8 @@ interpreter and writes one canonical trace file per cell under ``<out_dir>/trace
 ``replay`` runs the same cells on another interpreter and reports, per divergent cell, one
 finding for the first divergence: the scenario's own exception, the dispatch sequence to
 overridable members (an override that is silently no longer called), a step's result or
-exception, or the final storage state.
+exception, or the final storage state. Each of those is a rule registered here in the one rule
+registry (:mod:`compat.rules.registry`), with a pair of toy traces that ``compare`` reports.
 """
 
 from __future__ import annotations
@@ -22,33 +23,149 @@ from compat.channel import START_TIMEOUT, WorkerProcess
 from compat.errors import CompatError
 from compat.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
 from compat.jsonio import read_json, write_json
+from compat.rules.registry import BEHAVIOUR, Fixture, Rule, register
 from compat.trace import TRACE_SCHEMA, TRACE_VERSION, dispatch_key
 
 DEFAULT_TIMEOUT = 120.0  # seconds per cell
-SOURCE = "behaviour"
 TRACE_INLINE_DEPTH = 2  # one line per dispatch, per result and per state entry
 
-RULE_RESULT = "behaviour-result-changed"
-RULE_EXCEPTION = "behaviour-exception-changed"
-RULE_STATE = "behaviour-state-changed"
-RULE_DISPATCH = "behaviour-dispatch-changed"
-RULE_CELL = "behaviour-cell-error"
+def _toy_trace(result: dict | None = None, *, state: dict | None = None, dispatch: list | None = None,
+               spied: list[str] | None = None, cell_error: str | None = None) -> dict[str, Any]:
+    """A minimal trace of one cell, as a rule fixture: what record writes, cut to what compare reads."""
+    result = result or {}
+    meta: dict[str, Any] = {"steps": list(result)}
+    if spied is not None:
+        meta["spied_members"] = spied
+    return {"cell": {"subclass": "spy:create-run-tags", "scenario": "runs_lifecycle", "storage": "memory"},
+            "cell_error": cell_error, "exception": None, "dispatch": dispatch or [], "meta": meta,
+            "result": result, "state": state or {}}
 
-# What each behaviour rule means; docs/rules.md is generated from this.
-RULE_DOCS: dict[str, tuple[str, str]] = {
-    RULE_DISPATCH: ("breaking", "The sequence of dispatches to overridable members differs: a member the base used "
-                    "to call through `self` is no longer called (an override is silently ignored), is newly called "
-                    "(an override now runs where it did not), is called with other arguments (an override's "
-                    "signature may not accept them), or in another order. The first change is shown with the "
-                    "dispatches around it."),
-    RULE_RESULT: ("breaking", "A scenario step returned a different (normalized) value."),
-    RULE_EXCEPTION: ("breaking", "A step raises another exception type, raises where it did not, or no longer "
-                     "raises. A message reworded under the same type is a warning."),
-    RULE_STATE: ("breaking", "The final storage state of the scenario (runs, events, assets, partitions, "
-                 "instigators, backfills, heartbeats) differs."),
-    RULE_CELL: ("breaking", "The cell could not run at all on the new side (the subclass cannot be built, the "
-                "worker crashed or hung), or its set-up outcome changed."),
-}
+
+def _dispatch(member: str, caller: str, caller_class: str = "DagsterInstance", via: str = "self",
+              **kwargs: str) -> dict[str, Any]:
+    return {"args": [], "caller": caller, "caller_class": caller_class, "kind": "call", "kwargs": kwargs,
+            "member": member, "n": 1, "via": via}
+
+
+_CREATE = _dispatch("create_run_for_job", "step", "Ctx", via="external", tags="dict")
+_CREATE_RUN = _dispatch("create_run", "create_run_for_job", tags="dict", status="NoneType")
+_SPIED = ["create_run", "create_run_for_job"]
+_STATUS = {"create_run_for_job": {"status": "NOT_STARTED", "tags": {"corpus/origin": "create-run-tags"}}}
+_RAISES = {"get_run_by_id": {"__exception__": {"type": "DagsterRunNotFoundError", "message": "run 'x' not found"}}}
+
+# One finding per divergent cell, for its first divergence, in this order: the cell's set-up,
+# the scenario's own exception, the dispatches, the step results, the final state.
+RULE_CELL = register(
+    id="behaviour-cell-error",
+    cause="cell-error",
+    severity=BREAKING,
+    audience=BOTH,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="The cell could not run at all on the new side, or its set-up outcome changed.",
+    explanation="""
+        The subclass cannot be built on the new dagster (its `__init__` or the base's raises, a
+        hook it needs is gone), or the worker crashed or hung running the cell. Whoever deploys
+        that subclass on the new version fails at start-up, before any scenario runs.
+    """,
+    fix="Make the subclass constructible on the new base again: the finding shows the error the cell's set-up raised.",
+    fixture=Fixture(_toy_trace(_STATUS), _toy_trace(_STATUS, cell_error=(
+        "TypeError: DagsterInstance.__init__() got an unexpected keyword argument 'settings_path'"))),
+    near_miss=Fixture(
+        _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
+        _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
+        about="the cell fails the same way on both sides: a set-up problem of the recording, not a change"),
+)
+RULE_EXCEPTION = register(
+    id="behaviour-exception-changed",
+    cause="exception",
+    severity=BREAKING,
+    audience=BOTH,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="A step raises another exception type, raises where it did not, or no longer raises.",
+    explanation="""
+        Callers that catch the old exception type (or rely on the call succeeding) now see another
+        outcome for the same calls: an `except DagsterRunNotFoundError` no longer catches, a call
+        that used to fail loudly now returns something. Subclass overrides built on `super()`
+        propagate the change.
+    """,
+    severity_note=(
+        "A warning when only the message changed under the same exception type (callers catching by type "
+        "see no change); a later result or state change in the same cell is then the cell's finding."),
+    fix="Raise the old exception type for the same input (subclass it if you need a new type), or keep returning normally.",
+    fixture=Fixture(_toy_trace(_RAISES), _toy_trace({"get_run_by_id": None})),
+    near_miss=Fixture(
+        _toy_trace(_RAISES),
+        _toy_trace({"get_run_by_id": {"__exception__": {**_RAISES["get_run_by_id"]["__exception__"], "notes": None}}}),
+        about="the exception gains an optional field with no value (a newer serializer): the same exception"),
+)
+RULE_DISPATCH = register(
+    id="behaviour-dispatch-changed",
+    cause="dispatch",
+    severity=BREAKING,
+    audience=SUBCLASSES,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="The sequence of dispatches to overridable members differs.",
+    explanation="""
+        A member the base used to call through `self` is no longer called (a subclass override
+        is silently ignored), is newly called (an override now runs where it did not), is called
+        with other arguments (an override's signature may not accept them), or in another order.
+        The subclass that overrides it behaves differently without any error. The first change
+        is shown with the dispatches around it.
+    """,
+    fix="Keep calling `self.<member>(...)` with the same arguments where the old base did, so overrides keep running.",
+    fixture=Fixture(_toy_trace(_STATUS, dispatch=[_CREATE, _CREATE_RUN], spied=_SPIED),
+                    _toy_trace(_STATUS, dispatch=[_CREATE], spied=_SPIED)),
+    near_miss=Fixture(
+        _toy_trace(_STATUS, dispatch=[_CREATE, _CREATE_RUN], spied=_SPIED),
+        _toy_trace(_STATUS, dispatch=[_CREATE, _dispatch("_run_domain", "create_run_for_job"), _CREATE_RUN],
+                   spied=_SPIED + ["_run_domain"]),
+        about="the new base also calls a member the old class did not have: no subclass overrides it, so it "
+              "is not compared"),
+)
+RULE_RESULT = register(
+    id="behaviour-result-changed",
+    cause="result",
+    severity=BREAKING,
+    audience=BOTH,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="A scenario step returned a different (normalized) value.",
+    explanation="""
+        Callers get another value for the same calls on the same storage (other tags, another
+        status, a list in another order), and so do subclass overrides that build on `super()`;
+        code relying on the old value computes something else, usually without an error.
+    """,
+    fix="Return what the old version returned for the same calls (the finding names the step and the first differing path).",
+    fixture=Fixture(_toy_trace(_STATUS), _toy_trace({"create_run_for_job": {"status": "NOT_STARTED", "tags": {}}})),
+    near_miss=Fixture(
+        _toy_trace(_STATUS),
+        _toy_trace({"create_run_for_job": {**_STATUS["create_run_for_job"], "run_op_concurrency": None}}),
+        about="the value gains a field with no value (an optional field a newer serializer adds): the same value"),
+)
+RULE_STATE = register(
+    id="behaviour-state-changed",
+    cause="state",
+    severity=BREAKING,
+    audience=BOTH,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="The final storage state of the scenario differs.",
+    explanation="""
+        The scenario's calls leave other runs, events, assets, partitions, instigators, backfills
+        or heartbeats in storage: whoever reads them later (the UI, daemons, the next call of a
+        caller or of a subclass) sees another history.
+    """,
+    fix="Write to storage what the old version wrote for the same calls (the finding names the first differing path).",
+    fixture=Fixture(_toy_trace(_STATUS, state={"runs": [{"status": "SUCCESS", "tags": {"team": "1"}}]}),
+                    _toy_trace(_STATUS, state={"runs": [{"status": "SUCCESS", "tags": {}}]})),
+    near_miss=Fixture(
+        _toy_trace(_STATUS, state={"runs": [{"status": "SUCCESS", "tags": {"team": "1"}}]}),
+        _toy_trace(_STATUS, state={"runs": [{"status": "SUCCESS", "tags": {"team": "1"}}], "defs_state": None}),
+        about="the state gains an entry with no value (storage the old version did not have): the same state"),
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,10 +365,11 @@ def _short(value: Any, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _finding(rule: str, cell: dict, message: str, old: str | None, new: str | None, audience: str = BOTH,
-             severity: str = BREAKING, **details: Any) -> Finding:
-    return Finding(rule=rule, severity=severity, audience=audience, member=cell_label(cell), message=message,
-                   old=old, new=new, source=SOURCE, details={"cell": dict(cell), **details})
+def _finding(rule: Rule, cell: dict, message: str, old: str | None, new: str | None, audience: str | None = None,
+             severity: str | None = None, **details: Any) -> Finding:
+    """A finding of a behaviour rule on one cell; severity and audience are the rule's unless given."""
+    return rule.finding(cell_label(cell), message, severity=severity, audience=audience, old=old, new=new,
+                        details={"cell": dict(cell), **details})
 
 
 def same(o: Any, n: Any) -> bool:
@@ -447,7 +565,7 @@ def _compare_dispatch(old: dict, new: dict) -> Finding | None:
         lo, ln = max(0, i1 - 3), max(0, j1 - 3)
         old_ctx = "\n".join(("> " if lo + k == i1 else "  ") + _render_event(e) for k, e in enumerate(o_ev[lo:i2 + 3]))
         new_ctx = "\n".join(("> " if ln + k == j1 else "  ") + _render_event(e) for k, e in enumerate(n_ev[ln:j2 + 3]))
-        return _finding(RULE_DISPATCH, cell, msg, old_ctx, new_ctx, audience=SUBCLASSES, change=kind,
+        return _finding(RULE_DISPATCH, cell, msg, old_ctx, new_ctx, change=kind,
                         member_name=ev["member"], old_index=i1, new_index=j1, members_missing=missing,
                         members_added=added, caller=ev.get("caller"), caller_class=ev.get("caller_class"),
                         caller_via=ev.get("via"))

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 from compat.corpus import CORPUS
 from compat.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, sort_findings
 from compat.models import Surface
+from compat.rules import RULES
 from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
 
 LAYERS = ("surface", "profile", "behaviour", "fuzz", "perf", "baseline", "griffe")
@@ -218,115 +219,93 @@ class _Builder:
 
     # ---- which cause a finding belongs to
     def key(self, f: Finding, known: set[tuple[str, str]]) -> tuple[str, str]:
+        """(kind, subject) of the cause of `f`: the kind its rule registered (compat.rules),
+        the subject from the finding's structured details."""
         d = f.details or {}
-        rule, member = f.rule, f.member
-        if f.source == "surface":
-            return self._surface_key(f, d, known)
-        if f.source == "profile":
-            name = _sub_member(f)
-            if rule == "override-bypassed":
-                return ("dispatch-lost", name)
-            if rule in ("override-target-removed", "super-target-missing"):
-                return self._removed_key(name)
-            if rule == "base-attribute-missing":
-                if self.old is not None and name in self.old.members:
-                    return self._removed_key(name)
-                return ("attribute", _bare(name))
-            if rule == "base-attribute-late":
-                return ("attribute", _bare(name))
-            if rule == "subclass-name-clash":
-                return ("name-clash", _bare(name))
-            if rule == "override-reached-during-init":
-                return ("dispatch-gained", name)
-            if rule == "constructor-forwarding-broken":
-                return ("member", "__init__")
-            return ("member", name)
-        if f.source == "behaviour":
-            cell = d.get("cell") or {}
-            if rule == "behaviour-dispatch-changed":
-                kind = {"missing": "dispatch-lost", "added": "dispatch-gained", "arguments": "dispatch-arguments"}.get(
-                    d.get("change"), "dispatch-reordered")
-                return (kind, d.get("member_name") or "?")
-            if rule == "behaviour-result-changed":
-                return ("result", d.get("step") or d.get("path") or cell.get("scenario", "?"))
-            if rule == "behaviour-exception-changed":
-                return ("exception", d.get("step") or cell.get("scenario", "?"))
-            if rule == "behaviour-state-changed":
-                return ("state", re.sub(r"\[\d+\]", "[]", d.get("path") or "state"))
-            return ("cell-error", (f.new or "?").splitlines()[0][:80])
-        if f.source == "fuzz":
-            old, new = d.get("old_dispatched"), d.get("new_dispatched")
-            if old is None or new is None:
-                old, new = _dispatched(f.old), _dispatched(f.new)
-            if old is not None and new is not None:
-                lost = sorted(set(old) - set(new))
-                gained = sorted(set(new) - set(old))
-                changed = [("dispatch-lost", n) for n in lost] + [("dispatch-gained", n) for n in gained]
-                # the program's last step entered the base at `entry`: a dispatch change already
-                # traced to an edit of that member explains it (create_run_for_job's rewrite both
-                # stopped calling create_run and started reading run_storage)
-                entry = d.get("entry")
-                at_entry = sorted(k for k in known if k[0].startswith("dispatch") and entry in self.hints.get(k, ()))
-                for k in [k for k in at_entry if k in changed] + at_entry:
-                    return k
-                for kind, name in changed:
-                    if (kind, name) in known:
-                        return (kind, name)
-                if changed:
-                    return changed[0]
-            return ("fuzz-result", member.split("/", 1)[-1])
-        if f.source == "perf":
-            return ("perf", member)
-        if f.source == "baseline":
-            return ("accepted", member)
-        if rule.startswith("griffe-"):
-            return ("member", member.rsplit(".", 1)[-1])
-        return (rule, member)
-
-    def _surface_key(self, f: Finding, d: dict, known: set[tuple[str, str]]) -> tuple[str, str]:
-        rule, member = f.rule, f.member
-        if rule == "hook-no-longer-called":
-            return ("dispatch-lost", d.get("hook") or "?")
-        if rule == "hook-call-obscured":
+        rule = RULES.get(f.rule)
+        kind = rule.cause if rule is not None else ""
+        name = _sub_member(f) if f.source == "profile" else f.member
+        if kind == "dispatch-lost":
+            return ("dispatch-lost", d.get("hook") or name)
+        if kind == "dispatch-gained":
+            return ("dispatch-gained", d.get("hook") or name)
+        if kind == "dispatch-obscured":
             for hook in sorted(d.get("hooks") or []):
-                if ("dispatch-lost", hook) in known and member in self.lost_at(hook):
+                if ("dispatch-lost", hook) in known and f.member in self.lost_at(hook):
                     return ("dispatch-lost", hook)
-            return ("dispatch-obscured", member)
-        if rule == "init-hook-added":
-            return ("dispatch-gained", d.get("hook") or "?")
-        if rule in ("public-member-removed", "protected-member-removed", "dunder-member-removed"):
-            return self._removed_key(member)
-        if rule in ("parameter-annotation-changed", "attribute-annotation-changed"):
-            return ("annotations", "parameter and attribute annotations")
-        if rule == "return-annotation-changed":
-            return ("annotations", "return annotations")
-        if rule in ("member-added", "instance-attribute-added"):
-            name = _bare(member)
-            if ("name-clash", name) in known:
-                return ("name-clash", name)
+            return ("dispatch-obscured", f.member)
+        if kind == "dispatch":  # a behaviour cell: what the first divergence of its dispatches is
+            sub = {"missing": "dispatch-lost", "added": "dispatch-gained", "arguments": "dispatch-arguments"}
+            return (sub.get(d.get("change"), "dispatch-reordered"), d.get("member_name") or "?")
+        if kind == "removed":
+            if f.source == "profile" and self.old is not None and name not in self.old.members:
+                return ("attribute", _bare(name))  # a protected attribute the subclass read is gone
+            return self._removed_key(name)
+        if kind == "added":
+            bare = _bare(name)
+            if ("name-clash", bare) in known:
+                return ("name-clash", bare)
             for old_name, new_name in self.renames.items():
-                if new_name == member:
+                if new_name == f.member:
                     return ("renamed", old_name)
-            if rule == "instance-attribute-added":
+            if f.member.startswith("self."):
                 return ("added", "instance attributes")
-            where = self.new.members[member].defined_in if self.new is not None and member in self.new.members else ""
+            where = self.new.members[f.member].defined_in if self.new is not None and f.member in self.new.members else ""
             return ("added", short(where) or "the class")
-        if rule == "member-moved":
+        if kind == "moved":
             return ("moved", f"from {short(d.get('old_defined_in'))} to {short(d.get('new_defined_in'))}")
-        if rule == "decorators-changed":
+        if kind == "decorators":
             parts = [f"removed @{x}" for x in d.get("removed") or []] + [f"added @{x}" for x in d.get("added") or []]
             return ("decorators", ", ".join(parts) or f.message.split(": ", 1)[-1])
-        if rule.startswith("instance-attribute-"):
-            return ("attribute", _bare(member))
-        if rule in ("export-removed", "incidental-reexport-removed"):
-            module = member.rsplit(".", 1)[0]
-            what = "no longer exports" if rule == "export-removed" else "no longer re-exports incidental names"
+        if kind in ("attribute", "name-clash"):
+            return (kind, _bare(name))
+        if kind == "exports":
+            module = f.member.rsplit(".", 1)[0]
+            what = "no longer re-exports incidental names" if f.severity == INFO else "no longer exports"
             return ("exports", f"`{module}` {what}")
-        if rule in ("import-path-removed", "import-path-retargeted"):
-            return ("import", member)
-        if member == "<class>":
-            return ("class", rule)
-        return ("member", member)
+        if kind == "annotations":  # `return-annotation-changed` -> "return annotations"
+            return ("annotations", f.rule.removesuffix("-changed").replace("-", " ") + "s")
+        if kind == "class" and f.member == "<class>":
+            return ("class", f.rule)
+        if kind == "result":
+            cell = d.get("cell") or {}
+            return ("result", d.get("step") or d.get("path") or cell.get("scenario", "?"))
+        if kind == "exception":
+            return ("exception", d.get("step") or (d.get("cell") or {}).get("scenario", "?"))
+        if kind == "state":
+            return ("state", re.sub(r"\[\d+\]", "[]", d.get("path") or "state"))
+        if kind == "cell-error":
+            return ("cell-error", (f.new or "?").splitlines()[0][:80])
+        if kind == "fuzz":
+            return self._fuzz_key(f, d, known)
+        if kind == "accepted":
+            return ("accepted", f.member)
+        if kind in ("member", "import", "class"):
+            return (kind, name.rsplit(".", 1)[-1] if f.source == "griffe" else name)
+        if f.source == "perf":
+            return ("perf", f.member)
+        return (f.rule, f.member)
+
+    def _fuzz_key(self, f: Finding, d: dict, known: set[tuple[str, str]]) -> tuple[str, str]:
+        old, new = d.get("old_dispatched"), d.get("new_dispatched")
+        if old is None or new is None:
+            old, new = _dispatched(f.old), _dispatched(f.new)
+        if old is not None and new is not None:
+            changed = [("dispatch-lost", n) for n in sorted(set(old) - set(new))] + \
+                      [("dispatch-gained", n) for n in sorted(set(new) - set(old))]
+            # the program's last step entered the base at `entry`: a dispatch change already
+            # traced to an edit of that member explains it (create_run_for_job's rewrite both
+            # stopped calling create_run and started reading run_storage)
+            entry = d.get("entry")
+            at_entry = sorted(k for k in known if k[0].startswith("dispatch") and entry in self.hints.get(k, ()))
+            for k in [k for k in at_entry if k in changed] + at_entry:
+                return k
+            for k in changed:
+                if k in known:
+                    return k
+            if changed:
+                return changed[0]
+        return ("fuzz-result", f.member.split("/", 1)[-1])
 
     def _removed_key(self, name: str) -> tuple[str, str]:
         """A rename is its own cause; plain removals are one cause per visibility (they are one
@@ -389,11 +368,11 @@ class _Builder:
     def causes(self) -> list[Cause]:
         known: set[tuple[str, str]] = set()
         # pass 1: findings whose cause does not depend on others; pass 2: the rest
-        deferred_rules = {"hook-call-obscured", "member-added", "instance-attribute-added"}
+        deferred = ("dispatch-obscured", "added", "fuzz")  # kinds that join a cause the others found
         keyed: list[tuple[tuple[str, str], Finding]] = []
         later = []
         for f in self.findings:
-            if f.rule in deferred_rules or f.source == "fuzz":
+            if getattr(RULES.get(f.rule), "cause", "") in deferred:
                 later.append(f)
                 continue
             k = self.key(f, known)

@@ -224,7 +224,7 @@ class ProgramReplayer:
             results = fuzz.run_stored(self.worker, prog)
         except CompatError as exc:
             self.worker = None
-            return [Finding(rule="fuzz-mismatch", severity="breaking", audience="callers+subclasses",
+            return [Finding(rule=fuzz.FUZZ_MISMATCH.id, severity=fuzz.FUZZ_MISMATCH.severity, audience=fuzz.FUZZ_MISMATCH.audience,
                             member=program, message=f"stored program {program} could not run: {exc}", source="fuzz")]
         finding = fuzz.compare_stored(index, prog, results, labels)
         return [finding] if finding is not None else []

@@ -1,4 +1,4 @@
-"""Compare two surfaces with every rule of the catalogue."""
+"""Compare two surfaces with every surface rule of the catalogue."""
 
 from __future__ import annotations
 
@@ -8,20 +8,25 @@ from compat.errors import CompatError
 from compat.findings import Finding, sort_findings
 from compat.models import Surface
 from compat.rules import RULES, DiffContext, all_rules
+from compat.rules.registry import SURFACE
 
 
 def compare_surfaces(old: Surface, new: Surface, *, rules: Iterable[str] | None = None) -> list[Finding]:
     """Findings for moving from ``old`` to ``new``, sorted (most severe first), deduplicated.
 
-    ``rules`` restricts the run to the given rule ids (all rules by default).
+    ``rules`` restricts the run to the given surface rule ids (all of them by default).
     """
+    surface_rules = all_rules(SURFACE)
     if rules is None:
-        selected = all_rules()
+        selected = surface_rules
     else:
         unknown = sorted(set(rules) - set(RULES))
         if unknown:
             raise CompatError(f"unknown rule id(s): {', '.join(unknown)}")
-        selected = [r for r in all_rules() if r.id in set(rules)]
+        elsewhere = sorted(f"{r} ({RULES[r].layer})" for r in set(rules) if RULES[r].layer != SURFACE)
+        if elsewhere:
+            raise CompatError(f"not surface rules, so not reported by comparing surfaces: {', '.join(elsewhere)}")
+        selected = [r for r in surface_rules if r.id in set(rules)]
     ctx = DiffContext(old, new)
     findings: list[Finding] = []
     seen: set[tuple] = set()

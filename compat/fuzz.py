@@ -5,7 +5,9 @@ and filters, run failure and cancellation events, asset materializations and wip
 partitions, daemon heartbeats, settings read through overriding subclasses). Every step runs
 in two workers, one per dagster, each on a fresh instance of the same corpus subclass wrapped
 in a spy; the step's normalized result and the dispatches to the subclass's own overrides must
-be identical. The first mismatch is shrunk and printed as a runnable snippet.
+be identical. The first mismatch is shrunk and printed as a runnable snippet; as a finding, it is
+the ``fuzz-mismatch`` rule (``FUZZ_MISMATCH``, registered here in the one rule registry with a
+stored program that ``compare_stored`` reports).
 """
 
 from __future__ import annotations
@@ -18,10 +20,41 @@ from typing import Any, Callable
 
 from compat.channel import WorkerProcess
 from compat.errors import CompatError
-from compat.findings import BREAKING, SUBCLASSES, Finding
+from compat.findings import BOTH, BREAKING, SUBCLASSES, Finding
 from compat.fuzz_ops import entry_member
+from compat.rules.registry import FUZZ, Fixture, register
 
 STEP_TIMEOUT = 60.0
+
+_TAGGED_RUN = {"id": "<uuid-1>", "job": "job_a", "status": "NOT_STARTED",
+               "tags": {"corpus/origin": "create-run-tags", "team": "1"}}
+_STORED = {"subclass": "spy:create-run-tags", "storage": "memory",
+           "steps": [["create_run_for_job", {"status": "NOT_STARTED", "tags": {"team": "1"}}]],
+           "results": [{"overrides_dispatched": ["create_run"], "value": _TAGGED_RUN}]}
+
+FUZZ_MISMATCH = register(
+    id="fuzz-mismatch",
+    severity=BREAKING,
+    audience=BOTH,
+    audience_note="subclasses when the program runs on a corpus subclass (`spy:<name>`)",
+    layer=FUZZ,
+    family="programs",
+    summary=("A generated program (live `compat fuzz`, or stored in a baseline) gives a step a different result "
+             "or a different dispatch to the subclass's own overrides."),
+    explanation="""
+        Some sequence of ordinary instance calls (create runs, add tags, report events, wipe
+        assets, ...) returns something else on the new dagster, or no longer reaches (or newly
+        reaches) an override of the subclass it runs on: callers making those calls, and the
+        subclass whose override is skipped, see different behaviour. The finding carries a
+        snippet that reproduces it on either dagster. A stored program that cannot run at all on
+        the new side is reported the same way.
+    """,
+    fix="Run the finding's snippet on both dagsters and make the first differing step behave as before.",
+    fixture=Fixture(_STORED, [{"overrides_dispatched": [], "value": {**_TAGGED_RUN, "tags": {"team": "1"}}}]),
+    near_miss=Fixture(_STORED, [{"overrides_dispatched": ["create_run"], "value": dict(_TAGGED_RUN)}],
+                      about="the new dagster gives the same result and reaches the same override"),
+)
+
 DEFAULT_SUBCLASSES = (
     "spy:create-run-tags", "spy:event-filter", "spy:run-retries-forbidden", "spy:settings-override",
     "spy:telemetry-off", "spy:protected-reader", "spy:chain-leaf", "spy:no-daemons", "spy",
@@ -247,15 +280,12 @@ def _entry(step) -> str | None:
 
 def mismatch_finding(m: Mismatch, labels: tuple[str, str]) -> Finding:
     last_op = m.program[-1][0] if m.program else "?"
-    return Finding(
-        rule="fuzz-mismatch",
-        severity=BREAKING,
-        audience=SUBCLASSES if m.subclass != "spy" else "callers+subclasses",
-        member=f"{m.subclass}/{last_op}",
-        message=f"a {len(m.program)}-step program on {m.subclass} ({m.storage}) gives different results on {labels[0]} and {labels[1]}",
+    return FUZZ_MISMATCH.finding(
+        f"{m.subclass}/{last_op}",
+        f"a {len(m.program)}-step program on {m.subclass} ({m.storage}) gives different results on {labels[0]} and {labels[1]}",
+        audience=SUBCLASSES if m.subclass != "spy" else None,
         old=json.dumps(m.old, sort_keys=True)[:600],
         new=json.dumps(m.new, sort_keys=True)[:600],
-        source="fuzz",
         details={"snippet": m.snippet(), "old_dispatched": _dispatched(m.old), "new_dispatched": _dispatched(m.new),
                  "entry": _entry(m.program[-1]) if m.program else None},
     )

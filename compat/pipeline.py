@@ -20,7 +20,6 @@ from typing import Callable
 from compat import accepted as accepted_mod
 from compat import jsonio
 from compat.baseline import SCHEMA, VERSION, Baseline, _record_profiles, record_baseline, static_findings, surface_label
-from compat.findings import WARNING, BOTH, Finding
 from compat.result import CheckResult
 from compat.sides import Side
 
@@ -88,7 +87,7 @@ def check(
             if outcome.mismatch is not None:
                 findings.append(mismatch_finding(outcome.mismatch, (old_label, new_label)))
         open_, _ = accepted_mod.split(findings, base.accepted)
-        open_ += stale_entries(findings, base.accepted)
+        open_ += accepted_mod.stale_findings(findings, base.accepted)
         profiles = [p for _, p in base.profiles()]
         title = f"{target}: baseline {old_label} -> {new_label}" if not isinstance(old, Side) else None
         return CheckResult(target=target, old_label=old_label, new_label=new_label, findings=open_,
@@ -117,15 +116,4 @@ def record_static_baseline(out: Path, side: Side, target: str) -> None:
                                               "generator": surface.generator, "profiles": profiles, "cells": 0})
 
 
-def stale_entries(findings: list[Finding], entries) -> list[Finding]:
-    """One warning per accepted.json entry that matches no finding any more."""
-    return [
-        Finding(rule="accepted-entry-stale", severity=WARNING, audience=BOTH, member=entry.member,
-                message=f"accepted.json lists {entry.rule} for {entry.member}, but no such finding occurs any more; "
-                        f"remove the entry",
-                old=entry.reason, source="baseline")
-        for entry in accepted_mod.stale(findings, entries)
-    ]
-
-
-__all__ = ["check", "record_side", "record_static_baseline", "stale_entries"]
+__all__ = ["check", "record_side", "record_static_baseline"]

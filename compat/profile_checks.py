@@ -5,14 +5,17 @@ asks whether the new base still provides it. Rules report only what the change o
 introduced: a contract the subclass already broke against the base it was profiled on is not
 reported again (the profile records the old base signature or kind next to each use).
 
+A rule is a plain function yielding hits, registered with ``@profile_rule`` in the one rule
+registry (:mod:`compat.rules.registry`) together with a toy base pair and a toy subclass that
+make it fire, and a near miss that must not.
+
 Every finding has source ``profile`` and audience ``subclasses``; its member is
 ``Subclass.member`` and ``details["subclass"]`` is the subclass's dotted path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 from compat.findings import BREAKING, SUBCLASSES, WARNING, Finding, sort_findings
 from compat.models import (
@@ -39,29 +42,56 @@ from compat.profile import (
     construction_methods,
     reached_from,
 )
+from compat.rules.base import Hit
+from compat.rules.registry import PROFILE, all_rules, register, source_fixture
 
 POSITIONAL = (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)
 KEYWORDABLE = (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)
 
 
-@dataclass(frozen=True)
-class ProfileRule:
-    id: str
-    severity: str  # the usual severity; a finding may lower it (documented per rule)
-    summary: str
-    check: Callable[["_Ctx"], Iterator[Finding]]
+def profile_rule(
+    *,
+    id: str,
+    severity: str,
+    family: str,
+    summary: str,
+    fix: str,
+    old_base: str,
+    new_base: str,
+    subclass: str,
+    near_miss: dict[str, str],
+    severity_note: str = "",
+    cause: str = "",
+):
+    """Register a profile rule (audience: subclasses) in the rule registry; its docstring is its
+    explanation. The decorated function stays a plain function yielding :class:`Hit` objects.
 
-    @property
-    def explanation(self) -> str:
-        return (self.check.__doc__ or "").strip()
+    The fixture is a toy base before and after the change (target ``pkg.mod:Instance``) and a
+    toy package ``ext`` subclassing it (``ext/sub.py``): profiling the subclass against the old
+    base and checking the profile against the new one reports the rule. ``near_miss`` gives what
+    differs from the fixture (``old_base``, ``new_base``, ``subclass``) and ``about``, why the rule
+    stays quiet on it.
+    """
+    changes = {"old": old_base, "new": new_base, "subclass": subclass}
+    changes.update({k.removesuffix("_base"): v for k, v in near_miss.items() if k != "about"})
 
-
-RULES: dict[str, ProfileRule] = {}
-
-
-def _rule(id: str, severity: str, summary: str):
     def deco(fn):
-        RULES[id] = ProfileRule(id, severity, summary, fn)
+        register(
+            id=id,
+            severity=severity,
+            audience=SUBCLASSES,
+            layer=PROFILE,
+            family=family,
+            summary=summary,
+            explanation=fn.__doc__ or "",
+            fix=fix,
+            fixture=source_fixture(old_base, new_base, subclass),
+            near_miss=source_fixture(changes["old"], changes["new"], changes["subclass"], near_miss.get("about", "")),
+            check=fn,
+            severity_note=severity_note,
+            cause=cause,
+        )
+        fn.rule_id = id
         return fn
 
     return deco
@@ -100,20 +130,19 @@ class _Ctx:
                         self._callers.setdefault(ref, set()).add(mname)
         return sorted(self._callers.get(name, ()))
 
-    def finding(self, rule: str, name: str, message: str, *, severity: str | None = None, old=None, new=None,
-                old_location=None, new_location=None, **details) -> Finding:
-        return Finding(
-            rule=rule,
-            severity=severity or RULES[rule].severity,
-            audience=SUBCLASSES,
+    def hit(self, name: str, message: str, *, severity: str | None = None, old=None, new=None,
+            old_location=None, new_location=None, **details) -> Hit:
+        """A hit on the subclass's member `name`; the rule being run adds its id and audience (and
+        its severity, unless `severity` lowers it)."""
+        return Hit(
             member=f"{self.sub.name}.{name}",
             message=message,
             old=old,
             new=new,
             old_location=old_location,
             new_location=new_location,
-            source="profile",
             details={"subclass": self.sub.path, "package": self.profile.label, **details},
+            severity=severity,
         )
 
     def new_location(self, name: str) -> str | None:
@@ -206,8 +235,59 @@ def _has_varkw(sig: Signature | None) -> bool:
 
 
 # --- the rules -------------------------------------------------------------------------------
-@_rule("override-target-removed", BREAKING, "A member the subclass overrides no longer exists in the base.")
-def override_target_removed(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="override-target-removed",
+    cause="removed",
+    severity=BREAKING,
+    family="overrides",
+    summary="A member the subclass overrides no longer exists in the base.",
+    severity_note=(
+        "Breaking when base code reached the override when profiled or the member is public; a protected "
+        "member nobody called is a warning."
+    ),
+    fix=(
+        "Keep the member (delegating to its replacement) or tell subclass authors which new member to "
+        "override."
+    ),
+    old_base="""
+        class Instance:
+            def get_required_daemon_types(self):
+                return ["SENSOR"]
+
+            def daemons_healthy(self):
+                return self.get_required_daemon_types()
+    """,
+    new_base="""
+        class Instance:
+            def daemons_healthy(self):
+                return ["SENSOR"]
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class NoDaemons(Instance):
+            def get_required_daemon_types(self):
+                return []
+    """,
+    near_miss=dict(
+        new_base="""
+            class DaemonMixin:
+                def get_required_daemon_types(self):
+                    return ["SENSOR"]
+
+
+            class Instance(DaemonMixin):
+                def daemons_healthy(self):
+                    return self.get_required_daemon_types()
+        """,
+        about=(
+            "the member moved into a mixin: still in the MRO, the override still wins and is still "
+            "reached"
+        ),
+    ),
+)
+def override_target_removed(ctx: _Ctx) -> Iterator[Hit]:
     """The base no longer has a member the subclass overrides.
 
     Who breaks: the subclass overrode the member to change what the base does (turn telemetry
@@ -216,18 +296,14 @@ def override_target_removed(ctx: _Ctx) -> Iterator[Finding]:
     enforced is silently lost, or the base's callers moved to a new name the subclass does not
     override. If the base now assigns an instance attribute of that name, the override also
     collides with it (a property without a setter raises AttributeError on the assignment).
-    Severity: breaking when base code reached the override when profiled or the member is
-    public; a protected member nobody called is a warning.
-    Fix: keep the member (delegating to its replacement) or tell subclass authors which new
-    member to override.
     """
     for name, o in ctx.sub.overrides.items():
         if name in ctx.new.members:
             continue
         attr = ctx.new.instance_attributes.get(name)
         if attr is not None:
-            yield ctx.finding(
-                "override-target-removed", name,
+            yield ctx.hit(
+                name,
                 f"{ctx.sub.name} overrides {o.base_kind} `{name}`, which the base now assigns as an instance "
                 f"attribute in {', '.join(attr.assigned_in)}: the base's assignment collides with the override",
                 old=f"{o.base_kind} {name}", new=f"self.{name} = ...", old_location=o.location,
@@ -236,8 +312,8 @@ def override_target_removed(ctx: _Ctx) -> Iterator[Finding]:
             continue
         severity = BREAKING if (o.called_by or not name.startswith("_")) else WARNING
         was = _callers_text(o.called_by)
-        yield ctx.finding(
-            "override-target-removed", name,
+        yield ctx.hit(
+            name,
             f"{ctx.sub.name} overrides {_short(o.base_kind)} `{name}`{was}, which the new base does not have: "
             f"the override is dead code and the behaviour it enforced is lost",
             severity=severity, old=f"{o.base_kind} {name} in {o.base_defined_in}", new=None,
@@ -245,9 +321,74 @@ def override_target_removed(ctx: _Ctx) -> Iterator[Finding]:
         )
 
 
-@_rule("override-bypassed", BREAKING,
-       "A base method that reached an overridden member through self no longer does.")
-def override_bypassed(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="override-bypassed",
+    cause="dispatch-lost",
+    severity=BREAKING,
+    family="overrides",
+    summary="A base method that reached an overridden member through self no longer does.",
+    severity_note=(
+        "A warning when the base method now goes through something the static analysis cannot follow (a "
+        "new super() call, a helper object held in an instance attribute): the override may still be "
+        "reached that way."
+    ),
+    fix="Keep calling `self.<member>` (or the property) in the base method.",
+    old_base="""
+        class Instance:
+            def __init__(self):
+                self._run_launcher = None
+
+            @property
+            def run_launcher(self):
+                return self._run_launcher
+
+            def launch_run(self, run_id):
+                return self.run_launcher.launch(run_id)
+    """,
+    new_base="""
+        class Instance:
+            def __init__(self):
+                self._run_launcher = None
+
+            @property
+            def run_launcher(self):
+                return self._run_launcher
+
+            def launch_run(self, run_id):
+                return self._run_launcher.launch(run_id)
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class CloudInstance(Instance):
+            @property
+            def run_launcher(self):
+                return self._user_code_launcher
+    """,
+    near_miss=dict(
+        new_base="""
+            class Instance:
+                def __init__(self):
+                    self._run_launcher = None
+
+                @property
+                def run_launcher(self):
+                    return self._run_launcher
+
+                def _launcher_for(self, run_id):
+                    return self.run_launcher
+
+                def launch_run(self, run_id):
+                    return self._launcher_for(run_id).launch(run_id)
+        """,
+        about=(
+            "launch_run now goes through a helper, which still reads self.run_launcher: the override is "
+            "still reached"
+        ),
+    ),
+)
+def override_bypassed(ctx: _Ctx) -> Iterator[Hit]:
     """A base member that reached the subclass's override through `self` (when the profile was
     recorded) still exists but no longer reaches it, directly or through the helpers it calls.
 
@@ -255,10 +396,6 @@ def override_bypassed(ctx: _Ctx) -> Iterator[Finding]:
     does (its own run launcher for `launch_run`, no daemons for the daemon status check). The
     base now reads private state or calls a helper object instead of dispatching through self,
     so the override is silently ignored on that path: no error, different behaviour.
-    Severity: a warning when the base method now goes through something the static analysis
-    cannot follow (a new super() call, a helper object held in an instance attribute): the
-    override may still be reached that way.
-    Fix: keep calling `self.<member>` (or the property) in the base method.
     """
     for name, o in ctx.sub.overrides.items():
         if name not in ctx.new.members or not o.called_by:
@@ -274,8 +411,8 @@ def override_bypassed(ctx: _Ctx) -> Iterator[Finding]:
                 if r not in ctx.new.members and r in ctx.new.instance_attributes
                 and r.lstrip("_") != name.lstrip("_")
             ) + [f"super().{x}" for x in new_caller.super_calls]
-            yield ctx.finding(
-                "override-bypassed", name,
+            yield ctx.hit(
+                name,
                 f"base {caller} no longer reaches `{name}` through self: {ctx.sub.name}'s override is silently "
                 f"ignored there" + (f" (unless it is reached through {', '.join(opaque)})" if opaque else ""),
                 severity=WARNING if opaque else BREAKING,
@@ -284,8 +421,58 @@ def override_bypassed(ctx: _Ctx) -> Iterator[Finding]:
             )
 
 
-@_rule("override-kind-mismatch", BREAKING, "The base changed the kind of a member the subclass overrides.")
-def override_kind_mismatch(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="override-kind-mismatch",
+    severity=BREAKING,
+    family="overrides",
+    summary="The base changed the kind of a member the subclass overrides.",
+    fix="Keep the old kind, or add the new member under a new name and keep the old one.",
+    old_base="""
+        class Instance:
+            @property
+            def telemetry_enabled(self):
+                return True
+
+            def log_action(self, action):
+                if self.telemetry_enabled:
+                    print(action)
+    """,
+    new_base="""
+        class Instance:
+            def telemetry_enabled(self):
+                return True
+
+            def log_action(self, action):
+                if self.telemetry_enabled():
+                    print(action)
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class Quiet(Instance):
+            @property
+            def telemetry_enabled(self):
+                return False
+    """,
+    near_miss=dict(
+        new_base="""
+            import functools
+
+
+            class Instance:
+                @functools.cached_property
+                def telemetry_enabled(self):
+                    return True
+
+                def log_action(self, action):
+                    if self.telemetry_enabled:
+                        print(action)
+        """,
+        about="property to cached_property: both are read as a value, so the property override still fits",
+    ),
+)
+def override_kind_mismatch(ctx: _Ctx) -> Iterator[Hit]:
     """The base turned an overridden member into another kind (property <-> method,
     method <-> classmethod/staticmethod).
 
@@ -295,7 +482,6 @@ def override_kind_mismatch(ctx: _Ctx) -> Iterator[Finding]:
     always truthy, a plain method called on the class misses its `self`.
     Only changes between the three usage groups count: value (property, cached property,
     class attribute), instance method, class-callable (classmethod, staticmethod).
-    Fix: keep the old kind, or add the new member under a new name and keep the old one.
     """
     for name, o in ctx.sub.overrides.items():
         new = ctx.new.members.get(name)
@@ -303,17 +489,66 @@ def override_kind_mismatch(ctx: _Ctx) -> Iterator[Finding]:
             continue
         if _group(o.kind) == _group(new.kind) or _group(o.kind) != _group(o.base_kind):
             continue
-        yield ctx.finding(
-            "override-kind-mismatch", name,
+        yield ctx.hit(
+            name,
             f"{ctx.sub.name} overrides `{name}` as a {_short(o.kind)}, but the base now defines a {_short(new.kind)}"
             f"{_callers_text(ctx.callers(name))}: base code uses it the new way and the override no longer fits",
             old=f"{o.base_kind} {name}", new=f"{new.kind} {name}", old_location=o.location, new_location=new.location,
         )
 
 
-@_rule("override-signature-incompatible", BREAKING,
-       "The override no longer accepts every call the new base signature allows.")
-def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="override-signature-incompatible",
+    severity=BREAKING,
+    family="overrides",
+    summary="The override no longer accepts every call the new base signature allows.",
+    severity_note=(
+        "A warning when the only new problem is an optional parameter the override accepts by keyword "
+        "(through **kwargs) but not by position."
+    ),
+    fix=(
+        "Give the new parameter to the override too, or keep the base signature and add a new hook for "
+        "the new argument."
+    ),
+    old_base="""
+        class Instance:
+            def add_run_tags(self, run_id, new_tags):
+                pass
+
+            def retry_run(self, run_id):
+                self.add_run_tags(run_id, {"retry": "1"})
+    """,
+    new_base="""
+        class Instance:
+            def add_run_tags(self, run_id, new_tags, *, replace=False):
+                pass
+
+            def retry_run(self, run_id):
+                self.add_run_tags(run_id, {"retry": "1"}, replace=True)
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class Audited(Instance):
+            def add_run_tags(self, run_id, new_tags):
+                print("tags", run_id)
+                return super().add_run_tags(run_id, new_tags)
+    """,
+    near_miss=dict(
+        subclass="""
+            from pkg.mod import Instance
+
+
+            class Audited(Instance):
+                def add_run_tags(self, run_id, new_tags, **kwargs):
+                    print("tags", run_id)
+                    return super().add_run_tags(run_id, new_tags, **kwargs)
+        """,
+        about="the override forwards **kwargs, so it accepts the new keyword the base now passes",
+    ),
+)
+def override_signature_incompatible(ctx: _Ctx) -> Iterator[Hit]:
     """The base signature of an overridden method changed so that a call the base (or any
     caller of the base) may now make does not fit the subclass's override.
 
@@ -327,10 +562,6 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
     self are listed: they are the first callers to fail.
     Protocol dunders (`__exit__`, ...) are called positionally by the interpreter: a renamed
     parameter there is not reported.
-    Severity: a warning when the only new problem is an optional parameter the override accepts
-    by keyword (through **kwargs) but not by position.
-    Fix: give the new parameter to the override too, or keep the base signature and add a new
-    hook for the new argument.
     """
     for name, o in ctx.sub.overrides.items():
         new = ctx.new.members.get(name)
@@ -367,8 +598,8 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Finding]:
             parts.append(f"the base now calls {shape.render(name)}, which the override rejects ({'; '.join(problems)})")
         # an optional parameter the override accepts by keyword only breaks positional callers
         severity = WARNING if not failing and all(i.startswith("does not accept optional `") for i in introduced) else BREAKING
-        yield ctx.finding(
-            "override-signature-incompatible", name,
+        yield ctx.hit(
+            name,
             "; ".join(parts),
             severity=severity,
             old=o.signature.render(name), new=new.signature.render(name), old_location=o.location,
@@ -404,9 +635,46 @@ def shape_issues(sig: Signature, shape: CallShape, *, bound: bool) -> list[str]:
     return issues
 
 
-@_rule("base-attribute-missing", BREAKING,
-       "A base member or instance attribute the subclass uses through self is gone.")
-def base_attribute_missing(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="base-attribute-missing",
+    cause="removed",
+    severity=BREAKING,
+    family="base-state",
+    summary="A base member or instance attribute the subclass uses through self is gone.",
+    severity_note="A warning when the subclass only writes it: the value is ignored, nothing raises.",
+    fix="Keep assigning the attribute (even as an alias of its replacement) or keep the member.",
+    old_base="""
+        class Instance:
+            def __init__(self, settings=None):
+                self._settings = settings or {}
+    """,
+    new_base="""
+        class Instance:
+            def __init__(self, settings=None):
+                self._config = settings or {}
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def telemetry(self):
+                return self._settings.get("telemetry")
+    """,
+    near_miss=dict(
+        new_base="""
+            class Instance:
+                def __init__(self, settings=None):
+                    self._config = settings or {}
+
+                @property
+                def _settings(self):
+                    return self._config
+        """,
+        about="the attribute became a property of the same name: the subclass's read still works",
+    ),
+)
+def base_attribute_missing(ctx: _Ctx) -> Iterator[Hit]:
     """A public or protected base attribute (instance attribute such as `self._settings`, or a
     member such as `self.get_ref()`) that the subclass reads, calls or writes through `self` (or
     uses as `Base.name`) is no longer defined or assigned by the base.
@@ -415,7 +683,6 @@ def base_attribute_missing(ctx: _Ctx) -> Iterator[Finding]:
     only writes it (to hand a value to the base), the write now goes nowhere: the base ignores
     the value (warning). When the subclass writes it and reads it back itself, nothing breaks
     and nothing is reported.
-    Fix: keep assigning the attribute (even as an alias of its replacement) or keep the member.
     """
     for kind_label, uses in (("member", ctx.sub.base_members), ("attribute", ctx.sub.base_attributes)):
         for name, use in uses.items():
@@ -426,15 +693,15 @@ def base_attribute_missing(ctx: _Ctx) -> Iterator[Finding]:
             if use.read:
                 if use.writes:
                     continue  # its own state now
-                yield ctx.finding(
-                    "base-attribute-missing", name,
+                yield ctx.hit(
+                    name,
                     f"{ctx.sub.name} uses base {kind_label} `{name}` in {', '.join(use.used_in)}, "
                     f"which the new base no longer {'defines' if kind_label == 'member' else 'assigns'}: AttributeError",
                     old=f"{use.base_kind} {name} ({use.base_defined_in})", new=None, used_in=use.used_in,
                 )
             else:
-                yield ctx.finding(
-                    "base-attribute-missing", name,
+                yield ctx.hit(
+                    name,
                     f"{ctx.sub.name} sets base {kind_label} `{name}` in {', '.join(use.writes)} for the base to use, "
                     f"but the base no longer has it: the value is ignored",
                     severity=WARNING, old=f"{use.base_kind} {name} ({use.base_defined_in})", new=None,
@@ -442,9 +709,48 @@ def base_attribute_missing(ctx: _Ctx) -> Iterator[Finding]:
                 )
 
 
-@_rule("base-attribute-late", BREAKING,
-       "A base instance attribute the subclass reads is no longer assigned while the base __init__ runs.")
-def base_attribute_late(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="base-attribute-late",
+    severity=BREAKING,
+    family="base-state",
+    summary="A base instance attribute the subclass reads is no longer assigned while the base __init__ runs.",
+    fix="Assign a default in `__init__` (None) and fill it lazily afterwards.",
+    old_base="""
+        class Instance:
+            def __init__(self, run_storage=None):
+                self._run_storage = run_storage
+    """,
+    new_base="""
+        class Instance:
+            def __init__(self, run_storage=None):
+                self._run_storage_arg = run_storage
+
+            def __enter__(self):
+                self._run_storage = self._run_storage_arg
+                return self
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self._runs = self._run_storage
+    """,
+    near_miss=dict(
+        new_base="""
+            class Instance:
+                def __init__(self, run_storage=None):
+                    self._setup(run_storage)
+
+                def _setup(self, run_storage):
+                    self._run_storage = run_storage
+        """,
+        about="the assignment moved into a helper that __init__ calls: still assigned during construction",
+    ),
+)
+def base_attribute_late(ctx: _Ctx) -> Iterator[Hit]:
     """A base instance attribute the subclass reads used to be assigned during construction
     (in `__init__` or a method `__init__` calls through self) and is now assigned only later,
     in some other method (lazily, in `__enter__`, ...).
@@ -452,7 +758,6 @@ def base_attribute_late(ctx: _Ctx) -> Iterator[Finding]:
     Who breaks: the subclass reads the attribute in its own `__init__` after
     `super().__init__()`, or in an override the base calls before that other method ran:
     AttributeError, or a stale value.
-    Fix: assign a default in `__init__` (None) and fill it lazily afterwards.
     """
     for name, use in ctx.sub.base_attributes.items():
         if not use.read or not use.constructed:
@@ -460,8 +765,8 @@ def base_attribute_late(ctx: _Ctx) -> Iterator[Finding]:
         attr = ctx.new.instance_attributes.get(name)
         if attr is None or name in ctx.new.members or name in ctx.constructed:
             continue
-        yield ctx.finding(
-            "base-attribute-late", name,
+        yield ctx.hit(
+            name,
             f"{ctx.sub.name} reads base attribute `{name}` in {', '.join(use.used_in)}; the base assigned it "
             f"during __init__ but now only in {', '.join(attr.assigned_in)}",
             old=f"assigned in {use.base_defined_in}", new=f"assigned in {', '.join(attr.assigned_in)}",
@@ -469,9 +774,71 @@ def base_attribute_late(ctx: _Ctx) -> Iterator[Finding]:
         )
 
 
-@_rule("subclass-name-clash", BREAKING,
-       "The base now defines or assigns a name the subclass itself creates.")
-def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="subclass-name-clash",
+    cause="name-clash",
+    severity=BREAKING,
+    family="base-state",
+    summary="The base now defines or assigns a name the subclass itself creates.",
+    severity_note=(
+        "A warning when the base's new member of that name is not called by base code yet (and has the "
+        "same kind of use), and when the subclass chose to write the base's own attribute."
+    ),
+    fix=(
+        "Pick another name in the base (a subclass cannot know what the base will add), or document the "
+        "slot as shared."
+    ),
+    old_base="""
+        class Instance:
+            def __init__(self):
+                self._settings = {}
+
+            def __enter__(self):
+                return self
+    """,
+    new_base="""
+        import contextlib
+
+
+        class Instance:
+            def __init__(self):
+                self._settings = {}
+
+            def __enter__(self):
+                self._exit_stack = contextlib.ExitStack()
+                return self
+    """,
+    subclass="""
+        import contextlib
+
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def __init__(self):
+                super().__init__()
+                self._exit_stack = contextlib.ExitStack()
+
+            def dispose(self):
+                self._exit_stack.close()
+    """,
+    near_miss=dict(
+        new_base="""
+            import contextlib
+
+
+            class Instance:
+                def __init__(self):
+                    self._settings = {}
+
+                def __enter__(self):
+                    self._instance_exit_stack = contextlib.ExitStack()
+                    return self
+        """,
+        about="the base's new attribute has a name the subclass does not use",
+    ),
+)
+def subclass_name_clash(ctx: _Ctx) -> Iterator[Hit]:
     """A name the subclass creates (a method, property, class attribute, or a `self.<x>`
     instance attribute) is now also a base member or a base instance attribute; or the subclass
     writes a base instance attribute that the base also assigns after construction.
@@ -488,8 +855,6 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
     - the subclass writes a base attribute and the base now also assigns it in a method that
       runs after construction (one it did not assign it in before): the two share one slot and
       the later write wins (a warning: the subclass chose to write the base's attribute).
-    Fix: pick another name in the base (a subclass cannot know what the base will add), or
-    document the slot as shared.
     """
     sub = ctx.sub
     for name, m in sub.new_members.items():
@@ -498,15 +863,15 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
         if new is not None:
             callers = ctx.callers(name)
             severity = BREAKING if callers or _group(new.kind) != _group(m.kind) else WARNING
-            yield ctx.finding(
-                "subclass-name-clash", name,
+            yield ctx.hit(
+                name,
                 f"the base now defines {_short(new.kind)} `{name}`{_callers_text(callers)}; {sub.name} already "
                 f"has its own {_short(m.kind)} of that name, which silently overrides it",
                 severity=severity, old=m.render(), new=new.render(), old_location=m.location, new_location=new.location,
             )
         elif attr is not None:
-            yield ctx.finding(
-                "subclass-name-clash", name,
+            yield ctx.hit(
+                name,
                 f"the base now assigns `self.{name}` in {', '.join(attr.assigned_in)}; {sub.name} defines "
                 f"{_short(m.kind)} `{name}`, which the assignment replaces or trips over",
                 old=m.render(), new=f"self.{name} = ...", old_location=m.location, new_location=attr.location,
@@ -522,16 +887,16 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
                        f"(whatever the subclass kept in it is lost)")
             else:
                 who = "the subclass's write replaces the base's object, so base code now works on the subclass's"
-            yield ctx.finding(
-                "subclass-name-clash", name,
+            yield ctx.hit(
+                name,
                 f"the base now assigns `self.{name}` in {', '.join(attr.assigned_in)}; {sub.name} assigns it "
                 f"in {', '.join(a.assigned_in)} for its own state: {who}",
                 old=f"self.{name} ({sub.name})", new=f"self.{name} ({', '.join(attr.assigned_in)})",
                 old_location=a.location, new_location=attr.location,
             )
         elif new is not None:
-            yield ctx.finding(
-                "subclass-name-clash", name,
+            yield ctx.hit(
+                name,
                 f"the base now defines {_short(new.kind)} `{name}`; {sub.name} assigns `self.{name}` in "
                 f"{', '.join(a.assigned_in)}, which shadows it (or fails for a property without setter)",
                 old=f"self.{name} ({sub.name})", new=new.render(), old_location=a.location, new_location=new.location,
@@ -548,8 +913,8 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
                       if x.rsplit(".", 1)[-1] not in construction and x.rsplit(".", 1)[-1] not in before)
         if not late:
             continue
-        yield ctx.finding(
-            "subclass-name-clash", name,
+        yield ctx.hit(
+            name,
             f"{sub.name} assigns base attribute `self.{name}` in {', '.join(use.writes)}, and the base assigns it "
             f"again in {', '.join(late)} after construction: the two share one slot and the later write wins",
             severity=WARNING, old=f"self.{name} ({sub.name}: {', '.join(use.writes)})",
@@ -557,9 +922,58 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Finding]:
         )
 
 
-@_rule("override-skips-base-setup", BREAKING,
-       "A base method the subclass overrides without super() now sets state other base code needs.")
-def override_skips_base_setup(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="override-skips-base-setup",
+    severity=BREAKING,
+    family="overrides",
+    summary="A base method the subclass overrides without super() now sets state other base code needs.",
+    fix=(
+        "Assign a default in `__init__`, or read the attribute with a fallback (`getattr(self, \"_x\", "
+        "None)`)."
+    ),
+    old_base="""
+        class Instance:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                pass
+    """,
+    new_base="""
+        import contextlib
+
+
+        class Instance:
+            def __enter__(self):
+                self._exit_stack = contextlib.ExitStack()
+                return self
+
+            def __exit__(self, *exc):
+                self._exit_stack.close()
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def __enter__(self):
+                print("entering")
+                return self
+    """,
+    near_miss=dict(
+        subclass="""
+            from pkg.mod import Instance
+
+
+            class Cloud(Instance):
+                def __enter__(self):
+                    print("entering")
+                    return super().__enter__()
+        """,
+        about="the override calls super().__enter__(), so the base still sets up what __exit__ needs",
+    ),
+)
+def override_skips_base_setup(ctx: _Ctx) -> Iterator[Hit]:
     """The base implementation of a method the subclass overrides now assigns an instance
     attribute (outside construction) that other base members read, and the subclass's override
     does not call `super().<method>()`.
@@ -568,8 +982,6 @@ def override_skips_base_setup(ctx: _Ctx) -> Iterator[Finding]:
     assigned, and the base members that read it raise AttributeError. The case that motivated
     it: a base `__enter__` that starts creating `self._exit_stack`, which `__exit__` closes; a
     subclass whose `__enter__` returns `self` without `super().__enter__()` fails on exit.
-    Fix: assign a default in `__init__`, or read the attribute with a fallback
-    (`getattr(self, "_x", None)`).
     """
     readers: dict[str, list[str]] = {}
     for mname, m in ctx.new.members.items():
@@ -587,8 +999,8 @@ def override_skips_base_setup(ctx: _Ctx) -> Iterator[Finding]:
             who = sorted(r for r in readers.get(attr, []) if r != name and r not in ctx.sub.overrides)
             if not who:
                 continue
-            yield ctx.finding(
-                "override-skips-base-setup", name,
+            yield ctx.hit(
+                name,
                 f"the base {name} now assigns `self.{attr}`, which {', '.join(who)} read(s); {ctx.sub.name}.{name} "
                 f"does not call super().{name}(), so it is never set: AttributeError",
                 old=o.signature.render(name) if o.signature else name,
@@ -597,9 +1009,67 @@ def override_skips_base_setup(ctx: _Ctx) -> Iterator[Finding]:
             )
 
 
-@_rule("override-reached-during-init", BREAKING,
-       "The base __init__ now reaches an override that reads state the subclass sets after super().__init__().")
-def override_reached_during_init(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="override-reached-during-init",
+    cause="dispatch-gained",
+    severity=BREAKING,
+    family="construction",
+    summary="The base __init__ now reaches an override that reads state the subclass sets after super().__init__().",
+    fix=(
+        "Keep overridable members out of `__init__` (set up lazily), or document the hook as called "
+        "during construction so subclasses guard it."
+    ),
+    old_base="""
+        class Instance:
+            def __init__(self):
+                self._ready = True
+
+            @property
+            def run_launcher(self):
+                return None
+    """,
+    new_base="""
+        class Instance:
+            def __init__(self):
+                self._ready = True
+                self._monitored = self.run_launcher
+
+            @property
+            def run_launcher(self):
+                return None
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self._launcher = object()
+
+            @property
+            def run_launcher(self):
+                return self._launcher
+    """,
+    near_miss=dict(
+        subclass="""
+            from pkg.mod import Instance
+
+            LAUNCHER = object()
+
+
+            class Cloud(Instance):
+                @property
+                def run_launcher(self):
+                    return LAUNCHER
+        """,
+        about=(
+            "the override reads no state of the subclass's own, so running it during construction is "
+            "safe"
+        ),
+    ),
+)
+def override_reached_during_init(ctx: _Ctx) -> Iterator[Hit]:
     """The new base `__init__` reaches (through self, directly or via its helpers) a member the
     subclass overrides, where the old one did not, and the override reads attributes the
     subclass assigns itself.
@@ -610,16 +1080,14 @@ def override_reached_during_init(ctx: _Ctx) -> Iterator[Finding]:
     set-up reading `self.run_launcher` that a subclass serves from its own launcher.
     The analysis ignores conditions (a call under `if settings...` counts), the same way for
     old and new base, so only a new path is reported.
-    Fix: keep overridable members out of `__init__` (set up lazily), or document the hook as
-    called during construction so subclasses guard it.
     """
     if not ctx.sub.constructor.defined:
         return
     for name, o in ctx.sub.overrides.items():
         if name == "__init__" or o.reached_from_init or not o.own_state or name not in ctx.init_reach:
             continue
-        yield ctx.finding(
-            "override-reached-during-init", name,
+        yield ctx.hit(
+            name,
             f"the base __init__ now reaches `{name}`; {ctx.sub.name}.{name} reads "
             f"{', '.join('self.' + a for a in o.own_state)}, which {ctx.sub.name}.__init__ sets only after "
             f"super().__init__() returns: AttributeError during construction",
@@ -628,32 +1096,121 @@ def override_reached_during_init(ctx: _Ctx) -> Iterator[Finding]:
         )
 
 
-@_rule("super-target-missing", BREAKING, "A super().<x> call of the subclass no longer lands on anything.")
-def super_target_missing(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="super-target-missing",
+    cause="removed",
+    severity=BREAKING,
+    family="overrides",
+    summary="A super().<x> call of the subclass no longer lands on anything.",
+    fix="Keep the member in some base class of the MRO.",
+    old_base="""
+        class Instance:
+            def dispose(self):
+                pass
+    """,
+    new_base="""
+        class Instance:
+            def close(self):
+                pass
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def shutdown(self):
+                super().dispose()
+    """,
+    near_miss=dict(
+        new_base="""
+            class Disposable:
+                def dispose(self):
+                    pass
+
+
+            class Instance(Disposable):
+                def close(self):
+                    pass
+        """,
+        about="dispose moved into a mixin: super() follows the MRO and still finds it",
+    ),
+)
+def super_target_missing(ctx: _Ctx) -> Iterator[Hit]:
     """The subclass calls `super().<x>(...)` and no class of the new base's MRO defines `<x>`.
 
     Who breaks: the call raises AttributeError ('super' object has no attribute ...) the first
     time the override runs: `dispose()` overrides that release the base's resources first,
     overrides that extend the base result. A member moved into a mixin is fine (super() follows
     the MRO); a member removed or renamed is not.
-    Fix: keep the member in some base class of the MRO.
     """
     for sc in ctx.sub.super_calls:
         if sc.in_package or sc.lands_on is None or sc.lands_on == "builtins.object":
             continue
         if sc.name in ctx.new.members:
             continue
-        yield ctx.finding(
-            "super-target-missing", f"{sc.method}",
+        yield ctx.hit(
+            f"{sc.method}",
             f"{ctx.sub.name}.{sc.method} calls super().{sc.name}(), which landed on {sc.lands_on}; "
             f"no class of the new base's MRO defines `{sc.name}`: AttributeError",
             old=f"super().{sc.name} -> {sc.lands_on}", new=None, call=sc.name,
         )
 
 
-@_rule("constructor-forwarding-broken", BREAKING,
-       "The base __init__ and the subclass's __init__ no longer fit together.")
-def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
+@profile_rule(
+    id="constructor-forwarding-broken",
+    cause="member",
+    severity=BREAKING,
+    family="construction",
+    summary="The base __init__ and the subclass's __init__ no longer fit together.",
+    fix=(
+        "Add new base parameters as optional with a default and keep `**_kwargs`; never take a name a "
+        "subclass may already use."
+    ),
+    old_base="""
+        class Instance:
+            def __init__(self, storage=None, settings=None):
+                self._storage = storage
+                self._settings = settings
+    """,
+    new_base="""
+        class Instance:
+            def __init__(self, storage=None):
+                self._storage = storage
+    """,
+    subclass="""
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def __init__(self, storage=None, **kwargs):
+                super().__init__(storage=storage, settings={"telemetry": False})
+    """,
+    near_miss=dict(
+        old_base="""
+            class Instance:
+                def __init__(self, storage=None):
+                    self._storage = storage
+        """,
+        new_base="""
+            class Instance:
+                def __init__(self, storage=None, *, defs_state_storage=None):
+                    self._storage = storage
+        """,
+        subclass="""
+            from pkg.mod import Instance
+
+
+            class Cloud(Instance):
+                def __init__(self, *args, **kwargs):
+                    super().__init__(*args, **kwargs)
+        """,
+        about=(
+            "the base gained an optional keyword, and the subclass forwards *args, **kwargs: the "
+            "factory's value reaches the base"
+        ),
+    ),
+)
+def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
     """The subclass's `__init__` and the new base `__init__` disagree about the keywords
     dagster's factory passes (it calls the instance class with keywords only: `instance_type`,
     the storages, `settings`, `ref`, ... plus the yaml-derived kwargs).
@@ -671,8 +1228,6 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
     - a key of the subclass's `config_schema()` that its `__init__` does not take itself (or
       every key, for a subclass without `__init__`) reaches the base `__init__`, which stopped
       accepting unknown keywords (`**_kwargs`).
-    Fix: add new base parameters as optional with a default and keep `**_kwargs`; never take a
-    name a subclass may already use.
     """
     c = ctx.sub.constructor
     new_init = ctx.new.members.get("__init__")
@@ -686,8 +1241,8 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
     for key in c.forwarded_config_keys:
         if key in new_named or new_varkw or not (key in old_named or old_varkw):
             continue
-        yield ctx.finding(
-            "constructor-forwarding-broken", "__init__",
+        yield ctx.hit(
+            "__init__",
             f"{ctx.sub.name}.config_schema() declares `{key}`, which dagster's factory passes as a keyword and "
             f"{'its __init__ forwards' if c.defined else 'the inherited base __init__ receives'}; "
             f"the base __init__ no longer accepts unknown keywords: TypeError on construction",
@@ -701,8 +1256,8 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
             continue
         if c.base_signature is not None and not (kw in old_named or old_varkw):
             continue
-        yield ctx.finding(
-            "constructor-forwarding-broken", "__init__",
+        yield ctx.hit(
+            "__init__",
             f"{ctx.sub.name}.__init__ passes `{kw}=` to super().__init__, which the base __init__ no longer accepts",
             old=c.base_signature.render("__init__") if c.base_signature else None,
             new=new_init.signature.render("__init__"), new_location=loc, keyword=kw,
@@ -714,8 +1269,8 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
         for n in added:
             if n in own:
                 continue
-            yield ctx.finding(
-                "constructor-forwarding-broken", "__init__",
+            yield ctx.hit(
+                "__init__",
                 f"the base __init__ gained `{n}`, which dagster's factory passes as a keyword; "
                 f"{ctx.sub.name}.__init__ has no **kwargs and does not accept it: TypeError on construction",
                 old=c.signature.render("__init__") if c.signature else None,
@@ -725,16 +1280,16 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
         for n in added:
             p = new_named[n]
             if getattr(p, "required", False) and n not in c.passes_keywords:
-                yield ctx.finding(
-                    "constructor-forwarding-broken", "__init__",
+                yield ctx.hit(
+                    "__init__",
                     f"the base __init__ now requires `{n}`; {ctx.sub.name}.__init__ does not forward **kwargs "
                     f"to super().__init__ and does not pass it",
                     new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
                 )
     for n in c.keyword_only:
         if n in new_named and n not in old_named and c.base_signature is not None:
-            yield ctx.finding(
-                "constructor-forwarding-broken", "__init__",
+            yield ctx.hit(
+                "__init__",
                 f"the base __init__ gained `{n}`, which {ctx.sub.name}.__init__ takes as its own keyword-only "
                 f"parameter: the factory's value never reaches the base",
                 old=c.signature.render("__init__") if c.signature else None,
@@ -748,8 +1303,8 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Finding]:
         before = positional(c.base_signature)[: c.passes_positional]
         after = positional(new_init.signature)[: c.passes_positional]
         if before != after:
-            yield ctx.finding(
-                "constructor-forwarding-broken", "__init__",
+            yield ctx.hit(
+                "__init__",
                 f"{ctx.sub.name}.__init__ passes {c.passes_positional} positional argument(s) to super().__init__, "
                 f"which were ({', '.join(before)}) and now are ({', '.join(after)})",
                 old=c.base_signature.render("__init__"), new=new_init.signature.render("__init__"),
@@ -765,14 +1320,15 @@ def check_profile(profile: Profile, surface: Surface, *, search_paths: list[str]
     """
     shapes = new_call_shapes(surface, search_paths) if search_paths is not None else None
     out: list[Finding] = []
+    rules = all_rules(PROFILE)
     for sub in profile.subclasses.values():
         ctx = _Ctx(profile, sub, surface, shapes)
-        for rule in RULES.values():
-            out.extend(rule.check(ctx))
+        for rule in rules:
+            out.extend(rule.run(ctx))
     return sort_findings(out)
 
 
-__all__ = ["RULES", "ProfileRule", "call_issues", "check_profile", "new_call_shapes", "shape_issues"]
+__all__ = ["call_issues", "check_profile", "new_call_shapes", "profile_rule", "shape_issues"]
 
 
 def new_call_shapes(surface: Surface, search_paths: list[str]) -> dict[str, list[CallShape]]:

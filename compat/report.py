@@ -27,6 +27,7 @@ from compat import jsonio
 from compat.causes import Cause, build_causes, counts, verdict
 from compat.errors import CompatError
 from compat.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, summary
+from compat.rules import RULES
 
 FORMATS = ("text", "markdown", "json", "junit", "github")
 FAIL_ON = ("breaking", "warning", "never")
@@ -165,7 +166,8 @@ def _behaviour_example(c: Cause) -> Finding | None:
 
 
 def _is_dispatch(f: Finding) -> bool:
-    return f.rule == "behaviour-dispatch-changed"
+    """A behaviour finding whose old and new text are dispatch excerpts (one per line)."""
+    return getattr(RULES.get(f.rule), "cause", "") == "dispatch"
 
 
 # --------------------------------------------------------------------------- text

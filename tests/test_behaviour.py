@@ -298,13 +298,13 @@ def test_reworded_exception_is_a_warning_unless_something_real_follows():
     old = _trace({"a": _exc("DagsterInvariantViolationError", "expected A or B"), "b": 1})
     reworded = _trace({"a": _exc("DagsterInvariantViolationError", "expected A, B or C"), "b": 1})
     f = behaviour.compare(old, reworded)
-    assert f.rule == behaviour.RULE_EXCEPTION and f.severity == "warning"
+    assert f.rule == behaviour.RULE_EXCEPTION.id and f.severity == "warning"
     # a later changed value is still the cell's (breaking) finding
     f = behaviour.compare(old, _trace({"a": reworded["result"]["a"], "b": 2}))
-    assert f.rule == behaviour.RULE_RESULT and f.severity == "breaking"
+    assert f.rule == behaviour.RULE_RESULT.id and f.severity == "breaking"
     # so is a changed final state
     f = behaviour.compare(_trace(old["result"], {"runs": 1}), _trace(reworded["result"], {"runs": 2}))
-    assert f.rule == behaviour.RULE_STATE and f.severity == "breaking"
+    assert f.rule == behaviour.RULE_STATE.id and f.severity == "breaking"
     # another exception type, or an exception that is gone, stays breaking
     f = behaviour.compare(old, _trace({"a": _exc("KeyError", "expected A or B"), "b": 1}))
     assert f.severity == "breaking" and "instead of" in f.message

@@ -1,22 +1,22 @@
-"""The rule catalogue: one small module per rule family, each rule a plain function.
+"""The rule catalogue: every rule the harness reports, whatever layer produces it.
 
-``RULES`` maps each stable kebab-case id to its :class:`~compat.rules.base.Rule` (severity,
-audience, explanation, example); ``docs/rules.md`` is generated from it by
-:func:`compat.rules.docs.render_rules_markdown`.
+``RULES`` maps each stable kebab-case id to its :class:`~compat.rules.registry.Rule` (severity,
+audience, layer, explanation, fix hint, fixture); ``docs/rules.md`` is generated from it by
+:func:`compat.rules.docs.render_rules_markdown`. Surface rules are plain functions, one small
+module per family in this package; the other layers register theirs where they produce the
+findings, and are imported here so that ``RULES`` is complete whichever module was imported
+first (they import :mod:`compat.rules.registry`, a leaf, so the cycle through this package is
+harmless).
 """
 
 from __future__ import annotations
 
 from compat.rules import attributes, classes, decorators, hooks, members, parameters, typehints  # noqa: F401
-from compat.rules.base import RULES, DiffContext, Hit, Rule
+from compat import accepted, behaviour, fuzz, griffe_compare, profile_checks  # noqa: F401  (register their rules)
+from compat.rules.base import DiffContext, Hit
+from compat.rules.registry import LAYER_FAMILIES, LAYERS, RULES, Fixture, Rule, all_rules, register
 
-FAMILIES = ("members", "parameters", "annotations", "decorators", "attributes", "hooks", "class")
+FAMILIES = LAYER_FAMILIES["surface"]  # the surface rule families, in catalogue order
 
-
-def all_rules() -> list[Rule]:
-    """Every rule, in catalogue order (family, then the order the family module defines them)."""
-    order = {rule_id: i for i, rule_id in enumerate(RULES)}
-    return sorted(RULES.values(), key=lambda r: (FAMILIES.index(r.family), order[r.id]))
-
-
-__all__ = ["RULES", "Rule", "Hit", "DiffContext", "all_rules", "FAMILIES"]
+__all__ = ["RULES", "Rule", "Fixture", "Hit", "DiffContext", "all_rules", "register", "FAMILIES", "LAYERS",
+           "LAYER_FAMILIES"]

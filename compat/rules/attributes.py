@@ -47,6 +47,7 @@ def _attr_hit(ctx, name, message, old: InstanceAttribute | None, new: InstanceAt
         "Overrides read protected base state directly (`self._defs_state_storage`, "
         "`self._settings`); the base must keep the name."
     ),
+    fix="Keep assigning the attribute in the base, even as an alias of its replacement.",
     example_old="""
         class Instance:
             def __init__(self, settings):
@@ -79,6 +80,7 @@ def instance_attribute_removed(ctx: DiffContext):
         "the member."
     ),
     why_subclasses="Subclasses that set protected base state before or after `super().__init__()` hit the new descriptor.",
+    fix="Give the new property a setter (or keep a plain attribute) so subclass assignments keep working.",
     example_old="""
         class Instance:
             def __init__(self, storage):
@@ -131,6 +133,7 @@ def instance_attribute_became_member(ctx: DiffContext):
         "Base `__init__` can call overridable members before construction ends; overrides "
         "reading protected state rely on it being assigned before any of them can run."
     ),
+    fix="Assign the attribute in __init__ (None is fine) and fill it lazily later.",
     example_old="""
         class Instance:
             def __init__(self, storage):
@@ -156,6 +159,7 @@ def instance_attribute_not_set_in_init(ctx: DiffContext):
 
 @rule(
     id="instance-attribute-added",
+    cause="added",
     severity=INFO,
     audience=SUBCLASSES,
     family="attributes",
@@ -165,6 +169,7 @@ def instance_attribute_not_set_in_init(ctx: DiffContext):
         "shares it with the base: whichever assigns last wins."
     ),
     why_subclasses="Subclass-created private attributes must never start being assigned by the base; check the name against known subclasses.",
+    fix="Pick a name subclasses are unlikely to use (a prefixed private name).",
     example_old="""
         class Instance:
             def __init__(self):
@@ -189,12 +194,14 @@ def instance_attribute_added(ctx: DiffContext):
 
 @rule(
     id="class-attribute-value-changed",
+    cause="member",
     severity=WARNING,
     audience=BOTH,
     family="attributes",
     summary="The value of a class attribute changed (spelling-only changes such as quotes are ignored).",
     explanation="Code reading the class attribute, and base code using it as a default, sees a different value.",
     why_subclasses="Subclasses that rely on the inherited value (without overriding it) silently change behaviour.",
+    fix="Keep the old value, or announce the change for code that reads it.",
     example_old="""
         class Instance:
             MAX_RETRIES = 3

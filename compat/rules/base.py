@@ -1,8 +1,10 @@
-"""The rule machinery: a rule is a function over a :class:`DiffContext` plus its metadata.
+"""The surface rule machinery: a rule is a function over a :class:`DiffContext` plus its metadata.
 
 A rule yields :class:`Hit` objects (member, message, old/new text); the engine turns them into
 :class:`~compat.findings.Finding` objects carrying the rule's id, severity and audience, so the
-metadata that the documentation shows is the metadata the findings carry.
+metadata that the documentation shows is the metadata the findings carry. ``@rule`` registers
+the function and its metadata in the one registry every layer shares
+(:mod:`compat.rules.registry`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator
 
-from compat.findings import AUDIENCES, SEVERITIES, Finding
 from compat.models import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
@@ -32,6 +33,7 @@ from compat.models import (
     Parameter,
     Surface,
 )
+from compat.rules.registry import SURFACE, register, source_fixture
 
 # members whose body runs code (they can reference self.<hook>)
 BODY_KINDS = (METHOD, PROPERTY, CACHED_PROPERTY, CLASSMETHOD, STATICMETHOD)
@@ -45,7 +47,8 @@ VARIADIC = (VAR_POSITIONAL, VAR_KEYWORD)
 
 @dataclass
 class Hit:
-    """What a rule reports; the engine adds the rule's id, severity and audience."""
+    """What a surface or profile rule reports; the engine adds the rule's id, severity and
+    audience (:meth:`compat.rules.registry.Rule.run`)."""
 
     member: str
     message: str
@@ -55,43 +58,7 @@ class Hit:
     new_location: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     audience: str | None = None  # only for rules whose doc says the audience varies
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: str
-    audience: str
-    family: str
-    summary: str  # what it catches, one line
-    explanation: str  # for the person who breaks: who breaks and how
-    why_subclasses: str  # why it matters for subclasses in particular
-    example_old: str  # a toy module (source) before the change
-    example_new: str  # the same module after the change
-    check: Callable[["DiffContext"], Iterable[Hit]]
-    audience_note: str = ""  # when the audience of a finding depends on the member
-
-    def run(self, ctx: "DiffContext") -> list[Finding]:
-        out = []
-        for hit in self.check(ctx):
-            out.append(
-                Finding(
-                    rule=self.id,
-                    severity=self.severity,
-                    audience=hit.audience or self.audience,
-                    member=hit.member,
-                    message=hit.message,
-                    old=hit.old,
-                    new=hit.new,
-                    old_location=hit.old_location,
-                    new_location=hit.new_location,
-                    details=dict(sorted(hit.details.items())),
-                )
-            )
-        return out
-
-
-RULES: dict[str, Rule] = {}
+    severity: str | None = None  # only for rules whose doc says the severity varies
 
 
 def rule(
@@ -103,42 +70,35 @@ def rule(
     summary: str,
     explanation: str,
     why_subclasses: str,
+    fix: str,
     example_old: str,
     example_new: str,
     audience_note: str = "",
+    cause: str = "",
 ) -> Callable[[Callable[["DiffContext"], Iterable[Hit]]], Callable[["DiffContext"], Iterable[Hit]]]:
-    """Register a rule. The decorated function stays a plain, directly callable function."""
-    if severity not in SEVERITIES:
-        raise ValueError(f"rule {id}: unknown severity {severity!r}")
-    if audience not in AUDIENCES:
-        raise ValueError(f"rule {id}: unknown audience {audience!r}")
-    if id in RULES:
-        raise ValueError(f"rule {id} registered twice")
+    """Register a surface rule; its documented example is its fixture. The decorated function
+    stays a plain, directly callable function."""
 
-    def register(fn):
-        RULES[id] = Rule(
+    def register_check(fn):
+        register(
             id=id,
             severity=severity,
             audience=audience,
+            layer=SURFACE,
             family=family,
             summary=summary,
             explanation=explanation,
             why_subclasses=why_subclasses,
-            example_old=_dedent(example_old),
-            example_new=_dedent(example_new),
+            fix=fix,
+            fixture=source_fixture(example_old, example_new),
             check=fn,
             audience_note=audience_note,
+            cause=cause,
         )
         fn.rule_id = id
         return fn
 
-    return register
-
-
-def _dedent(text: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(text).strip("\n") + "\n"
+    return register_check
 
 
 # --------------------------------------------------------------------------- helpers

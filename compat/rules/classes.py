@@ -21,6 +21,7 @@ CLASS = "<class>"
         "path still resolves is reported by `import-path-removed`."
     ),
     why_subclasses="Subclasses import their base by path; yaml configs name the module of the class to build.",
+    fix="Re-export the class from its old module path.",
     example_old="""
         # pkg/mod.py
         class Instance: ...
@@ -73,12 +74,14 @@ def _import_paths(surface) -> dict[str, str | None]:
 
 @rule(
     id="import-path-removed",
+    cause="import",
     severity=BREAKING,
     audience=BOTH,
     family="class",
     summary="A dotted path that used to import the class (or a re-export of it) no longer resolves.",
     explanation="`from <module> import <Class>` raises ImportError.",
     why_subclasses="A subclass module imports its base at import time: the whole subclass package fails to import.",
+    fix="Re-export the class at the old import path.",
     example_old="""
         # pkg/__init__.py
         from pkg.mod import Instance
@@ -125,12 +128,14 @@ def _probe_unknown(ctx: DiffContext, path: str) -> bool:
 
 @rule(
     id="import-path-retargeted",
+    cause="import",
     severity=WARNING,
     audience=BOTH,
     family="class",
     summary="An import path still resolves, but to a different object than before (not the same class moved).",
     explanation="Code importing it now gets another object; subclasses built on it inherit from something else.",
     why_subclasses="`class MyInstance(<path>)` silently changes its base class.",
+    fix="Point the old import path back at the same class (re-export it), and give the new object its own name.",
     example_old="""
         # pkg/__init__.py
         from pkg.mod import Instance
@@ -188,6 +193,7 @@ def _removed_exports(ctx: DiffContext):
 
 @rule(
     id="export-removed",
+    cause="exports",
     severity=BREAKING,
     audience=BOTH,
     family="class",
@@ -197,6 +203,7 @@ def _removed_exports(ctx: DiffContext):
     ),
     explanation="`from <module> import <name>` raises ImportError.",
     why_subclasses="Subclass packages import the class's companions from the class's module alongside the class itself.",
+    fix="Keep the name importable from the module (re-export it).",
     example_old="""
         # pkg/mod.py
         class InstanceType: ...
@@ -220,6 +227,7 @@ def export_removed(ctx: DiffContext):
 
 @rule(
     id="incidental-reexport-removed",
+    cause="exports",
     severity=INFO,
     audience=BOTH,
     family="class",
@@ -235,6 +243,7 @@ def export_removed(ctx: DiffContext):
         "Reported as info: a module's incidental imports are not its API, and a split module "
         "drops dozens of them at once."
     ),
+    fix="Nothing to do in the base; import the name from its home module.",
     example_old="""
         # pkg/util.py
         def merge_dicts(a, b): ...
@@ -274,6 +283,7 @@ def incidental_reexport_removed(ctx: DiffContext):
         "the base is gone unless re-implemented (those are reported member by member)."
     ),
     why_subclasses="Subclasses inherit the MRO; code that dispatches on the removed base stops recognising them.",
+    fix="Keep the base in the MRO (a mixin can inherit from it).",
     example_old="""
         class Store: ...
 
@@ -308,6 +318,7 @@ def base_removed(ctx: DiffContext):
     summary="An indirect ancestor (not a direct base) is no longer in the MRO.",
     explanation="`isinstance` checks against that ancestor fail.",
     why_subclasses="Subclasses lose that ancestor too.",
+    fix="Keep the ancestor in the MRO, or keep isinstance checks against it true another way.",
     example_old="""
         class Store: ...
 
@@ -347,6 +358,7 @@ def ancestor_removed(ctx: DiffContext):
     summary="A new class joined the MRO (typically a mixin of a split).",
     explanation="Its members (reported by `member-moved` / `member-added`) now sit between subclasses and the old bases.",
     why_subclasses="Cooperative `super()` chains in subclasses now pass through the new class.",
+    fix="Nothing to do if the new base only adds members that subclasses do not already define.",
     example_old="""
         class Instance: ...
     """,
@@ -385,6 +397,7 @@ def _meta(value: str | None) -> str:
         "creation (metaclass conflict); ABC behaviour (abstract checks) may appear or vanish."
     ),
     why_subclasses="DagsterInstance's metaclass derives from ABCMeta (through typing Protocol); subclasses inherit it and must stay compatible with it.",
+    fix="Keep the metaclass (or make the new one a subclass of the old).",
     example_old="""
         from abc import ABCMeta
 
@@ -419,6 +432,7 @@ def metaclass_changed(ctx: DiffContext):
         "fails with a layout conflict."
     ),
     why_subclasses="Subclasses assign their own attributes and may combine the class with other slotted bases.",
+    fix="Keep __slots__ as it was (or keep __dict__ in them).",
     example_old="""
         class Instance: ...
     """,

@@ -17,6 +17,7 @@ from compat.rules.base import DiffContext, rule
         "disappear without a deprecation cycle. Code depending on it is now on unsupported ground."
     ),
     why_subclasses="Overrides of a formerly public member lose the guarantee that the base keeps calling it.",
+    fix="Keep @public, or deprecate the member explicitly before dropping it from the API.",
     example_old="""
         from dagster._annotations import public
 
@@ -43,6 +44,7 @@ def public_api_dropped(ctx: DiffContext):
     summary="A member became deprecated.",
     explanation="Callers get deprecation warnings now and will break when it is removed.",
     why_subclasses="Overrides of a deprecated member will stop being called once the base stops using it: plan the migration now.",
+    fix="Name the replacement in the deprecation message and keep the member through the deprecation cycle.",
     example_old="""
         class Instance:
             def get_addresses_for_step_output_versions(self, params): ...
@@ -74,6 +76,7 @@ def member_deprecated(ctx: DiffContext):
         "(TypeError: Can't instantiate abstract class)."
     ),
     why_subclasses="DagsterInstance's metaclass derives from ABCMeta; subclasses must stay instantiable without implementing anything new.",
+    fix="Give the member a default implementation (raising NotImplementedError at call time if needed).",
     example_old="""
         from abc import ABC
 
@@ -116,6 +119,7 @@ def _decorator_key(text: str) -> str | None:
 
 @rule(
     id="decorators-changed",
+    cause="decorators",
     severity=INFO,
     audience=SUBCLASSES,
     family="decorators",
@@ -128,6 +132,7 @@ def _decorator_key(text: str) -> str | None:
         "inherit the decorator: a subclass overriding a newly cached method loses the caching."
     ),
     why_subclasses="A decorator on the base method wraps the base implementation only, never an override.",
+    fix="Check that overrides still behave (caching, tracing, checks do not reach them) and say so in the changelog.",
     example_old="""
         class Instance:
             def get_settings(self, key): ...

@@ -68,6 +68,7 @@ def _lost(ctx: DiffContext):
         "This breaks subclasses without breaking any caller: an override of `run_launcher` "
         "works only while every base path goes through `self.run_launcher`."
     ),
+    fix="Keep calling self.<hook>(...) (or reading the property) in the base method.",
     example_old="""
         class Instance:
             @property
@@ -105,6 +106,7 @@ def hook_no_longer_called(ctx: DiffContext):
 
 @rule(
     id="hook-call-obscured",
+    cause="dispatch-obscured",
     severity=WARNING,
     audience=SUBCLASSES,
     family="hooks",
@@ -119,6 +121,10 @@ def hook_no_longer_called(ctx: DiffContext):
         "override subclass."
     ),
     why_subclasses="Delegating to domain objects is how the refactor moves logic out of the class; each delegation must keep dispatching through the instance.",
+    fix=(
+        "Call the hook through self in the base method, or make the helper call instance.<hook>; confirm "
+        "with a behaviour replay."
+    ),
     example_old="""
         class Instance:
             def __init__(self):
@@ -162,6 +168,7 @@ def hook_call_obscured(ctx: DiffContext):
 
 @rule(
     id="init-hook-added",
+    cause="dispatch-gained",
     severity=WARNING,
     audience=SUBCLASSES,
     family="hooks",
@@ -175,6 +182,7 @@ def hook_call_obscured(ctx: DiffContext):
         "Which members base `__init__` touches is part of the contract: subclasses set their own "
         "attributes only after `super().__init__()` returns."
     ),
+    fix="Keep overridable members out of __init__ (set up lazily), or document the hook as called during construction.",
     example_old="""
         class Instance:
             def __init__(self, settings):

@@ -31,6 +31,7 @@ def _removed(ctx: DiffContext, visibility: str):
 
 @rule(
     id="public-member-removed",
+    cause="removed",
     severity=BREAKING,
     audience=BOTH,
     family="members",
@@ -43,6 +44,7 @@ def _removed(ctx: DiffContext, visibility: str):
         "Subclasses override public members (`telemetry_enabled`, `get_required_daemon_types`) "
         "and call `super()` into them; both stop working, the first one silently."
     ),
+    fix="Keep the member, delegating to its replacement, and deprecate it before removing it.",
     example_old="""
         class Instance:
             def get_run_records(self, filters=None): ...
@@ -58,6 +60,7 @@ def public_member_removed(ctx: DiffContext):
 
 @rule(
     id="protected-member-removed",
+    cause="removed",
     severity=BREAKING,
     audience=SUBCLASSES,
     family="members",
@@ -70,6 +73,10 @@ def public_member_removed(ctx: DiffContext):
     why_subclasses=(
         "Protected members are the subclass API of DagsterInstance; public-only tools miss "
         "their removal entirely."
+    ),
+    fix=(
+        "Keep the protected member as an alias of its replacement, and keep calling it through self where "
+        "the base did."
     ),
     example_old="""
         class Instance:
@@ -86,6 +93,7 @@ def protected_member_removed(ctx: DiffContext):
 
 @rule(
     id="dunder-member-removed",
+    cause="removed",
     severity=BREAKING,
     audience=BOTH,
     family="members",
@@ -98,6 +106,7 @@ def protected_member_removed(ctx: DiffContext):
         "Subclasses extend dunders through `super()` (a `dispose()` reached from `__exit__`, an "
         "`__init__` forwarding `*args, **kwargs`); a missing dunder breaks the chain."
     ),
+    fix="Keep the dunder on the class or one of its bases (a mixin in the MRO is fine).",
     example_old="""
         class Instance:
             def __enter__(self):
@@ -117,6 +126,7 @@ def dunder_member_removed(ctx: DiffContext):
 
 @rule(
     id="member-added",
+    cause="added",
     severity=INFO,
     audience=SUBCLASSES,
     family="members",
@@ -129,6 +139,7 @@ def dunder_member_removed(ctx: DiffContext):
         "Names a subclass created for itself (methods, properties) must never start being "
         "defined by the base: check each new name against known subclasses."
     ),
+    fix="Check the name against known subclasses (dagster-cloud, the corpus) and pick one they do not already define.",
     example_old="""
         class Instance:
             pass
@@ -163,6 +174,7 @@ def _moved(ctx: DiffContext, pre_existing: bool):
 
 @rule(
     id="member-moved",
+    cause="moved",
     severity=INFO,
     audience=SUBCLASSES,
     family="members",
@@ -177,6 +189,7 @@ def _moved(ctx: DiffContext, pre_existing: bool):
         "a reviewer can confirm the move, and so that a move is never mistaken for "
         "a removal plus an addition."
     ),
+    fix="Nothing to do if the signature is unchanged; keep the mixin in the MRO so super() still lands on it.",
     example_old="""
         class Instance:
             @property
@@ -219,6 +232,7 @@ def member_moved(ctx: DiffContext):
         "An override chain (leaf -> intermediate -> base) keeps its shape only while each "
         "`super()` reaches the implementation it was written against."
     ),
+    fix="Keep the class's own definition, or restore the MRO order, so lookup lands where it did.",
     example_old="""
         class Store:
             def get_partitions(self): return []
@@ -273,6 +287,7 @@ def _kind_group(kind: str) -> str:
         "Overrides such as `@property def run_launcher` only work while the base keeps the "
         "same kind; a mismatch is usually a TypeError deep in a base code path."
     ),
+    fix="Keep the old kind; add the new shape under a new name.",
     example_old="""
         class Instance:
             @property
@@ -314,6 +329,7 @@ def member_kind_changed(ctx: DiffContext):
         "overridden and called on the class by dagster's factory; a binding change shifts "
         "every argument the override receives."
     ),
+    fix="Keep the old binding (method, classmethod, staticmethod, property or cached_property).",
     example_old="""
         class Instance:
             @staticmethod
@@ -345,6 +361,7 @@ def member_binding_changed(ctx: DiffContext):
     summary="A property that had a setter is now read-only.",
     explanation="`instance.x = value` now raises AttributeError, in callers and in subclass code alike.",
     why_subclasses="Subclasses that configure themselves by assigning a base property after `super().__init__()` break at construction.",
+    fix="Keep the setter, even as a deprecated shim that writes the new storage.",
     example_old="""
         class Instance:
             def __init__(self):
@@ -381,6 +398,7 @@ def property_setter_removed(ctx: DiffContext):
     summary="A property that had a deleter no longer has one.",
     explanation="`del instance.x` now raises AttributeError.",
     why_subclasses="Subclasses that reset cached base state with `del self.x` break.",
+    fix="Keep the deleter.",
     example_old="""
         class Instance:
             def __init__(self):

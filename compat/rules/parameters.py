@@ -39,6 +39,7 @@ def _hit(ctx: DiffContext, d, message: str, **details):
         "Overrides keep the old signature; `super().method(..., removed=x)` from an override "
         "fails, and the base no longer passes the value the override relies on."
     ),
+    fix="Keep the parameter (deprecated, ignored if need be) until callers and overrides have moved off it.",
     example_old="""
         class Instance:
             def get_runs(self, filters=None, cursor=None, limit=None): ...
@@ -71,6 +72,7 @@ def parameter_removed(ctx: DiffContext):
         "A subclass `__init__` forwarding `**kwargs` keeps constructing, but the setting it "
         "forwards has no effect any more."
     ),
+    fix="Keep the parameter and honour it, or warn when **kwargs receives it.",
     example_old="""
         class Instance:
             def __init__(self, *, settings=None, ref=None, **kwargs): ...
@@ -111,6 +113,7 @@ def parameter_removed_into_kwargs(ctx: DiffContext):
         "Overrides copy the base's parameter names; a rename is invisible to positional "
         "callers and tests but breaks every keyword call between base and subclass."
     ),
+    fix="Keep the old name (or accept both for a deprecation cycle).",
     example_old="""
         class Instance:
             def get_run_by_id(self, run_id: str): ...
@@ -146,6 +149,7 @@ def parameter_renamed(ctx: DiffContext):
         "When the base calls a hook positionally, overrides written against the old order "
         "receive swapped values."
     ),
+    fix="Keep the positional order; add new parameters at the end or as keyword-only.",
     example_old="""
         class Instance:
             def add_run_tags(self, run_id, new_tags): ...
@@ -199,6 +203,7 @@ def _capabilities(kind: str) -> set[str]:
     why_subclasses=(
         "Overrides calling `super().method(x)` positionally break when x became keyword-only."
     ),
+    fix="Keep accepting the calling style callers used (positional or keyword).",
     example_old="""
         class Instance:
             def launch_run(self, run_id, workspace): ...
@@ -238,6 +243,7 @@ def parameter_kind_changed(ctx: DiffContext):
         "The base is the caller of overrides: what it is now allowed to do to them is what "
         "overrides must now accept."
     ),
+    fix="Only call overridable methods in the calling style they always allowed.",
     example_old="""
         class Instance:
             def report_engine_event(self, message, *, run_id=None): ...
@@ -271,6 +277,7 @@ def parameter_kind_relaxed(ctx: DiffContext):
     summary="An optional parameter became required.",
     explanation="Callers that relied on the default get TypeError (missing argument).",
     why_subclasses="Overrides calling `super().method()` without the argument break.",
+    fix="Keep the default.",
     example_old="""
         class Instance:
             def get_backfills(self, status=None): ...
@@ -300,6 +307,7 @@ def parameter_default_removed(ctx: DiffContext):
         "overrides that still require it break."
     ),
     why_subclasses="Overrides keep the old, stricter signature; the base relying on the new default breaks them.",
+    fix="Keep passing the argument when the base calls the method through self.",
     example_old="""
         class Instance:
             def get_run_records(self, filters): ...
@@ -329,6 +337,7 @@ def parameter_default_added(ctx: DiffContext):
         "copied the old default now disagree with the base."
     ),
     why_subclasses="An override's own default wins when the base calls it without the argument, so base and subclass diverge.",
+    fix="Keep the old default, or make the change explicit where it matters and announce it.",
     example_old="""
         class Instance:
             def get_runs(self, limit=100): ...
@@ -361,6 +370,7 @@ def parameter_default_changed(ctx: DiffContext):
         "overridable method, overrides that lack it break too."
     ),
     why_subclasses="Overrides do not declare the new parameter; the base now passing it raises TypeError inside base code paths.",
+    fix="Give the new parameter a default.",
     example_old="""
         class Instance:
             def submit_run(self, run_id): ...
@@ -391,6 +401,10 @@ def required_parameter_added(ctx: DiffContext):
     why_subclasses=(
         "This is how a refactor that keeps every public caller working breaks subclasses: the "
         "base starts passing an argument that overrides do not accept."
+    ),
+    fix=(
+        "Do not pass the new argument to overridable methods (or to __init__ through the factory) unless "
+        "the override accepts it."
     ),
     example_old="""
         class Instance:
@@ -429,6 +443,7 @@ def _var_removed(ctx: DiffContext, kind: str, label: str):
     summary="`*args` was removed from a signature.",
     explanation="Callers passing extra positional arguments get TypeError.",
     why_subclasses="Subclass `__init__(self, *args, ...)` forwarding `super().__init__(*args, **kwargs)` breaks when extra positionals arrive.",
+    fix="Keep *args.",
     example_old="""
         class Instance:
             def __init__(self, *args, **kwargs): ...
@@ -453,6 +468,7 @@ def var_positional_removed(ctx: DiffContext):
         "Intermediate subclasses without `__init__` are constructed with plain base kwargs, "
         "including unknown future ones; the base must keep accepting `**kwargs`."
     ),
+    fix="Keep **kwargs (it can be ignored, or warn on unknown keys).",
     example_old="""
         class Instance:
             def __init__(self, instance_type, **_kwargs): ...

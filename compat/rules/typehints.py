@@ -27,6 +27,7 @@ from compat.rules.signature import comparable_returns, signature_diffs
         "Overrides narrow return types (`get()` returning the subclass); a base widening or "
         "changing its return type makes those overrides incompatible for type checkers."
     ),
+    fix="Keep the old return type, or return a subtype of it.",
     example_old="""
         class Instance:
             def get_run_by_id(self, run_id: str) -> "DagsterRun | None": ...
@@ -62,6 +63,7 @@ def return_annotation_changed(ctx: DiffContext):
         "runtime by `check.*` calls); overrides annotated with the old type no longer match."
     ),
     why_subclasses="Overrides copy the base's parameter types; a changed type makes the override's signature incompatible.",
+    fix="Keep accepting the old type (widen the annotation instead of replacing it).",
     example_old="""
         class Instance:
             def get_run_records(self, limit: int | None = None): ...
@@ -92,6 +94,7 @@ def parameter_annotation_changed(ctx: DiffContext):
     summary="The normalized annotation of a class attribute changed.",
     explanation="Code reading the attribute may receive a value of another type.",
     why_subclasses="Subclasses that override the class attribute with a value of the old type no longer match the base's declaration.",
+    fix="Keep the old type for the attribute, or add a new attribute for the new type.",
     example_old="""
         class Instance:
             retention_days: int = 7
