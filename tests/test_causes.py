@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
 from compat import behaviour
 from compat.causes import build_causes, verdict
@@ -19,6 +18,7 @@ from compat.profile_checks import check_profile
 from compat.result import CheckResult
 from compat.rules.base import EXAMPLE_TARGET, example_files
 from compat.surface import from_sources, snapshot
+from test_profile import _write  # toy packages written to disk, as the profile tests do
 
 # the refactoring plan's "internal manager", done wrong: get_run_by_id now reads the storage
 # through a manager and no longer calls the overridable get_run_record_by_id; three untouched
@@ -244,14 +244,6 @@ class CloudInstance(Instance):
     def get_run_record_by_id(self, run_id):
         return ("cloud", run_id)
 """
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
 
 
 def test_downstream_subclasses_affected_are_named_from_the_profiles(tmp_path):
