@@ -48,7 +48,8 @@ _TITLES = {
     "attribute": "instance attribute `self.{s}` changed",
     "moved": "members moved {s}",
     "decorators": "decorators changed: {s}",
-    "exports": "{s} {n} name(s): {members}",
+    "exports": "`{s}` no longer exports {n} name(s): {members}",
+    "incidental-exports": "`{s}` no longer re-exports {n} incidental name(s): {members}",
     "import": "import path `{s}` changed",
     "class": "the class: {s}",
     "result": "step `{s}` returns a different value",
@@ -87,7 +88,8 @@ _FIXES = {
     "attribute": "Keep assigning `self.{s}` in `__init__`, before anything a subclass can override runs.",
     "moved": "Nothing to fix: the members still resolve through the MRO with the same signatures.",
     "decorators": "Nothing to fix unless the decorator changed behaviour a subclass relies on.",
-    "exports": "Keep re-exporting the names from the module's `__init__` (import them from their new home).",
+    "exports": "Keep re-exporting the names from `{s}` (import them there from their new home).",
+    "incidental-exports": "Nothing to fix unless users import these names from `{s}`; re-export them if they do.",
     "import": "Keep the old import path resolving to the class (re-export it).",
     "class": "Keep the old bases reachable in the MRO; subclasses and isinstance checks depend on them.",
     "result": "Restore the old result of `{s}`, or document the change: callers and subclasses see another value.",
@@ -261,8 +263,7 @@ class _Builder:
             return (kind, _bare(name))
         if kind == "exports":
             module = f.member.rsplit(".", 1)[0]
-            what = "no longer re-exports incidental names" if f.severity == INFO else "no longer exports"
-            return ("exports", f"`{module}` {what}")
+            return ("incidental-exports" if f.severity == INFO else "exports", module)
         if kind == "annotations":  # `return-annotation-changed` -> "return annotations"
             return ("annotations", f.rule.removesuffix("-changed").replace("-", " ") + "s")
         if kind == "class" and f.member == "<class>":
@@ -464,7 +465,7 @@ class _Builder:
                 sorted({self._at(f).removeprefix("self.") for f in findings if f.source == "surface"})
             display = next((n for n in spelled if _bare(n) == subject), subject)
         members = sorted({self._at(f) for f in findings if f.source in ("surface", "profile")})
-        if kind == "exports":
+        if kind in ("exports", "incidental-exports"):
             members = sorted(m.rsplit(".", 1)[-1] for m in members)
         fmt = {"s": display, "edited": _names(edited) or "the base", "callers": _names(reached),
                "members": _names(members, 4), "n": len(members),
