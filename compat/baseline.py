@@ -206,7 +206,7 @@ class Baseline:
 
     @property
     def label(self) -> str:
-        return f"dagster {self.surface.generator.get('dagster', '?')}"
+        return surface_label(self.surface)
 
     def profiles(self):
         from compat.profile import read_profile
