@@ -21,6 +21,7 @@ from compat.causes import effective_severities
 from compat.errors import CompatError
 from compat.findings import SEVERITY_RANK, Finding, sort_findings
 from compat.result import CheckResult
+from compat.rules import RULES
 
 DEFAULT_BASELINE = "snapshots/baseline"
 CLASS_MEMBER = "<class>"
@@ -170,7 +171,9 @@ class Gate:
         """Accepted entries matching nothing. Behaviour entries are judged only when
         behaviour findings are known (a partial run cannot call them stale)."""
         known = self.all_findings() + (behaviour_findings or [])
-        entries = [e for e in self.base.accepted if behaviour_findings is not None or not e.rule.startswith(("behaviour-", "fuzz-"))]
+        replayed = ("behaviour", "fuzz")  # layers whose findings only a replay can produce
+        entries = [e for e in self.base.accepted
+                   if behaviour_findings is not None or getattr(RULES.get(e.rule), "layer", None) not in replayed]
         return accepted_mod.stale(known, entries)
 
 

@@ -151,8 +151,7 @@ def _registration(node: ast.Call) -> bool:
     return name in ("register", "rule", "profile_rule", "_griffe_rule")
 
 
-# report.py is being rewritten elsewhere; its one id (for grouping dispatch findings) stays until then
-ALLOWED = {("compat/report.py", "behaviour-dispatch-changed")}
+ALLOWED: set[tuple[str, str]] = set()  # no module may name a rule id by string
 
 
 def test_rule_ids_appear_in_code_only_where_rules_are_registered():
