@@ -16,7 +16,6 @@ per layer, the smallest reproduction there is, and a fix hint for the person who
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -195,14 +194,6 @@ def _sub_member(f: Finding) -> str:
     return f.member.split(".", 1)[1] if "." in f.member else f.member
 
 
-def _dispatched(text: str | None) -> list[str] | None:
-    try:
-        value = json.loads(text) if text else None
-    except ValueError:
-        return None
-    return list(value.get("overrides_dispatched") or []) if isinstance(value, dict) else None
-
-
 def _corpus_class(subclass: str) -> str | None:
     """`spy:create-run-tags` -> `CreateRunTagsInstance`; None for the plain spy and the base."""
     name = subclass.split(":", 1)[1] if subclass.startswith("spy:") else subclass
@@ -215,7 +206,7 @@ class _Builder:
         self.findings = sort_findings(findings)
         self.old, self.new = old, new
         self.ctx = DiffContext(old, new) if old is not None and new is not None else None
-        self.profiles = [p for _, p in profiles] if profiles and isinstance(profiles[0], tuple) else list(profiles or [])
+        self.profiles = list(profiles)
         self.renames = self._renames()
         self.hints: dict[tuple[str, str], set[str]] = {}  # dispatch cause -> base members edited for it
 
@@ -289,8 +280,6 @@ class _Builder:
 
     def _fuzz_key(self, f: Finding, d: dict, known: set[tuple[str, str]]) -> tuple[str, str]:
         old, new = d.get("old_dispatched"), d.get("new_dispatched")
-        if old is None or new is None:
-            old, new = _dispatched(f.old), _dispatched(f.new)
         if old is not None and new is not None:
             changed = [("dispatch-lost", n) for n in sorted(set(old) - set(new))] + \
                       [("dispatch-gained", n) for n in sorted(set(new) - set(old))]
