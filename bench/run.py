@@ -51,22 +51,22 @@ def row(name: str, seconds: float, ref_name: str | None = None, ref: float | Non
 
 def bench_static(repeats: int) -> None:
     from compat import envs
-    from compat.diff import compare_surfaces
-    from compat.griffe_compare import load_class
+    from compat.static.diff import compare_surfaces
+    from compat.static.griffe_compare import load_class
     import griffe
 
     old_tree = str(envs.wheel_tree("1.11.4"))
     # cold: a fresh process without the surface cache vs griffe's default whole-package load
-    snap_code = ("from compat.surface import snapshot; snapshot(%r, use_cache=False)" % TARGET)
+    snap_code = ("from compat.static.extract import snapshot; snapshot(%r, use_cache=False)" % TARGET)
     griffe_code = "import griffe; griffe.load('dagster', allow_inspection=False)"
-    base_code = "import compat.surface, griffe"
+    base_code = "import compat.static.extract, griffe"
     base = statistics.median(in_subprocess(base_code) for _ in range(repeats))
     cold = statistics.median(in_subprocess(snap_code) for _ in range(repeats)) - base
     ref = statistics.median(in_subprocess(griffe_code) for _ in range(repeats)) - base
     row("cold surface snapshot (process start subtracted)", cold, "griffe.load('dagster')", ref,
         "<= 0.5x", cold <= 0.5 * ref)
 
-    from compat.surface import snapshot
+    from compat.static.extract import snapshot
 
     snapshot(TARGET)  # fill the cache
     warm = timed(lambda: snapshot(TARGET), repeats * 3)
@@ -102,16 +102,16 @@ def bench_gate(repeats: int) -> None:
 
 def bench_behaviour(repeats: int) -> None:
     try:
-        from compat import behaviour
+        from compat.behaviour import replay
     except ImportError:
         return
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        behaviour.record(sys.executable, tmp, jobs=1)
+        replay.record(sys.executable, tmp, jobs=1)
         serial = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        behaviour.record(sys.executable, tmp, jobs=2)
+        replay.record(sys.executable, tmp, jobs=2)
         par = time.perf_counter() - t
     row("behaviour suite, 1 worker", serial, "", None, "", None)
     row("behaviour suite, 2 workers", par, "1 worker", serial, "speedup >= 1.6x", serial / par >= 1.6)
@@ -119,7 +119,7 @@ def bench_behaviour(repeats: int) -> None:
 
 def bench_fuzz(repeats: int) -> None:
     try:
-        from compat.fuzz import examples_per_second
+        from compat.fuzz.differential import examples_per_second
     except ImportError:
         return
     rate, seconds = examples_per_second(sys.executable, sys.executable, examples=60)

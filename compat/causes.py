@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from compat.corpus import CORPUS
-from compat.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, sort_findings
-from compat.models import Surface
+from compat.model.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, sort_findings
+from compat.model.surface import Surface
 from compat.rules import RULES
 from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
 

@@ -4,7 +4,7 @@ Both ends live here so the three workers share one protocol and one failure mode
 runs `python -m compat.<module>` on the interpreter of the dagster under test, says hello with
 its dagster version, then answers one line per request. A worker that hangs, crashes, writes
 garbage or cannot start is a CompatError naming the worker and what it was doing, never a
-silent pass. This module imports only the standard library and compat.errors, so it loads in
+silent pass. This module imports only the standard library and compat.model.errors, so it loads in
 any dagster's environment.
 """
 
@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from compat.errors import CompatError
+from compat.model.errors import CompatError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 180.0  # seconds for a worker to import dagster and say hello
@@ -161,7 +161,7 @@ def serve() -> Callable[[dict], None]:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    from compat import speedups
+    from compat.behaviour import speedups
 
     speedups.install()
 

@@ -8,7 +8,20 @@ import sys
 import time
 from pathlib import Path
 
-from compat.errors import CompatError
+from compat import pipeline, sides
+from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
+from compat.fuzz.differential import fuzz
+from compat.model.baseline import Baseline, record_baseline, surface_label
+from compat.model.errors import CompatError
+from compat.model.jsonio import write_atomic
+from compat.result import CheckResult
+from compat.static.diff import compare_surfaces
+from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_surface
+from compat.static.griffe_compare import griffe_findings, side_by_side
+from compat.static.profile import profile_source, write_profile
+from compat.tools import mutate
+from compat.tools.bisect import bisect, render
+from compat.tools.perf import perf
 
 FORMATS = ("text", "markdown", "json", "junit", "github")
 
@@ -21,8 +34,6 @@ def _progress(msg: str) -> None:
 # --- surfaces from any source ----------------------------------------------------------------
 def surface_for(source: str, target: str, *, quiet: bool = False):
     """A surface from a snapshot file, `installed`, `dagster==X`, an interpreter or a tree."""
-    from compat import sides
-    from compat.surface import read_surface
 
     path = Path(source)
     if source != sides.INSTALLED and (path.suffix == ".json" or (path.is_file() and not os.access(path, os.X_OK))):
@@ -35,7 +46,6 @@ def surface_for(source: str, target: str, *, quiet: bool = False):
 
 def _side(args):
     """The side chosen by --python, --dagster-version or --path (installed by default)."""
-    from compat import sides
 
     return sides.from_options(python=args.python, dagster_version=getattr(args, "dagster_version", None),
                               path=getattr(args, "path", None))
@@ -43,8 +53,6 @@ def _side(args):
 
 # --- commands --------------------------------------------------------------------------------
 def cmd_snapshot(args) -> int:
-    from compat.surface import snapshot, write_surface
-
     side = _side(args)
     if side.spec is not None and side.spec.version:
         _progress(f"fetching {side.label}")
@@ -76,8 +84,6 @@ def cmd_snapshot(args) -> int:
 
 def _emit(text: str, report: str | None) -> None:
     if report:
-        from compat.jsonio import write_atomic
-
         write_atomic(report, text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -98,17 +104,12 @@ def _finish(result, args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from compat.diff import compare_surfaces
-    from compat.result import CheckResult
-
     old = surface_for(args.old, args.target)
     new = surface_for(args.new, args.target)
     findings = compare_surfaces(old, new)
     result = CheckResult(target=args.target, old_label=_label(old), new_label=_label(new), findings=findings,
                          old_surface=old, new_surface=new)
     if args.griffe and args.format in ("text", "markdown"):
-        from compat.griffe_compare import griffe_findings, side_by_side
-
         _progress("running griffe.find_breaking_changes on the same classes")
         text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + side_by_side(
             result.findings, griffe_findings(args.old, args.new, args.target), markdown=args.format == "markdown")
@@ -118,14 +119,10 @@ def cmd_diff(args) -> int:
 
 
 def _label(surface) -> str:
-    from compat.baseline import surface_label
-
     return surface_label(surface)
 
 
 def cmd_profile(args) -> int:
-    from compat.profile import profile_source, write_profile
-
     prof = profile_source(args.package, target=args.target, python=args.python)
     if args.output:
         write_profile(prof, args.output)
@@ -134,25 +131,18 @@ def cmd_profile(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from compat.baseline import record_baseline
-
     record_baseline(args.out, python=args.python, target=args.target, jobs=args.jobs, cell_set=args.cells,
                     progress=_progress)
     return 0
 
 
 def cmd_check(args) -> int:
-    from compat import pipeline, sides
-    from compat.baseline import Baseline
-
     result = pipeline.check(Baseline(args.baseline), sides.from_options(python=args.python), target=args.target,
                             jobs=args.jobs, progress=_progress)
     return _finish(result, args)
 
 
 def cmd_compare(args) -> int:
-    from compat import pipeline, sides
-
     timings: list[str] = []
     result = pipeline.check(sides.resolve(args.old), sides.resolve(args.new), target=args.target, jobs=args.jobs,
                             fuzz_examples=args.max_examples, behaviour=not args.static_only, cell_set=args.cells,
@@ -163,30 +153,22 @@ def cmd_compare(args) -> int:
 
 
 def cmd_fuzz(args) -> int:
-    from compat.fuzz import fuzz
-
     return fuzz(args.old, args.new, max_examples=args.max_examples, seed=args.seed, storage=args.storage,
                 progress=_progress)
 
 
 def cmd_perf(args) -> int:
-    from compat.perf import perf
-
     return perf(args.old, args.new, threshold=args.threshold, rounds=args.rounds, storage=args.storage,
                 subclass=args.subclass, progress=_progress)
 
 
 def cmd_bisect(args) -> int:
-    from compat.bisect import bisect, render
-
     located = bisect(args.start, args.end, target=args.target, rule=args.rule, member=args.member, progress=_progress)
     print(render(located, args.start, args.end))
     return 0
 
 
 def cmd_mutate(args) -> int:
-    from compat import mutate
-
     outcomes = []
     for m in mutate.select(args.only):
         _progress(f"mutation {m.id}: {m.description}")
@@ -197,8 +179,6 @@ def cmd_mutate(args) -> int:
 
 # --- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    from compat.surface import DEFAULT_TARGET
-
     parser = argparse.ArgumentParser(prog="compat", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks for harness errors")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,8 +187,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")
 
     def add_cells(p):
-        from compat.behaviour import CELL_SETS, DEFAULT_CELL_SET
-
         p.add_argument("--cells", choices=CELL_SETS, default=DEFAULT_CELL_SET,
                        help="behaviour cell set: gate (spies on the corpus, under a minute) or full (every "
                             "subclass, scenario and storage; minutes) (default: %(default)s)")

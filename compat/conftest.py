@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from compat.behaviour import replay
 from compat.causes import verdict
-from compat.errors import CompatError
-from compat.findings import Finding, sort_findings
-from compat.gate import Gate, Settings, in_xdist_worker
+from compat.fuzz import differential
+from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
+from compat.gate.update import update_baseline
+from compat.model.errors import CompatError
+from compat.model.findings import Finding, sort_findings
+from compat.model.jsonio import read_json
+from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION
 
 _FINDINGS_KEY = "compat_findings"
 
@@ -45,8 +50,6 @@ def pytest_configure(config):
     try:
         settings = _settings(config)
         if settings.update and not in_xdist_worker(config):
-            from compat.update import update_baseline
-
             summary = update_baseline(settings)
             config._compat_update_summary = summary  # shown in the terminal summary
         config._compat_gate = Gate(settings)
@@ -167,16 +170,9 @@ class Replayer:
         self._starting.start()
 
     def _spawn(self) -> None:
-        from compat import behaviour
-        from compat.gate import python_for_gate
-
-        self.worker = behaviour.Worker(python_for_gate(self.gate.settings))
+        self.worker = replay.Worker(python_for_gate(self.gate.settings))
 
     def replay(self, cell_stem: str) -> list[Finding]:
-        from compat import behaviour
-        from compat.jsonio import read_json
-        from compat.trace import TRACE_SCHEMA, TRACE_VERSION
-
         path = self.gate.base.path / "traces" / f"{cell_stem}.json"
         try:
             old = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
@@ -191,8 +187,8 @@ class Replayer:
             new = self.worker.run(dict(old["cell"]))
         except CompatError as exc:
             self.worker = None
-            return [behaviour._finding(behaviour.RULE_CELL, old["cell"], str(exc), None, None)]
-        finding = behaviour.compare(old, new)
+            return [replay._finding(replay.RULE_CELL, old["cell"], str(exc), None, None)]
+        finding = replay.compare(old, new)
         return [finding] if finding is not None else []
 
     def close(self) -> None:
@@ -211,22 +207,19 @@ class ProgramReplayer:
         self.programs = {}
 
     def replay(self, program: str) -> list[Finding]:
-        from compat import fuzz
-        from compat.gate import python_for_gate
-
         if not self.programs:
-            self.programs = {fuzz.program_id(i, p): (i, p) for i, p in enumerate(self.gate.base.programs())}
+            self.programs = {differential.program_id(i, p): (i, p) for i, p in enumerate(self.gate.base.programs())}
         index, prog = self.programs[program]
         labels = (self.gate.base.label, self.gate.new_label)
         try:
             if self.worker is None or self.worker.proc.poll() is not None:
-                self.worker = fuzz.FuzzWorker(python_for_gate(self.gate.settings), self.gate.new_label)
-            results = fuzz.run_stored(self.worker, prog)
+                self.worker = differential.FuzzWorker(python_for_gate(self.gate.settings), self.gate.new_label)
+            results = differential.run_stored(self.worker, prog)
         except CompatError as exc:
             self.worker = None
-            return [Finding(rule=fuzz.FUZZ_MISMATCH.id, severity=fuzz.FUZZ_MISMATCH.severity, audience=fuzz.FUZZ_MISMATCH.audience,
+            return [Finding(rule=differential.FUZZ_MISMATCH.id, severity=differential.FUZZ_MISMATCH.severity, audience=differential.FUZZ_MISMATCH.audience,
                             member=program, message=f"stored program {program} could not run: {exc}", source="fuzz")]
-        finding = fuzz.compare_stored(index, prog, results, labels)
+        finding = differential.compare_stored(index, prog, results, labels)
         return [finding] if finding is not None else []
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from compat.errors import CompatError
+from compat.model.errors import CompatError
 
 VERSION_RE = re.compile(r"^\d+(\.\d+)*([a-z]+\d*)?(\.post\d+)?(\.dev\d+)?$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """The one pipeline: `check(old, new)` runs every check of a new side against an old one.
 
-``old`` is a recorded :class:`~compat.baseline.Baseline` or a :class:`~compat.sides.Side`
+``old`` is a recorded :class:`~compat.model.baseline.Baseline` or a :class:`~compat.sides.Side`
 (recorded into a temporary baseline first); ``new`` is a side. The steps, in order: the new
 surface; the surface rules and the profile checks (static, no environment needed); the
 behaviour cells and the stored fuzz programs replayed on the new side's interpreter; live
@@ -17,11 +17,22 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from compat import accepted as accepted_mod
-from compat import jsonio
-from compat.baseline import SCHEMA, VERSION, Baseline, _record_profiles, record_baseline, static_findings, surface_label
+from compat.behaviour import replay as behaviour_mod
+from compat.fuzz.differential import mismatch_finding, replay_programs, run_fuzz
+from compat.gate import accepted as accepted_mod
+from compat.model import jsonio
+from compat.model.baseline import (
+    SCHEMA,
+    VERSION,
+    Baseline,
+    _record_profiles,
+    record_baseline,
+    static_findings,
+    surface_label,
+)
 from compat.result import CheckResult
 from compat.sides import Side
+from compat.static.extract import DEFAULT_TARGET, write_surface
 
 
 def _noop(msg: str) -> None:
@@ -52,8 +63,6 @@ def check(
 
     with tempfile.TemporaryDirectory(prefix="compat-check-") as tmp:
         if isinstance(old, Side):
-            from compat.surface import DEFAULT_TARGET
-
             target = target or DEFAULT_TARGET
             base = step(f"recording {old.label}" + (f" ({jobs} worker(s))" if behaviour else " (static)"),
                         lambda: record_side(old, Path(tmp) / "baseline", target=target, behaviour=behaviour,
@@ -69,18 +78,12 @@ def check(
         findings = step("comparing surfaces and checking profiles",
                         lambda: static_findings(base, new_surface, new.search_paths))
         if behaviour and base.trace_files():
-            from compat import behaviour as behaviour_mod
-
             findings += step(f"replaying {len(base.trace_files())} behaviour cells on {new_label}",
                              lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs))
         if behaviour and base.programs():
-            from compat.fuzz import replay_programs
-
             findings += step(f"replaying {len(base.programs())} stored fuzz programs",
                              lambda: replay_programs(base.programs(), new.python, (old_label, new_label)))
         if fuzz_examples and behaviour and isinstance(old, Side):
-            from compat.fuzz import mismatch_finding, run_fuzz
-
             outcome = step(f"fuzzing {fuzz_examples} programs",
                            lambda: run_fuzz(old.python, new.python, max_examples=fuzz_examples,
                                             labels=(old_label, new_label)))
@@ -107,7 +110,6 @@ def record_side(side: Side, out: Path, *, target: str, behaviour: bool = True, j
 
 def record_static_baseline(out: Path, side: Side, target: str) -> None:
     """A baseline without traces, from static sources only (no environment is built)."""
-    from compat.surface import write_surface
 
     surface = side.surface(target)
     write_surface(surface, out / "surface.json")

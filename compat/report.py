@@ -23,10 +23,10 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable
 
-from compat import jsonio
+from compat.model import jsonio
 from compat.causes import Cause, build_causes, counts, verdict
-from compat.errors import CompatError
-from compat.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, summary
+from compat.model.errors import CompatError
+from compat.model.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, summary
 from compat.rules import RULES
 
 FORMATS = ("text", "markdown", "json", "junit", "github")

@@ -13,9 +13,9 @@ from functools import cached_property
 from pathlib import Path
 
 from compat.causes import Cause, build_causes
-from compat.findings import Finding, sort_findings
-from compat.jsonio import write_atomic
-from compat.models import Surface
+from compat.model.findings import Finding, sort_findings
+from compat.model.jsonio import write_atomic
+from compat.model.surface import Surface
 from compat.report import failing_causes, render
 
 
@@ -27,7 +27,7 @@ class CheckResult:
     findings: list[Finding]
     old_surface: Surface | None = None
     new_surface: Surface | None = None
-    profiles: list = field(default_factory=list)  # compat.profile.Profile objects of the old side
+    profiles: list = field(default_factory=list)  # compat.static.profile.Profile objects of the old side
     title: str | None = None
 
     def __post_init__(self):

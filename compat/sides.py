@@ -15,7 +15,8 @@ from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 
 from compat import envs
-from compat.errors import CompatError
+from compat.model.errors import CompatError
+from compat.static.extract import installed_search_paths, snapshot
 
 INSTALLED = "installed"
 
@@ -51,7 +52,6 @@ class Side:
     @cached_property
     def search_paths(self) -> list[str]:
         """Where static loading finds this side's dagster (no environment is built)."""
-        from compat.surface import installed_search_paths
 
         return installed_search_paths() if self.spec is None else envs.search_paths_for(self.spec)
 
@@ -61,8 +61,6 @@ class Side:
         return sys.executable if self.spec is None else envs.python_for(self.spec)
 
     def surface(self, target: str, *, use_cache: bool = True):
-        from compat.surface import snapshot
-
         return snapshot(target, self.search_paths, source=self.source, use_cache=use_cache)
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from compat.findings import Finding
-from compat.gate import Gate, explain
+from compat.model.findings import Finding
+from compat.gate.gate import Gate, explain
 
 
 def _judge(gate: Gate, findings: list[Finding], record) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from compat import behaviour
-from compat.errors import CompatError
-from compat.jsonio import write_json
-from compat.scenarios import DOMAINS, SCENARIOS
-from compat.trace import normalize_trace
+from compat.behaviour import replay
+from compat.model.errors import CompatError
+from compat.model.jsonio import write_json
+from compat.behaviour.scenarios import DOMAINS, SCENARIOS
+from compat.model.trace import normalize_trace
 
 PY = sys.executable
 SUBS = ["base", "spy"]
@@ -28,7 +28,7 @@ SCEN = ["runs_lifecycle", "partitions_dynamic", "execute_failing_step", "configu
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("baseline")
-    behaviour.record(PY, str(out), SUBS, SCEN, jobs=2)
+    replay.record(PY, str(out), SUBS, SCEN, jobs=2)
     return out
 
 
@@ -39,10 +39,10 @@ def test_scenarios_cover_every_domain():
 
 def test_record_is_byte_identical(recorded, tmp_path):
     again = tmp_path / "again"
-    paths = behaviour.record(PY, str(again), SUBS, SCEN, jobs=1)
+    paths = replay.record(PY, str(again), SUBS, SCEN, jobs=1)
     first = sorted((recorded / "traces").glob("*.json"))
     assert [p.name for p in first] == [p.name for p in paths]
-    assert len(first) == len(behaviour.plan_cells(SUBS, SCEN))
+    assert len(first) == len(replay.plan_cells(SUBS, SCEN))
     for a, b in zip(first, paths):
         assert a.read_bytes() == b.read_bytes(), a.name
     # nothing but traces, no temp files left behind
@@ -50,7 +50,7 @@ def test_record_is_byte_identical(recorded, tmp_path):
 
 
 def test_replay_same_version_is_clean(recorded):
-    assert behaviour.replay(str(recorded), PY, jobs=2) == []
+    assert replay.replay(str(recorded), PY, jobs=2) == []
 
 
 def _edit(path: Path, fn) -> None:
@@ -80,7 +80,7 @@ def test_altered_baseline_reports_the_right_rule(recorded, tmp_path):
     _edit(t / "base__partitions_dynamic__sqlite.json", step_exc)
     _edit(t / "base__runs_lifecycle__sqlite.json", state)
     _edit(t / "spy__execute_failing_step__memory.json", dispatch)
-    findings = behaviour.replay(str(base), PY, jobs=2)
+    findings = replay.replay(str(base), PY, jobs=2)
     by_member = {f.member: f for f in findings}
     assert set(by_member) == {
         "base/runs_lifecycle/memory", "base/partitions_dynamic/sqlite",
@@ -100,7 +100,7 @@ def test_spy_records_dispatch_from_base_methods(tmp_path):
     import dagster as dg
     from dagster._core.instance import DagsterInstance
 
-    from compat import spy
+    from compat.behaviour import spy
     from compat.corpus import load_class, make_instance
 
     @dg.op
@@ -191,14 +191,14 @@ def test_hung_or_crashed_worker_is_an_error_not_a_pass(tmp_path):
     cell = {"subclass": "spy", "scenario": "runs_lifecycle", "storage": "memory"}
     t0 = time.time()
     with pytest.raises(CompatError, match=r"hung during cell spy/runs_lifecycle/memory") as exc:
-        behaviour.run_cells(hung, [cell], timeout=2)
+        replay.run_cells(hung, [cell], timeout=2)
     assert hung in str(exc.value) and time.time() - t0 < 30
     crashed = _fake_python(tmp_path, hello + "sys.exit(3)\n")
     with pytest.raises(CompatError, match=r"crashed during cell spy/runs_lifecycle/memory \(exit 3\)"):
-        behaviour.run_cells(crashed, [cell], timeout=20)
+        replay.run_cells(crashed, [cell], timeout=20)
     with pytest.raises(CompatError, match="no trace files"):
         os.makedirs(tmp_path / "empty" / "traces")
-        behaviour.replay(str(tmp_path / "empty"), PY)
+        replay.replay(str(tmp_path / "empty"), PY)
 
 
 def test_unknown_subclass_is_a_cell_error_on_replay(recorded, tmp_path):
@@ -208,7 +208,7 @@ def test_unknown_subclass_is_a_cell_error_on_replay(recorded, tmp_path):
     data = json.loads(src.read_text())
     data["cell"]["subclass"] = "no-such-subclass"
     write_json(base / "traces" / "no-such-subclass__partitions_dynamic__memory.json", data)
-    [finding] = behaviour.replay(str(base), PY)
+    [finding] = replay.replay(str(base), PY)
     assert finding.rule == "behaviour-cell-error" and "no-such-subclass" in finding.message
 
 
@@ -246,7 +246,7 @@ def test_cross_version_replay_reports_real_differences(tmp_path):
     from compat.envs import parse_spec, python_for
 
     old = python_for(parse_spec("dagster==1.11.4"))
-    paths = behaviour.record(old, str(tmp_path), CROSS_SUBS, CROSS_SCEN, storages=["sqlite"], jobs=2)
+    paths = replay.record(old, str(tmp_path), CROSS_SUBS, CROSS_SCEN, storages=["sqlite"], jobs=2)
     assert len(paths) == len(CROSS_SUBS) * len(CROSS_SCEN)
     traces = [json.loads(p.read_text()) for p in paths]
     assert {t["meta"]["dagster_version"] for t in traces} == {"1.11.4"}
@@ -254,7 +254,7 @@ def test_cross_version_replay_reports_real_differences(tmp_path):
     assert all(t["dispatch"] for t in traces if t["cell"]["subclass"].startswith("spy"))
 
     kept = tmp_path / "replayed"
-    findings = behaviour.replay(str(tmp_path), PY, jobs=2, keep_dir=str(kept))
+    findings = replay.replay(str(tmp_path), PY, jobs=2, keep_dir=str(kept))
     replayed = [json.loads(p.read_text()) for p in sorted((kept / "traces").glob("*.json"))]
     assert len(replayed) == len(paths) and {t["meta"]["dagster_version"] for t in replayed} != {"1.11.4"}
     assert not [t["cell"] for t in replayed if t["cell_error"] or t["exception"]]
@@ -281,7 +281,7 @@ def test_cross_version_replay_reports_real_differences(tmp_path):
     # and nothing else: every other cell replays identically
     assert set(by) == set(expected), sorted(set(by) ^ set(expected))
     # offline comparison of the two recordings gives the same findings
-    assert [f.to_dict() for f in behaviour.compare_dirs(str(tmp_path), str(kept))] == [f.to_dict() for f in findings]
+    assert [f.to_dict() for f in replay.compare_dirs(str(tmp_path), str(kept))] == [f.to_dict() for f in findings]
 
 
 def _trace(result: dict, state: dict | None = None) -> dict:
@@ -297,16 +297,16 @@ def _exc(kind: str, message: str) -> dict:
 def test_reworded_exception_is_a_warning_unless_something_real_follows():
     old = _trace({"a": _exc("DagsterInvariantViolationError", "expected A or B"), "b": 1})
     reworded = _trace({"a": _exc("DagsterInvariantViolationError", "expected A, B or C"), "b": 1})
-    f = behaviour.compare(old, reworded)
-    assert f.rule == behaviour.RULE_EXCEPTION.id and f.severity == "warning"
+    f = replay.compare(old, reworded)
+    assert f.rule == replay.RULE_EXCEPTION.id and f.severity == "warning"
     # a later changed value is still the cell's (breaking) finding
-    f = behaviour.compare(old, _trace({"a": reworded["result"]["a"], "b": 2}))
-    assert f.rule == behaviour.RULE_RESULT.id and f.severity == "breaking"
+    f = replay.compare(old, _trace({"a": reworded["result"]["a"], "b": 2}))
+    assert f.rule == replay.RULE_RESULT.id and f.severity == "breaking"
     # so is a changed final state
-    f = behaviour.compare(_trace(old["result"], {"runs": 1}), _trace(reworded["result"], {"runs": 2}))
-    assert f.rule == behaviour.RULE_STATE.id and f.severity == "breaking"
+    f = replay.compare(_trace(old["result"], {"runs": 1}), _trace(reworded["result"], {"runs": 2}))
+    assert f.rule == replay.RULE_STATE.id and f.severity == "breaking"
     # another exception type, or an exception that is gone, stays breaking
-    f = behaviour.compare(old, _trace({"a": _exc("KeyError", "expected A or B"), "b": 1}))
+    f = replay.compare(old, _trace({"a": _exc("KeyError", "expected A or B"), "b": 1}))
     assert f.severity == "breaking" and "instead of" in f.message
-    f = behaviour.compare(old, _trace({"a": [], "b": 1}))
+    f = replay.compare(old, _trace({"a": [], "b": 1}))
     assert f.severity == "breaking" and "no longer raises" in f.message

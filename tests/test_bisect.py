@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from compat.bisect import bisect, released_versions, render
-from compat.errors import CompatError
-from compat.surface import DEFAULT_TARGET
+from compat.tools.bisect import bisect, released_versions, render
+from compat.model.errors import CompatError
+from compat.static.extract import DEFAULT_TARGET
 
 
 def test_releases_are_listed_oldest_first():

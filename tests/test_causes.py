@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import textwrap
 
-from compat import behaviour
+from compat.behaviour import replay
 from compat.causes import build_causes, verdict
-from compat.diff import compare_surfaces
-from compat.findings import Finding
-from compat.profile import profile_source
-from compat.profile_checks import check_profile
+from compat.static.diff import compare_surfaces
+from compat.model.findings import Finding
+from compat.static.profile import profile_source
+from compat.static.profile_checks import check_profile
 from compat.result import CheckResult
 from compat.rules.base import EXAMPLE_TARGET, example_files
-from compat.surface import from_sources, snapshot
+from compat.static.extract import from_sources, snapshot
 from test_profile import _write  # toy packages written to disk, as the profile tests do
 
 # the refactoring plan's "internal manager", done wrong: get_run_by_id now reads the storage
@@ -102,7 +102,7 @@ def _exactly_once(findings, causes):
 
 def _missing_dispatch(subclass: str, hook: str, caller: str) -> Finding:
     cell = {"subclass": subclass, "scenario": "runs_lifecycle", "storage": "memory"}
-    return behaviour._finding(behaviour.RULE_DISPATCH, cell, f"{behaviour.cell_label(cell)}: `{hook}` is gone",
+    return replay._finding(replay.RULE_DISPATCH, cell, f"{replay.cell_label(cell)}: `{hook}` is gone",
                               f"> {hook}:call(str)  <- Instance.{caller} [self]", "> (nothing)",
                               audience="subclasses", change="missing", member_name=hook, members_missing=[hook],
                               members_added=[], caller=caller, caller_class="Instance", caller_via="self")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compat.surface import from_sources, write_surface
+from compat.static.extract import from_sources, write_surface
 
 
 def run(*args: str, env: dict | None = None, cwd: str | None = None) -> subprocess.CompletedProcess:
@@ -166,7 +166,7 @@ def test_source_tree_spec_in_a_checkout_layout(tmp_path):
 def static_baseline_1114(tmp_path_factory) -> Path:
     from compat.pipeline import record_static_baseline
     from compat.sides import resolve
-    from compat.surface import DEFAULT_TARGET
+    from compat.static.extract import DEFAULT_TARGET
 
     out = tmp_path_factory.mktemp("check") / "baseline-1.11.4"
     record_static_baseline(out, resolve("dagster==1.11.4"), DEFAULT_TARGET)

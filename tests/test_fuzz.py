@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from compat.envs import parse_spec, python_for
-from compat.errors import CompatError
-from compat.fuzz import FuzzWorker, run_fuzz
+from compat.model.errors import CompatError
+from compat.fuzz.differential import FuzzWorker, run_fuzz
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,32 +60,33 @@ def test_crashed_worker_is_a_harness_error(tmp_path):
 
 
 def test_stored_programs_replay_clean_and_report_an_altered_result(tmp_path):
-    from compat import fuzz, jsonio
+    from compat.fuzz import differential
+    from compat.model import jsonio
 
-    path = tmp_path / fuzz.PROGRAMS_FILE
-    n = fuzz.record_programs(sys.executable, path, max_examples=18)
+    path = tmp_path / differential.PROGRAMS_FILE
+    n = differential.record_programs(sys.executable, path, max_examples=18)
     assert n > 5
     first = path.read_bytes()
-    assert fuzz.record_programs(sys.executable, tmp_path / "again.json", max_examples=18) == n
+    assert differential.record_programs(sys.executable, tmp_path / "again.json", max_examples=18) == n
     assert (tmp_path / "again.json").read_bytes() == first  # deterministic
-    assert fuzz.replay_programs(fuzz.load_programs(path), sys.executable, ("recorded", "installed")) == []
-    data = jsonio.read_json(path, schema=fuzz.PROGRAMS_SCHEMA, versions=(fuzz.PROGRAMS_VERSION,))
+    assert differential.replay_programs(differential.load_programs(path), sys.executable, ("recorded", "installed")) == []
+    data = jsonio.read_json(path, schema=differential.PROGRAMS_SCHEMA, versions=(differential.PROGRAMS_VERSION,))
     data["programs"][2]["results"][-1] = {"overrides_dispatched": [], "value": "something else"}
     jsonio.write_json(path, data)
-    [f] = fuzz.replay_programs(fuzz.load_programs(path), sys.executable, ("recorded", "installed"))
+    [f] = differential.replay_programs(differential.load_programs(path), sys.executable, ("recorded", "installed"))
     assert f.rule == "fuzz-mismatch" and f.details["program"].startswith("002-")
     assert "run_program(program" in f.details["snippet"]
     path.write_text(first.decode()[:200])
     with pytest.raises(CompatError):
-        fuzz.load_programs(path)
+        differential.load_programs(path)
 
 
 def test_programs_stored_from_1_11_4_catch_the_ignored_create_run_override():
     """The shipped 1.11.4 baseline's programs, replayed on the installed dagster: the
     create_run override of the create-run-tags subclass is no longer reached."""
-    from compat import fuzz
+    from compat.fuzz import differential
 
-    programs = fuzz.load_programs(ROOT / "snapshots" / "baseline-1.11.4" / fuzz.PROGRAMS_FILE)
-    findings = fuzz.replay_programs(programs, sys.executable, ("dagster 1.11.4", "installed"))
+    programs = differential.load_programs(ROOT / "snapshots" / "baseline-1.11.4" / differential.PROGRAMS_FILE)
+    findings = differential.replay_programs(programs, sys.executable, ("dagster 1.11.4", "installed"))
     hits = [f for f in findings if f.member == "spy:create-run-tags/create_run_for_job"]
     assert hits and all('"create_run"' in f.old and '"create_run"' not in f.new for f in hits)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from compat import accepted
-from compat.baseline import record_baseline
+from compat.gate import accepted
+from compat.model.baseline import record_baseline
 from compat.pipeline import record_static_baseline
 from compat.sides import resolve
-from compat.mutate import MUTATIONS, Mutation, apply, shadowing_python
-from compat.surface import DEFAULT_TARGET
+from compat.tools.mutate import MUTATIONS, Mutation, apply, shadowing_python
+from compat.static.extract import DEFAULT_TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,7 +144,7 @@ def test_shipped_default_baseline_matches_the_installed_dagster():
     the dagster this project installs; re-record it (`make baseline`) when the pin moves."""
     from importlib.metadata import version
 
-    from compat.baseline import Baseline
+    from compat.model.baseline import Baseline
 
     base = Baseline(ROOT / "snapshots" / "baseline")
     assert base.surface.generator["dagster"] == version("dagster")
@@ -152,19 +152,19 @@ def test_shipped_default_baseline_matches_the_installed_dagster():
 
 
 def test_gate_cell_set_spies_on_every_corpus_class():
-    from compat import behaviour
+    from compat.behaviour import replay
     from compat.corpus import CORPUS
-    from compat.errors import CompatError
-    from compat.scenarios import SCENARIOS
+    from compat.model.errors import CompatError
+    from compat.behaviour.scenarios import SCENARIOS
 
-    gate_cells = behaviour.plan_cells()
+    gate_cells = replay.plan_cells()
     subs = {c["subclass"] for c in gate_cells}
     assert subs == {"spy"} | {f"spy:{n}" for n in CORPUS if n != "base"}
     # the plain spy covers every scenario on every storage; the corpus spies run in memory
     spy = {(c["scenario"], c["storage"]) for c in gate_cells if c["subclass"] == "spy"}
     assert spy == {(s.name, st) for s in SCENARIOS.values() for st in s.storages}
     assert {c["storage"] for c in gate_cells if c["subclass"] != "spy"} == {"memory"}
-    full = behaviour.plan_cells(cell_set="full")
+    full = replay.plan_cells(cell_set="full")
     assert len(full) > 3 * len(gate_cells) and all(c in full for c in gate_cells)
     with pytest.raises(CompatError, match="unknown cell set"):
-        behaviour.plan_cells(cell_set="everything")
+        replay.plan_cells(cell_set="everything")

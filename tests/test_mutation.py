@@ -1,5 +1,5 @@
 """Self-check of the gate: it must fail on each known breaking edit of the installed dagster
-and pass on each equivalent one (compat/mutate.py), against the shipped default baseline.
+and pass on each equivalent one (compat/tools/mutate.py), against the shipped default baseline.
 
 The behaviour half replays the plain spy's cells of that baseline (every scenario on every
 storage, ~50 cells) rather than all of them, to keep the suite quick; `compat mutate` runs
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from compat import jsonio, mutate
+from compat.model import jsonio
+from compat.tools import mutate
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "snapshots" / "baseline"

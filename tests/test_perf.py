@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from compat import perf
-from compat.errors import CompatError
+from compat.tools import perf
+from compat.model.errors import CompatError
 
 
 def test_verdicts_need_both_the_ratio_and_the_noise_floor():

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from compat.errors import CompatError
-from compat.profile import Profile, profile_source, read_profile, write_profile
-from compat.profile_checks import call_issues, check_profile
+from compat.model.errors import CompatError
+from compat.static.profile import Profile, profile_source, read_profile, write_profile
+from compat.static.profile_checks import call_issues, check_profile
 from compat.rules import all_rules
-from compat.surface import snapshot
+from compat.static.extract import snapshot
 
 TARGET = "base.core:Base"
 
@@ -391,7 +391,7 @@ def test_protocol_dunder_parameter_names_do_not_matter(tmp_path):
 
 
 def test_call_issues():
-    from compat.models import Parameter, Signature
+    from compat.model.surface import Parameter, Signature
 
     def sig(*params):
         return Signature([Parameter("self", "positional-or-keyword"), *params])

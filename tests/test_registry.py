@@ -16,14 +16,16 @@ from pathlib import Path
 import griffe
 import pytest
 
-from compat import accepted, griffe_compare, jsonio
-from compat.diff import compare_surfaces
-from compat.errors import CompatError
-from compat.findings import AUDIENCES, SEVERITIES
+from compat.gate import accepted
+from compat.static import griffe_compare
+from compat.model import jsonio
+from compat.static.diff import compare_surfaces
+from compat.model.errors import CompatError
+from compat.model.findings import AUDIENCES, SEVERITIES
 from compat.rules import RULES, all_rules, register
 from compat.rules.fixtures import findings_of
 from compat.rules.registry import LAYER_FAMILIES, LAYERS, SURFACE, Fixture
-from compat.surface import from_sources
+from compat.static.extract import from_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SURFACE = sorted(r.id for r in RULES.values() if r.layer != SURFACE)
@@ -124,7 +126,7 @@ def test_every_finding_the_fixtures_produce_is_registered_and_of_its_layer():
 def test_real_surfaces_only_produce_registered_surface_rules():
     """The shipped baselines' surfaces (dagster 1.11.4 and the pinned release), compared both
     ways: every id is a registered surface rule with its registered severity."""
-    from compat.surface import read_surface
+    from compat.static.extract import read_surface
 
     old = read_surface(ROOT / "snapshots" / "baseline-1.11.4" / "surface.json")
     new = read_surface(ROOT / "snapshots" / "baseline" / "surface.json")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from compat.baseline import Baseline, record_baseline
-from compat.errors import CompatError
-from compat.surface import DEFAULT_TARGET
+from compat.model.baseline import Baseline, record_baseline
+from compat.model.errors import CompatError
+from compat.static.extract import DEFAULT_TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 CELLS = dict(subclasses=["spy:event-filter", "spy:create-run-tags"],
@@ -44,12 +44,12 @@ def test_runs_touch_neither_home_nor_repo(tmp_path):
     env.update(HOME=str(home), COMPAT_QUIET="1", XDG_CACHE_HOME=str(tmp_path / "xdg"))
     script = f"""
 import sys, tempfile
-from compat import behaviour
-from compat.fuzz import run_fuzz
-from compat.surface import snapshot
+from compat.behaviour import replay
+from compat.fuzz.differential import run_fuzz
+from compat.static.extract import snapshot
 snapshot({DEFAULT_TARGET!r}, use_cache=False)
 out = tempfile.mkdtemp()
-behaviour.record(sys.executable, out, subclasses=['spy:private-state'], scenarios=['runs_lifecycle'])
+replay.record(sys.executable, out, subclasses=['spy:private-state'], scenarios=['runs_lifecycle'])
 run_fuzz(sys.executable, sys.executable, max_examples=3, subclasses=('spy:telemetry-off',))
 """
     try:
@@ -76,13 +76,11 @@ def test_twenty_static_baselines_are_byte_identical(tmp_path):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_traces_identical_across_hash_seeds_timezones_locales_and_workers(tmp_path, jobs):
-    from compat import behaviour
-
     outs = []
     for seed, tz, lang in (("0", "UTC", "C.UTF-8"), ("4242", "Asia/Kolkata", "en_US.UTF-8")):
         env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz, "LANG": lang, "LC_ALL": lang}
         out = tmp_path / f"{seed}-{jobs}"
-        code = (f"import sys; from compat import behaviour; behaviour.record(sys.executable, {str(out)!r}, "
+        code = (f"import sys; from compat.behaviour import replay; replay.record(sys.executable, {str(out)!r}, "
                 f"subclasses={CELLS['subclasses']!r}, scenarios={CELLS['scenarios']!r}, jobs={jobs})")
         subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, timeout=600)
         outs.append(tree_digest(out))
@@ -95,7 +93,7 @@ def test_interrupted_update_leaves_old_baseline_loadable(tmp_path):
     base = tmp_path / "baseline"
     record_baseline(base, target=DEFAULT_TARGET, behaviour=False)
     before = tree_digest(base)
-    code = (f"from compat.baseline import record_baseline; "
+    code = (f"from compat.model.baseline import record_baseline; "
             f"record_baseline({str(base)!r}, target={DEFAULT_TARGET!r}, behaviour=True)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -152,16 +150,18 @@ def test_profile_of_package_without_subclasses(tmp_path):
 def test_damaged_trace_or_program_files(tmp_path, damage, needle):
     """`compat check` stops with one line and exit 2; the gate fails that one test with one
     line instead of a traceback."""
-    from compat import behaviour, fuzz, jsonio
+    from compat.behaviour import replay
+    from compat.fuzz import differential
+    from compat.model import jsonio
 
     base = tmp_path / "b"
     record_baseline(base, target=DEFAULT_TARGET, behaviour=False)
-    paths = behaviour.record(sys.executable, str(base), subclasses=["spy"], scenarios=["runs_lifecycle"],
+    paths = replay.record(sys.executable, str(base), subclasses=["spy"], scenarios=["runs_lifecycle"],
                              storages=["memory"])
-    fuzz.record_programs(sys.executable, base / fuzz.PROGRAMS_FILE, max_examples=9)
+    differential.record_programs(sys.executable, base / differential.PROGRAMS_FILE, max_examples=9)
     manifest = jsonio.read_json(base / "manifest.json", schema="compat.baseline", versions=(1,))
     jsonio.write_json(base / "manifest.json", {**manifest, "cells": len(paths), "fuzz_programs": 1})
-    trace, programs = paths[0], base / fuzz.PROGRAMS_FILE
+    trace, programs = paths[0], base / differential.PROGRAMS_FILE
     if damage == "empty-trace":
         trace.write_text("")
     elif damage == "truncated-trace":

@@ -9,12 +9,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from compat.diff import compare_surfaces
-from compat.errors import CompatError
-from compat.findings import Finding
+from compat.static.diff import compare_surfaces
+from compat.model.errors import CompatError
+from compat.model.findings import Finding
 from compat.report import FORMATS, parse_json, render
 from compat.rules.base import EXAMPLE_TARGET, example_files
-from compat.surface import from_sources
+from compat.static.extract import from_sources
 
 OLD = """
 from typing import Optional
@@ -198,18 +198,18 @@ def test_text_report_leads_with_verdict_and_lists_most_severe_first(findings):
 
 
 def test_behaviour_findings_are_grouped_by_cause_across_cells():
-    from compat import behaviour
+    from compat.behaviour import replay
 
     def missing(sub: str) -> object:
         cell = {"subclass": sub, "scenario": "runs_lifecycle", "storage": "memory"}
         old = "  create_run_for_job:call()  <- x [external]\n> create_run:call(str)  <- DagsterInstance.f [self]"
         new = "  create_run_for_job:call()  <- x [external]\n> run_storage:get()  <- RunDomain.f [external]"
-        return behaviour._finding(behaviour.RULE_DISPATCH, cell, f"{behaviour.cell_label(cell)}: `create_run` is gone",
+        return replay._finding(replay.RULE_DISPATCH, cell, f"{replay.cell_label(cell)}: `create_run` is gone",
                                   old, new, audience="subclasses", change="missing",
                                   member_name="create_run", members_missing=["create_run"], members_added=[],
                                   caller="f")
 
-    reworded = behaviour._finding(behaviour.RULE_EXCEPTION, {"subclass": "spy", "scenario": "x", "storage": "memory"},
+    reworded = replay._finding(replay.RULE_EXCEPTION, {"subclass": "spy", "scenario": "x", "storage": "memory"},
                                   "spy/x/memory: step 'a' raises E with a different message", "m1", "m2",
                                   severity="warning", step="a")
     text = render([missing("spy"), missing("spy:chain-leaf"), reworded], "markdown", title="t", old_label="old",
@@ -223,13 +223,13 @@ def test_behaviour_findings_are_grouped_by_cause_across_cells():
 
 
 def test_markdown_always_fits_a_pull_request_comment():
-    from compat import behaviour
+    from compat.behaviour import replay
     from compat.report import MARKDOWN_LIMIT
 
     big = []
     for i in range(400):
         cell = {"subclass": "spy", "scenario": f"s{i}", "storage": "memory"}
-        big.append(behaviour._finding(behaviour.RULE_RESULT, cell, f"spy/s{i}/memory: step 'x{i}' differs",
+        big.append(replay._finding(replay.RULE_RESULT, cell, f"spy/s{i}/memory: step 'x{i}' differs",
                                       "o" * 300, "n" * 300, step=f"x{i}"))
     full = render(big, "markdown", title="t", limit=10**9)
     cut = render(big, "markdown", title="t", full_report="report.full.md")

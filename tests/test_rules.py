@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from compat.diff import compare_surfaces
-from compat.errors import CompatError
-from compat.findings import AUDIENCES, SEVERITIES
-from compat.models import (
+from compat.static.diff import compare_surfaces
+from compat.model.errors import CompatError
+from compat.model.findings import AUDIENCES, SEVERITIES
+from compat.model.surface import (
     KEYWORD_ONLY,
     METHOD,
     POSITIONAL_OR_KEYWORD,
@@ -31,7 +31,7 @@ from compat.models import (
 from compat.rules import RULES, all_rules
 from compat.rules.base import EXAMPLE_TARGET, example_files
 from compat.rules.docs import render_rules_markdown
-from compat.surface import from_sources
+from compat.static.extract import from_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SURFACE_RULES = {r.id: r for r in all_rules("surface")}
@@ -650,7 +650,7 @@ def test_docs_mention_every_rule_and_its_fix():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from compat.models import POSITIONAL_ONLY, VAR_KEYWORD, VAR_POSITIONAL  # noqa: E402
+from compat.model.surface import POSITIONAL_ONLY, VAR_KEYWORD, VAR_POSITIONAL  # noqa: E402
 
 _NAMES = st.sampled_from(["a", "b", "c", "run_id", "limit", "cursor"])
 _ANNOTATIONS = st.sampled_from([None, ("Optional[int]", "None | int"), ("int | None", "None | int"), ("str", "str")])

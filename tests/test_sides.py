@@ -8,7 +8,7 @@ from importlib.metadata import version
 import pytest
 
 from compat import sides
-from compat.errors import CompatError
+from compat.model.errors import CompatError
 
 
 def test_installed_is_named_by_its_version_not_installed():

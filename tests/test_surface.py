@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from compat import jsonio
-from compat.annotations import normalize
-from compat.errors import CompatError
-from compat.models import Surface
-from compat.surface import DEFAULT_TARGET, from_sources, read_surface, snapshot, write_surface
+from compat.model import jsonio
+from compat.static.annotations import normalize
+from compat.model.errors import CompatError
+from compat.model.surface import Surface
+from compat.static.extract import DEFAULT_TARGET, from_sources, read_surface, snapshot, write_surface
 
 BASE = '''
 import abc

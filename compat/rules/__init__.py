@@ -11,10 +11,14 @@ harmless).
 
 from __future__ import annotations
 
+# every layer's module registers its rules on import
+from compat.behaviour import replay  # noqa: F401
+from compat.fuzz import differential  # noqa: F401
+from compat.gate import accepted  # noqa: F401
 from compat.rules import attributes, classes, decorators, hooks, members, parameters, typehints  # noqa: F401
-from compat import accepted, behaviour, fuzz, griffe_compare, profile_checks  # noqa: F401  (register their rules)
 from compat.rules.base import DiffContext, Hit
 from compat.rules.registry import LAYER_FAMILIES, LAYERS, RULES, Fixture, Rule, all_rules, register
+from compat.static import griffe_compare, profile_checks  # noqa: F401
 
 FAMILIES = LAYER_FAMILIES["surface"]  # the surface rule families, in catalogue order
 

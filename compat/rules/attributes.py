@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compat.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
-from compat.models import CLASS_ATTRIBUTE, PUBLIC, InstanceAttribute
+from compat.model.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
+from compat.model.surface import CLASS_ATTRIBUTE, PUBLIC, InstanceAttribute
 from compat.rules.base import DiffContext, Hit, kind_label, norm_expr, rule
 
 _VARIES = "subclasses for protected attributes; callers+subclasses for public ones"

@@ -1,7 +1,7 @@
 """The surface rule machinery: a rule is a function over a :class:`DiffContext` plus its metadata.
 
 A rule yields :class:`Hit` objects (member, message, old/new text); the engine turns them into
-:class:`~compat.findings.Finding` objects carrying the rule's id, severity and audience, so the
+:class:`~compat.model.findings.Finding` objects carrying the rule's id, severity and audience, so the
 metadata that the documentation shows is the metadata the findings carry. ``@rule`` registers
 the function and its metadata in the one registry every layer shares
 (:mod:`compat.rules.registry`).
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator
 
-from compat.models import (
+from compat.model.surface import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
     CLASSMETHOD,

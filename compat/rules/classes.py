@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compat.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
-from compat.models import ImportPath
+from compat.model.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
+from compat.model.surface import ImportPath
 from compat.rules.base import DiffContext, Hit, rule, short
 
 CLASS = "<class>"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compat.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
+from compat.model.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
 from compat.rules.base import DiffContext, rule
 
 

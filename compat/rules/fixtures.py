@@ -14,14 +14,17 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from compat import accepted, behaviour, fuzz, griffe_compare
-from compat.diff import compare_surfaces
-from compat.findings import Finding
-from compat.profile import profile_source
-from compat.profile_checks import check_profile
+from compat.gate import accepted
+from compat.behaviour import replay
+from compat.fuzz import differential
+from compat.static import griffe_compare
+from compat.static.diff import compare_surfaces
+from compat.model.findings import Finding
+from compat.static.profile import profile_source
+from compat.static.profile_checks import check_profile
 from compat.rules.base import EXAMPLE_TARGET, example_files
 from compat.rules.registry import BASELINE, BEHAVIOUR, FUZZ, GRIFFE, PROFILE, SURFACE, Fixture, Rule
-from compat.surface import from_sources, snapshot
+from compat.static.extract import from_sources, snapshot
 
 SUBCLASS_PACKAGE = "ext"  # a profile fixture's subclass is the toy package ext, module ext/sub.py
 FUZZ_LABELS = ("old", "new")
@@ -64,12 +67,12 @@ def _profile(fx: Fixture) -> list[Finding]:
 
 
 def _behaviour(fx: Fixture) -> list[Finding]:
-    found = behaviour.compare(fx.old, fx.new)
+    found = replay.compare(fx.old, fx.new)
     return [found] if found is not None else []
 
 
 def _fuzz(fx: Fixture) -> list[Finding]:
-    found = fuzz.compare_stored(0, fx.old, fx.new, FUZZ_LABELS)
+    found = differential.compare_stored(0, fx.old, fx.new, FUZZ_LABELS)
     return [found] if found is not None else []
 
 

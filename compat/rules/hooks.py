@@ -7,8 +7,8 @@ into a helper the method still reaches is not lost.
 
 from __future__ import annotations
 
-from compat.findings import BREAKING, SUBCLASSES, WARNING
-from compat.models import CLASS_ATTRIBUTE, DUNDER, PROTECTED, PUBLIC
+from compat.model.findings import BREAKING, SUBCLASSES, WARNING
+from compat.model.surface import CLASS_ATTRIBUTE, DUNDER, PROTECTED, PUBLIC
 from compat.rules.base import BODY_KINDS, DiffContext, kind_label, rule
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compat.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
-from compat.models import (
+from compat.model.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
+from compat.model.surface import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
     CLASSMETHOD,

@@ -9,8 +9,8 @@ Design decisions (see docs/rules.md):
 
 from __future__ import annotations
 
-from compat.findings import BREAKING, BOTH, SUBCLASSES, WARNING
-from compat.models import DUNDER, KEYWORD_ONLY, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, VAR_POSITIONAL
+from compat.model.findings import BREAKING, BOTH, SUBCLASSES, WARNING
+from compat.model.surface import DUNDER, KEYWORD_ONLY, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, VAR_POSITIONAL
 from compat.rules.base import KEYWORDABLE, POSITIONAL, DiffContext, norm_expr, rule
 from compat.rules.signature import signature_diffs
 

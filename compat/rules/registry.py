@@ -9,17 +9,17 @@ Layers, and where their rules are registered:
 
 - ``surface``: two surfaces of the class compared (``compat/rules/*.py``, ``@rule``);
 - ``profile``: a recorded subclass profile checked against the new surface
-  (``compat/profile_checks.py``, ``@profile_rule``);
-- ``behaviour``: recorded traces replayed on the new dagster (``compat/behaviour.py``);
-- ``fuzz``: generated or stored programs run on both dagsters (``compat/fuzz.py``);
-- ``baseline``: the baseline's own bookkeeping, accepted.json (``compat/accepted.py``);
-- ``griffe``: griffe's own breaking-change check, shown side by side (``compat/griffe_compare.py``).
+  (``compat/static/profile_checks.py``, ``@profile_rule``);
+- ``behaviour``: recorded traces replayed on the new dagster (``compat/behaviour/replay.py``);
+- ``fuzz``: generated or stored programs run on both dagsters (``compat/fuzz/differential.py``);
+- ``baseline``: the baseline's own bookkeeping, accepted.json (``compat/gate/accepted.py``);
+- ``griffe``: griffe's own breaking-change check, shown side by side (``compat/static/griffe_compare.py``).
 
 Every entry has a fixture: an input its layer's real machinery turns into a finding of that
 rule, and a near miss it must not. ``compat.rules.fixtures`` runs them; the tests run both for
 every rule, so an entry whose fixture stops firing (or whose near miss starts to) fails.
 
-This module is a leaf (it imports only :mod:`compat.findings`): every layer registers through
+This module is a leaf (it imports only :mod:`compat.model.findings`): every layer registers through
 :func:`register` without pulling in the others.
 """
 
@@ -31,7 +31,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from compat.findings import AUDIENCES, SEVERITIES, Finding
+from compat.model.findings import AUDIENCES, SEVERITIES, Finding
 
 SURFACE = "surface"
 PROFILE = "profile"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compat.models import (
+from compat.model.surface import (
     CACHED_PROPERTY,
     CLASSMETHOD,
     KEYWORD_ONLY,

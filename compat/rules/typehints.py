@@ -7,8 +7,8 @@ changes nothing at runtime and only makes type checking stricter or laxer.
 
 from __future__ import annotations
 
-from compat.findings import BOTH, WARNING
-from compat.models import CLASS_ATTRIBUTE
+from compat.model.findings import BOTH, WARNING
+from compat.model.surface import CLASS_ATTRIBUTE
 from compat.rules.base import DiffContext, rule
 from compat.rules.signature import comparable_returns, signature_diffs
 

@@ -18,7 +18,7 @@ def main() -> int:
     from compat.channel import requests, serve
 
     send = serve()
-    from compat.fuzz_ops import Session
+    from compat.fuzz.ops import Session
 
     import dagster
 

@@ -20,15 +20,23 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from compat import accepted as accepted_mod
-from compat import jsonio
-from compat.errors import CompatError
-from compat.findings import Finding
+from compat import sides
+from compat.behaviour import replay as behaviour_mod
+from compat.fuzz import differential
+from compat.fuzz.differential import PROGRAMS_FILE, load_programs
+from compat.gate import accepted as accepted_mod
+from compat.model import jsonio
+from compat.model.errors import CompatError
+from compat.model.findings import Finding
+from compat.static.diff import compare_surfaces
+from compat.static.extract import read_surface, write_surface
+from compat.static.profile import profile_source, read_profile, write_profile
+from compat.static.profile_checks import check_profile
 
 SCHEMA = "compat.baseline"
 VERSION = 1
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CORPUS_DIR = PROJECT_ROOT / "compat" / "corpus"
 # Profiles of real subclass packages shipped with the harness, copied into new baselines.
 SHIPPED_PROFILES = PROJECT_ROOT / "snapshots" / "profiles"
 
@@ -39,7 +47,6 @@ def _noop(msg: str) -> None:
 
 def _side(python: str | None):
     """The side recorded: another interpreter's dagster, or this one's."""
-    from compat import sides
 
     return sides.from_options(python=python)
 
@@ -64,7 +71,6 @@ def record_baseline(
     progress: Callable[[str], None] = _noop,
 ) -> Path:
     """Record surface, profiles and traces into `out`, replacing it atomically."""
-    from compat.surface import write_surface
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -76,16 +82,13 @@ def record_baseline(
         profiles = _record_profiles(tmp / "profiles", surface, python, target, progress)
         cells = programs = 0
         if behaviour:
-            from compat import behaviour as behaviour_mod
-            from compat import fuzz
-
             cell_set = cell_set or behaviour_mod.DEFAULT_CELL_SET
             progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
             cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set))
-            wanted = fuzz.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
+            wanted = differential.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
             if wanted:
                 progress(f"recording {wanted} generated programs and their results")
-                programs = fuzz.record_programs(_python(python), tmp / fuzz.PROGRAMS_FILE, max_examples=wanted)
+                programs = differential.record_programs(_python(python), tmp / differential.PROGRAMS_FILE, max_examples=wanted)
         if (out / accepted_mod.FILENAME).exists():
             shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME)
         jsonio.write_json(
@@ -112,15 +115,11 @@ def _record_profiles(dest: Path, surface, python, target, progress, dagster_path
     """The corpus profile plus the shipped real-subclass profiles."""
     names = []
     dest.mkdir(parents=True, exist_ok=True)
-    try:
-        from compat.profile import profile_source, write_profile
-    except ImportError:
-        return names
-    if CORPUS_DIR.is_dir():
-        progress("profiling the subclass corpus")
-        prof = profile_source(str(CORPUS_DIR), target=target, python=python, dagster_paths=dagster_paths)
-        write_profile(prof, dest / "corpus.json")
-        names.append("corpus.json")
+
+    progress("profiling the subclass corpus")
+    prof = profile_source(str(CORPUS_DIR), target=target, python=python, dagster_paths=dagster_paths)
+    write_profile(prof, dest / "corpus.json")
+    names.append("corpus.json")
     for path in _matching_profiles(surface.generator.get("dagster", "")):
         shutil.copy2(path, dest / path.name)
         names.append(path.name)
@@ -174,8 +173,6 @@ class Baseline:
     """A recorded baseline directory, validated on load."""
 
     def __init__(self, path: str | os.PathLike[str]):
-        from compat.surface import read_surface
-
         self.path = Path(path)
         if not self.path.is_dir():
             raise CompatError(f"baseline {self.path}: no such directory; record one with `compat baseline --out {self.path}`")
@@ -194,7 +191,6 @@ class Baseline:
         if self.manifest.get("fuzz_programs"):
             if not self.programs_file().exists():
                 raise CompatError(f"baseline {self.path}: fuzz/programs.json is missing; re-record it")
-            from compat.fuzz import load_programs
 
             self._programs = load_programs(self.programs_file())
         traces = self.trace_files()
@@ -209,13 +205,9 @@ class Baseline:
         return surface_label(self.surface)
 
     def profiles(self):
-        from compat.profile import read_profile
-
         return [(name, read_profile(self.path / "profiles" / name)) for name in self.manifest.get("profiles", [])]
 
     def programs_file(self) -> Path:
-        from compat.fuzz import PROGRAMS_FILE
-
         return self.path / PROGRAMS_FILE
 
     def programs(self) -> list[dict]:
@@ -230,13 +222,8 @@ class Baseline:
 def static_findings(base: Baseline, new_surface, search_paths: list[str] | None = None) -> list[Finding]:
     """Surface rules plus profile checks; `search_paths` (where the new surface was read from)
     lets the profile checks also read the new base's actual calls of each override."""
-    from compat.diff import compare_surfaces
 
     findings = list(compare_surfaces(base.surface, new_surface))
-    try:
-        from compat.profile_checks import check_profile
-    except ImportError:
-        return findings
     for name, prof in base.profiles():
         for f in check_profile(prof, new_surface, search_paths=search_paths):
             f.details = {**f.details, "profile": name}

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from compat.errors import CompatError
+from compat.model.errors import CompatError
 
 
 def dumps(data: Any, inline_depth: int | None = None) -> str:

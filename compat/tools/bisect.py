@@ -16,7 +16,10 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from compat.errors import CompatError
+from compat import envs
+from compat.model.errors import CompatError
+from compat.static.diff import compare_surfaces
+from compat.static.extract import snapshot
 
 
 def _key(version: str) -> tuple:
@@ -66,10 +69,6 @@ def bisect(
     versions: list[str] | None = None,
     progress: Callable[[str], None] = lambda m: None,
 ) -> list[Located]:
-    from compat import envs
-    from compat.diff import compare_surfaces
-    from compat.surface import snapshot
-
     all_versions = versions if versions is not None else released_versions()
     if start not in all_versions:
         raise CompatError(f"--from {start}: not a released dagster version")

@@ -24,9 +24,9 @@ import tempfile
 import traceback
 from typing import Any
 
-from compat import spy as spy_mod
-from compat.scenarios import SCENARIOS, Ctx
-from compat.trace import capture_state, exception_data, make_trace, to_jsonable
+from compat.behaviour import spy as spy_mod
+from compat.behaviour.scenarios import SCENARIOS, Ctx
+from compat.model.trace import capture_state, exception_data, make_trace, to_jsonable
 
 SPY = "spy"
 

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import griffe
 
-from compat.errors import CompatError
-from compat.findings import BREAKING, CALLERS, Finding
+from compat import sides
+from compat.model.errors import CompatError
+from compat.model.findings import BREAKING, CALLERS, Finding
 from compat.rules.registry import GRIFFE, Rule, register, source_fixture
-from compat.surface import parse_target
+from compat.static.extract import parse_target
 
 GRIFFE_PREFIX = "griffe-"
 # kinds griffe 2.4.1 declares but never reports (its attribute check yields nothing)
@@ -31,8 +32,6 @@ RULES_BY_KIND: dict[griffe.BreakageKind, Rule] = {}
 
 
 def _search_paths(source: str) -> list[str]:
-    from compat import sides
-
     if source.endswith(".json"):
         raise CompatError(f"--griffe needs sources, not a snapshot file: {source}")
     return sides.resolve(source).search_paths
@@ -74,7 +73,7 @@ def _rule_for(kind: griffe.BreakageKind) -> Rule:
         return RULES_BY_KIND[kind]
     except KeyError:
         raise CompatError(f"griffe reports a breakage kind the harness has no rule for: {kind.name} "
-                          f"({kind.value}); register it in compat/griffe_compare.py") from None
+                          f"({kind.value}); register it in compat/static/griffe_compare.py") from None
 
 
 def breakages_to_findings(old_cls: griffe.Class, new_cls: griffe.Class) -> list[Finding]:

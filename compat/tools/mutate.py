@@ -19,10 +19,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compat.errors import CompatError
-from compat.findings import BREAKING, Finding
-from compat.models import Surface
+from compat.behaviour import replay as behaviour_mod
+from compat.fuzz.differential import replay_programs
+from compat.model.baseline import Baseline, static_findings
+from compat.model.errors import CompatError
+from compat.model.findings import BREAKING, Finding
+from compat.model.surface import Surface
 from compat.result import CheckResult
+from compat.static.extract import installed_search_paths, snapshot
 
 M = "dagster/_core/instance/methods/"
 I = "dagster/_core/instance/instance.py"
@@ -180,7 +184,7 @@ def apply(mutation: Mutation, dest: Path) -> Path:
         count = text.count(edit.old)
         if count != 1:
             raise CompatError(f"mutation {mutation.id}: expected the edited text once in {edit.path}, found {count}; "
-                              "update compat/mutate.py for this dagster version")
+                              "update compat/tools/mutate.py for this dagster version")
         path.write_text(text.replace(edit.old, edit.new))
     return dest
 
@@ -233,8 +237,6 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
     behaviour: "always", "never", or "auto" (replay only when the static checks did not already
     fail the gate, or when the mutation is meant to be equivalent and must pass everything).
     """
-    from compat.baseline import Baseline, static_findings
-    from compat.surface import installed_search_paths, snapshot
 
     base = Baseline(baseline)
     outcome = Outcome(mutation)
@@ -249,13 +251,9 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
             behaviour == "auto" and (not mutation.breaking or not outcome.gate_failed)
         )
         if run_behaviour and base.trace_files():
-            from compat import behaviour as behaviour_mod
-
             python = shadowing_python(root, Path(tmp))
             outcome.behaviour = behaviour_mod.replay(str(base.path), python, jobs=jobs)
             if base.programs():
-                from compat.fuzz import replay_programs
-
                 outcome.behaviour += replay_programs(base.programs(), python, (base.label, "mutant"))
             outcome.behaviour_run = True
     return outcome

@@ -15,13 +15,18 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from compat import accepted as accepted_mod
-from compat.baseline import PROJECT_ROOT, Baseline, surface_label
+from compat import envs
 from compat.causes import effective_severities
-from compat.errors import CompatError
-from compat.findings import SEVERITY_RANK, Finding, sort_findings
+from compat.fuzz.differential import program_id
+from compat.gate import accepted as accepted_mod
+from compat.model.baseline import PROJECT_ROOT, Baseline, surface_label
+from compat.model.errors import CompatError
+from compat.model.findings import SEVERITY_RANK, Finding, sort_findings
 from compat.result import CheckResult
 from compat.rules import RULES
+from compat.static.diff import compare_surfaces
+from compat.static.extract import installed_search_paths, snapshot
+from compat.static.profile_checks import check_profile
 
 DEFAULT_BASELINE = "snapshots/baseline"
 CLASS_MEMBER = "<class>"
@@ -80,27 +85,18 @@ class Gate:
 
     @cached_property
     def search_paths(self) -> list[str]:
-        from compat import envs
-        from compat.surface import installed_search_paths
-
         return envs.interpreter_paths(self.settings.python) if self.settings.python else installed_search_paths()
 
     @cached_property
     def new_surface(self):
-        from compat.surface import snapshot
-
         return snapshot(self.target, self.search_paths, source="python" if self.settings.python else "installed")
 
     @cached_property
     def surface_findings(self) -> list[Finding]:
-        from compat.diff import compare_surfaces
-
         return sort_findings(compare_surfaces(self.base.surface, self.new_surface))
 
     @cached_property
     def profile_findings(self) -> dict[str, list[Finding]]:
-        from compat.profile_checks import check_profile
-
         return {
             name: sort_findings(check_profile(prof, self.new_surface, search_paths=self.search_paths))
             for name, prof in self.base.profiles()
@@ -121,7 +117,6 @@ class Gate:
 
     def programs(self) -> list[str]:
         """Ids of the stored fuzz programs (index, subclass, storage)."""
-        from compat.fuzz import program_id
 
         return [program_id(i, prog) for i, prog in enumerate(self.base.programs())]
 

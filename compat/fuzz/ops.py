@@ -254,7 +254,7 @@ def snippet(program: list[tuple[str, dict]], subclass: str, storage: str) -> str
     lines = [
         "# Reproduces the mismatch; run it with each dagster (PYTHONPATH=<compat checkout>).",
         "import json",
-        "from compat.fuzz_ops import run_program",
+        "from compat.fuzz.ops import run_program",
         "",
         "program = [",
     ]
@@ -269,7 +269,7 @@ def snippet(program: list[tuple[str, dict]], subclass: str, storage: str) -> str
 
 def run_program(program: list, subclass: str = "base", storage: str = "memory") -> list:
     """Run a whole program on a fresh instance; the normalized result of every step."""
-    from compat.trace import Normalizer
+    from compat.model.trace import Normalizer
 
     with tempfile.TemporaryDirectory(prefix="compat-fuzz-") as tmp:
         session = Session(subclass, storage, tmp)
@@ -306,7 +306,7 @@ def _from_template(subclass: str, base_dir: str) -> None:
     import os
     import shutil
 
-    from compat.worker import build_instance
+    from compat.behaviour.worker import build_instance
 
     name = subclass.split(":", 1)[-1] if subclass.startswith("spy:") else ("base" if subclass == "spy" else subclass)
     template = _TEMPLATES.get(name)
@@ -326,8 +326,8 @@ class Session:
     """One program's instance in a worker: steps run one at a time, results normalized."""
 
     def __init__(self, subclass: str, storage: str, base_dir: str) -> None:
-        from compat.trace import Normalizer, default_replacements
-        from compat.worker import build_instance
+        from compat.model.trace import Normalizer, default_replacements
+        from compat.behaviour.worker import build_instance
 
         if storage == "sqlite":
             _from_template(subclass, base_dir)
@@ -338,9 +338,9 @@ class Session:
         self.overrides = _own_overrides(type(instance))
 
     def step(self, op: str, args: dict) -> Any:
-        from compat.trace import exception_data, to_jsonable
+        from compat.model.trace import exception_data, to_jsonable
 
-        from compat.spy import RECORDER
+        from compat.behaviour.spy import RECORDER
 
         fn = OPS[op][0]
         if self.spied:

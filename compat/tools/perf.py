@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
+from compat import sides
 from compat.channel import WorkerProcess
 
 NOISE_FLOOR = 20e-6  # seconds per call
@@ -23,7 +24,7 @@ BENCH_TIMEOUT = 300.0
 class PerfWorker(WorkerProcess):
     def __init__(self, python: str, label: str, subclass: str, storage: str):
         self.label = label
-        super().__init__(python, "compat.perf_worker", name=f"perf worker for {label}",
+        super().__init__(python, "compat.tools.perf_worker", name=f"perf worker for {label}",
                          args=(json.dumps({"subclass": subclass, "storage": storage}),))
         self.version = self.dagster_version
         self.benches = self.hello["benches"]
@@ -81,8 +82,6 @@ def render(timings: list[Timing], labels: tuple[str, str], subclass: str, storag
 
 def perf(old_spec: str, new_spec: str, *, threshold: float = 0.25, rounds: int = 7, storage: str = "sqlite",
          subclass: str = "spy:create-run-tags", progress: Callable[[str], None] = lambda m: None) -> int:
-    from compat import sides
-
     pythons, names = [], []
     for text in (old_spec, new_spec):
         side = sides.resolve(text)

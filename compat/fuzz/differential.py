@@ -18,10 +18,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from compat import sides
 from compat.channel import WorkerProcess
-from compat.errors import CompatError
-from compat.findings import BOTH, BREAKING, SUBCLASSES, Finding
-from compat.fuzz_ops import entry_member
+from compat.fuzz import ops as ops
+from compat.fuzz.ops import entry_member, snippet
+from compat.model.errors import CompatError
+from compat.model.findings import BOTH, BREAKING, SUBCLASSES, Finding
+from compat.model.jsonio import read_json, write_json
 from compat.rules.registry import FUZZ, Fixture, register
 
 STEP_TIMEOUT = 60.0
@@ -62,11 +65,11 @@ DEFAULT_SUBCLASSES = (
 
 
 class FuzzWorker(WorkerProcess):
-    """A `compat.fuzz_worker` process on one interpreter; a hang or crash is a CompatError."""
+    """A `compat.fuzz.worker` process on one interpreter; a hang or crash is a CompatError."""
 
     def __init__(self, python: str, label: str):
         self.label = label
-        super().__init__(python, "compat.fuzz_worker", name=f"fuzz worker for {label}")
+        super().__init__(python, "compat.fuzz.worker", name=f"fuzz worker for {label}")
         self.version = self.dagster_version
 
 
@@ -86,8 +89,6 @@ class Mismatch:
     new: Any
 
     def snippet(self) -> str:
-        from compat.fuzz_ops import snippet
-
         return snippet(self.program, self.subclass, self.storage)
 
 
@@ -108,8 +109,6 @@ def build_machine(old: FuzzWorker, new: FuzzWorker, subclasses: tuple[str, ...],
                   storages: tuple[str, ...] = ("memory",)):
     from hypothesis import strategies as st
     from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
-
-    from compat import fuzz_ops as ops
 
     tags = st.dictionaries(st.sampled_from(ops.TAG_KEYS), st.sampled_from(ops.TAG_VALUES), max_size=2)
     run_ref = st.integers(min_value=0, max_value=5)
@@ -294,7 +293,6 @@ def mismatch_finding(m: Mismatch, labels: tuple[str, str]) -> Finding:
 def fuzz(old_spec: str, new_spec: str, *, max_examples: int = 100, seed: int = 0, storage: str = "memory",
          progress: Callable[[str], None] = lambda m: None) -> int:
     """The CLI command: 0 when nothing told them apart, 1 with a shrunk snippet otherwise."""
-    from compat import sides
 
     pythons, labels = [], []
     for spec_text in (old_spec, new_spec):
@@ -334,7 +332,6 @@ def record_programs(python: str, out: str | os.PathLike[str], *, max_examples: i
                     seed: int = 0) -> int:
     """Generate programs with the state machine (the interpreter against itself) and store each
     with its per-step results on that interpreter; returns how many were stored."""
-    from compat.jsonio import write_json
 
     generated = run_fuzz(python, python, max_examples=max_examples, seed=seed, labels=("recording", "recording"))
     if generated.mismatch is not None:
@@ -360,8 +357,6 @@ def record_programs(python: str, out: str | os.PathLike[str], *, max_examples: i
 
 
 def load_programs(path: str | os.PathLike[str]) -> list[dict]:
-    from compat.jsonio import read_json
-
     return read_json(path, schema=PROGRAMS_SCHEMA, versions=(PROGRAMS_VERSION,))["programs"]
 
 

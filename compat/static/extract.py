@@ -19,11 +19,11 @@ from pathlib import Path
 
 import griffe
 
-from compat import annotations as ann
-from compat import jsonio
-from compat.errors import CompatError
-from compat.loader import StaticLoader, distribution_version
-from compat.models import (
+from compat.envs import cache_dir
+from compat.model import jsonio
+from compat.model import surface as model
+from compat.model.errors import CompatError
+from compat.model.surface import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
     CLASSMETHOD,
@@ -47,6 +47,9 @@ from compat.models import (
     Surface,
     visibility_of,
 )
+from compat.static import annotations, loader
+from compat.static import annotations as ann
+from compat.static.loader import StaticLoader, distribution_version
 
 DEFAULT_TARGET = "dagster._core.instance:DagsterInstance"
 
@@ -736,17 +739,15 @@ def _version(dist: str) -> str:
 
 # --- content-keyed cache ---------------------------------------------------------------------
 def _cache_root() -> Path:
-    from compat.envs import cache_dir
-
     return cache_dir() / "surfaces"
 
 
 def _extractor_digest() -> str:
     """Hash of the extractor's own code: a changed extractor never reuses an old surface."""
-    here = Path(__file__).parent
+
     h = hashlib.sha256()
-    for name in ("surface.py", "loader.py", "annotations.py", "models.py"):
-        h.update((here / name).read_bytes())
+    for module in (sys.modules[__name__], loader, annotations, model):
+        h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()
 
 

@@ -1,6 +1,6 @@
 """Checks of a recorded subclass profile against the surface of a (new) base class.
 
-A profile says what a real subclass relies on (see :mod:`compat.profile`); each rule below
+A profile says what a real subclass relies on (see :mod:`compat.static.profile`); each rule below
 asks whether the new base still provides it. Rules report only what the change of base
 introduced: a contract the subclass already broke against the base it was profiled on is not
 reported again (the profile records the old base signature or kind next to each use).
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from compat.findings import BREAKING, SUBCLASSES, WARNING, Finding, sort_findings
-from compat.models import (
+import griffe
+
+from compat.model.findings import BREAKING, SUBCLASSES, WARNING, Finding, sort_findings
+from compat.model.surface import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
     CLASSMETHOD,
@@ -33,7 +35,11 @@ from compat.models import (
     Signature,
     Surface,
 )
-from compat.profile import (
+from compat.rules.base import Hit
+from compat.rules.registry import PROFILE, all_rules, register, source_fixture
+from compat.static.extract import Extractor
+from compat.static.loader import StaticLoader
+from compat.static.profile import (
     CallShape,
     Profile,
     SubclassProfile,
@@ -42,8 +48,6 @@ from compat.profile import (
     construction_methods,
     reached_from,
 )
-from compat.rules.base import Hit
-from compat.rules.registry import PROFILE, all_rules, register, source_fixture
 
 POSITIONAL = (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD)
 KEYWORDABLE = (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)
@@ -1333,76 +1337,8 @@ __all__ = ["call_issues", "check_profile", "new_call_shapes", "profile_rule", "s
 
 def new_call_shapes(surface: Surface, search_paths: list[str]) -> dict[str, list[CallShape]]:
     """How the base read from `search_paths` calls its own methods through self."""
-    import griffe
-
-    from compat.loader import StaticLoader
-    from compat.surface import Extractor
-
     loader = StaticLoader(list(search_paths))
     target = loader.resolve(surface.cls.path)
     if not isinstance(target, griffe.Class):
         return {}
     return base_call_shapes(Extractor(loader), target)
-
-
-# --- shipped profiles and their reports ------------------------------------------------------
-# The real subclass package profiled at two releases, each read against the dagster of the same
-# release, and the dagster releases its profiles are checked against (the refactor's before,
-# the mixin split, the newest).
-REAL_PROFILES: dict[str, tuple[str, str]] = {
-    "dagster-cloud-1.11.4": ("dagster-cloud==1.11.4", "1.11.4"),
-    "dagster-cloud-1.13.27": ("dagster-cloud==1.13.27", "1.13.27"),
-}
-CHECKED_AGAINST = ("1.11.4", "1.11.6", "1.13.29")
-
-
-def render_checks(profile: Profile, surface: Surface, fmt: str = "markdown", *,
-                  search_paths: list[str] | None = None) -> str:
-    """The findings of one profile against one surface, rendered like every other report."""
-    from compat.report import render
-
-    findings = check_profile(profile, surface, search_paths=search_paths)
-    new = f"dagster {surface.generator.get('dagster', '?')}"
-    return render(
-        findings, fmt, title=f"{profile.label} subclasses against {new}",
-        old_label=f"{profile.label} (profiled on dagster {profile.base_version})", new_label=new,
-    )
-
-
-def record_shipped(dest, *, corpus=None, target: str | None = None, progress=lambda msg: None) -> list[str]:
-    """Profile the real subclass packages (and the corpus directory, when given) into `dest`,
-    and write the markdown report of each real profile against each CHECKED_AGAINST dagster."""
-    from pathlib import Path
-
-    from compat.envs import wheel_tree
-    from compat.jsonio import write_atomic
-    from compat.profile import profile_source, write_profile
-    from compat.surface import DEFAULT_TARGET, snapshot
-
-    target = target or DEFAULT_TARGET
-    dest = Path(dest)
-    written = []
-    surfaces = {v: snapshot(target, [str(wheel_tree(v))]) for v in CHECKED_AGAINST}
-    if corpus is not None:
-        progress(f"profiling {corpus}")
-        write_profile(profile_source(str(corpus), target=target), dest / "corpus.json")
-        written.append("corpus.json")
-        # the corpus read against the refactor's "before", checked against the later releases
-        old = CHECKED_AGAINST[0]
-        prof = profile_source(str(corpus), target=target, dagster_paths=[str(wheel_tree(old))])
-        write_profile(prof, dest / f"corpus-on-dagster-{old}.json")
-        written.append(f"corpus-on-dagster-{old}.json")
-        for version in CHECKED_AGAINST[1:]:
-            report = dest / "checks" / f"corpus-on-dagster-{old}-vs-dagster-{version}.md"
-            write_atomic(report, render_checks(prof, surfaces[version], search_paths=[str(wheel_tree(version))]))
-            written.append(f"checks/{report.name}")
-    for name, (spec, dagster) in REAL_PROFILES.items():
-        progress(f"profiling {spec} against dagster {dagster}")
-        prof = profile_source(spec, target=target, dagster_paths=[str(wheel_tree(dagster))])
-        write_profile(prof, dest / f"{name}.json")
-        written.append(f"{name}.json")
-        for version, surface in surfaces.items():
-            report = dest / "checks" / f"{name}-vs-dagster-{version}.md"
-            write_atomic(report, render_checks(prof, surface, search_paths=[str(wheel_tree(version))]))
-            written.append(f"checks/{report.name}")
-    return written

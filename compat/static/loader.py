@@ -17,7 +17,7 @@ from pathlib import Path
 
 import griffe
 
-from compat.errors import CompatError
+from compat.model.errors import CompatError
 
 # Modules whose classes are never flattened into a surface: their members belong to Python.
 EXTERNAL_ROOTS = frozenset(sys.stdlib_module_names) | {"typing_extensions", "builtins"}

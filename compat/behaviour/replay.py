@@ -12,19 +12,21 @@ registry (:mod:`compat.rules.registry`), with a pair of toy traces that ``compar
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 import json
 import queue
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
+from compat import corpus
+from compat.behaviour.scenarios import SCENARIOS, names
 from compat.channel import START_TIMEOUT, WorkerProcess
-from compat.errors import CompatError
-from compat.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
-from compat.jsonio import read_json, write_json
+from compat.model.errors import CompatError
+from compat.model.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
+from compat.model.jsonio import read_json, write_json
+from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION, dispatch_key
 from compat.rules.registry import BEHAVIOUR, Fixture, Rule, register
-from compat.trace import TRACE_SCHEMA, TRACE_VERSION, dispatch_key
 
 DEFAULT_TIMEOUT = 120.0  # seconds per cell
 TRACE_INLINE_DEPTH = 2  # one line per dispatch, per result and per state entry
@@ -183,8 +185,6 @@ def trace_filename(cell: dict[str, str]) -> str:
 
 def _corpus_names() -> list[str]:
     try:
-        from compat import corpus  # type: ignore[attr-defined]
-
         return sorted(corpus.CORPUS)
     except (ImportError, AttributeError):
         return ["base"]
@@ -208,7 +208,6 @@ DEFAULT_CELL_SET = "gate"
 def plan_cells(subclasses: Iterable[str] | None = None, scenarios: Iterable[str] | None = None,
                storages: Iterable[str] | None = None, cell_set: str = DEFAULT_CELL_SET) -> list[dict[str, str]]:
     """The cells to run; explicit ``subclasses``/``storages`` override the cell set's choice."""
-    from compat.scenarios import SCENARIOS, names
 
     if cell_set not in CELL_SETS:
         raise CompatError(f"unknown cell set {cell_set!r}; known: {', '.join(CELL_SETS)}")
@@ -242,7 +241,7 @@ class Worker(WorkerProcess):
     """One worker interpreter, reused for many cells; every cell still gets a fresh instance."""
 
     def __init__(self, python: str, start_timeout: float = START_TIMEOUT) -> None:
-        super().__init__(python, "compat.worker", name="behaviour worker", start_timeout=start_timeout)
+        super().__init__(python, "compat.behaviour.worker", name="behaviour worker", start_timeout=start_timeout)
 
     def run(self, cell: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
         return self.request(cell, timeout, f"cell {cell_label(cell)}")["trace"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from compat.errors import CompatError
-from compat.findings import Finding, sort_findings
-from compat.models import Surface
+from compat.model.errors import CompatError
+from compat.model.findings import Finding, sort_findings
+from compat.model.surface import Surface
 from compat.rules import RULES, DiffContext, all_rules
 from compat.rules.registry import SURFACE
 

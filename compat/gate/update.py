@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from compat.errors import CompatError
+from compat.model import jsonio
+from compat.model.baseline import SCHEMA, VERSION, record_baseline
+from compat.model.errors import CompatError
+from compat.model.findings import summary
+from compat.static.diff import compare_surfaces
+from compat.static.extract import DEFAULT_TARGET, read_surface
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -20,8 +25,6 @@ def _digests(root: Path) -> dict[str, str]:
 
 def update_baseline(settings) -> str:
     """Record a new baseline over settings.baseline; return a readable summary of changes."""
-    from compat.baseline import record_baseline
-    from compat.surface import read_surface
 
     root = settings.baseline
     before = _digests(root)
@@ -33,15 +36,9 @@ def update_baseline(settings) -> str:
             old_surface = None  # a corrupt old baseline is simply replaced
     target = settings.target or (old_surface.target if old_surface else None)
     if target is None:
-        from compat.surface import DEFAULT_TARGET
-
         target = DEFAULT_TARGET
     cell_set = None
     try:
-        from compat import jsonio
-
-        from compat.baseline import SCHEMA, VERSION
-
         cell_set = jsonio.read_json(root / "manifest.json", schema=SCHEMA, versions=(VERSION,)).get("cell_set")
     except (CompatError, OSError):
         pass  # a missing or corrupt manifest: record the default cell set
@@ -57,9 +54,6 @@ def update_baseline(settings) -> str:
         if len(names) > 20:
             lines.append(f"  ... and {len(names) - 20} more {label}")
     if old_surface is not None and "surface.json" in changed:
-        from compat.diff import compare_surfaces
-        from compat.findings import summary
-
         s = summary(compare_surfaces(old_surface, read_surface(root / "surface.json")))
         by = ", ".join(f"{v} {k}" for k, v in s["by_severity"].items() if v) or "none"
         lines.append(f"  surface findings old -> new: {s['total']} ({by})")

@@ -31,10 +31,10 @@ from typing import Any
 
 import griffe
 
-from compat import jsonio
-from compat.errors import CompatError
-from compat.loader import StaticLoader
-from compat.models import (
+from compat.envs import interpreter_paths, wheel_tree
+from compat.model import jsonio
+from compat.model.errors import CompatError
+from compat.model.surface import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
     CLASSMETHOD,
@@ -50,7 +50,7 @@ from compat.models import (
     Surface,
     visibility_of,
 )
-from compat.surface import (
+from compat.static.extract import (
     DEFAULT_TARGET,
     Extractor,
     _BodyRefs,
@@ -60,6 +60,7 @@ from compat.surface import (
     parse_target,
     snapshot,
 )
+from compat.static.loader import StaticLoader
 
 PROFILE_SCHEMA = "compat.profile"
 PROFILE_VERSION = 1
@@ -472,8 +473,6 @@ def _tree_packages(root: Path) -> list[Path]:
 def _locate(spec: str, python: str | None) -> _Source:
     m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)\s*$", spec)
     if m:
-        from compat.envs import wheel_tree
-
         name, version = m.group(1), m.group(2)
         root = wheel_tree(version, package=name)
         pkgs = _tree_packages(root)
@@ -521,8 +520,6 @@ def _locate(spec: str, python: str | None) -> _Source:
 
 def _interpreter_paths(python: str | None) -> list[str]:
     if python:
-        from compat.envs import interpreter_paths
-
         return interpreter_paths(python)
     return installed_search_paths()
 
@@ -984,7 +981,6 @@ def profile_source(
     elif source.fetched and python is None and _pinned(source.root, source.label, target.split(".", 1)[0].split(":", 1)[0]):
         # a fetched wheel that pins the target's distribution (dagster-cloud==X pins dagster==X):
         # read it against that release, not whatever happens to be installed here
-        from compat.envs import wheel_tree
 
         pin = _pinned(source.root, source.label, target.split(".", 1)[0].split(":", 1)[0])
         paths = [str(wheel_tree(pin))]

@@ -51,8 +51,8 @@ def benches(instance: Any) -> dict[str, Callable[[], Any]]:
 
 
 def main() -> int:
+    from compat.behaviour.worker import build_instance
     from compat.channel import requests, serve
-    from compat.worker import build_instance
 
     send = serve()
     args = json.loads(sys.argv[1])

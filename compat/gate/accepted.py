@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from compat import jsonio
-from compat.errors import CompatError
-from compat.findings import BOTH, WARNING, Finding
+from compat.model import jsonio
+from compat.model.errors import CompatError
+from compat.model.findings import BOTH, WARNING, Finding
 from compat.rules.registry import BASELINE, RULES, Fixture, register
 
 SCHEMA = "compat.accepted"

@@ -15,7 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from compat.trace import exception_data, to_jsonable
+from compat.model.trace import exception_data, to_jsonable
 
 STORAGES = ("memory", "sqlite")
 FIXED_TS = 1_700_000_000.0  # a fixed instant for timestamps that scenarios supply themselves
@@ -244,10 +244,10 @@ def runs_submit_and_launch(instance, ctx: Ctx):
     """Submit and launch runs through the instance: run coordinator, then run launcher."""
     import dagster as dg
 
-    from compat import behaviour_defs
+    from compat.behaviour import defs
 
-    recon = dg.reconstructable(behaviour_defs.launched_job)
-    job = behaviour_defs.launched_job
+    recon = dg.reconstructable(defs.launched_job)
+    job = defs.launched_job
     ctx.step("launcher", lambda: type(instance.run_launcher).__name__)
     ctx.step("coordinator", lambda: type(instance.run_coordinator).__name__)
     r1 = instance.create_run_for_job(job, job_code_origin=recon.get_python_origin(), tags={"via": "launch"})

@@ -1,0 +1,1 @@
+"""The behavioural half: scenarios, spy subclasses, record and replay in worker interpreters."""

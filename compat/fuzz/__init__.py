@@ -1,0 +1,1 @@
+"""Differential fuzzing: Hypothesis programs that tell two dagsters apart, and the stored ones."""

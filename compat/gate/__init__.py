@@ -1,0 +1,1 @@
+"""The pre-merge gate's machinery: settings, accepted changes, atomic re-recording."""

@@ -1,0 +1,1 @@
+"""The data every layer shares: surfaces, findings, traces, baselines, canonical JSON."""
