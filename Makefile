@@ -5,13 +5,15 @@ PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 XDIST ?= 2
 OLD ?= 1.11.4
+# the release the shipped default baseline (snapshots/baseline) was recorded on
+DAGSTER ?= 1.13.29
 
 .PHONY: setup check test gate baseline baseline-old report reports accept bench clean
 
 $(VENV)/.ok: pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	@test -x $(PY) || $(UV) venv -q --seed --python $(PYTHON) $(VENV)
-	$(UV) pip install -q --python $(PY) -e . pip
+	$(UV) pip install -q --python $(PY) -e . pip "dagster==$(DAGSTER)"
 	@touch $@
 
 setup: $(VENV)/.ok
@@ -40,7 +42,7 @@ report: setup
 	@echo "report: snapshots/reports/gate-vs-$(OLD).md"
 
 accept: setup
-	$(PY) -m pytest compat -q --compat-update
+	$(PY) -m pytest compat -q --compat-update $(if $(BASELINE),--compat-baseline $(BASELINE))
 
 # BENCH_AGAINST=REV also times the gate and compare of git revision REV in the same run
 bench: setup

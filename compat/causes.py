@@ -110,7 +110,7 @@ class Cause:
     subject: str
     severity: str
     title: str
-    location: str | None = None  # new code location (old when the code is gone)
+    location: str | None = None  # new code location (where its class now is when the code is gone)
     edited: list[str] = field(default_factory=list)  # base members whose own code carries the change
     reached_from: list[str] = field(default_factory=list)  # base members that reach it (transitive)
     old: str | None = None  # old code
@@ -471,6 +471,7 @@ class _Builder:
             findings=findings,
         )
         self._code(cause)
+        self._in_new_code(cause)
         self._affects(cause)
         cause.reproduction = self._reproduction(cause)
         return cause
@@ -519,6 +520,17 @@ class _Builder:
         if f.source == "profile":
             return (f.details or {}).get("caller") or _sub_member(f)
         return f.member
+
+    def _in_new_code(self, c: Cause) -> None:
+        """A cause points into the new code, where a reviewer can comment on the diff: a member
+        that is gone (or a re-export that no longer resolves) points at its class as it is now."""
+        if self.new is None or not self.new.cls.location:
+            return
+        here = {m.location for m in self.new.members.values()} | {self.new.cls.location}
+        here |= {a.location for a in self.new.instance_attributes.values()}
+        here |= {f.new_location for f in c.findings if f.new_location}
+        if c.location not in here:
+            c.location = self.new.cls.location
 
     def _code(self, c: Cause) -> None:
         """Old and new code side by side: the edited member's signature and its dispatches."""

@@ -10,11 +10,14 @@ from pathlib import Path
 
 from compat import pipeline, sides
 from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
+from compat.envs import SPEC_HELP
 from compat.fuzz.differential import fuzz
+from compat.gate import accepted as accepted_mod
 from compat.model.baseline import Baseline, record_baseline, surface_label
 from compat.model.errors import CompatError
 from compat.model.jsonio import write_atomic
 from compat.result import CheckResult
+from compat.rules import RULES
 from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_surface
 from compat.static.griffe_compare import griffe_findings, side_by_side
@@ -33,22 +36,21 @@ def _progress(msg: str) -> None:
 
 # --- surfaces from any source ----------------------------------------------------------------
 def surface_for(source: str, target: str, *, quiet: bool = False):
-    """A surface from a snapshot file, `installed`, `dagster==X`, an interpreter or a tree."""
-
+    """A surface from a snapshot file or a SPEC, and the side it came from (None for a file)."""
     path = Path(source)
     if source != sides.INSTALLED and (path.suffix == ".json" or (path.is_file() and not os.access(path, os.X_OK))):
-        return read_surface(path)
-    side = sides.resolve(source)
+        return read_surface(path), None
+    side = sides.resolve(source, target)
     if not quiet and not side.installed:
         _progress(f"loading {target} from {side.label}")
-    return side.surface(target)
+    return side.surface(target), side
 
 
 def _side(args):
     """The side chosen by --python, --dagster-version or --path (installed by default)."""
 
     return sides.from_options(python=args.python, dagster_version=getattr(args, "dagster_version", None),
-                              path=getattr(args, "path", None))
+                              path=getattr(args, "path", None), target=getattr(args, "target", None))
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -96,7 +98,7 @@ def _finish(result, args) -> int:
         for path in written[1:]:
             _progress(f"the report was cut to fit a pull-request comment; the complete one is {path}")
         if args.format != "text":
-            sys.stdout.write(result.render("text", args.fail_on))
+            sys.stdout.write(result.render("github" if args.annotations else "text", args.fail_on))
     else:
         text = result.render(args.format, args.fail_on)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -104,11 +106,13 @@ def _finish(result, args) -> int:
 
 
 def cmd_diff(args) -> int:
-    old = surface_for(args.old, args.target)
-    new = surface_for(args.new, args.target)
+    old, old_side = surface_for(args.old, args.target)
+    new, new_side = surface_for(args.new, args.target)
     findings = compare_surfaces(old, new)
-    result = CheckResult(target=args.target, old_label=_label(old), new_label=_label(new), findings=findings,
-                         old_surface=old, new_surface=new)
+    prefix = args.path_prefix if args.path_prefix is not None else (new_side.repo_prefix() if new_side else "")
+    result = CheckResult(target=args.target, old_label=_label(old, old_side), new_label=_label(new, new_side),
+                         findings=findings,
+                         old_surface=old, new_surface=new, path_prefix=prefix)
     if args.griffe and args.format in ("text", "markdown"):
         _progress("running griffe.find_breaking_changes on the same classes")
         text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + side_by_side(
@@ -118,8 +122,11 @@ def cmd_diff(args) -> int:
     return _finish(result, args)
 
 
-def _label(surface) -> str:
-    return surface_label(surface)
+def _label(surface, side) -> str:
+    """A release by its version; a tree, a revision or an interpreter by what the user named."""
+    if side is None or side.installed or (side.spec is not None and side.spec.version):
+        return surface_label(surface)
+    return f"{side.label}, dagster {surface.generator.get('dagster', '?')}"
 
 
 def cmd_profile(args) -> int:
@@ -131,22 +138,58 @@ def cmd_profile(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    record_baseline(args.out, python=args.python, target=args.target, jobs=args.jobs, cell_set=args.cells,
+    python = args.python
+    if args.old is not None:
+        if python is not None:
+            raise CompatError("choose one of --old and --python")
+        side = sides.resolve(args.old, args.target)
+        _progress(f"building the environment of {side.label}")
+        python = None if side.installed else side.python
+    record_baseline(args.out, python=python, target=args.target, jobs=args.jobs, cell_set=args.cells,
                     progress=_progress)
+    return 0
+
+
+def cmd_accept(args) -> int:
+    """Declare findings intended: entries in the baseline's accepted.json, with the reason."""
+    base = Baseline(args.baseline)
+    if not args.reason or not args.reason.strip():
+        raise CompatError("--reason is required: say why the change is intended")
+    if args.cause is not None:
+        if args.rule is not None or args.member is not None:
+            raise CompatError("choose --cause, or --rule with --member")
+        result = pipeline.check(base, sides.from_options(python=args.python), jobs=args.jobs,
+                                behaviour=not args.static_only, progress=_progress)
+        cause = next((c for c in result.causes if c.id == args.cause), None)
+        if cause is None:
+            known = ", ".join(c.id for c in result.causes) or "none"
+            raise CompatError(f"no cause {args.cause!r} in this check (causes: {known})")
+        pairs = sorted({(f.rule, f.member) for f in cause.findings})
+    elif args.rule is not None and args.member is not None:
+        pairs = [(args.rule, args.member)]
+    else:
+        raise CompatError("name what to accept: --cause ID, or --rule RULE --member MEMBER")
+    entries = list(base.accepted) + [accepted_mod.Accepted(rule, member, args.reason.strip()) for rule, member in pairs]
+    for e in entries:  # the same checks loading the file makes, before anything is written
+        if e.rule not in RULES:
+            raise CompatError(f"--rule {e.rule}: no such rule; see docs/rules.md")
+    path = accepted_mod.save(base.path, entries)
+    print(f"accepted {len(pairs)} entr{'y' if len(pairs) == 1 else 'ies'} in {path}: "
+          + ", ".join(f"{r} {m}" for r, m in pairs))
     return 0
 
 
 def cmd_check(args) -> int:
     result = pipeline.check(Baseline(args.baseline), sides.from_options(python=args.python), target=args.target,
-                            jobs=args.jobs, progress=_progress)
+                            jobs=args.jobs, progress=_progress, path_prefix=args.path_prefix)
     return _finish(result, args)
 
 
 def cmd_compare(args) -> int:
     timings: list[str] = []
-    result = pipeline.check(sides.resolve(args.old), sides.resolve(args.new), target=args.target, jobs=args.jobs,
+    result = pipeline.check(sides.resolve(args.old, args.target), sides.resolve(args.new, args.target), target=args.target, jobs=args.jobs,
                             fuzz_examples=args.max_examples, behaviour=not args.static_only, cell_set=args.cells,
-                            progress=_progress, timings=timings)
+                            progress=_progress, timings=timings, path_prefix=args.path_prefix)
     for line in timings:
         _progress(f"  {line}")
     return _finish(result, args)
@@ -177,9 +220,12 @@ def cmd_mutate(args) -> int:
     return 0 if all(o.correct for o in outcomes) else 1
 
 
+SPEC_EPILOG = SPEC_HELP[0].upper() + SPEC_HELP[1:] + "."
+
+
 # --- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="compat", description=__doc__)
+    parser = argparse.ArgumentParser(prog="compat", description=__doc__, epilog=SPEC_EPILOG)
     parser.add_argument("--debug", action="store_true", help="show tracebacks for harness errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -192,11 +238,20 @@ def build_parser() -> argparse.ArgumentParser:
                             "subclass, scenario and storage; minutes) (default: %(default)s)")
 
     def add_report(p, default_fail="breaking"):
-        p.add_argument("--format", choices=FORMATS, default="text")
-        p.add_argument("--fail-on", choices=("breaking", "warning", "never"), default=default_fail)
+        p.add_argument("--format", choices=FORMATS, default="text",
+                       help="text for a terminal, markdown for a pull-request comment, json, junit, or "
+                            "github workflow annotations (default: %(default)s)")
+        p.add_argument("--fail-on", choices=("breaking", "warning", "never"), default=default_fail,
+                       help="exit 1 when a cause is at least this severe; never: report only (default: %(default)s)")
         p.add_argument("--report", metavar="FILE", help="write the report to FILE instead of stdout")
+        p.add_argument("--annotations", action="store_true",
+                       help="with --report: print GitHub workflow annotations on stdout instead of the text report")
+        p.add_argument("--path-prefix", metavar="PREFIX",
+                       help="put PREFIX before package-relative paths (dagster/_core/...) so that locations "
+                            "name files of the repository, e.g. python_modules/dagster/ for a wheel of "
+                            "dagster; detected for a checkout, a tree or PATH@REV")
 
-    p = sub.add_parser("snapshot", help="extract the surface of the target class")
+    p = sub.add_parser("snapshot", help="extract the surface of the target class", epilog=SPEC_EPILOG)
     add_target(p)
     p.add_argument("--python", metavar="PY", help="read dagster from this interpreter's sys.path")
     p.add_argument("--dagster-version", metavar="V", help="fetch the dagster==V wheel and read it statically")
@@ -205,9 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="ignore the content-keyed surface cache")
     p.set_defaults(func=cmd_snapshot)
 
-    p = sub.add_parser("diff", help="compare two surfaces (files, `installed`, dagster==X, a python, a tree)")
-    p.add_argument("old")
-    p.add_argument("new")
+    p = sub.add_parser("diff", help="compare two surfaces (files, `installed`, dagster==X, a python, a tree)", epilog=SPEC_EPILOG)
+    p.add_argument("old", help="a surface JSON file or a SPEC")
+    p.add_argument("new", help="a surface JSON file or a SPEC")
     add_target(p)
     add_report(p)
     p.add_argument("--griffe", action="store_true", help="append griffe.find_breaking_changes on the same classes, side by side (text, markdown)")
@@ -217,30 +272,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("package", help="an installed package name, a path, or NAME==VERSION to fetch")
     add_target(p)
     p.add_argument("--python", metavar="PY", help="find the package in this interpreter's sys.path")
-    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the profile JSON here (atomically)")
     p.set_defaults(func=cmd_profile)
 
-    p = sub.add_parser("baseline", help="record surface, profiles and traces of the installed target")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p = sub.add_parser("baseline", help="record surface, profiles and traces of the old side (default: installed)",
+                       epilog=SPEC_EPILOG)
+    p.add_argument("--out", required=True, metavar="DIR", help="baseline directory to (re)write, atomically")
+    p.add_argument("--old", metavar="SPEC", help="record this side (e.g. dagster==1.11.4, ~/dagster@master)")
     p.add_argument("--python", metavar="PY", help="record from this interpreter's dagster")
-    p.add_argument("-j", "--jobs", type=int, default=1)
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
     add_cells(p)
     add_target(p)
     p.set_defaults(func=cmd_baseline)
 
+    p = sub.add_parser("accept", help="declare findings intended, in a baseline's accepted.json")
+    p.add_argument("--baseline", required=True, metavar="DIR", help="the baseline whose accepted.json to extend")
+    p.add_argument("--reason", required=True, help="why the change is intended (shown wherever the findings are)")
+    p.add_argument("--cause", metavar="ID", help="every finding of this cause of the check (e.g. renamed:_foo)")
+    p.add_argument("--rule", metavar="RULE", help="with --member: one rule id (docs/rules.md)")
+    p.add_argument("--member", metavar="MEMBER", help="with --rule: a member name or glob")
+    p.add_argument("--python", metavar="PY", help="with --cause: check this interpreter's dagster (default: installed)")
+    p.add_argument("--static-only", action="store_true", help="with --cause: skip the behaviour replay")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    p.set_defaults(func=cmd_accept)
+
     p = sub.add_parser("check", help="replay a baseline on the installed target")
-    p.add_argument("--baseline", required=True, metavar="DIR")
-    p.add_argument("--python", metavar="PY")
-    p.add_argument("-j", "--jobs", type=int, default=1)
+    p.add_argument("--baseline", required=True, metavar="DIR", help="a baseline recorded by `compat baseline`")
+    p.add_argument("--python", metavar="PY", help="check this interpreter's dagster (default: installed)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
     add_target(p)
     p.set_defaults(target=None)  # the target the baseline was recorded for
     add_report(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("compare", help="surfaces, profiles, behaviour and fuzzing of two dagsters")
-    p.add_argument("--old", required=True, metavar="SPEC")
-    p.add_argument("--new", required=True, metavar="SPEC")
-    p.add_argument("-j", "--jobs", type=int, default=1)
+    p = sub.add_parser("compare", help="surfaces, profiles, behaviour and fuzzing of two dagsters", epilog=SPEC_EPILOG)
+    p.add_argument("--old", required=True, metavar="SPEC", help="the side the refactor starts from (recorded, cached by content)")
+    p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
     p.add_argument("--max-examples", type=int, default=0, help="fuzz examples to add (0: no fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay")
     add_cells(p)
@@ -248,36 +316,37 @@ def build_parser() -> argparse.ArgumentParser:
     add_report(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters")
-    p.add_argument("--old", required=True, metavar="SPEC")
-    p.add_argument("--new", required=True, metavar="SPEC")
-    p.add_argument("--max-examples", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--storage", choices=("memory", "sqlite", "both"), default="memory")
+    p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters", epilog=SPEC_EPILOG)
+    p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
+    p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
+    p.add_argument("--max-examples", type=int, default=100, help="programs Hypothesis tries (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="Hypothesis seed, for a reproducible search (default: %(default)s)")
+    p.add_argument("--storage", choices=("memory", "sqlite", "both"), default="memory",
+                   help="storages the programs run on (default: %(default)s)")
     p.set_defaults(func=cmd_fuzz)
-    p = sub.add_parser("perf", help="time hot instance methods through a subclass in two dagsters")
-    p.add_argument("--old", required=True, metavar="SPEC")
-    p.add_argument("--new", required=True, metavar="SPEC")
+    p = sub.add_parser("perf", help="time hot instance methods through a subclass in two dagsters", epilog=SPEC_EPILOG)
+    p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
+    p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
     p.add_argument("--threshold", type=float, default=0.25, help="flag new/old above 1+T (default %(default)s)")
-    p.add_argument("--rounds", type=int, default=7)
-    p.add_argument("--storage", choices=("memory", "sqlite"), default="sqlite")
+    p.add_argument("--rounds", type=int, default=7, help="timing rounds per method; the median counts (default: %(default)s)")
+    p.add_argument("--storage", choices=("memory", "sqlite"), default="sqlite", help="storage under the instance (default: %(default)s)")
     p.add_argument("--subclass", default="spy:create-run-tags", help="corpus subclass to go through")
     p.set_defaults(func=cmd_perf)
 
     p = sub.add_parser("mutate", help="self-check: the gate must fail on known breaking edits of the installed "
                                       "dagster and pass on equivalent ones")
-    p.add_argument("--baseline", default="snapshots/baseline", metavar="DIR")
+    p.add_argument("--baseline", default="snapshots/baseline", metavar="DIR", help="baseline the mutants are checked against (default: %(default)s)")
     p.add_argument("--only", nargs="+", metavar="ID", help="these mutations only")
     p.add_argument("--behaviour", choices=("auto", "always", "never"), default="auto",
                    help="replay traces: auto = when the static checks alone do not decide (default)")
-    p.add_argument("-j", "--jobs", type=int, default=1)
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
     p.set_defaults(func=cmd_mutate)
 
     p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
-    p.add_argument("--from", dest="start", required=True, metavar="X")
-    p.add_argument("--to", dest="end", required=True, metavar="Y")
-    p.add_argument("--rule", metavar="R")
-    p.add_argument("--member", metavar="M")
+    p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release of the range (e.g. 1.11.4)")
+    p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release of the range")
+    p.add_argument("--rule", metavar="R", help="only findings of this rule")
+    p.add_argument("--member", metavar="M", help="only findings about this member")
     add_target(p)
     p.set_defaults(func=cmd_bisect)
     return parser

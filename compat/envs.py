@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -125,51 +126,178 @@ def wheel_tree(version: str, package: str = "dagster") -> Path:
 
 @dataclass(frozen=True)
 class Spec:
-    """A parsed SPEC: exactly one of version, python or tree is set."""
+    """A parsed SPEC: exactly one of version, python or tree is set (a `PATH@REV` is a tree
+    exported from that commit, with `rev` and `commit` saying which)."""
 
     text: str
     version: str | None = None
     python: str | None = None
     tree: str | None = None
+    rev: str | None = None
+    commit: str | None = None
 
     @property
     def label(self) -> str:
         if self.version:
             return f"dagster=={self.version}"
+        if self.commit:
+            return f"{self.text} ({self.commit[:10]})"
         return self.python or self.tree or self.text
 
 
+SPEC_HELP = (
+    "a SPEC is `dagster==X` (or just X: that release's wheel), a python interpreter (the dagster it "
+    "imports), a source tree (a dagster checkout, or any tree holding the target's package), "
+    "`PATH@REV` (that git checkout at revision REV, exported and cached per commit), or `installed`"
+)
+
+
 def parse_spec(text: str) -> Spec:
-    m = re.match(r"^dagster\s*==\s*(.+)$", text.strip())
+    stripped = text.strip()
+    m = re.match(r"^dagster\s*==\s*(.+)$", stripped)
     if m:
         return Spec(text=text, version=check_version(m.group(1).strip()))
-    if re.match(r"^\d+\.\d+", text.strip()):
-        return Spec(text=text, version=check_version(text.strip()))
+    if re.match(r"^\d+\.\d+", stripped):
+        return Spec(text=text, version=check_version(stripped))
     path = Path(text).expanduser()
     if path.is_dir():
-        if _dagster_package_dir(path) is None:
-            raise CompatError(f"{text}: directory holds no dagster source tree (no dagster/ package found)")
         return Spec(text=text, tree=str(path.resolve()))
     if path.is_file() and os.access(path, os.X_OK):
         return Spec(text=text, python=str(path.absolute()))
-    raise CompatError(
-        f"{text}: not a SPEC (expected dagster==X, a python interpreter, or a dagster source tree)"
-    )
+    repo, sep, rev = text.rpartition("@")
+    if sep and repo and rev and Path(repo).expanduser().is_dir():
+        return checkout_spec(text, Path(repo).expanduser(), rev)
+    raise CompatError(f"{text}: not a SPEC ({SPEC_HELP})")
 
 
-def _dagster_package_dir(tree: Path) -> Path | None:
-    """The directory to put on sys.path so that `import dagster` finds the tree's package."""
-    for cand in (tree, tree / "python_modules" / "dagster"):
-        if (cand / "dagster" / "__init__.py").is_file():
+# --- source trees ------------------------------------------------------------------------------
+def package_roots(tree: Path, package: str = "dagster") -> list[Path]:
+    """The directories to put on sys.path so that `import <package>` finds the tree's package,
+    first, then every sibling distribution of the tree (dagster's `python_modules/*` and
+    `python_modules/libraries/*`, a `src/` layout, or the tree itself)."""
+    found: list[Path] = []
+    for cand in (tree, tree / "src"):
+        if (cand / package).is_dir() and any((cand / package).glob("*.py")):
+            found.append(cand)
+    siblings: list[Path] = []
+    for group in (tree / "python_modules", tree / "python_modules" / "libraries"):
+        if group.is_dir():
+            for sub in sorted(group.iterdir()):
+                if not sub.is_dir() or sub.name == "libraries":
+                    continue
+                if (sub / package / "__init__.py").is_file():
+                    found.append(sub)
+                elif (sub / "pyproject.toml").exists() or (sub / "setup.py").exists():
+                    siblings.append(sub)
+    return found[:1] + siblings if found else []
+
+
+def tree_search_paths(tree: Path, package: str = "dagster") -> list[str]:
+    roots = package_roots(tree, package)
+    if not roots:
+        raise CompatError(f"{tree}: no `{package}` package found in the tree (looked in ., src/, python_modules/*)")
+    return [str(r) for r in roots]
+
+
+def _git(repo: Path, *args: str, what: str) -> str:
+    try:
+        proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=600,
+                              stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise CompatError("git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise CompatError(f"{what}: git timed out") from None
+    if proc.returncode != 0:
+        reason = (proc.stderr.strip().splitlines() or ["git failed"])[-1]
+        raise CompatError(f"{what}: {reason}")
+    return proc.stdout
+
+
+def checkout_spec(text: str, repo: Path, rev: str) -> Spec:
+    """`PATH@REV`: the tree of commit REV of the git repository at PATH, exported once per commit
+    into the cache with `git archive` (the repository itself is only read: no worktree is
+    registered in it, nothing of its index or working tree changes)."""
+    what = f"{text}"
+    if rev.startswith("-"):
+        raise CompatError(f"{text}: not a git revision")
+    commit = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"{what}: no such revision").strip()
+    dest = cache_dir() / "checkouts" / commit
+    if not (dest / ".complete").exists():
+        with locked(f"checkout-{commit}"):
+            if not (dest / ".complete").exists():
+                tmp = Path(tempfile.mkdtemp(prefix=f".checkout-{commit[:12]}.", dir=cache_dir()))
+                try:
+                    archive = tmp / "tree.tar"
+                    _git(repo, "archive", "--format=tar", "-o", str(archive), commit, what=f"{what}: cannot export")
+                    subprocess.run(["tar", "-xf", str(archive), "-C", str(tmp)], check=True, capture_output=True)
+                    archive.unlink()
+                    (tmp / ".complete").write_text(f"{commit}\n")
+                    if dest.exists():
+                        shutil.rmtree(dest)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(tmp, dest)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
+    return Spec(text=text, tree=str(dest), rev=rev, commit=commit)
+
+
+def git_state(tree: Path) -> str | None:
+    """`branch commit` of a git working tree (`+dirty` with uncommitted edits), None elsewhere."""
+    try:
+        top = _git(tree, "rev-parse", "--show-toplevel", what=str(tree)).strip()
+        if Path(top).resolve() != tree.resolve() and not tree.resolve().is_relative_to(Path(top).resolve()):
+            return None
+        branch = _git(tree, "rev-parse", "--abbrev-ref", "HEAD", what=str(tree)).strip()
+        commit = _git(tree, "rev-parse", "--short=10", "HEAD", what=str(tree)).strip()
+        dirty = _git(tree, "status", "--porcelain", "--untracked-files=no", what=str(tree)).strip()
+    except CompatError:
+        return None
+    return f"{branch} {commit}" + ("+dirty" if dirty else "")
+
+
+def repo_root(path: Path) -> Path | None:
+    """The git work tree (or exported checkout) that holds `path`, for repository-relative paths."""
+    for cand in [path, *path.parents]:
+        if (cand / ".git").exists() or (cand / ".complete").is_file() and cand.parent.name == "checkouts":
             return cand
     return None
 
 
-def interpreter_paths(python: str) -> list[str]:
-    """sys.path of another interpreter (for static loading from its site-packages)."""
+# Where an interpreter finds dagster's packages without importing them: editable installs (a
+# checkout's `pip install -e`) are found by import hooks, not by a directory on sys.path.
+_PATHS_CODE = (
+    "import importlib.util, json, os, sys\n"
+    "roots = []\n"
+    "for name in sys.argv[1:]:\n"
+    "    try:\n"
+    "        spec = importlib.util.find_spec(name)\n"
+    "    except (ImportError, ValueError):\n"
+    "        spec = None\n"
+    "    for loc in (spec.submodule_search_locations or []) if spec else []:\n"
+    "        roots.append(os.path.dirname(os.path.abspath(loc)))\n"
+    "print(json.dumps(roots + sys.path))\n"
+)
+PACKAGES = ("dagster", "dagster_shared", "dagster_pipes")
+
+
+def package_search_roots(packages=PACKAGES) -> list[str]:
+    """This interpreter's directories holding `packages`, found as `import` would find them."""
+    roots = []
+    for name in packages:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for loc in (spec.submodule_search_locations or []) if spec else []:
+            roots.append(os.path.dirname(os.path.abspath(loc)))
+    return roots
+
+
+def interpreter_paths(python: str, packages=PACKAGES) -> list[str]:
+    """Where another interpreter finds `packages` (editable installs included), then its sys.path."""
     try:
         proc = subprocess.run(
-            [python, "-c", "import json, sys; print(json.dumps(sys.path))"],
+            [python, "-c", _PATHS_CODE, *packages],
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
@@ -186,7 +314,7 @@ def interpreter_paths(python: str) -> list[str]:
         paths = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         raise CompatError(f"--python {python}: did not report its sys.path; is it a python interpreter?") from None
-    return [p for p in paths if p and os.path.isdir(p)]
+    return list(dict.fromkeys(p for p in paths if p and os.path.isdir(p)))
 
 
 def search_paths_for(spec: Spec) -> list[str]:
@@ -196,18 +324,14 @@ def search_paths_for(spec: Spec) -> list[str]:
     if spec.python:
         return interpreter_paths(spec.python)
     assert spec.tree
-    tree = Path(spec.tree)
-    paths = [str(_dagster_package_dir(tree))]
-    for extra in ("dagster-shared", "dagster-pipes"):
-        cand = tree / "python_modules" / "libraries" / extra
-        if cand.is_dir():
-            paths.append(str(cand))
-    return paths
+    return tree_search_paths(Path(spec.tree))
 
 
 def _env_key(spec: Spec) -> str:
     if spec.version:
         return f"dagster-{spec.version}-py{sys.version_info[0]}{sys.version_info[1]}"
+    if spec.commit:
+        return f"commit-{spec.commit}-py{sys.version_info[0]}{sys.version_info[1]}"
     digest = hashlib.sha256((spec.tree or spec.python or "").encode()).hexdigest()[:12]
     return f"tree-{digest}"
 
@@ -232,14 +356,14 @@ def python_for(spec: Spec) -> str:
         if spec.version:
             reqs = [f"dagster=={spec.version}"]
         else:
-            tree = Path(spec.tree or "")
+            # every distribution of the tree, installed together so that their pins on one
+            # another (a checkout's `1!0+dev`) resolve to the tree's own copies
             reqs = []
-            for sub in ("libraries/dagster-shared", "libraries/dagster-pipes", "dagster"):
-                cand = tree / "python_modules" / sub
-                if (cand / "pyproject.toml").exists() or (cand / "setup.py").exists():
-                    reqs += ["-e", str(cand)]
+            for root in package_roots(Path(spec.tree or "")):
+                if (root / "pyproject.toml").exists() or (root / "setup.py").exists():
+                    reqs += ["-e", str(root)]
             if not reqs:
-                reqs = ["-e", str(tree)]
+                reqs = ["-e", str(spec.tree)]
         try:
             _run_uv(["pip", "install", "--quiet", "--python", str(py), *reqs], what)
         except CompatError:

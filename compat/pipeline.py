@@ -12,11 +12,16 @@ test at a time (compat/conftest.py) and builds the same :class:`~compat.result.C
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
+from compat import envs
 from compat.behaviour import replay as behaviour_mod
 from compat.fuzz.differential import mismatch_finding, replay_programs, run_fuzz
 from compat.gate import accepted as accepted_mod
@@ -50,6 +55,7 @@ def check(
     fuzz_examples: int = 0,
     progress: Callable[[str], None] = _noop,
     timings: list[str] | None = None,
+    path_prefix: str | None = None,
 ) -> CheckResult:
     """Every finding of `new` against `old`, with the causes behind them."""
     timings = [] if timings is None else timings
@@ -61,40 +67,78 @@ def check(
         timings.append(f"{what}: {time.perf_counter() - started:.1f}s")
         return value
 
-    with tempfile.TemporaryDirectory(prefix="compat-check-") as tmp:
-        if isinstance(old, Side):
-            target = target or DEFAULT_TARGET
-            base = step(f"recording {old.label}" + (f" ({jobs} worker(s))" if behaviour else " (static)"),
-                        lambda: record_side(old, Path(tmp) / "baseline", target=target, behaviour=behaviour,
-                                            jobs=jobs, cell_set=cell_set))
-            old_label = old.label
-        else:
-            base = old
-            target = target or base.target
-            old_label = base.label
-            progress(f"checking {target} against baseline {base.path} ({base.label})")
-        new_surface = step(f"surface of {new.label}", lambda: new.surface(target))
-        new_label = surface_label(new_surface) if new.installed else new.label
-        findings = step("comparing surfaces and checking profiles",
-                        lambda: static_findings(base, new_surface, new.search_paths))
-        if behaviour and base.trace_files():
-            findings += step(f"replaying {len(base.trace_files())} behaviour cells on {new_label}",
-                             lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs))
-        if behaviour and base.programs():
-            findings += step(f"replaying {len(base.programs())} stored fuzz programs",
-                             lambda: replay_programs(base.programs(), new.python, (old_label, new_label)))
-        if fuzz_examples and behaviour and isinstance(old, Side):
-            outcome = step(f"fuzzing {fuzz_examples} programs",
-                           lambda: run_fuzz(old.python, new.python, max_examples=fuzz_examples,
-                                            labels=(old_label, new_label)))
-            if outcome.mismatch is not None:
-                findings.append(mismatch_finding(outcome.mismatch, (old_label, new_label)))
-        open_, _ = accepted_mod.split(findings, base.accepted)
-        open_ += accepted_mod.stale_findings(findings, base.accepted)
-        profiles = [p for _, p in base.profiles()]
-        title = f"{target}: baseline {old_label} -> {new_label}" if not isinstance(old, Side) else None
-        return CheckResult(target=target, old_label=old_label, new_label=new_label, findings=open_,
-                           old_surface=base.surface, new_surface=new_surface, profiles=profiles, title=title)
+    if isinstance(old, Side):
+        target = target or DEFAULT_TARGET
+        base = step(f"recording {old.label}" + (f" ({jobs} worker(s))" if behaviour else " (static)"),
+                    lambda: cached_record(old, target=target, behaviour=behaviour, jobs=jobs,
+                                          cell_set=cell_set, progress=progress))
+        old_label = old.label
+    else:
+        base = old
+        target = target or base.target
+        old_label = base.label
+        progress(f"checking {target} against baseline {base.path} ({base.label})")
+    new_surface = step(f"surface of {new.label}", lambda: new.surface(target))
+    new_label = surface_label(new_surface) if new.installed else new.label
+    findings = step("comparing surfaces and checking profiles",
+                    lambda: static_findings(base, new_surface, new.search_paths))
+    if behaviour and base.trace_files():
+        findings += step(f"replaying {len(base.trace_files())} behaviour cells on {new_label}",
+                         lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs))
+    if behaviour and base.programs():
+        findings += step(f"replaying {len(base.programs())} stored fuzz programs",
+                         lambda: replay_programs(base.programs(), new.python, (old_label, new_label)))
+    if fuzz_examples and behaviour and isinstance(old, Side):
+        outcome = step(f"fuzzing {fuzz_examples} programs",
+                       lambda: run_fuzz(old.python, new.python, max_examples=fuzz_examples,
+                                        labels=(old_label, new_label)))
+        if outcome.mismatch is not None:
+            findings.append(mismatch_finding(outcome.mismatch, (old_label, new_label)))
+    open_, taken = accepted_mod.split(findings, base.accepted)
+    open_ += accepted_mod.stale_findings(findings, base.accepted)
+    profiles = [p for _, p in base.profiles()]
+    title = f"{target}: baseline {old_label} -> {new_label}" if not isinstance(old, Side) else None
+    return CheckResult(target=target, old_label=old_label, new_label=new_label, findings=open_,
+                       old_surface=base.surface, new_surface=new_surface, profiles=profiles, title=title,
+                       path_prefix=new.repo_prefix() if path_prefix is None else path_prefix,
+                       accepted=accepted_mod.reasons(taken, base.accepted))
+
+
+def _harness_digest() -> str:
+    """The harness's own code (scenarios, corpus, spies, normalizer, ...): a recording made by
+    other code is never reused."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for file in sorted(root.rglob("*.py")):
+        h.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    return h.hexdigest()
+
+
+def cached_record(side: Side, *, target: str, behaviour: bool = True, jobs: int = 1, cell_set: str | None = None,
+                  progress: Callable[[str], None] = _noop) -> Baseline:
+    """The recording of `side`, made once per content (a release, a commit, the bytes of a tree)
+    and harness version, and reused from the cache after that."""
+    key = hashlib.sha256("\0".join([
+        _harness_digest(), side.content_digest(), target, str(behaviour), str(cell_set),
+        f"py{sys.version_info[0]}.{sys.version_info[1]}",
+    ]).encode()).hexdigest()[:24]
+    dest = envs.cache_dir() / "recordings" / key
+    if (dest / ".complete").exists():
+        progress(f"reusing the recording of {side.label} (cached by content)")
+        return Baseline(dest / "baseline")
+    with envs.locked(f"recording-{key}"):
+        if not (dest / ".complete").exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".recording-{key}.", dir=dest.parent))
+            try:
+                record_side(side, tmp / "baseline", target=target, behaviour=behaviour, jobs=jobs, cell_set=cell_set)
+                (tmp / ".complete").write_text(side.label + "\n")
+                if dest.exists():
+                    shutil.rmtree(dest)
+                os.replace(tmp, dest)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    return Baseline(dest / "baseline")
 
 
 def record_side(side: Side, out: Path, *, target: str, behaviour: bool = True, jobs: int = 1,

@@ -23,10 +23,18 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable
 
-from compat.model import jsonio
 from compat.causes import Cause, build_causes, counts, verdict
+from compat.model import jsonio
 from compat.model.errors import CompatError
-from compat.model.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, summary
+from compat.model.findings import (
+    BREAKING,
+    INFO,
+    SEVERITIES,
+    SEVERITY_RANK,
+    WARNING,
+    Finding,
+    summary,
+)
 from compat.rules import RULES
 
 FORMATS = ("text", "markdown", "json", "junit", "github")
@@ -59,6 +67,7 @@ def render(
     causes: list[Cause] | None = None,
     full_report: str | None = None,
     limit: int = MARKDOWN_LIMIT,
+    accepted: list[tuple[Finding, str]] | None = None,
 ) -> str:
     """The check rendered in ``fmt``. ``causes`` default to those the findings alone give (no
     surfaces: no dispatch graph); ``full_report`` is where a cut markdown report points."""
@@ -69,7 +78,8 @@ def render(
     items = _ordered(findings)
     if causes is None:
         causes = build_causes(items)
-    view = _View(items, causes, title=title, old_label=old_label, new_label=new_label, fail_on=fail_on)
+    view = _View(items, causes, title=title, old_label=old_label, new_label=new_label, fail_on=fail_on,
+                 accepted=accepted or [])
     if fmt == "markdown":
         return render_markdown(view, full_report=full_report, limit=limit)
     return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[fmt](view)
@@ -79,8 +89,10 @@ class _View:
     """What every format renders: the causes, the findings, the labels and the threshold."""
 
     def __init__(self, items: list[Finding], causes: list[Cause], *, title: str, old_label: str, new_label: str,
-                 fail_on: str):
+                 fail_on: str, accepted: list[tuple[Finding, str]] | None = None):
         self.items, self.causes = items, causes
+        # findings a reviewer declared intended (accepted.json), with the reason: shown, never counted
+        self.accepted = sorted(accepted or [], key=lambda fr: (fr[0].rule, fr[0].member, fr[0].message))
         self.title, self.old_label, self.new_label, self.fail_on = title, old_label, new_label, fail_on
 
     @property
@@ -207,6 +219,9 @@ def render_text(v: _View) -> str:
     if info:
         lines += ["", f"info ({_plural(len(info), 'cause')}, nothing to fix unless you rely on them):"]
         lines += [f"  - {c.title} ({_plural(len(c.findings), 'finding')})" for c in info]
+    if v.accepted:
+        lines += ["", f"accepted ({_plural(len(v.accepted), 'finding')}, not counted; from the baseline's accepted.json):"]
+        lines += [f"  - {f.rule} {f.member}: {reason}" for f, reason in v.accepted]
     if v.items:
         by_rule: dict[tuple[str, str], int] = {}
         for f in v.items:
@@ -231,6 +246,7 @@ def report_dict(v: _View) -> dict[str, Any]:
         "fail_on": v.fail_on,
         "causes": [c.to_dict() for c in v.causes],
         "findings": [f.to_dict() for f in v.items],
+        "accepted": [{**f.to_dict(), "reason": reason} for f, reason in v.accepted],
         "summary": summary(v.items),
     }
     data["summary"]["verdict"] = v.word if v.fail_on != "never" else "report only (--fail-on never)"
@@ -323,7 +339,7 @@ def render_markdown(v: _View, *, full_report: str | None = None, limit: int = MA
         head.append("")
     elif not v.causes:
         head += ["No differences found.", ""]
-    tail = _md_info(v) + _md_counts(v)
+    tail = _md_info(v) + _md_accepted(v) + _md_counts(v)
     details = [True] * len(serious)
     sections = [_md_cause(i, c, v, detail=True) for i, c in enumerate(serious, 1)]
 
@@ -360,6 +376,15 @@ def _md_info(v: _View) -> list[str]:
     out = ["<details>", f"<summary>{_plural(len(info), 'info cause')} (nothing a subclass feels unless it relies on them)</summary>", ""]
     for c in info:
         out.append(f"- {_md_inline(c.title)} ({_plural(len(c.findings), 'finding')}){' at `' + c.location + '`' if c.location else ''}")
+    return out + ["", "</details>", ""]
+
+
+def _md_accepted(v: _View) -> list[str]:
+    if not v.accepted:
+        return []
+    out = ["<details>", f"<summary>{_plural(len(v.accepted), 'accepted finding')} (declared intended in accepted.json; "
+           "not counted)</summary>", "", "| rule | member | reason |", "|---|---|---|"]
+    out += [f"| `{f.rule}` | `{_md(f.member)}` | {_md(reason)} |" for f, reason in v.accepted]
     return out + ["", "</details>", ""]
 
 

@@ -29,6 +29,8 @@ class CheckResult:
     new_surface: Surface | None = None
     profiles: list = field(default_factory=list)  # compat.static.profile.Profile objects of the old side
     title: str | None = None
+    path_prefix: str = ""  # before package-relative paths, to name files in the new side's repository
+    accepted: list = field(default_factory=list)  # (finding, reason): declared intended, shown, not counted
 
     def __post_init__(self):
         self.findings = sort_findings(self.findings)
@@ -37,7 +39,12 @@ class CheckResult:
 
     @cached_property
     def causes(self) -> list[Cause]:
-        return build_causes(self.findings, self.old_surface, self.new_surface, self.profiles)
+        causes = build_causes(self.findings, self.old_surface, self.new_surface, self.profiles)
+        if self.path_prefix:
+            for c in causes:
+                if c.location and not c.location.startswith(self.path_prefix):
+                    c.location = self.path_prefix + c.location
+        return causes
 
     def failing(self, fail_on: str) -> list[Cause]:
         return failing_causes(self.causes, fail_on)
@@ -47,7 +54,7 @@ class CheckResult:
 
     def render(self, fmt: str, fail_on: str = "breaking", *, full_report: str | None = None) -> str:
         return render(self.findings, fmt, title=self.title, old_label=self.old_label, new_label=self.new_label,
-                      fail_on=fail_on, causes=self.causes, full_report=full_report)
+                      fail_on=fail_on, causes=self.causes, full_report=full_report, accepted=self.accepted)
 
     def write(self, path: str | Path, fmt: str, fail_on: str = "breaking") -> list[Path]:
         """Write the report to ``path``; a markdown report that had to be cut to fit a
@@ -58,7 +65,8 @@ class CheckResult:
         text = self.render(fmt, fail_on, full_report=full.name if full is not None else None)
         if full is not None:
             complete = render(self.findings, fmt, title=self.title, old_label=self.old_label,
-                              new_label=self.new_label, fail_on=fail_on, causes=self.causes, limit=10**9)
+                              new_label=self.new_label, fail_on=fail_on, causes=self.causes, limit=10**9,
+                              accepted=self.accepted)
             if complete != text:
                 written.append(write_atomic(full, complete))
             elif full.exists():

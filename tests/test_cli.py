@@ -79,7 +79,7 @@ def test_missing_snapshot_file(tmp_path, toy_pair):
     (("snapshot", "--dagster-version", "not-a-version"), "not a dagster version"),
     (("snapshot", "--dagster-version", "0.0.999"), "cannot fetch dagster==0.0.999"),
     (("diff", "dagster==banana", "installed"), "not a dagster version"),
-    (("diff", "/etc", "installed"), "no dagster source tree"),
+    (("diff", "/etc", "installed"), "no `dagster` package found"),
     (("check", "--baseline", "/no/such/baseline"), "no such directory"),
 ])
 def test_bad_input_one_line(args, needle):

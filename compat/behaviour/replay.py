@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from compat import corpus
+from compat import corpus, progress
 from compat.behaviour.scenarios import SCENARIOS, names
 from compat.channel import START_TIMEOUT, WorkerProcess
 from compat.model.errors import CompatError
@@ -248,7 +248,7 @@ class Worker(WorkerProcess):
 
 
 def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
-              timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
+              timeout: float = DEFAULT_TIMEOUT, what: str = "behaviour cells") -> list[dict[str, Any]]:
     """Traces for the cells (same order), using up to ``jobs`` worker processes."""
     if not cells:
         return []
@@ -270,6 +270,7 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
                 except queue.Empty:
                     return
                 results[i] = worker.run(cell, timeout)
+                advance()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
             stop.set()
@@ -278,10 +279,11 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
                 worker.close()
 
     threads = [threading.Thread(target=drive, daemon=True) for _ in range(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with progress.bar(len(cells), what) as advance:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     if errors:
         err = errors[0]
         if isinstance(err, CompatError):
@@ -298,7 +300,7 @@ def record(python: str, out_dir: str, subclasses=None, scenarios=None, *, storag
            timeout: float = DEFAULT_TIMEOUT, cell_set: str = DEFAULT_CELL_SET) -> list[Path]:
     """Record one trace file per cell under ``out_dir/traces/``; returns the written paths."""
     cells = plan_cells(subclasses, scenarios, storages, cell_set)
-    traces = run_cells(python, cells, jobs=jobs, timeout=timeout)
+    traces = run_cells(python, cells, jobs=jobs, timeout=timeout, what="recording cells")
     out = Path(out_dir) / "traces"
     paths = []
     for cell, trace in zip(cells, traces):
@@ -325,7 +327,7 @@ def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DE
     """
     baseline = load_baseline(baseline_dir)
     cells = [dict(t["cell"]) for t in baseline]
-    new = run_cells(python, cells, jobs=jobs, timeout=timeout)
+    new = run_cells(python, cells, jobs=jobs, timeout=timeout, what="replaying cells")
     if keep_dir is not None:
         for cell, trace in zip(cells, new):
             write_json(Path(keep_dir) / "traces" / trace_filename(cell), trace, TRACE_INLINE_DEPTH)

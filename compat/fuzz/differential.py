@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from compat import sides
+from compat import progress, sides
 from compat.channel import WorkerProcess
 from compat.fuzz import ops as ops
 from compat.fuzz.ops import entry_member, snippet
@@ -388,10 +388,12 @@ def replay_programs(programs: list[dict], python: str, labels: tuple[str, str]) 
     worker = FuzzWorker(python, labels[1])
     try:
         out = []
-        for index, prog in enumerate(programs):
-            f = compare_stored(index, prog, run_stored(worker, prog), labels)
-            if f is not None:
-                out.append(f)
+        with progress.bar(len(programs), "stored fuzz programs") as advance:
+            for index, prog in enumerate(programs):
+                f = compare_stored(index, prog, run_stored(worker, prog), labels)
+                advance()
+                if f is not None:
+                    out.append(f)
         return out
     finally:
         worker.close()

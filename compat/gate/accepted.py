@@ -101,6 +101,16 @@ def split(findings: Iterable[Finding], entries: list[Accepted]) -> tuple[list[Fi
     return open_, accepted
 
 
+def reasons(findings: Iterable[Finding], entries: list[Accepted]) -> list[tuple[Finding, str]]:
+    """The accepted findings among ``findings``, each with the reason of the entry it matches."""
+    out = []
+    for f in findings:
+        entry = next((e for e in entries if e.matches(f)), None)
+        if entry is not None:
+            out.append((f, entry.reason))
+    return out
+
+
 def stale(findings: Iterable[Finding], entries: list[Accepted]) -> list[Accepted]:
     findings = list(findings)
     return [e for e in entries if not any(e.matches(f) for f in findings)]

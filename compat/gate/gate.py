@@ -13,17 +13,22 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 
-from compat import envs
+from compat import envs, sides
 from compat.causes import effective_severities
 from compat.fuzz.differential import program_id
 from compat.gate import accepted as accepted_mod
+from compat.model import jsonio
 from compat.model.baseline import PROJECT_ROOT, Baseline, surface_label
+from compat.model.baseline import SCHEMA as BASELINE_SCHEMA
+from compat.model.baseline import VERSION as BASELINE_VERSION
 from compat.model.errors import CompatError
 from compat.model.findings import SEVERITY_RANK, Finding, sort_findings
 from compat.result import CheckResult
 from compat.rules import RULES
+from compat.rules.registry import REPLAY_LAYERS
 from compat.static.diff import compare_surfaces
 from compat.static.extract import installed_search_paths, snapshot
 from compat.static.profile_checks import check_profile
@@ -41,6 +46,7 @@ class Settings:
     fail_on: str
     python: str | None
     behaviour: bool
+    path_prefix: str | None = None
 
     @classmethod
     def resolve(cls, options: dict, rootdir: Path) -> Settings:
@@ -57,9 +63,13 @@ class Settings:
             value = options.get(name)
             return value if value not in (None, False) else table.get(name.replace("_", "-"), table.get(name, default))
 
-        baseline = Path(pick("baseline", DEFAULT_BASELINE))
-        if not baseline.is_absolute():
-            baseline = rootdir / baseline
+        chosen = pick("baseline")
+        if chosen is None:
+            baseline = default_baseline(rootdir, pick("python"))
+        else:
+            baseline = Path(chosen)
+            if not baseline.is_absolute():
+                baseline = rootdir / baseline
         report = pick("report")
         fail_on = pick("fail_on", "breaking")
         if fail_on not in SEVERITY_RANK and fail_on != "never":
@@ -72,7 +82,43 @@ class Settings:
             fail_on=fail_on,
             python=pick("python"),
             behaviour=bool(pick("behaviour", True)),
+            path_prefix=pick("path_prefix"),
         )
+
+
+def _recorded_on(baseline: Path) -> str | None:
+    try:
+        manifest = jsonio.read_json(baseline / "manifest.json", schema=BASELINE_SCHEMA, versions=(BASELINE_VERSION,))
+    except CompatError:
+        return None
+    return (manifest.get("generator") or {}).get("dagster")
+
+
+def default_baseline(rootdir: Path, python: str | None) -> Path:
+    """With no baseline named, the one recorded on the dagster under test: `snapshots/baseline`,
+    else `snapshots/baseline-<version>`, in the project the run is from, then in the harness's own
+    repository. A baseline of another dagster would report every difference between two releases
+    as a break, so none is taken: the error says how to record the right one."""
+    roots = [rootdir] + ([PROJECT_ROOT] if PROJECT_ROOT != rootdir else [])
+    if python is not None:  # another interpreter: its dagster is not this one's to match
+        return rootdir / DEFAULT_BASELINE
+    try:
+        installed = metadata.version("dagster")
+    except metadata.PackageNotFoundError:
+        raise CompatError("dagster is not installed in this interpreter") from None
+    seen = []
+    for root in roots:
+        for cand in (root / DEFAULT_BASELINE, root / f"{DEFAULT_BASELINE}-{installed}"):
+            recorded = _recorded_on(cand)
+            if recorded == installed:
+                return cand
+            if recorded is not None:
+                seen.append(f"{cand} is dagster {recorded}")
+    found = f" ({'; '.join(seen)})" if seen else ""
+    raise CompatError(
+        f"no baseline recorded on dagster {installed}{found}: record one from the old side with "
+        f"`compat baseline --old SPEC --out {DEFAULT_BASELINE}` (SPEC: dagster==X, or PATH@REV such as .@master), "
+        "or pass --compat-baseline DIR")
 
 
 class Gate:
@@ -151,10 +197,17 @@ class Gate:
 
     def result(self, findings: list[Finding]) -> CheckResult:
         """The whole run's findings with their causes, as every report renders them."""
-        open_, _ = accepted_mod.split(findings, self.base.accepted)
+        open_, taken = accepted_mod.split(findings, self.base.accepted)
         return CheckResult(target=self.target, old_label=self.base.label, new_label=self.new_label, findings=open_,
                            old_surface=self.base.surface, new_surface=self.new_surface, profiles=self.profiles,
-                           title=f"{self.target}: baseline {self.base.label} -> {self.new_label}")
+                           title=f"{self.target}: baseline {self.base.label} -> {self.new_label}",
+                           path_prefix=self.path_prefix, accepted=accepted_mod.reasons(taken, self.base.accepted))
+
+    @cached_property
+    def path_prefix(self) -> str:
+        if self.settings.path_prefix is not None:
+            return self.settings.path_prefix
+        return sides.from_options(python=self.settings.python, target=self.target).repo_prefix()
 
     def all_findings(self) -> list[Finding]:
         out = list(self.surface_findings)
@@ -166,9 +219,8 @@ class Gate:
         """Accepted entries matching nothing. Behaviour entries are judged only when
         behaviour findings are known (a partial run cannot call them stale)."""
         known = self.all_findings() + (behaviour_findings or [])
-        replayed = ("behaviour", "fuzz")  # layers whose findings only a replay can produce
         entries = [e for e in self.base.accepted
-                   if behaviour_findings is not None or getattr(RULES.get(e.rule), "layer", None) not in replayed]
+                   if behaviour_findings is not None or getattr(RULES.get(e.rule), "layer", None) not in REPLAY_LAYERS]
         return accepted_mod.stale(known, entries)
 
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from compat import sides
+from compat.gate import accepted as accepted_mod
 from compat.model import jsonio
-from compat.model.baseline import SCHEMA, VERSION, record_baseline
+from compat.model.baseline import (
+    SCHEMA,
+    VERSION,
+    Baseline,
+    record_baseline,
+    static_findings,
+)
 from compat.model.errors import CompatError
 from compat.model.findings import summary
+from compat.rules.registry import REPLAY_LAYERS, RULES
 from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface
 
@@ -43,6 +52,7 @@ def update_baseline(settings) -> str:
     except (CompatError, OSError):
         pass  # a missing or corrupt manifest: record the default cell set
     record_baseline(root, python=settings.python, target=target, behaviour=settings.behaviour, cell_set=cell_set)
+    kept, dropped = _prune_accepted(root, settings)
     after = _digests(root)
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))
@@ -57,4 +67,29 @@ def update_baseline(settings) -> str:
         s = summary(compare_surfaces(old_surface, read_surface(root / "surface.json")))
         by = ", ".join(f"{v} {k}" for k, v in s["by_severity"].items() if v) or "none"
         lines.append(f"  surface findings old -> new: {s['total']} ({by})")
+    if kept or dropped:
+        lines.append(f"  accepted.json: {len(kept)} entries still match, {len(dropped)} dropped (now part of the baseline)")
+        lines += [f"    dropped: {e.rule} {e.member} ({e.reason})" for e in dropped]
     return "\n".join(lines)
+
+
+def _prune_accepted(root: Path, settings) -> tuple[list, list]:
+    """Keep the accepted entries that still match a finding against the re-recorded baseline.
+
+    A re-recorded baseline holds the accepted changes itself, so their entries would be stale at
+    once and turn the gate red; an entry of a layer that was not re-recorded (behaviour, with
+    behaviour off) still exempts what it did."""
+    entries = accepted_mod.load(root)
+    if not entries:
+        return [], []
+    base = Baseline(root)
+    side = sides.from_options(python=settings.python, target=base.target)
+    findings = static_findings(base, side.surface(base.target), side.search_paths)
+    kept, dropped = [], []
+    for e in entries:
+        replay_only = RULES[e.rule].layer in REPLAY_LAYERS if e.rule in RULES else False
+        still = any(e.matches(f) for f in findings) or (replay_only and not settings.behaviour)
+        (kept if still else dropped).append(e)
+    if dropped:
+        accepted_mod.save(root, kept)
+    return kept, dropped

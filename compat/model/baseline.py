@@ -15,10 +15,13 @@ interrupted recording leaves the previous baseline loadable.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
+
+from packaging.version import InvalidVersion, Version
 
 from compat import sides
 from compat.behaviour import replay as behaviour_mod
@@ -29,7 +32,7 @@ from compat.model import jsonio
 from compat.model.errors import CompatError
 from compat.model.findings import Finding
 from compat.static.diff import compare_surfaces
-from compat.static.extract import read_surface, write_surface
+from compat.static.extract import DEFAULT_TARGET, read_surface, write_surface
 from compat.static.profile import profile_source, read_profile, write_profile
 from compat.static.profile_checks import check_profile
 
@@ -89,6 +92,9 @@ def record_baseline(
             if wanted:
                 progress(f"recording {wanted} generated programs and their results")
                 programs = differential.record_programs(_python(python), tmp / differential.PROGRAMS_FILE, max_examples=wanted)
+        if not behaviour:
+            # a static re-record keeps the recorded behaviour layers; it was not asked to drop them
+            cells, programs = _keep_replay_layers(out, tmp)
         if (out / accepted_mod.FILENAME).exists():
             shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME)
         jsonio.write_json(
@@ -111,30 +117,48 @@ def record_baseline(
     return out
 
 
+def _keep_replay_layers(old: Path, new: Path) -> tuple[int, int]:
+    cells = programs = 0
+    if (old / "traces").is_dir():
+        shutil.copytree(old / "traces", new / "traces")
+        cells = len(list((new / "traces").glob("*.json")))
+    if (old / differential.PROGRAMS_FILE).is_file():
+        (new / differential.PROGRAMS_FILE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(old / differential.PROGRAMS_FILE, new / differential.PROGRAMS_FILE)
+        programs = len(differential.load_programs(new / differential.PROGRAMS_FILE))
+    return cells, programs
+
+
 def _record_profiles(dest: Path, surface, python, target, progress, dagster_paths: list[str] | None = None) -> list[str]:
     """The corpus profile plus the shipped real-subclass profiles."""
     names = []
     dest.mkdir(parents=True, exist_ok=True)
 
-    progress("profiling the subclass corpus")
-    prof = profile_source(str(CORPUS_DIR), target=target, python=python, dagster_paths=dagster_paths)
-    write_profile(prof, dest / "corpus.json")
-    names.append("corpus.json")
+    if target == DEFAULT_TARGET:  # the corpus subclasses DagsterInstance; other targets have none
+        progress("profiling the subclass corpus")
+        prof = profile_source(str(CORPUS_DIR), target=target, python=python, dagster_paths=dagster_paths)
+        write_profile(prof, dest / "corpus.json")
+        names.append("corpus.json")
     for path in _matching_profiles(surface.generator.get("dagster", "")):
+        if read_profile(path).target != target:
+            continue  # a real package's profile says how it uses its own base class only
         shutil.copy2(path, dest / path.name)
         names.append(path.name)
     return sorted(names)
 
 
-def _version_key(text: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else 0 for p in text.split("."))
+def _version_key(text: str) -> Version:
+    """Release order; a checkout's `1!0+dev` (epoch 1) comes after every release."""
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
 
 
 def _matching_profiles(dagster_version: str) -> list[Path]:
     """For each real subclass package shipped under snapshots/profiles/ (NAME-VERSION.json),
     the profile recorded for the newest release not newer than the baseline's dagster: a
     dagster-cloud release is built for the dagster release of the same number."""
-    import re
 
     by_package: dict[str, list[tuple[tuple, Path]]] = {}
     if not SHIPPED_PROFILES.is_dir():

@@ -40,6 +40,7 @@ FUZZ = "fuzz"
 BASELINE = "baseline"
 GRIFFE = "griffe"
 LAYERS = (SURFACE, PROFILE, BEHAVIOUR, FUZZ, BASELINE, GRIFFE)  # catalogue order
+REPLAY_LAYERS = (BEHAVIOUR, FUZZ)  # layers whose findings only a replay on the new side produces
 
 # The families of each layer, in catalogue order; a rule names one of its layer's families.
 LAYER_FAMILIES: dict[str, tuple[str, ...]] = {

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import griffe
 
-from compat.envs import cache_dir
+from compat.envs import cache_dir, package_search_roots
 from compat.model import jsonio
 from compat.model import surface as model
 from compat.model.errors import CompatError
@@ -27,7 +27,6 @@ from compat.model.surface import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
     CLASSMETHOD,
-    DUNDER,
     KEYWORD_ONLY,
     METHOD,
     POSITIONAL_ONLY,
@@ -88,8 +87,10 @@ def parse_target(target: str) -> tuple[str, str]:
 
 
 def installed_search_paths() -> list[str]:
-    """This interpreter's import path, as static search paths."""
-    return [p for p in sys.path if p and os.path.isdir(p)]
+    """This interpreter's import path, as static search paths: first the directories that hold
+    dagster's packages as `import` finds them (an editable checkout is found by an import hook,
+    not through sys.path), then sys.path."""
+    return list(dict.fromkeys(p for p in [*package_search_roots(), *sys.path] if p and os.path.isdir(p)))
 
 
 # --- decorators and bodies -------------------------------------------------------------------

@@ -1,21 +1,34 @@
-"""pytest plugin of the gate: `pytest compat/ [--compat-baseline DIR] [--compat-update] [-n auto]`."""
+"""The gate as a pytest plugin: `pytest compat/` here, `pytest --pyargs compat` anywhere else.
+
+Registered by entry point (`pytest11`), so the `--compat-*` options exist in every pytest run
+of an environment the harness is installed in, with settings also read from that project's
+`[tool.compat]`. It stays inert (no baseline read, no dagster imported) unless the run collects
+the gate's own tests, `compat/test_gate.py`.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from compat.behaviour import replay
-from compat.causes import verdict
-from compat.fuzz import differential
-from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
-from compat.gate.update import update_baseline
 from compat.model.errors import CompatError
-from compat.model.findings import Finding, sort_findings
-from compat.model.jsonio import read_json
-from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION
+
+try:  # an interpreter without the harness's dependencies still gets the options, and one line
+    from compat.behaviour import replay
+    from compat.causes import verdict
+    from compat.fuzz import differential
+    from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
+    from compat.gate.update import update_baseline
+    from compat.model.findings import Finding, sort_findings
+    from compat.model.jsonio import read_json
+    from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION
+except ImportError as exc:
+    _MISSING: ImportError | None = exc
+else:
+    _MISSING = None
 
 _FINDINGS_KEY = "compat_findings"
 
@@ -29,6 +42,9 @@ def pytest_addoption(parser):
     group.addoption("--compat-fail-on", choices=("breaking", "warning", "never"), help="severity that fails a test")
     group.addoption("--compat-python", metavar="PY", help="check the dagster of this interpreter instead of the installed one")
     group.addoption("--compat-no-behaviour", action="store_true", help="skip the behaviour replay cells")
+    group.addoption("--compat-path-prefix", metavar="PREFIX",
+                    help="put PREFIX before package-relative paths in report locations (e.g. python_modules/dagster/ "
+                         "for a wheel of dagster); detected for an editable checkout")
 
 
 def _settings(config) -> Settings:
@@ -39,6 +55,7 @@ def _settings(config) -> Settings:
         "report": config.getoption("compat_report"),
         "fail_on": config.getoption("compat_fail_on"),
         "python": config.getoption("compat_python"),
+        "path_prefix": config.getoption("compat_path_prefix"),
     }
     settings = Settings.resolve(opts, Path(config.rootpath))
     if config.getoption("compat_no_behaviour"):
@@ -46,7 +63,32 @@ def _settings(config) -> Settings:
     return settings
 
 
+GATE_DIR = Path(__file__).resolve().parent
+
+
+def _collects_gate(config) -> bool:
+    """Whether this run collects compat/test_gate.py: an argument at or above the package
+    directory, or the package named with --pyargs."""
+    for arg in config.args:
+        path = arg.split("::", 1)[0]
+        if config.option.pyargs and not Path(path).exists():
+            spec = importlib.util.find_spec(path) if path.replace(".", "").replace("_", "").isalnum() else None
+            if spec is None or not spec.origin:
+                continue
+            path = str(Path(spec.origin).parent if spec.origin.endswith("__init__.py") else spec.origin)
+        resolved = Path(config.invocation_params.dir, path).resolve()
+        if resolved == GATE_DIR or GATE_DIR in resolved.parents or resolved in GATE_DIR.parents:
+            return True
+    return False
+
+
 def pytest_configure(config):
+    config._compat_collected = []
+    if not _collects_gate(config):
+        return
+    if _MISSING is not None:
+        raise pytest.UsageError(f"compat: this interpreter cannot import the harness ({_MISSING}); "
+                                "install it (`make setup`) and run the venv's pytest")
     try:
         settings = _settings(config)
         if settings.update and not in_xdist_worker(config):
@@ -55,11 +97,12 @@ def pytest_configure(config):
         config._compat_gate = Gate(settings)
     except CompatError as exc:
         raise pytest.UsageError(f"compat: {exc}") from None
-    config._compat_collected = []
 
 
 def pytest_generate_tests(metafunc):
-    gate: Gate = metafunc.config._compat_gate
+    gate: Gate | None = getattr(metafunc.config, "_compat_gate", None)
+    if gate is None:
+        return
     if "compat_member" in metafunc.fixturenames:
         metafunc.parametrize("compat_member", gate.members(), ids=str)
     if "compat_profile" in metafunc.fixturenames:
@@ -124,6 +167,11 @@ def pytest_terminal_summary(terminalreporter, config):
         serious = [c for c in result.causes if c.severity != "info"]
         for i, c in enumerate(serious, 1):
             terminalreporter.write_line(f"{i:>3}. {c.severity:<8} {c.title}" + (f"  ({c.location})" if c.location else ""))
+        if result.accepted:
+            terminalreporter.write_line(f"compat: {len(result.accepted)} accepted findings, not counted "
+                                        "(accepted.json):")
+            for f, reason in result.accepted[:10]:
+                terminalreporter.write_line(f"     accepted {f.rule} {f.member}: {reason}")
         info = len(result.causes) - len(serious)
         terminalreporter.write_line(f"compat: {len(findings)} findings in {len(result.causes)} causes ({info} info) "
                                     f"against baseline {gate.base.path.name}")

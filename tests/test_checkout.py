@@ -1,0 +1,148 @@
+"""Where maintainers work: a dagster checkout in the real layout, its git revisions as sides,
+locations that name the repository's files, the gate as an installed pytest plugin."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checkout import commit_edit, git, make_checkout
+from compat import sides
+from compat.gate.gate import default_baseline
+from compat.model.errors import CompatError
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = "python_modules/dagster/dagster/_core/instance/instance.py"
+EDIT = ("        record = self.get_run_record_by_id(run_id)\n",
+        "        record = next(iter(self._run_storage.get_run_records(RunsFilter(run_ids=[run_id]))), None)\n")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """master: dagster 1.13.29's sources at 1!0+dev; my-refactor: get_run_by_id reads the run
+    storage itself instead of dispatching to the overridable get_run_record_by_id."""
+    path = make_checkout(tmp_path_factory.mktemp("checkout") / "dagster")
+    commit_edit(path, "my-refactor", INSTANCE, *EDIT, "get_run_by_id reads the run storage directly")
+    return path
+
+
+def compat(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compat", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600, env={**os.environ, "COMPAT_QUIET": "1"})
+
+
+def test_a_checkout_is_found_in_its_real_layout(repo):
+    side = sides.resolve(str(repo))
+    paths = side.search_paths
+    assert paths[0] == str(repo / "python_modules" / "dagster")
+    assert str(repo / "python_modules" / "dagster-pipes") in paths
+    assert str(repo / "python_modules" / "libraries" / "dagster-shared") in paths
+    assert side.repo_prefix() == "python_modules/dagster/"
+    assert side.label == f"{repo} (my-refactor {git(repo, 'rev-parse', '--short=10', 'HEAD').strip()})"
+
+
+def test_path_at_rev_is_that_commit_and_leaves_the_repository_alone(repo):
+    before = git(repo, "status", "--porcelain"), git(repo, "worktree", "list")
+    side = sides.resolve(f"{repo}@master")
+    master = git(repo, "rev-parse", "master").strip()
+    assert side.spec.commit == master
+    assert side.label == f"{repo}@master ({master[:10]})"
+    exported = Path(side.spec.tree) / INSTANCE
+    assert EDIT[0] in exported.read_text() and EDIT[1] not in exported.read_text()
+    assert side.repo_prefix() == "python_modules/dagster/"
+    assert (git(repo, "status", "--porcelain"), git(repo, "worktree", "list")) == before
+    assert sides.resolve(f"{repo}@master").spec.tree == side.spec.tree  # cached per commit
+
+
+def test_branch_against_master_names_the_edit_at_a_file_of_the_repository(repo):
+    proc = compat("diff", f"{repo}@master", str(repo), "--format", "github")
+    assert proc.returncode == 1, proc.stderr
+    errors = [ln for ln in proc.stdout.splitlines() if ln.startswith("::error file=")]
+    assert len(errors) == 1, proc.stdout
+    assert f"file={INSTANCE}," in errors[0] and "get_run_record_by_id" in errors[0]
+    line = int(errors[0].split("line=", 1)[1].split(",", 1)[0])
+    assert "def get_run_by_id" in (repo / INSTANCE).read_text().splitlines()[line - 1]
+
+
+def test_master_against_itself_is_compatible(repo):
+    proc = compat("diff", f"{repo}@master", f"{repo}@master")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[1].startswith("compatible")
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("{repo}@no-such-branch", "no such revision"),
+    ("{repo}@--all", "not a git revision"),
+    ("{tmp}@master", "not a git repository"),
+])
+def test_bad_revisions_are_one_line_errors(repo, tmp_path, spec, message):
+    proc = compat("snapshot", "--path", spec.format(repo=repo, tmp=tmp_path))
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_any_tree_with_any_target(tmp_path):
+    pkg = tmp_path / "tree" / "src" / "toypkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "mod.py").write_text("class Base:\n    def run(self, key: str) -> None:\n        self._hook(key)\n\n"
+                                "    def _hook(self, key):\n        pass\n")
+    out = tmp_path / "surface.json"
+    proc = compat("snapshot", "--path", str(tmp_path / "tree"), "--target", "toypkg.mod:Base", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    members = json.loads(out.read_text())["members"]
+    assert {"run", "_hook"} <= set(members)
+    proc = compat("snapshot", "--path", str(tmp_path / "tree"), "--target", "otherpkg.mod:Base")
+    assert proc.returncode == 2 and "no `otherpkg` package" in proc.stderr
+
+
+def test_the_gate_runs_as_an_installed_plugin_from_another_project(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.compat]\nbehaviour = false\n')
+    (project / "test_own.py").write_text("def test_own():\n    assert True\n")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *a],
+                                    capture_output=True, text=True, cwd=project, timeout=600)
+    own = run("--compat-baseline", str(tmp_path / "missing"))  # options known, gate inert
+    assert own.returncode == 0 and "1 passed" in own.stdout, own.stdout + own.stderr
+    gate = run("--pyargs", "compat", "-k", "test_member and create_run")
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    assert "passed" in gate.stdout and "deselected" in gate.stdout
+    bad = run("--pyargs", "compat", "--compat-baseline", str(tmp_path / "missing"))
+    assert bad.returncode == 4 and "INTERNALERROR" not in bad.stdout + bad.stderr
+    assert "compat:" in bad.stderr and len([ln for ln in bad.stderr.splitlines() if ln.strip()]) == 1, bad.stderr
+
+
+def _manifest(path: Path, dagster: str) -> None:
+    path.mkdir(parents=True)
+    (path / "manifest.json").write_text(json.dumps({"schema": "compat.baseline", "schema_version": 1,
+                                                    "generator": {"dagster": dagster}}))
+
+
+def test_the_default_baseline_is_the_one_recorded_on_the_installed_dagster(tmp_path):
+    from importlib.metadata import version
+
+    installed = version("dagster")
+    _manifest(tmp_path / "snapshots" / "baseline", "1.11.4")
+    _manifest(tmp_path / "snapshots" / f"baseline-{installed}", installed)
+    assert default_baseline(tmp_path, None) == tmp_path / "snapshots" / f"baseline-{installed}"
+    other = tmp_path / "other"
+    _manifest(other / "snapshots" / "baseline", "1.11.4")
+    # the harness's own shipped baseline matches the installed dagster
+    assert default_baseline(other, None) == ROOT / "snapshots" / "baseline"
+
+
+def test_no_matching_baseline_says_how_to_record_one(tmp_path, monkeypatch):
+    import compat.gate.gate as gate_mod
+
+    _manifest(tmp_path / "snapshots" / "baseline", "1.11.4")
+    monkeypatch.setattr(gate_mod, "PROJECT_ROOT", tmp_path)
+    with pytest.raises(CompatError) as info:
+        default_baseline(tmp_path, None)
+    text = str(info.value)
+    assert "\n" not in text and "is dagster 1.11.4" in text and "compat baseline --old SPEC" in text
