@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 V1 = "class Base:\n    def run(self, key):\n        return self._hook(key)\n\n    def _hook(self, key):\n        return key\n"
 V2 = V1.replace("def run(self, key):\n        return self._hook(key)", "def run(self, name):\n        return self._hook(name)")

@@ -278,3 +278,18 @@ def test_causes_are_deterministic_and_serialize():
     assert a == b
     json.dumps(a)  # plain data
     assert all(set(d) >= {"id", "severity", "location", "evidence", "findings", "fix", "affects"} for d in a)
+
+
+def test_a_removed_member_is_located_where_its_class_now_is_and_a_prefix_names_the_repository_file():
+    old_src = "class Instance:\n    def keep(self):\n        pass\n\n    def _gone(self, x):\n        return x\n"
+    new_src = "\n" * 6 + "class Instance:\n    def keep(self):\n        pass\n"
+    old = from_sources({"pkg/__init__.py": "", "pkg/mod.py": old_src}, "pkg.mod:Instance")
+    new = from_sources({"pkg/__init__.py": "", "pkg/mod.py": new_src}, "pkg.mod:Instance")
+    result = CheckResult(target="pkg.mod:Instance", old_label="old", new_label="new",
+                         findings=compare_surfaces(old, new), old_surface=old, new_surface=new,
+                         path_prefix="python_modules/pkg/")
+    (cause,) = [c for c in result.causes if c.kind == "removed"]
+    assert old.members["_gone"].location == "pkg/mod.py:5"
+    assert cause.location == "python_modules/pkg/" + new.cls.location == "python_modules/pkg/pkg/mod.py:7"
+    github = result.render("github")
+    assert "file=python_modules/pkg/pkg/mod.py,line=7," in github
