@@ -17,11 +17,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
+from compat import tempdirs
 from compat.model.errors import CompatError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ class WorkerProcess:
     def __init__(self, python: str, module: str, *, name: str, args: tuple[str, ...] = (),
                  start_timeout: float = START_TIMEOUT) -> None:
         self.python, self.name = python, name
-        self.home = tempfile.mkdtemp(prefix="compat-worker-")
+        self.home = str(tempdirs.make("compat-worker-"))
         self.log_path = os.path.join(self.home, "worker.log")
         env = dict(os.environ)
         env.pop("PYTHONSTARTUP", None)
@@ -58,6 +58,7 @@ class WorkerProcess:
             self._log.close()
             shutil.rmtree(self.home, ignore_errors=True)
             raise CompatError(f"cannot start a {name} with {python}: {exc.strerror}") from None
+        tempdirs.track(self)
         self._lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         self.hello = self.read(start_timeout, "start-up (importing dagster)")
@@ -150,6 +151,7 @@ class WorkerProcess:
         if not self._log.closed:
             self._log.close()
         shutil.rmtree(self.home, ignore_errors=True)
+        tempdirs.untrack(self)
 
 
 # --- worker side ---------------------------------------------------------------------------------

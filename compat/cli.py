@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from compat import pipeline, sides
+from compat import pipeline, sides, tempdirs
 from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
 from compat.envs import SPEC_HELP
 from compat.fuzz.differential import fuzz
@@ -355,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    tempdirs.on_sigterm()
     try:
         return args.func(args)
     except CompatError as exc:
@@ -362,9 +363,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"compat: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("compat: interrupted", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt as exc:
+        stopped = tempdirs.stop_all()
+        sig = "SIGTERM" if isinstance(exc, tempdirs.Terminated) else "SIGINT"
+        print(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs",
+              file=sys.stderr)
+        return 143 if sig == "SIGTERM" else 130
     except Exception as exc:  # a harness bug: still one line, with the way to see more
         if args.debug:
             raise

@@ -8,6 +8,7 @@ makes concurrent builders (xdist workers, parallel CI jobs) wait for one another
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -22,17 +23,33 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from compat import tempdirs
 from compat.model.errors import CompatError
 
 VERSION_RE = re.compile(r"^\d+(\.\d+)*([a-z]+\d*)?(\.post\d+)?(\.dev\d+)?$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+_FALLBACK: list[Path] = []
+
+
 def cache_dir() -> Path:
+    """The shared cache; when it cannot be created (a read-only parent), a cache of this run's
+    own in the temp dir: a missing cache costs speed, never the run."""
     base = os.environ.get("COMPAT_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "compat-cache")
     path = Path(base)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if os.access(path, os.W_OK):
+            return path
+    except OSError:
+        pass
+    if not _FALLBACK:
+        own = tempdirs.make("compat-cache-run-")
+        atexit.register(shutil.rmtree, own, True)
+        print(f"[compat] cache {path} cannot be written; using {own} for this run", file=sys.stderr)
+        _FALLBACK.append(own)
+    return _FALLBACK[0]
 
 
 def uv_bin() -> str:

@@ -16,12 +16,11 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
-from compat import envs
+from compat import envs, tempdirs
 from compat.behaviour import replay as behaviour_mod
 from compat.fuzz.differential import mismatch_finding, replay_programs, run_fuzz
 from compat.gate import accepted as accepted_mod
@@ -129,9 +128,10 @@ def cached_record(side: Side, *, target: str, behaviour: bool = True, jobs: int 
     with envs.locked(f"recording-{key}"):
         if not (dest / ".complete").exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".recording-{key}.", dir=dest.parent))
+            tmp = tempdirs.make(f".recording-{key}.", dest.parent)
             try:
                 record_side(side, tmp / "baseline", target=target, behaviour=behaviour, jobs=jobs, cell_set=cell_set)
+                (tmp / tempdirs.OWNER).unlink()
                 (tmp / ".complete").write_text(side.label + "\n")
                 if dest.exists():
                     shutil.rmtree(dest)

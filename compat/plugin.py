@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from compat import tempdirs
 from compat.model.errors import CompatError
 
 try:  # an interpreter without the harness's dependencies still gets the options, and one line
@@ -89,6 +90,7 @@ def pytest_configure(config):
     if _MISSING is not None:
         raise pytest.UsageError(f"compat: this interpreter cannot import the harness ({_MISSING}); "
                                 "install it (`make setup`) and run the venv's pytest")
+    tempdirs.on_sigterm()  # a CI timeout's SIGTERM stops the run like Ctrl-C, workers and all
     try:
         settings = _settings(config)
         if settings.update and not in_xdist_worker(config):
@@ -97,6 +99,11 @@ def pytest_configure(config):
         config._compat_gate = Gate(settings)
     except CompatError as exc:
         raise pytest.UsageError(f"compat: {exc}") from None
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_compat_gate", None) is not None:
+        tempdirs.stop_all()  # after an interrupt, no worker outlives the run
 
 
 def pytest_generate_tests(metafunc):

@@ -17,13 +17,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from packaging.version import InvalidVersion, Version
 
-from compat import sides
+from compat import sides, tempdirs
 from compat.behaviour import replay as behaviour_mod
 from compat.fuzz import differential
 from compat.fuzz.differential import PROGRAMS_FILE, load_programs
@@ -77,7 +76,7 @@ def record_baseline(
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = tempdirs.make(f".{out.name}.", out.parent)
     try:
         progress("recording the surface")
         surface = _surface(python, target)
@@ -178,6 +177,7 @@ def _matching_profiles(dagster_version: str) -> list[Path]:
 
 def _swap(tmp: Path, out: Path) -> None:
     """Replace `out` by `tmp` with two renames; the old tree is removed only afterwards."""
+    (tmp / tempdirs.OWNER).unlink(missing_ok=True)  # the finished baseline is nobody's temp dir
     old = None
     if out.exists():
         old = out.parent / f".{out.name}.old-{os.getpid()}"

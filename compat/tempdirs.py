@@ -1,0 +1,92 @@
+"""Temporary directories that say who made them, so that what a killed run left behind (SIGKILL
+runs no cleanup) is removed by the next run, and an interrupted run removes its own at once.
+
+Each directory holds `.owner` with the pid of the process that made it; :func:`sweep` removes
+those of a prefix whose owner no longer runs. Worker processes register themselves in
+:data:`LIVE` so that an interrupt can stop them (see :func:`stop_all`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from pathlib import Path
+
+OWNER = ".owner"
+LIVE: set = set()  # objects with a kill() method: the worker processes of this run
+_LOCK = threading.Lock()
+
+
+def make(prefix: str, parent: str | os.PathLike[str] | None = None) -> Path:
+    """A new directory `<parent>/<prefix>XXXX` owned by this process (stale ones swept first)."""
+    sweep(prefix, parent)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    (path / OWNER).write_text(f"{os.getpid()}\n")
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(prefix: str, parent: str | os.PathLike[str] | None = None) -> int:
+    """Remove `prefix*` directories whose owner process is gone; how many were removed."""
+    root = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    removed = 0
+    try:
+        candidates = [p for p in root.iterdir() if p.name.startswith(prefix) and p.is_dir()]
+    except OSError:
+        return 0
+    for path in candidates:
+        try:
+            pid = int((path / OWNER).read_text().strip())
+        except (OSError, ValueError):
+            continue  # not one of ours, or still being created
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def track(worker) -> None:
+    with _LOCK:
+        LIVE.add(worker)
+
+
+def untrack(worker) -> None:
+    with _LOCK:
+        LIVE.discard(worker)
+
+
+def stop_all() -> int:
+    """Kill every live worker of this run (each removes its own temp home); how many."""
+    with _LOCK:
+        workers = list(LIVE)
+    for w in workers:
+        try:
+            w.kill()
+        except Exception:  # noqa: BLE001 - stopping the rest matters more
+            pass
+    return len(workers)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what CI timeouts send), raised like Ctrl-C so every `finally` runs."""
+
+
+def on_sigterm() -> None:
+    """Turn SIGTERM into :class:`Terminated` in the main thread."""
+    def handler(signum, frame):
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)

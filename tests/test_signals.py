@@ -1,0 +1,66 @@
+"""Interrupts: SIGINT and SIGTERM stop a long command's workers, remove its temp dirs, keep the
+old baseline, and say so in one line; what a SIGKILL leaves behind is swept by the next run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from compat import tempdirs
+from compat.model.baseline import Baseline
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")])
+def test_an_interrupted_baseline_run_stops_its_workers_and_keeps_the_old_baseline(tmp_path, sig, code, name):
+    base = tmp_path / "base"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    before = _digest(base)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "compat", "baseline", "--out", str(base), "-j", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(tmp.glob("compat-worker-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()
+    time.sleep(1.0)  # workers are up and running cells
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and name in lines[0] and "Traceback" not in err, err
+    assert not list(tmp.glob("compat-worker-*")), list(tmp.iterdir())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")], list(tmp_path.iterdir())
+    assert _digest(base) == before
+    assert Baseline(base).trace_files()
+
+
+def test_what_a_killed_run_left_behind_is_swept_by_the_next(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / "compat-worker-stale"
+    stale.mkdir()
+    (stale / tempdirs.OWNER).write_text(f"{dead.pid}\n")
+    foreign = tmp_path / "compat-worker-foreign"  # no owner file: not ours to remove
+    foreign.mkdir()
+    mine = tempdirs.make("compat-worker-", tmp_path)
+    assert not stale.exists() and foreign.exists() and mine.exists()
