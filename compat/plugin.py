@@ -23,9 +23,8 @@ try:  # an interpreter without the harness's dependencies still gets the options
     from compat.fuzz import differential
     from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
     from compat.gate.update import update_baseline
+    from compat.model import schemas
     from compat.model.findings import Finding, sort_findings
-    from compat.model.jsonio import read_json
-    from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION
 except ImportError as exc:
     _MISSING: ImportError | None = exc
 else:
@@ -96,9 +95,14 @@ def pytest_configure(config):
         if settings.update and not in_xdist_worker(config):
             summary = update_baseline(settings)
             config._compat_update_summary = summary  # shown in the terminal summary
-        config._compat_gate = Gate(settings)
+        gate = Gate(settings)
+        gate.validate()
+        config._compat_gate = gate
     except CompatError as exc:
         raise pytest.UsageError(f"compat: {exc}") from None
+    except OSError as exc:  # a full disk or an unreadable file while re-recording or loading
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise pytest.UsageError(f"compat: {exc.strerror or exc}{where}") from None
 
 
 def pytest_unconfigure(config):
@@ -230,7 +234,7 @@ class Replayer:
     def replay(self, cell_stem: str) -> list[Finding]:
         path = self.gate.base.path / "traces" / f"{cell_stem}.json"
         try:
-            old = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
+            old = schemas.read_trace(path)
         except CompatError as exc:  # a damaged baseline file: a harness problem, shown as one line
             pytest.fail(f"compat: {exc}", pytrace=False)
         try:

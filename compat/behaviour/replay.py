@@ -22,10 +22,11 @@ from typing import Any, Iterable
 from compat import corpus, progress
 from compat.behaviour.scenarios import SCENARIOS, names
 from compat.channel import START_TIMEOUT, WorkerProcess
+from compat.model import schemas
 from compat.model.errors import CompatError
 from compat.model.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
-from compat.model.jsonio import read_json, write_json
-from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION, dispatch_key
+from compat.model.jsonio import write_json
+from compat.model.trace import dispatch_key
 from compat.rules.registry import BEHAVIOUR, Fixture, Rule, register
 
 DEFAULT_TIMEOUT = 120.0  # seconds per cell
@@ -315,7 +316,7 @@ def load_baseline(baseline_dir: str) -> list[dict[str, Any]]:
     files = sorted(tdir.glob("*.json"))
     if not files:
         raise CompatError(f"{tdir}: no trace files; record a baseline first")
-    return [read_json(f, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,)) for f in files]
+    return [schemas.read_trace(f) for f in files]
 
 
 def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DEFAULT_TIMEOUT,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from compat.model import jsonio
+from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 from compat.model.findings import BOTH, WARNING, Finding
 from compat.rules.registry import BASELINE, RULES, Fixture, register
@@ -69,6 +69,7 @@ def load(baseline: str | Path) -> list[Accepted]:
     if not path.exists():
         return []
     data = jsonio.read_json(path, schema=SCHEMA, versions=(VERSION,))
+    schemas.check(schemas.AcceptedFile, data, path)
     out = []
     for i, entry in enumerate(data.get("accepted", [])):
         try:

@@ -129,6 +129,14 @@ class Gate:
         self.base = Baseline(settings.baseline)
         self.target = settings.target or self.base.target
 
+    def validate(self) -> None:
+        """Everything test collection needs, loaded now: a bad target, interpreter, surface,
+        profile or accepted list is one usage line, not an error inside collection."""
+        self.new_surface
+        self.profile_findings
+        self.base.accepted
+        self.base.programs()
+
     @cached_property
     def search_paths(self) -> list[str]:
         return envs.interpreter_paths(self.settings.python) if self.settings.python else installed_search_paths()

@@ -27,7 +27,7 @@ from compat.behaviour import replay as behaviour_mod
 from compat.fuzz import differential
 from compat.fuzz.differential import PROGRAMS_FILE, load_programs
 from compat.gate import accepted as accepted_mod
-from compat.model import jsonio
+from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 from compat.model.findings import Finding
 from compat.static.diff import compare_surfaces
@@ -204,6 +204,7 @@ class Baseline:
         if not manifest.exists():
             raise CompatError(f"baseline {self.path}: manifest.json is missing; re-record it with `compat baseline --out {self.path}`")
         self.manifest = jsonio.read_json(manifest, schema=SCHEMA, versions=(VERSION,))
+        schemas.check(schemas.Manifest, self.manifest, manifest)
         if not (self.path / "surface.json").exists():
             raise CompatError(f"baseline {self.path}: surface.json is missing; re-record it")
         self.surface = read_surface(self.path / "surface.json")

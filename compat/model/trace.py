@@ -307,8 +307,8 @@ def _run_events(instance: Any, run_id: str) -> list[str]:
 
 
 def _asset_events(instance: Any) -> dict[str, Any]:
-    from dagster._core.events import DagsterEventType
     from dagster._core.event_api import EventRecordsFilter
+    from dagster._core.events import DagsterEventType
 
     out: dict[str, Any] = {}
     for etype in (DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION):

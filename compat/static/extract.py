@@ -20,7 +20,7 @@ from pathlib import Path
 import griffe
 
 from compat.envs import cache_dir, package_search_roots
-from compat.model import jsonio
+from compat.model import jsonio, schemas
 from compat.model import surface as model
 from compat.model.errors import CompatError
 from compat.model.surface import (
@@ -819,6 +819,7 @@ def write_surface(surface: Surface, path: str | os.PathLike[str]) -> Path:
 
 def read_surface(path: str | os.PathLike[str]) -> Surface:
     data = jsonio.read_json(path, schema=SURFACE_SCHEMA, versions=(SURFACE_VERSION,))
+    schemas.check_surface(data, path)
     try:
         return Surface.from_dict(data)
     except (TypeError, KeyError, AttributeError) as exc:

@@ -1,0 +1,130 @@
+"""Declared shapes of the files a baseline holds, checked with pydantic on every read.
+
+The canonical-JSON reader (:func:`compat.model.jsonio.read_json`) checks a file's kind and
+version; these models check its content, so that a hand-edited or damaged file is refused in
+one line naming the file, the place inside it and what was expected, instead of turning into
+invented findings or a traceback. Fields a newer harness may add are allowed and kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, Optional, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, create_model
+
+from compat.model import surface
+
+from compat.model.errors import CompatError
+from compat.model.jsonio import read_json
+from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Manifest(_Open):
+    target: StrictStr
+    generator: dict[str, Any] = Field(default_factory=dict)
+    profiles: list[StrictStr] = Field(default_factory=list)
+    cells: StrictInt = 0
+    cell_set: Optional[StrictStr] = None
+    fuzz_programs: StrictInt = 0
+
+
+class AcceptedEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule: StrictStr
+    member: StrictStr
+    reason: StrictStr
+
+
+class AcceptedFile(_Open):
+    accepted: list[AcceptedEntry] = Field(default_factory=list)
+
+
+class TraceFile(_Open):
+    cell: dict[StrictStr, StrictStr]
+    dispatch: list[dict[str, Any]]
+    result: Any = None
+    exception: Any = None
+    cell_error: Any = None
+    state: dict[str, Any] = Field(default_factory=dict)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def check(model: type[M], data: dict, path: str | Path) -> M:
+    """`data` read from `path`, validated; a violation is one line (the first one)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise CompatError(f"{path}: {where}: {err['msg'].lower()}{more}; re-record it or fix it by hand") from None
+
+
+def read_trace(path: str | Path) -> dict:
+    """A recorded trace file, its kind, version and shape checked."""
+    data = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
+    check(TraceFile, data, path)
+    return data
+
+
+# --- the surface snapshot ------------------------------------------------------------------------
+# Built from the surface dataclasses themselves, so the schema cannot drift from the model: every
+# field the writer emits is required, scalars are strict, and kinds are the harness's own.
+_CHOICES = {
+    ("Parameter", "kind"): (surface.POSITIONAL_ONLY, surface.POSITIONAL_OR_KEYWORD, surface.VAR_POSITIONAL,
+                            surface.KEYWORD_ONLY, surface.VAR_KEYWORD),
+    ("Member", "kind"): surface.KINDS,
+    ("Member", "visibility"): (surface.PUBLIC, surface.PROTECTED, surface.DUNDER),
+    ("InstanceAttribute", "visibility"): (surface.PUBLIC, surface.PROTECTED, surface.DUNDER),
+}
+_STRICT = {str: StrictStr, int: StrictInt, bool: StrictBool}
+
+
+def _strict(tp):
+    """`tp` with its scalars strict and its dataclasses replaced by their pydantic models."""
+    if tp in _STRICT:
+        return _STRICT[tp]
+    if dataclasses.is_dataclass(tp):
+        return _model_of(tp)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (list, dict):
+        return origin[tuple(_strict(a) for a in args)] if args else origin
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[tuple(_strict(a) for a in args)]
+    return tp
+
+
+@functools.cache
+def _model_of(cls) -> type[BaseModel]:
+    hints = typing.get_type_hints(cls)
+    spec = {}
+    for f in dataclasses.fields(cls):
+        choices = _CHOICES.get((cls.__name__, f.name))
+        tp = Literal[choices] if choices else _strict(hints[f.name])
+        if hasattr(BaseModel, f.name):  # e.g. `mro`: kept under another attribute, read by its name
+            spec[f"{f.name}_"] = (tp, Field(alias=f.name))
+        else:
+            spec[f.name] = (tp, ...)
+    return create_model(f"{cls.__name__}Schema", __config__=ConfigDict(extra="forbid"), **spec)
+
+
+@functools.cache
+def _surface_file() -> type[BaseModel]:
+    base = _model_of(surface.Surface)
+    return create_model("SurfaceFile", __base__=base, file_schema=(StrictStr, Field(alias="schema")),
+                        schema_version=(StrictInt, ...))
+
+
+def check_surface(data: dict, path: str | Path) -> None:
+    check(_surface_file(), data, path)
