@@ -64,3 +64,27 @@ def test_what_a_killed_run_left_behind_is_swept_by_the_next(tmp_path):
     foreign.mkdir()
     mine = tempdirs.make("compat-worker-", tmp_path)
     assert not stale.exists() and foreign.exists() and mine.exists()
+
+
+@pytest.mark.parametrize("wait", [0.0, 4.0])
+def test_a_killed_baseline_run_keeps_the_old_baseline_and_its_leftovers_are_swept(tmp_path, wait):
+    base = tmp_path / "base"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    before = _digest(base)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "compat", "baseline", "--out", str(base), "-j", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list(tmp.glob("compat-worker-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(wait)
+    proc.kill()  # SIGKILL: no handler, no finally
+    proc.wait(timeout=60)
+    assert _digest(base) == before and Baseline(base).trace_files()
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".base.")] + list(tmp.glob("compat-worker-*"))
+    assert left, "a SIGKILL leaves its temp dirs behind"
+    tempdirs.sweep(".base.", tmp_path)
+    tempdirs.sweep("compat-worker-", tmp)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")] and not list(tmp.glob("compat-worker-*"))

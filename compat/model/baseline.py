@@ -94,6 +94,11 @@ def record_baseline(
         if not behaviour:
             # a static re-record keeps the recorded behaviour layers; it was not asked to drop them
             cells, programs = _keep_replay_layers(out, tmp)
+            if cells:
+                try:
+                    cell_set = jsonio.read_json(out / "manifest.json", schema=SCHEMA, versions=(VERSION,)).get("cell_set")
+                except CompatError:
+                    cell_set = None
         if (out / accepted_mod.FILENAME).exists():
             shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME)
         jsonio.write_json(
@@ -105,7 +110,7 @@ def record_baseline(
                 "generator": surface.generator,
                 "profiles": profiles,
                 "cells": cells,
-                "cell_set": cell_set if behaviour else None,
+                "cell_set": cell_set if behaviour or cells else None,
                 "fuzz_programs": programs,
             },
         )
@@ -176,8 +181,13 @@ def _matching_profiles(dagster_version: str) -> list[Path]:
 
 
 def _swap(tmp: Path, out: Path) -> None:
-    """Replace `out` by `tmp` with two renames; the old tree is removed only afterwards."""
+    """Replace `out` by `tmp`: one atomic exchange where the system has it (then `tmp` holds the
+    old tree, which the caller removes), else two renames; the old tree is removed only
+    afterwards either way."""
     (tmp / tempdirs.OWNER).unlink(missing_ok=True)  # the finished baseline is nobody's temp dir
+    if out.exists() and tempdirs.exchange(tmp, out):
+        (tmp / tempdirs.OWNER).write_text(f"{os.getpid()}\n")  # the old tree, swept if we die now
+        return
     old = None
     if out.exists():
         old = out.parent / f".{out.name}.old-{os.getpid()}"
