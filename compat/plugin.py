@@ -57,7 +57,7 @@ def _settings(config) -> Settings:
         "python": config.getoption("compat_python"),
         "path_prefix": config.getoption("compat_path_prefix"),
     }
-    settings = Settings.resolve(opts, Path(config.rootpath))
+    settings = Settings.resolve(opts, Path(config.rootpath), Path(config.invocation_params.dir))
     if config.getoption("compat_no_behaviour"):
         settings.behaviour = False
     return settings

@@ -146,3 +146,15 @@ def test_no_matching_baseline_says_how_to_record_one(tmp_path, monkeypatch):
         default_baseline(tmp_path, None)
     text = str(info.value)
     assert "\n" not in text and "is dagster 1.11.4" in text and "compat baseline --old SPEC" in text
+
+
+def test_a_baseline_on_the_command_line_is_relative_to_where_pytest_started(tmp_path):
+    from compat.gate.gate import Settings
+
+    project, cwd = tmp_path / "project", tmp_path / "project" / "sub"
+    cwd.mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[tool.compat]\nreport = "r.md"\n')
+    s = Settings.resolve({"baseline": "../base", "python": sys.executable}, project, cwd)
+    assert s.baseline == cwd / "../base" and s.report == Path("r.md")
+    (project / "pyproject.toml").write_text('[tool.compat]\nbaseline = "base"\n')
+    assert Settings.resolve({"python": sys.executable}, project, cwd).baseline == project / "base"

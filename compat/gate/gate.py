@@ -49,8 +49,10 @@ class Settings:
     path_prefix: str | None = None
 
     @classmethod
-    def resolve(cls, options: dict, rootdir: Path) -> Settings:
-        """Command-line options win over `[tool.compat]`, which wins over the defaults."""
+    def resolve(cls, options: dict, rootdir: Path, cwd: Path | None = None) -> Settings:
+        """Command-line options win over `[tool.compat]`, which wins over the defaults. A path on
+        the command line is relative to where pytest was started (`cwd`), one in `[tool.compat]`
+        to the project (`rootdir`)."""
         table: dict = {}
         pyproject = rootdir / "pyproject.toml"
         if pyproject.is_file():
@@ -69,8 +71,11 @@ class Settings:
         else:
             baseline = Path(chosen)
             if not baseline.is_absolute():
-                baseline = rootdir / baseline
+                from_cli = options.get("baseline") not in (None, False)
+                baseline = ((cwd or rootdir) if from_cli else rootdir) / baseline
         report = pick("report")
+        if report and not Path(report).is_absolute() and options.get("report") and cwd is not None:
+            report = str(cwd / report)
         fail_on = pick("fail_on", "breaking")
         if fail_on not in SEVERITY_RANK and fail_on != "never":
             raise CompatError(f"compat fail-on {fail_on!r}: expected breaking, warning or never")
