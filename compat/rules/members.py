@@ -166,7 +166,14 @@ def _moved(ctx: DiffContext, pre_existing: bool):
     for name, old, new in ctx.common:
         if ctx.same_class(old.defined_in, new.defined_in):
             continue
-        was_ancestor = ctx.in_old_mro(new.defined_in)
+        # the effective member changes only when lookup now lands on a definition that already
+        # existed (and was overridden) in the old MRO; a definition moved up into an ancestor
+        # that did not define it before is a move. Surfaces that did not record what each
+        # member overrides (shadowed is None) cannot tell the two apart.
+        if ctx.in_old_mro(new.defined_in) and old.shadowed is not None:
+            was_ancestor = any(ctx.same_class(s, new.defined_in) for s in old.shadowed)
+        else:
+            was_ancestor = ctx.in_old_mro(new.defined_in)
         if was_ancestor != pre_existing:
             continue
         yield name, old, new
@@ -178,7 +185,7 @@ def _moved(ctx: DiffContext, pre_existing: bool):
     severity=INFO,
     audience=SUBCLASSES,
     family="members",
-    summary="A member is now defined by a different class of the MRO that did not exist before (e.g. a new mixin).",
+    summary="A member is now defined by a class of the MRO that did not define it before (a new mixin, or a base it moved up into), so the effective member is the one that moved.",
     explanation=(
         "Callers see no difference. Overrides keep winning because the subclass comes first "
         "in the MRO, and `super().<name>()` lands on the mixin's implementation. Any signature "
@@ -221,8 +228,8 @@ def member_moved(ctx: DiffContext):
     audience=BOTH,
     family="members",
     summary=(
-        "A member now resolves to a class that was already an ancestor before: the class's own "
-        "definition was dropped, or the MRO order changed."
+        "A member now resolves to a definition that already existed, overridden, in the old MRO: "
+        "the class's own definition was dropped, or the MRO order changed."
     ),
     explanation=(
         "Attribute lookup now finds another pre-existing implementation, which may behave "

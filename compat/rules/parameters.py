@@ -9,7 +9,7 @@ Design decisions (see docs/rules.md):
 
 from __future__ import annotations
 
-from compat.model.findings import BREAKING, BOTH, SUBCLASSES, WARNING
+from compat.model.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
 from compat.model.surface import DUNDER, KEYWORD_ONLY, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, VAR_POSITIONAL
 from compat.rules.base import KEYWORDABLE, POSITIONAL, DiffContext, norm_expr, rule
 from compat.rules.signature import signature_diffs
@@ -29,11 +29,12 @@ def _hit(ctx: DiffContext, d, message: str, **details):
     severity=BREAKING,
     audience=BOTH,
     family="parameters",
-    summary="A named parameter disappeared from a method's signature.",
+    summary="A named parameter disappeared from a method's signature, and calls that passed it no longer bind.",
     explanation=(
         "Callers that pass it get TypeError (unexpected keyword argument, or too many "
         "positional arguments). Overrides that still declare it as required break as soon as "
-        "the base calls them without it."
+        "the base calls them without it. A parameter whose every call still binds to the new "
+        "`*args` / `**kwargs` is `parameter-removed-into-kwargs` instead."
     ),
     why_subclasses=(
         "Overrides keep the old signature; `super().method(..., removed=x)` from an override "
@@ -51,28 +52,39 @@ def _hit(ctx: DiffContext, d, message: str, **details):
 )
 def parameter_removed(ctx: DiffContext):
     for d in signature_diffs(ctx):
-        absorbed = d.new_var(VAR_KEYWORD) is not None
         for p in d.removed:
-            if absorbed and p.kind == KEYWORD_ONLY:
+            if d.absorbed(p):
                 continue  # parameter-removed-into-kwargs
             yield _hit(ctx, d, f"parameter {p.name!r} of {d.name!r} was removed", parameter=p.name)
 
 
+def _absorbed_by(d, p) -> str:
+    parts = []
+    if p.kind in POSITIONAL:
+        parts.append(f"*{d.new_var(VAR_POSITIONAL).name}")
+    if p.kind in KEYWORDABLE:
+        parts.append(f"**{d.new_var(VAR_KEYWORD).name}")
+    return " and ".join(parts)
+
+
 @rule(
     id="parameter-removed-into-kwargs",
-    severity=WARNING,
+    severity=INFO,
     audience=BOTH,
     family="parameters",
-    summary="A keyword-only parameter disappeared, but the new signature still accepts **kwargs.",
+    summary=(
+        "A named parameter disappeared, but every call that passed it still binds: by position to "
+        "the new `*args`, by keyword to the new `**kwargs`."
+    ),
     explanation=(
-        "Callers that pass it no longer fail, but the value is silently swallowed by **kwargs "
-        "and ignored."
+        "No call fails: the argument now arrives in the variadic parameter. Whether the method "
+        "still honours it is behaviour, which the replay and the fuzzer check."
     ),
     why_subclasses=(
-        "A subclass `__init__` forwarding `**kwargs` keeps constructing, but the setting it "
-        "forwards has no effect any more."
+        "A subclass `__init__` forwarding `**kwargs` keeps constructing; an override keeping the "
+        "named parameter still accepts what the base passed it before."
     ),
-    fix="Keep the parameter and honour it, or warn when **kwargs receives it.",
+    fix="Nothing to do for binding; keep reading the value from *args / **kwargs where it matters.",
     example_old="""
         class Instance:
             def __init__(self, *, settings=None, ref=None, **kwargs): ...
@@ -84,14 +96,12 @@ def parameter_removed(ctx: DiffContext):
 )
 def parameter_removed_into_kwargs(ctx: DiffContext):
     for d in signature_diffs(ctx):
-        if d.new_var(VAR_KEYWORD) is None:
-            continue
         for p in d.removed:
-            if p.kind == KEYWORD_ONLY:
+            if d.absorbed(p):
                 yield _hit(
                     ctx,
                     d,
-                    f"parameter {p.name!r} of {d.name!r} was removed; **{d.new_var(VAR_KEYWORD).name} now swallows it",
+                    f"parameter {p.name!r} of {d.name!r} was removed; {_absorbed_by(d, p)} now receives it",
                     parameter=p.name,
                 )
 
@@ -103,7 +113,11 @@ def parameter_removed_into_kwargs(ctx: DiffContext):
     family="parameters",
     summary=(
         "A parameter at the same position got a new name (not reported for positional-only "
-        "parameters, nor for protocol dunders such as `__exit__` that the interpreter calls positionally)."
+        "parameters; info for protocol dunders such as `__exit__` that the interpreter calls positionally)."
+    ),
+    severity_note=(
+        "info for a protocol dunder (`__exit__`, `__getitem__`...): the interpreter passes its "
+        "arguments by position, so only a rare explicit keyword call notices."
     ),
     explanation=(
         "Callers passing it by keyword get TypeError. When the base calls an overridable "
@@ -125,14 +139,18 @@ def parameter_removed_into_kwargs(ctx: DiffContext):
 )
 def parameter_renamed(ctx: DiffContext):
     for d in signature_diffs(ctx):
-        if d.old.visibility == DUNDER and d.name not in KEYWORD_DUNDERS:
-            continue  # the interpreter calls protocol dunders (__exit__, __getitem__) positionally
+        # the interpreter calls protocol dunders (__exit__, __getitem__) positionally
+        protocol = d.old.visibility == DUNDER and d.name not in KEYWORD_DUNDERS
         for p, q in d.renamed:
             if p.kind == POSITIONAL_ONLY:
                 continue  # nobody can pass it by name
-            yield _hit(
+            hit = _hit(
                 ctx, d, f"parameter {p.name!r} of {d.name!r} was renamed to {q.name!r}", parameter=p.name, new_name=q.name
             )
+            if protocol:
+                hit.severity = INFO
+                hit.message += " (a protocol method: the interpreter passes it by position)"
+            yield hit
 
 
 @rule(
