@@ -25,9 +25,9 @@ from compat.model.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WAR
 from compat.model.surface import Surface
 from compat.rules import RULES
 from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
+from compat.static.profile import CORPUS_PACKAGE
 
 LAYERS = ("surface", "profile", "behaviour", "fuzz", "perf", "baseline", "griffe")
-CORPUS_PACKAGE = "compat.corpus"
 
 # what a cause kind means, for its title and its fix hint ({s}: the subject; {edited}: the
 # base members whose own code carries the change; {callers}: the base members reaching it)

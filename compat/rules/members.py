@@ -224,7 +224,12 @@ def member_moved(ctx: DiffContext):
 
 @rule(
     id="member-resolution-changed",
-    severity=WARNING,
+    severity=BREAKING,
+    severity_note=(
+        "a warning when the old surface did not record which definitions each member overrides "
+        "(surfaces recorded by older versions of the harness): a move up into a base is then "
+        "indistinguishable from a dropped override."
+    ),
     audience=BOTH,
     family="members",
     summary=(
@@ -257,7 +262,7 @@ def member_moved(ctx: DiffContext):
 )
 def member_resolution_changed(ctx: DiffContext):
     for name, old, new in _moved(ctx, pre_existing=True):
-        yield ctx.hit(
+        hit = ctx.hit(
             name,
             f"{name!r} now resolves to {short(new.defined_in)} instead of {short(old.defined_in)} "
             f"({short(new.defined_in)} was already in the MRO)",
@@ -265,6 +270,9 @@ def member_resolution_changed(ctx: DiffContext):
             new=new,
             details={"old_defined_in": old.defined_in, "new_defined_in": new.defined_in},
         )
+        if old.shadowed is None:
+            hit.severity = WARNING
+        yield hit
 
 
 _CALLABLES = (METHOD, CLASSMETHOD, STATICMETHOD)
@@ -319,17 +327,23 @@ def member_kind_changed(ctx: DiffContext):
 
 @rule(
     id="member-binding-changed",
-    severity=WARNING,
+    severity=BREAKING,
     audience=SUBCLASSES,
     family="members",
     summary=(
         "A member changed binding within its family: method <-> classmethod <-> staticmethod, "
         "or property <-> cached_property."
     ),
+    severity_note=(
+        "info for the two changes every old use survives: staticmethod -> classmethod (each call "
+        "still binds) and property -> cached_property (reads, overrides and the absence of a setter "
+        "all behave alike)."
+    ),
     explanation=(
-        "Most callers keep working, but an override declared with the old binding receives "
-        "different arguments (self vs cls vs nothing) when called on the class, and a "
-        "cached_property can be assigned while a property cannot."
+        "An override or a call written for the old binding receives different arguments (self vs "
+        "cls vs nothing): `Sub.make()` of a classmethod turned staticmethod no longer builds a Sub, "
+        "`Base.f(self, x)` fails on a method turned classmethod, and a cached_property can be "
+        "assigned while a property cannot."
     ),
     why_subclasses=(
         "`config_schema` (classmethod) and `config_defaults` / `get` (staticmethods) are "
@@ -339,25 +353,32 @@ def member_kind_changed(ctx: DiffContext):
     fix="Keep the old binding (method, classmethod, staticmethod, property or cached_property).",
     example_old="""
         class Instance:
-            @staticmethod
-            def config_defaults(base_dir): ...
+            @classmethod
+            def config_schema(cls): ...
     """,
     example_new="""
         class Instance:
-            @classmethod
-            def config_defaults(cls, base_dir): ...
+            @staticmethod
+            def config_schema(): ...
     """,
 )
 def member_binding_changed(ctx: DiffContext):
     for name, old, new in ctx.common:
         if old.kind != new.kind and _kind_group(old.kind) == _kind_group(new.kind):
-            yield ctx.hit(
+            hit = ctx.hit(
                 name,
                 f"{name!r} changed from {kind_label(old.kind)} to {kind_label(new.kind)}",
                 old=old,
                 new=new,
                 details={"old_kind": old.kind, "new_kind": new.kind},
             )
+            if (old.kind, new.kind) in _HARMLESS_BINDINGS:
+                hit.severity = INFO
+            yield hit
+
+
+# binding changes that every old call, read and override survives
+_HARMLESS_BINDINGS = {(STATICMETHOD, CLASSMETHOD), (PROPERTY, CACHED_PROPERTY)}
 
 
 @rule(
@@ -399,7 +420,7 @@ def property_setter_removed(ctx: DiffContext):
 
 @rule(
     id="property-deleter-removed",
-    severity=WARNING,
+    severity=BREAKING,
     audience=BOTH,
     family="members",
     summary="A property that had a deleter no longer has one.",

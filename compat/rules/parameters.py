@@ -18,6 +18,21 @@ from compat.rules.signature import signature_diffs
 # dunders that code calls with keywords; every other dunder is called by the interpreter,
 # positionally, so renaming its parameters is harmless
 KEYWORD_DUNDERS = ("__init__", "__new__", "__init_subclass__", "__call__")
+# constructors: type checkers do not hold their overrides to the base's signature
+CONSTRUCTORS = ("__init__", "__new__", "__init_subclass__")
+TYPING = "typing"  # details["breakage"]: breaks typed code (an incompatible override), not a run
+
+
+def _override_contract(hit, name: str):
+    """A base signature that now allows calls an old override refuses: the override is an
+    incompatible override under a type checker (breaking, ``breakage: typing``); for constructors,
+    which type checkers exempt, the warning that the base or a factory may pass the new shape."""
+    if name in CONSTRUCTORS:
+        hit.severity = WARNING
+    else:
+        hit.details["breakage"] = TYPING
+        hit.message += "; old overrides are incompatible overrides under a type checker"
+    return hit
 
 
 def _hit(ctx: DiffContext, d, message: str, **details):
@@ -249,9 +264,14 @@ def parameter_kind_changed(ctx: DiffContext):
 
 @rule(
     id="parameter-kind-relaxed",
-    severity=WARNING,
+    severity=BREAKING,
     audience=SUBCLASSES,
     family="parameters",
+    severity_note=(
+        "breaks typed overrides (`breakage: typing` in the details: mypy and pyright report an "
+        "incompatible override), not a run; a warning for constructors (`__init__`, `__new__`), "
+        "whose overrides type checkers do not compare."
+    ),
     summary="A parameter gained a calling style (keyword-only -> positional-or-keyword, positional-only -> positional-or-keyword).",
     explanation=(
         "Harmless for callers. Overrides that keep the stricter declaration break if the base "
@@ -277,14 +297,14 @@ def parameter_kind_relaxed(ctx: DiffContext):
             lost = _capabilities(p.kind) - _capabilities(q.kind)
             gained = _capabilities(q.kind) - _capabilities(p.kind)
             if gained and not lost:
-                yield _hit(
+                yield _override_contract(_hit(
                     ctx,
                     d,
                     f"parameter {q.name!r} of {d.name!r} changed from {p.kind} to {q.kind}",
                     parameter=q.name,
                     old_kind=p.kind,
                     new_kind=q.kind,
-                )
+                ), d.name)
 
 
 @rule(
@@ -316,9 +336,14 @@ def parameter_default_removed(ctx: DiffContext):
 
 @rule(
     id="parameter-default-added",
-    severity=WARNING,
+    severity=BREAKING,
     audience=SUBCLASSES,
     family="parameters",
+    severity_note=(
+        "breaks typed overrides (`breakage: typing` in the details: mypy and pyright report an "
+        "incompatible override), not a run; a warning for constructors (`__init__`, `__new__`), "
+        "whose overrides type checkers do not compare."
+    ),
     summary="A required parameter became optional.",
     explanation=(
         "Harmless for callers. The base may now call the method without the argument; "
@@ -339,14 +364,14 @@ def parameter_default_added(ctx: DiffContext):
     for d in signature_diffs(ctx):
         for p, q in d.all_pairs:
             if p.default is None and q.default is not None:
-                yield _hit(
+                yield _override_contract(_hit(
                     ctx, d, f"parameter {q.name!r} of {d.name!r} gained a default {q.default}", parameter=q.name
-                )
+                ), d.name)
 
 
 @rule(
     id="parameter-default-changed",
-    severity=WARNING,
+    severity=BREAKING,
     audience=BOTH,
     family="parameters",
     summary="A parameter's default value changed (spelling-only changes such as quotes are ignored).",
@@ -407,9 +432,14 @@ def required_parameter_added(ctx: DiffContext):
 
 @rule(
     id="optional-parameter-added",
-    severity=WARNING,
+    severity=BREAKING,
     audience=SUBCLASSES,
     family="parameters",
+    severity_note=(
+        "breaks typed overrides (`breakage: typing` in the details: mypy and pyright report an "
+        "incompatible override), not a run; a warning for constructors (`__init__`, `__new__`), "
+        "whose overrides type checkers do not compare."
+    ),
     summary="A new parameter with a default.",
     explanation=(
         "Harmless for callers. A base that passes it to an overridable method (or dagster's "
@@ -437,13 +467,13 @@ def optional_parameter_added(ctx: DiffContext):
     for d in signature_diffs(ctx):
         for q in d.added:
             if not q.required:
-                yield _hit(
+                yield _override_contract(_hit(
                     ctx,
                     d,
                     f"{d.name!r} has a new optional parameter {q.name!r}; overrides without it "
                     "break if the base passes it",
                     parameter=q.name,
-                )
+                ), d.name)
 
 
 def _var_removed(ctx: DiffContext, kind: str, label: str):
