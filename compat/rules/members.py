@@ -162,18 +162,26 @@ def member_added(ctx: DiffContext):
         )
 
 
+def _moved_up(ctx: DiffContext, old, new) -> bool:
+    """Whether the new defining class comes after the old one in the old MRO."""
+    mro = ctx.old.cls.mro
+    old_index = mro.index(old.defined_in) if old.defined_in in mro else None
+    new_index = next((i for i, p in enumerate(mro) if ctx.same_class(p, new.defined_in)), None)
+    return old_index is not None and new_index is not None and new_index > old_index
+
+
 def _moved(ctx: DiffContext, pre_existing: bool):
     for name, old, new in ctx.common:
         if ctx.same_class(old.defined_in, new.defined_in):
             continue
-        # the effective member changes only when lookup now lands on a definition that already
-        # existed (and was overridden) in the old MRO; a definition moved up into an ancestor
-        # that did not define it before is a move. Surfaces that did not record what each
-        # member overrides (shadowed is None) cannot tell the two apart.
-        if ctx.in_old_mro(new.defined_in) and old.shadowed is not None:
+        # a definition moved up into an ancestor that did not define it before keeps the
+        # effective member: a move. Lookup landing on a definition that already existed (and was
+        # overridden) in the old MRO, or on a class ahead of the old definer that now overrides
+        # it, changes it. Surfaces that did not record what each member overrides (shadowed is
+        # None) cannot tell the cases apart.
+        was_ancestor = ctx.in_old_mro(new.defined_in)
+        if was_ancestor and old.shadowed is not None and _moved_up(ctx, old, new):
             was_ancestor = any(ctx.same_class(s, new.defined_in) for s in old.shadowed)
-        else:
-            was_ancestor = ctx.in_old_mro(new.defined_in)
         if was_ancestor != pre_existing:
             continue
         yield name, old, new
@@ -226,9 +234,10 @@ def member_moved(ctx: DiffContext):
     id="member-resolution-changed",
     severity=BREAKING,
     severity_note=(
-        "a warning when the old surface did not record which definitions each member overrides "
-        "(surfaces recorded by older versions of the harness): a move up into a base is then "
-        "indistinguishable from a dropped override."
+        "a warning when a class ahead of the old definition now overrides the member (a new "
+        "implementation, not necessarily a different behaviour), and when the old surface did not "
+        "record which definitions each member overrides (surfaces recorded by older versions of the "
+        "harness): a move up into a base is then indistinguishable from a dropped override."
     ),
     audience=BOTH,
     family="members",
@@ -270,8 +279,8 @@ def member_resolution_changed(ctx: DiffContext):
             new=new,
             details={"old_defined_in": old.defined_in, "new_defined_in": new.defined_in},
         )
-        if old.shadowed is None:
-            hit.severity = WARNING
+        if old.shadowed is None or not _moved_up(ctx, old, new):
+            hit.severity = WARNING  # unknown, or a new override ahead of the old definition
         yield hit
 
 
