@@ -14,6 +14,7 @@ from compat.fuzz.differential import fuzz
 from compat.model.baseline import Baseline, record_baseline, surface_label
 from compat.model.errors import CompatError
 from compat.model.jsonio import write_atomic
+from compat.model.findings import FAIL_ON
 from compat.result import CheckResult
 from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_surface
@@ -193,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_report(p, default_fail="breaking"):
         p.add_argument("--format", choices=FORMATS, default="text")
-        p.add_argument("--fail-on", choices=("breaking", "warning", "never"), default=default_fail)
+        p.add_argument("--fail-on", choices=FAIL_ON, default=default_fail,
+                       help="breaking (default), runtime (breaking, leaving out type-checker-only breaks), warning or never")
         p.add_argument("--report", metavar="FILE", help="write the report to FILE instead of stdout")
 
     p = sub.add_parser("snapshot", help="extract the surface of the target class")

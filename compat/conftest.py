@@ -13,7 +13,7 @@ from compat.fuzz import differential
 from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
 from compat.gate.update import update_baseline
 from compat.model.errors import CompatError
-from compat.model.findings import Finding, sort_findings
+from compat.model.findings import FAIL_ON, Finding, sort_findings
 from compat.model.jsonio import read_json
 from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION
 
@@ -26,7 +26,8 @@ def pytest_addoption(parser):
     group.addoption("--compat-target", metavar="MODULE:CLASS", help="class under test (default: the baseline's)")
     group.addoption("--compat-update", action="store_true", help="re-record the baseline, atomically, and show what changed")
     group.addoption("--compat-report", metavar="FILE", help="write a markdown report of every finding to FILE")
-    group.addoption("--compat-fail-on", choices=("breaking", "warning", "never"), help="severity that fails a test")
+    group.addoption("--compat-fail-on", choices=FAIL_ON,
+                    help="severity that fails a test (runtime: breaking, leaving out type-checker-only breaks)")
     group.addoption("--compat-python", metavar="PY", help="check the dagster of this interpreter instead of the installed one")
     group.addoption("--compat-no-behaviour", action="store_true", help="skip the behaviour replay cells")
 

@@ -9,7 +9,7 @@ Design decisions (see docs/rules.md):
 
 from __future__ import annotations
 
-from compat.model.findings import BREAKING, BOTH, INFO, SUBCLASSES, WARNING
+from compat.model.findings import BREAKING, BOTH, INFO, SUBCLASSES, TYPING, WARNING
 from compat.model.surface import DUNDER, KEYWORD_ONLY, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, VAR_POSITIONAL
 from compat.rules.base import KEYWORDABLE, POSITIONAL, DiffContext, norm_expr, rule
 from compat.rules.signature import signature_diffs
@@ -20,7 +20,6 @@ from compat.rules.signature import signature_diffs
 KEYWORD_DUNDERS = ("__init__", "__new__", "__init_subclass__", "__call__")
 # constructors: type checkers do not hold their overrides to the base's signature
 CONSTRUCTORS = ("__init__", "__new__", "__init_subclass__")
-TYPING = "typing"  # details["breakage"]: breaks typed code (an incompatible override), not a run
 
 
 def _override_contract(hit, name: str):

@@ -14,13 +14,11 @@ details, and their audience is whoever the direction breaks.
 
 from __future__ import annotations
 
-from compat.model.findings import BOTH, BREAKING, CALLERS, SUBCLASSES, WARNING
+from compat.model.findings import BOTH, BREAKING, CALLERS, SUBCLASSES, TYPING, WARNING
 from compat.model.surface import CLASS_ATTRIBUTE
 from compat.rules.base import DiffContext, rule
 from compat.rules.signature import comparable_returns, signature_diffs
 from compat.static.annotations import relation
-
-TYPING = "typing"  # details["breakage"] of a finding that breaks under a type checker only
 
 # who a changed annotation breaks, by the new type's relation to the old
 _RETURN_BREAKS = {"wider": CALLERS, "narrower": SUBCLASSES, "unrelated": BOTH}
