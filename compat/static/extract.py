@@ -306,6 +306,31 @@ def _param(p: ast.arg, kind: str, default: ast.expr | None) -> Parameter:
     )
 
 
+# names that normalization alone would take for another type: `Set` from collections.abc is the
+# abstract set (typing.AbstractSet), not typing.Set (the builtin set)
+_CANONICAL_SPELLING = {"collections.abc.Set": "AbstractSet", "typing.AbstractSet": "AbstractSet"}
+
+
+def _norm_annotation(expr) -> str | None:
+    """Normalized text of a griffe annotation, with names griffe resolved to an ambiguous
+    canonical path spelled unambiguously first."""
+    if expr is None:
+        return None
+    if not isinstance(expr, griffe.Expr):
+        return ann.normalize(str(expr))
+    parts = []
+    for part in expr.iterate(flat=True):
+        if isinstance(part, griffe.ExprName):
+            try:
+                canonical = part.canonical_path
+            except Exception:  # an unresolvable name keeps its spelling
+                canonical = None
+            parts.append(_CANONICAL_SPELLING.get(canonical, part.name) if canonical else part.name)
+        else:
+            parts.append(str(part))
+    return ann.normalize("".join(parts))
+
+
 def _griffe_signature(fn: griffe.Function) -> Signature:
     params = []
     for p in fn.parameters:
@@ -316,11 +341,11 @@ def _griffe_signature(fn: griffe.Function) -> Signature:
                 kind=_GRIFFE_KINDS[p.kind.value],
                 default=str(p.default) if p.default is not None and p.kind.value not in ("variadic positional", "variadic keyword") else None,
                 annotation=annotation,
-                annotation_norm=ann.normalize(annotation),
+                annotation_norm=_norm_annotation(p.annotation),
             )
         )
     returns = str(fn.returns) if fn.returns is not None else None
-    return Signature(params, returns, ann.normalize(returns))
+    return Signature(params, returns, _norm_annotation(fn.returns))
 
 
 # --- the extractor ---------------------------------------------------------------------------
