@@ -26,6 +26,11 @@ _PARAMETER_BREAKS = {"narrower": CALLERS, "wider": SUBCLASSES, "unrelated": BOTH
 _WHO = {CALLERS: "typed callers", SUBCLASSES: "typed overrides", BOTH: "typed callers and overrides"}
 
 
+def _sets_by_name(ctx: DiffContext) -> bool:
+    """One of the surfaces was recorded before annotation names were resolved."""
+    return not (ctx.old.generator.get("annotations") and ctx.new.generator.get("annotations"))
+
+
 @rule(
     id="return-annotation-changed",
     severity=BREAKING,
@@ -62,7 +67,7 @@ def return_annotation_changed(ctx: DiffContext):
         a, b = old.signature.returns_norm, new.signature.returns_norm
         if a is None or b is None or a == b:
             continue
-        change = relation(a, b)
+        change = relation(a, b, sets_by_name=_sets_by_name(ctx))
         if change == "same":
             continue
         audience = _RETURN_BREAKS[change]
@@ -110,7 +115,7 @@ def parameter_annotation_changed(ctx: DiffContext):
         for p, q in d.all_pairs:
             if p.annotation_norm is None or q.annotation_norm is None or p.annotation_norm == q.annotation_norm:
                 continue
-            change = relation(p.annotation_norm, q.annotation_norm)
+            change = relation(p.annotation_norm, q.annotation_norm, sets_by_name=_sets_by_name(ctx))
             if change == "same":
                 continue
             audience = _PARAMETER_BREAKS[change]

@@ -10,6 +10,7 @@ import-path rules catch a real move of the target itself).
 from __future__ import annotations
 
 import ast
+import re
 
 # typing aliases of builtins and the collections they stand for
 _ALIASES = {
@@ -198,9 +199,13 @@ def is_subtype(a: str, b: str) -> bool:
     return all(any(_is_sub_single(x, y) for y in _members(b)) for x in _members(a))
 
 
-def relation(old: str, new: str) -> str:
+def relation(old: str, new: str, *, sets_by_name: bool = False) -> str:
     """How the new annotation relates to the old: ``same``, ``wider`` (every old value is
-    still one), ``narrower``, or ``unrelated``."""
+    still one), ``narrower``, or ``unrelated``. ``sets_by_name``: one side was normalized by
+    bare names, where collections.abc's ``Set`` reads as ``set``, so ``set`` and ``AbstractSet``
+    cannot be told apart and count as one."""
+    if sets_by_name:
+        old, new = (re.sub(r"\bAbstractSet\b", "set", t) for t in (old, new))
     if old == new:
         return "same"
     sub, sup = is_subtype(old, new), is_subtype(new, old)

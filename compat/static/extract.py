@@ -807,6 +807,9 @@ def extract(target: str, search_paths: list[str], *, source: str = "installed") 
         "griffe": _version("griffe"),
         "dagster": distribution_version(search_paths) or "unknown",
         "source": source,
+        # annotation names normalized through griffe's resolution (collections.abc.Set is
+        # AbstractSet); surfaces without this key read every `Set` as typing.Set
+        "annotations": "resolved",
     }
     surface = Surface(
         target=target,
