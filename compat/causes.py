@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from compat.corpus import CORPUS
-from compat.model.findings import BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, sort_findings
+from compat.model.findings import (
+    BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, at_or_above, sort_findings, typing_only,
+)
 from compat.model.surface import Surface
 from compat.rules import RULES
 from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
+from compat.static.profile import CORPUS_PACKAGE
 
 LAYERS = ("surface", "profile", "behaviour", "fuzz", "perf", "baseline", "griffe")
-CORPUS_PACKAGE = "compat.corpus"
 
 # what a cause kind means, for its title and its fix hint ({s}: the subject; {edited}: the
 # base members whose own code carries the change; {callers}: the base members reaching it)
@@ -122,6 +124,12 @@ class Cause:
     findings: list[Finding] = field(default_factory=list)
 
     @property
+    def typing_only(self) -> bool:
+        """A breaking cause whose every breaking finding breaks only under a type checker."""
+        breaking = [f for f in self.findings if f.severity == BREAKING]
+        return self.severity == BREAKING and bool(breaking) and all(typing_only(f) for f in breaking)
+
+    @property
     def packages(self) -> list[str]:
         """Real downstream packages affected (from the profiles), without versions."""
         return sorted({d.split(":", 1)[0].rsplit(" ", 1)[0] for d in self.downstream})
@@ -157,6 +165,8 @@ class Cause:
             "kind": self.kind,
             "subject": self.subject,
             "severity": self.severity,
+            # breaking causes: whether a run breaks, or only type-checked code
+            "breakage": ("typing" if self.typing_only else "runtime") if self.severity == BREAKING else None,
             "title": self.title,
             "location": self.location,
             "edited": self.edited,
@@ -742,7 +752,7 @@ def verdict(causes: list[Cause], fail_on: str) -> str:
     """The first line of every report: `incompatible: 14 causes (9 breaking, 5 warning); 2
     affect dagster-cloud`. With --fail-on never the line still says what the causes amount to."""
     threshold = "breaking" if fail_on == "never" else fail_on
-    failing = [c for c in causes if SEVERITY_RANK[c.severity] <= SEVERITY_RANK[threshold]]
+    failing = [c for c in causes if at_or_above(c.severity, threshold, typing=c.typing_only)]
     word = "incompatible" if failing else "compatible"
     by = counts(causes)
     serious = [c for c in causes if c.severity != INFO]

@@ -15,6 +15,7 @@ from compat.fuzz.differential import fuzz
 from compat.gate import accepted as accepted_mod
 from compat.model.baseline import Baseline, record_baseline, surface_label
 from compat.model.errors import CompatError
+from compat.model.findings import FAIL_ON
 from compat.model.jsonio import write_atomic
 from compat.result import CheckResult
 from compat.rules import RULES
@@ -241,8 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=FORMATS, default="text",
                        help="text for a terminal, markdown for a pull-request comment, json, junit, or "
                             "github workflow annotations (default: %(default)s)")
-        p.add_argument("--fail-on", choices=("breaking", "warning", "never"), default=default_fail,
-                       help="exit 1 when a cause is at least this severe; never: report only (default: %(default)s)")
+        p.add_argument("--fail-on", choices=FAIL_ON, default=default_fail,
+                       help="exit 1 when a cause is at least this severe: breaking (default), runtime (breaking, "
+                            "leaving out type-checker-only breaks), warning, or never (report only)")
         p.add_argument("--report", metavar="FILE", help="write the report to FILE instead of stdout")
         p.add_argument("--annotations", action="store_true",
                        help="with --report: print GitHub workflow annotations on stdout instead of the text report")

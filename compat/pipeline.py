@@ -2,8 +2,9 @@
 
 ``old`` is a recorded :class:`~compat.model.baseline.Baseline` or a :class:`~compat.sides.Side`
 (recorded into a temporary baseline first); ``new`` is a side. The steps, in order: the new
-surface; the surface rules and the profile checks (static, no environment needed); the
-behaviour cells and the stored fuzz programs replayed on the new side's interpreter; live
+surface; the surface rules and the profile checks (static, no environment needed); whether
+the new side imports the target at all (if not, that is a breaking finding and nothing is
+replayed); the behaviour cells and the stored fuzz programs replayed on the new side's interpreter; live
 fuzzing when asked; accepted findings set aside. The result carries the causes.
 
 `compat check`, `compat compare` and `compat mutate` call it; the gate runs the same steps one
@@ -81,6 +82,12 @@ def check(
     new_label = surface_label(new_surface) if new.installed else new.label
     findings = step("comparing surfaces and checking profiles",
                     lambda: static_findings(base, new_surface, new.search_paths))
+    if behaviour and (base.trace_files() or base.programs()):
+        # a new side that cannot import the target runs no cell at all: that is the finding
+        broken = step(f"importing {target} on {new_label}", lambda: behaviour_mod.import_failure(new.python, target))
+        if broken is not None:
+            findings.append(behaviour_mod.import_finding(broken))
+            behaviour = False
     if behaviour and base.trace_files():
         findings += step(f"replaying {len(base.trace_files())} behaviour cells on {new_label}",
                          lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs))

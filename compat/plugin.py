@@ -16,6 +16,7 @@ import pytest
 
 from compat import tempdirs
 from compat.model.errors import CompatError
+from compat.model.findings import FAIL_ON
 
 try:  # an interpreter without the harness's dependencies still gets the options, and one line
     from compat.behaviour import replay
@@ -39,7 +40,8 @@ def pytest_addoption(parser):
     group.addoption("--compat-target", metavar="MODULE:CLASS", help="class under test (default: the baseline's)")
     group.addoption("--compat-update", action="store_true", help="re-record the baseline, atomically, and show what changed")
     group.addoption("--compat-report", metavar="FILE", help="write a markdown report of every finding to FILE")
-    group.addoption("--compat-fail-on", choices=("breaking", "warning", "never"), help="severity that fails a test")
+    group.addoption("--compat-fail-on", choices=FAIL_ON,
+                    help="severity that fails a test (runtime: breaking, leaving out type-checker-only breaks)")
     group.addoption("--compat-python", metavar="PY", help="check the dagster of this interpreter instead of the installed one")
     group.addoption("--compat-no-behaviour", action="store_true", help="skip the behaviour replay cells")
     group.addoption("--compat-path-prefix", metavar="PREFIX",

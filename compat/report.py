@@ -28,17 +28,18 @@ from compat.model import jsonio
 from compat.model.errors import CompatError
 from compat.model.findings import (
     BREAKING,
+    FAIL_ON,
     INFO,
     SEVERITIES,
     SEVERITY_RANK,
     WARNING,
     Finding,
+    at_or_above,
     summary,
 )
 from compat.rules import RULES
 
 FORMATS = ("text", "markdown", "json", "junit", "github")
-FAIL_ON = ("breaking", "warning", "never")
 REPORT_SCHEMA = "compat.report"
 REPORT_VERSION = 2
 MARKDOWN_LIMIT = 60_000  # a pull-request comment holds 65,536 characters
@@ -48,12 +49,12 @@ def _ordered(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (*f.sort_key(), f.message, f.old_location or "", f.new_location or ""))
 
 
-def _at_or_above(severity: str, fail_on: str) -> bool:
-    return fail_on != "never" and SEVERITY_RANK[severity] <= SEVERITY_RANK[fail_on]
+def _at_or_above(c: Cause, fail_on: str) -> bool:
+    return at_or_above(c.severity, fail_on, typing=c.typing_only)
 
 
 def failing_causes(causes: Iterable[Cause], fail_on: str) -> list[Cause]:
-    return [c for c in causes if _at_or_above(c.severity, fail_on)]
+    return [c for c in causes if _at_or_above(c, fail_on)]
 
 
 def render(
@@ -192,7 +193,8 @@ def render_text(v: _View) -> str:
     if serious:
         lines.append("")
         for i, c in enumerate(serious, 1):
-            lines.append(f"{i:>3}. {c.severity.upper():<8} {c.title}")
+            typing = " (under a type checker)" if c.typing_only else ""
+            lines.append(f"{i:>3}. {c.severity.upper():<8} {c.title}{typing}")
     for i, c in enumerate(serious, 1):
         lines += ["", f"{i}. [{c.severity}] {c.title}  ({c.id})"]
         if c.location:
@@ -414,7 +416,7 @@ def render_junit(v: _View) -> str:
         case = ET.Element("testcase", {"classname": v.title, "name": f"{c.id}: {c.title}"})
         text = "\n".join([f"{c.severity}: {c.title}", f"at: {c.location or '?'}", f"evidence: {c.evidence_line()}",
                           f"fix: {c.fix}"] + [_junit_line(f) for f in c.findings]) + "\n"
-        if _at_or_above(c.severity, v.fail_on):
+        if _at_or_above(c, v.fail_on):
             failures += 1
             failure = ET.SubElement(case, "failure", {"type": c.severity, "message": f"[{c.id}] {c.title}"})
             failure.text = text
@@ -458,9 +460,9 @@ def render_github(v: _View) -> str:
     the closing line only (GitHub shows a handful of annotations per step)."""
     lines = []
     for c in v.causes:
-        if c.severity == INFO and not _at_or_above(c.severity, v.fail_on):
+        if c.severity == INFO and not _at_or_above(c, v.fail_on):
             continue
-        level = "error" if _at_or_above(c.severity, v.fail_on) else ("notice" if c.severity == INFO else "warning")
+        level = "error" if _at_or_above(c, v.fail_on) else ("notice" if c.severity == INFO else "warning")
         props = []
         m = _LOCATION.match(c.location) if c.location else None
         if m:

@@ -19,7 +19,9 @@ from compat.tools import mutate
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "snapshots" / "baseline"
 # the mutations whose breakage no signature shows: only the behaviour replay can kill them
-BEHAVIOUR_ONLY = {"changed-default", "changed-return", "dropped-side-effect"}
+BEHAVIOUR_ONLY = {"changed-return", "dropped-side-effect"}
+# a changed default is breaking for callers that omit the argument, which the surface sees alone
+STATIC_ONLY = {"changed-default": "parameter-default-changed"}
 # the mutations each half must kill on its own: a hook the base stops dispatching to shows in the
 # surface and in the plain spy's dispatches, without a corpus subclass that overrides it (a renamed
 # member is the static half's alone: dispatches are compared over members both sides define)
@@ -45,6 +47,8 @@ def test_gate_kills_breaking_and_passes_equivalent_mutations(mutation, spy_basel
     if mutation.id in BEHAVIOUR_ONLY:
         assert outcome.behaviour_run and not [f for f in outcome.static if f.severity == "breaking"], report
         assert any(f.source == "behaviour" for f in outcome.failing), report
+    if mutation.id in STATIC_ONLY:
+        assert any(f.rule == STATIC_ONLY[mutation.id] and f.severity == "breaking" for f in outcome.static), report
     if mutation.id in BOTH_HALVES:
         assert {f.source for f in outcome.failing} >= {"surface", "behaviour"}, report
     if not mutation.breaking:

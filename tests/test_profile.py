@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from compat.model.errors import CompatError
-from compat.static.profile import Profile, profile_source, read_profile, write_profile
+from compat.static.profile import CORPUS_PACKAGE, Profile, profile_source, read_profile, write_profile
 from compat.static.profile_checks import call_issues, check_profile
 from compat.rules import all_rules
 from compat.static.extract import snapshot
@@ -435,7 +435,13 @@ def test_subclass_name_clash(tmp_path):
     member = BASE.replace("    def release(self):", "    def describe(self):\n        return 'base'\n\n    def release(self):")
     findings = _check(tmp_path, member, tag="b")
     assert _rules(findings) == {("subclass-name-clash", "Leaf.describe")}
-    assert findings[0].severity == "warning"  # no base code calls it yet
+    # a real downstream package (ext) already has the name: breaking though no base code calls it yet
+    assert findings[0].severity == "breaking"
+    corpus = _profile(tmp_path, SUB, BASE, name="extcorpus")
+    corpus.package = CORPUS_PACKAGE
+    new_dir = _base(tmp_path / "base-new-corpus", member)
+    findings = check_profile(corpus, snapshot(TARGET, [new_dir], use_cache=False), search_paths=[new_dir])
+    assert [(f.member, f.severity) for f in findings] == [("Leaf.describe", "warning")]  # corpus-only: a warning
     # near miss: new base names the subclass does not use
     other = BASE.replace("        self._launcher = None\n", "        self._launcher = None\n        self._cache2 = {}\n").replace(
         "    def release(self):", "    def summarize(self):\n        return 'base'\n\n    def release(self):")

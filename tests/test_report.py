@@ -23,6 +23,8 @@ class SettingsMixin:
     pass
 
 class Instance:
+    def __init__(self, settings=None): ...
+
     @property
     def run_launcher(self):
         return self._run_launcher
@@ -42,6 +44,8 @@ class SettingsMixin:
     def telemetry_enabled(self) -> bool: ...
 
 class Instance(SettingsMixin):
+    def __init__(self, settings=None, storage=None): ...
+
     @property
     def run_launcher(self):
         return self._run_launcher

@@ -152,7 +152,7 @@ FIRES = [
          def run(self):
              return super().run()
      """),
-    ("hook-call-obscured", "explicit-mixin-call",
+    ("hook-call-obscured", "self-handed-to-a-module-function",
      """
      class Instance:
          def handle_new_event(self, e): ...
@@ -160,14 +160,27 @@ FIRES = [
              self.handle_new_event(keys)
      """,
      """
-     class AssetMethods:
-         def wipe_assets(self, keys):
-             self.handle_new_event(keys)
-     class Instance(AssetMethods):
+     def wipe(instance, keys):
+         instance.handle_new_event(keys)
+     class Instance:
          def handle_new_event(self, e): ...
          def wipe_assets(self, keys):
-             return AssetMethods.wipe_assets(self, keys)
+             return wipe(self, keys)
      """),
+    ("member-resolution-changed", "own-override-dropped-for-the-bases",
+     "class Base:\n    def f(self): return 1\nclass Instance(Base):\n    def f(self): return 2\n",
+     "class Base:\n    def f(self): return 1\nclass Instance(Base): ...\n"),
+    ("parameter-renamed", "protocol-dunder-at-info",
+     "class Instance:\n    def __exit__(self, exc_type, exc, tb): ...\n", "class Instance:\n    def __exit__(self, _exc_type, _exc, _tb): ...\n"),
+    ("parameter-removed", "keyword-lost-with-only-args-left",
+     "class Instance:\n    def f(self, key): ...\n", "class Instance:\n    def f(self, *args): ...\n"),
+    ("parameter-removed-into-kwargs", "positional-only-into-args",
+     "class Instance:\n    def f(self, key, /): ...\n", "class Instance:\n    def f(self, *key): ...\n"),
+    ("parameter-removed-into-kwargs", "into-args-and-kwargs",
+     "class Instance:\n    def f(self, key): ...\n", "class Instance:\n    def f(self, *args, **kwargs): ...\n"),
+    ("parameter-annotation-changed", "abstract-set-narrowed-to-typing-set",
+     "from typing import AbstractSet\nclass Instance:\n    def f(self, a: AbstractSet[int]): ...\n",
+     "from typing import Set\nclass Instance:\n    def f(self, a: Set[int]): ...\n"),
     ("instance-attribute-removed", "public-attribute-audience",
      "class Instance:\n    def __init__(self):\n        self.name = 1\n", "class Instance:\n    def __init__(self):\n        pass\n"),
     ("member-resolution-changed", "mro-order",
@@ -254,6 +267,22 @@ class Instance:
 from pkg.instance import Instance, InstanceType
 """
 
+EXPLICIT_OLD = """
+class Instance:
+    def handle_new_event(self, e): ...
+    def wipe_assets(self, keys):
+        self.handle_new_event(keys)
+"""
+EXPLICIT_NEW = """
+class AssetMethods:
+    def wipe_assets(self, keys):
+        self.handle_new_event(keys)
+class Instance(AssetMethods):
+    def handle_new_event(self, e): ...
+    def wipe_assets(self, keys):
+        return AssetMethods.wipe_assets(self, keys)
+"""
+
 NEAR_MISSES = [
     # (rule that must NOT fire, case id, old, new)
     ("public-member-removed", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
@@ -281,8 +310,22 @@ NEAR_MISSES = [
      "class Instance:\n    def f(self, *, a=None): ...\n", "class Instance:\n    def f(self): ...\n"),
     ("parameter-renamed", "positional-only",
      "class Instance:\n    def f(self, a, /): ...\n", "class Instance:\n    def f(self, b, /): ...\n"),
-    ("parameter-renamed", "protocol-dunder",
-     "class Instance:\n    def __exit__(self, exc_type, exc, tb): ...\n", "class Instance:\n    def __exit__(self, _exc_type, _exc, _tb): ...\n"),
+    ("parameter-removed", "positional-only-into-args",
+     "class Instance:\n    def f(self, key, /): ...\n", "class Instance:\n    def f(self, *key): ...\n"),
+    ("parameter-removed", "into-args-and-kwargs",
+     "class Instance:\n    def f(self, key): ...\n", "class Instance:\n    def f(self, *args, **kwargs): ...\n"),
+    ("parameter-removed-into-kwargs", "positional-lost-only-kwargs-left",
+     "class Instance:\n    def f(self, key): ...\n", "class Instance:\n    def f(self, **kwargs): ...\n"),
+    ("hook-call-obscured", "explicit-call-into-a-class-of-the-mro", EXPLICIT_OLD, EXPLICIT_NEW),
+    ("hook-no-longer-called", "explicit-call-into-a-class-of-the-mro", EXPLICIT_OLD, EXPLICIT_NEW),
+    ("member-resolution-changed", "moved-up-into-an-existing-base",
+     "class Base: ...\nclass Instance(Base):\n    def f(self): return 2\n",
+     "class Base:\n    def f(self): return 2\nclass Instance(Base): ...\n"),
+    ("parameter-annotation-changed", "collections-abc-set-is-the-abstract-set",
+     "from typing import AbstractSet\nclass Instance:\n    def f(self, a: AbstractSet[int]): ...\n",
+     "from collections.abc import Set\nclass Instance:\n    def f(self, a: Set[int]): ...\n"),
+    ("return-annotation-changed", "spelling-only", "from typing import Optional\nclass Instance:\n    def f(self) -> Optional[int]: ...\n",
+     "class Instance:\n    def f(self) -> int | None: ...\n"),
     ("parameter-reordered", "keyword-only-reordered",
      "class Instance:\n    def f(self, *, a=1, b=2): ...\n", "class Instance:\n    def f(self, *, b=2, a=1): ...\n"),
     ("parameter-reordered", "optional-appended",

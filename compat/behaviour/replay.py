@@ -14,6 +14,8 @@ from __future__ import annotations
 import difflib
 import json
 import queue
+import re
+import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
@@ -78,6 +80,29 @@ RULE_CELL = register(
         _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
         _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
         about="the cell fails the same way on both sides: a set-up problem of the recording, not a change"),
+)
+RULE_IMPORT = register(
+    id="target-import-failed",
+    cause="cell-error",
+    severity=BREAKING,
+    audience=BOTH,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="The new side cannot even import the target's module (a dropped re-export, a missing module).",
+    explanation="""
+        `import dagster` (or the target's module) raises on the new version: every caller and every
+        subclass fails at start-up. No behaviour cell can run, so none is replayed; the finding
+        carries the exception and the module whose import statement failed, and the static
+        findings are still reported beside it.
+    """,
+    fix="Restore the name the failing module imports (keep the re-export), or update the import in that module.",
+    fixture=Fixture(_toy_trace(_STATUS), {**_toy_trace(_STATUS), "import_error": {
+        "exception": "ImportError: cannot import name 'InstanceRef' from 'dagster._core.instance'",
+        "module": "dagster._core.storage.root", "line": 12}}),
+    near_miss=Fixture(
+        _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
+        _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
+        about="a cell's own set-up fails the same way on both sides; the target itself imports"),
 )
 RULE_EXCEPTION = register(
     id="behaviour-exception-changed",
@@ -319,6 +344,55 @@ def load_baseline(baseline_dir: str) -> list[dict[str, Any]]:
     return [schemas.read_trace(f) for f in files]
 
 
+_IMPORT_PROBE = """
+import importlib, json, os, sys, traceback
+module, name = sys.argv[1], sys.argv[2]
+try:
+    getattr(importlib.import_module(module), name)
+except BaseException as e:
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if not f.filename.startswith("<")]
+    last = frames[-1] if frames else None
+    failed = None
+    if last is not None:
+        path = os.path.abspath(last.filename)
+        for root in sorted((os.path.abspath(p) for p in sys.path if p), key=len, reverse=True):
+            if path.startswith(root + os.sep):
+                failed = os.path.relpath(path, root)[:-3].replace(os.sep, ".").removesuffix(".__init__")
+                break
+    print(json.dumps({"exception": f"{type(e).__name__}: {e}", "module": failed,
+                      "line": last.lineno if last is not None else None}))
+"""
+
+
+def import_failure(python: str, target: str, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any] | None:
+    """How importing ``target`` ("module:Class") fails on ``python``: the exception, the module
+    whose code raised it (for a dropped re-export, the module with the failing import
+    statement) and the line; None when it imports."""
+    module, _, name = target.partition(":")
+    proc = subprocess.run([python, "-c", _IMPORT_PROBE, module, name.split(".")[0]], capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        return {"exception": lines[-1] if lines else f"exit {proc.returncode}", "module": None, "line": None}
+    out = proc.stdout.strip()
+    if not out:
+        return None
+    error = json.loads(out.splitlines()[-1])
+    # ImportError messages end with the file of the module they name: not part of the change
+    error["exception"] = re.sub(r" \((/|[A-Za-z]:\\)[^()]*\)$", "", error["exception"])
+    return error
+
+
+def import_finding(error: dict[str, Any], cell: dict[str, Any] | None = None) -> Finding:
+    """The finding for a target that no longer imports (``error`` as :func:`import_failure` gives it)."""
+    where = (error["module"] + (f" (line {error['line']})" if error.get("line") else "") + ": ") if error.get("module") else ""
+    return RULE_IMPORT.finding(
+        "<import>", f"the target no longer imports on the new side: {where}{error['exception']}",
+        old="imports", new=f"{where}{error['exception']}",
+        details={"exception": error["exception"], "module": error.get("module"), "line": error.get("line"),
+                 **({"cell": dict(cell)} if cell else {})})
+
+
 def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DEFAULT_TIMEOUT,
            keep_dir: str | None = None) -> list[Finding]:
     """Replay every recorded cell on ``python``; one finding per divergent cell.
@@ -401,6 +475,8 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
     """The first divergence between two traces of the same cell, or None."""
     cell = old["cell"]
     label = cell_label(cell)
+    if new.get("import_error") and not old.get("import_error"):
+        return import_finding(new["import_error"], cell)
     if new.get("cell_error") and not old.get("cell_error"):
         return _finding(RULE_CELL, cell, f"{label}: the cell no longer runs: {new['cell_error']}",
                         "cell ran", new["cell_error"])

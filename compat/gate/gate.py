@@ -25,7 +25,7 @@ from compat.model.baseline import PROJECT_ROOT, Baseline, surface_label
 from compat.model.baseline import SCHEMA as BASELINE_SCHEMA
 from compat.model.baseline import VERSION as BASELINE_VERSION
 from compat.model.errors import CompatError
-from compat.model.findings import SEVERITY_RANK, Finding, sort_findings
+from compat.model.findings import FAIL_ON, Finding, at_or_above, sort_findings, typing_only
 from compat.result import CheckResult
 from compat.rules import RULES
 from compat.rules.registry import REPLAY_LAYERS
@@ -77,8 +77,8 @@ class Settings:
         if report and not Path(report).is_absolute() and options.get("report") and cwd is not None:
             report = str(cwd / report)
         fail_on = pick("fail_on", "breaking")
-        if fail_on not in SEVERITY_RANK and fail_on != "never":
-            raise CompatError(f"compat fail-on {fail_on!r}: expected breaking, warning or never")
+        if fail_on not in FAIL_ON:
+            raise CompatError(f"compat fail-on {fail_on!r}: expected {', '.join(FAIL_ON)}")
         return cls(
             baseline=baseline,
             target=pick("target"),
@@ -204,8 +204,7 @@ class Gate:
         open_, accepted = accepted_mod.split(findings, self.base.accepted)
         if self.settings.fail_on == "never":
             return [], open_ + accepted
-        limit = SEVERITY_RANK[self.settings.fail_on]
-        bad = [f for f in open_ if SEVERITY_RANK[self.severity(f)] <= limit]
+        bad = [f for f in open_ if at_or_above(self.severity(f), self.settings.fail_on, typing=typing_only(f))]
         return bad, [f for f in findings if f not in bad]
 
     def result(self, findings: list[Finding]) -> CheckResult:

@@ -50,12 +50,32 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
 
 
+# --fail-on thresholds: a severity, ``runtime`` (breaking findings that break a run, leaving out
+# those that break only under a type checker), or never
+RUNTIME = "runtime"
+NEVER = "never"
+FAIL_ON = (BREAKING, RUNTIME, WARNING, NEVER)
+TYPING = "typing"  # details["breakage"] of a finding that breaks type-checked code only
+
+
+def typing_only(f: Finding) -> bool:
+    """The finding breaks code under a type checker (mypy, pyright), not at run time."""
+    return f.details.get("breakage") == TYPING
+
+
+def at_or_above(severity: str, fail_on: str, *, typing: bool = False) -> bool:
+    """Whether something of ``severity`` (``typing``: breaking only under a type checker) fails
+    the ``fail_on`` threshold."""
+    if fail_on == NEVER:
+        return False
+    if fail_on == RUNTIME:
+        return severity == BREAKING and not typing
+    return SEVERITY_RANK[severity] <= SEVERITY_RANK[fail_on]
+
+
 def fails(findings: Iterable[Finding], fail_on: str) -> bool:
     """True when some finding is at or above the --fail-on threshold (never: always False)."""
-    if fail_on == "never":
-        return False
-    limit = SEVERITY_RANK[fail_on]
-    return any(SEVERITY_RANK[f.severity] <= limit for f in findings)
+    return any(at_or_above(f.severity, fail_on, typing=typing_only(f)) for f in findings)
 
 
 def summary(findings: Iterable[Finding]) -> dict[str, Any]:

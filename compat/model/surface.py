@@ -159,6 +159,9 @@ class Member(_Model):
     # helper methods the body reaches through a delegate property (`self._run_domain.create_run`);
     # their uses of the instance are included in self_refs/self_calls
     delegates: list[str] = field(default_factory=list)
+    # classes further along the MRO that define the name too (their definitions are overridden);
+    # None in surfaces recorded before this was recorded: unknown
+    shadowed: list[str] | None = None
 
     def render(self, *, multiline: bool = False) -> str:
         """The member as a reviewer would write it: one line, or one parameter per line."""

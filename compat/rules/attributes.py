@@ -195,7 +195,7 @@ def instance_attribute_added(ctx: DiffContext):
 @rule(
     id="class-attribute-value-changed",
     cause="member",
-    severity=WARNING,
+    severity=BREAKING,
     audience=BOTH,
     family="attributes",
     summary="The value of a class attribute changed (spelling-only changes such as quotes are ignored).",

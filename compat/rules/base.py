@@ -74,6 +74,7 @@ def rule(
     example_old: str,
     example_new: str,
     audience_note: str = "",
+    severity_note: str = "",
     cause: str = "",
 ) -> Callable[[Callable[["DiffContext"], Iterable[Hit]]], Callable[["DiffContext"], Iterable[Hit]]]:
     """Register a surface rule; its documented example is its fixture. The decorated function
@@ -93,6 +94,7 @@ def rule(
             fixture=source_fixture(example_old, example_new),
             check=fn,
             audience_note=audience_note,
+            severity_note=severity_note,
             cause=cause,
         )
         fn.rule_id = id

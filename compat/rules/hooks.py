@@ -44,7 +44,8 @@ def _lost(ctx: DiffContext):
         # a new super() call runs an implementation whose references this member does not list
         opaque += sorted(f"super().{s}" for s in set(new.super_calls) - set(old.super_calls))
         # a body that no longer touches self at all hands self to code the analysis does not
-        # follow (a module function, an explicit `Mixin.method(self, ...)`); no verdict there
+        # follow (a module function; explicit calls into the MRO are followed by the
+        # extractor); no verdict there
         if not (new.self_refs or new.self_calls or new.super_calls or new.assigns or new.delegates):
             opaque.append(_PASSES_SELF)
         yield name, old, new, lost, opaque
@@ -113,7 +114,8 @@ def hook_no_longer_called(ctx: DiffContext):
     summary=(
         "A method no longer visibly reaches `self.<hook>`, and now goes through something the "
         "static analysis cannot follow: an instance attribute holding a helper, a new `super()` "
-        "call, or a body that only hands `self` to outside code (`Mixin.method(self, ...)`)."
+        "call, or a body that only hands `self` to outside code (a module function). Explicit "
+        "`Base.method(self, ...)` and `type(self).method(...)` calls into the MRO are followed."
     ),
     explanation=(
         "The hook may still be called by the helper (if it is handed the instance and calls "

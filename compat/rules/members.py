@@ -162,11 +162,26 @@ def member_added(ctx: DiffContext):
         )
 
 
+def _moved_up(ctx: DiffContext, old, new) -> bool:
+    """Whether the new defining class comes after the old one in the old MRO."""
+    mro = ctx.old.cls.mro
+    old_index = mro.index(old.defined_in) if old.defined_in in mro else None
+    new_index = next((i for i, p in enumerate(mro) if ctx.same_class(p, new.defined_in)), None)
+    return old_index is not None and new_index is not None and new_index > old_index
+
+
 def _moved(ctx: DiffContext, pre_existing: bool):
     for name, old, new in ctx.common:
         if ctx.same_class(old.defined_in, new.defined_in):
             continue
+        # a definition moved up into an ancestor that did not define it before keeps the
+        # effective member: a move. Lookup landing on a definition that already existed (and was
+        # overridden) in the old MRO, or on a class ahead of the old definer that now overrides
+        # it, changes it. Surfaces that did not record what each member overrides (shadowed is
+        # None) cannot tell the cases apart.
         was_ancestor = ctx.in_old_mro(new.defined_in)
+        if was_ancestor and old.shadowed is not None and _moved_up(ctx, old, new):
+            was_ancestor = any(ctx.same_class(s, new.defined_in) for s in old.shadowed)
         if was_ancestor != pre_existing:
             continue
         yield name, old, new
@@ -178,7 +193,7 @@ def _moved(ctx: DiffContext, pre_existing: bool):
     severity=INFO,
     audience=SUBCLASSES,
     family="members",
-    summary="A member is now defined by a different class of the MRO that did not exist before (e.g. a new mixin).",
+    summary="A member is now defined by a class of the MRO that did not define it before (a new mixin, or a base it moved up into), so the effective member is the one that moved.",
     explanation=(
         "Callers see no difference. Overrides keep winning because the subclass comes first "
         "in the MRO, and `super().<name>()` lands on the mixin's implementation. Any signature "
@@ -217,12 +232,18 @@ def member_moved(ctx: DiffContext):
 
 @rule(
     id="member-resolution-changed",
-    severity=WARNING,
+    severity=BREAKING,
+    severity_note=(
+        "a warning when a class ahead of the old definition now overrides the member (a new "
+        "implementation, not necessarily a different behaviour), and when the old surface did not "
+        "record which definitions each member overrides (surfaces recorded by older versions of the "
+        "harness): a move up into a base is then indistinguishable from a dropped override."
+    ),
     audience=BOTH,
     family="members",
     summary=(
-        "A member now resolves to a class that was already an ancestor before: the class's own "
-        "definition was dropped, or the MRO order changed."
+        "A member now resolves to a definition that already existed, overridden, in the old MRO: "
+        "the class's own definition was dropped, or the MRO order changed."
     ),
     explanation=(
         "Attribute lookup now finds another pre-existing implementation, which may behave "
@@ -250,7 +271,7 @@ def member_moved(ctx: DiffContext):
 )
 def member_resolution_changed(ctx: DiffContext):
     for name, old, new in _moved(ctx, pre_existing=True):
-        yield ctx.hit(
+        hit = ctx.hit(
             name,
             f"{name!r} now resolves to {short(new.defined_in)} instead of {short(old.defined_in)} "
             f"({short(new.defined_in)} was already in the MRO)",
@@ -258,6 +279,9 @@ def member_resolution_changed(ctx: DiffContext):
             new=new,
             details={"old_defined_in": old.defined_in, "new_defined_in": new.defined_in},
         )
+        if old.shadowed is None or not _moved_up(ctx, old, new):
+            hit.severity = WARNING  # unknown, or a new override ahead of the old definition
+        yield hit
 
 
 _CALLABLES = (METHOD, CLASSMETHOD, STATICMETHOD)
@@ -312,17 +336,23 @@ def member_kind_changed(ctx: DiffContext):
 
 @rule(
     id="member-binding-changed",
-    severity=WARNING,
+    severity=BREAKING,
     audience=SUBCLASSES,
     family="members",
     summary=(
         "A member changed binding within its family: method <-> classmethod <-> staticmethod, "
         "or property <-> cached_property."
     ),
+    severity_note=(
+        "info for the two changes every old use survives: staticmethod -> classmethod (each call "
+        "still binds) and property -> cached_property (reads, overrides and the absence of a setter "
+        "all behave alike)."
+    ),
     explanation=(
-        "Most callers keep working, but an override declared with the old binding receives "
-        "different arguments (self vs cls vs nothing) when called on the class, and a "
-        "cached_property can be assigned while a property cannot."
+        "An override or a call written for the old binding receives different arguments (self vs "
+        "cls vs nothing): `Sub.make()` of a classmethod turned staticmethod no longer builds a Sub, "
+        "`Base.f(self, x)` fails on a method turned classmethod, and a cached_property can be "
+        "assigned while a property cannot."
     ),
     why_subclasses=(
         "`config_schema` (classmethod) and `config_defaults` / `get` (staticmethods) are "
@@ -332,25 +362,32 @@ def member_kind_changed(ctx: DiffContext):
     fix="Keep the old binding (method, classmethod, staticmethod, property or cached_property).",
     example_old="""
         class Instance:
-            @staticmethod
-            def config_defaults(base_dir): ...
+            @classmethod
+            def config_schema(cls): ...
     """,
     example_new="""
         class Instance:
-            @classmethod
-            def config_defaults(cls, base_dir): ...
+            @staticmethod
+            def config_schema(): ...
     """,
 )
 def member_binding_changed(ctx: DiffContext):
     for name, old, new in ctx.common:
         if old.kind != new.kind and _kind_group(old.kind) == _kind_group(new.kind):
-            yield ctx.hit(
+            hit = ctx.hit(
                 name,
                 f"{name!r} changed from {kind_label(old.kind)} to {kind_label(new.kind)}",
                 old=old,
                 new=new,
                 details={"old_kind": old.kind, "new_kind": new.kind},
             )
+            if (old.kind, new.kind) in _HARMLESS_BINDINGS:
+                hit.severity = INFO
+            yield hit
+
+
+# binding changes that every old call, read and override survives
+_HARMLESS_BINDINGS = {(STATICMETHOD, CLASSMETHOD), (PROPERTY, CACHED_PROPERTY)}
 
 
 @rule(
@@ -392,7 +429,7 @@ def property_setter_removed(ctx: DiffContext):
 
 @rule(
     id="property-deleter-removed",
-    severity=WARNING,
+    severity=BREAKING,
     audience=BOTH,
     family="members",
     summary="A property that had a deleter no longer has one.",

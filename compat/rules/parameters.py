@@ -9,7 +9,7 @@ Design decisions (see docs/rules.md):
 
 from __future__ import annotations
 
-from compat.model.findings import BREAKING, BOTH, SUBCLASSES, WARNING
+from compat.model.findings import BREAKING, BOTH, INFO, SUBCLASSES, TYPING, WARNING
 from compat.model.surface import DUNDER, KEYWORD_ONLY, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_KEYWORD, VAR_POSITIONAL
 from compat.rules.base import KEYWORDABLE, POSITIONAL, DiffContext, norm_expr, rule
 from compat.rules.signature import signature_diffs
@@ -18,6 +18,20 @@ from compat.rules.signature import signature_diffs
 # dunders that code calls with keywords; every other dunder is called by the interpreter,
 # positionally, so renaming its parameters is harmless
 KEYWORD_DUNDERS = ("__init__", "__new__", "__init_subclass__", "__call__")
+# constructors: type checkers do not hold their overrides to the base's signature
+CONSTRUCTORS = ("__init__", "__new__", "__init_subclass__")
+
+
+def _override_contract(hit, name: str):
+    """A base signature that now allows calls an old override refuses: the override is an
+    incompatible override under a type checker (breaking, ``breakage: typing``); for constructors,
+    which type checkers exempt, the warning that the base or a factory may pass the new shape."""
+    if name in CONSTRUCTORS:
+        hit.severity = WARNING
+    else:
+        hit.details["breakage"] = TYPING
+        hit.message += "; old overrides are incompatible overrides under a type checker"
+    return hit
 
 
 def _hit(ctx: DiffContext, d, message: str, **details):
@@ -29,11 +43,12 @@ def _hit(ctx: DiffContext, d, message: str, **details):
     severity=BREAKING,
     audience=BOTH,
     family="parameters",
-    summary="A named parameter disappeared from a method's signature.",
+    summary="A named parameter disappeared from a method's signature, and calls that passed it no longer bind.",
     explanation=(
         "Callers that pass it get TypeError (unexpected keyword argument, or too many "
         "positional arguments). Overrides that still declare it as required break as soon as "
-        "the base calls them without it."
+        "the base calls them without it. A parameter whose every call still binds to the new "
+        "`*args` / `**kwargs` is `parameter-removed-into-kwargs` instead."
     ),
     why_subclasses=(
         "Overrides keep the old signature; `super().method(..., removed=x)` from an override "
@@ -51,28 +66,39 @@ def _hit(ctx: DiffContext, d, message: str, **details):
 )
 def parameter_removed(ctx: DiffContext):
     for d in signature_diffs(ctx):
-        absorbed = d.new_var(VAR_KEYWORD) is not None
         for p in d.removed:
-            if absorbed and p.kind == KEYWORD_ONLY:
+            if d.absorbed(p):
                 continue  # parameter-removed-into-kwargs
             yield _hit(ctx, d, f"parameter {p.name!r} of {d.name!r} was removed", parameter=p.name)
 
 
+def _absorbed_by(d, p) -> str:
+    parts = []
+    if p.kind in POSITIONAL:
+        parts.append(f"*{d.new_var(VAR_POSITIONAL).name}")
+    if p.kind in KEYWORDABLE:
+        parts.append(f"**{d.new_var(VAR_KEYWORD).name}")
+    return " and ".join(parts)
+
+
 @rule(
     id="parameter-removed-into-kwargs",
-    severity=WARNING,
+    severity=INFO,
     audience=BOTH,
     family="parameters",
-    summary="A keyword-only parameter disappeared, but the new signature still accepts **kwargs.",
+    summary=(
+        "A named parameter disappeared, but every call that passed it still binds: by position to "
+        "the new `*args`, by keyword to the new `**kwargs`."
+    ),
     explanation=(
-        "Callers that pass it no longer fail, but the value is silently swallowed by **kwargs "
-        "and ignored."
+        "No call fails: the argument now arrives in the variadic parameter. Whether the method "
+        "still honours it is behaviour, which the replay and the fuzzer check."
     ),
     why_subclasses=(
-        "A subclass `__init__` forwarding `**kwargs` keeps constructing, but the setting it "
-        "forwards has no effect any more."
+        "A subclass `__init__` forwarding `**kwargs` keeps constructing; an override keeping the "
+        "named parameter still accepts what the base passed it before."
     ),
-    fix="Keep the parameter and honour it, or warn when **kwargs receives it.",
+    fix="Nothing to do for binding; keep reading the value from *args / **kwargs where it matters.",
     example_old="""
         class Instance:
             def __init__(self, *, settings=None, ref=None, **kwargs): ...
@@ -84,14 +110,12 @@ def parameter_removed(ctx: DiffContext):
 )
 def parameter_removed_into_kwargs(ctx: DiffContext):
     for d in signature_diffs(ctx):
-        if d.new_var(VAR_KEYWORD) is None:
-            continue
         for p in d.removed:
-            if p.kind == KEYWORD_ONLY:
+            if d.absorbed(p):
                 yield _hit(
                     ctx,
                     d,
-                    f"parameter {p.name!r} of {d.name!r} was removed; **{d.new_var(VAR_KEYWORD).name} now swallows it",
+                    f"parameter {p.name!r} of {d.name!r} was removed; {_absorbed_by(d, p)} now receives it",
                     parameter=p.name,
                 )
 
@@ -103,7 +127,11 @@ def parameter_removed_into_kwargs(ctx: DiffContext):
     family="parameters",
     summary=(
         "A parameter at the same position got a new name (not reported for positional-only "
-        "parameters, nor for protocol dunders such as `__exit__` that the interpreter calls positionally)."
+        "parameters; info for protocol dunders such as `__exit__` that the interpreter calls positionally)."
+    ),
+    severity_note=(
+        "info for a protocol dunder (`__exit__`, `__getitem__`...): the interpreter passes its "
+        "arguments by position, so only a rare explicit keyword call notices."
     ),
     explanation=(
         "Callers passing it by keyword get TypeError. When the base calls an overridable "
@@ -125,14 +153,18 @@ def parameter_removed_into_kwargs(ctx: DiffContext):
 )
 def parameter_renamed(ctx: DiffContext):
     for d in signature_diffs(ctx):
-        if d.old.visibility == DUNDER and d.name not in KEYWORD_DUNDERS:
-            continue  # the interpreter calls protocol dunders (__exit__, __getitem__) positionally
+        # the interpreter calls protocol dunders (__exit__, __getitem__) positionally
+        protocol = d.old.visibility == DUNDER and d.name not in KEYWORD_DUNDERS
         for p, q in d.renamed:
             if p.kind == POSITIONAL_ONLY:
                 continue  # nobody can pass it by name
-            yield _hit(
+            hit = _hit(
                 ctx, d, f"parameter {p.name!r} of {d.name!r} was renamed to {q.name!r}", parameter=p.name, new_name=q.name
             )
+            if protocol:
+                hit.severity = INFO
+                hit.message += " (a protocol method: the interpreter passes it by position)"
+            yield hit
 
 
 @rule(
@@ -231,9 +263,14 @@ def parameter_kind_changed(ctx: DiffContext):
 
 @rule(
     id="parameter-kind-relaxed",
-    severity=WARNING,
+    severity=BREAKING,
     audience=SUBCLASSES,
     family="parameters",
+    severity_note=(
+        "breaks typed overrides (`breakage: typing` in the details: mypy and pyright report an "
+        "incompatible override), not a run; a warning for constructors (`__init__`, `__new__`), "
+        "whose overrides type checkers do not compare."
+    ),
     summary="A parameter gained a calling style (keyword-only -> positional-or-keyword, positional-only -> positional-or-keyword).",
     explanation=(
         "Harmless for callers. Overrides that keep the stricter declaration break if the base "
@@ -259,14 +296,14 @@ def parameter_kind_relaxed(ctx: DiffContext):
             lost = _capabilities(p.kind) - _capabilities(q.kind)
             gained = _capabilities(q.kind) - _capabilities(p.kind)
             if gained and not lost:
-                yield _hit(
+                yield _override_contract(_hit(
                     ctx,
                     d,
                     f"parameter {q.name!r} of {d.name!r} changed from {p.kind} to {q.kind}",
                     parameter=q.name,
                     old_kind=p.kind,
                     new_kind=q.kind,
-                )
+                ), d.name)
 
 
 @rule(
@@ -298,9 +335,14 @@ def parameter_default_removed(ctx: DiffContext):
 
 @rule(
     id="parameter-default-added",
-    severity=WARNING,
+    severity=BREAKING,
     audience=SUBCLASSES,
     family="parameters",
+    severity_note=(
+        "breaks typed overrides (`breakage: typing` in the details: mypy and pyright report an "
+        "incompatible override), not a run; a warning for constructors (`__init__`, `__new__`), "
+        "whose overrides type checkers do not compare."
+    ),
     summary="A required parameter became optional.",
     explanation=(
         "Harmless for callers. The base may now call the method without the argument; "
@@ -321,14 +363,14 @@ def parameter_default_added(ctx: DiffContext):
     for d in signature_diffs(ctx):
         for p, q in d.all_pairs:
             if p.default is None and q.default is not None:
-                yield _hit(
+                yield _override_contract(_hit(
                     ctx, d, f"parameter {q.name!r} of {d.name!r} gained a default {q.default}", parameter=q.name
-                )
+                ), d.name)
 
 
 @rule(
     id="parameter-default-changed",
-    severity=WARNING,
+    severity=BREAKING,
     audience=BOTH,
     family="parameters",
     summary="A parameter's default value changed (spelling-only changes such as quotes are ignored).",
@@ -389,9 +431,14 @@ def required_parameter_added(ctx: DiffContext):
 
 @rule(
     id="optional-parameter-added",
-    severity=WARNING,
+    severity=BREAKING,
     audience=SUBCLASSES,
     family="parameters",
+    severity_note=(
+        "breaks typed overrides (`breakage: typing` in the details: mypy and pyright report an "
+        "incompatible override), not a run; a warning for constructors (`__init__`, `__new__`), "
+        "whose overrides type checkers do not compare."
+    ),
     summary="A new parameter with a default.",
     explanation=(
         "Harmless for callers. A base that passes it to an overridable method (or dagster's "
@@ -419,13 +466,13 @@ def optional_parameter_added(ctx: DiffContext):
     for d in signature_diffs(ctx):
         for q in d.added:
             if not q.required:
-                yield _hit(
+                yield _override_contract(_hit(
                     ctx,
                     d,
                     f"{d.name!r} has a new optional parameter {q.name!r}; overrides without it "
                     "break if the base passes it",
                     parameter=q.name,
-                )
+                ), d.name)
 
 
 def _var_removed(ctx: DiffContext, kind: str, label: str):

@@ -22,7 +22,7 @@ from compat.model.surface import (
     Member,
     Parameter,
 )
-from compat.rules.base import POSITIONAL, VARIADIC, DiffContext, bound_params
+from compat.rules.base import KEYWORDABLE, POSITIONAL, VARIADIC, DiffContext, bound_params
 
 _CALLABLES = (METHOD, CLASSMETHOD, STATICMETHOD)
 
@@ -52,6 +52,19 @@ class SignatureDiff:
     def positional_index(self, params: list[Parameter], name: str) -> int | None:
         positional = [p.name for p in params if p.kind in POSITIONAL]
         return positional.index(name) if name in positional else None
+
+    def absorbed(self, p: Parameter) -> bool:
+        """Whether every call that passed the removed parameter ``p`` still binds: passed by
+        position, the argument now lands in ``*args`` (no named positional of the new signature
+        sits at its position); passed by keyword, in ``**kwargs``."""
+        if p.kind in POSITIONAL:
+            index = self.positional_index(self.old_params, p.name)
+            named = sum(1 for q in self.new_params if q.kind in POSITIONAL)
+            if self.new_var(VAR_POSITIONAL) is None or index is None or index < named:
+                return False
+        if p.kind in KEYWORDABLE and self.new_var(VAR_KEYWORD) is None:
+            return False
+        return True
 
 
 def _style(p: Parameter) -> str:

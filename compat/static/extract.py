@@ -132,6 +132,9 @@ class _BodyRefs(ast.NodeVisitor):
         # `mgr = Manager(self)` then `mgr.m(...)`; (class name, argument index, method) called
         self.built: set[tuple[str, int, str]] = set()
         self._built_locals: dict[str, tuple[str, int]] = {}
+        # `Base.method(self, ...)`: an explicit call of one class's implementation with the
+        # instance; (class name, method)
+        self.explicit: set[tuple[str, str]] = set()
 
     def _built_around_instance(self, node: ast.expr) -> tuple[str, int] | None:
         """`Name(..., <instance>, ...)` as (Name, index of the instance argument), else None."""
@@ -145,6 +148,15 @@ class _BodyRefs(ast.NodeVisitor):
     def _is_self(self, node: ast.expr) -> bool:
         return self.self_name is not None and isinstance(node, ast.Name) and node.id == self.self_name
 
+    def _is_type_of_instance(self, node: ast.expr) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "type"
+            and len(node.args) == 1
+            and self._is_instance(node.args[0])
+        )
+
     def _is_instance(self, node: ast.expr) -> bool:
         if self.fields is None and self._is_self(node):
             return True
@@ -154,8 +166,15 @@ class _BodyRefs(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Attribute):
-            if self._is_instance(func.value):
-                self.calls.add(func.attr)
+            if self._is_instance(func.value) or self._is_type_of_instance(func.value):
+                self.calls.add(func.attr)  # `type(self).m(...)` dispatches like `self.m(...)`
+            elif (
+                self.fields is None
+                and isinstance(func.value, ast.Name)
+                and node.args
+                and self._is_instance(node.args[0])
+            ):
+                self.explicit.add((func.value.id, func.attr))
             elif self.fields is not None and self._is_self(func.value):
                 self.own_calls.add(func.attr)
             elif (
@@ -288,6 +307,31 @@ def _param(p: ast.arg, kind: str, default: ast.expr | None) -> Parameter:
     )
 
 
+# names that normalization alone would take for another type: `Set` from collections.abc is the
+# abstract set (typing.AbstractSet), not typing.Set (the builtin set)
+_CANONICAL_SPELLING = {"collections.abc.Set": "AbstractSet", "typing.AbstractSet": "AbstractSet"}
+
+
+def _norm_annotation(expr) -> str | None:
+    """Normalized text of a griffe annotation, with names griffe resolved to an ambiguous
+    canonical path spelled unambiguously first."""
+    if expr is None:
+        return None
+    if not isinstance(expr, griffe.Expr):
+        return ann.normalize(str(expr))
+    parts = []
+    for part in expr.iterate(flat=True):
+        if isinstance(part, griffe.ExprName):
+            try:
+                canonical = part.canonical_path
+            except Exception:  # an unresolvable name keeps its spelling
+                canonical = None
+            parts.append(_CANONICAL_SPELLING.get(canonical, part.name) if canonical else part.name)
+        else:
+            parts.append(str(part))
+    return ann.normalize("".join(parts))
+
+
 def _griffe_signature(fn: griffe.Function) -> Signature:
     params = []
     for p in fn.parameters:
@@ -298,11 +342,11 @@ def _griffe_signature(fn: griffe.Function) -> Signature:
                 kind=_GRIFFE_KINDS[p.kind.value],
                 default=str(p.default) if p.default is not None and p.kind.value not in ("variadic positional", "variadic keyword") else None,
                 annotation=annotation,
-                annotation_norm=ann.normalize(annotation),
+                annotation_norm=_norm_annotation(p.annotation),
             )
         )
     returns = str(fn.returns) if fn.returns is not None else None
-    return Signature(params, returns, ann.normalize(returns))
+    return Signature(params, returns, _norm_annotation(fn.returns))
 
 
 # --- the extractor ---------------------------------------------------------------------------
@@ -521,6 +565,44 @@ class Extractor:
         self._helper_memo[key] = (refs, calls)
         return refs, calls
 
+    def _mro_targets(self, owners: dict[str, griffe.Class], cls_path: str, fn: ast.AST, scan: _BodyRefs) -> list[tuple[str, str]]:
+        """The (class path, method) implementations of the MRO a body runs explicitly:
+        `Base.method(self, ...)` naming a class of the MRO, and `super().method(...)` (the next
+        class after ``cls_path`` that defines it)."""
+        out = set()
+        for cls_name, method in scan.explicit:
+            cls = self._resolve_local(owners[cls_path], fn, cls_name)
+            if cls is not None and cls.path in owners and (cls.path, method) in self.bodies:
+                out.add((cls.path, method))
+        order = list(owners)
+        later = order[order.index(cls_path) + 1:] if cls_path in order else []
+        for method in scan.supers:
+            nxt = next((p for p in later if (p, method) in self.bodies), None)
+            if nxt is not None:
+                out.add((nxt, method))
+        return sorted(out)
+
+    def mro_refs(self, owners: dict[str, griffe.Class], aliases: set[str], cls_path: str, method: str) -> tuple[set[str], set[str]]:
+        """Instance refs and calls of one class's own implementation of ``method``, following
+        its explicit calls into the MRO in turn (so a hook reached only through
+        `AssetMethods.wipe_assets(self, ...)` is still seen)."""
+        key = ("<mro>" + cls_path, method)
+        if key in self._helper_memo:
+            return self._helper_memo[key]
+        self._helper_memo[key] = (set(), set())
+        refs: set[str] = set()
+        calls: set[str] = set()
+        for fn, kind in self.bodies.get((cls_path, method), []):
+            scan = _BodyRefs(_self_name(fn, kind), aliases).scan(fn)
+            refs |= scan.refs
+            calls |= scan.calls
+            for target in self._mro_targets(owners, cls_path, fn, scan):
+                r, c = self.mro_refs(owners, aliases, *target)
+                refs |= r
+                calls |= c
+        self._helper_memo[key] = (refs, calls)
+        return refs, calls
+
     def analyze(self, members: dict[str, Member], owners: dict[str, griffe.Class]) -> dict[str, dict[str, tuple[dict, dict]]]:
         """Fill self_refs/self_calls/super_calls/assigns/delegates on the flattened members.
 
@@ -551,6 +633,10 @@ class Extractor:
                     refs |= r
                     calls |= c
                     via.add(f"{helper.path}.{method}")
+                for target in self._mro_targets(owners, m.defined_in, fn, scan):
+                    r, c = self.mro_refs(owners, aliases, *target)
+                    refs |= r
+                    calls |= c
                 m.self_refs = sorted(set(m.self_refs) | refs)
                 m.self_calls = sorted(set(m.self_calls) | calls)
                 m.super_calls = sorted(set(m.super_calls) | scan.supers)
@@ -673,12 +759,16 @@ def extract(target: str, search_paths: list[str], *, source: str = "installed") 
     attrs: dict[str, InstanceAttribute] = {}
     # Walk the MRO from the most basic class up, so nearer definitions win.
     owners = {path: node for path, node in mro if node is not None}
+    defined_by: dict[str, list[str]] = {}
     for path, node in reversed(mro):
         if node is None:
             continue
         for name, member in ext.class_members(node).items():
             if member.visibility != "private":
                 members[name] = member
+                defined_by.setdefault(name, []).insert(0, path)
+    for name, member in members.items():
+        member.shadowed = defined_by[name][1:]
     assigns = ext.analyze(members, owners)
     for path, node in mro:
         if node is None:
@@ -718,6 +808,9 @@ def extract(target: str, search_paths: list[str], *, source: str = "installed") 
         "griffe": _version("griffe"),
         "dagster": distribution_version(search_paths) or "unknown",
         "source": source,
+        # annotation names normalized through griffe's resolution (collections.abc.Set is
+        # AbstractSet); surfaces without this key read every `Set` as typing.Set
+        "annotations": "resolved",
     }
     surface = Surface(
         target=target,

@@ -304,6 +304,11 @@ class SubclassProfile:
         return set(self.new_members) | set(self.new_attributes)
 
 
+# the package name of the profile of the subclasses this harness ships (compat/corpus); every
+# other profile is of a real downstream package
+CORPUS_PACKAGE = "compat.corpus"
+
+
 @dataclass
 class Profile:
     package: str  # distribution or package name, or the directory name
@@ -313,6 +318,11 @@ class Profile:
     base_version: str  # version of the target's package the profile was read against
     subclasses: dict[str, SubclassProfile] = field(default_factory=dict)
     generator: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def downstream(self) -> bool:
+        """A real downstream package (dagster-cloud...), not the shipped corpus."""
+        return not self.package.startswith(CORPUS_PACKAGE)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -786,7 +786,8 @@ def base_attribute_late(ctx: _Ctx) -> Iterator[Hit]:
     summary="The base now defines or assigns a name the subclass itself creates.",
     severity_note=(
         "A warning when the base's new member of that name is not called by base code yet (and has the "
-        "same kind of use), and when the subclass chose to write the base's own attribute."
+        "same kind of use) and the subclass is one of the shipped corpus, not a real downstream package; "
+        "and when the subclass chose to write the base's own attribute."
     ),
     fix=(
         "Pick another name in the base (a subclass cannot know what the base will add), or document the "
@@ -854,8 +855,9 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Hit]:
       a base assignment to a name the subclass made a read-only property raises AttributeError;
     - base now defines a member with the subclass's name: the subclass silently overrides it.
       Breaking when base code reaches it through self (the base now runs the subclass's code
-      with the base's expectations), a warning when nothing in the base calls it yet (callers of
-      the new API get the subclass's behaviour).
+      with the base's expectations), or when the subclass is a real downstream one (its name is
+      certainly taken); a warning for a corpus subclass when nothing in the base calls it yet
+      (callers of the new API get the subclass's behaviour).
     - the subclass writes a base attribute and the base now also assigns it in a method that
       runs after construction (one it did not assign it in before): the two share one slot and
       the later write wins (a warning: the subclass chose to write the base's attribute).
@@ -866,7 +868,8 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Hit]:
         attr = ctx.new.instance_attributes.get(name)
         if new is not None:
             callers = ctx.callers(name)
-            severity = BREAKING if callers or _group(new.kind) != _group(m.kind) else WARNING
+            # a real downstream subclass already using the name is a certain clash, called or not
+            severity = BREAKING if callers or ctx.profile.downstream or _group(new.kind) != _group(m.kind) else WARNING
             yield ctx.hit(
                 name,
                 f"the base now defines {_short(new.kind)} `{name}`{_callers_text(callers)}; {sub.name} already "

@@ -1,0 +1,3 @@
+class Instance:
+    def f(self, a):
+        return a

@@ -1,0 +1,5 @@
+class Marker:
+    pass
+class Instance(Marker):
+    def f(self):
+        return 1

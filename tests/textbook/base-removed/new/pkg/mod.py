@@ -1,0 +1,4 @@
+class ConfigurableClass:
+    pass
+class Instance:
+    pass

@@ -1,0 +1,6 @@
+"""verdict: compatible
+
+same results, another implementation.
+"""
+from pkg.mod import Instance
+assert Instance().total([1, 2]) == 3

@@ -1,0 +1,6 @@
+"""verdict: runtime
+
+readers see another value.
+"""
+from pkg.mod import Instance
+assert Instance.LIMIT == 3

@@ -1,0 +1,1 @@
+from pkg.instance import Instance

@@ -1,0 +1,4 @@
+class InstanceRef:
+    pass
+class Instance:
+    pass

@@ -1,0 +1,5 @@
+"""verdict: runtime
+
+`from pkg.mod import InstanceRef` fails.
+"""
+from pkg.mod import InstanceRef

@@ -1,0 +1,4 @@
+from pkg.ref import InstanceRef
+class Instance:
+    pass
+__all__ = ["Instance", "InstanceRef"]

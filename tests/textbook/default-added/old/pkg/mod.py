@@ -1,0 +1,3 @@
+class Instance:
+    def get_records(self, filters):
+        return filters

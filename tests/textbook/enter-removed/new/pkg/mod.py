@@ -1,0 +1,3 @@
+class Instance:
+    def __exit__(self, *exc):
+        return False

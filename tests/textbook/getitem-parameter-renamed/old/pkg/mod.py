@@ -1,0 +1,3 @@
+class Instance:
+    def __getitem__(self, key):
+        return key

@@ -1,0 +1,9 @@
+class Base:
+    def run(self):
+        return self.run_launcher
+class Instance(Base):
+    @property
+    def run_launcher(self):
+        return "base"
+    def run(self):
+        return super().run()

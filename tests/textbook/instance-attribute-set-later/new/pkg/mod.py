@@ -1,0 +1,5 @@
+class Instance:
+    def __init__(self):
+        pass
+    def load(self):
+        self._settings = {}

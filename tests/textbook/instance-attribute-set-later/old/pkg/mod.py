@@ -1,0 +1,3 @@
+class Instance:
+    def __init__(self):
+        self._settings = {}

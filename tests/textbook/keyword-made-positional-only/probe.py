@@ -1,0 +1,6 @@
+"""verdict: runtime
+
+keyword callers are refused.
+"""
+from pkg.mod import Instance
+Instance().f(a=1)

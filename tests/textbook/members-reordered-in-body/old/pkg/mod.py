@@ -1,0 +1,5 @@
+class Instance:
+    def a(self):
+        return 1
+    def b(self):
+        return 2

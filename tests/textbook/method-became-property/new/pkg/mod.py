@@ -1,0 +1,4 @@
+class Instance:
+    @property
+    def storage(self):
+        return 1

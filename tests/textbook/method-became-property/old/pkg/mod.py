@@ -1,0 +1,3 @@
+class Instance:
+    def storage(self):
+        return 1

@@ -1,0 +1,8 @@
+class A:
+    def f(self):
+        return "a"
+class B:
+    def f(self):
+        return "b"
+class Instance(A, B):
+    pass

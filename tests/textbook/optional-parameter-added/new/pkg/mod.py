@@ -1,0 +1,3 @@
+class Instance:
+    def daemons(self, include_optional=False):
+        return []

@@ -1,0 +1,3 @@
+class Instance:
+    def daemons(self):
+        return []

@@ -1,0 +1,5 @@
+class Store:
+    def get_partitions(self):
+        return []
+class Instance(Store):
+    pass

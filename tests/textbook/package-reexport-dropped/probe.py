@@ -1,0 +1,5 @@
+"""verdict: runtime
+
+`from pkg import Instance` fails.
+"""
+from pkg import Instance

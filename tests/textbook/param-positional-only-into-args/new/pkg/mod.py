@@ -1,0 +1,3 @@
+class Instance:
+    def f(self, *key):
+        return key[0]

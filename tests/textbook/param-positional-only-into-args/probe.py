@@ -1,0 +1,6 @@
+"""verdict: compatible
+
+a positional-only parameter absorbed by *args: every call binds.
+"""
+from pkg.mod import Instance
+assert Instance().f(3) == 3

@@ -1,0 +1,3 @@
+class Instance:
+    def f(self, b, /):
+        return b

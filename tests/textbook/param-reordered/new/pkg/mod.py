@@ -1,0 +1,3 @@
+class Instance:
+    def add_tags(self, tags, run_id):
+        return (run_id, tags)

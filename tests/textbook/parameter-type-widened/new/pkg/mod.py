@@ -1,0 +1,4 @@
+from typing import Optional
+class Instance:
+    def f(self, limit: Optional[int]):
+        return limit

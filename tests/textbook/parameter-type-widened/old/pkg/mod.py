@@ -1,0 +1,3 @@
+class Instance:
+    def f(self, limit: int):
+        return limit

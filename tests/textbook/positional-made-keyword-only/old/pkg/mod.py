@@ -1,0 +1,3 @@
+class Instance:
+    def launch(self, run_id, workspace):
+        return workspace

@@ -1,0 +1,6 @@
+"""verdict: runtime
+
+positional callers are refused.
+"""
+from pkg.mod import Instance
+Instance().launch("r", "w")

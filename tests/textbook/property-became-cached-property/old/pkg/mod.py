@@ -1,0 +1,4 @@
+class Instance:
+    @property
+    def settings(self):
+        return {"a": 1}

@@ -1,0 +1,3 @@
+class Instance:
+    def run_launcher(self):
+        return 1

@@ -1,0 +1,4 @@
+class Instance:
+    @property
+    def run_launcher(self):
+        return 1

@@ -1,0 +1,4 @@
+class Instance:
+    @property
+    def x(self):
+        return 1

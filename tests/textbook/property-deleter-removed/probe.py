@@ -1,0 +1,6 @@
+"""verdict: runtime
+
+del raises AttributeError.
+"""
+from pkg.mod import Instance
+del Instance().x

@@ -1,0 +1,4 @@
+class Instance:
+    @property
+    def telemetry_enabled(self) -> bool:
+        return True

@@ -1,0 +1,6 @@
+class Instance:
+    def __init__(self):
+        self._x = 0
+    @property
+    def x(self):
+        return self._x

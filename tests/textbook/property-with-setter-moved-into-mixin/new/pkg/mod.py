@@ -1,0 +1,10 @@
+class M:
+    @property
+    def x(self):
+        return self._x
+    @x.setter
+    def x(self, v):
+        self._x = v
+class Instance(M):
+    def __init__(self):
+        self._x = 0

@@ -1,0 +1,3 @@
+class Instance:
+    def _get_setting(self, key):
+        return None

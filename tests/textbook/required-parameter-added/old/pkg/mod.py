@@ -1,0 +1,3 @@
+class Instance:
+    def submit(self, run_id):
+        return run_id

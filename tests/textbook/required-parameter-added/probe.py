@@ -1,0 +1,6 @@
+"""verdict: runtime
+
+every existing call misses it.
+"""
+from pkg.mod import Instance
+Instance().submit("r")

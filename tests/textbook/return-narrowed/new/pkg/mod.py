@@ -1,0 +1,4 @@
+from typing import Mapping
+class Instance:
+    def health(self) -> Mapping[str, int]:
+        return {}

@@ -1,0 +1,3 @@
+class Instance:
+    def ids(self) -> "list[int]":
+        return [1]

@@ -1,0 +1,6 @@
+"""verdict: typing
+
+typed callers expect an int.
+"""
+from pkg.mod import Instance
+assert Instance().count() == 1

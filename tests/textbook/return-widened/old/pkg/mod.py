@@ -1,0 +1,3 @@
+class Instance:
+    def telemetry_enabled(self) -> bool:
+        return True

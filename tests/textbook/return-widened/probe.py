@@ -1,0 +1,6 @@
+"""verdict: typing
+
+typed callers must now handle None.
+"""
+from pkg.mod import Instance
+assert Instance().telemetry_enabled() is True

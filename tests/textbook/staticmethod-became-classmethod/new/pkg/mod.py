@@ -1,0 +1,4 @@
+class Instance:
+    @classmethod
+    def parse(cls, text):
+        return text.strip()

@@ -1,0 +1,4 @@
+class Instance:
+    @staticmethod
+    def parse(text):
+        return text.strip()

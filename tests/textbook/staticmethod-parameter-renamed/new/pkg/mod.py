@@ -1,0 +1,4 @@
+class Instance:
+    @staticmethod
+    def parse(value):
+        return value

@@ -1,0 +1,5 @@
+class LifecycleMixin:
+    def dispose(self):
+        return ["base"]
+class Instance(LifecycleMixin):
+    pass

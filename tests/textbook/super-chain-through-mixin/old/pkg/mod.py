@@ -1,0 +1,3 @@
+class Instance:
+    def dispose(self):
+        return ["base"]

@@ -1,0 +1,3 @@
+class Instance:
+    def f(self, a: int, **kwargs: object) -> int:
+        return a

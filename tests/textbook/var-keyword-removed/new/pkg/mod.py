@@ -1,0 +1,3 @@
+class Instance:
+    def __init__(self, instance_type=None):
+        self.t = instance_type

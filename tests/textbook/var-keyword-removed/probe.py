@@ -1,0 +1,6 @@
+"""verdict: runtime
+
+unknown keywords are refused.
+"""
+from pkg.mod import Instance
+Instance(instance_type=1, ref=2)
