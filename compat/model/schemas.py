@@ -79,8 +79,8 @@ def read_trace(path: str | Path) -> dict:
 
 
 # --- the surface snapshot ------------------------------------------------------------------------
-# Built from the surface dataclasses themselves, so the schema cannot drift from the model: every
-# field the writer emits is required, scalars are strict, and kinds are the harness's own.
+# Built from the surface dataclasses themselves, so the schema cannot drift from the model:
+# scalars are strict, kinds are the harness's own, and no unknown key is accepted.
 _CHOICES = {
     ("Parameter", "kind"): (surface.POSITIONAL_ONLY, surface.POSITIONAL_OR_KEYWORD, surface.VAR_POSITIONAL,
                             surface.KEYWORD_ONLY, surface.VAR_KEYWORD),
@@ -112,10 +112,13 @@ def _model_of(cls) -> type[BaseModel]:
     for f in dataclasses.fields(cls):
         choices = _CHOICES.get((cls.__name__, f.name))
         tp = Literal[choices] if choices else _strict(hints[f.name])
+        # every field the writer emits is required, except those defaulting to None: "unknown",
+        # the convention for a field added later, absent from surfaces recorded before it
+        default = None if f.default is None else ...
         if hasattr(BaseModel, f.name):  # e.g. `mro`: kept under another attribute, read by its name
-            spec[f"{f.name}_"] = (tp, Field(alias=f.name))
+            spec[f"{f.name}_"] = (tp, Field(default, alias=f.name))
         else:
-            spec[f.name] = (tp, ...)
+            spec[f.name] = (tp, default)
     return create_model(f"{cls.__name__}Schema", __config__=ConfigDict(extra="forbid"), **spec)
 
 
