@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from compat import pipeline, sides
+from compat.behaviour import coverage as behaviour_coverage
 from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
 from compat.fuzz.differential import fuzz
 from compat.model.baseline import Baseline, record_baseline, surface_label
@@ -177,6 +178,26 @@ def cmd_mutate(args) -> int:
     return 0 if all(o.correct for o in outcomes) else 1
 
 
+def cmd_coverage(args) -> int:
+    side = sides.from_options(python=args.python, dagster_version=args.dagster_version)
+    python = os.path.abspath(side.python) if os.sep in side.python else side.python
+    profiles = behaviour_coverage.load_profiles(sorted(Path(args.profiles).glob("*.json")))
+    _progress(f"running the {args.cells} cells under coverage on {side.label}")
+    report = behaviour_coverage.measure(python, cell_set=args.cells, jobs=args.jobs, target=args.target,
+                                        profiles=profiles)
+    if args.format == "json":
+        from compat.model.jsonio import dumps
+
+        text = dumps(report.as_dict(), 2)
+    else:
+        text = report.render(verbose=args.verbose)
+    if args.output:
+        write_atomic(args.output, text if text.endswith("\n") else text + "\n")
+    else:
+        print(text)
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="compat", description=__doc__)
@@ -272,6 +293,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replay traces: auto = when the static checks alone do not decide (default)")
     p.add_argument("-j", "--jobs", type=int, default=1)
     p.set_defaults(func=cmd_mutate)
+
+    p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")
+    p.add_argument("--python", metavar="PY", help="measure this interpreter's dagster")
+    p.add_argument("--dagster-version", metavar="V", help="measure a released dagster")
+    p.add_argument("--profiles", default="snapshots/profiles", metavar="DIR",
+                   help="profiles whose members count as reachable (default: %(default)s)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list the lines missed in executed members")
+    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("-j", "--jobs", type=int, default=1)
+    add_cells(p)
+    add_target(p)
+    p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
     p.add_argument("--from", dest="start", required=True, metavar="X")
