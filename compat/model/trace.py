@@ -452,6 +452,79 @@ def _compute_logs(instance: Any, run_ids: list[str]) -> list[Any] | None:
     return _or_none(out)
 
 
+def _runs(instance: Any) -> list[dict[str, Any]]:
+    records = sorted(instance.run_storage.get_run_records(), key=lambda r: r.storage_id)
+    out = []
+    for rec in records:
+        run = rec.dagster_run
+        out.append(
+            {
+                "run_id": run.run_id,
+                "job_name": run.job_name,
+                "status": run.status.value,
+                "tags": dict(sorted(run.tags.items())),
+                "parent_run_id": run.parent_run_id,
+                "root_run_id": run.root_run_id,
+                "asset_selection": sorted(k.to_user_string() for k in (run.asset_selection or [])),
+            }
+        )
+    return out
+
+
+def _event_label(entry: Any) -> str:
+    if entry.dagster_event is None:
+        return "LOG"
+    label = entry.dagster_event.event_type_value
+    if entry.step_key:
+        label += f"@{entry.step_key}"
+    return label
+
+
+def _asset_events(instance: Any) -> dict[str, Any]:
+    from dagster._core.events import DagsterEventType
+    from dagster._core.event_api import EventRecordsFilter
+
+    out: dict[str, Any] = {}
+    for etype in (DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION):
+        records = instance.event_log_storage.get_event_records(EventRecordsFilter(event_type=etype), ascending=True)
+        out[etype.value] = [
+            {
+                "asset": r.event_log_entry.dagster_event.asset_key.to_user_string()
+                if r.event_log_entry.dagster_event.asset_key
+                else None,
+                "partition": r.event_log_entry.dagster_event.partition,
+                "run_id": r.event_log_entry.run_id,
+            }
+            for r in records
+        ]
+    return out
+
+
+def _instigators(instance: Any) -> list[dict[str, Any]] | None:
+    storage = instance.schedule_storage
+    if storage is None:
+        return None
+    states = sorted(storage.all_instigator_state(), key=lambda s: (s.name, s.instigator_origin_id))
+    return _or_none([{"name": st.name, "type": st.instigator_type.value, "status": st.status.value,
+                      "origin_id": st.instigator_origin_id, "selector_id": st.selector_id,
+                      "cursor": getattr(st.instigator_data, "cursor", None)} for st in states])
+
+
+def _backfills(instance: Any) -> list[dict[str, Any]]:
+    return [
+        {"id": b.backfill_id, "status": b.status.value, "tags": dict(sorted((b.tags or {}).items())),
+         "partition_names": list(b.partition_names or [])}
+        for b in sorted(instance.run_storage.get_backfills(), key=lambda b: b.backfill_id)
+    ]
+
+
+def _heartbeats(instance: Any) -> dict[str, Any]:
+    return {
+        t: {"daemon_id": hb.daemon_id, "errors": len(hb.errors or [])}
+        for t, hb in sorted(instance.run_storage.get_daemon_heartbeats().items())
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # dispatch sequence
 
