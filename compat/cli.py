@@ -184,7 +184,8 @@ def cmd_coverage(args) -> int:
     profiles = behaviour_coverage.load_profiles(sorted(Path(args.profiles).glob("*.json")))
     _progress(f"running the {args.cells} cells under coverage on {side.label}")
     report = behaviour_coverage.measure(python, cell_set=args.cells, jobs=args.jobs, target=args.target,
-                                        profiles=profiles)
+                                        profiles=profiles, scenarios=args.scenarios, subclasses=args.subclasses,
+                                        storages=args.storages)
     if args.format == "json":
         from compat.model.jsonio import dumps
 
@@ -301,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="profiles whose members count as reachable (default: %(default)s)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("-v", "--verbose", action="store_true", help="also list the lines missed in executed members")
+    p.add_argument("--scenarios", nargs="+", metavar="NAME", help="these scenarios only")
+    p.add_argument("--subclasses", nargs="+", metavar="NAME", help="these subclasses only (spy, spy:<name>, ...)")
+    p.add_argument("--storages", nargs="+", choices=("memory", "sqlite"), help="these storages only")
     p.add_argument("-o", "--output", metavar="FILE")
     p.add_argument("-j", "--jobs", type=int, default=1)
     add_cells(p)
