@@ -428,6 +428,12 @@ def backfills_crud(instance, ctx: Ctx):
         partition_names=["2024-01-01", "2024-01-02"],
     )
     ctx.step("add", instance.add_backfill, bf)
+    later = PartitionBackfill(
+        backfill_id="compatbf2", status=BulkActionStatus.REQUESTED, from_failure=False, tags={},
+        backfill_timestamp=FIXED_TS + 1, asset_selection=[_asset("alpha")], partition_names=["2024-01-03"],
+    )
+    ctx.step("add_second", instance.add_backfill, later)
+    ctx.step("list_all", lambda: [b.backfill_id for b in instance.get_backfills()])
     ctx.step("get", lambda: instance.get_backfill("compatbf").status)
     ctx.step("get_missing", instance.get_backfill, "nobackfill")
     ctx.step("list_requested", lambda: [b.backfill_id for b in instance.get_backfills(status=BulkActionStatus.REQUESTED)])
