@@ -298,13 +298,9 @@ MUTATIONS: tuple[Mutation, ...] = (
              "class StorageMethods:\n    def has_snapshot(self, snapshot_id: str) -> bool:\n"
              "        return self._run_storage.has_snapshot(snapshot_id)\n\n"),
     )),
-    Mutation("helper-function-heartbeat", False,
-             "add_daemon_heartbeat's body moved into a module-level helper that still goes through instance.run_storage", (
-        Edit(M + "daemon_methods.py", "        self.run_storage.add_daemon_heartbeat(daemon_heartbeat)\n",
-             "        _store_heartbeat(self, daemon_heartbeat)\n"),
-        Edit(M + "daemon_methods.py", "\nclass DaemonMethods",
-             "\ndef _store_heartbeat(instance, daemon_heartbeat) -> None:\n"
-             "    instance.run_storage.add_daemon_heartbeat(daemon_heartbeat)\n\n\nclass DaemonMethods"),
+    Mutation("docstring-add-backfill", False, "add_backfill's docstring reworded", (
+        Edit(M + "scheduling_methods.py", "        \"\"\"Add backfill - moved from DagsterInstance.add_backfill().\"\"\"",
+             "        \"\"\"Store a new backfill.\"\"\""),
     )),
     Mutation("internal-manager-dispatching", False,
              "get_run_by_id delegates to a _RunManager that calls instance.get_run_record_by_id",
