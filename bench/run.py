@@ -181,15 +181,32 @@ def bench_against(rev: str, repeats: int) -> None:
             row(f"{what}, this tree", ours, f"the same at {rev}", theirs, "<= 1.10x", ours <= 1.10 * theirs)
 
 
+COVERAGE: list[str] = []
+
+
+def bench_coverage(repeats: int) -> None:
+    """What the gate's cells execute of the target: recorded beside the timings (not timed)."""
+    from compat.behaviour import coverage
+
+    profiles = coverage.load_profiles(sorted((ROOT / "snapshots" / "profiles").glob("*.json")))
+    t = time.perf_counter()
+    report = coverage.measure(sys.executable, cell_set="gate", jobs=2, profiles=profiles)
+    row("gate cells under coverage", time.perf_counter() - t)
+    s = report.summary()
+    COVERAGE.append(f"coverage of {TARGET} by the gate cells: members {s['members_executed']}/{s['members']}, "
+                    f"reachable members {s['reachable_executed']}/{s['reachable']}, "
+                    f"lines {s['lines_executed']}/{s['lines']} ({100 * s['line_rate']:.1f}%)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare", "against"))
+    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare", "coverage", "against"))
     parser.add_argument("--against", metavar="REV", default=os.environ.get("BENCH_AGAINST") or None,
                         help="also time the gate and compare of git revision REV in the same run")
     args = parser.parse_args()
     steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz,
-             "compare": bench_compare}
+             "compare": bench_compare, "coverage": bench_coverage}
     if args.against:
         steps["against"] = lambda repeats: bench_against(args.against, repeats)
     for name, step in steps.items():
@@ -200,6 +217,8 @@ def main() -> int:
     widths = [max(len(str(r[i])) for r in ROWS + [headers]) for i in range(len(headers))]
     for r in [headers] + ROWS:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    for line in COVERAGE:
+        print(line)
     return 1 if any(r[-1] == "MISSED" for r in ROWS) else 0
 
 

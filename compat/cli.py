@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from compat import pipeline, sides, tempdirs
+from compat.behaviour import coverage as behaviour_coverage
 from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
 from compat.envs import SPEC_HELP
 from compat.fuzz.differential import fuzz
@@ -16,7 +17,7 @@ from compat.gate import accepted as accepted_mod
 from compat.model.baseline import Baseline, record_baseline, surface_label
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
-from compat.model.jsonio import write_atomic
+from compat.model.jsonio import dumps, write_atomic
 from compat.result import CheckResult
 from compat.rules import RULES
 from compat.static.diff import compare_surfaces
@@ -221,6 +222,25 @@ def cmd_mutate(args) -> int:
     return 0 if all(o.correct for o in outcomes) else 1
 
 
+def cmd_coverage(args) -> int:
+    side = sides.from_options(python=args.python, dagster_version=args.dagster_version)
+    python = os.path.abspath(side.python) if os.sep in side.python else side.python
+    profiles = behaviour_coverage.load_profiles(sorted(Path(args.profiles).glob("*.json")))
+    _progress(f"running the {args.cells} cells under coverage on {side.label}")
+    report = behaviour_coverage.measure(python, cell_set=args.cells, jobs=args.jobs, target=args.target,
+                                        profiles=profiles, scenarios=args.scenarios, subclasses=args.subclasses,
+                                        storages=args.storages)
+    if args.format == "json":
+        text = dumps(report.as_dict(), 2)
+    else:
+        text = report.render(verbose=args.verbose)
+    if args.output:
+        write_atomic(args.output, text if text.endswith("\n") else text + "\n")
+    else:
+        print(text)
+    return 0
+
+
 SPEC_EPILOG = SPEC_HELP[0].upper() + SPEC_HELP[1:] + "."
 
 
@@ -343,6 +363,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replay traces: auto = when the static checks alone do not decide (default)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
     p.set_defaults(func=cmd_mutate)
+
+    p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")
+    p.add_argument("--python", metavar="PY", help="measure this interpreter's dagster")
+    p.add_argument("--dagster-version", metavar="V", help="measure a released dagster")
+    p.add_argument("--profiles", default="snapshots/profiles", metavar="DIR",
+                   help="profiles whose members count as reachable (default: %(default)s)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list the lines missed in executed members")
+    p.add_argument("--scenarios", nargs="+", metavar="NAME", help="these scenarios only")
+    p.add_argument("--subclasses", nargs="+", metavar="NAME", help="these subclasses only (spy, spy:<name>, ...)")
+    p.add_argument("--storages", nargs="+", choices=("memory", "sqlite"), help="these storages only")
+    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("-j", "--jobs", type=int, default=1)
+    add_cells(p)
+    add_target(p)
+    p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
     p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release of the range (e.g. 1.11.4)")

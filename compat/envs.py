@@ -28,6 +28,9 @@ from compat.model.errors import CompatError
 
 VERSION_RE = re.compile(r"^\d+(\.\d+)*([a-z]+\d*)?(\.post\d+)?(\.dev\d+)?$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# what every worker environment needs besides dagster: coverage measures what the behaviour
+# scenarios execute of the target (`compat coverage`), in whichever dagster version runs them
+WORKER_REQUIREMENTS = ("coverage>=7.6",)
 
 
 _FALLBACK: list[Path] = []
@@ -353,6 +356,15 @@ def _env_key(spec: Spec) -> str:
     return f"tree-{digest}"
 
 
+def _complete(venv: Path, py: Path) -> bool:
+    """The environment was fully built, with the current worker requirements."""
+    marker = venv / ".complete"
+    if not (marker.exists() and py.exists()):
+        return False
+    lines = marker.read_text().splitlines()
+    return all(req in lines for req in WORKER_REQUIREMENTS)
+
+
 def python_for(spec: Spec) -> str:
     """An interpreter whose `import dagster` is the spec's dagster; builds a cached venv if needed."""
     if spec.python:
@@ -361,10 +373,15 @@ def python_for(spec: Spec) -> str:
     key = _env_key(spec)
     venv = cache_dir() / "envs" / key
     py = venv / "bin" / "python"
-    if (venv / ".complete").exists() and py.exists():
+    if _complete(venv, py):
         return str(py)
     with locked(f"env-{key}"):
-        if (venv / ".complete").exists() and py.exists():
+        if _complete(venv, py):
+            return str(py)
+        if (venv / ".complete").exists() and py.exists():  # built before a worker requirement was added
+            _run_uv(["pip", "install", "--quiet", "--python", str(py), *WORKER_REQUIREMENTS],
+                    f"cannot add {', '.join(WORKER_REQUIREMENTS)} to the environment for {spec.label}")
+            (venv / ".complete").write_text(spec.label + "\n" + "\n".join(WORKER_REQUIREMENTS) + "\n")
             return str(py)
         if venv.exists():
             shutil.rmtree(venv)
@@ -382,9 +399,9 @@ def python_for(spec: Spec) -> str:
             if not reqs:
                 reqs = ["-e", str(spec.tree)]
         try:
-            _run_uv(["pip", "install", "--quiet", "--python", str(py), *reqs], what)
+            _run_uv(["pip", "install", "--quiet", "--python", str(py), *reqs, *WORKER_REQUIREMENTS], what)
         except CompatError:
             shutil.rmtree(venv, ignore_errors=True)
             raise
-        (venv / ".complete").write_text(spec.label + "\n")
+        (venv / ".complete").write_text(spec.label + "\n" + "\n".join(WORKER_REQUIREMENTS) + "\n")
     return str(py)

@@ -199,6 +199,7 @@ def runs_lifecycle(instance, ctx: Ctx):
     ctx.step("run_ids", lambda: instance.get_run_ids(limit=10))
     ctx.step("record_status", lambda: instance.get_run_record_by_id(r2.run_id).dagster_run.status)
     ctx.step("get_run_group", instance.get_run_group, r1.run_id)
+    instance.report_engine_event("about to be deleted", r2)
     ctx.step("delete", instance.delete_run, r2.run_id)
     ctx.step("has_deleted", instance.has_run, r2.run_id)
     ctx.step("get_deleted", instance.get_run_by_id, r2.run_id)
@@ -427,6 +428,12 @@ def backfills_crud(instance, ctx: Ctx):
         partition_names=["2024-01-01", "2024-01-02"],
     )
     ctx.step("add", instance.add_backfill, bf)
+    later = PartitionBackfill(
+        backfill_id="compatbf2", status=BulkActionStatus.REQUESTED, from_failure=False, tags={},
+        backfill_timestamp=FIXED_TS + 1, asset_selection=[_asset("alpha")], partition_names=["2024-01-03"],
+    )
+    ctx.step("add_second", instance.add_backfill, later)
+    ctx.step("list_all", lambda: [b.backfill_id for b in instance.get_backfills()])
     ctx.step("get", lambda: instance.get_backfill("compatbf").status)
     ctx.step("get_missing", instance.get_backfill, "nobackfill")
     ctx.step("list_requested", lambda: [b.backfill_id for b in instance.get_backfills(status=BulkActionStatus.REQUESTED)])
@@ -669,6 +676,257 @@ def execute_run_retries(instance, ctx: Ctx):
 def execute_run_retries_no_step_retry(instance, ctx: Ctx):
     """As execute_run_retries, with retry_on_asset_or_op_failure off: step failures do not retry."""
     return _retry_decision(instance, ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# members a subclass reaches that no other scenario runs
+
+
+@scenario("runs_create_run_direct", "runs")
+def runs_create_run_direct(instance, ctx: Ctx):
+    """create_run called directly, the way a subclass that builds runs itself (or overrides it and
+    calls super()) does, with and without snapshots."""
+    job = _ops_job("direct_job")
+    template = instance.create_run_for_job(job, tags={"from": "template"})
+    bare = dict(job_name="direct_job", run_id=None, run_config={}, status=None, tags={"direct": "1"},
+                root_run_id=None, parent_run_id=None, step_keys_to_execute=None, execution_plan_snapshot=None,
+                job_snapshot=None, parent_job_snapshot=None, asset_selection=None, asset_check_selection=None,
+                resolved_op_selection=None, op_selection=None, remote_job_origin=None, job_code_origin=None,
+                asset_graph=None)
+    ctx.step("bare", lambda: (lambda r: (r.job_name, r.status, dict(r.tags)))(instance.create_run(**bare)))
+    snap = instance.get_job_snapshot(template.job_snapshot_id)
+    plan = instance.get_execution_plan_snapshot(template.execution_plan_snapshot_id)
+    ctx.step("with_snapshots", lambda: (lambda r: (r.job_snapshot_id == template.job_snapshot_id, r.status))(
+        instance.create_run(**{**bare, "job_snapshot": snap, "execution_plan_snapshot": plan,
+                                "parent_run_id": template.run_id, "root_run_id": template.run_id})))
+    ctx.step("count", instance.get_runs_count)
+    return ctx.results
+
+
+@scenario("configuration_construction", "configuration", storages=("sqlite",))
+def configuration_construction(instance, ctx: Ctx):
+    """The constructors a subclass inherits: from_ref on its own ref, get() from DAGSTER_HOME (the
+    cell's own temp dir), and the hooks a subclass overrides to change base behaviour."""
+    import os
+
+    ref = instance.get_ref()
+    other = ctx.step("from_ref", lambda: type(instance).from_ref(ref))
+    if other is not None:
+        ctx.results["from_ref"] = {"type": type(other).__name__, "same_root": other.root_directory == instance.root_directory,
+                                   "runs": other.get_runs_count()}
+        other.dispose()
+    got = ctx.step("get", lambda: type(instance).get())
+    if got is not None:
+        ctx.results["get"] = {"type": type(got).__name__, "persistent": got.is_persistent}
+        got.dispose()
+    ctx.step("should_start_background_run_thread", lambda: instance.should_start_background_run_thread)
+    before = dict(os.environ)
+    ctx.step("inject_env_vars", instance.inject_env_vars, "compat_location")
+    ctx.step("env_unchanged", lambda: sorted(k for k in os.environ if os.environ.get(k) != before.get(k)))
+    return ctx.results
+
+
+FEATURE_FLAGS = (
+    "backfill_log_storage_enabled", "da_request_backfills", "dagster_observe_supported",
+    "can_read_asset_status_cache", "can_read_asset_failure_events", "dagster_asset_health_queries_supported",
+    "internal_asset_freshness_enabled", "get_tick_termination_check_interval",
+)
+
+
+def _value_of(instance, name: str, *args: Any) -> Any:
+    v = getattr(instance, name)
+    return v(*args) if callable(v) else v
+
+
+@scenario("runs_records_and_stats", "runs")
+def runs_records_and_stats(instance, ctx: Ctx):
+    """Lower-level run and asset reads a subclass or a daemon uses: add_run and add_snapshot, step
+    stats, partition data, per-partition storage ids, failed and planned materializations, event
+    tags, data versions, cached status wiping; and the feature flags subclasses override."""
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+    from dagster._core.storage.dagster_run import RunsFilter
+
+    upstream, downstream, _, unpartitioned = _assets_defs()
+    result = dg.materialize([upstream, downstream], instance=instance, partition_key="2024-01-02",
+                            tags={"src": "stats"})
+    run = instance.get_run_by_id(result.run_id)
+    key = dg.AssetKey("downstream")
+    ctx.step("step_stats", lambda: sorted((s.step_key, s.status.value) for s in instance.get_run_step_stats(run.run_id)))
+    ctx.step("partition_data", lambda: [(d.partition, d.status.value) for d in instance.get_run_partition_data(
+        RunsFilter(run_ids=[run.run_id]))])
+    ctx.step("storage_id_by_partition", lambda: sorted(instance.get_latest_storage_id_by_partition(
+        key, DagsterEventType.ASSET_MATERIALIZATION)))
+    ctx.step("failed", lambda: len(instance.fetch_failed_materializations(key, limit=5).records))
+    ctx.step("planned", lambda: len(instance.fetch_planned_materializations(key, limit=5).records))
+    ctx.step("event_tags", lambda: [sorted(t) for t in instance.get_event_tags_for_asset(key)])
+    ctx.step("data_version", lambda: instance.get_latest_data_version_record(key) is not None)
+    ctx.step("wipe_cached_status", instance.wipe_asset_cached_status, [key])
+    copy = run.with_status(dg.DagsterRunStatus.SUCCESS)._replace(run_id="eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee")
+    ctx.step("add_run", lambda: instance.add_run(copy).status)
+    ctx.step("add_run_again", lambda: instance.add_run(copy).status)
+    snap = instance.get_job_snapshot(run.job_snapshot_id)
+    ctx.step("add_snapshot", instance.add_snapshot, snap)
+    ctx.step("dynamic_partitions_definition_id", lambda: bool(instance.get_dynamic_partitions_definition_id("regions")))
+    for name in FEATURE_FLAGS:
+        ctx.step(f"flag:{name}", _value_of, instance, name)
+    ctx.step("flag:can_read_failure_events_for_asset", lambda: instance.can_read_failure_events_for_asset(
+        instance.get_asset_records([key])[0]))
+    return ctx.results
+
+
+def _fresh_dir(parent: str, name: str) -> str:
+    import os
+
+    path = os.path.join(parent, name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+@scenario("storage_maintenance", "storage", storages=("sqlite",))
+def storage_maintenance(instance, ctx: Ctx):
+    """Maintenance entry points a deployment runs on the instance: upgrade, reindex, the
+    webserver pool tuning, tick purging and batch reads, daemon statuses, descriptions, and the
+    static constructors (each building an instance of its own in the cell's temp dir)."""
+    import os
+
+    from dagster._core.scheduler.instigation import InstigatorType, TickData, TickStatus
+
+    lines: list[str] = []
+    ctx.step("upgrade", instance.upgrade, lines.append)
+    ctx.step("upgrade_printed", lambda: bool(lines))
+    ctx.step("reindex", instance.reindex)
+    ctx.step("optimize_for_webserver", instance.optimize_for_webserver, 10, 10, 10)
+    origin = _origin("purged_schedule")
+    for i in range(3):
+        instance.create_tick(TickData(instigator_origin_id=origin.get_id(), instigator_name="purged_schedule",
+                                      instigator_type=InstigatorType.SCHEDULE, status=TickStatus.SKIPPED,
+                                      timestamp=FIXED_TS + i, selector_id="sel"))
+    ctx.step("batch_ticks", lambda: {k: len(v) for k, v in instance.get_batch_ticks(["sel"]).items()})
+    ctx.step("purge_ticks", instance.purge_ticks, origin.get_id(), "sel", FIXED_TS + 1.5)
+    ctx.step("ticks_after_purge", lambda: len(instance.get_ticks(origin.get_id(), "sel")))
+    ctx.step("tick_retention", lambda: {k.value: v for k, v in instance.get_tick_retention_settings(
+        InstigatorType.SCHEDULE).items()})
+    ctx.step("logs_path_for_schedule", instance.logs_path_for_schedule, origin.get_id())
+    ctx.step("daemon_statuses", lambda: {k: (s.required, s.healthy) for k, s in instance.get_daemon_statuses(
+        ["SENSOR"]).items()})
+    ctx.step("info_str", lambda: instance.info_str().splitlines()[0])
+    ctx.step("schema_str", lambda: type(instance.schema_str()).__name__)
+    cls = type(instance)
+    for name, make in (("ephemeral", lambda: cls.ephemeral(tempdir=os.path.join(ctx.tmpdir, "eph"))),
+                       ("local_temp", lambda: cls.local_temp(tempdir=_fresh_dir(ctx.tmpdir, "lt"))),
+                       ("from_config", lambda: cls.from_config(instance.root_directory))):
+        other = ctx.step(name, make)
+        if other is not None:
+            ctx.results[name] = {"type": type(other).__name__, "persistent": other.is_persistent}
+            other.dispose()
+    return ctx.results
+
+
+# ---------------------------------------------------------------------------------------------
+# invalid arguments: what a method refuses, and how, is behaviour too
+
+MISSING_RUN = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+
+
+def _refusals(ctx: Ctx, calls) -> dict[str, Any]:
+    for label, fn in calls:
+        ctx.step(label, fn)
+    return ctx.results
+
+
+@scenario("errors_runs", "runs")
+def errors_runs(instance, ctx: Ctx):
+    """Run methods given None, wrong types, unknown keys and runs that do not exist."""
+    from dagster._core.storage.dagster_run import RunsFilter
+
+    job = _ops_job()
+    run = instance.create_run_for_job(job)
+    return _refusals(ctx, [
+        ("get_run_by_id:None", lambda: instance.get_run_by_id(None)),
+        ("get_run_by_id:int", lambda: instance.get_run_by_id(123)),
+        ("get_run_record_by_id:None", lambda: instance.get_run_record_by_id(None)),
+        ("has_run:None", lambda: instance.has_run(None)),
+        ("delete_run:missing", lambda: instance.delete_run(MISSING_RUN)),
+        ("add_run_tags:None_tags", lambda: instance.add_run_tags(run.run_id, None)),
+        ("add_run_tags:int_value", lambda: instance.add_run_tags(run.run_id, {"k": 1})),
+        ("add_run_tags:missing_run", lambda: instance.add_run_tags(MISSING_RUN, {"k": "v"})),
+        ("get_runs:str_filters", lambda: instance.get_runs(filters="team=a")),
+        ("get_runs:str_limit", lambda: instance.get_runs(limit="ten")),
+        ("get_runs:unknown_cursor", lambda: instance.get_runs(cursor=MISSING_RUN)),
+        ("get_runs_count:int_filters", lambda: instance.get_runs_count(filters=1)),
+        ("get_run_ids:bad_filter", lambda: instance.get_run_ids(filters=RunsFilter(run_ids=None, tags={"x": 1}))),
+        ("get_run_tags:str_keys", lambda: sorted(instance.get_run_tags(tag_keys="team"))),
+        ("get_run_group:missing", lambda: instance.get_run_group(MISSING_RUN)),
+        ("create_run_for_job:None", lambda: instance.create_run_for_job(None)),
+        ("create_run_for_job:str_config", lambda: instance.create_run_for_job(job, run_config="not a dict")),
+        ("create_run_for_job:int_tags", lambda: instance.create_run_for_job(job, tags={"k": 1}).tags),
+        ("create_run_for_job:unknown_op", lambda: instance.create_run_for_job(job, op_selection=["no_such_op"])),
+        ("report_run_canceled:None", lambda: instance.report_run_canceled(None)),
+        ("report_run_failed:str", lambda: instance.report_run_failed(run.run_id)),
+        ("report_engine_event:None_message", lambda: instance.report_engine_event(None, run)),
+        ("handle_new_event:None", lambda: instance.handle_new_event(None)),
+        ("all_logs:None", lambda: instance.all_logs(None)),
+        ("all_logs:missing", lambda: len(instance.all_logs(MISSING_RUN))),
+        ("count", instance.get_runs_count),
+    ])
+
+
+@scenario("errors_assets_partitions", "partitions")
+def errors_assets_partitions(instance, ctx: Ctx):
+    """Asset and partition methods given None, strings for keys, wrong container types."""
+    import dagster as dg
+
+    ctx.dynamic_partition_names.add("ok")
+    return _refusals(ctx, [
+        ("get_latest_materialization_event:None", lambda: instance.get_latest_materialization_event(None)),
+        ("get_latest_materialization_event:str", lambda: instance.get_latest_materialization_event("alpha")),
+        ("get_materialized_partitions:str", lambda: instance.get_materialized_partitions("alpha")),
+        ("wipe_assets:None", lambda: instance.wipe_assets(None)),
+        ("wipe_assets:str", lambda: instance.wipe_assets("alpha")),
+        ("wipe_asset_partitions:None", lambda: instance.wipe_asset_partitions(dg.AssetKey("alpha"), None)),
+        ("fetch_materializations:str", lambda: instance.fetch_materializations("alpha", limit=1)),
+        ("fetch_materializations:no_limit", lambda: instance.fetch_materializations(dg.AssetKey("alpha"), limit=None)),
+        ("get_asset_records:None_key", lambda: instance.get_asset_records([None])),
+        ("report_runless_asset_event:None", lambda: instance.report_runless_asset_event(None)),
+        ("report_runless_asset_event:str", lambda: instance.report_runless_asset_event("materialized")),
+        ("add_dynamic_partitions:None_name", lambda: instance.add_dynamic_partitions(None, ["a"])),
+        ("add_dynamic_partitions:str_keys", lambda: instance.add_dynamic_partitions("ok", "abc")),
+        ("add_dynamic_partitions:int_key", lambda: instance.add_dynamic_partitions("ok", [1])),
+        ("add_dynamic_partitions:empty", lambda: instance.add_dynamic_partitions("ok", [])),
+        ("get_dynamic_partitions:None", lambda: instance.get_dynamic_partitions(None)),
+        ("has_dynamic_partition:None", lambda: instance.has_dynamic_partition(None, "a")),
+        ("delete_dynamic_partition:None_key", lambda: instance.delete_dynamic_partition("ok", None)),
+        ("delete_dynamic_partition:missing", lambda: instance.delete_dynamic_partition("ok", "never-added")),
+        ("get_dynamic_partitions:after", lambda: instance.get_dynamic_partitions("ok")),
+    ])
+
+
+@scenario("errors_schedules_backfills", "schedules", storages=("sqlite",))
+def errors_schedules_backfills(instance, ctx: Ctx):
+    """Instigator, tick, backfill and heartbeat methods given None and unknown ids."""
+    return _refusals(ctx, [
+        ("get_instigator_state:None", lambda: instance.get_instigator_state(None, None)),
+        ("get_instigator_state:missing", lambda: instance.get_instigator_state("no-origin", "no-selector")),
+        ("add_instigator_state:None", lambda: instance.add_instigator_state(None)),
+        ("update_instigator_state:None", lambda: instance.update_instigator_state(None)),
+        ("delete_instigator_state:missing", lambda: instance.delete_instigator_state("no-origin", "no-selector")),
+        ("get_ticks:missing", lambda: instance.get_ticks("no-origin", "no-selector")),
+        ("get_tick:missing", lambda: instance.get_tick("no-origin", "no-selector", FIXED_TS)),
+        ("create_tick:None", lambda: instance.create_tick(None)),
+        ("update_tick:None", lambda: instance.update_tick(None)),
+        ("add_backfill:None", lambda: instance.add_backfill(None)),
+        ("update_backfill:None", lambda: instance.update_backfill(None)),
+        ("get_backfill:None", lambda: instance.get_backfill(None)),
+        ("get_backfills:str_status", lambda: instance.get_backfills(status="REQUESTED")),
+        ("add_daemon_heartbeat:None", lambda: instance.add_daemon_heartbeat(None)),
+        ("get_settings:None", lambda: instance.get_settings(None)),
+        ("get_settings:int", lambda: instance.get_settings(1)),
+        ("get_job_snapshot:None", lambda: instance.get_job_snapshot(None)),
+        ("has_job_snapshot:None", lambda: instance.has_job_snapshot(None)),
+        ("get_execution_plan_snapshot:missing", lambda: instance.get_execution_plan_snapshot("0" * 40)),
+        ("file_manager_directory:None", lambda: instance.file_manager_directory(None)),
+    ])
 
 
 def names(selected: list[str] | None = None) -> list[str]:

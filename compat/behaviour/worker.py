@@ -144,9 +144,32 @@ def _dagster_version() -> str:
         return "?"
 
 
+def _start_coverage():
+    """coverage.py on the target's package, when the parent asks for it (``compat coverage``)."""
+    data_file = os.environ.get("COMPAT_COVERAGE_DATA")
+    if not data_file:
+        return None
+    import coverage
+
+    cov = coverage.Coverage(data_file=data_file, data_suffix=True, config_file=False,
+                            source=[os.environ["COMPAT_COVERAGE_SOURCE"]])
+    cov.start()
+    return cov
+
+
 def main() -> int:
     from compat.channel import requests, serve
 
+    cov = _start_coverage()
+    try:
+        return _serve(serve, requests)
+    finally:
+        if cov is not None:
+            cov.stop()
+            cov.save()
+
+
+def _serve(serve, requests) -> int:
     send = serve()
     send({"hello": True, "dagster_version": _dagster_version(), "python": sys.version.split()[0],
           "corpus": _corpus() is not None, "pid": os.getpid()})

@@ -259,22 +259,201 @@ def _attempt(fn: Callable[[], Any]) -> Any:
 
 
 def capture_state(instance: Any, dynamic_partition_names: list[str] | None = None) -> dict[str, Any]:
-    """The final storage state of an instance, in a canonical order."""
+    """The complete final storage state of an instance, in a canonical order.
+
+    Every storage the instance owns is read back, through the storages themselves (not the
+    instance's own methods, which are what is under test): runs, the whole event log (events of
+    deleted runs and runless events included), assets, dynamic partitions, asset checks,
+    instigators and every tick (those of deleted instigators too), backfills, daemon heartbeats,
+    concurrency slots, the key-value store, the defs state store where the version has one, and
+    the compute-log files. A section a dagster version does not have is recorded as null (so it
+    compares equal to an empty one), a section that cannot be read as the exception it raised.
+    Entries keyed by run id are lists in storage order, never mappings: a mapping would be
+    sorted by the raw uuid, which differs between recordings.
+    """
     state: dict[str, Any] = {}
-    state["runs"] = _attempt(lambda: _runs(instance))
-    state["asset_keys"] = _attempt(lambda: sorted(k.to_user_string() for k in instance.all_asset_keys()))
+    runs = _attempt(lambda: _runs(instance))
+    state["runs"] = runs
+    run_ids = [r["run_id"] for r in runs] if isinstance(runs, list) else []
+    state["event_log"] = _attempt(lambda: _event_log(instance, run_ids))
+    state["asset_keys"] = _attempt(lambda: sorted(k.to_user_string() for k in instance.event_log_storage.all_asset_keys()))
     state["asset_events"] = _attempt(lambda: _asset_events(instance))
-    state["dynamic_partitions"] = _attempt(
-        lambda: {name: list(instance.get_dynamic_partitions(name)) for name in sorted(dynamic_partition_names or [])}
-    )
+    state["asset_checks"] = _attempt(lambda: _asset_checks(instance))
+    state["dynamic_partitions"] = _attempt(lambda: _dynamic_partitions(instance, dynamic_partition_names or []))
     state["instigators"] = _attempt(lambda: _instigators(instance))
+    state["ticks"] = _attempt(lambda: _ticks(instance))
     state["backfills"] = _attempt(lambda: _backfills(instance))
     state["daemon_heartbeats"] = _attempt(lambda: _heartbeats(instance))
+    state["concurrency"] = _attempt(lambda: _concurrency(instance))
+    state["kvs"] = _attempt(lambda: _kvs(instance))
+    state["defs_state"] = _attempt(lambda: _defs_state(instance))
+    state["compute_logs"] = _attempt(lambda: _compute_logs(instance, run_ids))
     return state
 
 
+def _or_none(value: Any) -> Any:
+    """Empty sections are null, so that a storage one side lacks compares equal to an empty one."""
+    return value if value else None
+
+
+def _event_text(entry: Any) -> str:
+    """One event as one short line: its type and step, and what distinguishes it."""
+    label = _event_label(entry)
+    event = entry.dagster_event
+    if event is None:
+        return f"{label}: {_first_lines(entry.user_message or '', 120)}"
+    key = getattr(event, "asset_key", None)
+    if key is not None:
+        label += f" [{key.to_user_string()}"
+        partition = getattr(event, "partition", None)
+        label += f":{partition}]" if partition else "]"
+    return label
+
+
+def _event_log(instance: Any, run_ids: list[str]) -> list[list[Any]]:
+    """Every stored event, grouped by run: existing runs in storage order, then the runs that no
+    longer exist (their events stayed behind), then runless events under the empty run id."""
+    storage = instance.event_log_storage
+    seen = set(run_ids)
+    orphans: dict[str, float] = {}
+    try:
+        for entry in storage.get_logs_for_all_runs_by_log_id(after_cursor=-1).values():
+            if entry.run_id and entry.run_id not in seen:
+                orphans.setdefault(entry.run_id, entry.timestamp)
+    except NotImplementedError:
+        pass
+    base = getattr(storage, "_base_dir", None)  # the sqlite storage keeps one database per run
+    if isinstance(base, str) and os.path.isdir(base):
+        for name in os.listdir(base):
+            rid = name[:-3] if name.endswith(".db") else None
+            if rid and rid != "index" and rid not in seen and rid not in orphans:
+                logs = storage.get_logs_for_run(rid)
+                if logs:
+                    orphans[rid] = logs[0].timestamp
+    out: list[list[Any]] = []
+    ordered = [(rid, False) for rid in run_ids]
+    ordered += [(rid, True) for rid, _ in sorted(orphans.items(), key=lambda kv: (kv[1], kv[0]))]
+    ordered.append(("", True))
+    for rid, orphan in ordered:
+        events = [_event_text(e) for e in storage.get_logs_for_run(rid)]
+        if events or not orphan:
+            out.append([rid, "orphan" if orphan and rid else "run" if rid else "runless", events])
+    return out
+
+
+def _asset_checks(instance: Any) -> list[Any] | None:
+    from dagster._core.events import DagsterEventType
+    from dagster._core.event_api import EventRecordsFilter
+
+    out = []
+    for etype in ("ASSET_CHECK_EVALUATION", "ASSET_CHECK_EVALUATION_PLANNED"):
+        member = getattr(DagsterEventType, etype, None)
+        if member is None:
+            continue
+        for r in instance.event_log_storage.get_event_records(EventRecordsFilter(event_type=member), ascending=True):
+            data = r.event_log_entry.dagster_event.event_specific_data
+            key = getattr(data, "asset_check_key", None) or getattr(data, "asset_key", None)
+            name = getattr(data, "check_name", None)
+            out.append([etype, key.to_user_string() if hasattr(key, "to_user_string") else str(key), name,
+                        getattr(data, "passed", None)])
+    return _or_none(out)
+
+
+def _dynamic_partitions(instance: Any, names: list[str]) -> dict[str, Any]:
+    """Every dynamic partition in storage, read from its table (so partitions of definitions no
+    scenario declared are seen too), else through the storage for the declared names."""
+    storage = instance.event_log_storage
+    try:
+        from dagster._core.storage.event_log.schema import DynamicPartitionsTable
+        import sqlalchemy as db
+
+        with storage.index_connection() as conn:
+            rows = conn.execute(db.select(DynamicPartitionsTable.c.partitions_def_name,
+                                          DynamicPartitionsTable.c.partition)
+                                .order_by(DynamicPartitionsTable.c.id.asc())).fetchall()
+        out: dict[str, list[str]] = {}
+        for name, partition in rows:
+            out.setdefault(name, []).append(partition)
+        for name in names:
+            out.setdefault(name, [])
+        return out
+    except (ImportError, AttributeError, NotImplementedError):
+        return {name: list(storage.get_dynamic_partitions(name)) for name in sorted(names)}
+
+
+def _ticks(instance: Any) -> list[Any] | None:
+    """Every tick in the schedule storage, in storage order, whatever instigator it belongs to."""
+    storage = instance.schedule_storage
+    if storage is None:
+        return None
+    from dagster._core.storage.schedules.schema import JobTickTable
+    from dagster._serdes import deserialize_value
+    import sqlalchemy as db
+
+    with storage.connect() as conn:
+        rows = conn.execute(db.select(JobTickTable.c.id, JobTickTable.c.tick_body)
+                            .order_by(JobTickTable.c.id.asc())).fetchall()
+    out = []
+    for _, body in rows:
+        t = deserialize_value(body)
+        out.append({"name": t.instigator_name, "type": t.instigator_type.value, "status": t.status.value,
+                    "run_ids": list(t.run_ids), "skip_reason": t.skip_reason, "cursor": t.cursor,
+                    "error": t.error.cls_name if t.error else None})
+    return _or_none(out)
+
+
+def _concurrency(instance: Any) -> dict[str, Any] | None:
+    storage = instance.event_log_storage
+    out = {}
+    for key in sorted(storage.get_concurrency_keys()):
+        info = storage.get_concurrency_info(key)
+        out[key] = {"slots": info.slot_count, "claimed": sorted(f"{s.step_key}" for s in info.claimed_slots),
+                    "pending": sorted(f"{s.step_key}" for s in info.pending_steps)}
+    return _or_none(out)
+
+
+def _kvs(instance: Any) -> dict[str, Any] | None:
+    """The whole key-value store of the run storage (cursors, daemon state, flags)."""
+    storage = instance.run_storage
+    from dagster._core.storage.runs.schema import KeyValueStoreTable
+    import sqlalchemy as db
+
+    with storage.connect() as conn:
+        rows = conn.execute(db.select(KeyValueStoreTable.c.key, KeyValueStoreTable.c.value)
+                            .order_by(KeyValueStoreTable.c.key.asc())).fetchall()
+    return _or_none({k: _first_lines(v or "", 300) for k, v in rows})
+
+
+def _defs_state(instance: Any) -> Any:
+    storage = getattr(instance, "defs_state_storage", None)  # newer dagster versions only
+    if storage is None:
+        return None
+    info = storage.get_latest_defs_state_info()
+    if info is None or not info.info_mapping:
+        return None
+    return {k: (v.version if v is not None else None) for k, v in sorted(info.info_mapping.items())}
+
+
+def _compute_logs(instance: Any, run_ids: list[str]) -> list[Any] | None:
+    """The compute-log files a local compute log manager wrote: per run (in storage order, then
+    any other directory by name), the kinds of file it holds. File names are random per capture,
+    and the captured streams carry timings and process-wide notices printed once per worker, so
+    contents are not recorded."""
+    base = getattr(instance.compute_log_manager, "_base_dir", None)
+    if not isinstance(base, str) or not os.path.isdir(base):
+        return None
+    dirs = sorted(os.listdir(base), key=lambda d: (run_ids.index(d) if d in run_ids else len(run_ids), d))
+    out = []
+    for d in dirs:
+        files = sorted(name.rsplit(".", 1)[-1] for _, _, names in os.walk(os.path.join(base, d)) for name in names
+                       if name.rsplit(".", 1)[-1] in ("out", "err", "complete"))
+        if files:
+            out.append([d, files])
+    return _or_none(out)
+
+
 def _runs(instance: Any) -> list[dict[str, Any]]:
-    records = sorted(instance.get_run_records(), key=lambda r: r.storage_id)
+    records = sorted(instance.run_storage.get_run_records(), key=lambda r: r.storage_id)
     out = []
     for rec in records:
         run = rec.dagster_run
@@ -287,7 +466,6 @@ def _runs(instance: Any) -> list[dict[str, Any]]:
                 "parent_run_id": run.parent_run_id,
                 "root_run_id": run.root_run_id,
                 "asset_selection": sorted(k.to_user_string() for k in (run.asset_selection or [])),
-                "events": _run_events(instance, run.run_id),
             }
         )
     return out
@@ -302,17 +480,13 @@ def _event_label(entry: Any) -> str:
     return label
 
 
-def _run_events(instance: Any, run_id: str) -> list[str]:
-    return [_event_label(e) for e in instance.all_logs(run_id)]
-
-
 def _asset_events(instance: Any) -> dict[str, Any]:
     from dagster._core.event_api import EventRecordsFilter
     from dagster._core.events import DagsterEventType
 
     out: dict[str, Any] = {}
     for etype in (DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION):
-        records = instance.get_event_records(EventRecordsFilter(event_type=etype), ascending=True)
+        records = instance.event_log_storage.get_event_records(EventRecordsFilter(event_type=etype), ascending=True)
         out[etype.value] = [
             {
                 "asset": r.event_log_entry.dagster_event.asset_key.to_user_string()
@@ -326,40 +500,28 @@ def _asset_events(instance: Any) -> dict[str, Any]:
     return out
 
 
-def _instigators(instance: Any) -> list[dict[str, Any]]:
-    out = []
-    states = sorted(instance.all_instigator_state(), key=lambda s: (s.name, s.instigator_origin_id))
-    for st in states:
-        ticks = instance.get_ticks(st.instigator_origin_id, st.selector_id)
-        out.append(
-            {
-                "name": st.name,
-                "type": st.instigator_type.value,
-                "status": st.status.value,
-                "origin_id": st.instigator_origin_id,
-                "selector_id": st.selector_id,
-                "ticks": [
-                    {"status": t.status.value, "run_ids": list(t.run_ids), "skip_reason": t.skip_reason,
-                     "cursor": t.cursor}
-                    for t in sorted(ticks, key=lambda t: t.tick_id)
-                ],
-            }
-        )
-    return out
+def _instigators(instance: Any) -> list[dict[str, Any]] | None:
+    storage = instance.schedule_storage
+    if storage is None:
+        return None
+    states = sorted(storage.all_instigator_state(), key=lambda s: (s.name, s.instigator_origin_id))
+    return _or_none([{"name": st.name, "type": st.instigator_type.value, "status": st.status.value,
+                      "origin_id": st.instigator_origin_id, "selector_id": st.selector_id,
+                      "cursor": getattr(st.instigator_data, "cursor", None)} for st in states])
 
 
 def _backfills(instance: Any) -> list[dict[str, Any]]:
     return [
         {"id": b.backfill_id, "status": b.status.value, "tags": dict(sorted((b.tags or {}).items())),
          "partition_names": list(b.partition_names or [])}
-        for b in sorted(instance.get_backfills(), key=lambda b: b.backfill_id)
+        for b in sorted(instance.run_storage.get_backfills(), key=lambda b: b.backfill_id)
     ]
 
 
 def _heartbeats(instance: Any) -> dict[str, Any]:
     return {
         t: {"daemon_id": hb.daemon_id, "errors": len(hb.errors or [])}
-        for t, hb in sorted(instance.get_daemon_heartbeats().items())
+        for t, hb in sorted(instance.run_storage.get_daemon_heartbeats().items())
     }
 
 

@@ -134,6 +134,114 @@ MUTATIONS: tuple[Mutation, ...] = (
         Edit(M + "event_methods.py", "self._should_retry_run(run, run_failure_reason)",
              "self._should_auto_retry_run(run, run_failure_reason)"),
     )),
+    # side effects dropped, one storage at a time (the final-state dump must see each)
+    Mutation("kept-events-of-deleted-run", True, "delete_run deletes the run but leaves its events in the event log", (
+        Edit(I, "        self._run_storage.delete_run(run_id)\n        self._event_storage.delete_events(run_id)\n",
+             "        self._run_storage.delete_run(run_id)\n"),
+    )),
+    Mutation("wipe-keeps-events", True, "wipe() wipes the run storage only; the event log keeps every event", (
+        Edit(I, "        self._run_storage.wipe()\n        self._event_storage.wipe()\n",
+             "        self._run_storage.wipe()\n"),
+    )),
+    Mutation("wipe-partitions-keeps-events", True,
+             "wipe_asset_partitions reports the wipe but leaves the partitions' events in storage", (
+        Edit(M + "asset_methods.py", "        self._event_storage_impl.wipe_asset_partitions(asset_key, partition_keys)\n", ""),
+    )),
+    Mutation("dropped-run-tags", True, "add_run_tags returns without writing the tags", (
+        Edit(M + "run_methods.py", "        return self._run_storage_impl.add_run_tags(run_id, new_tags)",
+             "        return None"),
+    )),
+    Mutation("dropped-backfill", True, "add_backfill no longer stores the backfill", (
+        Edit(M + "scheduling_methods.py", "        self._run_storage_impl.add_backfill(partition_backfill)\n",
+             "        return None\n"),
+    )),
+    Mutation("kept-instigator-state", True, "delete_instigator_state no longer deletes", (
+        Edit(M + "scheduling_methods.py",
+             "        return self._schedule_storage_impl.delete_instigator_state(origin_id, selector_id)",
+             "        return None"),
+    )),
+    Mutation("dropped-tick-update", True, "update_tick returns the tick without storing it", (
+        Edit(M + "scheduling_methods.py", "        return check.not_none(self._schedule_storage_impl).update_tick(tick)",
+             "        return tick"),
+    )),
+    Mutation("wipe-schedules-keeps-storage", True, "wipe_all_schedules no longer wipes the schedule storage", (
+        Edit(M + "scheduling_methods.py",
+             "            check.failed(\"Schedule storage not available\")\n        self._schedule_storage_impl.wipe()\n",
+             "            check.failed(\"Schedule storage not available\")\n"),
+    )),
+    Mutation("kept-heartbeats", True, "wipe_daemon_heartbeats no longer wipes", (
+        Edit(M + "daemon_methods.py", "        self.run_storage.wipe_daemon_heartbeats()\n", "        return None\n"),
+    )),
+    Mutation("dropped-heartbeat", True, "add_daemon_heartbeat no longer stores the heartbeat", (
+        Edit(M + "daemon_methods.py", "        self.run_storage.add_daemon_heartbeat(daemon_heartbeat)\n",
+             "        return None\n"),
+    )),
+    # orders reversed
+    Mutation("reversed-dynamic-partitions", True, "get_dynamic_partitions returns the keys newest first", (
+        Edit(I, "        return self._event_storage.get_dynamic_partitions(partitions_def_name)\n",
+             "        return list(reversed(self._event_storage.get_dynamic_partitions(partitions_def_name)))\n"),
+    )),
+    Mutation("reversed-backfills", True, "get_backfills returns the backfills oldest first", (
+        Edit(M + "scheduling_methods.py",
+             "        return self._run_storage_impl.get_backfills(\n"
+             "            status=status, cursor=cursor, limit=limit, filters=filters\n        )",
+             "        return list(reversed(self._run_storage_impl.get_backfills(\n"
+             "            status=status, cursor=cursor, limit=limit, filters=filters\n        )))"),
+    )),
+    Mutation("reversed-ticks", True, "get_ticks returns the ticks oldest first", (
+        Edit(M + "scheduling_methods.py",
+             "            limit=limit,\n            statuses=statuses,\n        )\n\n"
+             "    def create_tick(",
+             "            limit=limit,\n            statuses=statuses,\n        )[::-1]\n\n"
+             "    def create_tick("),
+    )),
+    # exceptions swallowed
+    Mutation("swallowed-run-not-found", True, "add_run_tags swallows the error for a run that does not exist", (
+        Edit(M + "run_methods.py", "        return self._run_storage_impl.add_run_tags(run_id, new_tags)",
+             "        try:\n            return self._run_storage_impl.add_run_tags(run_id, new_tags)\n"
+             "        except Exception:\n            return None"),
+    )),
+    Mutation("swallowed-backfill-check", True, "add_backfill swallows the check of its argument", (
+        Edit(M + "scheduling_methods.py", "        self._run_storage_impl.add_backfill(partition_backfill)\n",
+             "        try:\n            self._run_storage_impl.add_backfill(partition_backfill)\n"
+             "        except Exception:\n            pass\n"),
+    )),
+    Mutation("swallowed-tick-check", True, "create_tick returns None instead of raising on invalid tick data", (
+        Edit(M + "scheduling_methods.py", "        return check.not_none(self._schedule_storage_impl).create_tick(tick_data)",
+             "        try:\n            return check.not_none(self._schedule_storage_impl).create_tick(tick_data)\n"
+             "        except Exception:\n            return None  # type: ignore"),
+    )),
+    # settings read with another default
+    Mutation("default-python-log-level", True, "python_log_level defaults to INFO instead of None", (
+        Edit(M + "settings_methods.py", "        return python_log_settings.get(\"python_log_level\")",
+             "        return python_log_settings.get(\"python_log_level\", \"INFO\")"),
+    )),
+    Mutation("default-start-timeout", True, "run_monitoring_start_timeout_seconds defaults to 300 instead of 180", (
+        Edit(M + "settings_methods.py", "        return self.run_monitoring_settings.get(\"start_timeout_seconds\", 180)",
+             "        return self.run_monitoring_settings.get(\"start_timeout_seconds\", 300)"),
+    )),
+    Mutation("default-max-retries", True, "run_retries_max_retries defaults to 1 instead of 0", (
+        Edit(M + "settings_methods.py", "        return self.get_settings(\"run_retries\").get(\"max_retries\", 0)",
+             "        return self.get_settings(\"run_retries\").get(\"max_retries\", 1)"),
+    )),
+    # a dispatch through the instance replaced by a direct attribute read
+    Mutation("settings-read-directly", True, "python_log_level reads self._settings instead of calling self.get_settings", (
+        Edit(M + "settings_methods.py",
+             "        python_log_settings = self.get_settings(\"python_logs\") or {}\n"
+             "        return python_log_settings.get(\"python_log_level\")",
+             "        python_log_settings = (self._settings or {}).get(\"python_logs\") or {}\n"
+             "        return python_log_settings.get(\"python_log_level\")"),
+    )),
+    Mutation("heartbeat-storage-read-directly", True,
+             "add_daemon_heartbeat writes to self._run_storage instead of the run_storage property", (
+        Edit(M + "daemon_methods.py", "        self.run_storage.add_daemon_heartbeat(daemon_heartbeat)\n",
+             "        self._run_storage.add_daemon_heartbeat(daemon_heartbeat)\n"),
+    )),
+    Mutation("heartbeats-read-directly", True,
+             "get_daemon_heartbeats reads self._run_storage instead of the run_storage property", (
+        Edit(M + "daemon_methods.py", "        return self.run_storage.get_daemon_heartbeats()\n",
+             "        return self._run_storage.get_daemon_heartbeats()\n"),
+    )),
     Mutation("annotation-spelling", False, "get_runs(filters: RunsFilter | None) spelled Optional[RunsFilter]", (
         Edit(M + "run_methods.py",
              "    def get_runs(\n        self,\n        filters: RunsFilter | None = None,",
@@ -157,6 +265,42 @@ MUTATIONS: tuple[Mutation, ...] = (
         Edit(M + "storage_methods.py", "class StorageMethods:\n",
              "class StorageMethods:\n    @property\n    def root_directory(self) -> str:\n"
              "        return self._local_artifact_storage.base_dir\n\n"),
+    )),
+    Mutation("docstring-backfills", False, "get_backfills's docstring reworded", (
+        Edit(M + "scheduling_methods.py", "        \"\"\"Get backfills - moved from DagsterInstance.get_backfills().\"\"\"",
+             "        \"\"\"The stored backfills, filtered and paged as asked.\"\"\""),
+    )),
+    Mutation("local-rename-log-level", False, "a local variable of python_log_level renamed", (
+        Edit(M + "settings_methods.py",
+             "        python_log_settings = self.get_settings(\"python_logs\") or {}\n"
+             "        return python_log_settings.get(\"python_log_level\")",
+             "        log_settings = self.get_settings(\"python_logs\") or {}\n"
+             "        return log_settings.get(\"python_log_level\")"),
+    )),
+    Mutation("local-rename-loggers", False, "a local variable of managed_python_loggers renamed", (
+        Edit(M + "settings_methods.py",
+             "        python_log_settings = self.get_settings(\"python_logs\") or {}\n"
+             "        loggers: Sequence[str] = python_log_settings.get(\"managed_python_loggers\", [])",
+             "        configured = self.get_settings(\"python_logs\") or {}\n"
+             "        loggers: Sequence[str] = configured.get(\"managed_python_loggers\", [])"),
+    )),
+    Mutation("annotation-spelling-ticks", False, "get_ticks(limit: int | None) spelled Optional[int]", (
+        Edit(M + "scheduling_methods.py",
+             "        after: float | None = None,\n        limit: int | None = None,\n"
+             "        statuses: Sequence[\"TickStatus\"] | None = None,\n    ) -> Sequence[\"InstigatorTick\"]:",
+             "        after: float | None = None,\n        limit: Optional[int] = None,\n"
+             "        statuses: Sequence[\"TickStatus\"] | None = None,\n    ) -> Sequence[\"InstigatorTick\"]:"),
+    )),
+    Mutation("moved-into-mixin-snapshot", False, "has_snapshot moved from DagsterInstance into StorageMethods", (
+        Edit(I, "    @traced\n    def has_snapshot(self, snapshot_id: str) -> bool:\n"
+                "        return self._run_storage.has_snapshot(snapshot_id)\n\n", ""),
+        Edit(M + "storage_methods.py", "class StorageMethods:\n",
+             "class StorageMethods:\n    def has_snapshot(self, snapshot_id: str) -> bool:\n"
+             "        return self._run_storage.has_snapshot(snapshot_id)\n\n"),
+    )),
+    Mutation("docstring-add-backfill", False, "add_backfill's docstring reworded", (
+        Edit(M + "scheduling_methods.py", "        \"\"\"Add backfill - moved from DagsterInstance.add_backfill().\"\"\"",
+             "        \"\"\"Store a new backfill.\"\"\""),
     )),
     Mutation("internal-manager-dispatching", False,
              "get_run_by_id delegates to a _RunManager that calls instance.get_run_record_by_id",
