@@ -8,7 +8,6 @@ behaviour cell.
 
 from __future__ import annotations
 
-import os
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -260,7 +259,9 @@ def python_for_gate(settings: Settings) -> str:
 
 
 def in_xdist_worker(config) -> bool:
-    return hasattr(config, "workerinput") or os.environ.get("PYTEST_XDIST_WORKER") is not None
+    """Known by the config xdist gives its workers: an environment variable would also be
+    inherited by a pytest started from inside a worker, which is not one."""
+    return hasattr(config, "workerinput")
 
 
 __all__ = ["Gate", "Settings", "explain", "CLASS_MEMBER", "PROJECT_ROOT", "python_for_gate", "in_xdist_worker"]
