@@ -58,7 +58,7 @@ def test_diff_exit_codes(toy_pair):
     ('{"schema": "compat.surface", "schema_version": 7}', "schema version 7 is not supported"),
     ('{"schema": "compat.surface", "schema_version": 0}', "re-record it"),
     ("[1, 2]", "not a compat.surface file"),
-    ('{"schema": "compat.surface", "schema_version": 1, "cls": 3}', "malformed surface"),
+    ('{"schema": "compat.surface", "schema_version": 1, "cls": 3}', "field required"),
 ])
 def test_diff_bad_snapshots(tmp_path, toy_pair, content, needle):
     bad = tmp_path / "bad.json"
