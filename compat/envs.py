@@ -275,6 +275,12 @@ def git_state(tree: Path) -> str | None:
     return f"{branch} {commit}" + ("+dirty" if dirty else "")
 
 
+def sources_digest(h, root: Path, package: Path) -> None:
+    """Feed every `.py` file under `package` into `h`, named relative to `root`, in a stable order."""
+    for file in sorted(package.rglob("*.py")):
+        h.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+
+
 def repo_root(path: Path) -> Path | None:
     """The git work tree (or exported checkout) that holds `path`, for repository-relative paths."""
     for cand in [path, *path.parents]:

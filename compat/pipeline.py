@@ -115,8 +115,7 @@ def _harness_digest() -> str:
     other code is never reused."""
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent
-    for file in sorted(root.rglob("*.py")):
-        h.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    envs.sources_digest(h, root, root)
     return h.hexdigest()
 
 

@@ -98,12 +98,8 @@ class Side:
         h = hashlib.sha256()
         for root in self.search_paths:
             for name in sorted(names):
-                pkg = Path(root) / name
-                if not pkg.is_dir():
-                    continue
-                for file in sorted(pkg.rglob("*.py")):
-                    h.update(str(file.relative_to(root)).encode() + b"\0")
-                    h.update(file.read_bytes())
+                if (Path(root) / name).is_dir():
+                    envs.sources_digest(h, Path(root), Path(root) / name)
         return h.hexdigest()
 
     def surface(self, target: str, *, use_cache: bool = True):
