@@ -86,7 +86,7 @@ def _run_uv(args: list[str], what: str, timeout: float = 900) -> None:
     # uv's own cache lives with ours, not in the user's home directory.
     env.setdefault("UV_CACHE_DIR", str(cache_dir() / "uv"))
     try:
-        proc = subprocess.run(
+        proc = tempdirs.run(
             [uv_bin(), *args], capture_output=True, text=True, timeout=timeout, env=env,
             stdin=subprocess.DEVNULL,
         )
@@ -221,7 +221,7 @@ def tree_search_paths(tree: Path, package: str = "dagster") -> list[str]:
 
 def _git(repo: Path, *args: str, what: str) -> str:
     try:
-        proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=600,
+        proc = tempdirs.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=600,
                               stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise CompatError("git is not installed") from None
@@ -322,7 +322,7 @@ def package_search_roots(packages=PACKAGES) -> list[str]:
 def interpreter_paths(python: str, packages=PACKAGES) -> list[str]:
     """Where another interpreter finds `packages` (editable installs included), then its sys.path."""
     try:
-        proc = subprocess.run(
+        proc = tempdirs.run(
             [python, "-c", _PATHS_CODE, *packages],
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
         )

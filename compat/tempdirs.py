@@ -13,6 +13,7 @@ import errno
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 from pathlib import Path
@@ -79,6 +80,33 @@ def stop_all() -> int:
         except Exception:  # noqa: BLE001 - stopping the rest matters more
             pass
     return len(workers)
+
+
+def run(cmd: list[str], *, timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """`subprocess.run` in a session of its own whose whole process group dies with it: on a
+    timeout or an interrupt, a child that started children of its own (a shell wrapper, a hung
+    interpreter's helpers) leaves none of them running. Raises TimeoutExpired like run()."""
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    if kwargs.pop("capture_output", False):
+        kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with subprocess.Popen(cmd, start_new_session=True, **kwargs) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            _kill_group(proc, leftovers_only=True)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen, leftovers_only: bool = False) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if not leftovers_only:
+        proc.wait()
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from compat import tempdirs
 from compat.behaviour.replay import plan_cells, run_cells
 from compat.model.errors import CompatError
 
@@ -120,8 +121,11 @@ def describe_members(python: str, target: str = DEFAULT_TARGET) -> dict[str, Any
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DAGSTER_DISABLE_TELEMETRY": "1"}
     with tempfile.TemporaryDirectory(prefix="compat-members-") as home:
         env.update({"HOME": home, "DAGSTER_HOME": home})
-        proc = subprocess.run([python, "-m", "compat.behaviour.members", target], capture_output=True, text=True,
-                              env=env, cwd=home, timeout=300)
+        try:
+            proc = tempdirs.run([python, "-m", "compat.behaviour.members", target], capture_output=True, text=True,
+                                env=env, cwd=home, timeout=300)
+        except subprocess.TimeoutExpired:
+            raise CompatError(f"listing the members of {target} with {python} hung for 300s") from None
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
         raise CompatError(f"cannot list the members of {target} with {python}: {tail}")

@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from compat import corpus, progress
+from compat import corpus, progress, tempdirs
 from compat.behaviour.scenarios import SCENARIOS, names
 from compat.channel import START_TIMEOUT, WorkerProcess
 from compat.model import schemas
@@ -369,8 +369,11 @@ def import_failure(python: str, target: str, *, timeout: float = DEFAULT_TIMEOUT
     whose code raised it (for a dropped re-export, the module with the failing import
     statement) and the line; None when it imports."""
     module, _, name = target.partition(":")
-    proc = subprocess.run([python, "-c", _IMPORT_PROBE, module, name.split(".")[0]], capture_output=True, text=True,
-                          timeout=timeout)
+    try:
+        proc = tempdirs.run([python, "-c", _IMPORT_PROBE, module, name.split(".")[0]], capture_output=True,
+                            text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise CompatError(f"importing {target} with {python} hung for {timeout:g}s") from None
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
         return {"exception": lines[-1] if lines else f"exit {proc.returncode}", "module": None, "line": None}

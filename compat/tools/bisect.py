@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from compat import envs
+from compat import envs, tempdirs
 from compat.model.errors import CompatError
 from compat.static.diff import compare_surfaces
 from compat.static.extract import snapshot
@@ -29,7 +29,7 @@ def _key(version: str) -> tuple:
 def released_versions(package: str = "dagster") -> list[str]:
     """Final releases on the package index, oldest first (via pip, as configured here)."""
     try:
-        proc = subprocess.run(
+        proc = tempdirs.run(
             [sys.executable, "-m", "pip", "index", "versions", package],
             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
             env={**os.environ, "PIP_NO_CACHE_DIR": "1"},

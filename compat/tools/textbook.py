@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ast
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import griffe
 
+from compat import tempdirs
 from compat.model.findings import SEVERITY_RANK, Finding
 from compat.static.diff import compare_surfaces
 from compat.static.extract import snapshot
@@ -83,8 +83,8 @@ def probe_passes(case: Case, tree: Path) -> tuple[bool, str]:
     env["PYTHONPATH"] = str(tree)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     with tempfile.TemporaryDirectory(prefix="compat-probe-") as tmp:
-        proc = subprocess.run([sys.executable, "-B", str(case.probe)], cwd=tmp, env=env,
-                              capture_output=True, text=True, timeout=60)
+        proc = tempdirs.run([sys.executable, "-B", str(case.probe)], cwd=tmp, env=env,
+                            capture_output=True, text=True, timeout=60)
     lines = proc.stderr.strip().splitlines()
     return proc.returncode == 0, lines[-1] if lines else ""
 
