@@ -407,6 +407,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs",
               file=sys.stderr)
         return 143 if sig == "SIGTERM" else 130
+    except OSError as exc:  # the machine's fault, not the harness's: a full disk, no permission, a symlink loop
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"compat: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # a harness bug: still one line, with the way to see more
         if args.debug:
             raise

@@ -211,20 +211,20 @@ class Baseline:
         if not self.path.is_dir():
             raise CompatError(f"baseline {self.path}: no such directory; record one with `compat baseline --out {self.path}`")
         manifest = self.path / "manifest.json"
-        if not manifest.exists():
+        if not os.path.lexists(manifest):
             raise CompatError(f"baseline {self.path}: manifest.json is missing; re-record it with `compat baseline --out {self.path}`")
         self.manifest = jsonio.read_json(manifest, schema=SCHEMA, versions=(VERSION,))
         schemas.check(schemas.Manifest, self.manifest, manifest)
-        if not (self.path / "surface.json").exists():
+        if not os.path.lexists(self.path / "surface.json"):
             raise CompatError(f"baseline {self.path}: surface.json is missing; re-record it")
         self.surface = read_surface(self.path / "surface.json")
         self.target = self.manifest.get("target", self.surface.target)
         for name in self.manifest.get("profiles", []):
-            if not (self.path / "profiles" / name).exists():
+            if not os.path.lexists(self.path / "profiles" / name):
                 raise CompatError(f"baseline {self.path}: profiles/{name} is missing; re-record it")
         self._programs: list[dict] = []
         if self.manifest.get("fuzz_programs"):
-            if not self.programs_file().exists():
+            if not os.path.lexists(self.programs_file()):
                 raise CompatError(f"baseline {self.path}: fuzz/programs.json is missing; re-record it")
 
             self._programs = load_programs(self.programs_file())

@@ -52,6 +52,8 @@ FILE_MODE = _file_mode()
 def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write via a temp file in the same directory and rename it into place."""
     path = Path(path)
+    if os.path.lexists(path) and not path.is_file():  # a device, a directory, a dangling link
+        raise CompatError(f"{path}: not a regular file; refusing to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -61,11 +63,13 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # a full disk, a file-size limit: name the file, keep the old one
+            raise CompatError(f"{path}: cannot write it: {exc.strerror or exc}; it was left as it was") from None
         raise
     return path
 
@@ -89,6 +93,8 @@ def read_json(path: str | os.PathLike[str], *, schema: str, versions: tuple[int,
         raise CompatError(f"{path}: is a directory, expected a {schema} JSON file") from None
     except UnicodeDecodeError:
         raise CompatError(f"{path}: not a text file, expected a {schema} JSON file") from None
+    except OSError as exc:  # a symlink loop, no permission, an I/O error: name the fault
+        raise CompatError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     if not text.strip():
         raise CompatError(f"{path}: empty file, expected a {schema} JSON file; re-record it")
     try:
@@ -97,6 +103,8 @@ def read_json(path: str | os.PathLike[str], *, schema: str, versions: tuple[int,
         raise CompatError(
             f"{path}: corrupt or truncated JSON (line {exc.lineno}, column {exc.colno}); re-record it"
         ) from None
+    except RecursionError:
+        raise CompatError(f"{path}: JSON nested too deeply to be a {schema} file; re-record it") from None
     if not isinstance(data, dict) or "schema" not in data:
         raise CompatError(f"{path}: not a {schema} file (no 'schema' key)")
     if data["schema"] != schema:
