@@ -197,3 +197,14 @@ def test_a_static_rerecord_keeps_the_recorded_traces_and_programs(tmp_path):
     assert (base / "fuzz" / "programs.json").read_bytes() == programs
     manifest = json.loads((base / "manifest.json").read_text())
     assert manifest["cells"] == len(traces) and manifest["fuzz_programs"] > 0
+
+
+def test_the_tests_write_no_hypothesis_directory_where_they_run(tmp_path):
+    """Hypothesis's constants cache goes to the session's temp HOME, not `.hypothesis/` of the
+    directory pytest runs in (the repository root, for `make test`)."""
+    shutil.copytree(ROOT / "tests", tmp_path / "tests", ignore=shutil.ignore_patterns("__pycache__", "textbook"))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/test_rules.py", "-q", "-p", "no:cacheprovider",
+                           "-k", "random_signature_pairs"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout[-2000:]
+    assert not (tmp_path / ".hypothesis").exists()
+    assert not (tmp_path / "tests" / ".hypothesis").exists()
