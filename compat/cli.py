@@ -245,10 +245,37 @@ SPEC_EPILOG = SPEC_HELP[0].upper() + SPEC_HELP[1:] + "."
 
 
 # --- parser ----------------------------------------------------------------------------------
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (exit 2) that says where the help is."""
+
+    def error(self, message: str):
+        self.exit(2, f"compat: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of worker processes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least one worker process, got {value}")
+    return value
+
+
+def _output_file(text: str) -> str:
+    """An output path that can be written atomically: checked before any work is done."""
+    if os.path.lexists(text) and not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"{text}: not a regular file; refusing to replace it")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="compat", description=__doc__, epilog=SPEC_EPILOG)
+    parser = Parser(prog="compat", description=__doc__, epilog=SPEC_EPILOG)
     parser.add_argument("--debug", action="store_true", help="show tracebacks for harness errors")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_jobs(p):
+        p.add_argument("-j", "--jobs", type=_jobs, default=1, help="behaviour worker processes (default: %(default)s)")
 
     def add_target(p):
         p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")
@@ -265,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--fail-on", choices=FAIL_ON, default=default_fail,
                        help="exit 1 when a cause is at least this severe: breaking (default), runtime (breaking, "
                             "leaving out type-checker-only breaks), warning, or never (report only)")
-        p.add_argument("--report", metavar="FILE", help="write the report to FILE instead of stdout")
+        p.add_argument("--report", metavar="FILE", type=_output_file, help="write the report to FILE instead of stdout")
         p.add_argument("--annotations", action="store_true",
                        help="with --report: print GitHub workflow annotations on stdout instead of the text report")
         p.add_argument("--path-prefix", metavar="PREFIX",
@@ -278,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", metavar="PY", help="read dagster from this interpreter's sys.path")
     p.add_argument("--dagster-version", metavar="V", help="fetch the dagster==V wheel and read it statically")
     p.add_argument("--path", metavar="DIR", help="read dagster from a source tree")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the surface JSON here (atomically)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="write the surface JSON here (atomically)")
     p.add_argument("--no-cache", action="store_true", help="ignore the content-keyed surface cache")
     p.set_defaults(func=cmd_snapshot)
 
@@ -294,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("package", help="an installed package name, a path, or NAME==VERSION to fetch")
     add_target(p)
     p.add_argument("--python", metavar="PY", help="find the package in this interpreter's sys.path")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the profile JSON here (atomically)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="write the profile JSON here (atomically)")
     p.set_defaults(func=cmd_profile)
 
     p = sub.add_parser("baseline", help="record surface, profiles and traces of the old side (default: installed)",
@@ -302,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="baseline directory to (re)write, atomically")
     p.add_argument("--old", metavar="SPEC", help="record this side (e.g. dagster==1.11.4, ~/dagster@master)")
     p.add_argument("--python", metavar="PY", help="record from this interpreter's dagster")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_jobs(p)
     add_cells(p)
     add_target(p)
     p.set_defaults(func=cmd_baseline)
@@ -315,13 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--member", metavar="MEMBER", help="with --rule: a member name or glob")
     p.add_argument("--python", metavar="PY", help="with --cause: check this interpreter's dagster (default: installed)")
     p.add_argument("--static-only", action="store_true", help="with --cause: skip the behaviour replay")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_jobs(p)
     p.set_defaults(func=cmd_accept)
 
     p = sub.add_parser("check", help="replay a baseline on the installed target")
     p.add_argument("--baseline", required=True, metavar="DIR", help="a baseline recorded by `compat baseline`")
     p.add_argument("--python", metavar="PY", help="check this interpreter's dagster (default: installed)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_jobs(p)
     add_target(p)
     p.set_defaults(target=None)  # the target the baseline was recorded for
     add_report(p)
@@ -330,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="surfaces, profiles, behaviour and fuzzing of two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the side the refactor starts from (recorded, cached by content)")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_jobs(p)
     p.add_argument("--max-examples", type=int, default=0, help="fuzz examples to add (0: no fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay")
     add_cells(p)
@@ -361,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="ID", help="these mutations only")
     p.add_argument("--behaviour", choices=("auto", "always", "never"), default="auto",
                    help="replay traces: auto = when the static checks alone do not decide (default)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_jobs(p)
     p.set_defaults(func=cmd_mutate)
 
     p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")
@@ -374,8 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenarios", nargs="+", metavar="NAME", help="these scenarios only")
     p.add_argument("--subclasses", nargs="+", metavar="NAME", help="these subclasses only (spy, spy:<name>, ...)")
     p.add_argument("--storages", nargs="+", choices=("memory", "sqlite"), help="these storages only")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report here (atomically)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="write the report here (atomically)")
+    add_jobs(p)
     add_cells(p)
     add_target(p)
     p.set_defaults(func=cmd_coverage)

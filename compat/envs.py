@@ -319,19 +319,23 @@ def package_search_roots(packages=PACKAGES) -> list[str]:
     return roots
 
 
+# seconds an interpreter may take to say where its packages are (COMPAT_PROBE_TIMEOUT overrides)
+PROBE_TIMEOUT = float(os.environ.get("COMPAT_PROBE_TIMEOUT") or 60)
+
+
 def interpreter_paths(python: str, packages=PACKAGES) -> list[str]:
     """Where another interpreter finds `packages` (editable installs included), then its sys.path."""
     try:
         proc = tempdirs.run(
             [python, "-c", _PATHS_CODE, *packages],
-            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
         raise CompatError(f"--python {python}: no such interpreter") from None
     except PermissionError:
         raise CompatError(f"--python {python}: not executable") from None
     except subprocess.TimeoutExpired:
-        raise CompatError(f"--python {python}: interpreter hung for 60s") from None
+        raise CompatError(f"--python {python}: interpreter hung for {PROBE_TIMEOUT:g}s") from None
     except OSError as exc:
         raise CompatError(f"--python {python}: cannot run it ({exc.strerror})") from None
     if proc.returncode != 0:

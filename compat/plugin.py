@@ -170,9 +170,15 @@ def pytest_terminal_summary(terminalreporter, config):
     findings = sort_findings(_unique(_collected()))
     result = gate.result(findings)
     if gate.settings.report:
-        written = result.write(gate.settings.report, "markdown", gate.settings.fail_on)
-        terminalreporter.write_line(f"compat: report written to {written[0]}"
-                                    + (f" (cut to fit a pull-request comment; complete: {written[1]})" if len(written) > 1 else ""))
+        try:
+            written = result.write(gate.settings.report, "markdown", gate.settings.fail_on)
+        except CompatError as exc:  # a full disk: one line, and the run fails
+            terminalreporter.write_line(f"compat: {exc}")
+            if terminalreporter._session is not None and not terminalreporter._session.exitstatus:
+                terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        else:
+            terminalreporter.write_line(f"compat: report written to {written[0]}" + (
+                f" (cut to fit a pull-request comment; complete: {written[1]})" if len(written) > 1 else ""))
     if findings:
         # verdict first, then the causes, one per line: what a reviewer acts on
         terminalreporter.write_sep("-", "compat causes")

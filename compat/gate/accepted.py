@@ -10,6 +10,7 @@ layer reports could never match, so it is refused when the file is loaded.
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -66,7 +67,7 @@ class Accepted:
 
 def load(baseline: str | Path) -> list[Accepted]:
     path = Path(baseline) / FILENAME
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
     data = jsonio.read_json(path, schema=SCHEMA, versions=(VERSION,))
     schemas.check(schemas.AcceptedFile, data, path)

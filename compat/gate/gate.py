@@ -8,6 +8,7 @@ behaviour cell.
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from compat import envs, sides
 from compat.causes import effective_severities
 from compat.fuzz.differential import program_id
 from compat.gate import accepted as accepted_mod
-from compat.model import jsonio
+from compat.model import jsonio, schemas
 from compat.model.baseline import PROJECT_ROOT, Baseline, surface_label
 from compat.model.baseline import SCHEMA as BASELINE_SCHEMA
 from compat.model.baseline import VERSION as BASELINE_VERSION
@@ -59,10 +60,14 @@ class Settings:
                 table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("compat", {})
             except tomllib.TOMLDecodeError as exc:
                 raise CompatError(f"{pyproject}: invalid TOML ({exc})") from None
+            if not isinstance(table, dict):
+                raise CompatError(f"{pyproject}: [tool.compat] must be a table")
+            table = {str(k).replace("-", "_"): v for k, v in table.items()}
+            schemas.check(schemas.ToolCompat, table, f"{pyproject} [tool.compat]", hint="fix it")
 
         def pick(name: str, default=None):
             value = options.get(name)
-            return value if value not in (None, False) else table.get(name.replace("_", "-"), table.get(name, default))
+            return value if value not in (None, False) else table.get(name, default)
 
         chosen = pick("baseline")
         if chosen is None:
@@ -75,6 +80,8 @@ class Settings:
         report = pick("report")
         if report and not Path(report).is_absolute() and options.get("report") and cwd is not None:
             report = str(cwd / report)
+        if report and os.path.lexists(report) and not Path(report).is_file():
+            raise CompatError(f"report {report}: not a regular file; refusing to replace it")
         fail_on = pick("fail_on", "breaking")
         if fail_on not in FAIL_ON:
             raise CompatError(f"compat fail-on {fail_on!r}: expected {', '.join(FAIL_ON)}")

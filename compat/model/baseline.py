@@ -115,10 +115,21 @@ def record_baseline(
             },
         )
         _swap(tmp, out)
+    except (CompatError, OSError) as exc:  # a full disk, a bad target: nothing of `out` changed
+        reason = exc if isinstance(exc, CompatError) else _os_fault(exc)
+        raise CompatError(f"baseline {out} not recorded, the old one is untouched: {reason}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     progress(f"baseline written to {out}")
     return out
+
+
+def _os_fault(exc: OSError) -> str:
+    """One line for an OSError, shutil.copytree's list of them included."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        src, _, why = exc.args[0][0]
+        return f"{src}: {why}"
+    return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
 
 
 def _keep_replay_layers(old: Path, new: Path) -> tuple[int, int]:
@@ -208,6 +219,8 @@ class Baseline:
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise CompatError(f"baseline {self.path}: is a file, expected a baseline directory")
         if not self.path.is_dir():
             raise CompatError(f"baseline {self.path}: no such directory; record one with `compat baseline --out {self.path}`")
         manifest = self.path / "manifest.json"

@@ -69,7 +69,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
         except FileNotFoundError:
             pass
         if isinstance(exc, OSError):  # a full disk, a file-size limit: name the file, keep the old one
-            raise CompatError(f"{path}: cannot write it: {exc.strerror or exc}; it was left as it was") from None
+            raise CompatError(f"{path}: cannot write it: {exc.strerror or exc}") from None
         raise
     return path
 

@@ -18,8 +18,8 @@ from typing import Any, Literal, Optional, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, create_model
 
 from compat.model import surface
-
 from compat.model.errors import CompatError
+from compat.model.findings import FAIL_ON
 from compat.model.jsonio import read_json
 from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION
 
@@ -35,6 +35,18 @@ class Manifest(_Open):
     cells: StrictInt = 0
     cell_set: Optional[StrictStr] = None
     fuzz_programs: StrictInt = 0
+
+
+class ToolCompat(BaseModel):
+    """`[tool.compat]` of a project's pyproject.toml (keys spelt with - or _)."""
+    model_config = ConfigDict(extra="forbid")
+    baseline: Optional[StrictStr] = None
+    target: Optional[StrictStr] = None
+    report: Optional[StrictStr] = None
+    python: Optional[StrictStr] = None
+    path_prefix: Optional[StrictStr] = None
+    fail_on: Optional[Literal[FAIL_ON]] = None
+    behaviour: Optional[StrictBool] = None
 
 
 class AcceptedEntry(BaseModel):
@@ -60,7 +72,7 @@ class TraceFile(_Open):
 M = TypeVar("M", bound=BaseModel)
 
 
-def check(model: type[M], data: dict, path: str | Path) -> M:
+def check(model: type[M], data: dict, path: str | Path, hint: str = "re-record it or fix it by hand") -> M:
     """`data` read from `path`, validated; a violation is one line (the first one)."""
     try:
         return model.model_validate(data)
@@ -68,7 +80,7 @@ def check(model: type[M], data: dict, path: str | Path) -> M:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise CompatError(f"{path}: {where}: {err['msg'].lower()}{more}; re-record it or fix it by hand") from None
+        raise CompatError(f"{path}: {where}: {err['msg'].lower()}{more}; {hint}") from None
 
 
 def read_trace(path: str | Path) -> dict:
