@@ -421,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     tempdirs.on_sigterm()
+    tempdirs.sweep_stale()
     try:
         return args.func(args)
     except CompatError as exc:

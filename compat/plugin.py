@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,7 @@ def pytest_configure(config):
         raise pytest.UsageError(f"compat: this interpreter cannot import the harness ({_MISSING}); "
                                 "install it (`make setup`) and run the venv's pytest")
     tempdirs.on_sigterm()  # a CI timeout's SIGTERM stops the run like Ctrl-C, workers and all
+    tempdirs.sweep_stale()
     try:
         settings = _settings(config)
         if settings.update and not in_xdist_worker(config):
@@ -105,10 +107,37 @@ def pytest_configure(config):
     except OSError as exc:  # a full disk or an unreadable file while re-recording or loading
         where = f" ({exc.filename})" if exc.filename else ""
         raise pytest.UsageError(f"compat: {exc.strerror or exc}{where}") from None
+    except KeyboardInterrupt as exc:  # while re-recording: pytest would say nothing at all
+        sig, code = _signal_of(exc)
+        stopped = tempdirs.stop_all()
+        pytest.exit(f"compat: interrupted by {sig} while loading or re-recording the baseline; stopped "
+                    f"{stopped} worker(s) and removed this run's temp dirs; the baseline is unchanged", returncode=code)
+
+
+def _signal_of(exc: BaseException) -> tuple[str, int]:
+    return ("SIGTERM", 143) if isinstance(exc, tempdirs.Terminated) else ("SIGINT", 130)
+
+
+def pytest_keyboard_interrupt(excinfo):
+    if isinstance(excinfo.value, KeyboardInterrupt):
+        _INTERRUPTED.append(_signal_of(excinfo.value))
+
+
+_INTERRUPTED: list[tuple[str, int]] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """An interrupted gate stops its workers, says so in one line and exits 130 (SIGINT) or 143
+    (SIGTERM, what CI timeouts send), like every compat command."""
+    if _INTERRUPTED and getattr(session.config, "_compat_gate", None) is not None:
+        sig, code = _INTERRUPTED[-1]
+        stopped = tempdirs.stop_all()
+        sys.stderr.write(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs\n")
+        session.exitstatus = code
 
 
 def pytest_unconfigure(config):
-    if getattr(config, "_compat_gate", None) is not None:
+    if _collects_gate(config):
         tempdirs.stop_all()  # after an interrupt, no worker outlives the run
 
 

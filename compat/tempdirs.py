@@ -60,6 +60,15 @@ def sweep(prefix: str, parent: str | os.PathLike[str] | None = None) -> int:
     return removed
 
 
+WORKER_PREFIXES = ("compat-worker-", "compat-cache-run-")
+
+
+def sweep_stale() -> int:
+    """What killed runs left in the temp dir, removed at the start of every run (a run that
+    starts no worker of its own would otherwise never sweep them)."""
+    return sum(sweep(prefix) for prefix in WORKER_PREFIXES)
+
+
 def track(worker) -> None:
     with _LOCK:
         LIVE.add(worker)

@@ -1,8 +1,11 @@
-"""Fault injection: damaged baseline files, run through the CLI and the gate alike.
+"""Fault injection: damaged baseline files and bad environments, run through the CLI and the
+gate alike.
 
-Each row edits one file of a copy of the shipped baseline; both front ends must refuse it in one
-line that names the file (exit 2 for the CLI; a usage error, or one failing test whose reason is
-that line, for the gate), never a traceback or INTERNALERROR, and leave the baseline as it was.
+Each baseline row edits one file of a copy of the shipped baseline; each environment row sets up
+a bad option, interpreter, output path, full disk or project setting. Both front ends must
+refuse it in one line that names the input and the fault (exit 2 for the CLI; a usage error, or
+one failing test whose reason is that line, for the gate), never a traceback or INTERNALERROR,
+and leave the baseline as it was, no temp dir and no child process behind.
 """
 
 from __future__ import annotations
@@ -10,10 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -33,6 +40,44 @@ def _edit_json(rel: str, fn):
 def _write(rel: str, text: str):
     def apply(base: Path) -> None:
         (base / rel).write_text(text)
+    return apply
+
+
+def _write_bytes(rel: str, data: bytes):
+    def apply(base: Path) -> None:
+        (base / rel).write_bytes(data)
+    return apply
+
+
+def _remove(rel: str):
+    def apply(base: Path) -> None:
+        (base / rel).unlink()
+    return apply
+
+
+def _symlink(rel: str, to: str, loop_back: str | None = None):
+    """`rel` becomes a link to `to` (a dangling one, a loop when `to` links back, a device)."""
+    def apply(base: Path) -> None:
+        (base / rel).unlink(missing_ok=True)
+        (base / rel).symlink_to(to)
+        if loop_back:
+            (base / rel).parent.joinpath(to).symlink_to(Path(rel).name)
+    return apply
+
+
+def _directory(rel: str):
+    def apply(base: Path) -> None:
+        (base / rel).unlink()
+        (base / rel).mkdir()
+    return apply
+
+
+def _nest(rel: str, depth: int):
+    """A list nested `depth` deep as the first entry of the first list in the file."""
+    def apply(base: Path) -> None:
+        text = (base / rel).read_text()
+        at = text.index("[") + 1
+        (base / rel).write_text(text[:at] + "[" * depth + "]" * depth + "," + text[at:])
     return apply
 
 
@@ -78,13 +123,43 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
     "trace-cell-not-strings": (_edit_json(TRACE, lambda d: d["cell"].update(storage=1)), TRACE, "cell.storage"),
     "trace-truncated": (_write(TRACE, '{"schema": "compat.trace", "schema_'), TRACE, "truncated"),
     "trace-future-version": (_edit_json(TRACE, lambda d: d.update(schema_version=99)), TRACE, "upgrade"),
+    # what the machine does to a file: links, devices, directories, bytes, depth
+    "surface-symlink-loop": (_symlink("surface.json", "loop.json", "loop.json"), "surface.json", "symbolic links"),
+    "surface-io-error": (_symlink("surface.json", "/proc/self/mem"), "surface.json", "Input/output error"),
+    "surface-is-directory": (_directory("surface.json"), "surface.json", "is a directory"),
+    "surface-not-utf8": (_write_bytes("surface.json", b'{"schema": "\xff\xfe"}'), "surface.json", "not a text file"),
+    "surface-deep-nesting": (_nest("surface.json", 100_000), "surface.json", "nested too deeply"),
+    "surface-nesting-in-a-field": (_nest("surface.json", 500), "surface.json", "cls.bases.0"),
+    "surface-members-list": (_edit_json("surface.json", lambda d: d.update(members=[])), "surface.json", "members"),
+    "surface-mro-string": (_edit_json("surface.json", lambda d: d["cls"].update(mro="DagsterInstance")), "surface.json", "mro"),
+    "surface-other-kind": (_write("surface.json", '{"schema": "compat.profile", "schema_version": 1}'),
+                           "surface.json", "compat.profile"),
+    "manifest-a-list": (_write("manifest.json", "[]"), "manifest.json", "no 'schema' key"),
+    "manifest-dangling-link": (_symlink("manifest.json", "nowhere.json"), "manifest.json", "no such file"),
+    "manifest-profile-not-string": (_edit_json("manifest.json", lambda d: d.update(profiles=[1])), "manifest.json", "profiles.0"),
+    "manifest-cells-mismatch": (_edit_json("manifest.json", lambda d: d.update(cells=5)), "manifest", "trace files"),
+    "manifest-programs-missing": (_remove("fuzz/programs.json"), "fuzz/programs.json", "is missing"),
+    "programs-truncated": (_write("fuzz/programs.json", '{"schema": "compat.programs", "sch'), "programs.json", "truncated"),
+    "programs-other-kind": (_write("fuzz/programs.json", '{"schema": "compat.trace", "schema_version": 1}'),
+                            "programs.json", "compat.trace"),
+    "profile-other-kind": (_write("profiles/corpus.json", '{"schema": "compat.surface", "schema_version": 1}'),
+                           "corpus.json", "compat.surface"),
+    "profile-removed": (_remove("profiles/corpus.json"), "profiles/corpus.json", "is missing"),
+    "accepted-truncated": (_write("accepted.json", '{"schema": "compat.accepted", "sch'), "accepted.json", "truncated"),
+    "accepted-rule-null": (_accepted([{"rule": None, "member": "x", "reason": "r"}]), "accepted.json", "rule"),
+    "accepted-symlink-loop": (_symlink("accepted.json", "accepted.json"), "accepted.json", "symbolic links"),
+    "trace-is-directory": (_directory(TRACE), TRACE, "is a directory"),
+    "trace-deep-nesting": (_nest(TRACE, 100_000), TRACE, "nested too deeply"),
+    "trace-a-list": (_write(TRACE, "[1]"), TRACE, "no 'schema' key"),
 }
 
 
 def _digest(root: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if p.is_file():
+        if p.is_symlink():  # a damaged row's link (a loop, a device): its target, never its content
+            h.update(str(p.relative_to(root)).encode() + b"\0->" + os.readlink(p).encode())
+        elif p.is_file():
             h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
@@ -128,3 +203,155 @@ def test_a_damaged_baseline_is_one_line_in_the_cli_and_the_gate(damaged, request
         reasons = [ln for ln in gate.stdout.splitlines() if ln.startswith("compat: ") and named in ln]
         assert reasons and says in reasons[0], out
     assert _digest(damaged) == before
+
+
+# --- environments: bad options, interpreters, output paths, full disks, project settings --------
+@dataclass
+class Env:
+    """One bad environment: the CLI command and gate options that meet it (None: that front end
+    has no such input), what the one line must name and say, and how the machine is set up.
+    `ok` rows are faults the harness must shrug off (a missing cache costs speed only)."""
+    cli: list[str] | None
+    gate: list[str] | None
+    named: str
+    says: str
+    setup: Callable[[Path], None] = lambda tmp: None
+    env: dict = field(default_factory=dict)
+    file_limit: int | None = None  # bytes: RLIMIT_FSIZE, a disk that fills up mid-write
+    project: str | None = None  # a pyproject.toml for the gate's project directory
+    ok: bool = False
+
+
+def _script(name: str, body: str):
+    def setup(tmp: Path) -> None:
+        path = tmp / name
+        path.write_text("#!/bin/sh\n" + body.replace("{tmp}", str(tmp)) + "\n")
+        path.chmod(0o755)
+    return setup
+
+
+def _file(name: str, text: str = "", mode: int = 0o644):
+    def setup(tmp: Path) -> None:
+        (tmp / name).write_text(text)
+        (tmp / name).chmod(mode)
+    return setup
+
+
+def _git_repo(tmp: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp / "repo")], check=True)
+
+
+CHECK = ["check", "--baseline", "{base}"]
+SNAP = ["snapshot"]
+ENVIRONMENTS = {
+    "baseline-missing": Env(["check", "--baseline", "{tmp}/nope"], ["--compat-baseline", "{tmp}/nope"], "nope", "no such directory"),
+    "baseline-is-a-file": Env(["check", "--baseline", "{tmp}/afile"], ["--compat-baseline", "{tmp}/afile"], "afile", "is a file",
+                              setup=_file("afile")),
+    "target-no-module": Env([*SNAP, "--target", "nosuch.mod:X"], ["--compat-target", "nosuch.mod:X"], "nosuch.mod", "not found"),
+    "target-no-colon": Env([*SNAP, "--target", "dagster"], ["--compat-target", "dagster"], "dagster", "expected module:Class"),
+    "target-no-class": Env([*SNAP, "--target", "dagster:NoSuch"], ["--compat-target", "dagster:NoSuch"], "NoSuch", "no attribute"),
+    "python-missing": Env([*SNAP, "--python", "{tmp}/nopy"], ["--compat-python", "{tmp}/nopy"], "nopy", "no such interpreter"),
+    "python-not-executable": Env([*SNAP, "--python", "{tmp}/py"], ["--compat-python", "{tmp}/py"], "py", "not executable",
+                                 setup=_file("py", "print(1)\n")),
+    "python-hangs": Env([*SNAP, "--python", "{tmp}/hang"], ["--compat-python", "{tmp}/hang"], "hang", "hung",
+                        setup=_script("hang", "sleep 1000 &\necho $! > {tmp}/child.pid\nwait"),
+                        env={"COMPAT_PROBE_TIMEOUT": "3"}),
+    "python-fails": Env([*SNAP, "--python", "{tmp}/fail"], ["--compat-python", "{tmp}/fail"], "fail", "failed to start",
+                        setup=_script("fail", "exit 3")),
+    "python-not-python": Env([*SNAP, "--python", "{tmp}/echo"], ["--compat-python", "{tmp}/echo"], "echo", "did not report",
+                             setup=_script("echo", "echo hello")),
+    "report-is-a-device": Env([*CHECK, "--report", "/dev/full"], ["--compat-report", "/dev/full"], "/dev/full",
+                              "not a regular file"),
+    "report-is-a-directory": Env([*CHECK, "--report", "{tmp}"], ["--compat-report", "{tmp}"], "report", "not a regular file"),
+    "output-is-a-directory": Env([*SNAP, "--output", "{tmp}"], None, "output", "not a regular file"),
+    "disk-full-snapshot": Env([*SNAP, "--output", "{tmp}/s.json"], None, "s.json", "File too large", file_limit=20_000),
+    "disk-full-report": Env(["diff", "{base}/surface.json", str(ROOT / "snapshots/baseline-1.11.4/surface.json"), "--fail-on", "never", "--format", "json",
+                             "--report", "{tmp}/r.json"], ["--compat-report", "{tmp}/r.md"], "r.", "File too large",
+                            file_limit=100),
+    "disk-full-update": Env(["baseline", "--out", "{base}"], ["--compat-update", "--compat-baseline", "{base}"],
+                            "not recorded", "File too large", file_limit=200_000),
+    "jobs-zero": Env([*CHECK, "-j", "0"], None, "--jobs", "at least one"),
+    "jobs-word": Env([*CHECK, "-j", "many"], None, "--jobs", "'many'"),
+    "unknown-command": Env(["frobnicate"], None, "frobnicate", "invalid choice"),
+    "dagster-version-empty": Env([*SNAP, "--dagster-version", ""], None, "''", "not a dagster version"),
+    "dagster-version-newline": Env([*SNAP, "--dagster-version", "1.11.4\n"], None, "1.11.4\\n", "not a dagster version"),
+    "dagster-version-word": Env([*SNAP, "--dagster-version", "latest"], None, "latest", "not a dagster version"),
+    "spec-unknown-revision": Env(["diff", "{tmp}/repo@nope", "installed"], None, "repo@nope", "no such revision",
+                                 setup=_git_repo),
+    "spec-tree-without-dagster": Env(["diff", "{tmp}", "installed"], None, str("dagster"), "no `dagster` package"),
+    "pyproject-invalid-toml": Env(None, [], "pyproject.toml", "invalid TOML", project="[tool.compat\n"),
+    "pyproject-unknown-key": Env(None, [], "baseilne", "extra inputs", project='[tool.compat]\nbaseilne = "x"\n'),
+    "pyproject-behaviour-string": Env(None, [], "behaviour", "valid boolean", project='[tool.compat]\nbehaviour = "false"\n'),
+    "pyproject-fail-on": Env(None, [], "fail_on", "'breaking'", project='[tool.compat]\nfail-on = "sometimes"\n'),
+    "pyproject-not-a-table": Env(None, [], "[tool.compat]", "must be a table", project="[tool]\ncompat = 3\n"),
+    "cache-cannot-be-created": Env([*SNAP], [], "cannot be written", "using", env={"COMPAT_CACHE_DIR": "{tmp}/afile/cache"},
+                                   setup=_file("afile"), ok=True),
+    "tmpdir-missing": Env([*SNAP], [], "", "", env={"TMPDIR": "{tmp}/no-such-tmp"}, ok=True),
+}
+
+
+def _fill(args: list[str], tmp: Path, base: Path) -> list[str]:
+    return [a.replace("{tmp}", str(tmp)).replace("{base}", str(base)) for a in args]
+
+
+def _limited(limit: int | None):
+    if limit is None:
+        return None
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.mark.parametrize("row", sorted(ENVIRONMENTS))
+def test_a_bad_environment_is_one_line_in_the_cli_and_the_gate(row, tmp_path):
+    env_row = ENVIRONMENTS[row]
+    tmp = tmp_path / "w"
+    tmp.mkdir()
+    base = tmp_path / "baseline"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    before = _digest(base)
+    env_row.setup(tmp)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "COMPAT_QUIET": "1", "TMPDIR": str(temp), "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
+    env.update({k: v.replace("{tmp}", str(tmp)) for k, v in env_row.env.items()})
+    runs = []
+    if env_row.cli is not None:
+        runs.append(("cli", [sys.executable, "-m", "compat", *_fill(env_row.cli, tmp, base)], ROOT))
+    if env_row.gate is not None:
+        cwd = ROOT
+        gate = [sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider", "--compat-no-behaviour"]
+        if env_row.project is not None:  # a project of its own: the installed gate, its pyproject
+            cwd = tmp_path / "project"
+            cwd.mkdir()
+            (cwd / "pyproject.toml").write_text(env_row.project)
+            gate = [sys.executable, "-m", "pytest", "--pyargs", "compat", "-q", "-p", "no:cacheprovider",
+                    "--rootdir", str(cwd), "--compat-baseline", str(base), "--compat-no-behaviour"]
+        runs.append(("gate", gate + _fill(env_row.gate, tmp, base), cwd))
+    assert runs
+    for front, argv, cwd in runs:
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, timeout=900,
+                              preexec_fn=_limited(env_row.file_limit))
+        out = proc.stdout + proc.stderr
+        assert "Traceback" not in out and "INTERNALERROR" not in out, (front, out[-3000:])
+        if env_row.ok:
+            assert proc.returncode == 0, (front, out[-3000:])
+            assert env_row.named in out and env_row.says in out, (front, out[-3000:])
+        elif front == "cli":
+            assert proc.returncode == 2, out[-3000:]
+            line = _one_line(proc.stderr)
+            assert env_row.named in line and env_row.says in line and "internal error" not in line, line
+        elif proc.returncode == 4:
+            line = _one_line(proc.stderr)
+            assert env_row.named in line and env_row.says in line, line
+        else:
+            assert proc.returncode == 1, out[-3000:]
+            reasons = [ln for ln in proc.stdout.splitlines() if ln.startswith("compat: ") and env_row.named in ln]
+            assert reasons and env_row.says in reasons[0], out[-3000:]
+    # nothing lost, nothing left behind: the baseline, the temp dir, no process still running
+    assert _digest(base) == before
+    assert not [p for p in base.parent.iterdir() if p.name.startswith(".baseline.")]
+    assert not [p for p in temp.iterdir() if p.name.startswith("compat-")], list(temp.iterdir())
+    pid_file = tmp / "child.pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        time.sleep(0.2)
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()

@@ -88,3 +88,63 @@ def test_a_killed_baseline_run_keeps_the_old_baseline_and_its_leftovers_are_swep
     tempdirs.sweep(".base.", tmp_path)
     tempdirs.sweep("compat-worker-", tmp)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")] and not list(tmp.glob("compat-worker-*"))
+
+
+def _gate(base: Path, tmp: Path, cache: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "TMPDIR": str(tmp), "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(cache)}
+    return subprocess.Popen([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider",
+                             "--compat-baseline", str(base), *extra],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_workers(proc: subprocess.Popen, tmp: Path) -> None:
+    deadline = time.monotonic() + 300
+    while not list(tmp.glob("compat-worker-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()
+
+
+@pytest.mark.parametrize("phase", ["--compat-update", "replay"])
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")])
+def test_an_interrupted_gate_stops_its_workers_says_so_and_keeps_the_baseline(tmp_path, phase, sig, code, name):
+    """While re-recording (--compat-update) or while replaying cells: exit 130/143, one line on
+    stderr, no worker or temp dir left, the baseline byte-identical."""
+    base = tmp_path / "base"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    before = _digest(base)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = _gate(base, tmp, tmp_path / "cache", *([phase] if phase.startswith("--") else []))
+    _wait_for_workers(proc, tmp)
+    time.sleep(1.0)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, out[-2000:] + err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and name in lines[0] and "stopped" in lines[0], err
+    assert "Traceback" not in out + err and "INTERNALERROR" not in out + err
+    assert not list(tmp.glob("compat-worker-*")), list(tmp.iterdir())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")], list(tmp_path.iterdir())
+    assert _digest(base) == before
+
+
+def test_a_killed_update_keeps_the_old_baseline_and_the_next_run_sweeps_its_leftovers(tmp_path):
+    base = tmp_path / "base"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    before = _digest(base)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = _gate(base, tmp, tmp_path / "cache", "--compat-update")
+    _wait_for_workers(proc, tmp)
+    time.sleep(2.0)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert _digest(base) == before and Baseline(base).trace_files()
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".base.")], "a SIGKILL leaves its temp dirs behind"
+    # the next run (a static re-record, which keeps the recorded traces) sweeps them
+    again = _gate(base, tmp, tmp_path / "cache", "--compat-update", "--compat-no-behaviour")
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, out[-2000:] + err
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")], list(tmp_path.iterdir())
+    assert not list(tmp.glob("compat-worker-*")), list(tmp.iterdir())
+    assert len(Baseline(base).trace_files()) == Baseline(base).manifest["cells"] > 0

@@ -855,8 +855,11 @@ def _cached(index: Path, search_paths: list[str]) -> Surface | None:
         data = jsonio.read_json(index, schema="compat.surface-cache", versions=(1,))
     except CompatError:
         return None
+    files, cached = data.get("files"), data.get("surface")
+    if not isinstance(files, dict) or not isinstance(cached, dict):
+        return None  # a damaged cache entry is a miss, and is rewritten
     loader = StaticLoader(search_paths)
-    for module, digest in data["files"].items():
+    for module, digest in files.items():
         found = loader.find(module)
         if found is None:
             return None
@@ -866,7 +869,11 @@ def _cached(index: Path, search_paths: list[str]) -> Surface | None:
             return None
         if hashlib.sha256(content).hexdigest() != digest:
             return None
-    return Surface.from_dict(data["surface"])
+    try:
+        schemas.check_surface(cached, index)
+        return Surface.from_dict(cached)
+    except (CompatError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def snapshot(
@@ -890,8 +897,8 @@ def snapshot(
                 index,
                 {"schema": "compat.surface-cache", "schema_version": 1, "files": loader.digest(), "surface": surface.to_dict()},
             )
-        except OSError:
-            pass  # a read-only cache only costs speed
+        except (OSError, CompatError):
+            pass  # a read-only or full cache only costs speed
     return surface
 
 
