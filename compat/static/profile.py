@@ -220,6 +220,10 @@ class SuperCall:
     name: str  # super().<name>
     lands_on: str | None  # class path of the MRO class that defines it; None when none does
     in_package: bool = False  # lands on another subclass of the package, not on the base
+    # lands on the base's MRO (None: unknown, profiles recorded before); False for a class beside
+    # the base (another base of a multiply-inheriting subclass, a mixin), which a change of this
+    # base cannot move
+    on_base: bool | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> SuperCall:
@@ -318,6 +322,10 @@ class Profile:
     base_version: str  # version of the target's package the profile was read against
     subclasses: dict[str, SubclassProfile] = field(default_factory=dict)
     generator: dict[str, str] = field(default_factory=dict)
+    # built by dagster's instance factory, which calls the class with every keyword it knows and
+    # looks up class hooks (config_schema, ...) on it: true of DagsterInstance subclasses; a
+    # storage, launcher or resource is built by its own code (`from_config_value`, pydantic)
+    instance_factory: bool = True
 
     @property
     def downstream(self) -> bool:
@@ -340,6 +348,7 @@ class Profile:
             base_version=data.get("base_version", "unknown"),
             subclasses={k: SubclassProfile.from_dict(v) for k, v in data.get("subclasses", {}).items()},
             generator=dict(data.get("generator", {})),
+            instance_factory=data.get("instance_factory", True),
         )
 
     @property
@@ -545,9 +554,17 @@ def _defined_class_nodes(mod: griffe.Module) -> list[griffe.Class]:
     return out
 
 
+def built_by_instance_factory(surface: Surface) -> bool:
+    """Whether dagster's instance factory builds the class (a DagsterInstance, or a subclass)."""
+    return any(p.startswith("dagster.") and p.rsplit(".", 1)[-1] == "DagsterInstance"
+               for p in [surface.cls.path, *surface.cls.mro])
+
+
 class _Profiler:
-    def __init__(self, source: _Source, target: str, dagster_paths: list[str], base: Surface):
+    def __init__(self, source: _Source, target: str, dagster_paths: list[str], base: Surface, *,
+                 instance_factory: bool = True):
         self.source = source
+        self.instance_factory = instance_factory
         self.target = target
         self.base = base
         paths = [str(source.root)] + [p for p in dagster_paths if Path(p).resolve() != source.root]
@@ -635,7 +652,8 @@ class _Profiler:
             if m.visibility == "private":
                 continue
             bm = base.members.get(name)
-            if name in CLASS_HOOKS:
+            hook = name in CLASS_HOOKS and self.instance_factory
+            if hook:
                 sub.hooks[name] = Hook(
                     name=name, kind=m.kind, signature=_clean(m.signature), called_as=CLASS_HOOKS[name],
                     base_kind=bm.kind if bm else None, base_signature=_clean(bm.signature) if bm else None,
@@ -650,7 +668,7 @@ class _Profiler:
                     reached_from_init=name in init_reach,
                     own_state=self._own_state(name, own, own_attrs),
                 )
-            elif name not in CLASS_HOOKS:
+            elif not hook:
                 sub.new_members[name] = OwnMember(
                     name=name, kind=m.kind, location=m.location,
                     signature=_clean(m.signature) if m.kind != CLASS_ATTRIBUTE else None,
@@ -704,7 +722,8 @@ class _Profiler:
             for target in m.super_calls:
                 sub.super_calls.append(self._super_call(mname, target, after, package_paths))
         sub.constructor = self._constructor(cls, own, mro, package_paths)
-        self._config_keys(sub.constructor, cls, mro, package_paths)
+        if self.instance_factory:  # InstanceRef.from_dir turns config_schema() keys into keywords
+            self._config_keys(sub.constructor, cls, mro, package_paths)
         return sub
 
     def _base_use(self, sub: SubclassProfile, ref: str, constructed: set[str]) -> BaseUse | None:
@@ -800,10 +819,10 @@ class _Profiler:
             if path in self.base_classes:
                 m = self.base.members.get(name)
                 if m is not None:
-                    return SuperCall(method, name, m.defined_in)
+                    return SuperCall(method, name, m.defined_in, on_base=True)
                 break
             if name in self.own_members(node):
-                return SuperCall(method, name, path)
+                return SuperCall(method, name, path, on_base=False)
         if name in ("__init__", "__init_subclass__", "__setattr__", "__getattribute__", "__repr__", "__eq__", "__hash__"):
             return SuperCall(method, name, "builtins.object")
         return SuperCall(method, name, None)

@@ -1151,7 +1151,7 @@ def super_target_missing(ctx: _Ctx) -> Iterator[Hit]:
     the MRO); a member removed or renamed is not.
     """
     for sc in ctx.sub.super_calls:
-        if sc.in_package or sc.lands_on is None or sc.lands_on == "builtins.object":
+        if sc.in_package or sc.on_base is False or sc.lands_on is None or sc.lands_on == "builtins.object":
             continue
         if sc.name in ctx.new.members:
             continue
@@ -1235,6 +1235,10 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
     - a key of the subclass's `config_schema()` that its `__init__` does not take itself (or
       every key, for a subclass without `__init__`) reaches the base `__init__`, which stopped
       accepting unknown keywords (`**_kwargs`).
+
+    A class the instance factory does not build (a storage, a run launcher, a resource: their
+    own code calls the constructor) breaks only on a keyword it passes that the base dropped, on
+    reordered positional arguments, or on a new required base parameter it does not pass.
     """
     c = ctx.sub.constructor
     new_init = ctx.new.members.get("__init__")
@@ -1272,7 +1276,20 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
     own = {p.name for p in (c.signature.parameters if c.signature else []) if p.kind in KEYWORDABLE}
     own_varkw = _has_varkw(c.signature)
     added = [n for n in new_named if n not in old_named] if c.base_signature is not None else []
-    if not own_varkw:
+    if not ctx.profile.instance_factory:
+        # built by its own code (a storage's from_config_value, a resource's pydantic fields):
+        # nobody passes the base's new keywords, so only a new required one that the subclass's
+        # super().__init__ call does not pass breaks it
+        for n in added:
+            p = new_named[n]
+            if getattr(p, "required", False) and n not in c.passes_keywords and not c.forwards_kwargs:
+                yield ctx.hit(
+                    "__init__",
+                    f"the base __init__ now requires `{n}`; {ctx.sub.name}.__init__ does not pass it to "
+                    f"super().__init__: TypeError on construction",
+                    new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
+                )
+    elif not own_varkw:
         for n in added:
             if n in own:
                 continue
@@ -1293,7 +1310,7 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
                     f"to super().__init__ and does not pass it",
                     new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
                 )
-    for n in c.keyword_only:
+    for n in c.keyword_only if ctx.profile.instance_factory else ():
         if n in new_named and n not in old_named and c.base_signature is not None:
             yield ctx.hit(
                 "__init__",
