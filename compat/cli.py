@@ -24,7 +24,8 @@ from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_surface
 from compat.static.griffe_compare import griffe_findings, side_by_side
 from compat.static.profile import profile_source, write_profile
-from compat.tools import mutate
+from compat import downstream
+from compat.tools import ecosystem, mutate
 from compat.tools.bisect import bisect, render
 from compat.tools.perf import perf
 
@@ -197,6 +198,13 @@ def cmd_compare(args) -> int:
     return _finish(result, args)
 
 
+def cmd_ecosystem(args) -> int:
+    result = ecosystem.run(sides.resolve(args.old), sides.resolve(args.new), args.packages, progress=_progress)
+    for line in result.timings:
+        _progress(f"  {line}")
+    return _finish(result, args)
+
+
 def cmd_fuzz(args) -> int:
     return fuzz(args.old, args.new, max_examples=args.max_examples, seed=args.seed, storage=args.storage,
                 progress=_progress)
@@ -337,6 +345,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_target(p)
     add_report(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("ecosystem", help="every subclass of a dagster class in released downstream packages, "
+                                         "checked against the new side", epilog=SPEC_EPILOG)
+    p.add_argument("--old", required=True, metavar="SPEC", help="the dagster the downstream releases were made for")
+    p.add_argument("--new", required=True, metavar="SPEC", help="the dagster under review")
+    p.add_argument("--packages", nargs="+", metavar="NAME",
+                   help="downstream distributions (default: " + ", ".join(downstream.DEFAULT_PACKAGES) + ")")
+    add_report(p)
+    p.set_defaults(func=cmd_ecosystem)
 
     p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
