@@ -1336,13 +1336,16 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
             )
 
 
-def check_profile(profile: Profile, surface: Surface, *, search_paths: list[str] | None = None) -> list[Finding]:
+def check_profile(profile: Profile, surface: Surface, *, search_paths: list[str] | None = None,
+                  shapes: dict[str, list[CallShape]] | None = None) -> list[Finding]:
     """Every finding of every rule for every subclass in the profile, sorted.
 
     `search_paths`: where the new base's sources are (the paths the surface was read from);
-    with them, the calls the new base makes to overridden methods are checked too.
+    with them, the calls the new base makes to overridden methods are checked too (`shapes`:
+    those calls, already read by :func:`new_call_shapes`, for checking many profiles of one base).
     """
-    shapes = new_call_shapes(surface, search_paths) if search_paths is not None else None
+    if shapes is None and search_paths is not None:
+        shapes = new_call_shapes(surface, search_paths)
     out: list[Finding] = []
     rules = all_rules(PROFILE)
     for sub in profile.subclasses.values():

@@ -46,7 +46,7 @@ from compat.static.profile import (
     _Source,
     built_by_instance_factory,
 )
-from compat.static.profile_checks import check_profile
+from compat.static.profile_checks import check_profile, new_call_shapes
 from compat.static.subclasses import Base, Found, discover, package_modules
 
 DISCOVERY_SCHEMA = "compat.ecosystem-discovery"
@@ -298,6 +298,7 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
     pairs: list[Pair] = []
     per_base: list[tuple[str, list[Cause]]] = []
     findings: list[Finding] = []
+    shapes: dict[str, dict] = {}
     for target in sorted(by_base):
         base_findings: list[Finding] = []
         profiles: list[Profile] = []
@@ -311,8 +312,9 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
             prof = cache.profile(w_old, target, lambda: _profile(w_old, target, [f.subclass for f in subs], old,
                                                                    old_surfaces[target]))
             profiles.append(prof)
-            got = check_profile(prof, new_surfaces[target], search_paths=new.search_paths) \
-                if target in new_surfaces else []
+            if target in new_surfaces and target not in shapes:
+                shapes[target] = new_call_shapes(new_surfaces[target], new.search_paths)
+            got = check_profile(prof, new_surfaces[target], shapes=shapes[target]) if target in new_surfaces else []
             for f in got:
                 f.details = {**(f.details or {}), "base": target}
             base_findings += got
@@ -320,8 +322,10 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
                 rows.append(Pair(package=name, version=w_old.version, new_version=w_new.version if w_new else None,
                                  subclass=f.subclass, base=target, verdict=COMPATIBLE if target in new_surfaces
                                  else BASE_MISSING, location=f.location))
-        causes = build_causes(base_findings, old_surfaces[target], new_surfaces.get(target), profiles)
-        effective = effective_severities(base_findings, old_surfaces[target], new_surfaces.get(target), profiles)
+        # no profiles: who breaks is exactly the pairs the profile checks flagged (a class that
+        # merely uses a changed name, but overrides its caller too, is not listed)
+        causes = build_causes(base_findings, old_surfaces[target], new_surfaces.get(target))
+        effective = effective_severities(base_findings, old_surfaces[target], new_surfaces.get(target))
         for row in rows:
             mine = [f for f in base_findings if (f.details or {}).get("subclass") == row.subclass]
             row.findings = len(mine)
