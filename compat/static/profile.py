@@ -220,10 +220,9 @@ class SuperCall:
     name: str  # super().<name>
     lands_on: str | None  # class path of the MRO class that defines it; None when none does
     in_package: bool = False  # lands on another subclass of the package, not on the base
-    # lands on the base's MRO (None: unknown, profiles recorded before); False for a class beside
-    # the base (another base of a multiply-inheriting subclass, a mixin), which a change of this
-    # base cannot move
-    on_base: bool | None = None
+    # lands on a class beside the base (another base of a multiply-inheriting subclass, a mixin),
+    # which a change of this base cannot move; written to the file only when true (None: false)
+    beside_base: bool | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> SuperCall:
@@ -322,10 +321,14 @@ class Profile:
     base_version: str  # version of the target's package the profile was read against
     subclasses: dict[str, SubclassProfile] = field(default_factory=dict)
     generator: dict[str, str] = field(default_factory=dict)
-    # built by dagster's instance factory, which calls the class with every keyword it knows and
-    # looks up class hooks (config_schema, ...) on it: true of DagsterInstance subclasses; a
-    # storage, launcher or resource is built by its own code (`from_config_value`, pydantic)
-    instance_factory: bool = True
+    # False: not built by dagster's instance factory, which calls the class with every keyword it
+    # knows and looks up class hooks (config_schema, ...) on it; a storage, launcher or resource is
+    # built by its own code (`from_config_value`, pydantic). None (left out of the file): it is
+    instance_factory: bool | None = None
+
+    @property
+    def factory_built(self) -> bool:
+        return self.instance_factory is not False
 
     @property
     def downstream(self) -> bool:
@@ -334,6 +337,13 @@ class Profile:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        # what older harnesses never wrote stays out at its default, so their profiles read the same
+        if data["instance_factory"] is None:
+            del data["instance_factory"]
+        for sub in data["subclasses"].values():
+            for sc in sub["super_calls"]:
+                if not sc["beside_base"]:
+                    del sc["beside_base"]
         data["schema"] = PROFILE_SCHEMA
         data["schema_version"] = PROFILE_VERSION
         return data
@@ -348,7 +358,7 @@ class Profile:
             base_version=data.get("base_version", "unknown"),
             subclasses={k: SubclassProfile.from_dict(v) for k, v in data.get("subclasses", {}).items()},
             generator=dict(data.get("generator", {})),
-            instance_factory=data.get("instance_factory", True),
+            instance_factory=data.get("instance_factory"),
         )
 
     @property
@@ -555,7 +565,11 @@ def _defined_class_nodes(mod: griffe.Module) -> list[griffe.Class]:
 
 
 def built_by_instance_factory(surface: Surface) -> bool:
-    """Whether dagster's instance factory builds the class (a DagsterInstance, or a subclass)."""
+    """Whether dagster's instance factory builds the class: a DagsterInstance or a subclass, but
+    not another dagster class (a storage, a launcher, a resource is built by its own code). A
+    class outside dagster (a toy base) is read the strict way, as the factory would build it."""
+    if not surface.cls.path.startswith("dagster."):
+        return True
     return any(p.startswith("dagster.") and p.rsplit(".", 1)[-1] == "DagsterInstance"
                for p in [surface.cls.path, *surface.cls.mro])
 
@@ -819,10 +833,10 @@ class _Profiler:
             if path in self.base_classes:
                 m = self.base.members.get(name)
                 if m is not None:
-                    return SuperCall(method, name, m.defined_in, on_base=True)
+                    return SuperCall(method, name, m.defined_in)
                 break
             if name in self.own_members(node):
-                return SuperCall(method, name, path, on_base=False)
+                return SuperCall(method, name, path, beside_base=True)
         if name in ("__init__", "__init_subclass__", "__setattr__", "__getattribute__", "__repr__", "__eq__", "__hash__"):
             return SuperCall(method, name, "builtins.object")
         return SuperCall(method, name, None)
@@ -1016,7 +1030,7 @@ def profile_source(
     else:
         paths = _interpreter_paths(python)
     base = snapshot(target, paths)
-    prof = _Profiler(source, target, paths, base)
+    prof = _Profiler(source, target, paths, base, instance_factory=built_by_instance_factory(base))
     subclasses = prof.profile()
     if not subclasses:
         raise CompatError(f"{package_or_path}: no subclass of {target} found in package {source.label}")
@@ -1028,4 +1042,5 @@ def profile_source(
         base_version=base.generator.get("dagster", "unknown"),
         subclasses=subclasses,
         generator={"compat": _version("compat"), "griffe": _version("griffe")},
+        instance_factory=None if prof.instance_factory else False,
     )

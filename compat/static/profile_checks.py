@@ -1151,7 +1151,7 @@ def super_target_missing(ctx: _Ctx) -> Iterator[Hit]:
     the MRO); a member removed or renamed is not.
     """
     for sc in ctx.sub.super_calls:
-        if sc.in_package or sc.on_base is False or sc.lands_on is None or sc.lands_on == "builtins.object":
+        if sc.in_package or sc.beside_base or sc.lands_on is None or sc.lands_on == "builtins.object":
             continue
         if sc.name in ctx.new.members:
             continue
@@ -1276,7 +1276,7 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
     own = {p.name for p in (c.signature.parameters if c.signature else []) if p.kind in KEYWORDABLE}
     own_varkw = _has_varkw(c.signature)
     added = [n for n in new_named if n not in old_named] if c.base_signature is not None else []
-    if not ctx.profile.instance_factory:
+    if not ctx.profile.factory_built:
         # built by its own code (a storage's from_config_value, a resource's pydantic fields):
         # nobody passes the base's new keywords, so only a new required one that the subclass's
         # super().__init__ call does not pass breaks it
@@ -1310,7 +1310,7 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
                     f"to super().__init__ and does not pass it",
                     new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
                 )
-    for n in c.keyword_only if ctx.profile.instance_factory else ():
+    for n in c.keyword_only if ctx.profile.factory_built else ():
         if n in new_named and n not in old_named and c.base_signature is not None:
             yield ctx.hit(
                 "__init__",

@@ -208,7 +208,7 @@ def _profile(wheel: downstream.Wheel, target: str, subclasses: list[str], old: S
         base_version=base.generator.get("dagster", "unknown"),
         subclasses={cls.path: prof.subclass(cls, mro, package_paths) for cls, mro in found},
         generator={"compat": _version("compat"), "griffe": _version("griffe")},
-        instance_factory=prof.instance_factory,
+        instance_factory=None if prof.instance_factory else False,
     )
 
 
