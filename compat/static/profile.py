@@ -834,7 +834,7 @@ class _Profiler:
                 m = self.base.members.get(name)
                 if m is not None:
                     return SuperCall(method, name, m.defined_in)
-                break
+                continue  # a class after the base's own (multiple inheritance) may define it
             if name in self.own_members(node):
                 return SuperCall(method, name, path, beside_base=True)
         if name in ("__init__", "__init_subclass__", "__setattr__", "__getattribute__", "__repr__", "__eq__", "__hash__"):
