@@ -199,9 +199,16 @@ def cmd_compare(args) -> int:
 
 
 def cmd_ecosystem(args) -> int:
-    result = ecosystem.run(sides.resolve(args.old), sides.resolve(args.new), args.packages, progress=_progress)
+    old, new = sides.resolve(args.old), sides.resolve(args.new)
+    result = ecosystem.run(old, new, args.packages, progress=_progress)
     for line in result.timings:
         _progress(f"  {line}")
+    if args.griffe and args.format in ("text", "markdown"):
+        _progress("running griffe.find_breaking_changes on the same bases")
+        text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + ecosystem.griffe_side_by_side(
+            result, old, new, markdown=args.format == "markdown")
+        _emit(text, args.report)
+        return result.exit_code(args.fail_on)
     return _finish(result, args)
 
 
@@ -352,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new", required=True, metavar="SPEC", help="the dagster under review")
     p.add_argument("--packages", nargs="+", metavar="NAME",
                    help="downstream distributions (default: " + ", ".join(downstream.DEFAULT_PACKAGES) + ")")
+    p.add_argument("--griffe", action="store_true",
+                   help="text and markdown: add what griffe.find_breaking_changes reports on the same bases")
     add_report(p)
     p.set_defaults(func=cmd_ecosystem)
 

@@ -100,6 +100,9 @@ class EcosystemResult:
     causes: list[Cause]
     packages: list[dict] = field(default_factory=list)  # package, version, new_version, subclasses
     timings: list[str] = field(default_factory=list)
+    # per base: (its target on the new side, the base names a downstream subclass overrides or
+    # uses), for griffe's check on the same classes
+    uses: dict[str, tuple[str | None, set[str]]] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -299,6 +302,7 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
     per_base: list[tuple[str, list[Cause]]] = []
     findings: list[Finding] = []
     shapes: dict[str, dict] = {}
+    uses: dict[str, tuple[str | None, set[str]]] = {}
     for target in sorted(by_base):
         base_findings: list[Finding] = []
         profiles: list[Profile] = []
@@ -335,6 +339,13 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
         pairs += rows
         findings += base_findings
         per_base.append((target, causes))
+        used: set[str] = set()
+        for prof in profiles:
+            for sub in prof.subclasses.values():
+                used |= set(sub.overrides) | set(sub.base_members) | set(sub.base_attributes)
+                used |= {sc.name for sc in sub.super_calls if not sc.in_package and not sc.beside_base}
+                used |= {"__init__"} if sub.constructor.calls_super_init or not sub.constructor.defined else set()
+        uses[target] = (new_targets[target], used)
     timings.append(f"profiles and checks: {time.perf_counter() - t:.1f}s")
     timings.append(f"total: {time.perf_counter() - started:.1f}s")
 
@@ -344,7 +355,61 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
                       "new_version": wheels[n][1].version if wheels[n][1] else None,
                       "subclasses": len(found[n])} for n in names]
     return EcosystemResult(old_label=old.label, new_label=new.label, pairs=pairs, findings=sort_findings(findings),
-                           causes=_merge(per_base), packages=packages_info, timings=timings)
+                           causes=_merge(per_base), packages=packages_info, timings=timings, uses=uses)
 
 
-__all__ = ["EcosystemResult", "Pair", "run", "BASE_MISSING", "COMPATIBLE", "BREAKING"]
+def griffe_side_by_side(result: EcosystemResult, old: Side, new: Side, *, markdown: bool) -> str:
+    """What `griffe.find_breaking_changes` reports on the same bases: every breakage, and those on
+    a member some downstream subclass overrides or uses, beside compat's breaking pairs."""
+    load = lambda side: griffe.load("dagster", search_paths=side.search_paths, allow_inspection=False)  # noqa: E731
+    old_pkg, new_pkg = load(old), load(new)
+
+    def cls(pkg, target: str):
+        try:
+            obj = pkg.modules_collection.get_member(target.replace(":", "."))
+            while isinstance(obj, griffe.Alias):
+                obj = obj.final_target
+        except Exception:  # griffe raises KeyError or an alias error for a path it cannot follow
+            return None
+        return obj if isinstance(obj, griffe.Class) else None
+
+    rows = []
+    for target, (new_target, used) in sorted(result.uses.items()):
+        a, b = cls(old_pkg, target), cls(new_pkg, new_target or target)
+        if a is None or b is None:
+            rows.append((target, None, None, used))
+            continue
+        members = []
+        for br in griffe.find_breaking_changes(a, b):
+            path = br.obj.path
+            for prefix in (b.path + ".", a.path + "."):
+                if path.startswith(prefix):
+                    path = path[len(prefix):]
+                    break
+            members.append(path.split(".")[0])
+        rows.append((target, len(members), sum(1 for m in members if m in used), used))
+    ours = {}
+    for p in result.pairs:
+        if p.verdict not in (COMPATIBLE, INFO):
+            ours[p.base] = ours.get(p.base, 0) + 1
+    total = sum(r[1] or 0 for r in rows)
+    relevant = sum(r[2] or 0 for r in rows)
+    flagged = [r for r in rows if r[1]]
+    head = (f"griffe.find_breaking_changes on the same {len(rows)} bases: {total} breakages on {len(flagged)} bases, "
+            f"{relevant} of them on a member a downstream subclass overrides or uses; compat: "
+            f"{sum(ours.values())} pair(s) not compatible on {len(ours)} base(s)")
+    if not markdown:
+        lines = ["", head]
+        lines += [f"  {t.rsplit(':', 1)[-1]}: griffe {n if n is not None else 'cannot load'}"
+                  f" ({k if k is not None else '-'} on used members); compat {ours.get(t, 0)} pair(s)"
+                  for t, n, k, _ in rows if n or ours.get(t) or n is None]
+        return "\n".join(lines) + "\n"
+    lines = ["", "## Side by side: `griffe.find_breaking_changes` on the same bases", "", head, "",
+             "| base | griffe breakages | on members subclasses use | compat pairs not compatible |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| `{t.rsplit(':', 1)[-1]}` | {n if n is not None else 'cannot load'} | {k if k is not None else '-'} | "
+              f"{ours.get(t, 0)} |" for t, n, k, _ in rows if n or ours.get(t) or n is None]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["EcosystemResult", "Pair", "run", "griffe_side_by_side", "BASE_MISSING", "COMPATIBLE", "BREAKING"]
