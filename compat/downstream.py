@@ -4,7 +4,7 @@ The ecosystem check reads released packages that subclass dagster classes (dagst
 storages of dagster-postgres, the launchers of dagster-k8s...) from their wheels only: nothing is
 installed or imported. dagster's integration packages are versioned `0.(minor+16).patch` beside
 dagster `1.minor.patch` and dagster-cloud shares dagster's version; when that exact release is not
-on the index, the newest release not newer than it is taken.
+on the index, the newest release not newer than it is taken (pip's own `<=`, final releases only).
 
 Wheels are fetched with `pip download --no-deps`, kept in the cache and unpacked once into a
 directory named by the wheel's sha256, so everything read from it (profiles, see
@@ -52,7 +52,6 @@ DEFAULT_PACKAGES = (
 SAME_VERSION = {"dagster-cloud", "dagster-pipes", "dagster-shared", "dagster-graphql", "dagster-webserver"}
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_RELEASE = re.compile(r"^\d+(\.\d+)*$")
 WHEEL_SCHEMA = "compat.downstream-wheel"
 
 
@@ -94,10 +93,6 @@ def matching_version(package: str, dagster_version: str) -> str:
     return f"0.{int(parts[1]) + 16}.{parts[2]}"
 
 
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in version.split("."))
-
-
 def _pip(args: list[str], what: str, timeout: float = 300) -> str:
     try:
         proc = subprocess.run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check"],
@@ -112,25 +107,6 @@ def _pip(args: list[str], what: str, timeout: float = 300) -> str:
     return proc.stdout
 
 
-def released_versions(package: str) -> list[str]:
-    """Every final release of `package` on the index, oldest first."""
-    out = _pip(["index", "versions", package], f"cannot list the releases of {package}")  # prints to stdout
-    m = re.search(r"Available versions:\s*(.+)", out)
-    if not m:
-        raise CompatError(f"cannot list the releases of {package}: the index gave no versions")
-    return sorted((v.strip() for v in m.group(1).split(",") if _RELEASE.match(v.strip())), key=_key)
-
-
-def pick_version(package: str, wanted: str, available: list[str]) -> str:
-    """`wanted` itself, else the newest release not newer than it."""
-    if wanted in available:
-        return wanted
-    older = [v for v in available if _key(v) <= _key(wanted)]
-    if not older:
-        raise CompatError(f"{package}: no release at or before {wanted} on the index")
-    return older[-1]
-
-
 def _record_path(package: str, version: str) -> Path:
     return cache_dir() / "downstream" / f"{package}-{version}.json"
 
@@ -143,7 +119,9 @@ def _read_record(path: Path) -> WheelRecord | None:
 
 
 def _download(package: str, version: str) -> WheelRecord:
-    """Fetch the wheel into the cache and record its hash (under a lock: one download per release)."""
+    """Fetch the newest wheel not newer than `version` into the cache and record its hash, under
+    `version` (under a lock: one download per release). One `pip download "NAME<=VERSION"` both
+    takes the exact release and falls back to the one before it."""
     path = _record_path(package, version)
     with locked(f"downstream-{package}-{version}"):
         record = _read_record(path)
@@ -152,8 +130,8 @@ def _download(package: str, version: str) -> WheelRecord:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{package}-{version}.", dir=path.parent))
         try:
-            _pip(["download", "--quiet", "--no-deps", "--only-binary", ":all:", "--dest", str(tmp), f"{package}=={version}"],
-                 f"cannot fetch {package}=={version}")
+            _pip(["download", "--quiet", "--no-deps", "--only-binary", ":all:", "--dest", str(tmp), f"{package}<={version}"],
+                 f"cannot fetch {package}<={version}")
             wheels = sorted(tmp.glob("*.whl"))
             if len(wheels) != 1:
                 raise CompatError(f"cannot fetch {package}=={version}: expected one wheel, got {len(wheels)}")
@@ -161,7 +139,8 @@ def _download(package: str, version: str) -> WheelRecord:
             os.replace(wheels[0], path.parent / wheels[0].name)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        record = WheelRecord(package=package, version=version, wheel=wheels[0].name, sha256=digest)
+        got = wheels[0].name.split("-")[1]  # name-version-python-abi-platform.whl
+        record = WheelRecord(package=package, version=got, wheel=wheels[0].name, sha256=digest)
         jsonio.write_json(path, {"schema": WHEEL_SCHEMA, "schema_version": 1, **record.model_dump()})
         return record
 
@@ -198,23 +177,15 @@ def _unpack(record: WheelRecord) -> Path:
 
 
 def fetch(package: str, dagster_version: str) -> Wheel:
-    """The release of `package` that goes with `dagster_version`, unpacked (cached)."""
+    """The release of `package` that goes with `dagster_version`, unpacked (cached). The release
+    taken is remembered, so a warm run asks the index nothing (a later release at or before the
+    wanted one is only seen once the cache's record is deleted)."""
     check_name(package)
     wanted = matching_version(package, dagster_version)
     record = _read_record(_record_path(package, wanted))
-    if record is None:
-        try:
-            record = _download(package, wanted)
-        except CompatError:
-            version = pick_version(package, wanted, released_versions(package))
-            if version == wanted:
-                raise
-            record = _read_record(_record_path(package, version)) or _download(package, version)
-            # remember the fallback, so a warm run asks the index nothing (a later release of
-            # `wanted` itself is only seen once this record is deleted)
-            jsonio.write_json(_record_path(package, wanted),
-                              {"schema": WHEEL_SCHEMA, "schema_version": 1, **record.model_dump()})
+    if record is None or not (_record_path(package, wanted).parent / record.wheel).is_file():
+        record = _download(package, wanted)
     return Wheel(package=package, version=record.version, sha256=record.sha256, tree=_unpack(record), wanted=wanted)
 
 
-__all__ = ["DEFAULT_PACKAGES", "Wheel", "fetch", "matching_version", "pick_version", "released_versions"]
+__all__ = ["DEFAULT_PACKAGES", "Wheel", "fetch", "matching_version"]

@@ -19,7 +19,7 @@ from typing import Iterator
 
 import griffe
 
-from compat.model.findings import BREAKING, SUBCLASSES, WARNING, Finding, sort_findings
+from compat.model.findings import BREAKING, SUBCLASSES, TYPING, WARNING, Finding, sort_findings
 from compat.model.surface import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
@@ -37,6 +37,7 @@ from compat.model.surface import (
 )
 from compat.rules.base import Hit
 from compat.rules.registry import PROFILE, all_rules, register, source_fixture
+from compat.static.annotations import is_subtype
 from compat.static.extract import Extractor
 from compat.static.loader import StaticLoader
 from compat.static.profile import (
@@ -610,6 +611,81 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Hit]:
             new_location=new.location, issues=introduced, callers=callers,
             failing_calls=[shape.render(name) for shape, _ in failing],
             base_before=o.base_signature.render(name) if o.base_signature else None,
+        )
+
+
+@profile_rule(
+    id="override-return-incompatible",
+    severity=BREAKING,
+    family="overrides",
+    summary="The base narrowed the return type of a member the subclass overrides, past what the override declares.",
+    fix="Keep the old, wider return type on the base, or narrow it only where no override declares the old one.",
+    old_base="""
+        from typing import Sequence
+
+
+        class Instance:
+            def log_keys(self) -> Sequence[Sequence[str]]:
+                return []
+    """,
+    new_base="""
+        from typing import Sequence
+
+
+        class Instance:
+            def log_keys(self) -> Sequence[list[str]]:
+                return []
+    """,
+    subclass="""
+        from typing import Sequence
+
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def log_keys(self) -> Sequence[Sequence[str]]:
+                return [("a",)]
+    """,
+    near_miss=dict(
+        subclass="""
+            from typing import Sequence
+
+            from pkg.mod import Instance
+
+
+            class Cloud(Instance):
+                def log_keys(self) -> Sequence[list[str]]:
+                    return [["a"]]
+        """,
+        about="the override already declares the narrower type: it still fits the new base",
+    ),
+)
+def override_return_incompatible(ctx: _Ctx) -> Iterator[Hit]:
+    """The override's declared return type fitted the base it was written against and does not
+    fit the new base's narrower one.
+
+    Who breaks: a type-checked subclass (mypy, pyright) now has an incompatible override
+    (`Return type "Sequence[Sequence[str]]" of "get_log_keys_for_log_key_prefix" incompatible
+    with return type "Sequence[list[str]]" in supertype`). Nothing changes at run time, but a
+    package that type-checks its code must change its override. An override that already
+    declared a type outside the old base's is not reported again.
+    """
+    for name, o in ctx.sub.overrides.items():
+        new = ctx.new.members.get(name)
+        if new is None or o.signature is None or new.signature is None or o.base_signature is None:
+            continue
+        mine, before, after = o.signature.returns_norm, o.base_signature.returns_norm, new.signature.returns_norm
+        if not mine or not before or not after or before == after:
+            continue
+        if not (mine == before or is_subtype(mine, before)) or mine == after or is_subtype(mine, after):
+            continue
+        yield ctx.hit(
+            name,
+            f"{ctx.sub.name}.{name} declares `-> {o.signature.returns}`, which fitted the base's `-> "
+            f"{o.base_signature.returns}`; the base now declares `-> {new.signature.returns}`: an incompatible "
+            f"override under a type checker",
+            old=o.signature.render(name), new=new.signature.render(name), old_location=o.location,
+            new_location=new.location, breakage=TYPING, old_returns=before, new_returns=after,
         )
 
 
