@@ -23,6 +23,7 @@ resolve base classes and to know the base surface at profiling time.
 from __future__ import annotations
 
 import ast
+import copy
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -592,6 +593,19 @@ class _Profiler:
         self._own: dict[str, dict[str, Member]] = {}
         # every class of the target's own MRO counts as "the base"
         self.base_classes = set(base.cls.mro) | {self.target_path}
+
+    def retarget(self, target: str, base: Surface, *, instance_factory: bool = True) -> _Profiler:
+        """The same package against another base, sharing the loaded files (each parsed once)."""
+        other = copy.copy(self)
+        module, qualname = parse_target(target)
+        obj = self.loader.resolve(f"{module}.{qualname}")
+        if not isinstance(obj, griffe.Class):
+            raise CompatError(f"--target {target}: not found under the dagster search paths")
+        other.target, other.base, other.instance_factory = target, base, instance_factory
+        other.target_path = obj.path
+        other.base_classes = set(base.cls.mro) | {obj.path}
+        other.__dict__.pop("_shapes", None)
+        return other
 
     def shapes(self) -> dict[str, list[CallShape]]:
         if not hasattr(self, "_shapes"):

@@ -44,9 +44,10 @@ from compat.static.profile import (
     Profile,
     _Profiler,
     _Source,
+    base_call_shapes,
     built_by_instance_factory,
 )
-from compat.static.profile_checks import check_profile, new_call_shapes
+from compat.static.profile_checks import check_profile
 from compat.static.subclasses import Base, Found, discover, package_modules
 
 DISCOVERY_SCHEMA = "compat.ecosystem-discovery"
@@ -197,9 +198,14 @@ class _Cache:
         return prof
 
 
-def _profile(wheel: downstream.Wheel, target: str, subclasses: list[str], old: Side, base: Surface) -> Profile:
-    source = _Source(wheel.package, wheel.tree, package_modules(wheel.tree), wheel.version, fetched=True)
-    prof = _Profiler(source, target, old.search_paths, base, instance_factory=built_by_instance_factory(base))
+def _profile(profilers: dict[str, _Profiler], wheel: downstream.Wheel, target: str, subclasses: list[str], old: Side,
+             base: Surface) -> Profile:
+    """The pairs of one package and one base; the package's files are loaded once for all its bases."""
+    factory = built_by_instance_factory(base)
+    if wheel.sha256 not in profilers:
+        source = _Source(wheel.package, wheel.tree, package_modules(wheel.tree), wheel.version, fetched=True)
+        profilers[wheel.sha256] = _Profiler(source, target, old.search_paths, base, instance_factory=factory)
+    prof = profilers[wheel.sha256].retarget(target, base, instance_factory=factory)
     found = []
     for path in subclasses:
         cls = prof.loader.resolve(path)
@@ -302,6 +308,8 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
     per_base: list[tuple[str, list[Cause]]] = []
     findings: list[Finding] = []
     shapes: dict[str, dict] = {}
+    profilers: dict[str, _Profiler] = {}  # per wheel: its files, parsed once for every base
+    new_ext = Extractor(StaticLoader(new.search_paths))  # the new dagster, parsed once for every base
     uses: dict[str, tuple[str | None, set[str]]] = {}
     for target in sorted(by_base):
         base_findings: list[Finding] = []
@@ -313,11 +321,12 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
             if not subs:
                 continue
             progress(f"profiling {len(subs)} subclass(es) of {target} in {w_old.label}")
-            prof = cache.profile(w_old, target, lambda: _profile(w_old, target, [f.subclass for f in subs], old,
-                                                                   old_surfaces[target]))
+            prof = cache.profile(w_old, target, lambda: _profile(profilers, w_old, target, [f.subclass for f in subs],
+                                                                   old, old_surfaces[target]))
             profiles.append(prof)
             if target in new_surfaces and target not in shapes:
-                shapes[target] = new_call_shapes(new_surfaces[target], new.search_paths)
+                node = new_ext.class_node(new_surfaces[target].cls.path)
+                shapes[target] = base_call_shapes(new_ext, node) if node is not None else {}
             got = check_profile(prof, new_surfaces[target], shapes=shapes[target]) if target in new_surfaces else []
             for f in got:
                 f.details = {**(f.details or {}), "base": target}
