@@ -19,13 +19,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import StrictStr
 
+from compat import tempdirs
 from compat.envs import cache_dir, locked
 from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
@@ -128,7 +128,7 @@ def _download(package: str, version: str) -> WheelRecord:
         if record is not None and (path.parent / record.wheel).is_file():
             return record
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{package}-{version}.", dir=path.parent))
+        tmp = tempdirs.make(f".download-{package}-{version}.", path.parent)  # a killed run's is swept
         try:
             _pip(["download", "--quiet", "--no-deps", "--only-binary", ":all:", "--dest", str(tmp), f"{package}<={version}"],
                  f"cannot fetch {package}<={version}")
@@ -153,7 +153,7 @@ def _unpack(record: WheelRecord) -> Path:
         if (dest / ".complete").exists():
             return dest
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tree.", dir=dest.parent))
+        tmp = tempdirs.make(".tree.", dest.parent)
         try:
             wheel = cache_dir() / "downstream" / record.wheel
             if hashlib.sha256(wheel.read_bytes()).hexdigest() != record.sha256:
@@ -167,6 +167,7 @@ def _unpack(record: WheelRecord) -> Path:
                     zf.extractall(tmp)
             except zipfile.BadZipFile:
                 raise CompatError(f"{wheel}: not a wheel (bad zip); delete it to fetch it again") from None
+            (tmp / tempdirs.OWNER).unlink()
             (tmp / ".complete").write_text(f"{record.package}=={record.version} {record.sha256}\n")
             if dest.exists():
                 shutil.rmtree(dest)
