@@ -244,8 +244,8 @@ def render_text(v: _View) -> str:
             lines.append(f"  {p['package']} {p['version']} (new side: {p['new_version'] or '-'}): "
                          f"{_plural(p['subclasses'], 'subclass')}")
         width = max([len(r["subclass"]) for r in v.pairs] + [8])
-        lines += [f"  {r['verdict']:<12} {r['subclass']:<{width}}  {r['base']}  ({r['package']} {r['version']})"
-                  for r in v.pairs]
+        lines += [f"  {r['verdict'] + (' (typing)' if r.get('breakage') == 'typing' else ''):<19} "
+                  f"{r['subclass']:<{width}}  {r['base']}  ({r['package']} {r['version']})" for r in v.pairs]
     info = v.info()
     if info:
         lines += ["", f"info ({_plural(len(info), 'cause')}, nothing to fix unless you rely on them):"]
@@ -425,7 +425,7 @@ def _md_pairs(v: _View) -> list[str]:
     rows = v.open_pairs()
     if rows:
         out += ["| verdict | package | subclass | base | findings |", "|---|---|---|---|---:|"]
-        out += [f"| {r['verdict']} | {_md(r['package'])} {_md(r['version'])} | `{_md(r['subclass'])}` | "
+        out += [f"| {r['verdict']}{' (typing)' if r.get('breakage') == 'typing' else ''} | {_md(r['package'])} {_md(r['version'])} | `{_md(r['subclass'])}` | "
                 f"`{_md(_short_base(r['base']))}` | {r['findings']} |" for r in rows]
         out.append("")
     return out
@@ -526,7 +526,7 @@ def _junit_pairs(v: _View) -> tuple[list[ET.Element], int]:
         case = ET.Element("testcase", {"classname": f"{r['package']} {r['version']}",
                                        "name": f"{r['subclass']} <- {r['base']}"})
         failing = v.fail_on != "never" and (r["verdict"] == "base-missing" or (
-            r["verdict"] in SEVERITY_RANK and at_or_above(r["verdict"], threshold)))
+            r["verdict"] in SEVERITY_RANK and at_or_above(r["verdict"], threshold, typing=r.get("breakage") == "typing")))
         text = f"{r['verdict']}: {r['findings']} finding(s); at {r['location']}\n"
         if failing:
             failures += 1

@@ -32,7 +32,7 @@ from compat import downstream, envs
 from compat.causes import Cause, build_causes, effective_severities
 from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
-from compat.model.findings import BREAKING, INFO, SEVERITY_RANK, Finding, sort_findings
+from compat.model.findings import BREAKING, INFO, SEVERITY_RANK, Finding, sort_findings, typing_only
 from compat.model.surface import Surface
 from compat.report import failing_causes, render
 from compat.sides import Side
@@ -85,10 +85,11 @@ class Pair:
     verdict: str  # breaking, warning, compatible, base-missing
     findings: int = 0
     location: str = ""
+    breakage: str | None = None  # a breaking pair: "runtime", or "typing" when only a type checker fails
 
     def to_dict(self) -> dict:
         return {"package": self.package, "version": self.version, "new_version": self.new_version,
-                "subclass": self.subclass, "base": self.base, "verdict": self.verdict,
+                "subclass": self.subclass, "base": self.base, "verdict": self.verdict, "breakage": self.breakage,
                 "findings": self.findings, "location": self.location}
 
 
@@ -107,7 +108,7 @@ class EcosystemResult:
 
     @property
     def title(self) -> str:
-        return f"downstream subclasses of dagster classes: {self.old_label} -> {self.new_label}"
+        return "downstream subclasses of dagster classes"
 
     def pair_rows(self) -> list[dict]:
         return [p.to_dict() for p in self.pairs]
@@ -345,6 +346,9 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
             worst = sorted((effective.get(id(f), f.severity) for f in mine), key=lambda s: SEVERITY_RANK[s])
             if row.verdict != BASE_MISSING and worst and worst[0] != INFO:
                 row.verdict = worst[0]
+            if row.verdict == BREAKING:
+                hard = [f for f in mine if effective.get(id(f), f.severity) == BREAKING]
+                row.breakage = "typing" if all(typing_only(f) for f in hard) else "runtime"
         pairs += rows
         findings += base_findings
         per_base.append((target, causes))
