@@ -201,6 +201,10 @@ def cmd_compare(args) -> int:
 def cmd_ecosystem(args) -> int:
     old, new = sides.resolve(args.old), sides.resolve(args.new)
     result = ecosystem.run(old, new, args.packages, progress=_progress)
+    prefix = args.path_prefix if args.path_prefix is not None else new.repo_prefix()
+    for c in result.causes:  # locations in the new dagster, named as files of its repository
+        if prefix and c.location and not c.location.startswith(prefix):
+            c.location = prefix + c.location
     for line in result.timings:
         _progress(f"  {line}")
     if args.griffe and args.format in ("text", "markdown"):
