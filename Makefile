@@ -8,7 +8,7 @@ OLD ?= 1.11.4
 # the release the shipped default baseline (snapshots/baseline) was recorded on
 DAGSTER ?= 1.13.29
 
-.PHONY: setup check test gate baseline baseline-old report reports accept bench clean
+.PHONY: setup check test gate baseline baseline-old report reports ecosystem accept bench clean
 
 $(VENV)/.ok: pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -40,6 +40,12 @@ baseline-old: setup
 report: setup
 	-$(PY) -m pytest compat -n $(XDIST) -q --compat-baseline snapshots/baseline-$(OLD) --compat-report snapshots/reports/gate-vs-$(OLD).md
 	@echo "report: snapshots/reports/gate-vs-$(OLD).md"
+
+# Every subclass of a dagster class in dagster-cloud and the integration packages released for
+# dagster $(OLD), checked against dagster $(DAGSTER) (wheels only; cached per wheel)
+ecosystem: setup
+	$(PY) -m compat ecosystem --old dagster==$(OLD) --new dagster==$(DAGSTER) --format markdown --fail-on never --griffe --report snapshots/reports/ecosystem-$(OLD)-vs-$(DAGSTER).md
+	$(PY) -m compat ecosystem --old dagster==$(OLD) --new dagster==$(DAGSTER) --format json --fail-on never --report snapshots/reports/ecosystem-$(OLD)-vs-$(DAGSTER).json
 
 accept: setup
 	$(PY) -m pytest compat -q --compat-update $(if $(BASELINE),--compat-baseline $(BASELINE))

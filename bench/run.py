@@ -146,6 +146,30 @@ def bench_compare(repeats: int) -> None:
     row("compare 1.11.4 -> 1.11.6, warm envs, -j 2", wall, "import dagster in both envs", floor, "", None)
 
 
+def bench_ecosystem(repeats: int) -> None:
+    """`compat ecosystem` 1.11.4 -> 1.13.29 over the default packages with a warm cache (wheels,
+    discoveries and profiles by wheel hash), against griffe's default whole-package load of the
+    two dagsters it compares."""
+    from compat import envs
+
+    old, new = envs.wheel_tree("1.11.4"), envs.wheel_tree("1.13.29")
+    cmd = [sys.executable, "-m", "compat", "ecosystem", "--old", "dagster==1.11.4", "--new", "dagster==1.13.29",
+           "--format", "json", "--fail-on", "never"]
+    subprocess.run(cmd, cwd=ROOT, capture_output=True)  # warms the cache (slow the first time: downloads)
+
+    def run() -> None:
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: ecosystem failed: {proc.stderr[-2000:]}")
+
+    wall = timed(run, repeats)
+    load = ("import griffe\n"
+            f"griffe.load('dagster', search_paths=[{str(old)!r}], allow_inspection=False)\n"
+            f"griffe.load('dagster', search_paths=[{str(new)!r}], allow_inspection=False)\n")
+    ref = statistics.median(in_subprocess(load) for _ in range(repeats))
+    row("ecosystem 1.11.4 -> 1.13.29, 14 packages, warm cache", wall, "griffe.load of both dagsters", ref, "", None)
+
+
 def bench_against(rev: str, repeats: int) -> None:
     """The gate (`-n 2`) and `compare` of this tree against the same commands of git revision
     `rev`, exported to a temp dir with its own venv; runs alternate so both see the same machine."""
@@ -201,12 +225,13 @@ def bench_coverage(repeats: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare", "coverage", "against"))
+    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare", "coverage", "ecosystem",
+                                           "against"))
     parser.add_argument("--against", metavar="REV", default=os.environ.get("BENCH_AGAINST") or None,
                         help="also time the gate and compare of git revision REV in the same run")
     args = parser.parse_args()
     steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz,
-             "compare": bench_compare, "coverage": bench_coverage}
+             "compare": bench_compare, "coverage": bench_coverage, "ecosystem": bench_ecosystem}
     if args.against:
         steps["against"] = lambda repeats: bench_against(args.against, repeats)
     for name, step in steps.items():

@@ -24,7 +24,8 @@ from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_surface
 from compat.static.griffe_compare import griffe_findings, side_by_side
 from compat.static.profile import profile_source, write_profile
-from compat.tools import mutate
+from compat import downstream
+from compat.tools import ecosystem, mutate
 from compat.tools.bisect import bisect, render
 from compat.tools.perf import perf
 
@@ -197,6 +198,24 @@ def cmd_compare(args) -> int:
     return _finish(result, args)
 
 
+def cmd_ecosystem(args) -> int:
+    old, new = sides.resolve(args.old), sides.resolve(args.new)
+    result = ecosystem.run(old, new, args.packages, progress=_progress)
+    prefix = args.path_prefix if args.path_prefix is not None else new.repo_prefix()
+    for c in result.causes:  # locations in the new dagster, named as files of its repository
+        if prefix and c.location and not c.location.startswith(prefix):
+            c.location = prefix + c.location
+    for line in result.timings:
+        _progress(f"  {line}")
+    if args.griffe and args.format in ("text", "markdown"):
+        _progress("running griffe.find_breaking_changes on the same bases")
+        text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + ecosystem.griffe_side_by_side(
+            result, old, new, markdown=args.format == "markdown")
+        _emit(text, args.report)
+        return result.exit_code(args.fail_on)
+    return _finish(result, args)
+
+
 def cmd_fuzz(args) -> int:
     return fuzz(args.old, args.new, max_examples=args.max_examples, seed=args.seed, storage=args.storage,
                 progress=_progress)
@@ -364,6 +383,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_target(p)
     add_report(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("ecosystem", help="every subclass of a dagster class in released downstream packages, "
+                                         "checked against the new side", epilog=SPEC_EPILOG)
+    p.add_argument("--old", required=True, metavar="SPEC", help="the dagster the downstream releases were made for")
+    p.add_argument("--new", required=True, metavar="SPEC", help="the dagster under review")
+    p.add_argument("--packages", nargs="+", metavar="NAME",
+                   help="downstream distributions (default: " + ", ".join(downstream.DEFAULT_PACKAGES) + ")")
+    p.add_argument("--griffe", action="store_true",
+                   help="text and markdown: add what griffe.find_breaking_changes reports on the same bases")
+    add_report(p)
+    p.set_defaults(func=cmd_ecosystem)
 
     p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")

@@ -69,9 +69,13 @@ def render(
     full_report: str | None = None,
     limit: int = MARKDOWN_LIMIT,
     accepted: list[tuple[Finding, str]] | None = None,
+    pairs: list[dict] | None = None,
+    packages: list[dict] | None = None,
 ) -> str:
     """The check rendered in ``fmt``. ``causes`` default to those the findings alone give (no
-    surfaces: no dispatch graph); ``full_report`` is where a cut markdown report points."""
+    surfaces: no dispatch graph); ``full_report`` is where a cut markdown report points.
+    ``pairs`` (`compat ecosystem`): one row per downstream subclass and dagster base it reaches
+    (package, version, subclass, base, verdict), with ``packages`` the releases read."""
     if fmt not in FORMATS:
         raise CompatError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
     if fail_on not in FAIL_ON:
@@ -80,7 +84,7 @@ def render(
     if causes is None:
         causes = build_causes(items)
     view = _View(items, causes, title=title, old_label=old_label, new_label=new_label, fail_on=fail_on,
-                 accepted=accepted or [])
+                 accepted=accepted or [], pairs=pairs, packages=packages)
     if fmt == "markdown":
         return render_markdown(view, full_report=full_report, limit=limit)
     return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[fmt](view)
@@ -90,8 +94,10 @@ class _View:
     """What every format renders: the causes, the findings, the labels and the threshold."""
 
     def __init__(self, items: list[Finding], causes: list[Cause], *, title: str, old_label: str, new_label: str,
-                 fail_on: str, accepted: list[tuple[Finding, str]] | None = None):
+                 fail_on: str, accepted: list[tuple[Finding, str]] | None = None,
+                 pairs: list[dict] | None = None, packages: list[dict] | None = None):
         self.items, self.causes = items, causes
+        self.pairs, self.packages = pairs, packages or []
         # findings a reviewer declared intended (accepted.json), with the reason: shown, never counted
         self.accepted = sorted(accepted or [], key=lambda fr: (fr[0].rule, fr[0].member, fr[0].message))
         self.title, self.old_label, self.new_label, self.fail_on = title, old_label, new_label, fail_on
@@ -110,6 +116,21 @@ class _View:
         return f"{n} finding{'s' if n != 1 else ''} ({', '.join(f'{s[k]} {k}' for k in SEVERITIES)}) in " \
                f"{len(self.causes)} cause{'s' if len(self.causes) != 1 else ''}"
 
+    def pairs_line(self) -> str:
+        """`136 pairs (3 breaking, 133 compatible): 122 subclasses in 14 packages, 41 dagster bases`."""
+        rows = self.pairs or []
+        by: dict[str, int] = {}
+        for r in rows:
+            by[r["verdict"]] = by.get(r["verdict"], 0) + 1
+        order = sorted(by, key=lambda k: (SEVERITY_RANK.get(k, -1) if k != "compatible" else 9, k))
+        subs = {(r["package"], r["subclass"]) for r in rows}
+        return (f"{_plural(len(rows), 'pair')} ({', '.join(f'{by[k]} {k}' for k in order) or 'none'}): "
+                f"{_plural(len(subs), 'subclass')} in {_plural(len({r['package'] for r in rows}), 'package')}, "
+                f"{_plural(len({r['base'] for r in rows}), 'dagster base')}")
+
+    def open_pairs(self) -> list[dict]:
+        return [r for r in self.pairs or [] if r["verdict"] != "compatible"]
+
     def serious(self) -> list[Cause]:
         return [c for c in self.causes if c.severity != INFO]
 
@@ -118,7 +139,7 @@ class _View:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
+    return f"{n} {word}{('es' if word.endswith('s') else 's') if n != 1 else ''}"
 
 
 def _affects(c: Cause, limit: int = 6) -> str:
@@ -217,6 +238,14 @@ def render_text(v: _View) -> str:
         if c.reproduction:
             lines.append("   reproduce:")
             lines += [f"     {ln}" for ln in c.reproduction.splitlines()]
+    if v.pairs is not None:
+        lines += ["", f"pairs: {v.pairs_line()}"]
+        for p in v.packages:
+            lines.append(f"  {p['package']} {p['version']} (new side: {p['new_version'] or '-'}): "
+                         f"{_plural(p['subclasses'], 'subclass')}")
+        width = max([len(r["subclass"]) for r in v.pairs] + [8])
+        lines += [f"  {r['verdict'] + (' (typing)' if r.get('breakage') == 'typing' else ''):<19} "
+                  f"{r['subclass']:<{width}}  {r['base']}  ({r['package']} {r['version']})" for r in v.pairs]
     info = v.info()
     if info:
         lines += ["", f"info ({_plural(len(info), 'cause')}, nothing to fix unless you rely on them):"]
@@ -251,6 +280,10 @@ def report_dict(v: _View) -> dict[str, Any]:
         "accepted": [{**f.to_dict(), "reason": reason} for f, reason in v.accepted],
         "summary": summary(v.items),
     }
+    if v.pairs is not None:
+        data["pairs"] = v.pairs
+        data["packages"] = v.packages
+        data["summary"]["pairs"] = v.pairs_line()
     data["summary"]["verdict"] = v.word if v.fail_on != "never" else "report only (--fail-on never)"
     data["summary"]["verdict_line"] = v.verdict
     data["summary"]["causes"] = {"total": len(v.causes), "by_severity": counts(v.causes)}
@@ -341,7 +374,8 @@ def render_markdown(v: _View, *, full_report: str | None = None, limit: int = MA
         head.append("")
     elif not v.causes:
         head += ["No differences found.", ""]
-    tail = _md_info(v) + _md_accepted(v) + _md_counts(v)
+    head += _md_pairs(v)
+    tail = _md_compatible_pairs(v) + _md_info(v) + _md_accepted(v) + _md_counts(v)
     details = [True] * len(serious)
     sections = [_md_cause(i, c, v, detail=True) for i, c in enumerate(serious, 1)]
 
@@ -369,6 +403,48 @@ def render_markdown(v: _View, *, full_report: str | None = None, limit: int = MA
     if len(text) > limit:  # the head alone is too long: cut it too
         text = text[: limit - 200].rsplit("\n", 1)[0] + f"\n\n> Cut to fit; the full report is in `{full_report or 'the JSON report'}`.\n"
     return text
+
+
+def _short_base(target: str) -> str:
+    return target.rsplit(":", 1)[-1]
+
+
+def _md_pairs(v: _View) -> list[str]:
+    """The releases read, and every pair that is not compatible, in the open."""
+    if v.pairs is None:
+        return []
+    out = [f"**Downstream**: {_md_inline(v.pairs_line())}", ""]
+    if v.packages:
+        out += ["| package | release read | new side's release | subclasses | not compatible |",
+                "|---|---|---|---:|---:|"]
+        for p in v.packages:
+            bad = sum(1 for r in v.open_pairs() if r["package"] == p["package"])
+            out.append(f"| {_md(p['package'])} | {_md(p['version'])} | {_md(p['new_version'] or '-')} | "
+                       f"{p['subclasses']} | {bad} |")
+        out.append("")
+    rows = v.open_pairs()
+    if rows:
+        out += ["| verdict | package | subclass | base | findings |", "|---|---|---|---|---:|"]
+        out += [f"| {r['verdict']}{' (typing)' if r.get('breakage') == 'typing' else ''} | {_md(r['package'])} {_md(r['version'])} | `{_md(r['subclass'])}` | "
+                f"`{_md(_short_base(r['base']))}` | {r['findings']} |" for r in rows]
+        out.append("")
+    return out
+
+
+def _md_compatible_pairs(v: _View) -> list[str]:
+    """Compatible pairs folded: one line per package and base."""
+    if v.pairs is None:
+        return []
+    ok = [r for r in v.pairs if r["verdict"] == "compatible"]
+    if not ok:
+        return []
+    groups: dict[tuple[str, str], list[str]] = {}
+    for r in ok:
+        groups.setdefault((r["package"], r["base"]), []).append(r["subclass"].rsplit(".", 1)[-1])
+    out = ["<details>", f"<summary>{_plural(len(ok), 'compatible pair')}</summary>", ""]
+    out += [f"- {_md_inline(pkg)}: `{_md_inline(_short_base(base))}` ← {_md_inline(', '.join(sorted(subs)))}"
+            for (pkg, base), subs in sorted(groups.items())]
+    return out + ["", "</details>", ""]
 
 
 def _md_info(v: _View) -> list[str]:
@@ -426,12 +502,39 @@ def render_junit(v: _View) -> str:
     if not cases:
         cases.append(ET.Element("testcase", {"classname": v.title, "name": "no differences"}))
     suite_name = f"{v.title}: {v.old_label} -> {v.new_label}"
-    root = ET.Element("testsuites", {"name": v.title, "tests": str(len(cases)), "failures": str(failures), "errors": "0"})
+    pair_cases, pair_failures = _junit_pairs(v)
+    total, total_failures = len(cases) + len(pair_cases), failures + pair_failures
+    root = ET.Element("testsuites", {"name": v.title, "tests": str(total), "failures": str(total_failures),
+                                     "errors": "0"})
     suite = ET.SubElement(root, "testsuite", {"name": suite_name, "tests": str(len(cases)), "failures": str(failures),
                                               "errors": "0", "skipped": "0"})
     suite.extend(cases)
+    if v.pairs is not None:
+        pairs = ET.SubElement(root, "testsuite", {"name": f"{suite_name}: downstream pairs", "tests": str(len(pair_cases)),
+                                                  "failures": str(pair_failures), "errors": "0", "skipped": "0"})
+        pairs.extend(pair_cases)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _junit_pairs(v: _View) -> tuple[list[ET.Element], int]:
+    """One testcase per downstream pair, failing when its verdict is at or above ``fail_on``
+    (a base gone from the new side always fails)."""
+    cases, failures = [], 0
+    threshold = "breaking" if v.fail_on == "never" else v.fail_on
+    for r in v.pairs or []:
+        case = ET.Element("testcase", {"classname": f"{r['package']} {r['version']}",
+                                       "name": f"{r['subclass']} <- {r['base']}"})
+        failing = v.fail_on != "never" and (r["verdict"] == "base-missing" or (
+            r["verdict"] in SEVERITY_RANK and at_or_above(r["verdict"], threshold, typing=r.get("breakage") == "typing")))
+        text = f"{r['verdict']}: {r['findings']} finding(s); at {r['location']}\n"
+        if failing:
+            failures += 1
+            ET.SubElement(case, "failure", {"type": r["verdict"], "message": f"{r['verdict']}: {r['subclass']}"}).text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
+        cases.append(case)
+    return cases, failures
 
 
 def _junit_line(f: Finding) -> str:
@@ -477,6 +580,9 @@ def render_github(v: _View) -> str:
             message += f"\nfix: {c.fix}"
         lines.append(f"::{level} {','.join(props)}::{_gh_data(message)}")
     level = "error" if v.word == "incompatible" and v.fail_on != "never" else "notice"
+    if v.pairs is not None:
+        lines.append(f"::{level if v.open_pairs() else 'notice'} title={_gh_prop('downstream pairs')}::"
+                     f"{_gh_data(v.pairs_line())}")
     lines.append(f"::{level} title={_gh_prop(v.title)}::{_gh_data(f'{v.verdict} ({v.old_label} -> {v.new_label})')}")
     return "\n".join(lines) + "\n"
 

@@ -296,7 +296,7 @@ def test_every_rule_is_documented():
         "override-target-removed", "override-kind-mismatch", "override-signature-incompatible",
         "base-attribute-missing", "base-attribute-late", "subclass-name-clash", "super-target-missing",
         "constructor-forwarding-broken", "override-skips-base-setup", "override-reached-during-init",
-        "override-bypassed",
+        "override-bypassed", "override-return-incompatible",
     }
     for rule in rules.values():
         assert "Who breaks" in rule.explanation and rule.fix and rule.audience == "subclasses"

@@ -143,3 +143,11 @@ def _surface_file() -> type[BaseModel]:
 
 def check_surface(data: dict, path: str | Path) -> None:
     check(_surface_file(), data, path)
+
+
+@functools.cache
+def file_model(cls) -> type[BaseModel]:
+    """The schema of a file holding one dataclass of the model (a profile, say) at its top level,
+    with the file's `schema` and `schema_version`, derived from the dataclass like the surface's."""
+    return create_model(f"{cls.__name__}File", __base__=_model_of(cls), file_schema=(StrictStr, Field(alias="schema")),
+                        schema_version=(StrictInt, ...))

@@ -23,6 +23,7 @@ resolve base classes and to know the base surface at profiling time.
 from __future__ import annotations
 
 import ast
+import copy
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -220,6 +221,9 @@ class SuperCall:
     name: str  # super().<name>
     lands_on: str | None  # class path of the MRO class that defines it; None when none does
     in_package: bool = False  # lands on another subclass of the package, not on the base
+    # lands on a class beside the base (another base of a multiply-inheriting subclass, a mixin),
+    # which a change of this base cannot move; written to the file only when true (None: false)
+    beside_base: bool | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> SuperCall:
@@ -318,6 +322,14 @@ class Profile:
     base_version: str  # version of the target's package the profile was read against
     subclasses: dict[str, SubclassProfile] = field(default_factory=dict)
     generator: dict[str, str] = field(default_factory=dict)
+    # False: not built by dagster's instance factory, which calls the class with every keyword it
+    # knows and looks up class hooks (config_schema, ...) on it; a storage, launcher or resource is
+    # built by its own code (`from_config_value`, pydantic). None (left out of the file): it is
+    instance_factory: bool | None = None
+
+    @property
+    def factory_built(self) -> bool:
+        return self.instance_factory is not False
 
     @property
     def downstream(self) -> bool:
@@ -326,6 +338,13 @@ class Profile:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        # what older harnesses never wrote stays out at its default, so their profiles read the same
+        if data["instance_factory"] is None:
+            del data["instance_factory"]
+        for sub in data["subclasses"].values():
+            for sc in sub["super_calls"]:
+                if not sc["beside_base"]:
+                    del sc["beside_base"]
         data["schema"] = PROFILE_SCHEMA
         data["schema_version"] = PROFILE_VERSION
         return data
@@ -340,6 +359,7 @@ class Profile:
             base_version=data.get("base_version", "unknown"),
             subclasses={k: SubclassProfile.from_dict(v) for k, v in data.get("subclasses", {}).items()},
             generator=dict(data.get("generator", {})),
+            instance_factory=data.get("instance_factory"),
         )
 
     @property
@@ -545,9 +565,21 @@ def _defined_class_nodes(mod: griffe.Module) -> list[griffe.Class]:
     return out
 
 
+def built_by_instance_factory(surface: Surface) -> bool:
+    """Whether dagster's instance factory builds the class: a DagsterInstance or a subclass, but
+    not another dagster class (a storage, a launcher, a resource is built by its own code). A
+    class outside dagster (a toy base) is read the strict way, as the factory would build it."""
+    if not surface.cls.path.startswith("dagster."):
+        return True
+    return any(p.startswith("dagster.") and p.rsplit(".", 1)[-1] == "DagsterInstance"
+               for p in [surface.cls.path, *surface.cls.mro])
+
+
 class _Profiler:
-    def __init__(self, source: _Source, target: str, dagster_paths: list[str], base: Surface):
+    def __init__(self, source: _Source, target: str, dagster_paths: list[str], base: Surface, *,
+                 instance_factory: bool = True):
         self.source = source
+        self.instance_factory = instance_factory
         self.target = target
         self.base = base
         paths = [str(source.root)] + [p for p in dagster_paths if Path(p).resolve() != source.root]
@@ -561,6 +593,19 @@ class _Profiler:
         self._own: dict[str, dict[str, Member]] = {}
         # every class of the target's own MRO counts as "the base"
         self.base_classes = set(base.cls.mro) | {self.target_path}
+
+    def retarget(self, target: str, base: Surface, *, instance_factory: bool = True) -> _Profiler:
+        """The same package against another base, sharing the loaded files (each parsed once)."""
+        other = copy.copy(self)
+        module, qualname = parse_target(target)
+        obj = self.loader.resolve(f"{module}.{qualname}")
+        if not isinstance(obj, griffe.Class):
+            raise CompatError(f"--target {target}: not found under the dagster search paths")
+        other.target, other.base, other.instance_factory = target, base, instance_factory
+        other.target_path = obj.path
+        other.base_classes = set(base.cls.mro) | {obj.path}
+        other.__dict__.pop("_shapes", None)
+        return other
 
     def shapes(self) -> dict[str, list[CallShape]]:
         if not hasattr(self, "_shapes"):
@@ -635,7 +680,8 @@ class _Profiler:
             if m.visibility == "private":
                 continue
             bm = base.members.get(name)
-            if name in CLASS_HOOKS:
+            hook = name in CLASS_HOOKS and self.instance_factory
+            if hook:
                 sub.hooks[name] = Hook(
                     name=name, kind=m.kind, signature=_clean(m.signature), called_as=CLASS_HOOKS[name],
                     base_kind=bm.kind if bm else None, base_signature=_clean(bm.signature) if bm else None,
@@ -650,7 +696,7 @@ class _Profiler:
                     reached_from_init=name in init_reach,
                     own_state=self._own_state(name, own, own_attrs),
                 )
-            elif name not in CLASS_HOOKS:
+            elif not hook:
                 sub.new_members[name] = OwnMember(
                     name=name, kind=m.kind, location=m.location,
                     signature=_clean(m.signature) if m.kind != CLASS_ATTRIBUTE else None,
@@ -704,7 +750,8 @@ class _Profiler:
             for target in m.super_calls:
                 sub.super_calls.append(self._super_call(mname, target, after, package_paths))
         sub.constructor = self._constructor(cls, own, mro, package_paths)
-        self._config_keys(sub.constructor, cls, mro, package_paths)
+        if self.instance_factory:  # InstanceRef.from_dir turns config_schema() keys into keywords
+            self._config_keys(sub.constructor, cls, mro, package_paths)
         return sub
 
     def _base_use(self, sub: SubclassProfile, ref: str, constructed: set[str]) -> BaseUse | None:
@@ -801,9 +848,9 @@ class _Profiler:
                 m = self.base.members.get(name)
                 if m is not None:
                     return SuperCall(method, name, m.defined_in)
-                break
+                continue  # a class after the base's own (multiple inheritance) may define it
             if name in self.own_members(node):
-                return SuperCall(method, name, path)
+                return SuperCall(method, name, path, beside_base=True)
         if name in ("__init__", "__init_subclass__", "__setattr__", "__getattribute__", "__repr__", "__eq__", "__hash__"):
             return SuperCall(method, name, "builtins.object")
         return SuperCall(method, name, None)
@@ -997,7 +1044,7 @@ def profile_source(
     else:
         paths = _interpreter_paths(python)
     base = snapshot(target, paths)
-    prof = _Profiler(source, target, paths, base)
+    prof = _Profiler(source, target, paths, base, instance_factory=built_by_instance_factory(base))
     subclasses = prof.profile()
     if not subclasses:
         raise CompatError(f"{package_or_path}: no subclass of {target} found in package {source.label}")
@@ -1009,4 +1056,5 @@ def profile_source(
         base_version=base.generator.get("dagster", "unknown"),
         subclasses=subclasses,
         generator={"compat": _version("compat"), "griffe": _version("griffe")},
+        instance_factory=None if prof.instance_factory else False,
     )

@@ -19,7 +19,7 @@ from typing import Iterator
 
 import griffe
 
-from compat.model.findings import BREAKING, SUBCLASSES, WARNING, Finding, sort_findings
+from compat.model.findings import BREAKING, SUBCLASSES, TYPING, WARNING, Finding, sort_findings
 from compat.model.surface import (
     CACHED_PROPERTY,
     CLASS_ATTRIBUTE,
@@ -37,6 +37,7 @@ from compat.model.surface import (
 )
 from compat.rules.base import Hit
 from compat.rules.registry import PROFILE, all_rules, register, source_fixture
+from compat.static.annotations import is_subtype
 from compat.static.extract import Extractor
 from compat.static.loader import StaticLoader
 from compat.static.profile import (
@@ -613,6 +614,81 @@ def override_signature_incompatible(ctx: _Ctx) -> Iterator[Hit]:
         )
 
 
+@profile_rule(
+    id="override-return-incompatible",
+    severity=BREAKING,
+    family="overrides",
+    summary="The base narrowed the return type of a member the subclass overrides, past what the override declares.",
+    fix="Keep the old, wider return type on the base, or narrow it only where no override declares the old one.",
+    old_base="""
+        from typing import Sequence
+
+
+        class Instance:
+            def log_keys(self) -> Sequence[Sequence[str]]:
+                return []
+    """,
+    new_base="""
+        from typing import Sequence
+
+
+        class Instance:
+            def log_keys(self) -> Sequence[list[str]]:
+                return []
+    """,
+    subclass="""
+        from typing import Sequence
+
+        from pkg.mod import Instance
+
+
+        class Cloud(Instance):
+            def log_keys(self) -> Sequence[Sequence[str]]:
+                return [("a",)]
+    """,
+    near_miss=dict(
+        subclass="""
+            from typing import Sequence
+
+            from pkg.mod import Instance
+
+
+            class Cloud(Instance):
+                def log_keys(self) -> Sequence[list[str]]:
+                    return [["a"]]
+        """,
+        about="the override already declares the narrower type: it still fits the new base",
+    ),
+)
+def override_return_incompatible(ctx: _Ctx) -> Iterator[Hit]:
+    """The override's declared return type fitted the base it was written against and does not
+    fit the new base's narrower one.
+
+    Who breaks: a type-checked subclass (mypy, pyright) now has an incompatible override
+    (`Return type "Sequence[Sequence[str]]" of "get_log_keys_for_log_key_prefix" incompatible
+    with return type "Sequence[list[str]]" in supertype`). Nothing changes at run time, but a
+    package that type-checks its code must change its override. An override that already
+    declared a type outside the old base's is not reported again.
+    """
+    for name, o in ctx.sub.overrides.items():
+        new = ctx.new.members.get(name)
+        if new is None or o.signature is None or new.signature is None or o.base_signature is None:
+            continue
+        mine, before, after = o.signature.returns_norm, o.base_signature.returns_norm, new.signature.returns_norm
+        if not mine or not before or not after or before == after:
+            continue
+        if not (mine == before or is_subtype(mine, before)) or mine == after or is_subtype(mine, after):
+            continue
+        yield ctx.hit(
+            name,
+            f"{ctx.sub.name}.{name} declares `-> {o.signature.returns}`, which fitted the base's `-> "
+            f"{o.base_signature.returns}`; the base now declares `-> {new.signature.returns}`: an incompatible "
+            f"override under a type checker",
+            old=o.signature.render(name), new=new.signature.render(name), old_location=o.location,
+            new_location=new.location, breakage=TYPING, old_returns=before, new_returns=after,
+        )
+
+
 def shape_issues(sig: Signature, shape: CallShape, *, bound: bool) -> list[str]:
     """Why a call of this shape does not fit the signature (empty when it fits)."""
     params = list(sig.parameters)
@@ -1151,7 +1227,7 @@ def super_target_missing(ctx: _Ctx) -> Iterator[Hit]:
     the MRO); a member removed or renamed is not.
     """
     for sc in ctx.sub.super_calls:
-        if sc.in_package or sc.lands_on is None or sc.lands_on == "builtins.object":
+        if sc.in_package or sc.beside_base or sc.lands_on is None or sc.lands_on == "builtins.object":
             continue
         if sc.name in ctx.new.members:
             continue
@@ -1235,6 +1311,10 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
     - a key of the subclass's `config_schema()` that its `__init__` does not take itself (or
       every key, for a subclass without `__init__`) reaches the base `__init__`, which stopped
       accepting unknown keywords (`**_kwargs`).
+
+    A class the instance factory does not build (a storage, a run launcher, a resource: their
+    own code calls the constructor) breaks only on a keyword it passes that the base dropped, on
+    reordered positional arguments, or on a new required base parameter it does not pass.
     """
     c = ctx.sub.constructor
     new_init = ctx.new.members.get("__init__")
@@ -1272,7 +1352,20 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
     own = {p.name for p in (c.signature.parameters if c.signature else []) if p.kind in KEYWORDABLE}
     own_varkw = _has_varkw(c.signature)
     added = [n for n in new_named if n not in old_named] if c.base_signature is not None else []
-    if not own_varkw:
+    if not ctx.profile.factory_built:
+        # built by its own code (a storage's from_config_value, a resource's pydantic fields):
+        # nobody passes the base's new keywords, so only a new required one that the subclass's
+        # super().__init__ call does not pass breaks it
+        for n in added:
+            p = new_named[n]
+            if getattr(p, "required", False) and n not in c.passes_keywords and not c.forwards_kwargs:
+                yield ctx.hit(
+                    "__init__",
+                    f"the base __init__ now requires `{n}`; {ctx.sub.name}.__init__ does not pass it to "
+                    f"super().__init__: TypeError on construction",
+                    new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
+                )
+    elif not own_varkw:
         for n in added:
             if n in own:
                 continue
@@ -1293,7 +1386,7 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
                     f"to super().__init__ and does not pass it",
                     new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
                 )
-    for n in c.keyword_only:
+    for n in c.keyword_only if ctx.profile.factory_built else ():
         if n in new_named and n not in old_named and c.base_signature is not None:
             yield ctx.hit(
                 "__init__",
@@ -1319,13 +1412,16 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
             )
 
 
-def check_profile(profile: Profile, surface: Surface, *, search_paths: list[str] | None = None) -> list[Finding]:
+def check_profile(profile: Profile, surface: Surface, *, search_paths: list[str] | None = None,
+                  shapes: dict[str, list[CallShape]] | None = None) -> list[Finding]:
     """Every finding of every rule for every subclass in the profile, sorted.
 
     `search_paths`: where the new base's sources are (the paths the surface was read from);
-    with them, the calls the new base makes to overridden methods are checked too.
+    with them, the calls the new base makes to overridden methods are checked too (`shapes`:
+    those calls, already read by :func:`new_call_shapes`, for checking many profiles of one base).
     """
-    shapes = new_call_shapes(surface, search_paths) if search_paths is not None else None
+    if shapes is None and search_paths is not None:
+        shapes = new_call_shapes(surface, search_paths)
     out: list[Finding] = []
     rules = all_rules(PROFILE)
     for sub in profile.subclasses.values():

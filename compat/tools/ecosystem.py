@@ -1,0 +1,428 @@
+"""`compat ecosystem`: every subclass of a dagster class in released packages, against a new dagster.
+
+For each downstream package (dagster-cloud and dagster's integration packages by default) the
+release that goes with the old side's dagster is read from its wheel (:mod:`compat.downstream`);
+every class of it that subclasses a dagster class is found statically, with the nearest dagster
+classes it reaches (:mod:`compat.static.subclasses`). Each such base is a target like
+DagsterInstance: its surface is read on both sides, every (subclass, base) pair is profiled against
+the old surface and the profile checked against the new one (:mod:`compat.static.profile_checks`).
+
+The findings join the causes model per base (one cause per change in dagster, naming the
+downstream classes it breaks); a cause seen through several bases (a member of a shared ancestor)
+is one cause. Beside the causes the result carries one row per pair: package, version, subclass,
+base and verdict.
+
+Profiles and discoveries are cached by the wheel's sha256, the old side's content and the harness's
+own code, so a second run over the same releases reads JSON files only (each checked against its
+schema).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import griffe
+from pydantic import StrictStr
+
+from compat import downstream, envs
+from compat.causes import Cause, build_causes, effective_severities
+from compat.model import jsonio, schemas
+from compat.model.errors import CompatError
+from compat.model.findings import BREAKING, INFO, SEVERITY_RANK, Finding, sort_findings, typing_only
+from compat.model.surface import Surface
+from compat.report import failing_causes, render
+from compat.sides import Side
+from compat.static.extract import Extractor, _version
+from compat.static.loader import StaticLoader, distribution_version
+from compat.static.profile import (
+    PROFILE_SCHEMA,
+    PROFILE_VERSION,
+    Profile,
+    _Profiler,
+    _Source,
+    base_call_shapes,
+    built_by_instance_factory,
+)
+from compat.static.profile_checks import check_profile
+from compat.static.subclasses import Base, Found, discover, package_modules
+
+DISCOVERY_SCHEMA = "compat.ecosystem-discovery"
+COMPATIBLE = "compatible"
+BASE_MISSING = "base-missing"
+
+
+class _BaseRow(schemas._Open):
+    target: StrictStr
+    imported_as: StrictStr
+
+
+class _FoundRow(schemas._Open):
+    subclass: StrictStr
+    location: StrictStr
+    bases: list[_BaseRow]
+
+
+class DiscoveryFile(schemas._Open):
+    package: StrictStr
+    version: StrictStr
+    sha256: StrictStr
+    found: list[_FoundRow]
+
+
+@dataclass
+class Pair:
+    """One downstream class against one dagster base it reaches."""
+
+    package: str
+    version: str  # the release read (the one matching the old side's dagster)
+    new_version: str | None  # the release matching the new side's dagster
+    subclass: str
+    base: str  # "module:Class"
+    verdict: str  # breaking, warning, compatible, base-missing
+    findings: int = 0
+    location: str = ""
+    breakage: str | None = None  # a breaking pair: "runtime", or "typing" when only a type checker fails
+
+    def to_dict(self) -> dict:
+        return {"package": self.package, "version": self.version, "new_version": self.new_version,
+                "subclass": self.subclass, "base": self.base, "verdict": self.verdict, "breakage": self.breakage,
+                "findings": self.findings, "location": self.location}
+
+
+@dataclass
+class EcosystemResult:
+    old_label: str
+    new_label: str
+    pairs: list[Pair]
+    findings: list[Finding]
+    causes: list[Cause]
+    packages: list[dict] = field(default_factory=list)  # package, version, new_version, subclasses
+    timings: list[str] = field(default_factory=list)
+    # per base: (its target on the new side, the base names a downstream subclass overrides or
+    # uses), for griffe's check on the same classes
+    uses: dict[str, tuple[str | None, set[str]]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return "downstream subclasses of dagster classes"
+
+    def pair_rows(self) -> list[dict]:
+        return [p.to_dict() for p in self.pairs]
+
+    def render(self, fmt: str, fail_on: str = "breaking", *, full_report: str | None = None,
+               limit: int | None = None) -> str:
+        extra = {} if limit is None else {"limit": limit}
+        return render(self.findings, fmt, title=self.title, old_label=self.old_label, new_label=self.new_label,
+                      fail_on=fail_on, causes=self.causes, full_report=full_report, pairs=self.pair_rows(),
+                      packages=self.packages, **extra)
+
+    def exit_code(self, fail_on: str) -> int:
+        missing = fail_on != "never" and any(p.verdict == BASE_MISSING for p in self.pairs)
+        return 1 if failing_causes(self.causes, fail_on) or missing else 0
+
+    def write(self, path: str | Path, fmt: str, fail_on: str = "breaking") -> list[Path]:
+        path = Path(path)
+        written = []
+        if fmt == "markdown":
+            full = path.with_name(path.stem + ".full" + (path.suffix or ".md"))
+            text = self.render(fmt, fail_on, full_report=full.name)
+            complete = self.render(fmt, fail_on, limit=10**9)
+            if complete != text:
+                written.append(jsonio.write_atomic(full, complete))
+            elif full.exists():
+                full.unlink()
+        else:
+            text = self.render(fmt, fail_on)
+        written.insert(0, jsonio.write_atomic(path, text))
+        return written
+
+
+def _harness_digest() -> str:
+    """The code that discovers and profiles: a cache entry made by other code is never reused."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for rel in ("static", "model", "downstream.py"):
+        p = root / rel
+        files = sorted(p.rglob("*.py")) if p.is_dir() else [p]
+        for f in files:
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    h.update(_version("griffe").encode())
+    return h.hexdigest()
+
+
+def _side_version(side: Side) -> str:
+    if side.spec is not None and side.spec.version:
+        return side.spec.version
+    version = distribution_version(side.search_paths)
+    if not version:
+        raise CompatError(f"{side.text}: cannot tell which dagster release it is, so no downstream release matches it")
+    return version.split("+", 1)[0]
+
+
+class _Cache:
+    def __init__(self, old: Side):
+        self.root = envs.cache_dir() / "ecosystem"
+        self.salt = hashlib.sha256(f"{_harness_digest()}\0{old.content_digest()}".encode()).hexdigest()
+
+    def path(self, kind: str, *parts: str) -> Path:
+        key = hashlib.sha256("\0".join([self.salt, *parts]).encode()).hexdigest()[:32]
+        return self.root / kind / f"{key}.json"
+
+    def discovery(self, wheel: downstream.Wheel, dagster_paths: list[str]) -> list[Found]:
+        path = self.path("discovery", wheel.sha256)
+        if path.exists():
+            data = jsonio.read_json(path, schema=DISCOVERY_SCHEMA, versions=(1,))
+            parsed = schemas.check(DiscoveryFile, data, path)
+            return [Found(f.subclass, f.location, [Base(b.target, b.imported_as) for b in f.bases]) for f in parsed.found]
+        found = discover(wheel.tree, dagster_paths)
+        jsonio.write_json(path, {
+            "schema": DISCOVERY_SCHEMA, "schema_version": 1, "package": wheel.package, "version": wheel.version,
+            "sha256": wheel.sha256,
+            "found": [{"subclass": f.subclass, "location": f.location,
+                       "bases": [{"target": b.target, "imported_as": b.imported_as} for b in f.bases]} for f in found],
+        })
+        return found
+
+    def profile(self, wheel: downstream.Wheel, target: str, make: Callable[[], Profile]) -> Profile:
+        path = self.path("profiles", wheel.sha256, target)
+        if path.exists():
+            data = jsonio.read_json(path, schema=PROFILE_SCHEMA, versions=(PROFILE_VERSION,))
+            schemas.check(schemas.file_model(Profile), data, path)
+            return Profile.from_dict(data)
+        prof = make()
+        jsonio.write_json(path, prof.to_dict())
+        return prof
+
+
+def _profile(profilers: dict[str, _Profiler], wheel: downstream.Wheel, target: str, subclasses: list[str], old: Side,
+             base: Surface) -> Profile:
+    """The pairs of one package and one base; the package's files are loaded once for all its bases."""
+    factory = built_by_instance_factory(base)
+    if wheel.sha256 not in profilers:
+        source = _Source(wheel.package, wheel.tree, package_modules(wheel.tree), wheel.version, fetched=True)
+        profilers[wheel.sha256] = _Profiler(source, target, old.search_paths, base, instance_factory=factory)
+    prof = profilers[wheel.sha256].retarget(target, base, instance_factory=factory)
+    found = []
+    for path in subclasses:
+        cls = prof.loader.resolve(path)
+        if isinstance(cls, griffe.Class):
+            found.append((cls, prof.ext.mro(cls)))
+    package_paths = {cls.path for cls, _ in found}
+    return Profile(
+        package=wheel.package, version=wheel.version, target=target, target_path=prof.target_path,
+        base_version=base.generator.get("dagster", "unknown"),
+        subclasses={cls.path: prof.subclass(cls, mro, package_paths) for cls, mro in found},
+        generator={"compat": _version("compat"), "griffe": _version("griffe")},
+        instance_factory=None if prof.instance_factory else False,
+    )
+
+
+def _new_target(base: Base, new: Side) -> str | None:
+    """Where the base is on the new side: where it was defined, else the name the package imports."""
+    loader = StaticLoader(new.search_paths)
+    ext = Extractor(loader)
+    for path in (base.path, base.imported_as):
+        node = ext.class_node(path)
+        if node is not None:
+            module = node.module.path
+            return f"{module}:{node.path[len(module) + 1:]}"
+    return None
+
+
+def _merge(per_base: list[tuple[str, list[Cause]]]) -> list[Cause]:
+    """Causes of every base as one list: the same change seen through several bases (a member of
+    a shared ancestor, same kind, subject and location) is one cause; ids say the base."""
+    merged: dict[tuple, tuple[Cause, list[str]]] = {}
+    for base, causes in per_base:
+        for c in causes:
+            key = (c.kind, c.subject, c.location or f"<{base}>")
+            if key in merged:
+                first, bases = merged[key]
+                first.findings = sort_findings(first.findings + c.findings)
+                first.downstream = sorted(set(first.downstream) | set(c.downstream))
+                first.corpus = sorted(set(first.corpus) | set(c.corpus))
+                if SEVERITY_RANK[c.severity] < SEVERITY_RANK[first.severity]:
+                    first.severity = c.severity
+                bases.append(base)
+            else:
+                merged[key] = (c, [base])
+    out = []
+    for c, bases in merged.values():
+        names = sorted({b.rsplit(":", 1)[-1] for b in bases})
+        c.id = f"{c.id}@{'+'.join(names)}"
+        if not c.title.startswith(tuple(names)):
+            c.title = f"{', '.join(names)}: {c.title}"
+        out.append(c)
+    return sorted(out, key=lambda c: (SEVERITY_RANK[c.severity], -len(c.downstream), -len(c.findings), c.id))
+
+
+def run(old: Side, new: Side, packages: list[str] | None = None, *,
+        progress: Callable[[str], None] = lambda _m: None) -> EcosystemResult:
+    """Every (downstream subclass, dagster base) pair of `packages`, checked from `old` to `new`."""
+    timings: list[str] = []
+    started = time.perf_counter()
+    names = [downstream.check_name(p) for p in (packages or downstream.DEFAULT_PACKAGES)]
+    old_version, new_version = _side_version(old), _side_version(new)
+    cache = _Cache(old)
+    wheels: dict[str, tuple[downstream.Wheel, downstream.Wheel | None]] = {}
+    for name in names:
+        progress(f"fetching {name} for dagster {old_version} and {new_version}")
+        w_old = downstream.fetch(name, old_version)
+        try:
+            w_new = downstream.fetch(name, new_version)
+        except CompatError:
+            w_new = None  # a package discontinued since: its old release is still what users run
+        wheels[name] = (w_old, w_new)
+    timings.append(f"wheels: {time.perf_counter() - started:.1f}s")
+
+    t = time.perf_counter()
+    found: dict[str, list[Found]] = {}
+    for name, (w_old, _) in wheels.items():
+        progress(f"finding subclasses of dagster classes in {w_old.label}")
+        found[name] = cache.discovery(w_old, old.search_paths)
+    timings.append(f"discovery: {time.perf_counter() - t:.1f}s")
+
+    t = time.perf_counter()
+    by_base: dict[str, Base] = {}
+    for name in names:
+        for f in found[name]:
+            for b in f.bases:
+                by_base.setdefault(b.target, b)
+    old_surfaces: dict[str, Surface] = {}
+    new_targets: dict[str, str | None] = {}
+    new_surfaces: dict[str, Surface] = {}
+    for target in sorted(by_base):
+        progress(f"surfaces of {target}")
+        old_surfaces[target] = old.surface(target)
+        new_targets[target] = _new_target(by_base[target], new)
+        if new_targets[target] is not None:
+            new_surfaces[target] = new.surface(new_targets[target])
+    timings.append(f"surfaces: {time.perf_counter() - t:.1f}s")
+
+    t = time.perf_counter()
+    pairs: list[Pair] = []
+    per_base: list[tuple[str, list[Cause]]] = []
+    findings: list[Finding] = []
+    shapes: dict[str, dict] = {}
+    profilers: dict[str, _Profiler] = {}  # per wheel: its files, parsed once for every base
+    new_ext = Extractor(StaticLoader(new.search_paths))  # the new dagster, parsed once for every base
+    uses: dict[str, tuple[str | None, set[str]]] = {}
+    for target in sorted(by_base):
+        base_findings: list[Finding] = []
+        profiles: list[Profile] = []
+        rows: list[Pair] = []
+        for name in names:
+            w_old, w_new = wheels[name]
+            subs = [f for f in found[name] if any(b.target == target for b in f.bases)]
+            if not subs:
+                continue
+            progress(f"profiling {len(subs)} subclass(es) of {target} in {w_old.label}")
+            prof = cache.profile(w_old, target, lambda: _profile(profilers, w_old, target, [f.subclass for f in subs],
+                                                                   old, old_surfaces[target]))
+            profiles.append(prof)
+            if target in new_surfaces and target not in shapes:
+                node = new_ext.class_node(new_surfaces[target].cls.path)
+                shapes[target] = base_call_shapes(new_ext, node) if node is not None else {}
+            got = check_profile(prof, new_surfaces[target], shapes=shapes[target]) if target in new_surfaces else []
+            for f in got:
+                f.details = {**(f.details or {}), "base": target}
+            base_findings += got
+            for f in subs:
+                rows.append(Pair(package=name, version=w_old.version, new_version=w_new.version if w_new else None,
+                                 subclass=f.subclass, base=target, verdict=COMPATIBLE if target in new_surfaces
+                                 else BASE_MISSING, location=f.location))
+        # no profiles: who breaks is exactly the pairs the profile checks flagged (a class that
+        # merely uses a changed name, but overrides its caller too, is not listed)
+        causes = build_causes(base_findings, old_surfaces[target], new_surfaces.get(target))
+        effective = effective_severities(base_findings, old_surfaces[target], new_surfaces.get(target))
+        for row in rows:
+            mine = [f for f in base_findings if (f.details or {}).get("subclass") == row.subclass]
+            row.findings = len(mine)
+            worst = sorted((effective.get(id(f), f.severity) for f in mine), key=lambda s: SEVERITY_RANK[s])
+            if row.verdict != BASE_MISSING and worst and worst[0] != INFO:
+                row.verdict = worst[0]
+            if row.verdict == BREAKING:
+                hard = [f for f in mine if effective.get(id(f), f.severity) == BREAKING]
+                row.breakage = "typing" if all(typing_only(f) for f in hard) else "runtime"
+        pairs += rows
+        findings += base_findings
+        per_base.append((target, causes))
+        used: set[str] = set()
+        for prof in profiles:
+            for sub in prof.subclasses.values():
+                used |= set(sub.overrides) | set(sub.base_members) | set(sub.base_attributes)
+                used |= {sc.name for sc in sub.super_calls if not sc.in_package and not sc.beside_base}
+                used |= {"__init__"} if sub.constructor.calls_super_init or not sub.constructor.defined else set()
+        uses[target] = (new_targets[target], used)
+    timings.append(f"profiles and checks: {time.perf_counter() - t:.1f}s")
+    timings.append(f"total: {time.perf_counter() - started:.1f}s")
+
+    pairs.sort(key=lambda p: (SEVERITY_RANK.get(p.verdict, -1) if p.verdict != COMPATIBLE else 9,
+                              p.package, p.subclass, p.base))
+    packages_info = [{"package": n, "version": wheels[n][0].version, "wanted": wheels[n][0].wanted,
+                      "new_version": wheels[n][1].version if wheels[n][1] else None,
+                      "subclasses": len(found[n])} for n in names]
+    return EcosystemResult(old_label=old.label, new_label=new.label, pairs=pairs, findings=sort_findings(findings),
+                           causes=_merge(per_base), packages=packages_info, timings=timings, uses=uses)
+
+
+def griffe_side_by_side(result: EcosystemResult, old: Side, new: Side, *, markdown: bool) -> str:
+    """What `griffe.find_breaking_changes` reports on the same bases: every breakage, and those on
+    a member some downstream subclass overrides or uses, beside compat's breaking pairs."""
+    load = lambda side: griffe.load("dagster", search_paths=side.search_paths, allow_inspection=False)  # noqa: E731
+    old_pkg, new_pkg = load(old), load(new)
+
+    def cls(pkg, target: str):
+        try:
+            obj = pkg.modules_collection.get_member(target.replace(":", "."))
+            while isinstance(obj, griffe.Alias):
+                obj = obj.final_target
+        except Exception:  # griffe raises KeyError or an alias error for a path it cannot follow
+            return None
+        return obj if isinstance(obj, griffe.Class) else None
+
+    rows = []
+    for target, (new_target, used) in sorted(result.uses.items()):
+        a, b = cls(old_pkg, target), cls(new_pkg, new_target or target)
+        if a is None or b is None:
+            rows.append((target, None, None, used))
+            continue
+        members = []
+        for br in griffe.find_breaking_changes(a, b):
+            path = br.obj.path
+            for prefix in (b.path + ".", a.path + "."):
+                if path.startswith(prefix):
+                    path = path[len(prefix):]
+                    break
+            members.append(path.split(".")[0])
+        rows.append((target, len(members), sum(1 for m in members if m in used), used))
+    ours = {}
+    for p in result.pairs:
+        if p.verdict not in (COMPATIBLE, INFO):
+            ours[p.base] = ours.get(p.base, 0) + 1
+    total = sum(r[1] or 0 for r in rows)
+    relevant = sum(r[2] or 0 for r in rows)
+    flagged = [r for r in rows if r[1]]
+    head = (f"griffe.find_breaking_changes on the same {len(rows)} bases: {total} breakages on {len(flagged)} bases, "
+            f"{relevant} of them on a member a downstream subclass overrides or uses; compat: "
+            f"{sum(ours.values())} pair(s) not compatible on {len(ours)} base(s)")
+    if not markdown:
+        lines = ["", head]
+        lines += [f"  {t.rsplit(':', 1)[-1]}: griffe {n if n is not None else 'cannot load'}"
+                  f" ({k if k is not None else '-'} on used members); compat {ours.get(t, 0)} pair(s)"
+                  for t, n, k, _ in rows if n or ours.get(t) or n is None]
+        return "\n".join(lines) + "\n"
+    lines = ["", "## Side by side: `griffe.find_breaking_changes` on the same bases", "", head, "",
+             "| base | griffe breakages | on members subclasses use | compat pairs not compatible |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| `{t.rsplit(':', 1)[-1]}` | {n if n is not None else 'cannot load'} | {k if k is not None else '-'} | "
+              f"{ours.get(t, 0)} |" for t, n, k, _ in rows if n or ours.get(t) or n is None]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["EcosystemResult", "Pair", "run", "griffe_side_by_side", "BASE_MISSING", "COMPATIBLE", "BREAKING"]
