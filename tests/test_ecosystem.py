@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from trees import write_tree
 
 from compat import downstream
 from compat.model.errors import CompatError
@@ -100,17 +101,9 @@ EXT = {
 }
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
 @pytest.fixture()
 def trees(tmp_path):
-    return _write(tmp_path / "dagster-src", DAGSTER), _write(tmp_path / "ext-src", EXT)
+    return write_tree(tmp_path / "dagster-src", DAGSTER), write_tree(tmp_path / "ext-src", EXT)
 
 
 def test_discovery_finds_every_subclass_with_its_nearest_dagster_bases(trees):
@@ -124,7 +117,7 @@ def test_discovery_finds_every_subclass_with_its_nearest_dagster_bases(trees):
         "ext.storage.Mid": ["dagster.core:Storage"],
     }
     # near miss: the same package against a dagster without those classes finds nothing
-    empty = _write(ext.parent / "other", {"dagster/__init__.py": "class Unrelated:\n    pass\n"})
+    empty = write_tree(ext.parent / "other", {"dagster/__init__.py": "class Unrelated:\n    pass\n"})
     assert discover(ext, [str(empty)]) == []
 
 
@@ -137,7 +130,7 @@ def test_discovery_keeps_the_name_the_package_imports(trees):
 def _changed(root: Path, old: str, new: str) -> Path:
     files = dict(DAGSTER)
     files["dagster/core.py"] = textwrap.dedent(DAGSTER["dagster/core.py"]).replace(old, new)
-    return _write(root, files)
+    return write_tree(root, files)
 
 
 def test_a_base_the_instance_factory_does_not_build_gains_optional_parameters_freely(trees, tmp_path):
@@ -154,7 +147,7 @@ def test_a_base_the_instance_factory_does_not_build_gains_optional_parameters_fr
 
 def test_a_super_call_landing_beside_the_base_is_not_that_bases_to_break(trees, tmp_path):
     dagster, ext = trees
-    _write(ext, {"ext/mixed.py": '''
+    write_tree(ext, {"ext/mixed.py": '''
         from dagster.core import Launcher, Storage
 
 

@@ -6,16 +6,22 @@ subclasses it. Each check rule has a change that makes it fire and a near miss t
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from trees import write_tree
 
 from compat.model.errors import CompatError
-from compat.static.profile import CORPUS_PACKAGE, Profile, profile_source, read_profile, write_profile
-from compat.static.profile_checks import call_issues, check_profile
 from compat.rules import all_rules
 from compat.static.extract import snapshot
+from compat.static.profile import (
+    CORPUS_PACKAGE,
+    Profile,
+    profile_source,
+    read_profile,
+    write_profile,
+)
+from compat.static.profile_checks import call_issues, check_profile
 
 TARGET = "base.core:Base"
 
@@ -134,21 +140,13 @@ class Leaf(Mid):
 '''
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
 def _base(root: Path, source: str = BASE) -> str:
-    return str(_write(root, {"base/__init__.py": "", "base/core.py": source}))
+    return str(write_tree(root, {"base/__init__.py": "", "base/core.py": source}))
 
 
 def _profile(tmp_path: Path, sub: str = SUB, base: str = BASE, name: str = "ext") -> Profile:
     base_dir = _base(tmp_path / f"base-old-{name}", base)
-    pkg = _write(tmp_path / f"src-{name}", {f"{name}/__init__.py": "", f"{name}/sub.py": sub})
+    pkg = write_tree(tmp_path / f"src-{name}", {f"{name}/__init__.py": "", f"{name}/sub.py": sub})
     return profile_source(str(pkg / name), target=TARGET, dagster_paths=[base_dir])
 
 
@@ -262,7 +260,7 @@ def test_deterministic_and_round_trips(tmp_path):
 
 def test_no_subclass_is_a_one_line_error(tmp_path):
     base_dir = _base(tmp_path / "base")
-    pkg = _write(tmp_path / "src", {"plain/__init__.py": "class Thing:\n    pass\n"})
+    pkg = write_tree(tmp_path / "src", {"plain/__init__.py": "class Thing:\n    pass\n"})
     with pytest.raises(CompatError) as exc:
         profile_source(str(pkg / "plain"), target=TARGET, dagster_paths=[base_dir])
     msg = str(exc.value)
@@ -272,7 +270,7 @@ def test_no_subclass_is_a_one_line_error(tmp_path):
 def test_cli_no_subclass_exits_2(tmp_path, capsys):
     from compat.cli import main
 
-    pkg = _write(tmp_path / "src", {"plain2/__init__.py": "class Thing:\n    pass\n"})
+    pkg = write_tree(tmp_path / "src", {"plain2/__init__.py": "class Thing:\n    pass\n"})
     assert main(["profile", str(pkg / "plain2")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no subclass" in err

@@ -76,15 +76,20 @@ def _rule_for(kind: griffe.BreakageKind) -> Rule:
                           f"({kind.value}); register it in compat/static/griffe_compare.py") from None
 
 
+def breakage_member(b, old_cls: griffe.Class, new_cls: griffe.Class) -> str:
+    """The class member a griffe breakage is about (its object's path below either class)."""
+    path = b.obj.path
+    for prefix in (new_cls.path + ".", old_cls.path + "."):
+        if path.startswith(prefix):
+            path = path[len(prefix):]
+            break
+    return path.split(".")[0]
+
+
 def breakages_to_findings(old_cls: griffe.Class, new_cls: griffe.Class) -> list[Finding]:
     out = []
     for b in griffe.find_breaking_changes(old_cls, new_cls):
-        path = b.obj.path
-        for prefix in (new_cls.path + ".", old_cls.path + "."):
-            if path.startswith(prefix):
-                path = path[len(prefix):]
-                break
-        member = path.split(".")[0]
+        member = breakage_member(b, old_cls, new_cls)
         out.append(
             _rule_for(b.kind).finding(
                 member,

@@ -37,6 +37,7 @@ from compat.model.surface import Surface
 from compat.report import failing_causes, render
 from compat.sides import Side
 from compat.static.extract import Extractor, _version
+from compat.static.griffe_compare import breakage_member
 from compat.static.loader import StaticLoader, distribution_version
 from compat.static.profile import (
     PROFILE_SCHEMA,
@@ -392,14 +393,7 @@ def griffe_side_by_side(result: EcosystemResult, old: Side, new: Side, *, markdo
         if a is None or b is None:
             rows.append((target, None, None, used))
             continue
-        members = []
-        for br in griffe.find_breaking_changes(a, b):
-            path = br.obj.path
-            for prefix in (b.path + ".", a.path + "."):
-                if path.startswith(prefix):
-                    path = path[len(prefix):]
-                    break
-            members.append(path.split(".")[0])
+        members = [breakage_member(br, a, b) for br in griffe.find_breaking_changes(a, b)]
         rows.append((target, len(members), sum(1 for m in members if m in used), used))
     ours = {}
     for p in result.pairs:
