@@ -25,6 +25,8 @@ from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_
 from compat.static.griffe_compare import griffe_findings, side_by_side
 from compat.static.profile import profile_source, write_profile
 from compat.tools import mutate
+from compat.tools import history as history_mod
+from compat.tools import timeline
 from compat.tools.bisect import bisect, render
 from compat.tools.perf import perf
 
@@ -208,8 +210,31 @@ def cmd_perf(args) -> int:
 
 
 def cmd_bisect(args) -> int:
+    if args.behaviour:
+        if args.rule or args.member:
+            raise CompatError("--behaviour bisects causes or cells: use --cause ID or --cell LABEL, not --rule/--member")
+        started = time.perf_counter()
+        located, rec = history_mod.bisect_behaviour(args.start, args.end, cause=args.cause, cell=args.cell,
+                                                    binary=args.binary, target=args.target, jobs=args.jobs,
+                                                    progress=_progress)
+        print(history_mod.render_bisect(located, rec, args.start, args.end, time.perf_counter() - started))
+        return 0
+    if args.cause or args.cell or args.binary:
+        raise CompatError("--cause, --cell and --binary need --behaviour")
     located = bisect(args.start, args.end, target=args.target, rule=args.rule, member=args.member, progress=_progress)
     print(render(located, args.start, args.end))
+    return 0
+
+
+def cmd_history(args) -> int:
+    started = time.perf_counter()
+    hist = history_mod.history(args.start, args.end, target=args.target, behaviour=not args.static_only,
+                               jobs=args.jobs, progress=_progress)
+    if args.out:
+        for path in timeline.write_all(hist, Path(args.out)):
+            _progress(f"wrote {path}")
+    print(timeline.render(hist, args.format))
+    _progress(f"history of {len(hist.releases)} releases in {time.perf_counter() - started:.1f}s")
     return 0
 
 
@@ -385,8 +410,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release of the range")
     p.add_argument("--rule", metavar="R", help="only findings of this rule")
     p.add_argument("--member", metavar="M", help="only findings about this member")
+    p.add_argument("--behaviour", action="store_true",
+                   help="bisect behaviour divergences from --from instead of static findings: each probed "
+                        "release is recorded once (its env built with uv) and compared with --from")
+    p.add_argument("--cause", metavar="ID", help="with --behaviour: only this cause (e.g. dispatch-lost:create_run)")
+    p.add_argument("--cell", metavar="LABEL",
+                   help="with --behaviour: only this cell (subclass/scenario/storage, or one part of it)")
+    p.add_argument("--binary", action="store_true",
+                   help="with --behaviour: binary search, assuming a divergence once introduced stays "
+                        "(default: probe every release and report the intervals where it shows)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
     add_target(p)
     p.set_defaults(func=cmd_bisect)
+
+    p = sub.add_parser("history", help="causes across a range of releases, drawn as a timeline")
+    p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release (e.g. 1.11.4)")
+    p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release")
+    p.add_argument("--static-only", action="store_true", help="surfaces and profiles only (no env is built)")
+    p.add_argument("--out", metavar="DIR",
+                   help="write history.html (timeline), history.md and history.json here (atomically)")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="what to print on stdout (default: %(default)s)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_target(p)
+    p.set_defaults(func=cmd_history)
     return parser
 
 
