@@ -25,6 +25,7 @@ from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_
 from compat.static.griffe_compare import griffe_findings, side_by_side
 from compat.static.profile import profile_source, write_profile
 from compat.tools import mutate
+from compat.tools import contract as contract_mod
 from compat.tools import history as history_mod
 from compat.tools import timeline
 from compat.tools.bisect import bisect, render
@@ -238,6 +239,18 @@ def cmd_history(args) -> int:
     return 0
 
 
+def cmd_contract(args) -> int:
+    text = contract_mod.contract(Baseline(args.baseline))
+    if args.against:
+        other = contract_mod.contract(Baseline(args.against))
+        text = contract_mod.diff(other, text, f"{args.against} (contract)", f"{args.baseline} (contract)")
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 1 if args.against and text else 0
+
+
 def cmd_mutate(args) -> int:
     outcomes = []
     for m in mutate.select(args.only):
@@ -422,6 +435,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
     add_target(p)
     p.set_defaults(func=cmd_bisect)
+
+    p = sub.add_parser("contract", help="the subclass contract of a baseline's target, as markdown")
+    p.add_argument("--baseline", required=True, metavar="DIR", help="the baseline to document")
+    p.add_argument("--against", metavar="DIR",
+                   help="print the unified diff from the contract of this baseline to --baseline's instead "
+                        "(exit 1 when they differ)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the document (or the diff) here, atomically")
+    p.set_defaults(func=cmd_contract)
 
     p = sub.add_parser("history", help="causes across a range of releases, drawn as a timeline")
     p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release (e.g. 1.11.4)")
