@@ -212,10 +212,11 @@ def cmd_perf(args) -> int:
 
 def cmd_bisect(args) -> int:
     if args.behaviour:
-        if args.rule or args.member:
-            raise CompatError("--behaviour bisects causes or cells: use --cause ID or --cell LABEL, not --rule/--member")
+        if args.rule:
+            raise CompatError("--behaviour bisects causes, cells or dispatches: use --cause, --cell or --member, not --rule")
         started = time.perf_counter()
         located, rec = history_mod.bisect_behaviour(args.start, args.end, cause=args.cause, cell=args.cell,
+                                                    member=args.member,
                                                     binary=args.binary, target=args.target, jobs=args.jobs,
                                                     progress=_progress)
         print(history_mod.render_bisect(located, rec, args.start, args.end, time.perf_counter() - started))
@@ -422,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release of the range (e.g. 1.11.4)")
     p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release of the range")
     p.add_argument("--rule", metavar="R", help="only findings of this rule")
-    p.add_argument("--member", metavar="M", help="only findings about this member")
+    p.add_argument("--member", metavar="M", help="only findings about this member; with --behaviour: the "
+                   "cells whose dispatches to M through self (which base methods, how often) differ from --from's")
     p.add_argument("--behaviour", action="store_true",
                    help="bisect behaviour divergences from --from instead of static findings: each probed "
                         "release is recorded once (its env built with uv) and compared with --from")

@@ -200,6 +200,7 @@ class Located:
     intervals: list[tuple[str, str | None]]
     probed: list[str]
     exact: bool  # every release probed (False: binary search, which assumes one transition)
+    clean_before: list[str] = field(default_factory=list)  # per interval: the release before it, still clean
 
 
 def _behaviour_keys(causes: list[dict], cause: str | None, cell: str | None) -> dict[str, dict]:
@@ -217,8 +218,46 @@ def _behaviour_keys(causes: list[dict], cause: str | None, cell: str | None) -> 
     return out
 
 
+def dispatches_to(base: Baseline, member: str) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Per recorded cell: which base methods dispatched to `member` through `self`, how often.
+
+    The class a caller is defined in is left out: a refactor that moves a method into a mixin
+    keeps the dispatch."""
+    out = {}
+    for path in base.trace_files():
+        counts: dict[str, int] = {}
+        for ev in schemas.read_trace(path).get("dispatch", []):
+            if ev.get("member") == member and ev.get("via") == "self":
+                counts[ev["caller"]] = counts.get(ev["caller"], 0) + 1
+        out[path.name] = tuple(sorted(counts.items()))
+    return out
+
+
+def _dispatch_probe(rec: Recorder, start: str, member: str) -> Callable[[str], dict[str, dict]]:
+    """A probe that sees a divergence when any cell dispatches to `member` otherwise than on
+    `start`. Finer than the causes: a cell reports its first divergence only, so a dispatch lost
+    later in a cell whose earlier one changed too is a cause's finding no more."""
+    old = dispatches_to(rec.recording(start), member)
+
+    def probe(v: str) -> dict[str, dict]:
+        new = dispatches_to(rec.recording(v), member)
+        differ = sorted(k for k in old if new.get(k, ()) != old[k])
+        if not differ:
+            return {}
+        first = differ[0]
+
+        def text(calls):
+            return ", ".join(f"{c} x{n}" for c, n in calls) or "none"
+
+        title = (f"{len(differ)} of {len(old)} cells dispatch to `{member}` otherwise than on {start}; e.g. "
+                 f"{first.removesuffix('.json')}: {text(old[first])} -> {text(new.get(first, ()))}")
+        return {f"dispatches-to:{member}": {"severity": "breaking", "title": title, "packages": [], "layers": ["behaviour"]}}
+
+    return probe
+
+
 def bisect_behaviour(start: str, end: str, *, cause: str | None = None, cell: str | None = None,
-                     binary: bool = False, target: str = DEFAULT_TARGET, jobs: int = 1,
+                     member: str | None = None, binary: bool = False, target: str = DEFAULT_TARGET, jobs: int = 1,
                      versions: list[str] | None = None,
                      progress: Callable[[str], None] = _noop) -> tuple[list[Located], Recorder]:
     """The releases where behaviour diverges from `start`: by default every release is probed
@@ -227,10 +266,13 @@ def bisect_behaviour(start: str, end: str, *, cause: str | None = None, cell: st
     chain = release_range(start, end, versions)
     rec = Recorder(target=target, behaviour=True, jobs=jobs, progress=progress)
     seen: dict[str, dict[str, dict]] = {}
+    if sum(x is not None for x in (cause, cell, member)) > 1:
+        raise CompatError("choose one of --cause, --cell, --member")
+    look = _dispatch_probe(rec, start, member) if member else lambda v: _behaviour_keys(rec.causes(start, v), cause, cell)
 
     def probe(v: str) -> dict[str, dict]:
         if v not in seen:
-            seen[v] = _behaviour_keys(rec.causes(start, v), cause, cell)
+            seen[v] = look(v)
         return seen[v]
 
     if not binary:
@@ -239,7 +281,8 @@ def bisect_behaviour(start: str, end: str, *, cause: str | None = None, cell: st
                 probe(v)
                 advance()
         found = lives(chain, seen)
-        located = [Located(x.id, x.severity, x.title, x.intervals, chain[1:], True) for x in found]
+        located = [Located(x.id, x.severity, x.title, x.intervals, chain[1:], True,
+                           [chain[chain.index(a) - 1] for a, _ in x.intervals]) for x in found]
     else:
         at_end = probe(end)
         located = []
@@ -252,9 +295,10 @@ def bisect_behaviour(start: str, end: str, *, cause: str | None = None, cell: st
                 else:
                     lo = mid
             located.append(Located(key, c["severity"], c["title"], [(chain[hi], None)],
-                                   [v for v in chain if v in seen], False))
+                                   [v for v in chain if v in seen], False, [chain[lo]]))
     if not located:
-        what = f"cause {cause}" if cause else f"cell {cell}" if cell else "behaviour divergence"
+        what = (f"cause {cause}" if cause else f"cell {cell}" if cell else f"dispatch to {member}" if member
+                else "behaviour divergence")
         where = f" at {end} (--binary needs it there; leave it out to probe every release)" if binary else ""
         raise CompatError(f"no {what} from {start} in {start}..{end}{where}: nothing to bisect")
     return located, rec
@@ -267,8 +311,8 @@ def render_bisect(located: list[Located], rec: Recorder, start: str, end: str, e
     lines = [f"behaviour divergences from dagster=={start}, {start} -> {end} ({how}):"]
     for x in located:
         spans = []
-        for a, b in x.intervals:
-            spans.append(f"from {a}" + (f" until {b} (fixed in {b})" if b else " (still at " + end + ")"))
+        for (a, b), clean in zip(x.intervals, x.clean_before):
+            spans.append(f"introduced in {a} ({clean} clean), " + (f"fixed in {b}" if b else f"still at {end}"))
         lines.append(f"  {x.severity:<8} {x.what}: {'; '.join(spans)}")
         lines.append(f"           {x.title}")
     probed = sorted({v for v, _ in rec.probes}, key=_key)
