@@ -157,6 +157,12 @@ def contract(base: Baseline) -> str:
     quiet = [n for n in _overridable(s) if n not in hooks and s.members[n].kind != CLASS_ATTRIBUTE]
     out += ["", f"Members no base method dispatches to ({len(quiet)}; overriding one only changes what outside "
                 f"callers get): {_code(quiet)}", ""]
+    dead = [n for n in quiet if n not in _LIFECYCLE_DUNDERS and overridden.get(n)]
+    if dead:
+        out += ["Of those, profiled subclasses override (an override the base may once have reached; check it is "
+                "still meant to run only for outside callers):", ""]
+        out += [f"- `{n}`: {', '.join(sorted({str(u) for u in overridden[n]}))}" for n in dead]
+        out.append("")
 
     # 2. protected state real subclasses read
     out += [
