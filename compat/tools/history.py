@@ -167,7 +167,7 @@ class History:
             "causes": [life.as_dict() for life in self.lives],
             "steps": [{"release": v, "previous": self.releases[i],
                        "against_previous": brief(self.against_previous[v]),
-                       "against_from": brief(self.against_start[v])}
+                       "causes_against_from": len(self.against_start[v])}
                       for i, v in enumerate(self.releases[1:])],
         }
 
