@@ -146,10 +146,11 @@ def text(h: History) -> str:
     c = _counts(h)
     lines = [f"{len(h.releases)} releases {h.start} -> {h.end}: {len(lives)} causes against {h.start} "
              f"({c['breaking']} breaking, {c['warning']} warning, {c['info']} info)"]
-    width = max((len(life.id) for life in lives), default=0)
+    width = min(60, max((len(life.id) for life in lives), default=0))
     for life in lives:
         affects = f"  [{', '.join(life.packages)}]" if life.packages else ""
-        lines.append(f"  {life.severity:<8} {life.id:<{width}}  {_interval_text(life, h.end)}{affects}")
+        name = life.id if len(life.id) <= width else life.id[:width - 1] + "…"
+        lines.append(f"  {life.severity:<8} {name:<{width}}  {_interval_text(life, h.end)}{affects}")
     return "\n".join(lines)
 
 
