@@ -93,6 +93,8 @@ def test_bad_ranges_are_harness_errors():
     with pytest.raises(CompatError, match="must be older"):
         history_mod.release_range("1.11.6", "1.11.4", RELEASES)
     assert main(["history", "--from", "1.11.4", "--to", "nonsense", "--static-only"]) == 2
+    assert main(["bisect", "--from", "1.11.4", "--to", "1.11.6", "--cause", "dispatch-lost:create_run"]) == 2
+    assert main(["bisect", "--behaviour", "--from", "1.11.4", "--to", "1.11.6", "--rule", "hook-no-longer-called"]) == 2
 
 
 def _png_size(path: Path) -> tuple[int, int]:
