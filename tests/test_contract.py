@@ -51,6 +51,7 @@ def test_the_hook_table_names_the_dispatching_methods_statically_and_as_observed
 def test_constructor_and_clash_sections_come_from_the_profiles(old, new):
     assert "The base accepts `**_kwargs`" in new
     assert "| dagster-cloud | `DagsterCloudAgentInstance` | yes | `*args` and `**kwargs` |" in old
+    assert "`dagster_cloud_api`, `isolated_agents`, `opentelemetry`, `user_code_launcher` |" in old  # its yaml keys
     # dagster-cloud 1.11.4 keeps its own exit stack, a name the base of 1.11.4 does not take
     assert "| `_exit_stack` | corpus ExitStackOwnerInstance, dagster-cloud DagsterCloudAgentInstance | free |" in old
 

@@ -203,9 +203,10 @@ def contract(base: Baseline) -> str:
             init.signature.render("def __init__", multiline=True),
             "```",
             "",
-            f"- Keywords the instance factory passes (`from_ref` builds the configured `instance_class` with a "
-            f"keyword per component): {_code(named)}; required: {_code(required)}. A subclass `__init__` must "
-            "accept every one of them, by name or through `**kwargs`, and forward them to `super().__init__`.",
+            f"- Keywords the instance factory passes (`from_ref` calls the configured `instance_class` with one "
+            f"keyword per parameter, plus the keys of the class's `config_schema()` read from dagster.yaml): "
+            f"{_code(named)}; required: {_code(required)}. A subclass `__init__` must accept every one of them, "
+            "by name or through `**kwargs`, and forward them to `super().__init__`.",
             f"- The base accepts `**{var_kw}`: unknown keywords reach it without error." if var_kw else
             "- The base accepts no `**kwargs`: every keyword a subclass forwards must be one of its parameters.",
             f"- The base accepts `*{var_pos}`." if var_pos else "- The base takes no `*args`.",
@@ -224,11 +225,13 @@ def contract(base: Baseline) -> str:
                 continue
             forwards = " and ".join(x for x, on in (("`*args`", c.forwards_args), ("`**kwargs`", c.forwards_kwargs)) if on)
             ctors.append(f"| {package} | `{sub.name}` | {'yes' if c.calls_super_init else 'no'} | {forwards or 'nothing'} | "
-                         f"{_code(c.keyword_only)} | {_code(c.required_keyword_only)} | {_code(c.passes_keywords)} |")
+                         f"{_code(c.keyword_only)} | {_code(c.required_keyword_only)} | {_code(c.passes_keywords)} | "
+                         f"{_code(c.config_keys)} |")
     if ctors:
         out += ["Subclasses that define `__init__`:", "",
-                "| package | class | calls `super().__init__` | forwards | adds keyword-only | of which required | passes itself |",
-                "|---|---|---|---|---|---|---|", *ctors, ""]
+                "| package | class | calls `super().__init__` | forwards | adds keyword-only | of which required | "
+                "passes itself | config keys (dagster.yaml) |",
+                "|---|---|---|---|---|---|---|---|", *ctors, ""]
 
     # 4. class-level hooks
     out += ["## 4. Class-level hooks", "",
