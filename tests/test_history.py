@@ -68,7 +68,7 @@ def test_history_outputs_are_deterministic_and_complete(static_history, tmp_path
     assert len(data["causes"]) == len(static_history.lives)
     assert [s["release"] for s in data["steps"]] == ["1.11.5", "1.11.6"]
     md = (tmp_path / "out" / "history.md").read_text()
-    assert "| `dispatch-lost:create_run` | breaking | 1.11.5 -> (still at 1.11.6) |" in md
+    assert "| `dispatch-lost:create_run` | breaking | 1.11.5 -> (still at 1.11.6) | - | profile, surface |" in md
 
 
 def test_a_damaged_cached_comparison_is_one_line(tmp_path, monkeypatch):

@@ -94,10 +94,11 @@ introduced the cause to the one that removed it.</p>
 </g>
 </svg>
 <table>
-<tr><th>cause</th><th>severity</th><th>introduced -&gt; removed</th><th>affects</th><th>what</th></tr>
+<tr><th>cause</th><th>severity</th><th>introduced -&gt; removed</th><th>affects</th><th>seen by</th><th>what</th></tr>
 {% for row in rows %}
 <tr><td><code>{{ row.life.id }}</code></td><td class="sev-{{ row.life.severity }}">{{ row.life.severity }}</td>
-<td>{{ row.intervals }}</td><td>{{ row.life.packages|join(", ") or "-" }}</td><td>{{ row.life.title }}</td></tr>
+<td>{{ row.intervals }}</td><td>{{ row.life.packages|join(", ") or "-" }}</td><td>{{ row.life.layers|join(", ") }}</td>
+<td>{{ row.life.title }}</td></tr>
 {% endfor %}
 </table>
 </body>
@@ -126,11 +127,11 @@ def markdown(h: History) -> str:
     lines = [f"# {h.target}: causes from dagster {h.start} to {h.end}", "",
              f"{len(h.releases)} releases, {len(lives)} causes ({c['breaking']} breaking, {c['warning']} warning, "
              f"{c['info']} info) against dagster=={h.start}; {'static and behaviour' if h.behaviour else 'static only'}.",
-             "", "| cause | severity | introduced -> removed | affects | what |", "|---|---|---|---|---|"]
+             "", "| cause | severity | introduced -> removed | affects | seen by | what |", "|---|---|---|---|---|---|"]
     for life in lives:
         title = life.title.replace("|", "\\|")
         lines.append(f"| `{life.id}` | {life.severity} | {_interval_text(life, h.end)} | "
-                     f"{', '.join(life.packages) or '-'} | {title} |")
+                     f"{', '.join(life.packages) or '-'} | {', '.join(life.layers)} | {title} |")
     lines += ["", "## Release by release (each against its predecessor)", ""]
     for prev, v in zip(h.releases, h.releases[1:]):
         causes = h.against_previous[v]
