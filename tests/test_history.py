@@ -144,3 +144,28 @@ def test_bisect_behaviour_finds_a_divergence_that_was_fixed_and_one_that_stayed(
     assert [(x.what, x.intervals, x.exact) for x in located] == [("dispatch-lost:create_run", [("1.11.5", None)], False)]
     with pytest.raises(CompatError, match="nothing to bisect"):
         history_mod.bisect_behaviour("1.11.4", "1.11.6", member="should_store_event", binary=True, versions=RELEASES)
+
+
+def test_recordings_are_keyed_by_the_code_a_recording_runs(tmp_path):
+    """A history's recordings survive edits of the commands and tools (left out of the key) but
+    not of anything a recording runs."""
+    import hashlib
+
+    from compat import pipeline
+
+    def digest(root: Path) -> str:
+        h = hashlib.sha256()
+        envs.sources_digest(h, root, root, skip=pipeline._NOT_RECORDING)
+        return h.hexdigest()
+
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "behaviour").mkdir()
+    (tmp_path / "tools" / "history.py").write_text("A = 1\n")
+    (tmp_path / "behaviour" / "spy.py").write_text("B = 1\n")
+    (tmp_path / "cli.py").write_text("C = 1\n")
+    before = digest(tmp_path)
+    (tmp_path / "tools" / "history.py").write_text("A = 2\n")
+    (tmp_path / "cli.py").write_text("C = 2\n")
+    assert digest(tmp_path) == before
+    (tmp_path / "behaviour" / "spy.py").write_text("B = 2\n")
+    assert digest(tmp_path) != before
