@@ -222,16 +222,47 @@ def bench_coverage(repeats: int) -> None:
                     f"lines {s['lines_executed']}/{s['lines']} ({100 * s['line_rate']:.1f}%)")
 
 
+def bench_history(repeats: int) -> None:
+    """A static history of 1.11.4 -> 1.11.8 in a fresh cache (the wheels shared): cold, warm,
+    and the cost of adding one release, each against the cold run of the same range."""
+    import shutil
+
+    from compat import envs
+
+    for v in ("1.11.4", "1.11.5", "1.11.6", "1.11.7", "1.11.8", "1.11.9"):
+        envs.wheel_tree(v)
+    cache = Path(tempfile.mkdtemp(prefix="bench-history-"))
+    try:
+        (cache / "wheels").symlink_to(envs.cache_dir() / "wheels")
+        env = {**os.environ, "COMPAT_CACHE_DIR": str(cache), "COMPAT_QUIET": "1"}
+
+        def run(to: str) -> float:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "compat", "history", "--from", "1.11.4", "--to", to,
+                            "--static-only"], cwd=ROOT, env=env, check=True, capture_output=True)
+            return time.perf_counter() - t
+
+        cold = run("1.11.8")
+        warm = statistics.median(run("1.11.8") for _ in range(repeats))
+        one_more = run("1.11.9")
+        row("history 1.11.4 -> 1.11.8 static, warm", warm, "the same, cold", cold, "", None)
+        row("history adding 1.11.9 to a warm 1.11.8", one_more, "the same, cold", cold, "", None)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare", "coverage", "ecosystem",
+                                           "history",
                                            "against"))
     parser.add_argument("--against", metavar="REV", default=os.environ.get("BENCH_AGAINST") or None,
                         help="also time the gate and compare of git revision REV in the same run")
     args = parser.parse_args()
     steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz,
-             "compare": bench_compare, "coverage": bench_coverage, "ecosystem": bench_ecosystem}
+             "compare": bench_compare, "coverage": bench_coverage, "ecosystem": bench_ecosystem,
+             "history": bench_history}
     if args.against:
         steps["against"] = lambda repeats: bench_against(args.against, repeats)
     for name, step in steps.items():

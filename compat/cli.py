@@ -25,7 +25,9 @@ from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_
 from compat.static.griffe_compare import griffe_findings, side_by_side
 from compat.static.profile import profile_source, write_profile
 from compat import downstream
-from compat.tools import ecosystem, mutate
+from compat.tools import contract as contract_mod
+from compat.tools import ecosystem, mutate, timeline
+from compat.tools import history as history_mod
 from compat.tools.bisect import bisect, render
 from compat.tools.perf import perf
 
@@ -227,9 +229,45 @@ def cmd_perf(args) -> int:
 
 
 def cmd_bisect(args) -> int:
+    if args.behaviour:
+        if args.rule:
+            raise CompatError("--behaviour bisects causes, cells or dispatches: use --cause, --cell or --member, not --rule")
+        started = time.perf_counter()
+        located, rec = history_mod.bisect_behaviour(args.start, args.end, cause=args.cause, cell=args.cell,
+                                                    member=args.member,
+                                                    binary=args.binary, target=args.target, jobs=args.jobs,
+                                                    progress=_progress)
+        print(history_mod.render_bisect(located, rec, args.start, args.end, time.perf_counter() - started))
+        return 0
+    if args.cause or args.cell or args.binary:
+        raise CompatError("--cause, --cell and --binary need --behaviour")
     located = bisect(args.start, args.end, target=args.target, rule=args.rule, member=args.member, progress=_progress)
     print(render(located, args.start, args.end))
     return 0
+
+
+def cmd_history(args) -> int:
+    started = time.perf_counter()
+    hist = history_mod.history(args.start, args.end, target=args.target, behaviour=not args.static_only,
+                               jobs=args.jobs, progress=_progress)
+    if args.out:
+        for path in timeline.write_all(hist, Path(args.out)):
+            _progress(f"wrote {path}")
+    print(timeline.render(hist, args.format))
+    _progress(f"history of {len(hist.releases)} releases in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_contract(args) -> int:
+    text = contract_mod.contract(Baseline(args.baseline))
+    if args.against:
+        other = contract_mod.contract(Baseline(args.against))
+        text = contract_mod.diff(other, text, f"{args.against} (contract)", f"{args.baseline} (contract)")
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 1 if args.against and text else 0
 
 
 def cmd_mutate(args) -> int:
@@ -441,9 +479,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release of the range (e.g. 1.11.4)")
     p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release of the range")
     p.add_argument("--rule", metavar="R", help="only findings of this rule")
-    p.add_argument("--member", metavar="M", help="only findings about this member")
+    p.add_argument("--member", metavar="M", help="only findings about this member; with --behaviour: the "
+                   "cells whose dispatches to M through self (which base methods, how often) differ from --from's")
+    p.add_argument("--behaviour", action="store_true",
+                   help="bisect behaviour divergences from --from instead of static findings: each probed "
+                        "release is recorded once (its env built with uv) and compared with --from")
+    p.add_argument("--cause", metavar="ID", help="with --behaviour: only this cause (e.g. dispatch-lost:create_run)")
+    p.add_argument("--cell", metavar="LABEL",
+                   help="with --behaviour: only this cell (subclass/scenario/storage, or one part of it)")
+    p.add_argument("--binary", action="store_true",
+                   help="with --behaviour: binary search, assuming a divergence once introduced stays "
+                        "(default: probe every release and report the intervals where it shows)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
     add_target(p)
     p.set_defaults(func=cmd_bisect)
+
+    p = sub.add_parser("contract", help="the subclass contract of a baseline's target, as markdown")
+    p.add_argument("--baseline", required=True, metavar="DIR", help="the baseline to document")
+    p.add_argument("--against", metavar="DIR",
+                   help="print the unified diff from the contract of this baseline to --baseline's instead "
+                        "(exit 1 when they differ)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the document (or the diff) here, atomically")
+    p.set_defaults(func=cmd_contract)
+
+    p = sub.add_parser("history", help="causes across a range of releases, drawn as a timeline")
+    p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release (e.g. 1.11.4)")
+    p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release")
+    p.add_argument("--static-only", action="store_true", help="surfaces and profiles only (no env is built)")
+    p.add_argument("--out", metavar="DIR",
+                   help="write history.html (timeline), history.md and history.json here (atomically)")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="what to print on stdout (default: %(default)s)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_target(p)
+    p.set_defaults(func=cmd_history)
     return parser
 
 

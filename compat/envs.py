@@ -275,10 +275,14 @@ def git_state(tree: Path) -> str | None:
     return f"{branch} {commit}" + ("+dirty" if dirty else "")
 
 
-def sources_digest(h, root: Path, package: Path) -> None:
-    """Feed every `.py` file under `package` into `h`, named relative to `root`, in a stable order."""
+def sources_digest(h, root: Path, package: Path, skip: tuple[str, ...] = ()) -> None:
+    """Feed every `.py` file under `package` into `h`, named relative to `root`, in a stable order;
+    `skip`: relative paths to leave out (a name ending in `/` leaves out that folder)."""
     for file in sorted(package.rglob("*.py")):
-        h.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+        rel = str(file.relative_to(root))
+        if any(rel == x or (x.endswith("/") and rel.startswith(x)) for x in skip):
+            continue
+        h.update(rel.encode() + b"\0" + file.read_bytes())
 
 
 def repo_root(path: Path) -> Path | None:

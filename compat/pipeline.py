@@ -110,12 +110,30 @@ def check(
                        accepted=accepted_mod.reasons(taken, base.accepted))
 
 
+# Code that never runs while a side is recorded (the commands, the renderers, the tools built
+# on the pipeline): editing it must not throw away hours of recordings a history has made.
+_NOT_RECORDING = ("cli.py", "__main__.py", "report.py", "progress.py", "tools/")
+
+
+def check_recorded(old: Baseline, new: Baseline, new_side: Side, *, behaviour: bool = True) -> CheckResult:
+    """`new` against `old` when both sides are already recorded (a release history): the same
+    static steps as :func:`check`, and the new side's recorded traces compared cell by cell with
+    the old ones instead of replayed, since a recording runs the very cells a replay would."""
+    target = old.target
+    findings = static_findings(old, new.surface, new_side.search_paths)
+    if behaviour and old.trace_files():
+        findings += behaviour_mod.compare_dirs(str(old.path), str(new.path))
+    return CheckResult(target=target, old_label=old.label, new_label=new.label, findings=findings,
+                       old_surface=old.surface, new_surface=new.surface, profiles=[p for _, p in old.profiles()],
+                       path_prefix="")
+
+
 def _harness_digest() -> str:
-    """The harness's own code (scenarios, corpus, spies, normalizer, ...): a recording made by
-    other code is never reused."""
+    """The harness's own code that a recording runs (scenarios, corpus, spies, normalizer, ...):
+    a recording made by other code is never reused."""
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent
-    envs.sources_digest(h, root, root)
+    envs.sources_digest(h, root, root, skip=_NOT_RECORDING)
     return h.hexdigest()
 
 
@@ -168,4 +186,4 @@ def record_static_baseline(out: Path, side: Side, target: str) -> None:
                                               "generator": surface.generator, "profiles": profiles, "cells": 0})
 
 
-__all__ = ["check", "record_side", "record_static_baseline"]
+__all__ = ["check", "check_recorded", "cached_record", "record_side", "record_static_baseline"]

@@ -69,6 +69,24 @@ class TraceFile(_Open):
     state: dict[str, Any] = Field(default_factory=dict)
 
 
+class HistoryCause(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: StrictStr
+    severity: Literal["breaking", "warning", "info"]
+    title: StrictStr
+    location: Optional[StrictStr]
+    packages: list[StrictStr]
+    layers: dict[StrictStr, StrictInt]
+    cells: list[StrictStr]
+
+
+class HistoryStep(_Open):
+    """One cached comparison of two releases in a history (see compat.tools.history)."""
+    old: StrictStr
+    new: StrictStr
+    causes: list[HistoryCause]
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
