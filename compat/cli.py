@@ -490,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--binary", action="store_true",
                    help="with --behaviour: binary search, assuming a divergence once introduced stays "
                         "(default: probe every release and report the intervals where it shows)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_jobs(p)
     add_target(p)
     p.set_defaults(func=cmd_bisect)
 
@@ -499,7 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--against", metavar="DIR",
                    help="print the unified diff from the contract of this baseline to --baseline's instead "
                         "(exit 1 when they differ)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the document (or the diff) here, atomically")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="write the document (or the diff) here, atomically")
     p.set_defaults(func=cmd_contract)
 
     p = sub.add_parser("history", help="causes across a range of releases, drawn as a timeline")
@@ -510,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write history.html (timeline), history.md and history.json here (atomically)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="what to print on stdout (default: %(default)s)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="behaviour worker processes (default: %(default)s)")
+    add_jobs(p)
     add_target(p)
     p.set_defaults(func=cmd_history)
     return parser
