@@ -106,3 +106,33 @@ def test_change_aware_replay_gives_the_verdicts_of_a_full_replay(mutation, small
     diverging = {behaviour_mod.trace_filename(f.details["cell"])[:-5] for f in full}
     missed = sorted(diverging - set(aware.cells))
     assert not missed, f"{mutation.id}: {aware.line()}; cells that diverge but were skipped: {missed}"
+
+
+def test_every_format_says_how_much_was_replayed_and_why():
+    from compat.report import FORMATS, render
+
+    sel = reach.Selection(["a"], [], 652, 153, "1 changed functions that recorded cells or programs executed (x)", ["x"])
+    for fmt in FORMATS:
+        text = render([], fmt, replay=sel.as_dict())
+        assert "652" in text and "1 changed functions" in text, fmt
+    import json
+
+    data = json.loads(render([], "json", replay=sel.as_dict()))
+    assert data["replay"]["cells_replayed"] == 1 and data["replay"]["programs_total"] == 153
+    assert "replayed" not in render([], "text")  # no behaviour layer: no line
+
+
+def test_recording_the_reach_map_twice_gives_the_same_bytes(tmp_path):
+    """Worker k records cells k, k + jobs, ...: the lazy imports fall in the same cells on every
+    recording, so the map (like the traces) is byte-identical for the same -j."""
+    def record(out: Path) -> bytes:
+        lines: dict = {}
+        behaviour_mod.record(sys.executable, str(out), subclasses=["spy"], storages=["memory"], jobs=2, reach=lines,
+                             scenarios=["runs_lifecycle", "backfills_crud", "configuration_defaults", "storage_wipe"])
+        built = reach.build(sys.executable, sides.from_options().search_paths, lines["startup"], lines["cells"], {})
+        return reach.write(built, out).read_bytes()
+
+    first, second = record(tmp_path / "a"), record(tmp_path / "b")
+    assert first == second
+    assert len(reach.Reach.from_dict(jsonio.read_json(tmp_path / "a" / "reach.json", schema=reach.SCHEMA,
+                                                      versions=(reach.VERSION,))).cells) == 4
