@@ -136,3 +136,14 @@ def test_recording_the_reach_map_twice_gives_the_same_bytes(tmp_path):
     assert first == second
     assert len(reach.Reach.from_dict(jsonio.read_json(tmp_path / "a" / "reach.json", schema=reach.SCHEMA,
                                                       versions=(reach.VERSION,))).cells) == 4
+
+
+def test_the_gate_replays_nothing_on_the_recorded_dagster_and_everything_with_compat_full():
+    """The shipped baseline was recorded on the installed dagster: nothing changed, nothing to
+    replay; `--compat-full` (the `full` option) replays every cell and program."""
+    from compat.gate.gate import Gate, Settings
+
+    aware = Gate(Settings.resolve({"baseline": str(SHIPPED)}, ROOT)).selection
+    assert aware.cells == [] and aware.programs == [] and aware.total_cells == len(list((SHIPPED / "traces").glob("*.json")))
+    full = Gate(Settings.resolve({"baseline": str(SHIPPED), "full": True}, ROOT)).selection
+    assert full.everything and full.total_programs > 0 and "--full" in full.reason
