@@ -33,7 +33,7 @@ class WorkerProcess:
     """`python -m MODULE [ARGS]` in a temp HOME and DAGSTER_HOME of its own, in its own session."""
 
     def __init__(self, python: str, module: str, *, name: str, args: tuple[str, ...] = (),
-                 start_timeout: float = START_TIMEOUT) -> None:
+                 start_timeout: float = START_TIMEOUT, extra_env: dict[str, str] | None = None) -> None:
         self.python, self.name = python, name
         self.home = str(tempdirs.make("compat-worker-"))
         self.log_path = os.path.join(self.home, "worker.log")
@@ -46,6 +46,7 @@ class WorkerProcess:
             "DAGSTER_DISABLE_TELEMETRY": "1",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
+            **(extra_env or {}),
         })
         os.makedirs(env["DAGSTER_HOME"])
         self._log = open(self.log_path, "w", encoding="utf-8")

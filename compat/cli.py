@@ -186,7 +186,7 @@ def cmd_accept(args) -> int:
 
 def cmd_check(args) -> int:
     result = pipeline.check(Baseline(args.baseline), sides.from_options(python=args.python), target=args.target,
-                            jobs=args.jobs, progress=_progress, path_prefix=args.path_prefix)
+                            jobs=args.jobs, progress=_progress, path_prefix=args.path_prefix, full=args.full)
     return _finish(result, args)
 
 
@@ -194,7 +194,7 @@ def cmd_compare(args) -> int:
     timings: list[str] = []
     result = pipeline.check(sides.resolve(args.old, args.target), sides.resolve(args.new, args.target), target=args.target, jobs=args.jobs,
                             fuzz_examples=args.max_examples, behaviour=not args.static_only, cell_set=args.cells,
-                            progress=_progress, timings=timings, path_prefix=args.path_prefix)
+                            progress=_progress, timings=timings, path_prefix=args.path_prefix, full=args.full)
     for line in timings:
         _progress(f"  {line}")
     return _finish(result, args)
@@ -274,7 +274,7 @@ def cmd_mutate(args) -> int:
     outcomes = []
     for m in mutate.select(args.only):
         _progress(f"mutation {m.id}: {m.description}")
-        outcomes.append(mutate.evaluate(m, args.baseline, behaviour=args.behaviour, jobs=args.jobs))
+        outcomes.append(mutate.evaluate(m, args.baseline, behaviour=args.behaviour, jobs=args.jobs, full=args.full))
     print(mutate.kill_report(outcomes))
     return 0 if all(o.correct for o in outcomes) else 1
 
@@ -408,6 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_jobs(p)
     add_target(p)
     p.set_defaults(target=None)  # the target the baseline was recorded for
+    p.add_argument("--full", action="store_true",
+                   help="replay every behaviour cell and stored program, not only those the change can reach")
     add_report(p)
     p.set_defaults(func=cmd_check)
 
@@ -417,6 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_jobs(p)
     p.add_argument("--max-examples", type=int, default=0, help="fuzz examples to add (0: no fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay")
+    p.add_argument("--full", action="store_true",
+                   help="replay every behaviour cell and stored program, not only those the change can reach")
     add_cells(p)
     add_target(p)
     add_report(p)
@@ -457,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--behaviour", choices=("auto", "always", "never"), default="auto",
                    help="replay traces: auto = when the static checks alone do not decide (default)")
     add_jobs(p)
+    p.add_argument("--full", action="store_true",
+                   help="replay every behaviour cell and stored program, not only those the change can reach")
     p.set_defaults(func=cmd_mutate)
 
     p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")

@@ -56,8 +56,11 @@ def check(
     progress: Callable[[str], None] = _noop,
     timings: list[str] | None = None,
     path_prefix: str | None = None,
+    full: bool = False,
 ) -> CheckResult:
-    """Every finding of `new` against `old`, with the causes behind them."""
+    """Every finding of `new` against `old`, with the causes behind them. The behaviour cells
+    and stored programs are replayed only where the new side changed a function they executed
+    (:mod:`compat.behaviour.reach`), all of them with ``full`` or without a reach map."""
     timings = [] if timings is None else timings
 
     def step(what: str, fn):
@@ -88,12 +91,18 @@ def check(
         if broken is not None:
             findings.append(behaviour_mod.import_finding(broken))
             behaviour = False
-    if behaviour and base.trace_files():
-        findings += step(f"replaying {len(base.trace_files())} behaviour cells on {new_label}",
-                         lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs))
-    if behaviour and base.programs():
-        findings += step(f"replaying {len(base.programs())} stored fuzz programs",
-                         lambda: replay_programs(base.programs(), new.python, (old_label, new_label)))
+    selection = None
+    if behaviour and (base.trace_files() or base.programs()):
+        selection = step("choosing what the change can reach",
+                         lambda: base.selection(new.python, new.search_paths, full=full))
+        progress(selection.line())
+    if selection is not None and selection.cells:
+        findings += step(f"replaying {len(selection.cells)} of {selection.total_cells} behaviour cells on {new_label}",
+                         lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs, only=selection.cells))
+    if selection is not None and selection.programs:
+        findings += step(f"replaying {len(selection.programs)} of {selection.total_programs} stored fuzz programs",
+                         lambda: replay_programs(base.programs(), new.python, (old_label, new_label),
+                                                 only=selection.programs))
     if fuzz_examples and behaviour and isinstance(old, Side):
         outcome = step(f"fuzzing {fuzz_examples} programs",
                        lambda: run_fuzz(old.python, new.python, max_examples=fuzz_examples,
@@ -107,7 +116,8 @@ def check(
     return CheckResult(target=target, old_label=old_label, new_label=new_label, findings=open_,
                        old_surface=base.surface, new_surface=new_surface, profiles=profiles, title=title,
                        path_prefix=new.repo_prefix() if path_prefix is None else path_prefix,
-                       accepted=accepted_mod.reasons(taken, base.accepted))
+                       accepted=accepted_mod.reasons(taken, base.accepted),
+                       replay=selection.as_dict() if selection is not None else None)
 
 
 # Code that never runs while a side is recorded (the commands, the renderers, the tools built

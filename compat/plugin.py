@@ -45,6 +45,8 @@ def pytest_addoption(parser):
                     help="severity that fails a test (runtime: breaking, leaving out type-checker-only breaks)")
     group.addoption("--compat-python", metavar="PY", help="check the dagster of this interpreter instead of the installed one")
     group.addoption("--compat-no-behaviour", action="store_true", help="skip the behaviour replay cells")
+    group.addoption("--compat-full", action="store_true",
+                    help="replay every behaviour cell and stored program, not only those the change can reach")
     group.addoption("--compat-path-prefix", metavar="PREFIX",
                     help="put PREFIX before package-relative paths in report locations (e.g. python_modules/dagster/ "
                          "for a wheel of dagster); detected for an editable checkout")
@@ -59,6 +61,7 @@ def _settings(config) -> Settings:
         "fail_on": config.getoption("compat_fail_on"),
         "python": config.getoption("compat_python"),
         "path_prefix": config.getoption("compat_path_prefix"),
+        "full": config.getoption("compat_full"),
     }
     settings = Settings.resolve(opts, Path(config.rootpath), Path(config.invocation_params.dir))
     if config.getoption("compat_no_behaviour"):
@@ -101,6 +104,8 @@ def pytest_configure(config):
             config._compat_update_summary = summary  # shown in the terminal summary
         gate = Gate(settings)
         gate.validate()
+        if settings.behaviour:
+            gate.selection  # what to replay, decided before collection: a bad reach map is one line
         config._compat_gate = gate
     except CompatError as exc:
         raise pytest.UsageError(f"compat: {exc}") from None
@@ -198,6 +203,8 @@ def pytest_terminal_summary(terminalreporter, config):
         return
     findings = sort_findings(_unique(_collected()))
     result = gate.result(findings)
+    if result.replay is not None:
+        terminalreporter.write_line(f"compat: {gate.selection.line()}")
     if gate.settings.report:
         try:
             written = result.write(gate.settings.report, "markdown", gate.settings.fail_on)
@@ -239,7 +246,8 @@ def pytest_collection_modifyitems(session, config, items):
     """Start this process's behaviour worker while the static tests run: importing dagster in
     the worker then overlaps with them instead of delaying the first behaviour cell."""
     gate = getattr(config, "_compat_gate", None)
-    if gate is not None and any("compat_cell" in getattr(item, "fixturenames", ()) for item in items):
+    if gate is not None and gate.settings.behaviour and gate.selection.cells and any(
+            "compat_cell" in getattr(item, "fixturenames", ()) for item in items):
         config._compat_replayer = Replayer(gate)
         config._compat_replayer.start()
 
@@ -269,6 +277,10 @@ class Replayer:
         self.worker = replay.Worker(python_for_gate(self.gate.settings))
 
     def replay(self, cell_stem: str) -> list[Finding]:
+        """The cell's findings on the new side; a cell the change cannot reach keeps its recorded
+        verdict (identical to the old side) without running."""
+        if not self.gate.replays_cell(cell_stem):
+            return []
         path = self.gate.base.path / "traces" / f"{cell_stem}.json"
         try:
             old = schemas.read_trace(path)
@@ -303,6 +315,8 @@ class ProgramReplayer:
         self.programs = {}
 
     def replay(self, program: str) -> list[Finding]:
+        if not self.gate.replays_program(program):
+            return []  # the change cannot reach it: the recorded verdict stands
         if not self.programs:
             self.programs = {differential.program_id(i, p): (i, p) for i, p in enumerate(self.gate.base.programs())}
         index, prog = self.programs[program]

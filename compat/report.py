@@ -23,6 +23,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable
 
+from compat.behaviour.reach import replay_line
 from compat.causes import Cause, build_causes, counts, verdict
 from compat.model import jsonio
 from compat.model.errors import CompatError
@@ -71,11 +72,14 @@ def render(
     accepted: list[tuple[Finding, str]] | None = None,
     pairs: list[dict] | None = None,
     packages: list[dict] | None = None,
+    replay: dict[str, Any] | None = None,
 ) -> str:
     """The check rendered in ``fmt``. ``causes`` default to those the findings alone give (no
     surfaces: no dispatch graph); ``full_report`` is where a cut markdown report points.
     ``pairs`` (`compat ecosystem`): one row per downstream subclass and dagster base it reaches
-    (package, version, subclass, base, verdict), with ``packages`` the releases read."""
+    (package, version, subclass, base, verdict), with ``packages`` the releases read; ``replay``
+    says how many behaviour cells and programs were replayed and why the others were not
+    (:class:`compat.behaviour.reach.Selection`)."""
     if fmt not in FORMATS:
         raise CompatError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
     if fail_on not in FAIL_ON:
@@ -84,7 +88,7 @@ def render(
     if causes is None:
         causes = build_causes(items)
     view = _View(items, causes, title=title, old_label=old_label, new_label=new_label, fail_on=fail_on,
-                 accepted=accepted or [], pairs=pairs, packages=packages)
+                 accepted=accepted or [], pairs=pairs, packages=packages, replay=replay)
     if fmt == "markdown":
         return render_markdown(view, full_report=full_report, limit=limit)
     return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[fmt](view)
@@ -95,9 +99,11 @@ class _View:
 
     def __init__(self, items: list[Finding], causes: list[Cause], *, title: str, old_label: str, new_label: str,
                  fail_on: str, accepted: list[tuple[Finding, str]] | None = None,
-                 pairs: list[dict] | None = None, packages: list[dict] | None = None):
+                 pairs: list[dict] | None = None, packages: list[dict] | None = None,
+                 replay: dict[str, Any] | None = None):
         self.items, self.causes = items, causes
         self.pairs, self.packages = pairs, packages or []
+        self.replay = replay
         # findings a reviewer declared intended (accepted.json), with the reason: shown, never counted
         self.accepted = sorted(accepted or [], key=lambda fr: (fr[0].rule, fr[0].member, fr[0].message))
         self.title, self.old_label, self.new_label, self.fail_on = title, old_label, new_label, fail_on
@@ -210,6 +216,8 @@ def _is_dispatch(f: Finding) -> bool:
 def render_text(v: _View) -> str:
     """For a terminal: verdict, the causes one per line, each cause in detail, then counts."""
     lines = [v.title, v.verdict, f"{v.old_label} -> {v.new_label}"]
+    if v.replay is not None:
+        lines.append(replay_line(v.replay))
     serious = v.serious()
     if serious:
         lines.append("")
@@ -284,6 +292,8 @@ def report_dict(v: _View) -> dict[str, Any]:
         data["pairs"] = v.pairs
         data["packages"] = v.packages
         data["summary"]["pairs"] = v.pairs_line()
+    if v.replay is not None:
+        data["replay"] = dict(v.replay)
     data["summary"]["verdict"] = v.word if v.fail_on != "never" else "report only (--fail-on never)"
     data["summary"]["verdict_line"] = v.verdict
     data["summary"]["causes"] = {"total": len(v.causes), "by_severity": counts(v.causes)}
@@ -363,6 +373,8 @@ def render_markdown(v: _View, *, full_report: str | None = None, limit: int = MA
     ``full_report`` when something was cut."""
     head = [f"## {_md_inline(v.title)}", "", f"**{_md_inline(v.verdict)}**", "",
             f"{_md_inline(v.old_label)} → {_md_inline(v.new_label)}", ""]
+    if v.replay is not None:
+        head += [_md_inline(replay_line(v.replay)), ""]
     serious = v.serious()
     if serious:
         head += ["| # | severity | cause | where | evidence |", "|---:|---|---|---|---|"]
@@ -508,6 +520,10 @@ def render_junit(v: _View) -> str:
                                      "errors": "0"})
     suite = ET.SubElement(root, "testsuite", {"name": suite_name, "tests": str(len(cases)), "failures": str(failures),
                                               "errors": "0", "skipped": "0"})
+    if v.replay is not None:
+        props = ET.SubElement(suite, "properties")
+        for key in ("cells_replayed", "cells_total", "programs_replayed", "programs_total", "reason"):
+            ET.SubElement(props, "property", {"name": f"replay.{key}", "value": str(v.replay[key])})
     suite.extend(cases)
     if v.pairs is not None:
         pairs = ET.SubElement(root, "testsuite", {"name": f"{suite_name}: downstream pairs", "tests": str(len(pair_cases)),
@@ -579,6 +595,8 @@ def render_github(v: _View) -> str:
         if c.fix:
             message += f"\nfix: {c.fix}"
         lines.append(f"::{level} {','.join(props)}::{_gh_data(message)}")
+    if v.replay is not None:
+        lines.append(f"::notice title={_gh_prop('behaviour replay')}::{_gh_data(replay_line(v.replay))}")
     level = "error" if v.word == "incompatible" and v.fail_on != "never" else "notice"
     if v.pairs is not None:
         lines.append(f"::{level if v.open_pairs() else 'notice'} title={_gh_prop('downstream pairs')}::"

@@ -31,6 +31,7 @@ class CheckResult:
     title: str | None = None
     path_prefix: str = ""  # before package-relative paths, to name files in the new side's repository
     accepted: list = field(default_factory=list)  # (finding, reason): declared intended, shown, not counted
+    replay: dict | None = None  # how many cells and programs were replayed, and why (reach.Selection.as_dict)
 
     def __post_init__(self):
         self.findings = sort_findings(self.findings)
@@ -54,7 +55,8 @@ class CheckResult:
 
     def render(self, fmt: str, fail_on: str = "breaking", *, full_report: str | None = None) -> str:
         return render(self.findings, fmt, title=self.title, old_label=self.old_label, new_label=self.new_label,
-                      fail_on=fail_on, causes=self.causes, full_report=full_report, accepted=self.accepted)
+                      fail_on=fail_on, causes=self.causes, full_report=full_report, accepted=self.accepted,
+                      replay=self.replay)
 
     def write(self, path: str | Path, fmt: str, fail_on: str = "breaking") -> list[Path]:
         """Write the report to ``path``; a markdown report that had to be cut to fit a
@@ -66,7 +68,7 @@ class CheckResult:
         if full is not None:
             complete = render(self.findings, fmt, title=self.title, old_label=self.old_label,
                               new_label=self.new_label, fail_on=fail_on, causes=self.causes, limit=10**9,
-                              accepted=self.accepted)
+                              accepted=self.accepted, replay=self.replay)
             if complete != text:
                 written.append(write_atomic(full, complete))
             elif full.exists():

@@ -184,17 +184,19 @@ def test_damaged_trace_or_program_files(tmp_path, damage, needle):
 
 def test_a_static_rerecord_keeps_the_recorded_traces_and_programs(tmp_path):
     """`--compat-update` with behaviour off re-records what it was asked to (surface, profiles)
-    and keeps the behaviour layers instead of deleting them."""
+    and keeps the behaviour layers (traces, programs, the reach map) instead of deleting them."""
     base = tmp_path / "baseline"
     shutil.copytree(Path(__file__).resolve().parent.parent / "snapshots" / "baseline", base)
     traces = sorted(p.name for p in (base / "traces").glob("*.json"))
     programs = (base / "fuzz" / "programs.json").read_bytes()
+    reach = (base / "reach.json").read_bytes()
     proc = subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider", "--compat-update",
                            "--compat-no-behaviour", "--compat-baseline", str(base)],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted(p.name for p in (base / "traces").glob("*.json")) == traces
     assert (base / "fuzz" / "programs.json").read_bytes() == programs
+    assert (base / "reach.json").read_bytes() == reach  # what the kept cells executed, kept with them
     manifest = json.loads((base / "manifest.json").read_text())
     assert manifest["cells"] == len(traces) and manifest["fuzz_programs"] > 0
 

@@ -266,36 +266,60 @@ def plan_cells(subclasses: Iterable[str] | None = None, scenarios: Iterable[str]
 class Worker(WorkerProcess):
     """One worker interpreter, reused for many cells; every cell still gets a fresh instance."""
 
-    def __init__(self, python: str, start_timeout: float = START_TIMEOUT) -> None:
-        super().__init__(python, "compat.behaviour.worker", name="behaviour worker", start_timeout=start_timeout)
+    def __init__(self, python: str, start_timeout: float = START_TIMEOUT, reach: bool = False) -> None:
+        super().__init__(python, "compat.behaviour.worker", name="behaviour worker", start_timeout=start_timeout,
+                         extra_env={"COMPAT_REACH": "1"} if reach else None)
 
     def run(self, cell: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-        return self.request(cell, timeout, f"cell {cell_label(cell)}")["trace"]
+        return self.run_reply(cell, timeout)["trace"]
+
+    def run_reply(self, cell: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+        """The whole reply: the trace, and while recording the lines the cell ran."""
+        return self.request(cell, timeout, f"cell {cell_label(cell)}")
+
+
+def merge_lines(into: dict[str, list[int]], lines: dict[str, list[int]]) -> None:
+    for rel, nums in lines.items():
+        into[rel] = sorted(set(into.get(rel, ())) | set(nums))
 
 
 def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
-              timeout: float = DEFAULT_TIMEOUT, what: str = "behaviour cells") -> list[dict[str, Any]]:
-    """Traces for the cells (same order), using up to ``jobs`` worker processes."""
+              timeout: float = DEFAULT_TIMEOUT, what: str = "behaviour cells",
+              reach: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Traces for the cells (same order), using up to ``jobs`` worker processes. With ``reach``
+    (a dict), also the lines of dagster each cell ran (``reach["cells"]``, in cell order) and
+    what the workers ran while starting (``reach["startup"]``)."""
     if not cells:
         return []
     jobs = max(1, min(int(jobs), len(cells)))
-    todo: queue.Queue = queue.Queue()
+    # while recording what cells execute, worker k runs cells k, k + jobs, ...: a cell's lazy
+    # imports then fall in the same cell on every recording, so the reach map is reproducible
+    queues: list[queue.Queue] = [queue.Queue() for _ in range(jobs if reach is not None else 1)]
     for i, cell in enumerate(cells):
-        todo.put((i, cell))
+        queues[i % len(queues)].put((i, cell))
     results: list[Any] = [None] * len(cells)
     errors: list[BaseException] = []
     stop = threading.Event()
 
-    def drive() -> None:
+    lines: list[Any] = [None] * len(cells)
+    startup: dict[str, list[int]] = {}
+    merging = threading.Lock()
+
+    def drive(todo: queue.Queue) -> None:
         worker = None
         try:
-            worker = Worker(python)
+            worker = Worker(python, reach=reach is not None)
+            if reach is not None:
+                with merging:
+                    merge_lines(startup, worker.hello.get("reach") or {})
             while not stop.is_set():
                 try:
                     i, cell = todo.get_nowait()
                 except queue.Empty:
                     return
-                results[i] = worker.run(cell, timeout)
+                reply = worker.run_reply(cell, timeout)
+                results[i] = reply["trace"]
+                lines[i] = reply.get("reach") or {}
                 advance()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
@@ -304,7 +328,7 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
             if worker is not None:
                 worker.close()
 
-    threads = [threading.Thread(target=drive, daemon=True) for _ in range(jobs)]
+    threads = [threading.Thread(target=drive, args=(queues[k % len(queues)],), daemon=True) for k in range(jobs)]
     with progress.bar(len(cells), what) as advance:
         for t in threads:
             t.start()
@@ -315,6 +339,8 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
         if isinstance(err, CompatError):
             raise err
         raise CompatError(f"behaviour run on {python} failed: {type(err).__name__}: {err}")
+    if reach is not None:
+        reach["cells"], reach["startup"] = lines, startup
     return results
 
 
@@ -323,10 +349,17 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
 
 
 def record(python: str, out_dir: str, subclasses=None, scenarios=None, *, storages=None, jobs: int = 1,
-           timeout: float = DEFAULT_TIMEOUT, cell_set: str = DEFAULT_CELL_SET) -> list[Path]:
-    """Record one trace file per cell under ``out_dir/traces/``; returns the written paths."""
+           timeout: float = DEFAULT_TIMEOUT, cell_set: str = DEFAULT_CELL_SET,
+           reach: dict[str, Any] | None = None) -> list[Path]:
+    """Record one trace file per cell under ``out_dir/traces/``; returns the written paths.
+    With ``reach`` (a dict), also the lines each cell ran, by trace stem (``reach["cells"]``),
+    and the workers' start-up lines (``reach["startup"]``)."""
     cells = plan_cells(subclasses, scenarios, storages, cell_set)
-    traces = run_cells(python, cells, jobs=jobs, timeout=timeout, what="recording cells")
+    collected: dict[str, Any] | None = {} if reach is not None else None
+    traces = run_cells(python, cells, jobs=jobs, timeout=timeout, what="recording cells", reach=collected)
+    if reach is not None and collected is not None:
+        reach["startup"] = collected["startup"]
+        reach["cells"] = {trace_filename(c)[:-5]: lines for c, lines in zip(cells, collected["cells"])}
     out = Path(out_dir) / "traces"
     paths = []
     for cell, trace in zip(cells, traces):
@@ -334,13 +367,17 @@ def record(python: str, out_dir: str, subclasses=None, scenarios=None, *, storag
     return sorted(paths)
 
 
-def load_baseline(baseline_dir: str) -> list[dict[str, Any]]:
+def load_baseline(baseline_dir: str, only: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The recorded traces (``only``: of these trace stems), validated."""
     tdir = Path(baseline_dir) / "traces"
     if not tdir.is_dir():
         raise CompatError(f"{baseline_dir}: no traces/ directory; record a baseline first")
     files = sorted(tdir.glob("*.json"))
     if not files:
         raise CompatError(f"{tdir}: no trace files; record a baseline first")
+    if only is not None:
+        wanted = set(only)
+        files = [f for f in files if f.stem in wanted]
     return [schemas.read_trace(f) for f in files]
 
 
@@ -397,13 +434,15 @@ def import_finding(error: dict[str, Any], cell: dict[str, Any] | None = None) ->
 
 
 def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DEFAULT_TIMEOUT,
-           keep_dir: str | None = None) -> list[Finding]:
-    """Replay every recorded cell on ``python``; one finding per divergent cell.
+           keep_dir: str | None = None, only: Iterable[str] | None = None) -> list[Finding]:
+    """Replay the recorded cells on ``python``; one finding per divergent cell.
 
-    ``keep_dir``: also write the replayed traces there (same layout as a baseline), so that
-    they can be inspected or compared again with ``compare_dirs`` without re-running.
+    ``only``: the trace stems to replay (what :func:`compat.behaviour.reach.select` picked); the
+    others keep their recorded verdict. ``keep_dir``: also write the replayed traces there (same
+    layout as a baseline), so that they can be inspected or compared again with ``compare_dirs``
+    without re-running.
     """
-    baseline = load_baseline(baseline_dir)
+    baseline = load_baseline(baseline_dir, only)
     cells = [dict(t["cell"]) for t in baseline]
     new = run_cells(python, cells, jobs=jobs, timeout=timeout, what="replaying cells")
     if keep_dir is not None:

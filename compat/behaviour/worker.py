@@ -2,7 +2,10 @@
 
 Protocol: JSON lines. On start the worker writes one ``{"hello": ...}`` line. Each request line
 ``{"subclass": S, "scenario": N, "storage": "memory"|"sqlite"}`` gets one reply line
-``{"ok": true, "trace": {...}}``. A request ``{"op": "exit"}`` ends the worker.
+``{"ok": true, "trace": {...}}``. A request ``{"op": "exit"}`` ends the worker. Started with
+``COMPAT_REACH=1`` (while a baseline is recorded), the hello also carries the lines of dagster
+the worker ran while starting, and each reply the lines the cell ran (``"reach"``, see
+:mod:`compat.behaviour.reach`).
 
 ``subclass`` is a name from the subclass corpus (``base`` is plain DagsterInstance), ``spy``
 (a recording subclass of DagsterInstance) or ``spy:<corpus name>`` (a recording subclass on
@@ -29,6 +32,7 @@ from compat.behaviour.scenarios import SCENARIOS, Ctx
 from compat.model.trace import capture_state, exception_data, make_trace, to_jsonable
 
 SPY = "spy"
+REACH_ENV = "COMPAT_REACH"  # "1": record the lines of dagster each cell runs
 
 
 def _corpus():
@@ -135,6 +139,26 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     return trace
 
 
+def warm() -> None:
+    """Build and dispose a plain instance on each storage: the storages' lazy imports and the
+    migration environment then load at start-up, not in whichever cell comes first (while
+    recording, what a cell imports counts as state it may leave to later cells)."""
+    for storage in ("memory", "sqlite"):
+        root = tempfile.mkdtemp(prefix="compat-warm-")
+        old_home = os.environ.get("DAGSTER_HOME")
+        os.environ["DAGSTER_HOME"] = root
+        try:
+            build_instance("base", root, storage).dispose()
+        except Exception:  # noqa: BLE001 - a cell that cannot build its instance reports it itself
+            pass
+        finally:
+            if old_home is None:
+                os.environ.pop("DAGSTER_HOME", None)
+            else:
+                os.environ["DAGSTER_HOME"] = old_home
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def _dagster_version() -> str:
     try:
         import dagster
@@ -157,26 +181,43 @@ def _start_coverage():
     return cov
 
 
+def _start_reach():
+    """The per-cell line recorder, started before dagster is imported so start-up counts too."""
+    if os.environ.get(REACH_ENV) != "1":
+        return None
+    from compat.behaviour.reach import LineRecorder
+
+    return LineRecorder()
+
+
 def main() -> int:
+    recorder = _start_reach()
     from compat.channel import requests, serve
 
     cov = _start_coverage()
     try:
-        return _serve(serve, requests)
+        return _serve(serve, requests, recorder)
     finally:
         if cov is not None:
             cov.stop()
             cov.save()
 
 
-def _serve(serve, requests) -> int:
+def _serve(serve, requests, recorder=None) -> int:
     send = serve()
-    send({"hello": True, "dagster_version": _dagster_version(), "python": sys.version.split()[0],
-          "corpus": _corpus() is not None, "pid": os.getpid()})
+    hello = {"hello": True, "dagster_version": _dagster_version(), "python": sys.version.split()[0],
+             "corpus": _corpus() is not None, "pid": os.getpid()}
+    if recorder is not None:
+        warm()
+        hello["reach"] = recorder.take()
+    send(hello)
     for req in requests():
         try:
             trace = run_cell(req["subclass"], req["scenario"], req["storage"])
-            send({"ok": True, "trace": trace})
+            reply = {"ok": True, "trace": trace}
+            if recorder is not None:
+                reply["reach"] = recorder.take()
+            send(reply)
         except Exception as exc:  # noqa: BLE001 - protocol-level failure, reported to the parent
             send({"ok": False, "error": f"{type(exc).__name__}: {exc}",
                   "traceback": traceback.format_exc(limit=5)})

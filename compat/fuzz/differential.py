@@ -16,7 +16,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from compat import progress, sides
 from compat.channel import WorkerProcess
@@ -67,9 +67,10 @@ DEFAULT_SUBCLASSES = (
 class FuzzWorker(WorkerProcess):
     """A `compat.fuzz.worker` process on one interpreter; a hang or crash is a CompatError."""
 
-    def __init__(self, python: str, label: str):
+    def __init__(self, python: str, label: str, reach: bool = False):
         self.label = label
-        super().__init__(python, "compat.fuzz.worker", name=f"fuzz worker for {label}")
+        super().__init__(python, "compat.fuzz.worker", name=f"fuzz worker for {label}",
+                         extra_env={"COMPAT_REACH": "1"} if reach else None)
         self.version = self.dagster_version
 
 
@@ -329,9 +330,11 @@ def program_id(index: int, prog: dict) -> str:
 
 
 def record_programs(python: str, out: str | os.PathLike[str], *, max_examples: int = DEFAULT_STORED_PROGRAMS,
-                    seed: int = 0) -> int:
+                    seed: int = 0, reach: dict | None = None) -> int:
     """Generate programs with the state machine (the interpreter against itself) and store each
-    with its per-step results on that interpreter; returns how many were stored."""
+    with its per-step results on that interpreter; returns how many were stored. With ``reach``
+    (a dict), also the lines of dagster each stored program ran, by program id
+    (``reach["programs"]``), and what its worker ran while starting (``reach["startup"]``)."""
 
     generated = run_fuzz(python, python, max_examples=max_examples, seed=seed, labels=("recording", "recording"))
     if generated.mismatch is not None:
@@ -344,10 +347,16 @@ def record_programs(python: str, out: str | os.PathLike[str], *, max_examples: i
         if program and key not in seen:
             seen.add(key)
             programs.append({"subclass": subclass, "storage": storage, "steps": [[op, args] for op, args in program]})
-    worker = FuzzWorker(python, "recording")
+    worker = FuzzWorker(python, "recording", reach=reach is not None)
     try:
-        for prog in programs:
+        if reach is not None:
+            reach["startup"] = worker.hello.get("reach") or {}
+            reach["programs"] = {}
+        for index, prog in enumerate(programs):
             prog["results"] = run_stored(worker, prog)
+            if reach is not None:
+                reach["programs"][program_id(index, prog)] = worker.request({"op": "reach"}, STEP_TIMEOUT,
+                                                                            "reach")["result"]
         version = worker.version
     finally:
         worker.close()
@@ -383,13 +392,19 @@ def compare_stored(index: int, prog: dict, results: list, labels: tuple[str, str
     return None
 
 
-def replay_programs(programs: list[dict], python: str, labels: tuple[str, str]) -> list[Finding]:
-    """Run stored programs (as `load_programs` or `Baseline.programs` give them) on `python`."""
+def replay_programs(programs: list[dict], python: str, labels: tuple[str, str],
+                    only: Iterable[str] | None = None) -> list[Finding]:
+    """Run stored programs (as `load_programs` or `Baseline.programs` give them) on `python`;
+    ``only``: the program ids to run (the others keep their recorded verdict)."""
+    wanted = set(only) if only is not None else None
+    chosen = [(i, p) for i, p in enumerate(programs) if wanted is None or program_id(i, p) in wanted]
+    if not chosen:
+        return []
     worker = FuzzWorker(python, labels[1])
     try:
         out = []
-        with progress.bar(len(programs), "stored fuzz programs") as advance:
-            for index, prog in enumerate(programs):
+        with progress.bar(len(chosen), "stored fuzz programs") as advance:
+            for index, prog in chosen:
                 f = compare_stored(index, prog, run_stored(worker, prog), labels)
                 advance()
                 if f is not None:

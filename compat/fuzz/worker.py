@@ -1,7 +1,8 @@
 """Worker for differential fuzzing: one live program at a time, stepped over JSON lines.
 
 Requests: ``{"op": "begin", "subclass": S, "storage": T}``, ``{"op": "step", "name": OP,
-"args": {...}}``, ``{"op": "end"}``, ``{"op": "exit"}``. Every reply is one line:
+"args": {...}}``, ``{"op": "end"}``, ``{"op": "exit"}``, and while recording (``COMPAT_REACH=1``) ``{"op": "reach"}``:
+the lines of dagster run since the last one. Every reply is one line:
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``. Imports: stdlib, dagster,
 and compat modules that import only those.
 """
@@ -15,6 +16,11 @@ import tempfile
 
 
 def main() -> int:
+    recorder = None
+    if os.environ.get("COMPAT_REACH") == "1":  # recording: the lines of dagster each program runs
+        from compat.behaviour.reach import LineRecorder
+
+        recorder = LineRecorder()
     from compat.channel import requests, serve
 
     send = serve()
@@ -22,7 +28,10 @@ def main() -> int:
 
     import dagster
 
-    send({"hello": True, "dagster_version": dagster.__version__})
+    hello = {"hello": True, "dagster_version": dagster.__version__}
+    if recorder is not None:
+        hello["reach"] = recorder.take()
+    send(hello)
     session = None
     root = None
     for req in requests():
@@ -44,6 +53,8 @@ def main() -> int:
                     shutil.rmtree(root, ignore_errors=True)
                 session = None
                 send({"ok": True, "result": None})
+            elif op == "reach" and recorder is not None:
+                send({"ok": True, "result": recorder.take()})
             else:
                 send({"ok": False, "error": f"unknown op {op!r}"})
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which stops

@@ -47,6 +47,7 @@ class Settings:
     python: str | None
     behaviour: bool
     path_prefix: str | None = None
+    full: bool = False  # replay every cell and program, not only what the change can reach
 
     @classmethod
     def resolve(cls, options: dict, rootdir: Path, cwd: Path | None = None) -> Settings:
@@ -94,6 +95,7 @@ class Settings:
             python=pick("python"),
             behaviour=bool(pick("behaviour", True)),
             path_prefix=pick("path_prefix"),
+            full=bool(options.get("full")),
         )
 
 
@@ -186,6 +188,26 @@ class Gate:
         return [program_id(i, prog) for i, prog in enumerate(self.base.programs())]
 
     @cached_property
+    def selection(self):
+        """The cells and programs this change can reach (compat.behaviour.reach); the same in
+        every xdist worker, since it depends only on the baseline and the checked sources."""
+        return self.base.selection(python_for_gate(self.settings), self.search_paths, full=self.settings.full)
+
+    def replays_cell(self, cell: str) -> bool:
+        return cell in self._chosen_cells
+
+    def replays_program(self, program: str) -> bool:
+        return program in self._chosen_programs
+
+    @cached_property
+    def _chosen_cells(self) -> set[str]:
+        return set(self.selection.cells)
+
+    @cached_property
+    def _chosen_programs(self) -> set[str]:
+        return set(self.selection.programs)
+
+    @cached_property
     def new_label(self) -> str:
         """The checked side named by what it is (`dagster 1.13.29`), never "installed"."""
         return surface_label(self.new_surface)
@@ -219,7 +241,9 @@ class Gate:
         return CheckResult(target=self.target, old_label=self.base.label, new_label=self.new_label, findings=open_,
                            old_surface=self.base.surface, new_surface=self.new_surface, profiles=self.profiles,
                            title=f"{self.target}: baseline {self.base.label} -> {self.new_label}",
-                           path_prefix=self.path_prefix, accepted=accepted_mod.reasons(taken, self.base.accepted))
+                           path_prefix=self.path_prefix, accepted=accepted_mod.reasons(taken, self.base.accepted),
+                           replay=self.selection.as_dict() if self.settings.behaviour and (
+                               self.base.trace_files() or self.base.programs()) else None)
 
     @cached_property
     def path_prefix(self) -> str:

@@ -6,6 +6,8 @@ Layout (all canonical JSON, reviewable in git)::
     surface.json       the target's surface
     profiles/*.json    profiles of the subclasses the gate protects
     traces/*.json      one behaviour trace per (subclass, scenario, storage) cell
+    fuzz/programs.json generated programs with the old side's results
+    reach.json         what each cell and program executed of dagster, for change-aware replay
     accepted.json      reviewed, intended findings (optional; kept across re-recording)
 
 A baseline is recorded into a temporary sibling directory and swapped in with renames, so an
@@ -23,6 +25,7 @@ from typing import Callable
 from packaging.version import InvalidVersion, Version
 
 from compat import sides, tempdirs
+from compat.behaviour import reach as reach_mod
 from compat.behaviour import replay as behaviour_mod
 from compat.fuzz import differential
 from compat.fuzz.differential import PROGRAMS_FILE, load_programs
@@ -86,11 +89,19 @@ def record_baseline(
         if behaviour:
             cell_set = cell_set or behaviour_mod.DEFAULT_CELL_SET
             progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
-            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set))
+            lines: dict = {}
+            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set, reach=lines))
             wanted = differential.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
+            program_lines: dict = {"programs": {}, "startup": {}}
             if wanted:
                 progress(f"recording {wanted} generated programs and their results")
-                programs = differential.record_programs(_python(python), tmp / differential.PROGRAMS_FILE, max_examples=wanted)
+                programs = differential.record_programs(_python(python), tmp / differential.PROGRAMS_FILE,
+                                                        max_examples=wanted, reach=program_lines)
+            progress("mapping what each cell executed onto the functions of dagster")
+            startup = dict(lines["startup"])
+            behaviour_mod.merge_lines(startup, program_lines["startup"])
+            reach_mod.write(reach_mod.build(_python(python), _side(python).search_paths, startup, lines["cells"],
+                                            program_lines["programs"]), tmp)
         if not behaviour:
             # a static re-record keeps the recorded behaviour layers; it was not asked to drop them
             cells, programs = _keep_replay_layers(out, tmp)
@@ -141,6 +152,8 @@ def _keep_replay_layers(old: Path, new: Path) -> tuple[int, int]:
         (new / differential.PROGRAMS_FILE).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(old / differential.PROGRAMS_FILE, new / differential.PROGRAMS_FILE)
         programs = len(differential.load_programs(new / differential.PROGRAMS_FILE))
+    if (old / reach_mod.FILENAME).is_file():
+        shutil.copy2(old / reach_mod.FILENAME, new / reach_mod.FILENAME)
     return cells, programs
 
 
@@ -247,6 +260,7 @@ class Baseline:
                 f"baseline {self.path}: {len(traces)} trace files but the manifest lists {self.manifest['cells']}; re-record it"
             )
         self.accepted = accepted_mod.load(self.path)
+        self.reach = reach_mod.load(self.path)
 
     @property
     def label(self) -> str:
@@ -265,6 +279,14 @@ class Baseline:
     def trace_files(self) -> list[Path]:
         tdir = self.path / "traces"
         return sorted(tdir.glob("*.json")) if tdir.is_dir() else []
+
+    def program_ids(self) -> list[str]:
+        return [differential.program_id(i, p) for i, p in enumerate(self._programs)]
+
+    def selection(self, python: str, search_paths: list[str], *, full: bool = False) -> reach_mod.Selection:
+        """Which cells and programs a new side must replay (all, without a reach map or with ``full``)."""
+        return reach_mod.select(self.reach, [p.stem for p in self.trace_files()], self.program_ids(), python=python,
+                                search_paths=search_paths, full=full)
 
 
 def static_findings(base: Baseline, new_surface, search_paths: list[str] | None = None) -> list[Finding]:

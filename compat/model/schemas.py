@@ -13,9 +13,19 @@ import functools
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal, Optional, TypeVar
+from typing import Annotated, Any, Literal, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 
 from compat.model import surface
 from compat.model.errors import CompatError
@@ -87,6 +97,25 @@ class HistoryStep(_Open):
     causes: list[HistoryCause]
 
 
+_Ranges = Annotated[StrictStr, StringConstraints(pattern=r"^(\d+(-\d+)?(,\d+(-\d+)?)*)?$")]
+
+
+class ReachFile(BaseModel):
+    """reach.json: what each recorded cell and program executed (compat.behaviour.reach)."""
+    model_config = ConfigDict(extra="forbid")
+    schema_: StrictStr = Field(alias="schema")
+    schema_version: StrictInt
+    python: StrictStr
+    harness: StrictStr
+    dependencies: dict[StrictStr, StrictStr]
+    files: dict[StrictStr, StrictStr]
+    skeletons: dict[StrictStr, StrictStr]
+    functions: dict[StrictStr, StrictStr]
+    stateful: _Ranges
+    cells: dict[StrictStr, _Ranges]
+    programs: dict[StrictStr, _Ranges]
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -105,6 +134,25 @@ def read_trace(path: str | Path) -> dict:
     """A recorded trace file, its kind, version and shape checked."""
     data = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
     check(TraceFile, data, path)
+    return data
+
+
+def read_reach(path: str | Path) -> dict:
+    """A baseline's reach map, its kind, version and shape checked; every function a cell names
+    must have its hash."""
+    from compat.behaviour.reach import SCHEMA as REACH_SCHEMA
+    from compat.behaviour.reach import VERSION as REACH_VERSION
+
+    data = read_json(path, schema=REACH_SCHEMA, versions=(REACH_VERSION,))
+    check(ReachFile, data, path)
+    count = len(data["functions"])
+    packed = [("stateful", data["stateful"])] + [(f"{kind}.{name}", text) for kind in ("cells", "programs")
+                                                   for name, text in data[kind].items()]
+    for where, text in packed:
+        top = max((int(n) for n in text.replace("-", ",").split(",") if n), default=-1)
+        if top >= count:
+            raise CompatError(f"{path}: {where}: function index {top} is out of range ({count} functions); "
+                              "re-record it or fix it by hand")
     return data
 
 

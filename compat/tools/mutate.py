@@ -354,6 +354,7 @@ class Outcome:
     old_surface: Surface | None = None
     new_surface: Surface | None = None
     profiles: list = field(default_factory=list)
+    replay: dict | None = None  # what the behaviour half replayed, and why (reach.Selection.as_dict)
 
     def result(self) -> CheckResult:
         return CheckResult(target=self.old_surface.target if self.old_surface else "?", old_label="baseline",
@@ -375,11 +376,13 @@ class Outcome:
 
 
 def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour: str = "auto",
-             jobs: int = 1) -> Outcome:
+             jobs: int = 1, full: bool = False) -> Outcome:
     """Run the gate's checks on a mutated copy of dagster against `baseline`.
 
     behaviour: "always", "never", or "auto" (replay only when the static checks did not already
     fail the gate, or when the mutation is meant to be equivalent and must pass everything).
+    The behaviour half replays what the edit can reach (compat.behaviour.reach), every cell and
+    program with ``full``.
     """
 
     base = Baseline(baseline)
@@ -396,9 +399,13 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
         )
         if run_behaviour and base.trace_files():
             python = shadowing_python(root, Path(tmp))
-            outcome.behaviour = behaviour_mod.replay(str(base.path), python, jobs=jobs)
-            if base.programs():
-                outcome.behaviour += replay_programs(base.programs(), python, (base.label, "mutant"))
+            selection = base.selection(python, paths, full=full)
+            outcome.replay = selection.as_dict()
+            if selection.cells:
+                outcome.behaviour = behaviour_mod.replay(str(base.path), python, jobs=jobs, only=selection.cells)
+            if selection.programs:
+                outcome.behaviour += replay_programs(base.programs(), python, (base.label, "mutant"),
+                                                     only=selection.programs)
             outcome.behaviour_run = True
     return outcome
 
@@ -424,5 +431,8 @@ def kill_report(outcomes: list[Outcome]) -> str:
         verdict = ("killed" if o.gate_failed else "SURVIVED") if o.mutation.breaking else (
             "passed" if not o.gate_failed else "FALSE ALARM")
         by = sorted({f"{f.source}:{f.rule}" for f in o.failing})
-        lines.append(f"  {verdict:<11} {o.mutation.id:<20} {o.mutation.description}" + (f"  [{', '.join(by)}]" if by else ""))
+        replayed = (f"  (replayed {o.replay['cells_replayed']}/{o.replay['cells_total']} cells, "
+                    f"{o.replay['programs_replayed']}/{o.replay['programs_total']} programs)") if o.replay else ""
+        lines.append(f"  {verdict:<11} {o.mutation.id:<20} {o.mutation.description}" + (f"  [{', '.join(by)}]" if by else "")
+                     + replayed)
     return "\n".join(lines)

@@ -1,0 +1,461 @@
+"""Change-aware replay: what each recorded cell executed, and whether the new side changed it.
+
+When a baseline is recorded, every cell (and every stored fuzz program) runs under coverage.py
+restricted to the packages of dagster itself (``dagster``, ``dagster_shared``,
+``dagster_pipes``); the lines it executed are mapped onto the functions of the old side's
+sources. The baseline keeps, in ``reach.json``: for each cell the functions it executed, a hash
+of each such function, a hash of the *skeleton* of every module (everything but the bodies of
+functions), the bytes' digest of every file of those packages, the functions the worker ran
+while starting (imports, warm-up), the versions of every other installed distribution, the
+interpreter and the harness code the cells ran. At check time only the cells that executed a
+function whose hash differs on the new side are replayed; every other cell's verdict is the
+recorded one.
+
+Why that is sound (the argument the test of the mutation self-check checks on every mutant):
+
+1. A cell's outcome is a function of the code it executes and the state that code sees. The
+   scenarios are deterministic and every cell starts from a fresh instance in a fresh
+   directory, so the state is what earlier code left: import-time code (module and class
+   bodies, decorators, defaults), code run while the worker started, and caches filled by
+   earlier cells of the same worker.
+2. Import-time code is the skeleton: with every module's skeleton equal and no file added or
+   removed, every module and class namespace binds the same names to the same kinds of
+   objects, so every name a function looks up dynamically (globals, the MRO of a class,
+   ``getattr`` on a class or module) resolves to the same definition as on the old side. A new
+   override earlier in the MRO, a new module-level function shadowing an import, a moved
+   method: each changes a skeleton, and then every cell is replayed.
+3. Given equal skeletons, the new side runs code the old side did not run only where some
+   function the cell executed behaves differently, and that function's body is then
+   different: its hash differs, so the cell is replayed. A function the old side never
+   executed can only be newly reached through a changed executed caller (3) or a changed
+   resolution (2).
+4. Code that can carry state from one cell into another: what the worker runs while starting
+   (importing dagster), a function behind a cache decorator or declaring ``global`` or
+   ``nonlocal``, and every function of a cell that imported a module (module-level lines of a
+   module the start-up did not import ran in it): a change to any such function replays every
+   cell, since the first cell to run it may have done the work for the cells after it.
+5. Everything outside the hashed packages is judged by version: another version of any
+   installed distribution, another interpreter, other harness code in the worker (scenarios,
+   corpus, spies, normalizer) or a non-Python file changed in dagster: every cell is replayed.
+   So is every cell when the baseline has no reach map, or when ``--full`` is asked.
+
+What is left to trust: cells are deterministic (the harness's own property, checked by
+recording twice), and state escapes a cell only as in (4).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from compat.model.errors import CompatError
+
+SCHEMA = "compat.reach"
+VERSION = 1
+FILENAME = "reach.json"
+HASHED_PACKAGES = ("dagster", "dagster_shared", "dagster_pipes")
+HASHED_DISTRIBUTIONS = ("dagster", "dagster-shared", "dagster-pipes")
+STARTUP = "<startup>"  # the pseudo-cell of what a worker runs before its first cell
+# worker-side harness modules whose code decides what a cell does
+HARNESS_DIRS = ("behaviour", "corpus", "fuzz")
+HARNESS_FILES = ("model/trace.py", "channel.py", "tempdirs.py")
+_STATEFUL_DECORATORS = ("cache", "lru_cache", "cached", "memoize", "memoized", "cached_method")
+
+
+# --- worker side ---------------------------------------------------------------------------------
+def package_dirs() -> list[str]:
+    """Where this interpreter imports the hashed packages from (no package is imported)."""
+    import importlib.util
+
+    dirs = []
+    for name in HASHED_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            dirs.append(os.path.realpath(list(spec.submodule_search_locations)[0]))
+    return dirs
+
+
+class LineRecorder:
+    """coverage.py on the hashed packages, read and reset at each cell boundary."""
+
+    def __init__(self) -> None:
+        import coverage
+
+        self._coverage = coverage
+        self.dirs = package_dirs()
+        self._cov = None
+        self.start()
+
+    def start(self) -> None:
+        self._cov = self._coverage.Coverage(data_file=None, source=self.dirs, config_file=False, branch=False)
+        self._cov.start()
+
+    def take(self) -> dict[str, list[int]]:
+        """Lines executed since the last take, per file relative to its package's parent."""
+        self._cov.stop()
+        data = self._cov.get_data()
+        out: dict[str, list[int]] = {}
+        for f in data.measured_files():
+            real = os.path.realpath(f)
+            for d in self.dirs:
+                if real.startswith(d + os.sep):
+                    rel = os.path.relpath(real, os.path.dirname(d)).replace(os.sep, "/")
+                    out[rel] = sorted(set(out.get(rel, [])) | set(data.lines(f) or ()))
+        self.start()
+        return out
+
+
+# --- static side ---------------------------------------------------------------------------------
+def _sha(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()[:16]
+
+
+def package_files(search_paths: Iterable[str]) -> dict[str, Path]:
+    """Every file of the hashed packages on these paths (the first path holding a package wins),
+    by its path relative to that root (``dagster/_core/instance/instance.py``)."""
+    files: dict[str, Path] = {}
+    for name in HASHED_PACKAGES:
+        for root in search_paths:
+            pkg = Path(root) / name
+            if (pkg / "__init__.py").is_file():
+                for p in sorted(pkg.rglob("*")):
+                    if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", ".pyo")):
+                        files[p.relative_to(root).as_posix()] = p
+                break
+    return files
+
+
+def file_digests(files: dict[str, Path]) -> dict[str, str]:
+    return {rel: _sha(p.read_bytes()) for rel, p in sorted(files.items())}
+
+
+@dataclass
+class ModuleIndex:
+    """One module's functions (qualname -> hash, body line spans), its skeleton's hash, and
+    which of its functions can keep state across cells."""
+
+    skeleton: str
+    functions: dict[str, str] = field(default_factory=dict)
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+    stateful: set[str] = field(default_factory=set)
+
+    def function_at(self, line: int) -> str | None:
+        """The function whose body holds ``line`` (bodies of module- and class-level defs never
+        overlap: a nested def is part of its enclosing function)."""
+        if not hasattr(self, "_by_line"):
+            self._by_line = {n: name for first, last, name in self.spans for n in range(first, last + 1)}
+        return self._by_line.get(line)
+
+
+def _decorator_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def index_module(source: bytes | str, where: str = "?") -> ModuleIndex:
+    """Functions and skeleton of a module. A function is a def at module or class level (nested
+    defs, lambdas and comprehensions belong to it); the skeleton is the module with each such
+    function's body replaced by ``...``, positions left out, so a body edit never changes it."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:
+        raise CompatError(f"{where}: cannot parse ({exc})") from None
+    dumps: dict[str, list[str]] = {}
+    spans: list[tuple[int, int, str]] = []
+    stateful: set[str] = set()
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = prefix + node.name
+                dumps.setdefault(name, []).append(ast.dump(node))
+                # coverage reports a body that is only a docstring on the def line (which also
+                # runs at import: such a function counts as run at start-up, see point 4)
+                only_doc = len(node.body) == 1 and isinstance(node.body[0], ast.Expr) and isinstance(
+                    node.body[0].value, ast.Constant)
+                first = node.lineno if only_doc else node.body[0].lineno
+                spans.append((first, node.end_lineno or node.body[-1].lineno, name))
+                if any(_decorator_name(d) in _STATEFUL_DECORATORS for d in node.decorator_list) or any(
+                        isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(node)):
+                    stateful.add(name)
+                node.body = [ast.Expr(ast.Constant(...))]
+            elif isinstance(node, ast.ClassDef):
+                walk(node.body, prefix + node.name + ".")
+            else:
+                for attr in ("body", "orelse", "handlers", "finalbody", "cases"):
+                    inner = getattr(node, attr, None)
+                    if isinstance(inner, list) and inner and isinstance(inner[0], (ast.stmt, ast.excepthandler,
+                                                                                    ast.match_case)):
+                        if attr in ("handlers", "cases"):
+                            for h in inner:
+                                walk(h.body, prefix)
+                        else:
+                            walk(inner, prefix)
+
+    walk(tree.body, "")
+    return ModuleIndex(skeleton=_sha(ast.dump(tree)), functions={k: _sha("\n".join(v)) for k, v in dumps.items()},
+                       spans=spans, stateful=stateful)
+
+
+def module_code_files(lines: dict[str, list[int]], indexes: dict[str, ModuleIndex]) -> set[str]:
+    """The files whose module-level code (lines outside every function) ran."""
+    return {rel for rel, nums in lines.items() if (index := indexes.get(rel)) is not None
+            and any(index.function_at(n) is None for n in nums)}
+
+
+def executed_functions(lines: dict[str, list[int]], indexes: dict[str, ModuleIndex]) -> set[str]:
+    """``file:qualname`` of every function whose body ran one of these lines (lines outside any
+    function are module or class bodies: the skeleton's)."""
+    out = set()
+    for rel, nums in lines.items():
+        index = indexes.get(rel)
+        if index is None:
+            continue
+        for n in nums:
+            name = index.function_at(n)
+            if name is not None:
+                out.add(f"{rel}:{name}")
+    return out
+
+
+# --- the recorded map ----------------------------------------------------------------------------
+@dataclass
+class Reach:
+    """What the baseline's cells executed, and what to compare on a new side."""
+
+    python: str
+    harness: str
+    dependencies: dict[str, str]
+    files: dict[str, str]  # file -> digest of its bytes, every file of the hashed packages
+    skeletons: dict[str, str]  # python file -> skeleton hash
+    functions: dict[str, str]  # file:qualname -> hash, every function some cell executed
+    stateful: list[str]  # functions run at start-up or able to carry state across cells
+    cells: dict[str, list[str]]  # trace file stem -> the functions it executed
+    programs: dict[str, list[str]] = field(default_factory=dict)  # stored program id -> functions
+
+    def as_dict(self) -> dict[str, Any]:
+        """Canonical JSON; a cell's functions are written as ranges of indices into the sorted
+        function table (``"0-41,57,60-63"``), which keeps the file small enough to review."""
+        order = sorted(self.functions)
+        index = {k: i for i, k in enumerate(order)}
+
+        def packed(keys: Iterable[str]) -> str:
+            return _ranges(sorted(index[k] for k in keys))
+
+        return {"schema": SCHEMA, "schema_version": VERSION, "python": self.python, "harness": self.harness,
+                "dependencies": dict(sorted(self.dependencies.items())), "files": dict(sorted(self.files.items())),
+                "skeletons": dict(sorted(self.skeletons.items())),
+                "functions": {k: self.functions[k] for k in order}, "stateful": packed(self.stateful),
+                "cells": {k: packed(v) for k, v in sorted(self.cells.items())},
+                "programs": {k: packed(v) for k, v in sorted(self.programs.items())}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reach:
+        order = list(data["functions"])
+
+        def unpacked(text: str) -> list[str]:
+            return [order[i] for i in _unranges(text)]
+
+        return cls(python=data["python"], harness=data["harness"], dependencies=data["dependencies"],
+                   files=data["files"], skeletons=data["skeletons"], functions=data["functions"],
+                   stateful=unpacked(data["stateful"]), cells={k: unpacked(v) for k, v in data["cells"].items()},
+                   programs={k: unpacked(v) for k, v in data["programs"].items()})
+
+
+def _ranges(numbers: list[int]) -> str:
+    out, i = [], 0
+    while i < len(numbers):
+        j = i
+        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
+            j += 1
+        out.append(str(numbers[i]) if i == j else f"{numbers[i]}-{numbers[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+def _unranges(text: str) -> list[int]:
+    out: list[int] = []
+    for part in filter(None, text.split(",")):
+        first, _, last = part.partition("-")
+        out.extend(range(int(first), int(last or first) + 1))
+    return out
+
+
+def harness_digest() -> str:
+    """The worker-side harness code: scenarios, corpus, spies, the normalizer, the workers."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    paths = [p for d in HARNESS_DIRS for p in sorted((root / d).rglob("*.py"))] + [root / f for f in HARNESS_FILES]
+    for p in paths:
+        if "__pycache__" in p.parts or not p.is_file():
+            continue
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+_PROBE = (
+    "import importlib.metadata as m, json, sys\n"
+    "print(json.dumps({'python': '%d.%d.%d' % sys.version_info[:3], 'dependencies': "
+    "{d.metadata['Name'].lower().replace('_', '-'): d.version for d in m.distributions() if d.metadata['Name']}}))\n"
+)
+
+
+def interpreter_info(python: str) -> tuple[str, dict[str, str]]:
+    """The interpreter's version and its installed distributions but the hashed ones."""
+    proc = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": ""})
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        raise CompatError(f"cannot list the distributions of {python}: {tail}")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    deps = {k: v for k, v in data["dependencies"].items() if k not in HASHED_DISTRIBUTIONS}
+    return data["python"], deps
+
+
+def build(python: str, search_paths: list[str], startup: dict[str, list[int]],
+          cells: dict[str, dict[str, list[int]]], programs: dict[str, dict[str, list[int]]] | None = None) -> Reach:
+    """The reach map of a recording: ``cells``/``programs`` are the lines each one executed,
+    ``startup`` what the workers executed before their first cell (union over workers)."""
+    files = package_files(search_paths)
+    indexes = {rel: index_module(p.read_bytes(), str(p)) for rel, p in files.items() if rel.endswith(".py")}
+    version, deps = interpreter_info(python)
+    per_cell = {stem: executed_functions(lines, indexes) for stem, lines in cells.items()}
+    per_program = {pid: executed_functions(lines, indexes) for pid, lines in (programs or {}).items()}
+    started = executed_functions(startup, indexes)
+    used = started.union(*per_cell.values(), *per_program.values())
+    functions = {}
+    for key in used:
+        rel, _, name = key.partition(":")
+        functions[key] = indexes[rel].functions[name]
+    stateful = started | {k for k in used if k.partition(":")[2] in indexes[k.partition(":")[0]].stateful}
+    # a cell that ran module-level code of a module the start-up did not run imported it: what
+    # it ran may have been that import's work, done once for the cells after it (see point 4);
+    # module code the start-up ran too is a script run each time (alembic's env.py)
+    at_startup = module_code_files(startup, indexes)
+    for lines, keys in [(cells[s], per_cell[s]) for s in cells] + [(programs[p], per_program[p]) for p in programs or {}]:
+        if module_code_files(lines, indexes) - at_startup:
+            stateful |= keys
+    return Reach(python=version, harness=harness_digest(), dependencies=deps, files=file_digests(files),
+                 skeletons={rel: ix.skeleton for rel, ix in indexes.items()}, functions=functions,
+                 stateful=sorted(stateful), cells={k: sorted(v) for k, v in per_cell.items()},
+                 programs={k: sorted(v) for k, v in per_program.items()})
+
+
+def write(reach: Reach, baseline_dir: str | os.PathLike[str]) -> Path:
+    from compat.model.jsonio import write_json
+
+    return write_json(Path(baseline_dir) / FILENAME, reach.as_dict(), 2)
+
+
+def load(baseline_dir: str | os.PathLike[str]) -> Reach | None:
+    """The baseline's reach map, validated; None when it has none (then everything replays)."""
+    from compat.model import schemas
+
+    path = Path(baseline_dir) / FILENAME
+    if not path.exists():
+        return None
+    return Reach.from_dict(schemas.read_reach(path))
+
+
+# --- selecting what to replay --------------------------------------------------------------------
+@dataclass
+class Selection:
+    """Which recorded cells and programs to replay on a new side, and why the others need not."""
+
+    cells: list[str]  # stems to replay
+    programs: list[str]  # program ids to replay
+    total_cells: int
+    total_programs: int
+    reason: str  # why these: "full" replays or what the change reaches
+    changed: list[str] = field(default_factory=list)  # the changed functions that decided it
+
+    @property
+    def everything(self) -> bool:
+        return len(self.cells) == self.total_cells and len(self.programs) == self.total_programs
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cells_replayed": len(self.cells), "cells_total": self.total_cells,
+                "programs_replayed": len(self.programs), "programs_total": self.total_programs,
+                "reason": self.reason, "changed_functions": self.changed[:20],
+                "changed_functions_total": len(self.changed)}
+
+    def line(self) -> str:
+        return replay_line(self.as_dict())
+
+
+def replay_line(data: dict[str, Any]) -> str:
+    """One line for every report (from :meth:`Selection.as_dict`): how much was replayed, and
+    why the rest was not."""
+    return (f"replayed {data['cells_replayed']}/{data['cells_total']} behaviour cells and "
+            f"{data['programs_replayed']}/{data['programs_total']} stored programs: {data['reason']}")
+
+
+def everything(cells: list[str], programs: list[str], reason: str) -> Selection:
+    return Selection(list(cells), list(programs), len(cells), len(programs), reason)
+
+
+def select(reach: Reach | None, cells: list[str], programs: list[str], *, python: str,
+           search_paths: list[str], full: bool = False) -> Selection:
+    """The cells and programs the new side (``python`` importing dagster from ``search_paths``)
+    must replay; see the module docstring for why skipping the others is sound."""
+    if full:
+        return everything(cells, programs, "a full replay was asked (--full)")
+    if reach is None:
+        return everything(cells, programs, "the baseline has no reach map (re-record it to replay only what a change reaches)")
+    if set(cells) - set(reach.cells) or set(programs) - set(reach.programs):
+        return everything(cells, programs, "the reach map does not cover every recorded cell")
+    if reach.harness != harness_digest():
+        return everything(cells, programs, "the harness's worker code changed since the recording")
+    version, deps = interpreter_info(python)
+    if version.rsplit(".", 1)[0] != reach.python.rsplit(".", 1)[0]:
+        return everything(cells, programs, f"another interpreter (python {version}, recorded on {reach.python})")
+    if deps != reach.dependencies:
+        moved = sorted(set(deps.items()) ^ set(reach.dependencies.items()))
+        names = sorted({name for name, _ in moved})
+        return everything(cells, programs, f"other versions of {len(names)} dependencies ({', '.join(names[:5])})")
+    files = package_files(search_paths)
+    digests = file_digests(files)
+    if set(digests) != set(reach.files):
+        added, removed = sorted(set(digests) - set(reach.files)), sorted(set(reach.files) - set(digests))
+        what = (f"{len(added)} files added ({added[0]})" if added else "") + (
+            (", " if added and removed else "") + (f"{len(removed)} removed ({removed[0]})" if removed else ""))
+        return everything(cells, programs, f"the package's files changed: {what}")
+    changed_files = sorted(rel for rel, d in digests.items() if reach.files[rel] != d)
+    changed: set[str] = set()
+    for rel in changed_files:
+        if not rel.endswith(".py"):
+            return everything(cells, programs, f"a data file changed ({rel})")
+        index = index_module(files[rel].read_bytes(), str(files[rel]))
+        if index.skeleton != reach.skeletons.get(rel):
+            return everything(cells, programs, f"module-level or class-level code changed in {rel} "
+                                               "(definitions, imports, signatures, decorators or class bodies)")
+        for key, old_hash in reach.functions.items():
+            krel, _, name = key.partition(":")
+            if krel == rel and index.functions.get(name) != old_hash:
+                changed.add(key)
+    stateful = sorted(changed & set(reach.stateful))
+    if stateful:
+        return Selection(list(cells), list(programs), len(cells), len(programs),
+                         f"a function run at start-up or keeping state across cells changed ({stateful[0]})",
+                         sorted(changed))
+    picked_cells = [c for c in cells if changed & set(reach.cells[c])]
+    picked_programs = [p for p in programs if changed & set(reach.programs[p])]
+    if not changed_files:
+        reason = "no file of dagster changed: every verdict is the recorded one"
+    elif not changed:
+        reason = (f"{len(changed_files)} changed files, no function any recorded cell or program executed changed: "
+                  "every other verdict is the recorded one")
+    else:
+        reason = (f"{len(changed)} changed functions that recorded cells or programs executed "
+                  f"({', '.join(sorted(changed)[:3])}{', ...' if len(changed) > 3 else ''}); "
+                  "the others executed none of them, so their verdict is the recorded one")
+    return Selection(picked_cells, picked_programs, len(cells), len(programs), reason, sorted(changed))

@@ -1,0 +1,149 @@
+"""Change-aware replay (compat/behaviour/reach.py): what is hashed, what is selected, and the
+soundness check: on the mutation self-check's mutants it gives the verdicts a full replay gives.
+
+A small baseline is recorded here (the plain spy on in-memory storage, on the scenarios the
+mutants reach, plus a few they do not), with its reach map, against the installed dagster.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from compat import sides
+from compat.behaviour import reach
+from compat.behaviour import replay as behaviour_mod
+from compat.model import jsonio
+from compat.model.baseline import Baseline
+from compat.model.errors import CompatError
+from compat.tools import mutate
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "snapshots" / "baseline"
+SCENARIOS = ["runs_lifecycle", "storage_wipe", "backfills_crud", "sensors_instigator_state", "monitoring_heartbeats",
+             "partitions_dynamic", "configuration_defaults", "configuration_custom", "errors_runs",
+             "errors_schedules_backfills", "snapshots_job_and_plan"]
+
+
+def test_a_body_edit_changes_the_function_hash_and_not_the_skeleton():
+    old = reach.index_module("class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n")
+    body = reach.index_module("class A:\n    def f(self):\n        return 3\n\n    def g(self):\n        return 2\n")
+    added = reach.index_module("class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n\n"
+                               "    def h(self):\n        pass\n")
+    assert body.skeleton == old.skeleton
+    assert body.functions["A.f"] != old.functions["A.f"] and body.functions["A.g"] == old.functions["A.g"]
+    assert added.skeleton != old.skeleton  # a new member can change what a lookup resolves to
+    assert old.function_at(3) == "A.f" and old.function_at(1) is None
+
+
+def test_shadowing_a_global_and_caching_decorators_are_seen():
+    old = reach.index_module("import os\n\ndef f():\n    return os.sep\n")
+    shadow = reach.index_module("import os\n\ndef os_sep():\n    return 1\n\nos = None\n\ndef f():\n    return os.sep\n")
+    assert shadow.skeleton != old.skeleton
+    cached = reach.index_module("import functools\n\n@functools.cache\ndef f():\n    return 1\n\n"
+                                "def g():\n    global X\n    X = 1\n\ndef h():\n    return 2\n")
+    assert cached.stateful == {"f", "g"}
+
+
+def test_ranges_round_trip():
+    r = reach.Reach("3.11.7", "h", {}, {}, {}, {"a:f": "1", "a:g": "2", "b:h": "3"}, ["a:g"],
+                    {"c1": ["a:f", "a:g"], "c2": ["b:h"]}, {"p": []})
+    data = r.as_dict()
+    assert data["cells"] == {"c1": "0-1", "c2": "2"} and data["programs"] == {"p": ""}
+    assert reach.Reach.from_dict(data) == r
+
+
+@pytest.fixture(scope="module")
+def small_baseline(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reach") / "baseline"
+    shutil.copytree(SHIPPED, out, ignore=lambda d, names: [n for n in names if n in ("traces", "fuzz", "reach.json")])
+    lines: dict = {}
+    paths = behaviour_mod.record(sys.executable, str(out), subclasses=["spy"], scenarios=SCENARIOS,
+                                 storages=["memory"], reach=lines, jobs=2)
+    built = reach.build(sys.executable, sides.from_options().search_paths, lines["startup"], lines["cells"], {})
+    reach.write(built, out)
+    manifest = jsonio.read_json(out / "manifest.json", schema="compat.baseline", versions=(1,))
+    manifest.update(cells=len(paths), fuzz_programs=0)
+    jsonio.write_json(out / "manifest.json", manifest)
+    return out
+
+
+def test_no_change_replays_nothing_and_full_replays_everything(small_baseline):
+    base = Baseline(small_baseline)
+    paths = sides.from_options().search_paths
+    none = base.selection(sys.executable, paths)
+    assert none.cells == [] and "no file of dagster changed" in none.reason
+    full = base.selection(sys.executable, paths, full=True)
+    assert len(full.cells) == full.total_cells == len(base.trace_files()) and "--full" in full.reason
+
+
+def test_a_damaged_reach_map_is_one_line(small_baseline, tmp_path):
+    copy = tmp_path / "b"
+    shutil.copytree(small_baseline, copy)
+    text = (copy / "reach.json").read_text()
+    (copy / "reach.json").write_text(text.replace('"stateful": "', '"stateful": "x', 1))
+    with pytest.raises(CompatError, match=r"reach.json: stateful: .*re-record it"):
+        Baseline(copy)
+
+
+@pytest.mark.parametrize("mutation", mutate.MUTATIONS, ids=lambda m: m.id)
+def test_change_aware_replay_gives_the_verdicts_of_a_full_replay(mutation, small_baseline, tmp_path):
+    """Soundness on every mutant: every cell whose full replay differs from the recording is
+    among the cells change-aware replay picks. The picked cells replay as in the full run and
+    the static half is the same either way, so the verdicts and the findings are the same."""
+    base = Baseline(small_baseline)
+    root = mutate.apply(mutation, tmp_path / "site")
+    python = mutate.shadowing_python(root, tmp_path)
+    paths = [str(root)] + sides.from_options().search_paths
+    aware = base.selection(python, paths)
+    assert aware.total_cells == len(base.trace_files())
+    if len(aware.cells) == aware.total_cells:
+        return  # everything is replayed: the same run as --full
+    full = behaviour_mod.replay(str(base.path), python)
+    diverging = {behaviour_mod.trace_filename(f.details["cell"])[:-5] for f in full}
+    missed = sorted(diverging - set(aware.cells))
+    assert not missed, f"{mutation.id}: {aware.line()}; cells that diverge but were skipped: {missed}"
+
+
+def test_every_format_says_how_much_was_replayed_and_why():
+    from compat.report import FORMATS, render
+
+    sel = reach.Selection(["a"], [], 652, 153, "1 changed functions that recorded cells or programs executed (x)", ["x"])
+    for fmt in FORMATS:
+        text = render([], fmt, replay=sel.as_dict())
+        assert "652" in text and "1 changed functions" in text, fmt
+    import json
+
+    data = json.loads(render([], "json", replay=sel.as_dict()))
+    assert data["replay"]["cells_replayed"] == 1 and data["replay"]["programs_total"] == 153
+    assert "replayed" not in render([], "text")  # no behaviour layer: no line
+
+
+def test_recording_the_reach_map_twice_gives_the_same_bytes(tmp_path):
+    """Worker k records cells k, k + jobs, ...: the lazy imports fall in the same cells on every
+    recording, so the map (like the traces) is byte-identical for the same -j."""
+    def record(out: Path) -> bytes:
+        lines: dict = {}
+        behaviour_mod.record(sys.executable, str(out), subclasses=["spy"], storages=["memory"], jobs=2, reach=lines,
+                             scenarios=["runs_lifecycle", "backfills_crud", "configuration_defaults", "storage_wipe"])
+        built = reach.build(sys.executable, sides.from_options().search_paths, lines["startup"], lines["cells"], {})
+        return reach.write(built, out).read_bytes()
+
+    first, second = record(tmp_path / "a"), record(tmp_path / "b")
+    assert first == second
+    assert len(reach.Reach.from_dict(jsonio.read_json(tmp_path / "a" / "reach.json", schema=reach.SCHEMA,
+                                                      versions=(reach.VERSION,))).cells) == 4
+
+
+def test_the_gate_replays_nothing_on_the_recorded_dagster_and_everything_with_compat_full():
+    """The shipped baseline was recorded on the installed dagster: nothing changed, nothing to
+    replay; `--compat-full` (the `full` option) replays every cell and program."""
+    from compat.gate.gate import Gate, Settings
+
+    aware = Gate(Settings.resolve({"baseline": str(SHIPPED)}, ROOT)).selection
+    assert aware.cells == [] and aware.programs == [] and aware.total_cells == len(list((SHIPPED / "traces").glob("*.json")))
+    full = Gate(Settings.resolve({"baseline": str(SHIPPED), "full": True}, ROOT)).selection
+    assert full.everything and full.total_programs > 0 and "--full" in full.reason
