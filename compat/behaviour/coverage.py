@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from compat import tempdirs
+from compat.behaviour.reach import ranges
 from compat.behaviour.replay import plan_cells, run_cells
 from compat.model.errors import CompatError
 
@@ -47,7 +48,7 @@ class MemberCoverage:
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "defined_in": self.defined_in, "lines": self.lines,
-                "missed": _ranges(self.missed), "executed": self.executed, "reachable": self.reachable}
+                "missed": ranges(self.missed), "executed": self.executed, "reachable": self.reachable}
 
 
 @dataclass
@@ -96,21 +97,8 @@ class CoverageReport:
         if verbose and partial:
             lines.append("  executed, lines missed:")
             for m in sorted(partial, key=lambda m: m.name):
-                lines.append(f"      {m.name:<48} {len(m.missed)}/{m.lines} missed: {_ranges(m.missed)}")
+                lines.append(f"      {m.name:<48} {len(m.missed)}/{m.lines} missed: {ranges(m.missed)}")
         return "\n".join(lines)
-
-
-def _ranges(numbers: Iterable[int]) -> str:
-    out: list[str] = []
-    nums = sorted(numbers)
-    i = 0
-    while i < len(nums):
-        j = i
-        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
-            j += 1
-        out.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
-        i = j + 1
-    return ",".join(out)
 
 
 def describe_members(python: str, target: str = DEFAULT_TARGET) -> dict[str, Any]:

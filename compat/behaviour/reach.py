@@ -249,7 +249,7 @@ class Reach:
         index = {k: i for i, k in enumerate(order)}
 
         def packed(keys: Iterable[str]) -> str:
-            return _ranges(sorted(index[k] for k in keys))
+            return ranges(index[k] for k in keys)
 
         return {"schema": SCHEMA, "schema_version": VERSION, "python": self.python, "harness": self.harness,
                 "dependencies": dict(sorted(self.dependencies.items())), "files": dict(sorted(self.files.items())),
@@ -271,8 +271,9 @@ class Reach:
                    programs={k: unpacked(v) for k, v in data["programs"].items()})
 
 
-def _ranges(numbers: list[int]) -> str:
-    out, i = [], 0
+def ranges(numbers) -> str:
+    """Integers as sorted runs, "1-3,7": line numbers, cell indices."""
+    numbers, out, i = sorted(numbers), [], 0
     while i < len(numbers):
         j = i
         while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
