@@ -18,7 +18,7 @@ from compat.static.profile_checks import check_profile
 from compat.result import CheckResult
 from compat.rules.base import EXAMPLE_TARGET, example_files
 from compat.static.extract import from_sources, snapshot
-from test_profile import _write  # toy packages written to disk, as the profile tests do
+from trees import write_tree  # toy packages written to disk, as the profile tests do
 
 # the refactoring plan's "internal manager", done wrong: get_run_by_id now reads the storage
 # through a manager and no longer calls the overridable get_run_record_by_id; three untouched
@@ -247,9 +247,9 @@ class CloudInstance(Instance):
 
 
 def test_downstream_subclasses_affected_are_named_from_the_profiles(tmp_path):
-    old_dir = _write(tmp_path / "old", {"base/__init__.py": "", "base/core.py": BASE})
-    new_dir = _write(tmp_path / "new", {"base/__init__.py": "", "base/core.py": BASE_NEW})
-    pkg = _write(tmp_path / "src", {"cloudpkg/__init__.py": "", "cloudpkg/sub.py": CLOUD})
+    old_dir = write_tree(tmp_path / "old", {"base/__init__.py": "", "base/core.py": BASE})
+    new_dir = write_tree(tmp_path / "new", {"base/__init__.py": "", "base/core.py": BASE_NEW})
+    pkg = write_tree(tmp_path / "src", {"cloudpkg/__init__.py": "", "cloudpkg/sub.py": CLOUD})
     target = "base.core:Instance"
     profile = profile_source(str(pkg / "cloudpkg"), target=target, dagster_paths=[str(old_dir)])
     old = snapshot(target, [str(old_dir)], use_cache=False)

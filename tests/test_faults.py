@@ -260,8 +260,9 @@ ENVIRONMENTS = {
                         setup=_script("fail", "exit 3")),
     "python-not-python": Env([*SNAP, "--python", "{tmp}/echo"], ["--compat-python", "{tmp}/echo"], "echo", "did not report",
                              setup=_script("echo", "echo hello")),
-    "report-is-a-device": Env([*CHECK, "--report", "/dev/full"], ["--compat-report", "/dev/full"], "/dev/full",
-                              "not a regular file"),
+    # a named pipe stands for any special file: were the guard gone, a device like /dev/full would be replaced
+    "report-is-a-special-file": Env([*CHECK, "--report", "{tmp}/pipe"], ["--compat-report", "{tmp}/pipe"], "pipe",
+                                    "not a regular file", setup=lambda tmp: os.mkfifo(tmp / "pipe")),
     "report-is-a-directory": Env([*CHECK, "--report", "{tmp}"], ["--compat-report", "{tmp}"], "report", "not a regular file"),
     "output-is-a-directory": Env([*SNAP, "--output", "{tmp}"], None, "output", "not a regular file"),
     "disk-full-snapshot": Env([*SNAP, "--output", "{tmp}/s.json"], None, "s.json", "File too large", file_limit=20_000),
