@@ -8,7 +8,7 @@ OLD ?= 1.11.4
 # the release the shipped default baseline (snapshots/baseline) was recorded on
 DAGSTER ?= 1.13.29
 
-.PHONY: setup check test gate baseline baseline-old report reports ecosystem accept bench clean
+.PHONY: setup browser check test gate baseline baseline-old report reports ecosystem accept bench clean
 
 $(VENV)/.ok: pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -24,7 +24,13 @@ check: setup
 	$(PY) -m compat snapshot
 	$(PY) -m compat check --baseline snapshots/baseline-$(OLD) -j $(XDIST) --fail-on never
 
-test: setup
+# the timeline test opens the history page in a real headless browser: Debian's chromium
+browser:
+	@command -v chromium >/dev/null 2>&1 || { S=; [ "$$(id -u)" -eq 0 ] || S=sudo; \
+	  $$S env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
+
+test: setup browser
 	$(PY) -m pytest tests -n $(XDIST) -q
 	$(PY) -m pytest compat -n $(XDIST) -q
 
