@@ -11,7 +11,7 @@ from pathlib import Path
 from compat import pipeline, sides, tempdirs
 from compat.behaviour import coverage as behaviour_coverage
 from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
-from compat.envs import SPEC_HELP
+from compat.envs import SPEC_HELP, cache_dir
 from compat.fuzz.differential import fuzz
 from compat.gate import accepted as accepted_mod
 from compat.model.baseline import Baseline, record_baseline, surface_label
@@ -527,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tempdirs.on_sigterm()
     tempdirs.sweep_stale()
+    # hypothesis keeps a constants cache in `.hypothesis/` of the working directory (a recording
+    # run from the repository root wrote one there): ours goes to the harness's cache
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(cache_dir(), "hypothesis"))
     try:
         return args.func(args)
     except CompatError as exc:

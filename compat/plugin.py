@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from compat import tempdirs
+from compat import envs, tempdirs
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
 
@@ -100,6 +101,9 @@ def pytest_configure(config):
     try:
         settings = _settings(config)
         if settings.update and not in_xdist_worker(config):
+            # the re-record's program search must not leave `.hypothesis/` in the project; only
+            # then, so that the project's own hypothesis tests keep their database where it was
+            os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(envs.cache_dir(), "hypothesis"))
             summary = update_baseline(settings)
             config._compat_update_summary = summary  # shown in the terminal summary
         gate = Gate(settings)
