@@ -8,16 +8,16 @@ import sys
 import time
 from pathlib import Path
 
-from compat import pipeline, sides, tempdirs
+from compat import envs, pipeline, sides, tempdirs
 from compat.behaviour import coverage as behaviour_coverage
 from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
-from compat.envs import SPEC_HELP, cache_dir
+from compat.envs import SPEC_HELP
 from compat.fuzz.differential import fuzz
 from compat.gate import accepted as accepted_mod
 from compat.model.baseline import Baseline, record_baseline, surface_label
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
-from compat.model.jsonio import dumps, write_atomic
+from compat.model.jsonio import check_replaceable, dumps, write_atomic
 from compat.result import CheckResult
 from compat.rules import RULES
 from compat.static.diff import compare_surfaces
@@ -321,8 +321,10 @@ def _jobs(text: str) -> int:
 
 def _output_file(text: str) -> str:
     """An output path that can be written atomically: checked before any work is done."""
-    if os.path.lexists(text) and not os.path.isfile(text):
-        raise argparse.ArgumentTypeError(f"{text}: not a regular file; refusing to replace it")
+    try:
+        check_replaceable(text)
+    except CompatError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -527,9 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tempdirs.on_sigterm()
     tempdirs.sweep_stale()
-    # hypothesis keeps a constants cache in `.hypothesis/` of the working directory (a recording
-    # run from the repository root wrote one there): ours goes to the harness's cache
-    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(cache_dir(), "hypothesis"))
+    envs.keep_hypothesis_cache()
     try:
         return args.func(args)
     except CompatError as exc:

@@ -55,6 +55,12 @@ def cache_dir() -> Path:
     return _FALLBACK[0]
 
 
+def keep_hypothesis_cache() -> None:
+    """Hypothesis keeps a constants cache in `.hypothesis/` of the working directory (a recording
+    run from a repository root wrote one there): a run of the harness keeps it in our cache."""
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(cache_dir(), "hypothesis"))
+
+
 def uv_bin() -> str:
     """The uv executable: the one shipped with the `uv` package, else the one on PATH."""
     try:

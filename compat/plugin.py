@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -101,9 +100,8 @@ def pytest_configure(config):
     try:
         settings = _settings(config)
         if settings.update and not in_xdist_worker(config):
-            # the re-record's program search must not leave `.hypothesis/` in the project; only
-            # then, so that the project's own hypothesis tests keep their database where it was
-            os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(envs.cache_dir(), "hypothesis"))
+            # only while re-recording: the project's own hypothesis tests keep their database
+            envs.keep_hypothesis_cache()
             summary = update_baseline(settings)
             config._compat_update_summary = summary  # shown in the terminal summary
         gate = Gate(settings)

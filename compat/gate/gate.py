@@ -8,7 +8,6 @@ behaviour cell.
 
 from __future__ import annotations
 
-import os
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -81,8 +80,11 @@ class Settings:
         report = pick("report")
         if report and not Path(report).is_absolute() and options.get("report") and cwd is not None:
             report = str(cwd / report)
-        if report and os.path.lexists(report) and not Path(report).is_file():
-            raise CompatError(f"report {report}: not a regular file; refusing to replace it")
+        if report:
+            try:
+                jsonio.check_replaceable(report)
+            except CompatError as exc:
+                raise CompatError(f"report {exc}") from None
         fail_on = pick("fail_on", "breaking")
         if fail_on not in FAIL_ON:
             raise CompatError(f"compat fail-on {fail_on!r}: expected {', '.join(FAIL_ON)}")

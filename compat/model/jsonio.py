@@ -49,11 +49,17 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
+def check_replaceable(path: str | os.PathLike[str]) -> None:
+    """An output path that a rename may replace: absent or a regular file, never a device, a
+    directory or a dangling link (run as root, a rename onto /dev/full replaces the device)."""
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise CompatError(f"{path}: not a regular file; refusing to replace it")
+
+
 def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write via a temp file in the same directory and rename it into place."""
     path = Path(path)
-    if os.path.lexists(path) and not path.is_file():  # a device, a directory, a dangling link
-        raise CompatError(f"{path}: not a regular file; refusing to replace it")
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
