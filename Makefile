@@ -5,16 +5,24 @@ PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 XDIST ?= 2
 OLD ?= 1.11.4
-# the release the shipped default baseline (snapshots/baseline) was recorded on
-DAGSTER ?= 1.13.29
+# the release the shipped default baseline (snapshots/baseline) was recorded on, in the
+# environment constraints.txt pins: for it the gate replays nothing
+RECORDED := 1.13.29
+DAGSTER ?= $(RECORDED)
+LOCK := $(if $(filter $(RECORDED),$(DAGSTER)),-c constraints.txt)
 
-.PHONY: setup browser check test gate baseline baseline-old report reports ecosystem accept bench clean
+.PHONY: setup lock browser check test gate baseline baseline-old report reports ecosystem accept bench clean
 
-$(VENV)/.ok: pyproject.toml
+$(VENV)/.ok: pyproject.toml constraints.txt
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	@test -x $(PY) || $(UV) venv -q --seed --python $(PYTHON) $(VENV)
-	$(UV) pip install -q --python $(PY) -e . pip "dagster==$(DAGSTER)"
+	$(UV) pip install -q --python $(PY) -e . pip "dagster==$(DAGSTER)" $(LOCK)
 	@touch $@
+
+# re-pin constraints.txt to the venv (then re-record snapshots/baseline: `make baseline`)
+lock: setup
+	@{ sed -n '1,2p' constraints.txt; $(UV) pip freeze --python $(PY) --exclude-editable; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt
 
 setup: $(VENV)/.ok
 

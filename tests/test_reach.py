@@ -108,6 +108,45 @@ def test_change_aware_replay_gives_the_verdicts_of_a_full_replay(mutation, small
     assert not missed, f"{mutation.id}: {aware.line()}; cells that diverge but were skipped: {missed}"
 
 
+def test_the_requirement_closure_follows_extras_and_markers_and_nothing_else():
+    dists = {
+        "dagster": ("1.0", ["click>=8", "tomli; python_version < '3.0'", "rich[jupyter]", "sphinx; extra == 'docs'"]),
+        "click": ("8.1", []), "tomli": ("2.0", []), "rich": ("13.0", ["ipywidgets; extra == 'jupyter'", "pygments"]),
+        "ipywidgets": ("8.0", []), "pygments": ("2.0", []), "sphinx": ("7.0", []), "ruff": ("0.5", []),
+    }
+    assert reach.requirement_closure(dists, ["dagster"]) == {
+        "click": "8.1", "dagster": "1.0", "ipywidgets": "8.0", "pygments": "2.0", "rich": "13.0"}
+    assert "sphinx" in reach.requirement_closure(dists, ["dagster[docs]"])
+
+
+def _python_with(spec: str, tmp_path: Path) -> str:
+    """The test interpreter with ``spec`` installed (no dependencies) first on its path."""
+    import subprocess
+
+    from compat.envs import uv_bin
+
+    site = tmp_path / "site"
+    subprocess.run([uv_bin(), "pip", "install", "-q", "--no-deps", "--target", str(site), spec], check=True)
+    return mutate.shadowing_python(site, tmp_path)
+
+
+def test_a_linter_beside_dagster_costs_no_replay(small_baseline, tmp_path):
+    """A distribution neither dagster nor the harness requires cannot be imported by a cell: a
+    developer's venv with a linter in it replays nothing."""
+    python = _python_with("pyflakes==3.2.0", tmp_path)
+    assert reach.interpreter_info(python) == reach.interpreter_info(sys.executable)
+    selection = Baseline(small_baseline).selection(python, sides.from_options().search_paths)
+    assert selection.cells == [] and "no file of dagster changed" in selection.reason
+
+
+def test_another_version_of_a_required_distribution_replays_everything(small_baseline, tmp_path):
+    """packaging is required by dagster; the copy first on the path is the one imported."""
+    python = _python_with("packaging==23.2", tmp_path)
+    assert reach.interpreter_info(python)[1]["packaging"] == "23.2"
+    selection = Baseline(small_baseline).selection(python, sides.from_options().search_paths)
+    assert selection.everything and "other versions of 1 dependencies (packaging)" in selection.reason
+
+
 def test_every_format_says_how_much_was_replayed_and_why():
     from compat.report import FORMATS, render
 
@@ -144,6 +183,7 @@ def test_the_gate_replays_nothing_on_the_recorded_dagster_and_everything_with_co
     from compat.gate.gate import Gate, Settings
 
     aware = Gate(Settings.resolve({"baseline": str(SHIPPED)}, ROOT)).selection
+    assert "no file of dagster changed" in aware.reason, aware.reason  # `make setup` installs constraints.txt
     assert aware.cells == [] and aware.programs == [] and aware.total_cells == len(list((SHIPPED / "traces").glob("*.json")))
     full = Gate(Settings.resolve({"baseline": str(SHIPPED), "full": True}, ROOT)).selection
     assert full.everything and full.total_programs > 0 and "--full" in full.reason

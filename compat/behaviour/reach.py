@@ -35,12 +35,15 @@ Why that is sound (the argument the test of the mutation self-check checks on ev
    module the start-up did not import ran in it): a change to any such function replays every
    cell, since the first cell to run it may have done the work for the cells after it.
 5. Everything outside the hashed packages is judged by version: another version of any
-   installed distribution, another interpreter, other harness code in the worker (scenarios,
+   distribution dagster or the harness requires (transitively, by the installed metadata),
+   another interpreter, other harness code in the worker (scenarios,
    corpus, spies, normalizer) or a non-Python file changed in dagster: every cell is replayed.
    So is every cell when the baseline has no reach map, or when ``--full`` is asked.
 
 What is left to trust: cells are deterministic (the harness's own property, checked by
-recording twice), and state escapes a cell only as in (4).
+recording twice), state escapes a cell only as in (4), and no cell imports a distribution that
+neither dagster nor the harness requires (linters or notebooks in a developer's venv do not
+count, so they cost no replay).
 """
 
 from __future__ import annotations
@@ -303,23 +306,72 @@ def harness_digest() -> str:
     return h.hexdigest()[:16]
 
 
+# the first distribution of a name on sys.path is the one imported, as in ``import``
 _PROBE = (
     "import importlib.metadata as m, json, sys\n"
-    "print(json.dumps({'python': '%d.%d.%d' % sys.version_info[:3], 'dependencies': "
-    "{d.metadata['Name'].lower().replace('_', '-'): d.version for d in m.distributions() if d.metadata['Name']}}))\n"
+    "out = {}\n"
+    "for d in m.distributions():\n"
+    "    name = (d.metadata['Name'] or '').lower().replace('_', '-').replace('.', '-')\n"
+    "    if name and name not in out:\n"
+    "        out[name] = [d.version, d.requires or []]\n"
+    "print(json.dumps({'python': '%d.%d.%d' % sys.version_info[:3], 'distributions': out}))\n"
 )
 
 
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def harness_requirements() -> list[str]:
+    """The distributions the harness's worker code requires (compat's own metadata), besides dagster."""
+    from importlib import metadata
+
+    try:
+        return [r for r in metadata.requires("compat") or [] if "extra ==" not in r]
+    except metadata.PackageNotFoundError:  # a source tree on sys.path without its metadata
+        return []
+
+
+def requirement_closure(dists: dict[str, tuple[str, list[str]]], roots: Iterable[str]) -> dict[str, str]:
+    """name -> version of every installed distribution ``roots`` require, transitively, with the
+    extras they ask for; markers are evaluated for this interpreter (the caller checked that the
+    other one is the same minor version before trusting versions)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    out: dict[str, str] = {}
+    todo = [(_canonical(Requirement(r).name), frozenset(Requirement(r).extras)) for r in roots]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen or name not in dists:
+            continue
+        seen.add((name, extras))
+        version, requires = dists[name]
+        out[name] = version
+        for text in requires:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            wanted = [{"extra": e} for e in sorted(extras)] or [{"extra": ""}]
+            if req.marker is None or any(req.marker.evaluate(env) for env in wanted):
+                todo.append((_canonical(req.name), frozenset(req.extras)))
+    return dict(sorted(out.items()))
+
+
 def interpreter_info(python: str) -> tuple[str, dict[str, str]]:
-    """The interpreter's version and its installed distributions but the hashed ones."""
+    """The interpreter's version, and the version of every distribution dagster or the harness
+    requires (transitively) but the hashed ones: what a cell can import besides dagster's own
+    packages. A linter or a notebook installed beside them does not count."""
     proc = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": ""})
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
         raise CompatError(f"cannot list the distributions of {python}: {tail}")
     data = json.loads(proc.stdout.strip().splitlines()[-1])
-    deps = {k: v for k, v in data["dependencies"].items() if k not in HASHED_DISTRIBUTIONS}
-    return data["python"], deps
+    dists = {name: (version, requires) for name, (version, requires) in data["distributions"].items()}
+    closure = requirement_closure(dists, [*HASHED_DISTRIBUTIONS, *harness_requirements()])
+    return data["python"], {k: v for k, v in closure.items() if k not in HASHED_DISTRIBUTIONS}
 
 
 def build(python: str, search_paths: list[str], startup: dict[str, list[int]],
