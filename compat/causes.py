@@ -122,6 +122,9 @@ class Cause:
     reproduction: str | None = None
     fix: str = ""
     findings: list[Finding] = field(default_factory=list)
+    # behaviour cells that show this cause too but are counted under another one: a cell is
+    # filed under its first divergence, and a later member missing from its dispatches is this
+    also: list[Finding] = field(default_factory=list)
 
     @property
     def typing_only(self) -> bool:
@@ -157,7 +160,18 @@ class Cause:
                         else f.member.split("/", 1)[0] for f in self.findings if f.source == layer}
                 where = f" on {len(subs)} subclass{'es' if len(subs) != 1 else ''}"
             parts.append(f"{layer} {n} {word}{'s' if n != 1 else ''}{where} ({rules})")
+        if self.also:
+            n = len(self.also)
+            parts.append(f"also behaviour {n} cell{'s' if n != 1 else ''} filed under another cause "
+                         f"(their first divergence is another member's)")
         return "; ".join(parts)
+
+    def layers(self) -> dict[str, int]:
+        """Per layer, how many findings show this cause, the cells filed under another one included."""
+        out = {layer: ev["count"] for layer, ev in self.evidence().items()}
+        if self.also:
+            out["behaviour"] = out.get("behaviour", 0) + len(self.also)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,7 +193,44 @@ class Cause:
             "reproduction": self.reproduction,
             "fix": self.fix,
             "findings": [_finding_ref(f) for f in sort_findings(self.findings)],
+            "also": [_finding_ref(f) for f in sort_findings(self.also)],
         }
+
+
+def _also(causes: list[Cause]) -> None:
+    """A behaviour cell whose dispatches lose (or gain) several members is filed under the first
+    divergence; the causes of the other members list it as ``also``, so that each of them is seen
+    by the behaviour layer where it is (``should_store_event`` lost behind ``create_run``)."""
+    by_member: dict[tuple[str, str], list[Cause]] = {}
+    for c in causes:
+        for kind, subject in [(c.kind, c.subject)] + [(h[0], h[1]) for h in _hooks_of(c)]:
+            by_member.setdefault((kind, subject), []).append(c)
+    for c in causes:
+        for f in c.findings:
+            d = f.details or {}
+            if f.source != "behaviour" or d.get("change") is None:
+                continue
+            for kind, names in (("dispatch-lost", d.get("members_missing") or []),
+                                ("dispatch-gained", d.get("members_added") or [])):
+                for name in names:
+                    for other in by_member.get((kind, name), []):
+                        if other is not c and f not in other.also:
+                            other.also.append(f)
+
+
+def _hooks_of(c: Cause) -> list[tuple[str, str]]:
+    """The dispatch causes merged into ``c`` (a `dispatch-changed` cause names its parts' hooks)."""
+    if c.kind != "dispatch-changed":
+        return []
+    return sorted({(k, s) for f in c.findings for k, s in [_dispatch_key(f)] if k})
+
+
+def _dispatch_key(f: Finding) -> tuple[str | None, str]:
+    d = f.details or {}
+    if f.source == "behaviour" and d.get("change"):
+        kind = {"missing": "dispatch-lost", "added": "dispatch-gained"}.get(d["change"])
+        return (kind, d.get("member_name") or "?")
+    return (None, "")
 
 
 def _finding_ref(f: Finding) -> dict[str, str]:
@@ -391,6 +442,7 @@ class _Builder:
         for k, f in keyed:
             groups.setdefault(k, []).append(f)
         causes = self._merge([self.cause(kind, subject, fs) for (kind, subject), fs in groups.items()])
+        _also(causes)
         return sorted(causes, key=lambda c: (SEVERITY_RANK[c.severity], not c.downstream, -_weight(c), c.id))
 
     def _merge(self, causes: list[Cause]) -> list[Cause]:

@@ -122,7 +122,11 @@ def check(
 
 # Code that never runs while a side is recorded (the commands, the renderers, the tools built
 # on the pipeline): editing it must not throw away hours of recordings a history has made.
-_NOT_RECORDING = ("cli.py", "__main__.py", "report.py", "progress.py", "tools/")
+# what a recording does not run: the commands, the comparison and its causes, the reports (a
+# history's recordings survive edits of these; its comparisons do not, see comparing_digest)
+_NOT_RECORDING = ("cli.py", "__main__.py", "report.py", "progress.py", "causes.py", "result.py", "plugin.py",
+                  "gate/", "tools/")
+_PRESENTATION = ("cli.py", "__main__.py", "report.py", "progress.py")
 
 
 def check_recorded(old: Baseline, new: Baseline, new_side: Side, *, behaviour: bool = True) -> CheckResult:
@@ -138,13 +142,23 @@ def check_recorded(old: Baseline, new: Baseline, new_side: Side, *, behaviour: b
                        path_prefix="")
 
 
-def _harness_digest() -> str:
-    """The harness's own code that a recording runs (scenarios, corpus, spies, normalizer, ...):
-    a recording made by other code is never reused."""
+def _digest(skip: tuple[str, ...]) -> str:
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent
-    envs.sources_digest(h, root, root, skip=_NOT_RECORDING)
+    envs.sources_digest(h, root, root, skip=skip)
     return h.hexdigest()
+
+
+def recording_digest() -> str:
+    """The harness's own code that a recording runs (extraction, scenarios, corpus, spies,
+    normalizer, ...): a recording made by other code is never reused."""
+    return _digest(_NOT_RECORDING)
+
+
+def comparing_digest() -> str:
+    """The code that turns two recordings into causes: a cached comparison made by other code
+    is never reused (every module but the commands and the renderers)."""
+    return _digest(_PRESENTATION)
 
 
 def cached_record(side: Side, *, target: str, behaviour: bool = True, jobs: int = 1, cell_set: str | None = None,
@@ -152,7 +166,7 @@ def cached_record(side: Side, *, target: str, behaviour: bool = True, jobs: int 
     """The recording of `side`, made once per content (a release, a commit, the bytes of a tree)
     and harness version, and reused from the cache after that."""
     key = hashlib.sha256("\0".join([
-        _harness_digest(), side.content_digest(), target, str(behaviour), str(cell_set),
+        recording_digest(), side.content_digest(), target, str(behaviour), str(cell_set),
         f"py{sys.version_info[0]}.{sys.version_info[1]}",
     ]).encode()).hexdigest()[:24]
     dest = envs.cache_dir() / "recordings" / key

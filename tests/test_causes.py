@@ -293,3 +293,51 @@ def test_a_removed_member_is_located_where_its_class_now_is_and_a_prefix_names_t
     assert cause.location == "python_modules/pkg/" + new.cls.location == "python_modules/pkg/pkg/mod.py:7"
     github = result.render("github")
     assert "file=python_modules/pkg/pkg/mod.py,line=7," in github
+
+
+TWO_HOOKS_OLD = """
+class Instance:
+    def create_run(self, run_id):
+        return run_id
+
+    def should_store_event(self, event):
+        return True
+
+    def launch_run(self, run_id):
+        return self.create_run(run_id)
+
+    def report_event(self, event):
+        return self.should_store_event(event)
+"""
+# 1.11.5's domain helpers: both callers now go through a helper that reads the storage itself
+TWO_HOOKS_NEW = """
+class _Domain:
+    def __init__(self, instance):
+        self._instance = instance
+
+    def create_run(self, run_id):
+        return run_id
+
+    def report_event(self, event):
+        return True
+""" + TWO_HOOKS_OLD.replace("return self.create_run(run_id)", "return _Domain(self).create_run(run_id)").replace(
+    "return self.should_store_event(event)", "return _Domain(self).report_event(event)")
+
+
+def test_a_cell_that_loses_two_dispatches_shows_both_causes():
+    """A cell is filed under its first divergence (create_run); the cause of the second member it
+    no longer dispatches to (should_store_event) lists it as `also`, so the behaviour layer sees
+    both causes (in a history too), and the cell is still counted once."""
+    old, new = surface(TWO_HOOKS_OLD), surface(TWO_HOOKS_NEW)
+    static = compare_surfaces(old, new)
+    cell = _missing_dispatch("spy", "create_run", "launch_run")
+    cell.details["members_missing"] = ["create_run", "should_store_event"]
+    causes = build_causes(static + [cell], old, new)
+    _exactly_once(static + [cell], causes)
+    by_id = {c.id: c for c in causes}
+    lost_run, lost_store = by_id["dispatch-lost:create_run"], by_id["dispatch-lost:should_store_event"]
+    assert cell in lost_run.findings and lost_run.also == []
+    assert lost_store.also == [cell] and "behaviour" not in lost_store.evidence()
+    assert lost_store.layers()["behaviour"] == 1
+    assert "also behaviour 1 cell filed under another cause" in lost_store.evidence_line()
+    assert lost_store.to_dict()["also"][0]["member"] == cell.member

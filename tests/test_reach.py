@@ -108,6 +108,28 @@ def test_change_aware_replay_gives_the_verdicts_of_a_full_replay(mutation, small
     assert not missed, f"{mutation.id}: {aware.line()}; cells that diverge but were skipped: {missed}"
 
 
+def test_no_cell_imports_a_module_the_start_up_did_not(tmp_path):
+    """The worker imports at start-up what cells import lazily (worker.WARM_MODULES): then no
+    cell is the one that runs a module's import, so its functions are not all marked stateful and
+    an edit replays only the cells that reach it. Every scenario on both storages, plain spy."""
+    from compat.behaviour.reach import index_module, module_code_files, package_files
+
+    lines: dict = {}
+    behaviour_mod.record(sys.executable, str(tmp_path / "b"), subclasses=["spy"], storages=["memory", "sqlite"],
+                         reach=lines, jobs=2)
+    paths = sides.from_options().search_paths
+    built = reach.build(sys.executable, paths, lines["startup"], lines["cells"], {})
+    indexes = {rel: index_module(p.read_bytes()) for rel, p in package_files(paths).items() if rel.endswith(".py")}
+    at_startup = module_code_files(lines["startup"], indexes)
+    importing = {cell: sorted(module_code_files(cell_lines, indexes) - at_startup)
+                 for cell, cell_lines in lines["cells"].items()}
+    assert {c: m for c, m in importing.items() if m} == {}
+    # what a cell alone runs is not state: adding a run is the cells' that add one
+    assert len(built.stateful) < len(built.functions) / 2, (len(built.stateful), len(built.functions))
+    own = [k for k in built.functions if k.endswith(":SqlRunStorage.add_run")]
+    assert own and not set(own) & set(built.stateful)
+
+
 def test_the_requirement_closure_follows_extras_and_markers_and_nothing_else():
     dists = {
         "dagster": ("1.0", ["click>=8", "tomli; python_version < '3.0'", "rich[jupyter]", "sphinx; extra == 'docs'"]),

@@ -139,10 +139,51 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     return trace
 
 
+# Modules the cells import lazily, measured on the recorded releases (1.11.4 and 1.13.29: every
+# recorded cell and stored program, after the instances below were built): imported at start-up,
+# no cell is the one that imports them, so the functions a cell runs stay its own instead of
+# state it leaves to the cells after it (see compat/behaviour/reach.py, point 4). A name a
+# release does not have is skipped; tests/test_reach.py checks that no cell imports another.
+WARM_MODULES = (
+    "dagster._core.definitions.definitions_load_context",
+    "dagster._core.definitions.external_asset",
+    "dagster._core.definitions.repository_definition.repository_data_builder",
+    "dagster._core.execution.execute_in_process",
+    "dagster._core.execution.plan.active",
+    "dagster._core.executor.in_process",
+    "dagster._core.instance.factory",
+    "dagster._core.instance.runs",
+    "dagster._core.instance.runs.run_domain",
+    "dagster._core.remote_representation.historical",
+    "dagster._core.system_config.composite_descent",
+    "dagster._core.types.primitive_mapping",
+    "dagster._core.types.transform_typing",
+    "dagster._core.utility_ops",
+    "dagster._core.workspace.autodiscovery",
+    "dagster._utils.temp_file",
+    "dagster._utils.test",
+    "dagster._utils.test.definitions",
+    "_strptime",
+    # the harness's own modules that build dagster objects when imported (definitions, corpus
+    # classes): what their import runs in dagster belongs to no one cell either
+    "compat.behaviour.defs",
+)
+
+
 def warm() -> None:
-    """Build and dispose a plain instance on each storage: the storages' lazy imports and the
-    migration environment then load at start-up, not in whichever cell comes first (while
-    recording, what a cell imports counts as state it may leave to later cells)."""
+    """Build and dispose a plain instance on each storage, and import what cells import lazily:
+    the storages' lazy imports and the migration environment then load at start-up, not in
+    whichever cell comes first (while recording, what a cell imports counts as state it may
+    leave to later cells)."""
+    import importlib
+
+    corpus = _corpus()
+    names = list(WARM_MODULES) + sorted(f"compat.corpus.{p.stem}" for p in _corpus_files(corpus))
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a release without it; a cell that needs it reports why
+            pass
     for storage in ("memory", "sqlite"):
         root = tempfile.mkdtemp(prefix="compat-warm-")
         old_home = os.environ.get("DAGSTER_HOME")
@@ -157,6 +198,14 @@ def warm() -> None:
             else:
                 os.environ["DAGSTER_HOME"] = old_home
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _corpus_files(corpus) -> list:
+    from pathlib import Path
+
+    if corpus is None:
+        return []
+    return [p for p in Path(corpus.__file__).parent.glob("*.py") if p.stem != "__init__"]
 
 
 def _dagster_version() -> str:

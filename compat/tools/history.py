@@ -80,7 +80,7 @@ class Recorder:
     def causes(self, old: str, new: str) -> list[dict[str, Any]]:
         """The causes of `new` against `old`, as plain data (cached by the two recordings)."""
         a, b = self.recording(old), self.recording(new)
-        key = hashlib.sha256("\0".join([pipeline._harness_digest(), a.path.parent.name, b.path.parent.name,
+        key = hashlib.sha256("\0".join([pipeline.comparing_digest(), a.path.parent.name, b.path.parent.name,
                                         str(self.behaviour)]).encode()).hexdigest()[:24]
         path = envs.cache_dir() / "history" / f"{key}.json"
         if path.exists():
@@ -96,8 +96,8 @@ class Recorder:
 
 def summary(cause) -> dict[str, Any]:
     """What a history keeps of a cause: enough to draw it, name it and find its cells."""
-    layers = {layer: ev["count"] for layer, ev in cause.evidence().items()}
-    cells = sorted({cell_label(f.details["cell"]) for f in cause.findings
+    layers = cause.layers()
+    cells = sorted({cell_label(f.details["cell"]) for f in cause.findings + cause.also
                     if f.source == "behaviour" and isinstance((f.details or {}).get("cell"), dict)})
     return {"id": cause.id, "severity": cause.severity, "title": cause.title, "location": cause.location,
             "packages": cause.packages, "layers": layers, "cells": cells}
