@@ -138,6 +138,22 @@ def _pick_edits(baseline: Path) -> tuple[str, str, int]:
     return unreached, many, counts[many]
 
 
+def selectivity(baseline: Path) -> tuple[float, int, int]:
+    """Over every function some recorded cell or program executed: the mean share of cells and
+    programs an edit of it alone replays (all of them for a stateful one)."""
+    from compat.behaviour import reach
+
+    mapped = reach.load(baseline)
+    units = list(mapped.cells.values()) + list(mapped.programs.values())
+    counts: dict[str, int] = {}
+    for keys in units:
+        for k in keys:
+            counts[k] = counts.get(k, 0) + 1
+    stateful = set(mapped.stateful)
+    shares = [1.0 if k in stateful else counts.get(k, 0) / len(units) for k in mapped.functions]
+    return sum(shares) / len(shares), len(stateful & set(mapped.functions)), len(mapped.functions)
+
+
 def bench_gate(repeats: int) -> None:
     baseline = ROOT / "snapshots" / "baseline"
     if not baseline.is_dir():
@@ -162,6 +178,9 @@ def bench_gate(repeats: int) -> None:
     row(f"whole gate -n 2, unchanged dagster ({aware_what})", aware, "import dagster", one_import,
         "<= 6x", aware / one_import <= 6)
     if (baseline / "reach.json").exists():
+        share, stateful, total = selectivity(baseline)
+        ROWS.append((f"change-aware selectivity ({stateful}/{total} executed functions stateful)",
+                     f"{share:.0%}", "", "", "", "mean share of cells+programs one function's edit replays", ""))
         unreached, many, count = _pick_edits(baseline)
         for label, key in (("edit no cell reaches", unreached), (f"edit {count} cells/programs reach", many)):
             with tempfile.TemporaryDirectory(prefix="compat-bench-edit-") as tmp:

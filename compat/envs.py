@@ -12,7 +12,7 @@ import atexit
 import contextlib
 import fcntl
 import hashlib
-import importlib.util
+import inspect
 import json
 import os
 import re
@@ -299,25 +299,16 @@ def repo_root(path: Path) -> Path | None:
     return None
 
 
-# Where an interpreter finds dagster's packages without importing them: editable installs (a
-# checkout's `pip install -e`) are found by import hooks, not by a directory on sys.path.
-_PATHS_CODE = (
-    "import importlib.util, json, os, sys\n"
-    "roots = []\n"
-    "for name in sys.argv[1:]:\n"
-    "    try:\n"
-    "        spec = importlib.util.find_spec(name)\n"
-    "    except (ImportError, ValueError):\n"
-    "        spec = None\n"
-    "    for loc in (spec.submodule_search_locations or []) if spec else []:\n"
-    "        roots.append(os.path.dirname(os.path.abspath(loc)))\n"
-    "print(json.dumps(roots + sys.path))\n"
-)
 PACKAGES = ("dagster", "dagster_shared", "dagster_pipes")
 
 
 def package_search_roots(packages=PACKAGES) -> list[str]:
-    """This interpreter's directories holding `packages`, found as `import` would find them."""
+    """This interpreter's directories holding `packages`, found as `import` would find them:
+    editable installs (a checkout's `pip install -e`) are found by import hooks, not by a
+    directory on sys.path. Stdlib only, since other interpreters run its source too."""
+    import importlib.util
+    import os
+
     roots = []
     for name in packages:
         try:
@@ -327,6 +318,11 @@ def package_search_roots(packages=PACKAGES) -> list[str]:
         for loc in (spec.submodule_search_locations or []) if spec else []:
             roots.append(os.path.dirname(os.path.abspath(loc)))
     return roots
+
+
+# the same lookup in another interpreter, which need not have the harness on its path
+_PATHS_CODE = (inspect.getsource(package_search_roots).replace("packages=PACKAGES", "packages")
+               + "import json, sys\nprint(json.dumps(package_search_roots(sys.argv[1:]) + sys.path))\n")
 
 
 # seconds an interpreter may take to say where its packages are (COMPAT_PROBE_TIMEOUT overrides)

@@ -439,7 +439,7 @@ def read_profile(path: str | os.PathLike[str]) -> Profile:
 
 # --- locating the package --------------------------------------------------------------------
 @dataclass
-class _Source:
+class Source:
     label: str  # package name as the user sees it
     root: Path  # search path that holds the modules
     modules: list[str]  # dotted names of every module to scan
@@ -500,7 +500,7 @@ def _tree_packages(root: Path) -> list[Path]:
     return pkgs
 
 
-def _locate(spec: str, python: str | None) -> _Source:
+def _locate(spec: str, python: str | None) -> Source:
     m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(\S+)\s*$", spec)
     if m:
         name, version = m.group(1), m.group(2)
@@ -509,7 +509,7 @@ def _locate(spec: str, python: str | None) -> _Source:
         if not pkgs:
             raise CompatError(f"{spec}: the wheel holds no python package")
         mods = [mod for p in pkgs for mod in _modules_under(root, p)]
-        return _Source(name, root, mods, _dist_version(root, name) or version, fetched=True)
+        return Source(name, root, mods, _dist_version(root, name) or version, fetched=True)
     path = Path(spec).expanduser()
     if path.is_dir():
         path = path.resolve()
@@ -518,7 +518,7 @@ def _locate(spec: str, python: str | None) -> _Source:
             root = path.parent
             while (root / "__init__.py").is_file():
                 root = root.parent
-            return _Source(".".join(path.relative_to(root).parts), root, _modules_under(root, path), None)
+            return Source(".".join(path.relative_to(root).parts), root, _modules_under(root, path), None)
         for root in (path, path / "src"):
             if root.is_dir() and _tree_packages(root):
                 pkgs = _tree_packages(root)
@@ -526,11 +526,11 @@ def _locate(spec: str, python: str | None) -> _Source:
                 version = None
                 for p in pkgs:
                     version = version or _dist_version(root, p.name)
-                return _Source(path.name, root, mods, version)
+                return Source(path.name, root, mods, version)
         raise CompatError(f"{spec}: directory holds no python package (no */__init__.py)")
     if path.suffix == ".py" and path.is_file():
         path = path.resolve()
-        return _Source(path.stem, path.parent, [path.stem], None)
+        return Source(path.stem, path.parent, [path.stem], None)
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", spec):
         raise CompatError(f"{spec}: not a package name, a directory or NAME==VERSION")
     paths = _interpreter_paths(python)
@@ -541,9 +541,9 @@ def _locate(spec: str, python: str | None) -> _Source:
             if (pkg / "__init__.py").is_file():
                 top = root / cand.split(".")[0]
                 mods = _modules_under(root, pkg)
-                return _Source(spec, root, mods, _dist_version(root, spec) or _dist_version(root, top.name))
+                return Source(spec, root, mods, _dist_version(root, spec) or _dist_version(root, top.name))
             if pkg.with_suffix(".py").is_file() and "." not in cand:
-                return _Source(spec, root, [cand], _dist_version(root, spec))
+                return Source(spec, root, [cand], _dist_version(root, spec))
     where = f"the sys.path of {python}" if python else "this interpreter's sys.path"
     raise CompatError(f"{spec}: package not found in {where} (give a directory or NAME==VERSION instead)")
 
@@ -575,8 +575,8 @@ def built_by_instance_factory(surface: Surface) -> bool:
                for p in [surface.cls.path, *surface.cls.mro])
 
 
-class _Profiler:
-    def __init__(self, source: _Source, target: str, dagster_paths: list[str], base: Surface, *,
+class Profiler:
+    def __init__(self, source: Source, target: str, dagster_paths: list[str], base: Surface, *,
                  instance_factory: bool = True):
         self.source = source
         self.instance_factory = instance_factory
@@ -594,7 +594,7 @@ class _Profiler:
         # every class of the target's own MRO counts as "the base"
         self.base_classes = set(base.cls.mro) | {self.target_path}
 
-    def retarget(self, target: str, base: Surface, *, instance_factory: bool = True) -> _Profiler:
+    def retarget(self, target: str, base: Surface, *, instance_factory: bool = True) -> Profiler:
         """The same package against another base, sharing the loaded files (each parsed once)."""
         other = copy.copy(self)
         module, qualname = parse_target(target)
@@ -1044,7 +1044,7 @@ def profile_source(
     else:
         paths = _interpreter_paths(python)
     base = snapshot(target, paths)
-    prof = _Profiler(source, target, paths, base, instance_factory=built_by_instance_factory(base))
+    prof = Profiler(source, target, paths, base, instance_factory=built_by_instance_factory(base))
     subclasses = prof.profile()
     if not subclasses:
         raise CompatError(f"{package_or_path}: no subclass of {target} found in package {source.label}")

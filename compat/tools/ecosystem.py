@@ -43,8 +43,8 @@ from compat.static.profile import (
     PROFILE_SCHEMA,
     PROFILE_VERSION,
     Profile,
-    _Profiler,
-    _Source,
+    Profiler,
+    Source,
     base_call_shapes,
     built_by_instance_factory,
 )
@@ -200,13 +200,13 @@ class _Cache:
         return prof
 
 
-def _profile(profilers: dict[str, _Profiler], wheel: downstream.Wheel, target: str, subclasses: list[str], old: Side,
+def _profile(profilers: dict[str, Profiler], wheel: downstream.Wheel, target: str, subclasses: list[str], old: Side,
              base: Surface) -> Profile:
     """The pairs of one package and one base; the package's files are loaded once for all its bases."""
     factory = built_by_instance_factory(base)
     if wheel.sha256 not in profilers:
-        source = _Source(wheel.package, wheel.tree, package_modules(wheel.tree), wheel.version, fetched=True)
-        profilers[wheel.sha256] = _Profiler(source, target, old.search_paths, base, instance_factory=factory)
+        source = Source(wheel.package, wheel.tree, package_modules(wheel.tree), wheel.version, fetched=True)
+        profilers[wheel.sha256] = Profiler(source, target, old.search_paths, base, instance_factory=factory)
     prof = profilers[wheel.sha256].retarget(target, base, instance_factory=factory)
     found = []
     for path in subclasses:
@@ -310,7 +310,7 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
     per_base: list[tuple[str, list[Cause]]] = []
     findings: list[Finding] = []
     shapes: dict[str, dict] = {}
-    profilers: dict[str, _Profiler] = {}  # per wheel: its files, parsed once for every base
+    profilers: dict[str, Profiler] = {}  # per wheel: its files, parsed once for every base
     new_ext = Extractor(StaticLoader(new.search_paths))  # the new dagster, parsed once for every base
     uses: dict[str, tuple[str | None, set[str]]] = {}
     for target in sorted(by_base):

@@ -20,7 +20,9 @@ from compat.model.errors import CompatError
 from compat.tools.history import History, Life
 
 COLOURS = {"breaking": "#c62828", "warning": "#ef8f00", "info": "#8a8f98"}
-COLUMN, ROW, LABEL, TOP = 22, 22, 560, 110
+ROW, TOP = 22, 110
+LABEL_CHARS = 44  # a longer id is cut in the chart (the table under it and the tooltip have it whole)
+CHAR = 7.3  # width of one 12px monospace character
 
 
 def _span(life: Life, releases: list[str]) -> list[tuple[int, int]]:
@@ -51,6 +53,7 @@ body { font-family: sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 20px; }
 p.summary { margin: 4px 0 16px; }
 svg text { font-family: monospace; font-size: 12px; }
+svg text.minor { font-weight: bold; }
 table { border-collapse: collapse; margin-top: 24px; font-size: 13px; }
 td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
 .sev-breaking { color: #c62828; font-weight: bold; }
@@ -63,15 +66,15 @@ td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-al
 <p class="summary">{{ releases|length }} releases, {{ lives|length }} causes ({{ counts.breaking }} breaking,
 {{ counts.warning }} warning, {{ counts.info }} info) against dagster=={{ start }};
 {{ "static and behaviour" if behaviour else "static only" }}. Each bar runs from the release that
-introduced the cause to the one that removed it.</p>
-<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{{ width }}" height="{{ height }}"
+introduced the cause to the one that removed it; each minor release (bold) starts a darker line.</p>
+<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width: {{ width }}px"
      viewBox="0 0 {{ width }} {{ height }}" role="img" aria-label="cause timeline">
 <rect x="0" y="0" width="{{ width }}" height="{{ height }}" fill="#ffffff"/>
 {% for v in releases %}
 <line x1="{{ label + loop.index0 * column }}" y1="{{ top - 4 }}" x2="{{ label + loop.index0 * column }}"
-      y2="{{ height - 6 }}" stroke="#eeeeee"/>
-<text class="release" x="{{ label + loop.index0 * column + 14 }}" y="{{ top - 8 }}"
-      transform="rotate(-60 {{ label + loop.index0 * column + 14 }} {{ top - 8 }})">{{ v }}</text>
+      y2="{{ height - 6 }}" stroke="{{ '#bbbbbb' if v in minors else '#eeeeee' }}"/>
+<text class="release{{ ' minor' if v in minors else '' }}" x="{{ label + loop.index0 * column + column // 2 + 3 }}" y="{{ top - 8 }}"
+      transform="rotate({{ angle }} {{ label + loop.index0 * column + column // 2 + 3 }} {{ top - 8 }})">{{ v }}</text>
 {% endfor %}
 {% for row in rows %}
 <g class="cause" data-id="{{ row.life.id }}" data-severity="{{ row.life.severity }}">
@@ -111,14 +114,19 @@ def html(h: History) -> str:
     rows = []
     for i, life in enumerate(lives):
         spans = _span(life, h.releases)
-        label = life.id if len(life.id) <= 72 else life.id[:71] + "…"
+        label = life.id if len(life.id) <= LABEL_CHARS else life.id[:LABEL_CHARS - 1] + "…"
         rows.append({"life": life, "y": TOP + i * ROW, "spans": spans, "label": label,
                      "end": max(x + w for x, w in spans), "intervals": _interval_text(life, h.end)})
-    width = LABEL + len(h.releases) * COLUMN + 160
+    # narrower columns for a long range (a rotated label needs ~14px), so 65 releases fit a screen
+    column, angle = (22, -60) if len(h.releases) <= 30 else (16, -75)
+    label = int(max([len(r["label"]) for r in rows] + [20]) * CHAR) + 16
+    packages = max([len(", ".join(life.packages)) for life in lives] + [0])
+    width = label + len(h.releases) * column + int(packages * CHAR) + 24
+    minors = {v for v in h.releases if v.count(".") == 2 and v.rsplit(".", 1)[1] == "0"}
     return _PAGE.render(title=f"{h.target}: causes from dagster {h.start} to {h.end}", releases=h.releases,
                         lives=lives, rows=rows, counts=_counts(h), start=h.start, behaviour=h.behaviour,
-                        width=width, height=TOP + len(rows) * ROW + 10, label=LABEL, column=COLUMN, top=TOP,
-                        row_height=ROW, colours=COLOURS)
+                        width=width, height=TOP + len(rows) * ROW + 10, label=label, column=column, top=TOP,
+                        row_height=ROW, colours=COLOURS, minors=minors, angle=angle)
 
 
 def markdown(h: History) -> str:
