@@ -236,7 +236,7 @@ def cmd_bisect(args) -> int:
         located, rec = history_mod.bisect_behaviour(args.start, args.end, cause=args.cause, cell=args.cell,
                                                     member=args.member,
                                                     binary=args.binary, target=args.target, jobs=args.jobs,
-                                                    progress=_progress)
+                                                    cell_set=args.cells, progress=_progress)
         print(history_mod.render_bisect(located, rec, args.start, args.end, time.perf_counter() - started))
         return 0
     if args.cause or args.cell or args.binary:
@@ -249,7 +249,7 @@ def cmd_bisect(args) -> int:
 def cmd_history(args) -> int:
     started = time.perf_counter()
     hist = history_mod.history(args.start, args.end, target=args.target, behaviour=not args.static_only,
-                               jobs=args.jobs, progress=_progress)
+                               jobs=args.jobs, cell_set=args.cells, progress=_progress)
     if args.out:
         for path in timeline.write_all(hist, Path(args.out)):
             _progress(f"wrote {path}")
@@ -341,8 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_cells(p):
         p.add_argument("--cells", choices=CELL_SETS, default=DEFAULT_CELL_SET,
-                       help="behaviour cell set: gate (spies on the corpus, under a minute) or full (every "
-                            "subclass, scenario and storage; minutes) (default: %(default)s)")
+                       help="behaviour cell set: gate (spies on the corpus, under a minute), full (every "
+                            "subclass, scenario and storage; minutes) or spy (the plain spy alone: a tenth of "
+                            "the gate, for long histories) (default: %(default)s)")
 
     def add_report(p, default_fail="breaking"):
         p.add_argument("--format", choices=FORMATS, default="text",
@@ -499,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --behaviour: binary search, assuming a divergence once introduced stays "
                         "(default: probe every release and report the intervals where it shows)")
     add_jobs(p)
+    add_cells(p)
     add_target(p)
     p.set_defaults(func=cmd_bisect)
 
@@ -519,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="what to print on stdout (default: %(default)s)")
     add_jobs(p)
+    add_cells(p)
     add_target(p)
     p.set_defaults(func=cmd_history)
     return parser

@@ -130,6 +130,23 @@ def test_no_cell_imports_a_module_the_start_up_did_not(tmp_path):
     assert own and not set(own) & set(built.stateful)
 
 
+def test_the_harness_digest_covers_what_a_worker_runs_and_nothing_else(tmp_path):
+    """Editing how traces are compared or which cells exist keeps the shipped reach maps; editing
+    a scenario or the worker does not."""
+    copy = tmp_path / "compat"
+    shutil.copytree(ROOT / "compat", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert reach.harness_digest(copy) == reach.harness_digest()
+    for parent_side in ("behaviour/replay.py", "behaviour/coverage.py", "causes.py", "cli.py", "gate/gate.py"):
+        with (copy / parent_side).open("a") as f:
+            f.write("\n# edited\n")
+    assert reach.harness_digest(copy) == reach.harness_digest()
+    for worker_side in ("behaviour/worker.py", "behaviour/scenarios.py", "corpus/cloud.py", "model/trace.py"):
+        before = reach.harness_digest(copy)
+        with (copy / worker_side).open("a") as f:
+            f.write("\n# edited\n")
+        assert reach.harness_digest(copy) != before, worker_side
+
+
 def test_the_requirement_closure_follows_extras_and_markers_and_nothing_else():
     dists = {
         "dagster": ("1.0", ["click>=8", "tomli; python_version < '3.0'", "rich[jupyter]", "sphinx; extra == 'docs'"]),

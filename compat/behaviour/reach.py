@@ -68,6 +68,9 @@ STARTUP = "<startup>"  # the pseudo-cell of what a worker runs before its first 
 # worker-side harness modules whose code decides what a cell does
 HARNESS_DIRS = ("behaviour", "corpus", "fuzz")
 HARNESS_FILES = ("model/trace.py", "channel.py", "tempdirs.py")
+# parent-side modules of those folders: which cells exist, how traces are compared, what coverage
+# reports; none of it runs in a worker, so editing it leaves a recorded trace what it was
+HARNESS_SKIP = ("behaviour/replay.py", "behaviour/coverage.py", "behaviour/members.py")
 _STATEFUL_DECORATORS = ("cache", "lru_cache", "cached", "memoize", "memoized", "cached_method")
 
 
@@ -294,13 +297,14 @@ def _unranges(text: str) -> list[int]:
     return out
 
 
-def harness_digest() -> str:
-    """The worker-side harness code: scenarios, corpus, spies, the normalizer, the workers."""
-    root = Path(__file__).resolve().parent.parent
+def harness_digest(root: Path | None = None) -> str:
+    """The worker-side harness code: scenarios, corpus, spies, the normalizer, the workers (what
+    a cell runs; a change there replays everything, see point 5)."""
+    root = root or Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
     paths = [p for d in HARNESS_DIRS for p in sorted((root / d).rglob("*.py"))] + [root / f for f in HARNESS_FILES]
     for p in paths:
-        if "__pycache__" in p.parts or not p.is_file():
+        if "__pycache__" in p.parts or not p.is_file() or p.relative_to(root).as_posix() in HARNESS_SKIP:
             continue
         h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()[:16]

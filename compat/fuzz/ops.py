@@ -269,8 +269,6 @@ def snippet(program: list[tuple[str, dict]], subclass: str, storage: str) -> str
 
 def run_program(program: list, subclass: str = "base", storage: str = "memory") -> list:
     """Run a whole program on a fresh instance; the normalized result of every step."""
-    from compat.model.trace import Normalizer
-
     with tempfile.TemporaryDirectory(prefix="compat-fuzz-") as tmp:
         session = Session(subclass, storage, tmp)
         try:

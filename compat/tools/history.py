@@ -64,6 +64,7 @@ class Recorder:
     target: str = DEFAULT_TARGET
     behaviour: bool = True
     jobs: int = 1
+    cell_set: str = DEFAULT_CELL_SET
     progress: Callable[[str], None] = _noop
     probes: list[tuple[str, float]] = field(default_factory=list)  # (release, seconds) of recordings
     _recordings: dict[str, Baseline] = field(default_factory=dict)
@@ -73,7 +74,7 @@ class Recorder:
             started = time.perf_counter()
             self._recordings[version] = pipeline.cached_record(
                 release_side(version), target=self.target, behaviour=self.behaviour, jobs=self.jobs,
-                cell_set=DEFAULT_CELL_SET if self.behaviour else None, progress=self.progress)
+                cell_set=self.cell_set if self.behaviour else None, progress=self.progress)
             self.probes.append((version, time.perf_counter() - started))
         return self._recordings[version]
 
@@ -152,6 +153,7 @@ class History:
     releases: list[str]
     against_start: dict[str, list[dict]]  # release -> causes of FROM -> release
     against_previous: dict[str, list[dict]]  # release -> causes of its predecessor -> release
+    cells: str | None = None  # the behaviour cell set recorded (None: static only)
 
     @property
     def lives(self) -> list[Life]:
@@ -163,7 +165,7 @@ class History:
 
         return {
             "schema": SCHEMA, "schema_version": VERSION, "from": self.start, "to": self.end,
-            "target": self.target, "behaviour": self.behaviour, "releases": self.releases,
+            "target": self.target, "behaviour": self.behaviour, "cells": self.cells, "releases": self.releases,
             "causes": [life.as_dict() for life in self.lives],
             "steps": [{"release": v, "previous": self.releases[i],
                        "against_previous": brief(self.against_previous[v]),
@@ -173,10 +175,11 @@ class History:
 
 
 def history(start: str, end: str, *, target: str = DEFAULT_TARGET, behaviour: bool = True, jobs: int = 1,
-            versions: list[str] | None = None, progress: Callable[[str], None] = _noop) -> History:
+            versions: list[str] | None = None, cell_set: str = DEFAULT_CELL_SET,
+            progress: Callable[[str], None] = _noop) -> History:
     """Every release of the range against its predecessor and against `start`."""
     chain = release_range(start, end, versions)
-    rec = Recorder(target=target, behaviour=behaviour, jobs=jobs, progress=progress)
+    rec = Recorder(target=target, behaviour=behaviour, jobs=jobs, cell_set=cell_set, progress=progress)
     against_start: dict[str, list[dict]] = {}
     against_previous: dict[str, list[dict]] = {}
     with progress_mod.bar(len(chain), "history: releases recorded and compared") as advance:
@@ -186,7 +189,8 @@ def history(start: str, end: str, *, target: str = DEFAULT_TARGET, behaviour: bo
             against_start[v] = rec.causes(start, v)
             against_previous[v] = against_start[v] if prev == start else rec.causes(prev, v)
             advance()
-    return History(start, end, target, behaviour, chain, against_start, against_previous)
+    return History(start, end, target, behaviour, chain, against_start, against_previous,
+                   cell_set if behaviour else None)
 
 
 # --- bisect --behaviour -----------------------------------------------------------------------
@@ -258,13 +262,13 @@ def _dispatch_probe(rec: Recorder, start: str, member: str) -> Callable[[str], d
 
 def bisect_behaviour(start: str, end: str, *, cause: str | None = None, cell: str | None = None,
                      member: str | None = None, binary: bool = False, target: str = DEFAULT_TARGET, jobs: int = 1,
-                     versions: list[str] | None = None,
+                     versions: list[str] | None = None, cell_set: str = DEFAULT_CELL_SET,
                      progress: Callable[[str], None] = _noop) -> tuple[list[Located], Recorder]:
     """The releases where behaviour diverges from `start`: by default every release is probed
     and each divergence reported as intervals (it may appear, be fixed and come back);
     `binary` assumes one transition and needs the divergence to be present at `end`."""
     chain = release_range(start, end, versions)
-    rec = Recorder(target=target, behaviour=True, jobs=jobs, progress=progress)
+    rec = Recorder(target=target, behaviour=True, jobs=jobs, cell_set=cell_set, progress=progress)
     seen: dict[str, dict[str, dict]] = {}
     if sum(x is not None for x in (cause, cell, member)) > 1:
         raise CompatError("choose one of --cause, --cell, --member")

@@ -65,7 +65,7 @@ td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-al
 <h1>{{ title }}</h1>
 <p class="summary">{{ releases|length }} releases, {{ lives|length }} causes ({{ counts.breaking }} breaking,
 {{ counts.warning }} warning, {{ counts.info }} info) against dagster=={{ start }};
-{{ "static and behaviour" if behaviour else "static only" }}. Each bar runs from the release that
+{{ ("static and behaviour (the '%s' cells)" % cells) if behaviour else "static only" }}. Each bar runs from the release that
 introduced the cause to the one that removed it; each minor release (bold) starts a darker line.</p>
 <svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width: {{ width }}px"
      viewBox="0 0 {{ width }} {{ height }}" role="img" aria-label="cause timeline">
@@ -124,7 +124,7 @@ def html(h: History) -> str:
     width = label + len(h.releases) * column + int(packages * CHAR) + 24
     minors = {v for v in h.releases if v.count(".") == 2 and v.rsplit(".", 1)[1] == "0"}
     return _PAGE.render(title=f"{h.target}: causes from dagster {h.start} to {h.end}", releases=h.releases,
-                        lives=lives, rows=rows, counts=_counts(h), start=h.start, behaviour=h.behaviour,
+                        lives=lives, rows=rows, counts=_counts(h), start=h.start, behaviour=h.behaviour, cells=h.cells,
                         width=width, height=TOP + len(rows) * ROW + 10, label=label, column=column, top=TOP,
                         row_height=ROW, colours=COLOURS, minors=minors, angle=angle)
 
@@ -132,9 +132,10 @@ def html(h: History) -> str:
 def markdown(h: History) -> str:
     lives = h.lives
     c = _counts(h)
+    layers = f"static and behaviour (the '{h.cells}' cells)" if h.behaviour else "static only"
     lines = [f"# {h.target}: causes from dagster {h.start} to {h.end}", "",
              f"{len(h.releases)} releases, {len(lives)} causes ({c['breaking']} breaking, {c['warning']} warning, "
-             f"{c['info']} info) against dagster=={h.start}; {'static and behaviour' if h.behaviour else 'static only'}.",
+             f"{c['info']} info) against dagster=={h.start}; {layers}.",
              "", "| cause | severity | introduced -> removed | affects | seen by | what |", "|---|---|---|---|---|---|"]
     for life in lives:
         title = life.title.replace("|", "\\|")
