@@ -284,9 +284,17 @@ class Baseline:
         return [differential.program_id(i, p) for i, p in enumerate(self._programs)]
 
     def selection(self, python: str, search_paths: list[str], *, full: bool = False) -> reach_mod.Selection:
-        """Which cells and programs a new side must replay (all, without a reach map or with ``full``)."""
-        return reach_mod.select(self.reach, [p.stem for p in self.trace_files()], self.program_ids(), python=python,
-                                search_paths=search_paths, full=full)
+        """Which cells and programs a new side must replay (all, without a reach map or with ``full``).
+        A cell that is not replayed keeps its recorded verdict, so its trace is validated here
+        all the same: a damaged recording is refused whether or not the change reaches it."""
+        files = self.trace_files()
+        chosen = reach_mod.select(self.reach, [p.stem for p in files], self.program_ids(), python=python,
+                                  search_paths=search_paths, full=full)
+        replayed = set(chosen.cells)
+        for path in files:
+            if path.stem not in replayed:
+                schemas.read_trace(path)
+        return chosen
 
 
 def static_findings(base: Baseline, new_surface, search_paths: list[str] | None = None) -> list[Finding]:
