@@ -310,3 +310,23 @@ def test_reworded_exception_is_a_warning_unless_something_real_follows():
     assert f.severity == "breaking" and "instead of" in f.message
     f = replay.compare(old, _trace({"a": [], "b": 1}))
     assert f.severity == "breaking" and "no longer raises" in f.message
+
+
+def test_a_replay_under_another_temp_dir_matches_the_shipped_recording(tmp_path):
+    """Long strings are cut before their temp paths become `<tmp>`, so a longer TMPDIR (another
+    machine, a CI runner) cuts them elsewhere: the replay still matches the recording made
+    under /tmp, on cells whose run logs name files in the temp dir."""
+    shipped = Path(__file__).resolve().parent.parent / "snapshots" / "baseline" / "traces"
+    base = tmp_path / "baseline" / "traces"
+    base.mkdir(parents=True)
+    for name in ("spy__runs_submit_and_launch__memory.json", "spy__runs_records_and_stats__sqlite.json"):
+        shutil.copy(shipped / name, base / name)
+    longer = tmp_path / ("a-much-longer-temporary-directory-" * 2)
+    longer.mkdir()
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/sh\nTMPDIR="{longer}"\nexport TMPDIR\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    findings = replay.replay(str(tmp_path / "baseline"), str(wrapper))
+    assert findings == [], [(f.message, f.old, f.new) for f in findings]
+    assert replay.same("LOG: at <tmp>/storage/up...<truncated>", "LOG: at <tmp>/storage/upstream/x...<truncated>")
+    assert not replay.same("LOG: wrote <tmp>/storage/up...<truncated>", "LOG: read <tmp>/storage/down...<truncated>")

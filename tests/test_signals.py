@@ -114,7 +114,8 @@ def test_an_interrupted_gate_stops_its_workers_says_so_and_keeps_the_baseline(tm
     before = _digest(base)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    proc = _gate(base, tmp, tmp_path / "cache", *([phase] if phase.startswith("--") else []))
+    # the shipped baseline was recorded on the installed dagster, so only --compat-full replays
+    proc = _gate(base, tmp, tmp_path / "cache", phase if phase.startswith("--") else "--compat-full")
     _wait_for_workers(proc, tmp)
     time.sleep(1.0)
     proc.send_signal(sig)
