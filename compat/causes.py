@@ -203,7 +203,7 @@ def _also(causes: list[Cause]) -> None:
     by the behaviour layer where it is (``should_store_event`` lost behind ``create_run``)."""
     by_member: dict[tuple[str, str], list[Cause]] = {}
     for c in causes:
-        for kind, subject in [(c.kind, c.subject)] + [(h[0], h[1]) for h in _hooks_of(c)]:
+        for kind, subject in [(c.kind, c.subject)] + _hooks_of(c):
             by_member.setdefault((kind, subject), []).append(c)
     for c in causes:
         for f in c.findings:
@@ -222,15 +222,12 @@ def _hooks_of(c: Cause) -> list[tuple[str, str]]:
     """The dispatch causes merged into ``c`` (a `dispatch-changed` cause names its parts' hooks)."""
     if c.kind != "dispatch-changed":
         return []
-    return sorted({(k, s) for f in c.findings for k, s in [_dispatch_key(f)] if k})
+    return sorted({(_CELL_CHANGE[d["change"]], d.get("member_name") or "?") for f in c.findings
+                   for d in [f.details or {}] if f.source == "behaviour" and d.get("change") in _CELL_CHANGE})
 
 
-def _dispatch_key(f: Finding) -> tuple[str | None, str]:
-    d = f.details or {}
-    if f.source == "behaviour" and d.get("change"):
-        kind = {"missing": "dispatch-lost", "added": "dispatch-gained"}.get(d["change"])
-        return (kind, d.get("member_name") or "?")
-    return (None, "")
+# a behaviour cell's first dispatch divergence -> the kind of cause it shows
+_CELL_CHANGE = {"missing": "dispatch-lost", "added": "dispatch-gained", "arguments": "dispatch-arguments"}
 
 
 def _finding_ref(f: Finding) -> dict[str, str]:
@@ -289,8 +286,7 @@ class _Builder:
                     return ("dispatch-lost", hook)
             return ("dispatch-obscured", f.member)
         if kind == "dispatch":  # a behaviour cell: what the first divergence of its dispatches is
-            sub = {"missing": "dispatch-lost", "added": "dispatch-gained", "arguments": "dispatch-arguments"}
-            return (sub.get(d.get("change"), "dispatch-reordered"), d.get("member_name") or "?")
+            return (_CELL_CHANGE.get(d.get("change"), "dispatch-reordered"), d.get("member_name") or "?")
         if kind == "removed":
             if f.source == "profile" and self.old is not None and name not in self.old.members:
                 return ("attribute", _bare(name))  # a protected attribute the subclass read is gone
