@@ -202,11 +202,17 @@ def test_a_static_rerecord_keeps_the_recorded_traces_and_programs(tmp_path):
 
 
 def test_the_tests_write_no_hypothesis_directory_where_they_run(tmp_path):
-    """Hypothesis's constants cache goes to the session's temp HOME, not `.hypothesis/` of the
-    directory pytest runs in (the repository root, for `make test`)."""
-    shutil.copytree(ROOT / "tests", tmp_path / "tests", ignore=shutil.ignore_patterns("__pycache__", "textbook"))
-    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/test_rules.py", "-q", "-p", "no:cacheprovider",
-                           "-k", "random_signature_pairs"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout[-2000:]
+    """Hypothesis's example database goes to the session's temp HOME, not `.hypothesis/` of the
+    directory pytest runs in (the repository root, for `make test`). A failing property is what
+    makes Hypothesis write its database for sure: without the tests' conftest, this same run
+    leaves `.hypothesis/` behind."""
+    (tmp_path / "tests").mkdir()
+    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "tests" / "conftest.py")
+    (tmp_path / "tests" / "test_small.py").write_text(
+        "from hypothesis import given, strategies as st\n\n"
+        "@given(st.integers())\ndef test_small(x):\n    assert x < 10\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/test_small.py", "-q", "-p", "no:cacheprovider"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1 and "1 failed" in proc.stdout, proc.stdout[-2000:]
     assert not (tmp_path / ".hypothesis").exists()
     assert not (tmp_path / "tests" / ".hypothesis").exists()
