@@ -641,6 +641,8 @@ class _Builder:
                     corpus.add(sub)
                 else:
                     downstream.add(f"{d.get('package')}: {sub}")
+            elif f.source == "behaviour" and d.get("package"):  # a downstream override replayed
+                downstream.add(f"{d['package']}: {short(d.get('subclass') or '')}")
             elif f.source == "fuzz":
                 name = _corpus_class(f.member.split("/", 1)[0])
                 if name:

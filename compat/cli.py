@@ -202,7 +202,7 @@ def cmd_compare(args) -> int:
 
 def cmd_ecosystem(args) -> int:
     old, new = sides.resolve(args.old), sides.resolve(args.new)
-    result = ecosystem.run(old, new, args.packages, progress=_progress)
+    result = ecosystem.run(old, new, args.packages, behaviour=not args.no_behaviour, progress=_progress)
     prefix = args.path_prefix if args.path_prefix is not None else new.repo_prefix()
     for c in result.causes:  # locations in the new dagster, named as files of its repository
         if prefix and c.location and not c.location.startswith(prefix):
@@ -437,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="downstream distributions (default: " + ", ".join(downstream.DEFAULT_PACKAGES) + ")")
     p.add_argument("--griffe", action="store_true",
                    help="text and markdown: add what griffe.find_breaking_changes reports on the same bases")
+    p.add_argument("--no-behaviour", action="store_true",
+                   help="static only: replay no downstream override (builds no environment)")
     add_report(p)
     p.set_defaults(func=cmd_ecosystem)
 

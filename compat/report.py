@@ -130,9 +130,14 @@ class _View:
             by[r["verdict"]] = by.get(r["verdict"], 0) + 1
         order = sorted(by, key=lambda k: (SEVERITY_RANK.get(k, -1) if k != "compatible" else 9, k))
         subs = {(r["package"], r["subclass"]) for r in rows}
-        return (f"{_plural(len(rows), 'pair')} ({', '.join(f'{by[k]} {k}' for k in order) or 'none'}): "
+        line = (f"{_plural(len(rows), 'pair')} ({', '.join(f'{by[k]} {k}' for k in order) or 'none'}): "
                 f"{_plural(len(subs), 'subclass')} in {_plural(len({r['package'] for r in rows}), 'package')}, "
                 f"{_plural(len({r['base'] for r in rows}), 'dagster base')}")
+        replayed = [r for r in rows if r.get("replayed")]
+        if replayed:
+            same = sum(1 for r in replayed if r["replayed"] == "identical")
+            line += f"; {len(replayed)} replayed on both sides ({same} identical)"
+        return line
 
     def open_pairs(self) -> list[dict]:
         return [r for r in self.pairs or [] if r["verdict"] != "compatible"]
@@ -253,7 +258,8 @@ def render_text(v: _View) -> str:
                          f"{_plural(p['subclasses'], 'subclass')}")
         width = max([len(r["subclass"]) for r in v.pairs] + [8])
         lines += [f"  {r['verdict'] + (' (typing)' if r.get('breakage') == 'typing' else ''):<19} "
-                  f"{r['subclass']:<{width}}  {r['base']}  ({r['package']} {r['version']})" for r in v.pairs]
+                  f"{r['subclass']:<{width}}  {r['base']}  ({r['package']} {r['version']})"
+                  + (f"  replayed: {r['replayed']}" if r.get("replayed") else "") for r in v.pairs]
     info = v.info()
     if info:
         lines += ["", f"info ({_plural(len(info), 'cause')}, nothing to fix unless you rely on them):"]
@@ -434,6 +440,11 @@ def _md_pairs(v: _View) -> list[str]:
             out.append(f"| {_md(p['package'])} | {_md(p['version'])} | {_md(p['new_version'] or '-')} | "
                        f"{p['subclasses']} | {bad} |")
         out.append("")
+    replayed = [r for r in v.pairs if r.get("replayed")]
+    if replayed:
+        out += ["Replayed on both sides (the package's release run on each dagster, spied on its overrides): "
+                + "; ".join(f"`{_md_inline(r['subclass'].rsplit('.', 1)[-1])}` as `{_md_inline(_short_base(r['base']))}`: "
+                            f"{r['replayed']}" for r in replayed), ""]
     rows = v.open_pairs()
     if rows:
         out += ["| verdict | package | subclass | base | findings |", "|---|---|---|---|---:|"]

@@ -242,3 +242,61 @@ def test_damaged_cache_files_are_refused_in_one_line(tmp_path):
 def test_bad_package_name_is_one_line():
     proc = _run("ecosystem", "--old", "dagster==1.11.4", "--new", "dagster==1.13.29", "--packages", "not a name")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "not a package name" in proc.stderr
+
+
+# --- the behaviour replay of downstream overrides (dagster-duckdb on DuckDB) -----------------------
+def _duckdb_mutant(tmp_path: Path, old: str, new: str) -> str:
+    """An interpreter whose dagster is a copy of the installed one with one edit of the database
+    IO manager."""
+    from compat.tools.mutate import Edit, Mutation, apply, shadowing_python
+
+    edit = Edit("dagster/_core/storage/db_io_manager.py", old, new)
+    root = apply(Mutation("duckdb", True, "edited DbIOManager", (edit,)), tmp_path / "mutant")
+    return shadowing_python(root, tmp_path)
+
+
+def test_duckdb_overrides_replay_identically_from_1_11_4_to_1_13_29(tmp_path):
+    cmd = ["ecosystem", "--old", "dagster==1.11.4", "--new", "dagster==1.13.29", "--packages", "dagster-duckdb"]
+    proc = _run(*cmd, "--format", "json", "--report", str(tmp_path / "a.json"))
+    assert proc.returncode == 0, proc.stderr
+    pairs = {p["subclass"].rsplit(".", 1)[-1]: p for p in json.loads((tmp_path / "a.json").read_text())["pairs"]}
+    assert {k: p["replayed"] for k, p in pairs.items()} == {
+        "DuckDbClient": "identical", "DuckDBIOManager": "identical", "DuckDBResource": "identical"}
+    proc = _run(*cmd, "--format", "json", "--report", str(tmp_path / "b.json"))  # cached: the same bytes
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    static = _run(*cmd, "--no-behaviour", "--format", "json")
+    assert all(p["replayed"] is None for p in json.loads(static.stdout)["pairs"])
+
+
+def test_duckdb_traces_hold_the_dispatches_the_results_and_the_tables():
+    from compat import sides
+    from compat.tools import ecosystem_replay
+
+    wheel = downstream.fetch("dagster-duckdb", "1.11.4")
+    client, factory, resource = ecosystem_replay.record(sides.resolve("installed"), wheel)
+    members = {e["member"] for e in client["dispatch"]}
+    assert members >= {"connect", "ensure_schema_exists", "delete_table_slice", "get_select_statement"}, members
+    assert {e["caller_class"] for e in client["dispatch"]} >= {"DbIOManager"}
+    assert all(step["success"] for step in client["result"].values()), client["result"]
+    # a partition written twice holds one row: the slice was deleted before the second write
+    assert client["state"]["compat.by_letter"] == [[97, "a", "a"], [98, "b", "b"]]
+    assert [e["member"] for e in factory["dispatch"]] == ["create_io_manager"] * len(factory["dispatch"])
+    assert factory["dispatch"] and resource["result"]["second"]["success"]
+
+
+def test_a_dagster_that_stops_deleting_the_slice_is_a_breaking_pair(tmp_path):
+    """Were the comparison blind, an IO manager that no longer deletes a partition before writing
+    it again (duplicate rows for every re-run) would pass."""
+    python = _duckdb_mutant(tmp_path, "            self._db_client.delete_table_slice(context, table_slice, conn)\n",
+                            "            pass\n")
+    proc = _run("ecosystem", "--old", "installed", "--new", python, "--packages", "dagster-duckdb", "--format", "json",
+                "--fail-on", "breaking")
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    pairs = {p["subclass"].rsplit(".", 1)[-1]: p for p in report["pairs"]}
+    assert pairs["DuckDbClient"]["replayed"] == "diverged" and pairs["DuckDbClient"]["verdict"] == "breaking"
+    assert pairs["DuckDBResource"]["replayed"] == "identical"
+    cause = next(c for c in report["causes"] if "delete_table_slice" in c["id"])
+    [package] = report["packages"]
+    assert cause["affects"]["downstream"] == [f"dagster-duckdb {package['version']}: DuckDbClient"], cause
+    assert cause["severity"] == "breaking" and "behaviour" in cause["evidence"], cause

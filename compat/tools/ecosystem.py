@@ -12,6 +12,10 @@ downstream classes it breaks); a cause seen through several bases (a member of a
 is one cause. Beside the causes the result carries one row per pair: package, version, subclass,
 base and verdict.
 
+Where a base's contract runs without an outside service, the pairs are also replayed on both
+dagsters (:mod:`compat.tools.ecosystem_replay`): a divergence is a behaviour finding of that
+pair, joining the same causes.
+
 Profiles and discoveries are cached by the wheel's sha256, the old side's content and the harness's
 own code, so a second run over the same releases reads JSON files only (each checked against its
 schema).
@@ -50,6 +54,7 @@ from compat.static.profile import (
 )
 from compat.static.profile_checks import check_profile
 from compat.static.subclasses import Base, Found, discover, package_modules
+from compat.tools import ecosystem_replay
 
 DISCOVERY_SCHEMA = "compat.ecosystem-discovery"
 COMPATIBLE = "compatible"
@@ -87,11 +92,12 @@ class Pair:
     findings: int = 0
     location: str = ""
     breakage: str | None = None  # a breaking pair: "runtime", or "typing" when only a type checker fails
+    replayed: str | None = None  # its overrides replayed on both sides: "identical" or "diverged"
 
     def to_dict(self) -> dict:
         return {"package": self.package, "version": self.version, "new_version": self.new_version,
                 "subclass": self.subclass, "base": self.base, "verdict": self.verdict, "breakage": self.breakage,
-                "findings": self.findings, "location": self.location}
+                "findings": self.findings, "location": self.location, "replayed": self.replayed}
 
 
 @dataclass
@@ -262,9 +268,10 @@ def _merge(per_base: list[tuple[str, list[Cause]]]) -> list[Cause]:
     return sorted(out, key=lambda c: (SEVERITY_RANK[c.severity], -len(c.downstream), -len(c.findings), c.id))
 
 
-def run(old: Side, new: Side, packages: list[str] | None = None, *,
+def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: bool = True,
         progress: Callable[[str], None] = lambda _m: None) -> EcosystemResult:
-    """Every (downstream subclass, dagster base) pair of `packages`, checked from `old` to `new`."""
+    """Every (downstream subclass, dagster base) pair of `packages`, checked from `old` to `new`;
+    with `behaviour`, the pairs whose base runs without a service also replayed on both sides."""
     timings: list[str] = []
     started = time.perf_counter()
     names = [downstream.check_name(p) for p in (packages or downstream.DEFAULT_PACKAGES)]
@@ -306,6 +313,17 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
     timings.append(f"surfaces: {time.perf_counter() - t:.1f}s")
 
     t = time.perf_counter()
+    replayed: dict[tuple[str, str], str] = {}
+    replay_findings: dict[str, list[Finding]] = {}
+    if behaviour:
+        runnable = {n: wheels[n][0] for n in names if n in ecosystem_replay.REPLAYED}
+        if runnable:
+            replayed, got = ecosystem_replay.replay(old, new, runnable, progress)
+            for f in got:
+                replay_findings.setdefault(f.details["base"], []).append(f)
+            timings.append(f"behaviour replay: {time.perf_counter() - t:.1f}s")
+
+    t = time.perf_counter()
     pairs: list[Pair] = []
     per_base: list[tuple[str, list[Cause]]] = []
     findings: list[Finding] = []
@@ -336,7 +354,8 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *,
             for f in subs:
                 rows.append(Pair(package=name, version=w_old.version, new_version=w_new.version if w_new else None,
                                  subclass=f.subclass, base=target, verdict=COMPATIBLE if target in new_surfaces
-                                 else BASE_MISSING, location=f.location))
+                                 else BASE_MISSING, location=f.location, replayed=replayed.get((f.subclass, target))))
+        base_findings += replay_findings.get(target, [])
         # no profiles: who breaks is exactly the pairs the profile checks flagged (a class that
         # merely uses a changed name, but overrides its caller too, is not listed)
         causes = build_causes(base_findings, old_surfaces[target], new_surfaces.get(target))
