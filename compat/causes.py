@@ -65,6 +65,9 @@ _FIXES = {
     "dispatch-lost": "In {edited}, keep dispatching through the instance: call `self.{s}` (or `instance.{s}` "
                      "from a helper that is handed the instance) instead of reading private state or a helper "
                      "directly, so that overrides of `{s}` keep running.",
+    # any other base (the ecosystem's): its members may be called from a collaborator's code
+    "dispatch-lost@other": "In {edited}, keep calling `{s}` on the `{cls}` object wherever it was called before, "
+                           "so that overrides of `{s}` keep running.",
     "dispatch-gained": "If consulting `{s}` from {edited} is intended, say so in the release notes (overrides of "
                        "`{s}` now run there and must cope); otherwise read the state as before.",
     "dispatch-arguments": "Call `self.{s}` with the same argument shape as before (same positions and keywords): "
@@ -79,7 +82,7 @@ _FIXES = {
                "them only in a major release, after telling subclass authors what to override instead.",
     "annotations": "Keep annotations at least as wide as before (return types no wider, parameter types no "
                    "narrower), so that typed callers and typed overrides stay valid.",
-    "dispatch-changed": "In {edited}, keep dispatching through the instance exactly as before (the same members, "
+    "dispatch-changed": "In {edited}, keep dispatching through the {obj} exactly as before (the same members, "
                         "in the same order, with the same argument shapes).",
     "renamed": "Keep the old name as an alias that delegates to the new one, and have base code call the name "
                "subclasses override.",
@@ -514,7 +517,9 @@ class _Builder:
         members = sorted({self._at(f) for f in findings if f.source in ("surface", "profile")})
         if kind in ("exports", "incidental-exports"):
             members = sorted(m.rsplit(".", 1)[-1] for m in members)
-        fmt = {"s": display, "edited": _names(edited) or "the base", "callers": _names(reached),
+        cls = self.old.cls.qualname if self.old is not None else "DagsterInstance"
+        obj = "instance" if cls == "DagsterInstance" else f"`{cls}` object"
+        fmt = {"s": display, "edited": _names(edited) or "the base", "obj": obj, "cls": cls, "callers": _names(reached),
                "members": _names(members, 4), "n": len(members),
                "n_members": f"{len(members)} member{'s' if len(members) != 1 else ''}", "renamed": self.renames.get(subject, "?"), "what": what or _what(findings)}
         cause = Cause(
@@ -525,7 +530,7 @@ class _Builder:
             title=_TITLES.get(kind, kind + ": {s}").format(**fmt),
             edited=edited,
             reached_from=reached,
-            fix=_FIXES.get(kind, "").format(**fmt),
+            fix=_FIXES.get(kind if cls == "DagsterInstance" else f"{kind}@other", _FIXES.get(kind, "")).format(**fmt),
             findings=findings,
         )
         self._code(cause)
