@@ -26,7 +26,7 @@ from pathlib import Path
 from pydantic import StrictStr
 
 from compat import tempdirs
-from compat.envs import cache_dir, locked
+from compat.envs import build_once, cache_dir, locked
 from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 
@@ -147,34 +147,23 @@ def _download(package: str, version: str) -> WheelRecord:
 
 def _unpack(record: WheelRecord) -> Path:
     dest = cache_dir() / "downstream" / "trees" / record.sha256[:32]
-    if (dest / ".complete").exists():
-        return dest
-    with locked(f"downstream-tree-{record.sha256[:32]}"):
-        if (dest / ".complete").exists():
-            return dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tempdirs.make(".tree.", dest.parent)
+
+    def fill(tmp: Path) -> str:
+        wheel = cache_dir() / "downstream" / record.wheel
+        if hashlib.sha256(wheel.read_bytes()).hexdigest() != record.sha256:
+            raise CompatError(f"{wheel}: does not match its recorded sha256; delete it to fetch it again")
         try:
-            wheel = cache_dir() / "downstream" / record.wheel
-            if hashlib.sha256(wheel.read_bytes()).hexdigest() != record.sha256:
-                raise CompatError(f"{wheel}: does not match its recorded sha256; delete it to fetch it again")
-            try:
-                with zipfile.ZipFile(wheel) as zf:
-                    for info in zf.infolist():
-                        target = (tmp / info.filename).resolve()
-                        if not str(target).startswith(str(tmp.resolve()) + os.sep):
-                            raise CompatError(f"{wheel}: member {info.filename} points outside the wheel")
-                    zf.extractall(tmp)
-            except zipfile.BadZipFile:
-                raise CompatError(f"{wheel}: not a wheel (bad zip); delete it to fetch it again") from None
-            (tmp / tempdirs.OWNER).unlink()
-            (tmp / ".complete").write_text(f"{record.package}=={record.version} {record.sha256}\n")
-            if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+            with zipfile.ZipFile(wheel) as zf:
+                for info in zf.infolist():
+                    target = (tmp / info.filename).resolve()
+                    if not str(target).startswith(str(tmp.resolve()) + os.sep):
+                        raise CompatError(f"{wheel}: member {info.filename} points outside the wheel")
+                zf.extractall(tmp)
+        except zipfile.BadZipFile:
+            raise CompatError(f"{wheel}: not a wheel (bad zip); delete it to fetch it again") from None
+        return f"{record.package}=={record.version} {record.sha256}\n"
+
+    return build_once(dest, f"downstream-tree-{record.sha256[:32]}", fill)
 
 
 def fetch(package: str, dagster_version: str) -> Wheel:

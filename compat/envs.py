@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,30 @@ def locked(name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def build_once(dest: Path, lock: str, fill: Callable[[Path], str]) -> Path:
+    """`dest`, built once: `fill(tmp)` fills a temp dir beside it under the lock `lock`, and the
+    dir is renamed into place whole, so concurrent runs build it once and a killed one leaves
+    nothing half-built at `dest` (its temp dir, owned by a dead pid, is swept by the next run).
+    `fill` returns the text `.complete` records."""
+    if (dest / ".complete").exists():
+        return dest
+    with locked(lock):
+        if (dest / ".complete").exists():
+            return dest
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempdirs.make(f".{dest.name}.", dest.parent)
+        try:
+            marker = fill(tmp)
+            (tmp / tempdirs.OWNER).unlink()
+            (tmp / ".complete").write_text(marker)
+            if dest.exists():
+                shutil.rmtree(dest)
+            os.replace(tmp, dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
 def _run_uv(args: list[str], what: str, timeout: float = 900) -> None:
     env = dict(os.environ)
     env.setdefault("UV_NO_PROGRESS", "1")
@@ -127,27 +152,13 @@ def wheel_tree(version: str, package: str = "dagster") -> Path:
     Returns a directory usable as a search path for static loading.
     """
     check_version(version)
-    dest = cache_dir() / "wheels" / f"{package}-{version}"
-    if (dest / ".complete").exists():
-        return dest
-    with locked(f"wheel-{package}-{version}"):
-        if (dest / ".complete").exists():
-            return dest
-        tmp = Path(tempfile.mkdtemp(prefix=f".{package}-{version}.", dir=cache_dir()))
-        try:
-            _run_uv(
-                ["pip", "install", "--quiet", "--no-deps", "--no-compile", "--target", str(tmp),
-                 f"{package}=={version}"],
-                f"cannot fetch {package}=={version}",
-            )
-            (tmp / ".complete").write_text(f"{package}=={version}\n")
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+
+    def fill(tmp: Path) -> str:
+        _run_uv(["pip", "install", "--quiet", "--no-deps", "--no-compile", "--target", str(tmp),
+                 f"{package}=={version}"], f"cannot fetch {package}=={version}")
+        return f"{package}=={version}\n"
+
+    return build_once(cache_dir() / "wheels" / f"{package}-{version}", f"wheel-{package}-{version}", fill)
 
 
 @dataclass(frozen=True)
@@ -247,23 +258,14 @@ def checkout_spec(text: str, repo: Path, rev: str) -> Spec:
     if rev.startswith("-"):
         raise CompatError(f"{text}: not a git revision")
     commit = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"{what}: no such revision").strip()
-    dest = cache_dir() / "checkouts" / commit
-    if not (dest / ".complete").exists():
-        with locked(f"checkout-{commit}"):
-            if not (dest / ".complete").exists():
-                tmp = Path(tempfile.mkdtemp(prefix=f".checkout-{commit[:12]}.", dir=cache_dir()))
-                try:
-                    archive = tmp / "tree.tar"
-                    _git(repo, "archive", "--format=tar", "-o", str(archive), commit, what=f"{what}: cannot export")
-                    subprocess.run(["tar", "-xf", str(archive), "-C", str(tmp)], check=True, capture_output=True)
-                    archive.unlink()
-                    (tmp / ".complete").write_text(f"{commit}\n")
-                    if dest.exists():
-                        shutil.rmtree(dest)
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(tmp, dest)
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
+    def fill(tmp: Path) -> str:
+        archive = tmp / "tree.tar"
+        _git(repo, "archive", "--format=tar", "-o", str(archive), commit, what=f"{what}: cannot export")
+        subprocess.run(["tar", "-xf", str(archive), "-C", str(tmp)], check=True, capture_output=True)
+        archive.unlink()
+        return f"{commit}\n"
+
+    dest = build_once(cache_dir() / "checkouts" / commit, f"checkout-{commit}", fill)
     return Spec(text=text, tree=str(dest), rev=rev, commit=commit)
 
 

@@ -14,14 +14,12 @@ test at a time (compat/conftest.py) and builds the same :class:`~compat.result.C
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Callable
 
-from compat import envs, tempdirs
+from compat import envs
 from compat.behaviour import replay as behaviour_mod
 from compat.fuzz.differential import mismatch_finding, replay_programs, run_fuzz
 from compat.gate import accepted as accepted_mod
@@ -173,19 +171,11 @@ def cached_record(side: Side, *, target: str, behaviour: bool = True, jobs: int 
     if (dest / ".complete").exists():
         progress(f"reusing the recording of {side.label} (cached by content)")
         return Baseline(dest / "baseline")
-    with envs.locked(f"recording-{key}"):
-        if not (dest / ".complete").exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = tempdirs.make(f".recording-{key}.", dest.parent)
-            try:
-                record_side(side, tmp / "baseline", target=target, behaviour=behaviour, jobs=jobs, cell_set=cell_set)
-                (tmp / tempdirs.OWNER).unlink()
-                (tmp / ".complete").write_text(side.label + "\n")
-                if dest.exists():
-                    shutil.rmtree(dest)
-                os.replace(tmp, dest)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+    def fill(tmp: Path) -> str:
+        record_side(side, tmp / "baseline", target=target, behaviour=behaviour, jobs=jobs, cell_set=cell_set)
+        return side.label + "\n"
+
+    envs.build_once(dest, f"recording-{key}", fill)
     return Baseline(dest / "baseline")
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -90,24 +89,13 @@ def runtime_dir(python: str, requirements: tuple[str, ...]) -> Path:
     tag = _cache_tag(python)
     key = hashlib.sha256("\0".join([tag, *requirements]).encode()).hexdigest()[:24]
     dest = envs.cache_dir() / "downstream" / "runtime" / key
-    if (dest / ".complete").exists():
-        return dest
-    with envs.locked(f"downstream-runtime-{key}"):
-        if (dest / ".complete").exists():
-            return dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tempdirs.make(".runtime.", dest.parent)
-        try:
-            envs._run_uv(["pip", "install", "--quiet", "--python", python, "--no-deps", "--target", str(tmp),
-                         *requirements], f"cannot install {', '.join(requirements)} for the downstream replay")
-            (tmp / tempdirs.OWNER).unlink()
-            (tmp / ".complete").write_text(" ".join([tag, *requirements]) + "\n")
-            if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+
+    def fill(tmp: Path) -> str:
+        envs._run_uv(["pip", "install", "--quiet", "--python", python, "--no-deps", "--target", str(tmp),
+                      *requirements], f"cannot install {', '.join(requirements)} for the downstream replay")
+        return " ".join([tag, *requirements]) + "\n"
+
+    return envs.build_once(dest, f"downstream-runtime-{key}", fill)
 
 
 class Worker(WorkerProcess):
