@@ -11,7 +11,7 @@ RECORDED := 1.13.29
 DAGSTER ?= $(RECORDED)
 LOCK := $(if $(filter $(RECORDED),$(DAGSTER)),-c constraints.txt)
 
-.PHONY: setup lock browser check test gate baseline baseline-old report reports ecosystem accept bench clean
+.PHONY: setup lock browser check test gate baseline baseline-old report reports ecosystem history accept bench clean
 
 $(VENV)/.ok: pyproject.toml constraints.txt
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -60,6 +60,10 @@ report: setup
 ecosystem: setup
 	$(PY) -m compat ecosystem --old dagster==$(OLD) --new dagster==$(DAGSTER) --format markdown --fail-on never --griffe --report snapshots/reports/ecosystem-$(OLD)-vs-$(DAGSTER).md
 	$(PY) -m compat ecosystem --old dagster==$(OLD) --new dagster==$(DAGSTER) --format json --fail-on never --report snapshots/reports/ecosystem-$(OLD)-vs-$(DAGSTER).json
+
+# the shipped behaviour history of every release (an hour cold on two cores; seconds warm)
+history: setup
+	$(PY) -m compat history --from 1.11.4 --to 1.13.29 --cells spy -j $(XDIST) --out snapshots/reports/history-1.11.4-to-1.13.29 >/dev/null
 
 accept: setup
 	$(PY) -m pytest compat -q --compat-update $(if $(BASELINE),--compat-baseline $(BASELINE))
