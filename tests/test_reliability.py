@@ -182,17 +182,27 @@ def test_damaged_trace_or_program_files(tmp_path, damage, needle):
     assert gate.returncode in (1, 4) and needle in out and "Traceback" not in out, out[-2000:]
 
 
-def test_a_static_rerecord_keeps_the_recorded_traces_and_programs(tmp_path):
-    """`--compat-update` with behaviour off re-records what it was asked to (surface, profiles)
-    and keeps the behaviour layers (traces, programs, the reach map) instead of deleting them."""
+@pytest.mark.parametrize("how", ["option", "project-setting"])
+def test_a_static_rerecord_keeps_the_recorded_traces_and_programs(tmp_path, how):
+    """`--compat-update` with behaviour off (`--compat-no-behaviour`, or `behaviour = false` under
+    a project's `[tool.compat]`, where the gate runs as a plugin) re-records what it was asked to
+    (surface, profiles) and keeps the behaviour layers (traces, programs, the reach map) instead
+    of deleting them."""
     base = tmp_path / "baseline"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "snapshots" / "baseline", base)
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
     traces = sorted(p.name for p in (base / "traces").glob("*.json"))
     programs = (base / "fuzz" / "programs.json").read_bytes()
     reach = (base / "reach.json").read_bytes()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider", "--compat-update",
-                           "--compat-no-behaviour", "--compat-baseline", str(base)],
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
+    if how == "option":
+        where, args = ROOT, ["compat", "--compat-no-behaviour"]
+    else:
+        where = tmp_path / "project"  # the gate as an installed plugin, reading that project's settings
+        args = ["--pyargs", "compat", "--rootdir", str(where)]
+        where.mkdir()
+        (where / "pyproject.toml").write_text("[tool.compat]\nbehaviour = false\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider", "--compat-update",
+                           "--compat-baseline", str(base)],
+                          capture_output=True, text=True, cwd=where, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted(p.name for p in (base / "traces").glob("*.json")) == traces
     assert (base / "fuzz" / "programs.json").read_bytes() == programs
