@@ -258,6 +258,7 @@ def checkout_spec(text: str, repo: Path, rev: str) -> Spec:
     if rev.startswith("-"):
         raise CompatError(f"{text}: not a git revision")
     commit = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"{what}: no such revision").strip()
+
     def fill(tmp: Path) -> str:
         archive = tmp / "tree.tar"
         _git(repo, "archive", "--format=tar", "-o", str(archive), commit, what=f"{what}: cannot export")
