@@ -8,6 +8,7 @@ the gate's own tests, `compat/test_gate.py`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -15,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from compat import envs, tempdirs
+from compat import envs, forkserver, tempdirs
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
 
 try:  # an interpreter without the harness's dependencies still gets the options, and one line
     from compat.behaviour import replay
+    from compat.behaviour.reach import Selection
     from compat.causes import verdict
     from compat.fuzz import differential
     from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
@@ -107,6 +109,9 @@ def pytest_configure(config):
         gate = Gate(settings)
         gate.validate()
         if settings.behaviour:
+            chosen = getattr(config, "workerinput", {}).get(_SELECTION_KEY)
+            if chosen is not None:  # an xdist worker: the controller decided, and read every trace it skips
+                gate.__dict__["selection"] = Selection(**chosen)
             gate.selection  # what to replay, decided before collection: a bad reach map is one line
         config._compat_gate = gate
     except CompatError as exc:
@@ -144,6 +149,8 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_unconfigure(config):
+    if getattr(config, "_compat_fork_server", None) is not None:
+        config._compat_fork_server.close()
     if _collects_gate(config):
         tempdirs.stop_all()  # after an interrupt, no worker outlives the run
 
@@ -250,16 +257,66 @@ def pytest_collection_modifyitems(session, config, items):
     gate = getattr(config, "_compat_gate", None)
     if gate is not None and gate.settings.behaviour and gate.selection.cells and any(
             "compat_cell" in getattr(item, "fixturenames", ()) for item in items):
-        config._compat_replayer = Replayer(gate)
+        config._compat_replayer = Replayer(gate, getattr(config, "workerinput", {}).get(_SERVER_KEY))
         config._compat_replayer.start()
+
+
+_SERVER_KEY = "compat_fork_server"
+_SELECTION_KEY = "compat_selection"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """Under xdist, the controller hands each worker what to replay (decided once, not per worker)
+    and starts one fork server as the first worker is set up, while the workers start and
+    collect: every xdist worker's behaviour and fuzz worker is then a fork of it, warm, instead
+    of an interpreter importing dagster of its own."""
+    config = node.config
+    gate = getattr(config, "_compat_gate", None)
+    if gate is None or not gate.settings.behaviour:
+        return
+    node.workerinput[_SELECTION_KEY] = dataclasses.asdict(gate.selection)
+    if not forkserver.usable() or not (gate.selection.cells or gate.selection.programs):
+        return
+    if getattr(config, "_compat_fork_server", None) is None:
+        config._compat_fork_server = _ServerStart(python_for_gate(gate.settings))
+    node.workerinput[_SERVER_KEY] = config._compat_fork_server.path
+
+
+class _ServerStart:
+    """A fork server started in the background; its socket's path is known at once (a worker
+    that connects early waits in the socket's backlog until the server is warm)."""
+
+    def __init__(self, python: str) -> None:
+        import threading
+
+        self.server = None
+        home = tempdirs.make("compat-worker-")
+        self.path = forkserver.socket_path(home)
+        self._thread = threading.Thread(target=self._start, args=(python, home), daemon=True)
+        self._thread.start()
+
+    def _start(self, python: str, home: Path) -> None:
+        try:
+            self.server = replay.fork_server(python, 2, home=home)
+        except CompatError:
+            pass  # each xdist worker then starts its own behaviour worker, and reports why it cannot
+
+    def close(self) -> None:
+        if self._thread.is_alive():  # still starting (a hung interpreter): the run is over, stop it
+            tempdirs.stop_all()
+        self._thread.join()
+        if self.server is not None:
+            self.server.close()
 
 
 class Replayer:
     """One behaviour worker per pytest process (per xdist worker), started in the background
     once collection shows behaviour cells."""
 
-    def __init__(self, gate: Gate):
+    def __init__(self, gate: Gate, server: str | None = None):
         self.gate = gate
+        self.server = server
         self.worker = None
         self._starting = None
 
@@ -276,7 +333,14 @@ class Replayer:
         self._starting.start()
 
     def _spawn(self) -> None:
-        self.worker = replay.Worker(python_for_gate(self.gate.settings))
+        python = python_for_gate(self.gate.settings)
+        if self.server is not None:
+            try:  # a fork of the controller's warmed server; one of its own if that is not up
+                self.worker = replay.Worker(python, server=self.server)
+                return
+            except CompatError:
+                self.server = None
+        self.worker = replay.Worker(python)
 
     def replay(self, cell_stem: str) -> list[Finding]:
         """The cell's findings on the new side; a cell the change cannot reach keeps its recorded
@@ -311,8 +375,9 @@ class Replayer:
 class ProgramReplayer:
     """One fuzz worker per pytest process, for the stored programs; started on first use."""
 
-    def __init__(self, gate: Gate):
+    def __init__(self, gate: Gate, server: str | None = None):
         self.gate = gate
+        self.server = server
         self.worker = None
         self.programs = {}
 
@@ -325,7 +390,7 @@ class ProgramReplayer:
         labels = (self.gate.base.label, self.gate.new_label)
         try:
             if self.worker is None or self.worker.proc.poll() is not None:
-                self.worker = differential.FuzzWorker(python_for_gate(self.gate.settings), self.gate.new_label)
+                self.worker = self._start()
             results = differential.run_stored(self.worker, prog)
         except CompatError as exc:
             self.worker = None
@@ -334,14 +399,23 @@ class ProgramReplayer:
         finding = differential.compare_stored(index, prog, results, labels)
         return [finding] if finding is not None else []
 
+    def _start(self):
+        python = python_for_gate(self.gate.settings)
+        if self.server is not None:
+            try:  # a fork of the controller's warmed server, as for the cells
+                return differential.FuzzWorker(python, self.gate.new_label, server=self.server)
+            except CompatError:
+                self.server = None
+        return differential.FuzzWorker(python, self.gate.new_label)
+
     def close(self) -> None:
         if self.worker is not None:
             self.worker.close()
 
 
 @pytest.fixture(scope="session")
-def compat_program_replayer(compat_gate):
-    replayer = ProgramReplayer(compat_gate)
+def compat_program_replayer(pytestconfig, compat_gate):
+    replayer = ProgramReplayer(compat_gate, getattr(pytestconfig, "workerinput", {}).get(_SERVER_KEY))
     yield replayer
     replayer.close()
 

@@ -49,6 +49,7 @@ count, so they cost no replay).
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import json
 import os
@@ -103,7 +104,10 @@ class LineRecorder:
         self._cov.start()
 
     def take(self) -> dict[str, list[int]]:
-        """Lines executed since the last take, per file relative to its package's parent."""
+        """Lines executed since the last take, per file relative to its package's parent. The
+        garbage is collected first: a finalizer (``OutputContext.__del__``) then runs in the cell
+        that made its object, not in whichever later cell the collector happened to run in."""
+        gc.collect()
         self._cov.stop()
         data = self._cov.get_data()
         out: dict[str, list[int]] = {}

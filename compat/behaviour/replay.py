@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import queue
 import re
 import subprocess
@@ -21,9 +22,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from compat import corpus, progress, tempdirs
+from compat import corpus, forkserver, progress, tempdirs
 from compat.behaviour.scenarios import SCENARIOS, names
 from compat.channel import START_TIMEOUT, WorkerProcess
+from compat.forkserver import ForkServer
 from compat.model import schemas
 from compat.model.errors import CompatError
 from compat.model.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
@@ -271,9 +273,11 @@ def plan_cells(subclasses: Iterable[str] | None = None, scenarios: Iterable[str]
 class Worker(WorkerProcess):
     """One worker interpreter, reused for many cells; every cell still gets a fresh instance."""
 
-    def __init__(self, python: str, start_timeout: float = START_TIMEOUT, reach: bool = False) -> None:
-        super().__init__(python, "compat.behaviour.worker", name="behaviour worker", start_timeout=start_timeout,
-                         extra_env={"COMPAT_REACH": "1"} if reach else None)
+    def __init__(self, python: str, start_timeout: float = START_TIMEOUT, reach: bool = False,
+                 server: str | None = None) -> None:
+        super().__init__(python, MODULE, name="behaviour worker", start_timeout=start_timeout,
+                         extra_env=reach_env(reach), server=server)
+
 
     def run(self, cell: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
         return self.run_reply(cell, timeout)["trace"]
@@ -281,6 +285,21 @@ class Worker(WorkerProcess):
     def run_reply(self, cell: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
         """The whole reply: the trace, and while recording the lines the cell ran."""
         return self.request(cell, timeout, f"cell {cell_label(cell)}")
+
+
+MODULE = "compat.behaviour.worker"
+
+
+def reach_env(reach: bool) -> dict[str, str] | None:
+    return {"COMPAT_REACH": "1"} if reach else None
+
+
+def fork_server(python: str, jobs: int, reach: bool = False, home: Path | None = None) -> ForkServer | None:
+    """One warmed interpreter the ``jobs`` workers fork from, when there are several of them and
+    this system can fork (under coverage.py each worker measures itself: no server)."""
+    if jobs < 2 or not forkserver.usable() or os.environ.get("COMPAT_COVERAGE_DATA"):
+        return None
+    return ForkServer(python, MODULE, name="behaviour worker", extra_env=reach_env(reach), home=home)
 
 
 def merge_lines(into: dict[str, list[int]], lines: dict[str, list[int]]) -> None:
@@ -313,7 +332,7 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
     def drive(todo: queue.Queue) -> None:
         worker = None
         try:
-            worker = Worker(python, reach=reach is not None)
+            worker = Worker(python, reach=reach is not None, server=server.path if server is not None else None)
             if reach is not None:
                 with merging:
                     merge_lines(startup, worker.hello.get("reach") or {})
@@ -334,11 +353,16 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
                 worker.close()
 
     threads = [threading.Thread(target=drive, args=(queues[k % len(queues)],), daemon=True) for k in range(jobs)]
-    with progress.bar(len(cells), what) as advance:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    server = fork_server(python, jobs, reach is not None)
+    try:
+        with progress.bar(len(cells), what) as advance:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        if server is not None:
+            server.close()
     if errors:
         err = errors[0]
         if isinstance(err, CompatError):

@@ -252,13 +252,32 @@ def main() -> int:
             cov.save()
 
 
-def _serve(serve, requests, recorder=None) -> int:
+def prepare() -> dict:
+    """A fork server's start-up (:mod:`compat.forkserver`): what a worker does before its hello,
+    warm-up included, done once for every worker forked from it."""
+    recorder = _start_reach()
+    warm()
+    return {"dagster_version": _dagster_version(), "recorder": recorder,
+            "startup": recorder.take() if recorder is not None else None}
+
+
+def serve_forked(prepared: dict) -> int:
+    """A forked worker: the same protocol, its start-up lines those of the server's start-up."""
+    from compat.channel import requests, serve
+
+    return _serve(serve, requests, prepared["recorder"], startup=prepared["startup"], warmed=True)
+
+
+def _serve(serve, requests, recorder=None, *, startup=None, warmed: bool = False) -> int:
     send = serve()
     hello = {"hello": True, "dagster_version": _dagster_version(), "python": sys.version.split()[0],
              "corpus": _corpus() is not None, "pid": os.getpid()}
+    if warmed:
+        hello["forked_from"] = os.getppid()
     if recorder is not None:
-        warm()
-        hello["reach"] = recorder.take()
+        if not warmed:
+            warm()
+        hello["reach"] = recorder.take() if startup is None else startup
     send(hello)
     for req in requests():
         try:

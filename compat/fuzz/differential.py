@@ -67,10 +67,10 @@ DEFAULT_SUBCLASSES = (
 class FuzzWorker(WorkerProcess):
     """A `compat.fuzz.worker` process on one interpreter; a hang or crash is a CompatError."""
 
-    def __init__(self, python: str, label: str, reach: bool = False):
+    def __init__(self, python: str, label: str, reach: bool = False, server: str | None = None):
         self.label = label
         super().__init__(python, "compat.fuzz.worker", name=f"fuzz worker for {label}",
-                         extra_env={"COMPAT_REACH": "1"} if reach else None)
+                         extra_env={"COMPAT_REACH": "1"} if reach else None, server=server)
         self.version = self.dagster_version
 
 

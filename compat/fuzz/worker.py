@@ -9,6 +9,7 @@ and compat modules that import only those.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
@@ -21,17 +22,35 @@ def main() -> int:
         from compat.behaviour.reach import LineRecorder
 
         recorder = LineRecorder()
-    from compat.channel import requests, serve
+    from compat.channel import serve
 
     send = serve()
-    from compat.fuzz.ops import Session
-
+    importlib.import_module("compat.fuzz.ops")  # before the hello: start-up
     import dagster
 
     hello = {"hello": True, "dagster_version": dagster.__version__}
     if recorder is not None:
         hello["reach"] = recorder.take()
     send(hello)
+    return _serve(send, recorder)
+
+
+def serve_forked(prepared: dict) -> int:
+    """A fuzz worker forked from a behaviour worker's fork server (:mod:`compat.forkserver`),
+    which imported dagster and warmed up; while recording, programs run in a worker of their own."""
+    from compat.channel import serve
+
+    send = serve()
+    importlib.import_module("compat.fuzz.ops")
+    send({"hello": True, "dagster_version": prepared["dagster_version"], "pid": os.getpid(),
+          "forked_from": os.getppid()})
+    return _serve(send, None)
+
+
+def _serve(send, recorder) -> int:
+    from compat.channel import requests
+    from compat.fuzz.ops import Session
+
     session = None
     root = None
     for req in requests():
