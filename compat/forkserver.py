@@ -9,8 +9,9 @@ per connection. The parent's first line on a connection names the child's worker
 home and log; the child takes the connection as its stdin and stdout, that home as HOME,
 DAGSTER_HOME and working directory, that log as stderr, starts a session of its own and runs
 ``WORKER.serve_forked(prepared)``: from there on it is the worker it would have been had it
-started alone, after the same start-up (one server serves the behaviour and the fuzz workers). The server exits when its stdin closes (its parent closed
-it or died); a child exits when its connection closes. Standard library and compat.channel only.
+started alone, after the same start-up (one server serves the behaviour and the fuzz workers).
+The server exits when its stdin closes (its parent closed it or died); a child exits when its
+connection closes. Standard library and compat.channel only.
 
 Parent side: :class:`ForkServer` starts one; ``WorkerProcess(..., server=...)`` connects to it
 instead of starting an interpreter (:meth:`compat.channel.WorkerProcess`).

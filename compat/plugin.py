@@ -310,6 +310,16 @@ class _ServerStart:
             self.server.close()
 
 
+def _start_worker(make, server: str | None):
+    """``make(server)``: a fork of the controller's warmed server while there is one, else a
+    worker of its own (and no server for the next start). Returns the worker and the server."""
+    if server is not None:
+        try:
+            return make(server), server
+        except CompatError:
+            pass
+    return make(None), None
+
 class Replayer:
     """One behaviour worker per pytest process (per xdist worker), started in the background
     once collection shows behaviour cells."""
@@ -333,14 +343,8 @@ class Replayer:
         self._starting.start()
 
     def _spawn(self) -> None:
-        python = python_for_gate(self.gate.settings)
-        if self.server is not None:
-            try:  # a fork of the controller's warmed server; one of its own if that is not up
-                self.worker = replay.Worker(python, server=self.server)
-                return
-            except CompatError:
-                self.server = None
-        self.worker = replay.Worker(python)
+        self.worker, self.server = _start_worker(
+            lambda server: replay.Worker(python_for_gate(self.gate.settings), server=server), self.server)
 
     def replay(self, cell_stem: str) -> list[Finding]:
         """The cell's findings on the new side; a cell the change cannot reach keeps its recorded
@@ -400,13 +404,9 @@ class ProgramReplayer:
         return [finding] if finding is not None else []
 
     def _start(self):
-        python = python_for_gate(self.gate.settings)
-        if self.server is not None:
-            try:  # a fork of the controller's warmed server, as for the cells
-                return differential.FuzzWorker(python, self.gate.new_label, server=self.server)
-            except CompatError:
-                self.server = None
-        return differential.FuzzWorker(python, self.gate.new_label)
+        worker, self.server = _start_worker(lambda server: differential.FuzzWorker(
+            python_for_gate(self.gate.settings), self.gate.new_label, server=server), self.server)
+        return worker
 
     def close(self) -> None:
         if self.worker is not None:
