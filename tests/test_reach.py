@@ -63,7 +63,8 @@ def small_baseline(tmp_path_factory) -> Path:
     lines: dict = {}
     paths = behaviour_mod.record(sys.executable, str(out), subclasses=["spy"], scenarios=SCENARIOS,
                                  storages=["memory"], reach=lines, jobs=2)
-    built = reach.build(sys.executable, sides.from_options().search_paths, lines["startup"], lines["cells"], {})
+    built = reach.build(sys.executable, sides.from_options().search_paths, lines["startup"], lines["cells"], {},
+                        touched=lines["touched"])
     reach.write(built, out)
     manifest = jsonio.read_json(out / "manifest.json", schema="compat.baseline", versions=(1,))
     manifest.update(cells=len(paths), fuzz_programs=0)
@@ -136,11 +137,13 @@ def test_the_harness_digest_covers_what_a_worker_runs_and_nothing_else(tmp_path)
     copy = tmp_path / "compat"
     shutil.copytree(ROOT / "compat", copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert reach.harness_digest(copy) == reach.harness_digest()
-    for parent_side in ("behaviour/replay.py", "behaviour/coverage.py", "causes.py", "cli.py", "gate/gate.py"):
+    for parent_side in ("behaviour/replay.py", "behaviour/coverage.py", "behaviour/reach.py", "causes.py", "cli.py",
+                        "gate/gate.py"):
         with (copy / parent_side).open("a") as f:
             f.write("\n# edited\n")
     assert reach.harness_digest(copy) == reach.harness_digest()
-    for worker_side in ("behaviour/worker.py", "behaviour/scenarios.py", "corpus/cloud.py", "model/trace.py"):
+    for worker_side in ("behaviour/worker.py", "behaviour/recorder.py", "behaviour/scenarios.py", "corpus/cloud.py",
+                        "model/trace.py"):
         before = reach.harness_digest(copy)
         with (copy / worker_side).open("a") as f:
             f.write("\n# edited\n")
@@ -186,6 +189,116 @@ def test_another_version_of_a_required_distribution_replays_everything(small_bas
     assert selection.everything and "other versions of 1 dependencies (packaging)" in selection.reason
 
 
+def test_a_dependency_no_worker_imported_or_read_costs_no_replay(small_baseline, tmp_path):
+    """protobuf is required by dagster (through grpcio-health-checking) but no cell imports it,
+    and the metadata the workers read of it (pydantic's plugin search: its entry points) is the
+    same in another release: the bump of 1.13.27 -> 1.13.28 replays nothing for it."""
+    base = Baseline(small_baseline)
+    assert "protobuf" not in base.reach.touched["distributions"]
+    assert any(k.startswith("protobuf/") for k in base.reach.touched["metadata"])
+    python = _python_with("protobuf==7.35.0", tmp_path)
+    selection = base.selection(python, sides.from_options().search_paths)
+    assert selection.cells == [], selection.reason
+    assert "1 dependencies no worker imported or read (protobuf)" in selection.reason
+
+
+def test_a_dependency_whose_metadata_a_worker_read_is_felt(small_baseline, tmp_path):
+    """A worker that read a distribution's metadata saw its content: another content is felt even
+    when the distribution's code never ran."""
+    base = Baseline(small_baseline)
+    damaged = tmp_path / "b"
+    shutil.copytree(small_baseline, damaged)
+    data = jsonio.read_json(damaged / "reach.json", schema=reach.SCHEMA, versions=(reach.VERSION,))
+    data["touched"]["metadata"]["protobuf/entry_points.txt"] = "0123456789abcdef"
+    jsonio.write_json(damaged / "reach.json", data, 2)
+    python = _python_with("protobuf==7.35.0", tmp_path)
+    selection = Baseline(damaged).selection(python, sides.from_options().search_paths)
+    assert selection.everything and "other versions of 1 dependencies (protobuf)" in selection.reason
+    assert base.reach.touched["metadata"] != data["touched"]["metadata"]
+
+
+def test_dagster_metadata_a_worker_read_is_compared_by_digest(small_baseline, tmp_path):
+    """dagster's own entry points are read at import (pydantic's plugin search) and are no file of
+    its packages: the recorded digest is compared, and another content replays everything."""
+    base = Baseline(small_baseline)
+    assert "dagster/entry_points.txt" in base.reach.touched["metadata"]
+    assert reach.felt_own_metadata(base.reach, sys.executable) is None
+    changed = tmp_path / "b"
+    shutil.copytree(small_baseline, changed)
+    data = jsonio.read_json(changed / "reach.json", schema=reach.SCHEMA, versions=(reach.VERSION,))
+    data["touched"]["metadata"]["dagster/entry_points.txt"] = "0123456789abcdef"
+    jsonio.write_json(changed / "reach.json", data, 2)
+    selection = Baseline(changed).selection(sys.executable, sides.from_options().search_paths)
+    assert selection.everything and "metadata of dagster a worker read changed (dagster/entry_points.txt)" in selection.reason
+
+
+def _edited_tree(tmp_path: Path, edit) -> list[str]:
+    """A copy of the installed dagster with ``edit(root)`` applied, first on the search path."""
+    root = tmp_path / "tree"
+    shutil.copytree(mutate.dagster_root() / "dagster", root / "dagster", ignore=shutil.ignore_patterns("__pycache__"))
+    edit(root / "dagster")
+    return [str(root)] + sides.from_options().search_paths
+
+
+def _unimported(base: Baseline) -> str:
+    """A module of dagster that no recorded worker imported, with a function in it."""
+    imported = set(base.reach.imported)
+    return next(rel for rel in sorted(base.reach.files) if rel.startswith("dagster/_cli/") and rel.endswith(".py")
+                and rel not in imported and "def " in (mutate.dagster_root() / rel).read_text())
+
+
+def test_edits_of_a_module_no_worker_imported_cost_no_replay(small_baseline, tmp_path):
+    base = Baseline(small_baseline)
+    rel = _unimported(base)
+
+    def edit(pkg: Path) -> None:
+        path = pkg.parent / rel
+        text = path.read_text()
+        path.write_text(text.replace("def ", "def _compat_added(): return 1\n\n\ndef ", 1) + "\nX_ADDED = 1\n")
+
+    selection = base.selection(sys.executable, _edited_tree(tmp_path, edit))
+    assert selection.cells == [] and f"1 changed files no worker imported or read ({rel})" in selection.reason
+
+
+@pytest.mark.parametrize("case", ["migration", "asked", "removed", "data"])
+def test_a_file_added_or_removed_where_a_worker_looked_replays_everything(case, small_baseline, tmp_path):
+    """alembic lists its versions folder (a new migration moves the head); a name a worker asked
+    for and did not find (``try: import x``) would now import; a module a worker imported is
+    gone; a data file can be looked for by path in ways no hook sees."""
+    base = Baseline(small_baseline)
+    touched = base.reach.touched
+    assert "dagster/_core/storage/alembic/versions" in touched["listed"]
+    assert "dagster._vendored.dateutil.tz.win" in touched["asked"]  # its import fails off Windows
+    if case == "asked":  # as if a worker had tried `import dagster._core.instance.compat_added`
+        data = jsonio.read_json(small_baseline / "reach.json", schema=reach.SCHEMA, versions=(reach.VERSION,))
+        data["touched"]["asked"].append("dagster._core.instance.compat_added.inner")
+        shutil.copytree(small_baseline, tmp_path / "b")
+        jsonio.write_json(tmp_path / "b" / "reach.json", data, 2)
+        base = Baseline(tmp_path / "b")
+    edits = {
+        "migration": lambda pkg: (pkg / "_core/storage/alembic/versions/zz_compat_added.py").write_text("x = 1\n"),
+        "asked": lambda pkg: (pkg / "_core/instance/compat_added.py").write_text("x = 1\n"),
+        "removed": lambda pkg: (pkg / "_core/instance/ref.py").unlink(),
+        "data": lambda pkg: (pkg / "_core/compat_added.txt").write_text("x\n"),
+    }
+    expected = {"migration": "a file was added in a folder a worker listed",
+                "asked": "a file was added under a module name a worker asked for",
+                "removed": "a module a worker imported was removed",
+                "data": "a data file was added"}
+    selection = base.selection(sys.executable, _edited_tree(tmp_path, edits[case]))
+    assert selection.everything and expected[case] in selection.reason, selection.reason
+
+
+def test_a_module_added_where_no_worker_looked_costs_no_replay(small_baseline, tmp_path):
+    """A new module can run only if something imports it by name, and every importer that ran
+    is unchanged: without a listing of its folder or a look-up of its name, nothing reaches it."""
+    base = Baseline(small_baseline)
+    selection = base.selection(sys.executable, _edited_tree(
+        tmp_path, lambda pkg: (pkg / "_core/instance/compat_added.py").write_text("raise RuntimeError\n")))
+    assert selection.cells == [], selection.reason
+    assert "1 files added or removed where no worker looked (dagster/_core/instance/compat_added.py)" in selection.reason
+
+
 def test_every_format_says_how_much_was_replayed_and_why():
     from compat.report import FORMATS, render
 
@@ -207,7 +320,8 @@ def test_recording_the_reach_map_twice_gives_the_same_bytes(tmp_path):
         lines: dict = {}
         behaviour_mod.record(sys.executable, str(out), subclasses=["spy"], storages=["memory"], jobs=2, reach=lines,
                              scenarios=["runs_lifecycle", "backfills_crud", "configuration_defaults", "storage_wipe"])
-        built = reach.build(sys.executable, sides.from_options().search_paths, lines["startup"], lines["cells"], {})
+        built = reach.build(sys.executable, sides.from_options().search_paths, lines["startup"], lines["cells"], {},
+                            touched=lines["touched"])
         return reach.write(built, out).read_bytes()
 
     first, second = record(tmp_path / "a"), record(tmp_path / "b")

@@ -18,12 +18,18 @@ Why that is sound (the argument the test of the mutation self-check checks on ev
    directory, so the state is what earlier code left: import-time code (module and class
    bodies, decorators, defaults), code run while the worker started, and caches filled by
    earlier cells of the same worker.
-2. Import-time code is the skeleton: with every module's skeleton equal and no file added or
-   removed, every module and class namespace binds the same names to the same kinds of
-   objects, so every name a function looks up dynamically (globals, the MRO of a class,
-   ``getattr`` on a class or module) resolves to the same definition as on the old side. A new
-   override earlier in the MRO, a new module-level function shadowing an import, a moved
-   method: each changes a skeleton, and then every cell is replayed.
+2. Import-time code is the skeleton: with the skeleton of every module a worker imported
+   equal, every module and class namespace binds the same names to the same kinds of objects,
+   so every name a function looks up dynamically (globals, the MRO of a class, ``getattr`` on a
+   class or module) resolves to the same definition as on the old side. A new override earlier
+   in the MRO, a new module-level function shadowing an import, a moved method: each changes a
+   skeleton, and then every cell is replayed. A module no worker imported ran no code, so no
+   edit of it reaches a cell. A file added or removed is seen only through its module name
+   (an import, a look-up), a listing of its folder or an open of its path; the recording notes
+   the names asked of the import system and never imported, the folders of dagster listed by
+   code other than the import system, and the data files opened, and an added or removed
+   module counts where one of those could see it, as does a removed module a worker imported
+   and any added or removed data file (a path tested with ``os.path.exists`` leaves no trace).
 3. Given equal skeletons, the new side runs code the old side did not run only where some
    function the cell executed behaves differently, and that function's body is then
    different: its hash differs, so the cell is replayed. A function the old side never
@@ -34,22 +40,27 @@ Why that is sound (the argument the test of the mutation self-check checks on ev
    ``nonlocal``, and every function of a cell that imported a module (module-level lines of a
    module the start-up did not import ran in it): a change to any such function replays every
    cell, since the first cell to run it may have done the work for the cells after it.
-5. Everything outside the hashed packages is judged by version: another version of any
-   distribution dagster or the harness requires (transitively, by the installed metadata),
-   another interpreter, other harness code in the worker (scenarios,
-   corpus, spies, normalizer) or a non-Python file changed in dagster: every cell is replayed.
-   So is every cell when the baseline has no reach map, or when ``--full`` is asked.
+5. Everything outside the hashed packages is judged by version: another interpreter, other
+   harness code in the worker (scenarios, corpus, spies, normalizer), a data file of dagster a
+   worker opened, and another version (or presence) of a distribution dagster or the harness
+   requires (transitively, by the installed metadata) that a cell can feel: one a worker
+   imported or opened a file of, one whose metadata a worker read and now reads otherwise (a
+   new version's METADATA does; pydantic's plugin search reads every distribution's entry
+   points), one providing a module name a worker asked for and never imported, and, when a
+   worker listed a site folder, one added or gone. Any of these replays every cell; so does a
+   baseline without a reach map (or with a version 1 map, which notes none of the above: any
+   file or version change counts), and ``--full``.
 
 What is left to trust: cells are deterministic (the harness's own property, checked by
-recording twice), state escapes a cell only as in (4), and no cell imports a distribution that
+recording twice), state escapes a cell only as in (4), no cell imports a distribution that
 neither dagster nor the harness requires (linters or notebooks in a developer's venv do not
-count, so they cost no replay).
+count, so they cost no replay), no code tests a path of dagster's own package without opening,
+listing or importing it, and code learns a distribution's version only from its metadata.
 """
 
 from __future__ import annotations
 
 import ast
-import gc
 import hashlib
 import json
 import os
@@ -58,12 +69,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from compat.behaviour.recorder import HASHED_PACKAGES, _canonical, _sha
 from compat.model.errors import CompatError
 
 SCHEMA = "compat.reach"
-VERSION = 1
+VERSION = 2  # 2: what the recording imported and touched besides functions (1 is still read)
+TOUCHED = ("distributions", "metadata", "asked", "listed", "opened")
 FILENAME = "reach.json"
-HASHED_PACKAGES = ("dagster", "dagster_shared", "dagster_pipes")
 HASHED_DISTRIBUTIONS = ("dagster", "dagster-shared", "dagster-pipes")
 STARTUP = "<startup>"  # the pseudo-cell of what a worker runs before its first cell
 # worker-side harness modules whose code decides what a cell does
@@ -71,61 +83,20 @@ HARNESS_DIRS = ("behaviour", "corpus", "fuzz")
 HARNESS_FILES = ("model/trace.py", "channel.py", "tempdirs.py")
 # parent-side modules of those folders: which cells exist, how traces are compared, what coverage
 # reports; none of it runs in a worker, so editing it leaves a recorded trace what it was
-HARNESS_SKIP = ("behaviour/replay.py", "behaviour/coverage.py", "behaviour/members.py")
+HARNESS_SKIP = ("behaviour/replay.py", "behaviour/coverage.py", "behaviour/members.py", "behaviour/reach.py")
 _STATEFUL_DECORATORS = ("cache", "lru_cache", "cached", "memoize", "memoized", "cached_method")
 
 
-# --- worker side ---------------------------------------------------------------------------------
-def package_dirs() -> list[str]:
-    """Where this interpreter imports the hashed packages from (no package is imported)."""
-    import importlib.util
-
-    dirs = []
-    for name in HASHED_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            dirs.append(os.path.realpath(list(spec.submodule_search_locations)[0]))
-    return dirs
-
-
-class LineRecorder:
-    """coverage.py on the hashed packages, read and reset at each cell boundary."""
-
-    def __init__(self) -> None:
-        import coverage
-
-        self._coverage = coverage
-        self.dirs = package_dirs()
-        self._cov = None
-        self.start()
-
-    def start(self) -> None:
-        self._cov = self._coverage.Coverage(data_file=None, source=self.dirs, config_file=False, branch=False)
-        self._cov.start()
-
-    def take(self) -> dict[str, list[int]]:
-        """Lines executed since the last take, per file relative to its package's parent. The
-        garbage is collected first: a finalizer (``OutputContext.__del__``) then runs in the cell
-        that made its object, not in whichever later cell the collector happened to run in."""
-        gc.collect()
-        self._cov.stop()
-        data = self._cov.get_data()
-        out: dict[str, list[int]] = {}
-        for f in data.measured_files():
-            real = os.path.realpath(f)
-            for d in self.dirs:
-                if real.startswith(d + os.sep):
-                    rel = os.path.relpath(real, os.path.dirname(d)).replace(os.sep, "/")
-                    out[rel] = sorted(set(out.get(rel, [])) | set(data.lines(f) or ()))
-        self.start()
-        return out
+def merge_touches(into: dict[str, Any], touched: dict[str, Any] | None) -> None:
+    """Union of what workers touched (the metadata digests of one interpreter agree)."""
+    for key, values in (touched or {}).items():
+        if isinstance(values, dict):
+            into[key] = dict(sorted({**into.get(key, {}), **values}.items()))
+        else:
+            into[key] = sorted(set(into.get(key, ())) | set(values))
 
 
 # --- static side ---------------------------------------------------------------------------------
-def _sha(text: str | bytes) -> str:
-    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()[:16]
-
-
 def package_files(search_paths: Iterable[str]) -> dict[str, Path]:
     """Every file of the hashed packages on these paths (the first path holding a package wins),
     by its path relative to that root (``dagster/_core/instance/instance.py``)."""
@@ -154,6 +125,7 @@ class ModuleIndex:
     functions: dict[str, str] = field(default_factory=dict)
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     stateful: set[str] = field(default_factory=set)
+    empty: bool = False  # no statement but a docstring: importing it runs no line
 
     def function_at(self, line: int) -> str | None:
         """The function whose body holds ``line`` (bodies of module- and class-level defs never
@@ -211,9 +183,10 @@ def index_module(source: bytes | str, where: str = "?") -> ModuleIndex:
                         else:
                             walk(inner, prefix)
 
+    empty = all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in tree.body)
     walk(tree.body, "")
     return ModuleIndex(skeleton=_sha(ast.dump(tree)), functions={k: _sha("\n".join(v)) for k, v in dumps.items()},
-                       spans=spans, stateful=stateful)
+                       spans=spans, stateful=stateful, empty=empty)
 
 
 def module_code_files(lines: dict[str, list[int]], indexes: dict[str, ModuleIndex]) -> set[str]:
@@ -251,6 +224,11 @@ class Reach:
     stateful: list[str]  # functions run at start-up or able to carry state across cells
     cells: dict[str, list[str]]  # trace file stem -> the functions it executed
     programs: dict[str, list[str]] = field(default_factory=dict)  # stored program id -> functions
+    # what the recording touched besides functions (None in a version 1 map: then any change of a
+    # file or a dependency replays everything): the files of the hashed packages it imported, and
+    # Touches' distributions, module names asked for, listed folders and opened data files
+    imported: list[str] | None = None
+    touched: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Canonical JSON; a cell's functions are written as ranges of indices into the sorted
@@ -261,12 +239,19 @@ class Reach:
         def packed(keys: Iterable[str]) -> str:
             return ranges(index[k] for k in keys)
 
-        return {"schema": SCHEMA, "schema_version": VERSION, "python": self.python, "harness": self.harness,
+        data = {"schema": SCHEMA, "schema_version": VERSION, "python": self.python, "harness": self.harness,
                 "dependencies": dict(sorted(self.dependencies.items())), "files": dict(sorted(self.files.items())),
                 "skeletons": dict(sorted(self.skeletons.items())),
                 "functions": {k: self.functions[k] for k in order}, "stateful": packed(self.stateful),
                 "cells": {k: packed(v) for k, v in sorted(self.cells.items())},
                 "programs": {k: packed(v) for k, v in sorted(self.programs.items())}}
+        if self.imported is not None and self.touched is not None:
+            file_index = {k: i for i, k in enumerate(sorted(self.files))}
+            data["imported"] = ranges(file_index[k] for k in self.imported)
+            data["touched"] = {k: self.touched[k] for k in TOUCHED}
+        else:
+            data["schema_version"] = 1
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reach:
@@ -275,10 +260,13 @@ class Reach:
         def unpacked(text: str) -> list[str]:
             return [order[i] for i in _unranges(text)]
 
+        files = sorted(data["files"])
+        imported = [files[i] for i in _unranges(data["imported"])] if "imported" in data else None
         return cls(python=data["python"], harness=data["harness"], dependencies=data["dependencies"],
                    files=data["files"], skeletons=data["skeletons"], functions=data["functions"],
                    stateful=unpacked(data["stateful"]), cells={k: unpacked(v) for k, v in data["cells"].items()},
-                   programs={k: unpacked(v) for k, v in data["programs"].items()})
+                   programs={k: unpacked(v) for k, v in data["programs"].items()}, imported=imported,
+                   touched=data.get("touched"))
 
 
 def ranges(numbers) -> str:
@@ -324,10 +312,6 @@ _PROBE = (
     "        out[name] = [d.version, d.requires or []]\n"
     "print(json.dumps({'python': '%d.%d.%d' % sys.version_info[:3], 'distributions': out}))\n"
 )
-
-
-def _canonical(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def harness_requirements() -> list[str]:
@@ -382,10 +366,29 @@ def interpreter_info(python: str) -> tuple[str, dict[str, str]]:
     return data["python"], {k: v for k, v in closure.items() if k not in HASHED_DISTRIBUTIONS}
 
 
+def imported_files(indexes: dict[str, ModuleIndex], modules: Iterable[str],
+                   lines: Iterable[dict[str, list[int]]]) -> set[str]:
+    """The files of the hashed packages a recording imported: the modules the workers held, every
+    file some of whose lines ran, the packages above them, and every file with no statement
+    (an import of it leaves no line, so it counts as imported whatever happened)."""
+    out = {rel for rel in modules if rel in indexes}
+    for one in lines:
+        out |= {rel for rel, nums in one.items() if nums and rel in indexes}
+    for rel in list(out):
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            init = "/".join(parts[:depth]) + "/__init__.py"
+            if init in indexes:
+                out.add(init)
+    return out | {rel for rel, index in indexes.items() if index.empty}
+
+
 def build(python: str, search_paths: list[str], startup: dict[str, list[int]],
-          cells: dict[str, dict[str, list[int]]], programs: dict[str, dict[str, list[int]]] | None = None) -> Reach:
+          cells: dict[str, dict[str, list[int]]], programs: dict[str, dict[str, list[int]]] | None = None,
+          touched: dict[str, list[str]] | None = None) -> Reach:
     """The reach map of a recording: ``cells``/``programs`` are the lines each one executed,
-    ``startup`` what the workers executed before their first cell (union over workers)."""
+    ``startup`` what the workers executed before their first cell (union over workers),
+    ``touched`` what else the workers reached (:class:`Touches`, merged over workers)."""
     files = package_files(search_paths)
     indexes = {rel: index_module(p.read_bytes(), str(p)) for rel, p in files.items() if rel.endswith(".py")}
     version, deps = interpreter_info(python)
@@ -405,10 +408,16 @@ def build(python: str, search_paths: list[str], startup: dict[str, list[int]],
     for lines, keys in [(cells[s], per_cell[s]) for s in cells] + [(programs[p], per_program[p]) for p in programs or {}]:
         if module_code_files(lines, indexes) - at_startup:
             stateful |= keys
+    imported = None
+    if touched is not None:
+        imported = sorted(imported_files(indexes, touched.get("modules", ()),
+                                         [startup, *cells.values(), *(programs or {}).values()]))
+        touched = {k: dict(sorted(touched.get(k, {}).items())) if k == "metadata" else sorted(touched.get(k, ()))
+                   for k in TOUCHED}
     return Reach(python=version, harness=harness_digest(), dependencies=deps, files=file_digests(files),
                  skeletons={rel: ix.skeleton for rel, ix in indexes.items()}, functions=functions,
                  stateful=sorted(stateful), cells={k: sorted(v) for k, v in per_cell.items()},
-                 programs={k: sorted(v) for k, v in per_program.items()})
+                 programs={k: sorted(v) for k, v in per_program.items()}, imported=imported, touched=touched)
 
 
 def write(reach: Reach, baseline_dir: str | os.PathLike[str]) -> Path:
@@ -425,6 +434,120 @@ def load(baseline_dir: str | os.PathLike[str]) -> Reach | None:
     if not path.exists():
         return None
     return Reach.from_dict(schemas.read_reach(path))
+
+
+# --- what a change can reach besides functions -----------------------------------------------------
+_DIST_PROBE = (
+    "import hashlib, importlib.metadata as m, json, sys\n"
+    "names, files = json.loads(sys.argv[1])\n"
+    "tops = {}\n"
+    "for top, dists in (m.packages_distributions() if names else {}).items():\n"
+    "    for d in dists:\n"
+    "        name = d.lower().replace('_', '-').replace('.', '-')\n"
+    "        if name in names:\n"
+    "            tops.setdefault(name, []).append(top)\n"
+    "digests = {}\n"
+    "for key in files:\n"
+    "    name, _, file = key.partition('/')\n"
+    "    digests[key] = '-'\n"
+    "    try:\n"
+    "        dist = m.distribution(name)\n"
+    "    except m.PackageNotFoundError:\n"
+    "        continue\n"
+    "    for f in dist.files or ():\n"
+    "        if len(f.parts) == 2 and f.parts[0].endswith('.dist-info') and f.parts[1] == file:\n"
+    "            p = f.locate()\n"
+    "            try:\n"
+    "                digests[key] = hashlib.sha256(p.read_bytes()).hexdigest()[:16]\n"
+    "            except OSError:\n"
+    "                pass\n"
+    "print(json.dumps({'tops': tops, 'digests': digests}))\n"
+)
+
+
+def distribution_facts(python: str, names: list[str], files: list[str]) -> dict[str, Any]:
+    """In ``python``: the top-level module names each of ``names`` provides, and the digest of
+    each metadata file (``dist/file`` of its .dist-info; "-" when absent)."""
+    proc = subprocess.run([python, "-c", _DIST_PROBE, json.dumps([names, files])], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": ""})
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        raise CompatError(f"cannot read the distributions of {python}: {tail}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def felt_distributions(reach: Reach, names: list[str], now: dict[str, str], python: str) -> list[str]:
+    """Which of these changed distributions (another version, added or gone) a recorded cell can
+    feel: one whose code or files a worker used; one a worker read metadata of that now reads
+    otherwise (a new version's METADATA does); one providing a module name a worker asked for and
+    never imported (an ``import x`` that failed, a look-up); and, when a worker listed a site
+    folder (importlib.metadata's search: pydantic looks for plugins), one added or gone. The
+    others ran no code and showed nothing different to any worker."""
+    touched = reach.touched or {}
+    reached = set(touched.get("distributions", ()))
+    felt = {n for n in names if n in reached}
+    if "*" in reached:
+        felt |= {n for n in names if n not in now or n not in reach.dependencies}
+    read = {k: v for k, v in touched.get("metadata", {}).items() if k.partition("/")[0] in set(names) - felt}
+    asked = {name.split(".", 1)[0] for name in touched.get("asked", ())}
+    rest = sorted(set(names) - felt)
+    if rest and (read or asked):
+        facts = distribution_facts(python, rest, sorted(read))
+        felt |= {key.partition("/")[0] for key, digest in read.items() if facts["digests"].get(key) != digest}
+        felt |= {n for n in rest if asked & set(facts["tops"].get(n, ()))}
+    return sorted(felt)
+
+
+def felt_own_metadata(reach: Reach, python: str) -> str | None:
+    """The first metadata file of dagster's own distributions that a worker read and that reads
+    otherwise now (its entry points, read at import by pydantic's plugin search): no file of its
+    packages, so no digest of ``files`` covers it."""
+    own = {k: v for k, v in (reach.touched or {}).get("metadata", {}).items()
+           if k.partition("/")[0] in HASHED_DISTRIBUTIONS}
+    if not own:
+        return None
+    now = distribution_facts(python, [], sorted(own))["digests"]
+    return next((k for k, v in sorted(own.items()) if now.get(k) != v), None)
+
+
+def _module_name(rel: str) -> str:
+    parts = rel[:-3].split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def felt_files(reach: Reach, now: set[str]) -> tuple[str | None, list[str]]:
+    """Why a file added or removed since the recording can change a cell (None: none can), and
+    the files added or removed that cannot. A module file
+    can be reached only by its name (import, ``find_spec``) or by listing its folder, so an added
+    one counts when a worker asked for its name or listed a folder above it, a removed one also
+    when a worker imported it. A data file is looked for by path in ways no hook sees
+    (``os.path.exists``), so any added or removed one counts."""
+    touched = reach.touched or {}
+    listed = set(touched.get("listed", ()))
+    asked = set(touched.get("asked", ()))
+    imported = set(reach.imported or ())
+
+    def under_listed(rel: str) -> bool:
+        parts = rel.split("/")
+        return any("/".join(parts[:depth]) in listed for depth in range(1, len(parts)))
+
+    def asked_for(rel: str) -> bool:
+        name = _module_name(rel)
+        return any(a == name or a.startswith(name + ".") for a in asked)
+
+    quiet = []
+    for verb, rels in (("added", sorted(now - set(reach.files))), ("removed", sorted(set(reach.files) - now))):
+        for rel in rels:
+            if not rel.endswith(".py"):
+                return f"a data file was {verb} ({rel})", []
+            if under_listed(rel):
+                return f"a file was {verb} in a folder a worker listed ({rel})", []
+            if asked_for(rel):
+                return f"a file was {verb} under a module name a worker asked for ({rel})", []
+            if verb == "removed" and rel in imported:
+                return f"a module a worker imported was removed ({rel})", []
+            quiet.append(rel)
+    return None, quiet
 
 
 # --- selecting what to replay --------------------------------------------------------------------
@@ -479,18 +602,34 @@ def select(reach: Reach | None, cells: list[str], programs: list[str], *, python
     version, deps = interpreter_info(python)
     if version.rsplit(".", 1)[0] != reach.python.rsplit(".", 1)[0]:
         return everything(cells, programs, f"another interpreter (python {version}, recorded on {reach.python})")
+    unfelt: list[str] = []  # what changed that no recorded worker touched
     if deps != reach.dependencies:
-        moved = sorted(set(deps.items()) ^ set(reach.dependencies.items()))
-        names = sorted({name for name, _ in moved})
-        return everything(cells, programs, f"other versions of {len(names)} dependencies ({', '.join(names[:5])})")
+        names = sorted({name for name, _ in set(deps.items()) ^ set(reach.dependencies.items())})
+        felt = names if reach.touched is None else felt_distributions(reach, names, deps, python)
+        if felt:
+            return everything(cells, programs, f"other versions of {len(felt)} dependencies ({', '.join(felt[:5])})")
+        unfelt.append(f"{len(names)} dependencies no worker imported or read ({', '.join(names[:3])})")
     files = package_files(search_paths)
     digests = file_digests(files)
-    if set(digests) != set(reach.files):
-        added, removed = sorted(set(digests) - set(reach.files)), sorted(set(reach.files) - set(digests))
-        what = (f"{len(added)} files added ({added[0]})" if added else "") + (
-            (", " if added and removed else "") + (f"{len(removed)} removed ({removed[0]})" if removed else ""))
-        return everything(cells, programs, f"the package's files changed: {what}")
-    changed_files = sorted(rel for rel, d in digests.items() if reach.files[rel] != d)
+    if reach.imported is None or reach.touched is None:  # a version 1 map: any file counts
+        if set(digests) != set(reach.files):
+            added, removed = sorted(set(digests) - set(reach.files)), sorted(set(reach.files) - set(digests))
+            what = (f"{len(added)} files added ({added[0]})" if added else "") + (
+                (", " if added and removed else "") + (f"{len(removed)} removed ({removed[0]})" if removed else ""))
+            return everything(cells, programs, f"the package's files changed: {what}")
+        relevant = set(digests)
+    else:
+        felt_file, quiet_files = felt_files(reach, set(digests))
+        if felt_file:
+            return everything(cells, programs, felt_file)
+        if quiet_files:
+            unfelt.append(f"{len(quiet_files)} files added or removed where no worker looked ({quiet_files[0]})")
+        relevant = set(reach.imported) | set(reach.touched["opened"])
+    changed_files = sorted(rel for rel, d in digests.items() if rel in reach.files and reach.files[rel] != d)
+    quiet = [rel for rel in changed_files if rel not in relevant]
+    if quiet:
+        unfelt.append(f"{len(quiet)} changed files no worker imported or read ({quiet[0]})")
+    changed_files = [rel for rel in changed_files if rel in relevant]
     changed: set[str] = set()
     for rel in changed_files:
         if not rel.endswith(".py"):
@@ -503,6 +642,9 @@ def select(reach: Reach | None, cells: list[str], programs: list[str], *, python
             krel, _, name = key.partition(":")
             if krel == rel and index.functions.get(name) != old_hash:
                 changed.add(key)
+    moved = felt_own_metadata(reach, python)
+    if moved:
+        return everything(cells, programs, f"metadata of dagster a worker read changed ({moved})")
     stateful = sorted(changed & set(reach.stateful))
     if stateful:
         return Selection(list(cells), list(programs), len(cells), len(programs),
@@ -510,7 +652,9 @@ def select(reach: Reach | None, cells: list[str], programs: list[str], *, python
                          sorted(changed))
     picked_cells = [c for c in cells if changed & set(reach.cells[c])]
     picked_programs = [p for p in programs if changed & set(reach.programs[p])]
-    if not changed_files:
+    if unfelt and not changed:
+        reason = f"{'; '.join(unfelt)}: every verdict is the recorded one"
+    elif not changed_files:
         reason = "no file of dagster changed: every verdict is the recorded one"
     elif not changed:
         reason = (f"{len(changed_files)} changed files, no function any recorded cell or program executed changed: "
@@ -519,4 +663,6 @@ def select(reach: Reach | None, cells: list[str], programs: list[str], *, python
         reason = (f"{len(changed)} changed functions that recorded cells or programs executed "
                   f"({', '.join(sorted(changed)[:3])}{', ...' if len(changed) > 3 else ''}); "
                   "the others executed none of them, so their verdict is the recorded one")
+        if unfelt:
+            reason += f" ({'; '.join(unfelt)})"
     return Selection(picked_cells, picked_programs, len(cells), len(programs), reason, sorted(changed))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from compat import corpus, forkserver, progress, tempdirs
+from compat.behaviour import reach as reach_mod
 from compat.behaviour.scenarios import SCENARIOS, names
 from compat.channel import START_TIMEOUT, WorkerProcess
 from compat.forkserver import ForkServer
@@ -327,6 +328,7 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
 
     lines: list[Any] = [None] * len(cells)
     startup: dict[str, list[int]] = {}
+    touched: dict[str, list[str]] = {}
     merging = threading.Lock()
 
     def drive(todo: queue.Queue) -> None:
@@ -336,6 +338,7 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
             if reach is not None:
                 with merging:
                     merge_lines(startup, worker.hello.get("reach") or {})
+                    reach_mod.merge_touches(touched, worker.hello.get("touched"))
             while not stop.is_set():
                 try:
                     i, cell = todo.get_nowait()
@@ -344,6 +347,9 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
                 reply = worker.run_reply(cell, timeout)
                 results[i] = reply["trace"]
                 lines[i] = reply.get("reach") or {}
+                if reach is not None:
+                    with merging:
+                        reach_mod.merge_touches(touched, reply.get("touched"))
                 advance()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
@@ -369,7 +375,7 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
             raise err
         raise CompatError(f"behaviour run on {python} failed: {type(err).__name__}: {err}")
     if reach is not None:
-        reach["cells"], reach["startup"] = lines, startup
+        reach["cells"], reach["startup"], reach["touched"] = lines, startup, touched
     return results
 
 
@@ -387,7 +393,7 @@ def record(python: str, out_dir: str, subclasses=None, scenarios=None, *, storag
     collected: dict[str, Any] | None = {} if reach is not None else None
     traces = run_cells(python, cells, jobs=jobs, timeout=timeout, what="recording cells", reach=collected)
     if reach is not None and collected is not None:
-        reach["startup"] = collected["startup"]
+        reach["startup"], reach["touched"] = collected["startup"], collected["touched"]
         reach["cells"] = {trace_filename(c)[:-5]: lines for c, lines in zip(cells, collected["cells"])}
     out = Path(out_dir) / "traces"
     paths = []

@@ -234,7 +234,7 @@ def _start_reach():
     """The per-cell line recorder, started before dagster is imported so start-up counts too."""
     if os.environ.get(REACH_ENV) != "1":
         return None
-    from compat.behaviour.reach import LineRecorder
+    from compat.behaviour.recorder import LineRecorder
 
     return LineRecorder()
 
@@ -278,6 +278,7 @@ def _serve(serve, requests, recorder=None, *, startup=None, warmed: bool = False
         if not warmed:
             warm()
         hello["reach"] = recorder.take() if startup is None else startup
+        hello["touched"] = recorder.touched()
     send(hello)
     for req in requests():
         try:
@@ -285,6 +286,7 @@ def _serve(serve, requests, recorder=None, *, startup=None, warmed: bool = False
             reply = {"ok": True, "trace": trace}
             if recorder is not None:
                 reply["reach"] = recorder.take()
+                reply["touched"] = recorder.touched()
             send(reply)
         except Exception as exc:  # noqa: BLE001 - protocol-level failure, reported to the parent
             send({"ok": False, "error": f"{type(exc).__name__}: {exc}",

@@ -351,12 +351,14 @@ def record_programs(python: str, out: str | os.PathLike[str], *, max_examples: i
     try:
         if reach is not None:
             reach["startup"] = worker.hello.get("reach") or {}
+            reach["touched"] = worker.hello.get("touched") or {}
             reach["programs"] = {}
         for index, prog in enumerate(programs):
             prog["results"] = run_stored(worker, prog)
             if reach is not None:
-                reach["programs"][program_id(index, prog)] = worker.request({"op": "reach"}, STEP_TIMEOUT,
-                                                                            "reach")["result"]
+                reply = worker.request({"op": "reach"}, STEP_TIMEOUT, "reach")
+                reach["programs"][program_id(index, prog)] = reply["result"]
+                reach["touched"] = reply.get("touched") or reach["touched"]  # cumulative
         version = worker.version
     finally:
         worker.close()

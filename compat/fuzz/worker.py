@@ -2,7 +2,7 @@
 
 Requests: ``{"op": "begin", "subclass": S, "storage": T}``, ``{"op": "step", "name": OP,
 "args": {...}}``, ``{"op": "end"}``, ``{"op": "exit"}``, and while recording (``COMPAT_REACH=1``) ``{"op": "reach"}``:
-the lines of dagster run since the last one. Every reply is one line:
+the lines of dagster run since the last one (and, as ``"touched"``, what else the worker reached). Every reply is one line:
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``. Imports: stdlib, dagster,
 and compat modules that import only those.
 """
@@ -19,7 +19,7 @@ import tempfile
 def main() -> int:
     recorder = None
     if os.environ.get("COMPAT_REACH") == "1":  # recording: the lines of dagster each program runs
-        from compat.behaviour.reach import LineRecorder
+        from compat.behaviour.recorder import LineRecorder
 
         recorder = LineRecorder()
     from compat.channel import serve
@@ -31,6 +31,7 @@ def main() -> int:
     hello = {"hello": True, "dagster_version": dagster.__version__}
     if recorder is not None:
         hello["reach"] = recorder.take()
+        hello["touched"] = recorder.touched()
     send(hello)
     return _serve(send, recorder)
 
@@ -73,7 +74,7 @@ def _serve(send, recorder) -> int:
                 session = None
                 send({"ok": True, "result": None})
             elif op == "reach" and recorder is not None:
-                send({"ok": True, "result": recorder.take()})
+                send({"ok": True, "result": recorder.take(), "touched": recorder.touched()})
             else:
                 send({"ok": False, "error": f"unknown op {op!r}"})
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which stops

@@ -92,7 +92,7 @@ def record_baseline(
             lines: dict = {}
             cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set, reach=lines))
             wanted = differential.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
-            program_lines: dict = {"programs": {}, "startup": {}}
+            program_lines: dict = {"programs": {}, "startup": {}, "touched": {}}
             if wanted:
                 progress(f"recording {wanted} generated programs and their results")
                 programs = differential.record_programs(_python(python), tmp / differential.PROGRAMS_FILE,
@@ -100,8 +100,10 @@ def record_baseline(
             progress("mapping what each cell executed onto the functions of dagster")
             startup = dict(lines["startup"])
             behaviour_mod.merge_lines(startup, program_lines["startup"])
+            touched = dict(lines["touched"])
+            reach_mod.merge_touches(touched, program_lines["touched"])
             reach_mod.write(reach_mod.build(_python(python), _side(python).search_paths, startup, lines["cells"],
-                                            program_lines["programs"]), tmp)
+                                            program_lines["programs"], touched=touched), tmp)
         if not behaviour:
             # a static re-record keeps the recorded behaviour layers; it was not asked to drop them
             cells, programs = _keep_replay_layers(out, tmp)

@@ -100,6 +100,16 @@ class HistoryStep(_Open):
 _Ranges = Annotated[StrictStr, StringConstraints(pattern=r"^(\d+(-\d+)?(,\d+(-\d+)?)*)?$")]
 
 
+class ReachTouched(BaseModel):
+    """What a recording reached besides functions (compat.behaviour.reach.Touches)."""
+    model_config = ConfigDict(extra="forbid")
+    distributions: list[StrictStr]
+    metadata: dict[StrictStr, StrictStr]
+    asked: list[StrictStr]
+    listed: list[StrictStr]
+    opened: list[StrictStr]
+
+
 class ReachFile(BaseModel):
     """reach.json: what each recorded cell and program executed (compat.behaviour.reach)."""
     model_config = ConfigDict(extra="forbid")
@@ -114,6 +124,8 @@ class ReachFile(BaseModel):
     stateful: _Ranges
     cells: dict[StrictStr, _Ranges]
     programs: dict[StrictStr, _Ranges]
+    imported: Optional[_Ranges] = None  # version 2
+    touched: Optional[ReachTouched] = None  # version 2
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -143,9 +155,16 @@ def read_reach(path: str | Path) -> dict:
     from compat.behaviour.reach import SCHEMA as REACH_SCHEMA
     from compat.behaviour.reach import VERSION as REACH_VERSION
 
-    data = read_json(path, schema=REACH_SCHEMA, versions=(REACH_VERSION,))
+    data = read_json(path, schema=REACH_SCHEMA, versions=(1, REACH_VERSION))
     check(ReachFile, data, path)
+    if (data["schema_version"] >= 2) != ("imported" in data and "touched" in data):
+        raise CompatError(f"{path}: version {data['schema_version']} {'needs' if data['schema_version'] >= 2 else 'has'} "
+                          "'imported' and 'touched'; re-record it or fix it by hand")
     count = len(data["functions"])
+    top_file = max((int(n) for n in (data.get("imported") or "").replace("-", ",").split(",") if n), default=-1)
+    if top_file >= len(data["files"]):
+        raise CompatError(f"{path}: imported: file index {top_file} is out of range ({len(data['files'])} files); "
+                          "re-record it or fix it by hand")
     packed = [("stateful", data["stateful"])] + [(f"{kind}.{name}", text) for kind in ("cells", "programs")
                                                    for name, text in data[kind].items()]
     for where, text in packed:
