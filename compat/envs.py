@@ -76,6 +76,26 @@ def uv_bin() -> str:
 
 
 @contextlib.contextmanager
+def environ(**changes: str | None):
+    """``os.environ`` with these variables set (None: unset) for the block, then as it was: what
+    the processes started inside it inherit."""
+    saved = {k: os.environ.get(k) for k in changes}
+    for key, value in changes.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
 def locked(name: str):
     """Hold an exclusive lock on ``<cache>/<name>.lock`` while building something shared."""
     lock_path = cache_dir() / f"{name}.lock"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from compat import tempdirs
+from compat import envs, tempdirs
 from compat.behaviour.reach import ranges
 from compat.behaviour.replay import plan_cells, run_cells
 from compat.model.errors import CompatError
@@ -170,17 +170,8 @@ def measure(python: str, *, cell_set: str = "gate", jobs: int = 1, scenarios=Non
     cells = plan_cells(subclasses, scenarios, storages, cell_set)
     with tempfile.TemporaryDirectory(prefix="compat-coverage-") as tmp:
         data_file = os.path.join(tmp, "cov.data")
-        saved = {k: os.environ.get(k) for k in (DATA_ENV, SOURCE_ENV)}
-        os.environ[DATA_ENV] = data_file
-        os.environ[SOURCE_ENV] = pkg_dir
-        try:
+        with envs.environ(**{DATA_ENV: data_file, SOURCE_ENV: pkg_dir}):
             run_cells(python, cells, jobs=jobs)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         cov = coverage.Coverage(data_file=data_file, config_file=False)
         parts = [str(p) for p in Path(tmp).glob("cov.data.*")]
         if not parts:
