@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from compat import envs, forkserver, tempdirs
+from compat import channel, envs, forkserver, tempdirs
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
 
@@ -65,13 +65,27 @@ def _settings(config) -> Settings:
         "path_prefix": config.getoption("compat_path_prefix"),
         "full": config.getoption("compat_full"),
     }
-    settings = Settings.resolve(opts, Path(config.rootpath), Path(config.invocation_params.dir))
+    settings = Settings.resolve(opts, project_root(config), Path(config.invocation_params.dir))
     if config.getoption("compat_no_behaviour"):
         settings.behaviour = False
     return settings
 
 
 GATE_DIR = Path(__file__).resolve().parent
+
+
+def project_root(config) -> Path:
+    """The project whose `[tool.compat]` applies: pytest's rootdir when `--rootdir` names it or
+    when pytest found its ini file at or above where it started; else the nearest folder holding
+    a pyproject.toml at or above where pytest started. `pytest --pyargs compat` from a project,
+    with the harness installed editable, finds the harness's own ini file (the package's path is
+    the only argument), and a path given to an option can root pytest above the project: the
+    settings are still the project's."""
+    root, cwd = Path(config.rootpath).resolve(), Path(config.invocation_params.dir).resolve()
+    ini = Path(config.inipath).resolve().parent if config.inipath else None
+    if config.getoption("rootdir", None) or (ini is not None and (cwd == ini or ini in cwd.parents)):
+        return root
+    return next((d for d in (cwd, *cwd.parents) if (d / "pyproject.toml").is_file()), root)
 
 
 def _collects_gate(config) -> bool:
@@ -99,6 +113,7 @@ def pytest_configure(config):
                                 "install it (`make setup`) and run the venv's pytest")
     tempdirs.on_sigterm()  # a CI timeout's SIGTERM stops the run like Ctrl-C, workers and all
     tempdirs.sweep_stale()
+    _keep_bytecode()
     try:
         settings = _settings(config)
         if settings.update and not in_xdist_worker(config):
@@ -124,6 +139,27 @@ def pytest_configure(config):
         stopped = tempdirs.stop_all()
         pytest.exit(f"compat: interrupted by {sig} while loading or re-recording the baseline; stopped "
                     f"{stopped} worker(s) and removed this run's temp dirs; the baseline is unchanged", returncode=code)
+
+
+def _keep_bytecode() -> None:
+    """What this process imports from now on keeps its bytecode under the harness's cache, as the
+    workers' does (:func:`compat.channel.bytecode_cache`). Where PYTHONDONTWRITEBYTECODE is set
+    (CI containers often set it) every pytest process otherwise compiles pytest, pydantic, griffe
+    and the harness again: seconds of each xdist worker's start. A prefix of the user's own stays."""
+    if sys.pycache_prefix is None:
+        sys.pycache_prefix = channel.bytecode_cache()
+    sys.dont_write_bytecode = False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_sessionstart(session):
+    """xdist starts its workers in this hook: they inherit the bytecode prefix from the
+    environment, which is put back as it was once they are started."""
+    if getattr(session.config, "_compat_gate", None) is None or in_xdist_worker(session.config):
+        yield
+        return
+    with envs.environ(PYTHONPYCACHEPREFIX=sys.pycache_prefix or channel.bytecode_cache(), PYTHONDONTWRITEBYTECODE=None):
+        yield
 
 
 def _signal_of(exc: BaseException) -> tuple[str, int]:

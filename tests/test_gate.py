@@ -80,6 +80,21 @@ def test_same_outcome_with_xdist(old_baseline):
     assert failed(serial.stdout) == failed(parallel.stdout) and failed(serial.stdout)
 
 
+def test_xdist_workers_keep_their_bytecode_under_the_cache(old_baseline, tmp_path, monkeypatch):
+    """Where PYTHONDONTWRITEBYTECODE is set (CI containers), every xdist worker would compile
+    pytest, pydantic and griffe again: the gate starts them with the cache's bytecode prefix, so
+    the next run reads what this one wrote (under the cache, never beside a source)."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(tmp_path / "cache"))
+    proc = gate("--compat-baseline", str(old_baseline), "-n", "2")
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    import xdist.remote
+
+    remote = Path(xdist.remote.__file__).resolve()
+    mirror = tmp_path / "cache" / "bytecode" / remote.parent.relative_to(remote.anchor)
+    assert list(mirror.glob("remote.*.pyc")), "an xdist worker imported its own module without the prefix"
+
+
 def _mutant(tmp_path: Path, *ids: str) -> str:
     edits = tuple(e for m in MUTATIONS if m.id in ids for e in m.edits)
     root = apply(Mutation("+".join(ids), True, "combined", edits), tmp_path / "site")

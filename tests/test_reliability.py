@@ -182,12 +182,13 @@ def test_damaged_trace_or_program_files(tmp_path, damage, needle):
     assert gate.returncode in (1, 4) and needle in out and "Traceback" not in out, out[-2000:]
 
 
-@pytest.mark.parametrize("how", ["option", "project-setting"])
+@pytest.mark.parametrize("how", ["option", "project-setting", "project-setting-from-its-folder"])
 def test_a_static_rerecord_keeps_the_recorded_traces_and_programs(tmp_path, how):
     """`--compat-update` with behaviour off (`--compat-no-behaviour`, or `behaviour = false` under
     a project's `[tool.compat]`, where the gate runs as a plugin) re-records what it was asked to
     (surface, profiles) and keeps the behaviour layers (traces, programs, the reach map) instead
-    of deleting them."""
+    of deleting them. Started from the project's folder without `--rootdir`, pytest roots at the
+    harness's repository (an editable install): the project's settings apply all the same."""
     base = tmp_path / "baseline"
     shutil.copytree(ROOT / "snapshots" / "baseline", base)
     traces = sorted(p.name for p in (base / "traces").glob("*.json"))
@@ -197,7 +198,7 @@ def test_a_static_rerecord_keeps_the_recorded_traces_and_programs(tmp_path, how)
         where, args = ROOT, ["compat", "--compat-no-behaviour"]
     else:
         where = tmp_path / "project"  # the gate as an installed plugin, reading that project's settings
-        args = ["--pyargs", "compat", "--rootdir", str(where)]
+        args = ["--pyargs", "compat"] + (["--rootdir", str(where)] if how == "project-setting" else [])
         where.mkdir()
         (where / "pyproject.toml").write_text("[tool.compat]\nbehaviour = false\n")
     proc = subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider", "--compat-update",
