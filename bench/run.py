@@ -114,6 +114,19 @@ def _edited_side(where: Path, key: str) -> str:
     return mutate.shadowing_python(root, where)
 
 
+def _bumped_dependency(where: Path, name: str) -> tuple[str, str]:
+    """An interpreter whose ``name`` (a distribution dagster requires) is another release than the
+    installed one, first on the path: what a dependency bump between two releases is."""
+    from importlib.metadata import version
+
+    from compat.envs import uv_bin
+    from compat.tools import mutate
+
+    spec = f"{name}==7.35.0" if version(name) != "7.35.0" else f"{name}==7.34.0"
+    subprocess.run([uv_bin(), "pip", "install", "-q", "--no-deps", "--target", str(where / "site"), spec], check=True)
+    return mutate.shadowing_python(where / "site", where), spec
+
+
 def _pick_edits(baseline: Path) -> tuple[str, str, int]:
     """A DagsterInstance method no recorded cell executed, and an executed one about half the
     cells and programs ran."""
@@ -191,6 +204,10 @@ def bench_gate(repeats: int) -> None:
                 python = _edited_side(Path(tmp), key)
                 t, what = run("-n", "2", "--compat-python", python, green=False)
             row(f"gate -n 2, {label} ({what}; {key.rsplit(':', 1)[1]})", t, "full replay -n 2", full, "", None)
+        with tempfile.TemporaryDirectory(prefix="compat-bench-dep-") as tmp:
+            python, spec = _bumped_dependency(Path(tmp), "protobuf")
+            t, what = run("-n", "2", "--compat-python", python, green=False)
+        row(f"gate -n 2, {spec} beside the recorded dagster ({what})", t, "full replay -n 2", full, "", None)
 
 
 def bench_behaviour(repeats: int) -> None:
