@@ -134,16 +134,20 @@ def test_the_timeline_renders_in_a_real_browser(static_history, tmp_path):
 
 
 def test_bisect_behaviour_finds_a_divergence_that_was_fixed_and_one_that_stayed():
-    """Real environments of three releases (built with uv once, then cached with their recordings)."""
-    located, rec = history_mod.bisect_behaviour("1.11.4", "1.11.6", member="should_store_event", versions=RELEASES)
+    """Real environments of three releases (built with uv once, then cached with their recordings).
+    The plain spy on every scenario (the 'spy' cell set, 58 cells) sees both dispatches: a
+    recording of each release costs a minute or two when the harness's code changed, where the
+    652 cells of the gate set took half an hour of one core."""
+    spy = {"versions": RELEASES, "cell_set": "spy"}
+    located, rec = history_mod.bisect_behaviour("1.11.4", "1.11.6", member="should_store_event", **spy)
     assert [(x.what, x.intervals, x.clean_before) for x in located] == [
         ("dispatches-to:should_store_event", [("1.11.5", "1.11.6")], ["1.11.4"])]
     assert "fixed in 1.11.6" in history_mod.render_bisect(located, rec, "1.11.4", "1.11.6", 1.0)
     located, rec = history_mod.bisect_behaviour("1.11.4", "1.11.6", cause="dispatch-lost:create_run", binary=True,
-                                                versions=RELEASES)
+                                                **spy)
     assert [(x.what, x.intervals, x.exact) for x in located] == [("dispatch-lost:create_run", [("1.11.5", None)], False)]
     with pytest.raises(CompatError, match="nothing to bisect"):
-        history_mod.bisect_behaviour("1.11.4", "1.11.6", member="should_store_event", binary=True, versions=RELEASES)
+        history_mod.bisect_behaviour("1.11.4", "1.11.6", member="should_store_event", binary=True, **spy)
 
 
 def test_recordings_are_keyed_by_the_code_a_recording_runs(tmp_path):
