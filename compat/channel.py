@@ -66,7 +66,7 @@ class WorkerProcess:
                  start_timeout: float = START_TIMEOUT, extra_env: dict[str, str] | None = None,
                  home: Path | None = None, server: str | None = None) -> None:
         self.python, self.name = python, name
-        self.home = str(home or tempdirs.make("compat-worker-"))
+        self.home = str(home or tempdirs.worker_home())
         self.log_path = os.path.join(self.home, "worker.log")
         env = dict(os.environ)
         env.pop("PYTHONSTARTUP", None)
@@ -74,6 +74,7 @@ class WorkerProcess:
             "PYTHONPATH": str(PROJECT_ROOT),
             "DAGSTER_HOME": os.path.join(self.home, "dagster_home"),
             "HOME": self.home,  # dagster writes ~/.dagster/.telemetry whatever DAGSTER_HOME says
+            "TMPDIR": os.path.join(self.home, "tmp"),  # the cells' instances go with the home
             "DAGSTER_DISABLE_TELEMETRY": "1",
             "PYTHONHASHSEED": "0",
             "PYTHONPYCACHEPREFIX": bytecode_cache(),
@@ -81,6 +82,7 @@ class WorkerProcess:
         })
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # the prefix keeps the bytecode out of every tree
         os.makedirs(env["DAGSTER_HOME"])
+        os.makedirs(env["TMPDIR"], exist_ok=True)
         self._log = open(self.log_path, "w", encoding="utf-8")
         try:
             if server is not None:

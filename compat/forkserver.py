@@ -19,6 +19,7 @@ instead of starting an interpreter (:meth:`compat.channel.WorkerProcess`).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -43,7 +44,7 @@ class ForkServer(WorkerProcess):
 
     def __init__(self, python: str, module: str, *, name: str, extra_env: dict[str, str] | None = None,
                  start_timeout: float = START_TIMEOUT, home: Path | None = None) -> None:
-        home = home or tempdirs.make("compat-worker-")
+        home = home or tempdirs.worker_home()
         self.path = socket_path(home)
         super().__init__(python, "compat.forkserver", name=name, args=(self.path, module),
                          start_timeout=start_timeout, extra_env=extra_env, home=home)
@@ -56,7 +57,7 @@ def socket_path(home: Path) -> str:
 def usable() -> bool:
     """Whether a fork server can run here: fork() exists and its socket's path in the temp dir
     fits an AF_UNIX address (a long TMPDIR falls back to workers started one by one)."""
-    probe = Path(tempfile.gettempdir()) / "compat-worker-xxxxxxxx" / "fork.sock"
+    probe = Path(tempdirs.worker_root() or tempfile.gettempdir()) / "compat-worker-xxxxxxxx" / "fork.sock"
     return hasattr(os, "fork") and hasattr(socket, "AF_UNIX") and len(str(probe)) <= MAX_SOCKET_PATH
 
 
@@ -71,7 +72,9 @@ def _child(conn: socket.socket, listener: socket.socket, server_send, prepared) 
         os.setsid()
         setup = json.loads(conn.makefile("rb", buffering=0).readline() or b"{}")
         home = setup["home"]
-        os.environ.update({"HOME": home, "DAGSTER_HOME": os.path.join(home, "dagster_home")})
+        os.environ.update({"HOME": home, "DAGSTER_HOME": os.path.join(home, "dagster_home"),
+                           "TMPDIR": os.path.join(home, "tmp")})
+        tempfile.tempdir = None  # the server's was cached while it warmed up
         os.chdir(home)
         log = os.open(setup["log"], os.O_WRONLY | os.O_APPEND)
         os.dup2(log, 2)
@@ -104,6 +107,8 @@ def main() -> int:
     send({"hello": True, "fork_server": True, "dagster_version": prepared.get("dagster_version", "?"),
           "pid": os.getpid()})
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped as they exit
+    gc.collect()
+    gc.freeze()  # what dagster's import made stays shared: a child's collections skip it, not copy it
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, "accept")
     sel.register(sys.stdin, selectors.EVENT_READ, "stdin")

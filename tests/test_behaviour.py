@@ -312,6 +312,38 @@ def test_reworded_exception_is_a_warning_unless_something_real_follows():
     assert f.severity == "breaking" and "no longer raises" in f.message
 
 
+def test_a_cell_gives_the_same_trace_under_a_temp_dir_of_another_length(tmp_path):
+    """Long strings are cut after their temp paths become `<tmp>` and their ids `<uuid-N>`: the
+    worker's temp dir (its home, on /dev/shm here, under /tmp or /var/folders elsewhere) moves
+    no cut, and no cut leaves part of a run id in the trace (it did, and recordings differed)."""
+    longer = tmp_path / ("a-much-longer-temporary-directory-" * 2)
+    longer.mkdir()
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/sh\nTMPDIR="{longer}"\nexport TMPDIR\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    cells = [{"subclass": "spy", "scenario": "runs_submit_and_launch", "storage": "memory"},
+             {"subclass": "spy", "scenario": "runs_records_and_stats", "storage": "sqlite"}]
+    traces = []
+    for python in (sys.executable, str(wrapper)):
+        worker = replay.Worker(python)
+        try:
+            traces.append([json.dumps(worker.run(cell), sort_keys=True) for cell in cells])
+        finally:
+            worker.close()
+    assert traces[0] == traces[1]
+    assert "LOG: Writing file at: <tmp>/storage/<uuid-2>/launched_op/result" in traces[0][0]
+
+
+def test_a_long_text_is_cut_after_its_temp_paths_and_ids_are_replaced():
+    from compat.model.trace import Normalizer, _first_lines
+
+    run_id = "03ff7114-d646-4f3b-8b42-299a8aa2c1de"
+    cut = [Normalizer({tmp: "<tmp>"}).value(_first_lines(f"wrote {tmp}/storage/{run_id}/result {'x' * 200}", 60))
+           for tmp in ("/t", "/a/much/longer/temporary/directory" * 3)]
+    assert cut[0] == cut[1] == ("wrote <tmp>/storage/<uuid-1>/result " + "x" * 200)[:60] + "...<truncated>"
+    assert _first_lines(f"wrote /t/{run_id} {'x' * 200}", 60) == f"wrote /t/{run_id} {'x' * 200}"[:60] + "...<truncated>"
+
+
 def test_a_replay_under_another_temp_dir_matches_the_shipped_recording(tmp_path):
     """Long strings are cut before their temp paths become `<tmp>`, so a longer TMPDIR (another
     machine, a CI runner) cuts them elsewhere: the replay still matches the recording made

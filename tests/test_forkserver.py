@@ -8,12 +8,13 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from compat import channel
+from compat import channel, tempdirs
 from compat.behaviour import replay
 from compat.fuzz import differential
 from compat.forkserver import ForkServer
@@ -76,6 +77,46 @@ def test_a_killed_fork_is_a_crash_and_the_server_forks_the_next_one(server):
         assert again.run(CELLS[0])["cell"] == CELLS[0]
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("forked", [False, True], ids=["alone", "forked"])
+def test_a_cell_makes_its_instance_in_the_workers_home_and_a_killed_worker_leaves_none(server, forked, monkeypatch):
+    """The worker's TMPDIR is a folder of its home, so the sqlite files of a cell killed halfway
+    go when the home does (they stayed in the temp dir before); with no temp dir named, homes
+    are on the RAM-backed temp dir where the system has one with room."""
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    worker = replay.Worker(sys.executable, server=server.path if forked else None)
+    assert Path(worker.home).parent == Path(tempdirs.worker_root() or tempfile.gettempdir())
+    cell = {"subclass": "spy", "scenario": "runs_create_run_direct", "storage": "sqlite"}
+    running = threading.Thread(target=lambda: pytest.raises(CompatError, worker.run, cell), daemon=True)
+    running.start()
+    deadline, made = time.monotonic() + 60, []
+    while not made and time.monotonic() < deadline:
+        made = list((Path(worker.home) / "tmp").glob("compat-cell-*/home"))
+        time.sleep(0.005)
+    assert made, "the cell made its instance outside the worker's home"
+    os.kill(worker.proc.pid, signal.SIGKILL)
+    running.join(60)
+    worker.close()
+    assert not Path(worker.home).exists() and not made[0].exists()
+
+
+def test_worker_homes_go_on_a_ram_temp_dir_only_with_room_and_no_temp_dir_named(tmp_path, monkeypatch):
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(tempdirs, "RAM_TMP", str(tmp_path))
+    assert tempdirs.worker_root() == str(tmp_path)
+    home = tempdirs.worker_home()
+    assert home.parent == tmp_path and (home / "tmp").is_dir()
+    monkeypatch.setattr(tempdirs, "RAM_TMP_MIN_FREE", 1 << 62)  # a container's small /dev/shm
+    assert tempdirs.worker_root() is None
+    monkeypatch.setattr(tempdirs, "RAM_TMP_MIN_FREE", 0)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "mine"))
+    assert tempdirs.worker_root() is None  # the user's temp dir stands
+    monkeypatch.setattr(tempdirs, "RAM_TMP", str(tmp_path / "none-here"))
+    monkeypatch.delenv("TMPDIR")
+    assert tempdirs.worker_root() is None
 
 
 def test_a_hung_fork_is_killed_with_its_session(server, tmp_path):

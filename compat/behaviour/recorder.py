@@ -74,7 +74,7 @@ class LineRecorder:
         self.touches.paused = False
         return out
 
-    def touched(self) -> dict[str, list[str]]:
+    def touched(self) -> dict[str, Any]:
         """What the worker touched so far besides lines (:class:`Touches`), cumulative."""
         return self.touches.take()
 

@@ -31,7 +31,7 @@ from compat.model import schemas
 from compat.model.errors import CompatError
 from compat.model.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
 from compat.model.jsonio import write_json
-from compat.model.trace import dispatch_key
+from compat.model.trace import TRUNCATED, dispatch_key
 from compat.rules.registry import BEHAVIOUR, Fixture, Rule, register
 
 DEFAULT_TIMEOUT = 120.0  # seconds per cell
@@ -546,13 +546,10 @@ def same(o: Any, n: Any) -> bool:
     return o == n
 
 
-TRUNCATED = "...<truncated>"  # what the normalizer puts after a long string's first characters
-
-
 def _same_truncated(o: str, n: str) -> bool:
-    """A long string is cut before its temp paths become `<tmp>`, so where it is cut depends on
-    how long the temp dir's path was (another TMPDIR, another machine): two cut strings agree
-    when they agree as far as both are known."""
+    """Baselines recorded before long strings were cut after normalizing cut them before their
+    temp paths became `<tmp>`, where the temp dir's length said: two cut strings agree when they
+    agree as far as both are known."""
     ko, kn = o.removesuffix(TRUNCATED), n.removesuffix(TRUNCATED)
     k = min(len(ko), len(kn)) if o.endswith(TRUNCATED) and n.endswith(TRUNCATED) else \
         len(ko) if o.endswith(TRUNCATED) else len(kn)

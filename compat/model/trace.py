@@ -34,8 +34,26 @@ def exception_data(exc: BaseException) -> dict[str, str]:
     return {"type": type(exc).__name__, "message": _first_lines(str(exc))}
 
 
+TRUNCATED = "...<truncated>"  # what follows a long text's first characters in a trace
+
+
+class Cut(str):
+    """A long text as a trace shows it, its first ``limit`` characters, that keeps the whole
+    text: the normalizer replaces the temp dirs and ids in the whole text and cuts after, so the
+    cut falls in the same place whatever the temp dir's length (a worker's home on another
+    machine) and never through an id it would have numbered. Read as a plain string, it is the
+    cut text."""
+
+    full: str
+    limit: int
+
+
 def _first_lines(text: str, limit: int = 2000) -> str:
-    return text if len(text) <= limit else text[:limit] + "...<truncated>"
+    if len(text) <= limit:
+        return text
+    cut = Cut(text[:limit] + TRUNCATED)
+    cut.full, cut.limit = text, limit
+    return cut
 
 
 def _serdes(value: Any) -> Any:
@@ -184,6 +202,9 @@ class Normalizer:
             if isinstance(v, int) and 1e12 <= v <= 1e13:  # epoch milliseconds
                 return "<time>"
             return v
+        if isinstance(v, Cut):
+            whole = self.text(v.full)
+            return whole if len(whole) <= v.limit else whole[:v.limit] + TRUNCATED
         if isinstance(v, str):
             if key is not None and TIME_KEYS.search(key) and _looks_numeric(v):
                 return "<time>"
@@ -301,7 +322,7 @@ def _event_text(entry: Any) -> str:
     label = _event_label(entry)
     event = entry.dagster_event
     if event is None:
-        return f"{label}: {_first_lines(entry.user_message or '', 120)}"
+        return _first_lines(f"{label}: {entry.user_message or ''}", len(label) + 2 + 120)
     key = getattr(event, "asset_key", None)
     if key is not None:
         label += f" [{key.to_user_string()}"
