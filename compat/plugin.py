@@ -8,7 +8,6 @@ the gate's own tests, `compat/test_gate.py`.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import json
 import sys
@@ -22,7 +21,6 @@ from compat.model.findings import FAIL_ON
 
 try:  # an interpreter without the harness's dependencies still gets the options, and one line
     from compat.behaviour import replay
-    from compat.behaviour.reach import Selection
     from compat.causes import verdict
     from compat.fuzz import differential
     from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
@@ -121,13 +119,12 @@ def pytest_configure(config):
             envs.keep_hypothesis_cache()
             summary = update_baseline(settings)
             config._compat_update_summary = summary  # shown in the terminal summary
-        gate = Gate(settings)
-        gate.validate()
-        if settings.behaviour:
-            chosen = getattr(config, "workerinput", {}).get(_SELECTION_KEY)
-            if chosen is not None:  # an xdist worker: the controller decided, and read every trace it skips
-                gate.__dict__["selection"] = Selection(**chosen)
-            gate.selection  # what to replay, decided before collection: a bad reach map is one line
+        decided = getattr(config, "workerinput", {}).get(_DECIDED_KEY)
+        gate = Gate(settings, decided)  # an xdist worker: the controller checked and decided
+        if decided is None:
+            gate.validate()
+            if settings.behaviour:
+                gate.selection  # what to replay, decided before collection: a bad reach map is one line
         config._compat_gate = gate
     except CompatError as exc:
         raise pytest.UsageError(f"compat: {exc}") from None
@@ -298,20 +295,24 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 _SERVER_KEY = "compat_fork_server"
-_SELECTION_KEY = "compat_selection"
+_DECIDED_KEY = "compat_decided"
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
-    """Under xdist, the controller hands each worker what to replay (decided once, not per worker)
-    and starts one fork server as the first worker is set up, while the workers start and
-    collect: every xdist worker's behaviour and fuzz worker is then a fork of it, warm, instead
-    of an interpreter importing dagster of its own."""
+    """Under xdist, the controller hands each worker the static findings and what to replay
+    (decided once, not per worker) and starts one fork server as the first worker is set up,
+    while the workers start and collect: every xdist worker's behaviour and fuzz worker is then
+    a fork of it, warm, instead of an interpreter importing dagster of its own."""
     config = node.config
     gate = getattr(config, "_compat_gate", None)
-    if gate is None or not gate.settings.behaviour:
+    if gate is None:
         return
-    node.workerinput[_SELECTION_KEY] = dataclasses.asdict(gate.selection)
+    if getattr(config, "_compat_decided", None) is None:
+        config._compat_decided = gate.decided()
+    node.workerinput[_DECIDED_KEY] = config._compat_decided
+    if not gate.settings.behaviour:
+        return
     if not forkserver.usable() or not (gate.selection.cells or gate.selection.programs):
         return
     if getattr(config, "_compat_fork_server", None) is None:
@@ -327,7 +328,7 @@ class _ServerStart:
         import threading
 
         self.server = None
-        home = tempdirs.make("compat-worker-")
+        home = tempdirs.worker_home()
         self.path = forkserver.socket_path(home)
         self._thread = threading.Thread(target=self._start, args=(python, home), daemon=True)
         self._thread.start()

@@ -68,11 +68,14 @@ def test_red_on_old_baseline_with_readable_report(old_baseline, tmp_path):
     assert text.startswith("#") and "hook-no-longer-called" in text and "| " in text
 
 
-def test_same_outcome_with_xdist(old_baseline):
-    serial = gate("--compat-baseline", str(old_baseline))
-    parallel = gate("--compat-baseline", str(old_baseline), "-n", "2")
+def test_same_outcome_with_xdist(old_baseline, tmp_path):
+    """xdist workers take the static findings from the controller: the same tests fail and the
+    report is byte-identical."""
+    serial = gate("--compat-baseline", str(old_baseline), "--compat-report", str(tmp_path / "serial.md"))
+    parallel = gate("--compat-baseline", str(old_baseline), "-n", "2", "--compat-report", str(tmp_path / "parallel.md"))
     assert serial.returncode == parallel.returncode == 1
     assert counts(serial.stdout) == counts(parallel.stdout)
+    assert (tmp_path / "serial.md").read_bytes() == (tmp_path / "parallel.md").read_bytes()
 
     def failed(out: str) -> set[str]:
         return set(re.findall(r"^FAILED (\S+)", out, re.M))

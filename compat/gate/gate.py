@@ -8,6 +8,7 @@ behaviour cell.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from compat import envs, sides
+from compat.behaviour.reach import Selection
 from compat.causes import effective_severities
 from compat.fuzz.differential import program_id
 from compat.gate import accepted as accepted_mod
@@ -139,10 +141,27 @@ def default_baseline(rootdir: Path, python: str | None) -> Path:
 class Gate:
     """Loads the baseline and the installed surface once, and answers per-test questions."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, decided: dict | None = None):
+        """``decided``: what another process's gate decided (:meth:`decided`); an xdist worker
+        takes its static findings and selection from the controller instead of working them
+        out again, which was most of each worker's start-up."""
         self.settings = settings
-        self.base = Baseline(settings.baseline)
+        self.base = Baseline(settings.baseline, read_reach=decided is None)
         self.target = settings.target or self.base.target
+        if decided is not None:
+            self.__dict__["surface_findings"] = [Finding.from_dict(f) for f in decided["surface"]]
+            self.__dict__["profile_findings"] = {name: [Finding.from_dict(f) for f in found]
+                                                 for name, found in decided["profiles"].items()}
+            if decided.get("selection") is not None:
+                self.__dict__["selection"] = Selection(**decided["selection"])
+
+    def decided(self) -> dict:
+        """The static findings and the behaviour selection, as plain data to hand to workers."""
+        return {
+            "surface": [f.to_dict() for f in self.surface_findings],
+            "profiles": {name: [f.to_dict() for f in found] for name, found in self.profile_findings.items()},
+            "selection": dataclasses.asdict(self.selection) if self.settings.behaviour else None,
+        }
 
     def validate(self) -> None:
         """Everything test collection needs, loaded now: a bad target, interpreter, surface,
@@ -151,6 +170,7 @@ class Gate:
         self.profile_findings
         self.base.accepted
         self.base.programs()
+        self.base.reach
 
     @cached_property
     def search_paths(self) -> list[str]:

@@ -229,10 +229,13 @@ def _swap(tmp: Path, out: Path) -> None:
 
 
 # --- loading and checking ----------------------------------------------------------------------
+_UNREAD = object()
+
+
 class Baseline:
     """A recorded baseline directory, validated on load."""
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], *, read_reach: bool = True):
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise CompatError(f"baseline {self.path}: is a file, expected a baseline directory")
@@ -262,7 +265,15 @@ class Baseline:
                 f"baseline {self.path}: {len(traces)} trace files but the manifest lists {self.manifest['cells']}; re-record it"
             )
         self.accepted = accepted_mod.load(self.path)
-        self.reach = reach_mod.load(self.path)
+        self._reach = reach_mod.load(self.path) if read_reach else _UNREAD
+
+    @property
+    def reach(self) -> reach_mod.Reach | None:
+        """The reach map; read on first use where the loader said so (an xdist worker is handed
+        its selection and never needs the map: a second of its start-up)."""
+        if self._reach is _UNREAD:
+            self._reach = reach_mod.load(self.path)
+        return self._reach
 
     @property
     def label(self) -> str:
