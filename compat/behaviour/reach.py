@@ -257,15 +257,10 @@ class Reach:
     def from_dict(cls, data: dict[str, Any]) -> Reach:
         order = list(data["functions"])
 
-        def unpacked(text: str) -> list[str]:  # slices of the table: 807 lists in 0.05 s, not 0.45 s
-            out: list[str] = []
-            for part in filter(None, text.split(",")):
-                first, _, last = part.partition("-")
-                out.extend(order[int(first):int(last or first) + 1])
-            return out
+        def unpacked(text: str) -> list[str]:
+            return _picked(order, text)
 
-        files = sorted(data["files"])
-        imported = [files[i] for i in _unranges(data["imported"])] if "imported" in data else None
+        imported = _picked(sorted(data["files"]), data["imported"]) if "imported" in data else None
         return cls(python=data["python"], harness=data["harness"], dependencies=data["dependencies"],
                    files=data["files"], skeletons=data["skeletons"], functions=data["functions"],
                    stateful=unpacked(data["stateful"]), cells={k: unpacked(v) for k, v in data["cells"].items()},
@@ -285,11 +280,12 @@ def ranges(numbers) -> str:
     return ",".join(out)
 
 
-def _unranges(text: str) -> list[int]:
-    out: list[int] = []
+def _picked(table: list[str], text: str) -> list[str]:
+    """The entries of ``table`` that :func:`ranges` wrote as ``text``, a slice per run."""
+    out: list[str] = []
     for part in filter(None, text.split(",")):
         first, _, last = part.partition("-")
-        out.extend(range(int(first), int(last or first) + 1))
+        out.extend(table[int(first):int(last or first) + 1])
     return out
 
 
