@@ -16,7 +16,7 @@ LOCK := $(if $(filter $(RECORDED),$(DAGSTER)),-c constraints.txt)
 $(VENV)/.ok: pyproject.toml constraints.txt
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	@test -x $(PY) || $(UV) venv -q --seed --python $(PYTHON) $(VENV)
-	$(UV) pip install -q --compile-bytecode --python $(PY) -e . pip "dagster==$(DAGSTER)" $(LOCK)
+	$(UV) pip install -q --compile-bytecode --python $(PY) -e .[dev] pip "dagster==$(DAGSTER)" $(LOCK)
 	@touch $@
 
 # re-pin constraints.txt to the venv (then re-record snapshots/baseline: `make baseline`)
