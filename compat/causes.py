@@ -128,10 +128,20 @@ class Cause:
     # behaviour cells that show this cause too but are counted under another one: a cell is
     # filed under its first divergence, and a later member missing from its dispatches is this
     also: list[Finding] = field(default_factory=list)
+    # why the severity is what it is, when the policy (docs/severity.md) moved it from the
+    # strongest finding's
+    why: str | None = None
+    # the program that proves a breaking cause on both sides (compat.tools.witness.Witness.to_dict),
+    # None when none was run; `unproven` says why a cause that could break is no more than a warning
+    witness: dict[str, Any] | None = None
+    unproven: str | None = None
 
     @property
     def typing_only(self) -> bool:
-        """A breaking cause whose every breaking finding breaks only under a type checker."""
+        """A breaking cause whose every breaking finding breaks only under a type checker (or
+        that its witness proves under a type checker only)."""
+        if self.witness is not None and self.severity == BREAKING:
+            return self.witness["proves"] == "typing"
         breaking = [f for f in self.findings if f.severity == BREAKING]
         return self.severity == BREAKING and bool(breaking) and all(typing_only(f) for f in breaking)
 
@@ -193,6 +203,9 @@ class Cause:
             "affects": {"corpus": self.corpus, "downstream": self.downstream, "callers": self.reached_from},
             "evidence": {layer: {"count": ev["count"], "rules": dict(sorted(ev["rules"].items())),
                                  "example": ev["example"].to_dict()} for layer, ev in self.evidence().items()},
+            "why": self.why,
+            "witness": self.witness,
+            "unproven": self.unproven,
             "reproduction": self.reproduction,
             "fix": self.fix,
             "findings": [_finding_ref(f) for f in sort_findings(self.findings)],
@@ -536,6 +549,7 @@ class _Builder:
         self._code(cause)
         self._in_new_code(cause)
         self._affects(cause)
+        _policy(cause)
         cause.reproduction = self._reproduction(cause)
         return cause
 
@@ -691,6 +705,55 @@ class _Builder:
                     f"# any more, and super() raises AttributeError\nclass Sub({cls}):\n"
                     f"    def {c.subject}(self, *args, **kwargs):\n        return super().{c.subject}(*args, **kwargs)")
         return None
+
+
+def _policy(c: Cause) -> None:
+    """Severity by what the evidence shows, as docs/severity.md writes it down: the findings'
+    own severities say how bad a change of that kind can be; these rules say what this change
+    is. Witnesses (compat.tools.witness) then decide whether what could break does."""
+
+    def move(severity: str, why: str) -> None:
+        c.severity, c.why = severity, why
+
+    cells = [f.details or {} for f in c.findings if f.source == "behaviour"]
+    if c.kind == "dispatch-gained":
+        move(_weaker(c.severity, WARNING), "a gained dispatch runs overrides where they did not run before: "
+             "a warning unless its witness fails")
+    elif c.kind == "dispatch-arguments" and cells:
+        shapes = [(d.get("old_call"), d.get("new_call")) for d in cells]
+        if all(o and n for o, n in shapes):
+            if all(_to_keywords(o, n) for o, n in shapes):
+                move(BREAKING, "arguments once passed by position are now passed by keyword: an override "
+                     "that names its parameters otherwise raises TypeError")
+            elif all(_to_keywords(n, o) for o, n in shapes):
+                move(_weaker(c.severity, WARNING), "arguments once passed by keyword are now passed by "
+                     "position: only an override that reads them from **kwargs by name breaks")
+    elif c.kind == "exception" and cells and all("old_type" in d for d in cells):
+        if all(d["old_type"] is not None and d["new_type"] is None for d in cells):
+            move(INFO, "a step that used to raise now returns a result: a crash became a result")
+        elif all(d["old_type"] is not None and d["old_type"] == d["new_type"] for d in cells):
+            move(INFO, "the same exception type with another message: callers catching it by type see no change")
+            c.fix = (f"Nothing breaks: `{c.subject}` still raises the same exception type. If callers parse "
+                     f"the message, keep its wording.")
+    elif c.kind == "name-clash":
+        if c.downstream:  # the corpus's own classes are listed under c.corpus
+            move(BREAKING, "a real downstream subclass already uses the name")
+        else:
+            move(_weaker(c.severity, WARNING), "only the shipped corpus uses the name; no downstream profile does")
+    elif c.kind == "added":
+        protected = [f.member for f in c.findings
+                     if _bare(f.member) != f.member.removeprefix("self.") and not f.member.endswith("__")]
+        if protected and c.severity == INFO:
+            move(WARNING, f"new protected members ({_names(sorted(protected))}) a subclass may already define: "
+                 f"its own value replaces the base's, or the base's replaces its own")
+    elif c.kind == "member" and c.severity == INFO and any(f.rule == "parameter-renamed" for f in c.findings):
+        move(WARNING, "a renamed parameter breaks callers that pass it by keyword")
+
+
+def _to_keywords(old: dict, new: dict) -> bool:
+    """`new` passes by keyword some argument that `old` passed by position, and none the other way."""
+    gained = set(new["kwargs"]) - set(old["kwargs"])
+    return bool(gained) and len(new["args"]) < len(old["args"]) and set(old["kwargs"]) <= set(new["kwargs"])
 
 
 def _probe_snippet(target: str, hook: str, edited: str, member) -> str:

@@ -612,12 +612,15 @@ def _compare_result(old: dict, new: dict) -> Finding | None:
             n_text = "<missing step>" if n is missing else _short(n)
             if (o is not missing and _is_exc(o)) or (n is not missing and _is_exc(n)):
                 what = _describe_exc_change(o, n, missing)
+                # the exception types on both sides (None: the step returned), for the severity policy
+                types = {"old_type": _exc_type(o), "new_type": _exc_type(n)}
                 if _is_exc(o) and _is_exc(n) and o["__exception__"]["type"] == n["__exception__"]["type"]:
                     # same exception type, reworded message: callers catching by type see no change
                     warning = warning or _finding(RULE_EXCEPTION, cell, f"{label}: step {step!r} {what}", o_text,
-                                                  n_text, severity=WARNING, step=step)
+                                                  n_text, severity=WARNING, step=step, **types)
                     continue
-                return _finding(RULE_EXCEPTION, cell, f"{label}: step {step!r} {what}", o_text, n_text, step=step)
+                return _finding(RULE_EXCEPTION, cell, f"{label}: step {step!r} {what}", o_text, n_text, step=step,
+                                **types)
             path, po, pn = _first_diff(o, n, step)
             return _finding(RULE_RESULT, cell, f"{label}: step {step!r} returned a different value (at {path})",
                             o_text, n_text, step=step, path=path)
@@ -625,6 +628,10 @@ def _compare_result(old: dict, new: dict) -> Finding | None:
     path, po, pn = _first_diff(o_res, n_res, "result")
     return _finding(RULE_RESULT, cell, f"{label}: the scenario result differs at {path}", _short(po), _short(pn),
                     path=path)
+
+
+def _exc_type(v: Any) -> str | None:
+    return v["__exception__"]["type"] if _is_exc(v) else None
 
 
 def _describe_exc_change(o: Any, n: Any, missing: object) -> str:
@@ -657,6 +664,15 @@ def _first_diff(o: Any, n: Any, path: str) -> tuple[str, Any, Any]:
         if len(o) != len(n):
             return f"{path}[len]", len(o), len(n)
     return path, o, n
+
+
+def _calls(kind: str, old: dict | None, new: dict | None) -> dict[str, Any]:
+    """The two argument shapes of a dispatch whose arguments changed (positional types, keyword
+    names), so that the severity policy can tell keyword-to-positional from the reverse."""
+    if kind != "arguments" or old is None or new is None:
+        return {}
+    shape = lambda ev: {"args": list(ev.get("args", [])), "kwargs": dict(sorted(ev.get("kwargs", {}).items()))}  # noqa: E731
+    return {"old_call": shape(old), "new_call": shape(new)}
 
 
 def _render_event(ev: dict) -> str:
@@ -737,5 +753,5 @@ def _compare_dispatch(old: dict, new: dict) -> Finding | None:
         return _finding(RULE_DISPATCH, cell, msg, old_ctx, new_ctx, change=kind,
                         member_name=ev["member"], old_index=i1, new_index=j1, members_missing=missing,
                         members_added=added, caller=ev.get("caller"), caller_class=ev.get("caller_class"),
-                        caller_via=ev.get("via"))
+                        caller_via=ev.get("via"), **_calls(kind, first_old, first_new))
     return None

@@ -1,0 +1,67 @@
+"""The severity policy (docs/severity.md): a cause's severity follows what its evidence shows,
+not only the strongest rule that fired. Findings are built the way the behaviour replay builds
+them, with the structured details the policy reads."""
+
+from __future__ import annotations
+
+from compat.behaviour import replay
+from compat.causes import build_causes
+
+CELL = {"subclass": "spy", "scenario": "runs_lifecycle", "storage": "memory"}
+
+
+def _step_exception(step: str, old_type: str | None, new_type: str | None, severity: str | None = None):
+    return replay._finding(replay.RULE_EXCEPTION, CELL, f"step {step!r} changed", f"{old_type}: old",
+                           f"{new_type}: new" if new_type else "[]", severity=severity, step=step,
+                           old_type=old_type, new_type=new_type)
+
+
+def _dispatch(change: str, member: str, old_call=None, new_call=None):
+    extra = {"old_call": old_call, "new_call": new_call} if old_call is not None else {}
+    return replay._finding(replay.RULE_DISPATCH, CELL, f"`{member}` {change}", "> old", "> new",
+                           audience="subclasses", change=change, member_name=member, members_missing=[],
+                           members_added=[member] if change == "added" else [], caller="launch_run",
+                           caller_class="Instance", caller_via="self", **extra)
+
+
+def _one(findings):
+    [cause] = build_causes(findings)
+    return cause
+
+
+def test_a_crash_that_became_a_result_is_info():
+    cause = _one([_step_exception("ticks", "AttributeError", None)])
+    assert cause.id == "exception:ticks"
+    assert cause.severity == "info" and "crash became a result" in cause.why
+
+
+def test_a_message_only_exception_change_is_info_and_its_fix_does_not_ask_to_keep_the_type():
+    cause = _one([_step_exception("bad_event", "CheckError", "CheckError", severity="warning")])
+    assert cause.severity == "info"
+    assert "keep the same type" not in cause.fix.lower() and "same exception type" in cause.fix
+    assert cause.to_dict()["why"] == cause.why
+
+
+def test_another_exception_type_still_breaks():
+    cause = _one([_step_exception("bad_event", "CheckError", "ValueError")])
+    assert cause.severity == "breaking" and cause.why is None
+
+
+def test_a_gained_dispatch_is_a_warning_without_a_witness():
+    cause = _one([_dispatch("added", "run_storage")])
+    assert cause.id == "dispatch-gained:run_storage"
+    assert cause.severity == "warning" and "witness" in cause.why
+
+
+def test_keyword_to_positional_forwarding_is_a_warning():
+    old = {"args": [], "kwargs": {"dagster_event": "DagsterEvent"}}
+    new = {"args": ["DagsterEvent"], "kwargs": {}}
+    cause = _one([_dispatch("arguments", "report_dagster_event", old, new)])
+    assert cause.severity == "warning" and "**kwargs" in cause.why
+
+
+def test_positional_to_keyword_forwarding_breaks():
+    old = {"args": ["DagsterEvent"], "kwargs": {}}
+    new = {"args": [], "kwargs": {"dagster_event": "DagsterEvent"}}
+    cause = _one([_dispatch("arguments", "report_dagster_event", old, new)])
+    assert cause.severity == "breaking" and "TypeError" in cause.why
