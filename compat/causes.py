@@ -629,6 +629,13 @@ class _Builder:
                                    + [f"    via {d}" for d in n.delegates])
                 c.location = n.location
                 return
+        merged = sorted({f.member for f in c.findings if f.source == "surface"}) if c.kind == "member" else []
+        if len(merged) > 1 and all(m in self.old.members and m in self.new.members for m in merged):
+            # members changed the same way: the code of each, in name order
+            c.old = "\n\n".join(self.old.members[m].render(multiline=True) for m in merged)
+            c.new = "\n\n".join(self.new.members[m].render(multiline=True) for m in merged)
+            c.location = self.new.members[merged[0]].location
+            return
         name = {"renamed": c.subject, "removed": c.subject, "member": c.subject, "name-clash": None}.get(c.kind)
         if c.kind == "renamed" and c.subject in self.renames:
             o, n = self.old.members.get(c.subject), self.new.members.get(self.renames[c.subject])
@@ -644,6 +651,10 @@ class _Builder:
                 return
         first = next((f for f in c.findings if f.source == "surface"), c.findings[0])
         c.old, c.new = first.old, first.new
+        if c.kind == "removed":  # the removals of one visibility: each removed member's code
+            gone = {f.member: f for f in c.findings if f.source == "surface"}
+            c.old = "\n".join(gone[m].old for m in sorted(gone) if gone[m].old) or None
+            c.new = "\n".join(gone[m].new for m in sorted(gone) if gone[m].new) or None
         c.location = first.new_location or first.old_location
         if c.location is None and c.kind in ("result", "exception"):
             m = self.new.members.get(c.subject.split(":", 1)[0])

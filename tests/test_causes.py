@@ -341,3 +341,53 @@ def test_a_cell_that_loses_two_dispatches_shows_both_causes():
     assert lost_store.layers()["behaviour"] == 1
     assert "also behaviour 1 cell filed under another cause" in lost_store.evidence_line()
     assert lost_store.to_dict()["also"][0]["member"] == cell.member
+
+
+def test_two_removed_protected_members_are_one_cause_that_shows_the_code_of_both():
+    """Removals of one visibility are one cause (one decision, one fix); its code shows every
+    removed member, not the first alone."""
+    old = surface("""
+        class Instance:
+            def _read_setting(self, key):
+                return key
+
+            def _write_setting(self, key, value):
+                return value
+
+            def get(self):
+                return 1
+    """)
+    new = surface("""
+        class Instance:
+            def get(self):
+                return 1
+    """)
+    findings = compare_surfaces(old, new)
+    assert sorted(f.member for f in findings if f.rule == "protected-member-removed") == ["_read_setting", "_write_setting"]
+    [cause] = build_causes(findings, old, new)
+    assert cause.id == "removed:protected"
+    assert cause.old == "def _read_setting(self, key)\ndef _write_setting(self, key, value)"
+    assert cause.new is None
+
+
+def test_members_changed_the_same_way_show_the_code_of_each():
+    old = surface("""
+        class Instance:
+            def health_required(self):
+                return True
+
+            def health_supported(self):
+                return True
+    """)
+    new = surface("""
+        class Instance:
+            def health_required(self, name):
+                return True
+
+            def health_supported(self, name):
+                return True
+    """)
+    [cause] = build_causes(compare_surfaces(old, new), old, new)
+    assert cause.old == "def health_required(self)\n\ndef health_supported(self)"
+    assert "def health_required(\n" in cause.new and "def health_supported(\n" in cause.new
+    assert cause.location == new.members["health_required"].location
