@@ -367,18 +367,40 @@ def bench_history(repeats: int) -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def bench_plugin(repeats: int) -> None:
+    """An unrelated trivial pytest run in the harness's venv, with the plugin and without it
+    (`-p no:compat`), alternating, best of the repeats each: the plugin imports nothing heavy
+    until a run asks for the gate."""
+    with tempfile.TemporaryDirectory(prefix="compat-bench-plugin-") as tmp:
+        Path(tmp, "test_own.py").write_text("def test_own():\n    assert True\n")
+
+        def run(*extra: str) -> float:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra], cwd=tmp,
+                           check=True, capture_output=True)
+            return time.perf_counter() - t
+
+        with_plugin, without = [], []
+        for _ in range(max(repeats, 5)):
+            with_plugin.append(run())
+            without.append(run("-p", "no:compat"))
+    ours, ref = min(with_plugin), min(without)
+    row("trivial unrelated pytest run, plugin installed", ours, "the same with -p no:compat", ref, "<= 1.15x",
+        ours <= 1.15 * ref)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare", "coverage", "ecosystem",
                                            "history",
-                                           "against"))
+                                           "plugin", "against"))
     parser.add_argument("--against", metavar="REV", default=os.environ.get("BENCH_AGAINST") or None,
                         help="also time the gate and compare of git revision REV in the same run")
     args = parser.parse_args()
     steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz,
              "compare": bench_compare, "coverage": bench_coverage, "ecosystem": bench_ecosystem,
-             "history": bench_history}
+             "history": bench_history, "plugin": bench_plugin}
     if args.against:
         steps["against"] = lambda repeats: bench_against(args.against, repeats)
     for name, step in steps.items():

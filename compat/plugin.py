@@ -1,9 +1,11 @@
 """The gate as a pytest plugin: `pytest compat/` here, `pytest --pyargs compat` anywhere else.
 
-Registered by entry point (`pytest11`), so the `--compat-*` options exist in every pytest run
-of an environment the harness is installed in, with settings also read from that project's
-`[tool.compat]`. It stays inert (no baseline read, no dagster imported) unless the run collects
-the gate's own tests, `compat/test_gate.py`.
+Registered by entry point (`pytest11`) under the name `compat`, so the `--compat-*` options exist
+in every pytest run of an environment the harness is installed in (`-p no:compat` leaves it out),
+with settings also read from that project's `[tool.compat]`. Every other pytest run of that
+environment pays for this module only: griffe, pydantic, rich, hypothesis and dagster are imported
+once a run collects the gate's own tests (`compat/test_gate.py`, named or its package given), and a
+run that merely walks over the harness from a folder above it leaves the gate uncollected.
 """
 
 from __future__ import annotations
@@ -19,18 +21,28 @@ from compat import channel, envs, forkserver, tempdirs
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
 
-try:  # an interpreter without the harness's dependencies still gets the options, and one line
-    from compat.behaviour import replay
-    from compat.causes import verdict
-    from compat.fuzz import differential
-    from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
-    from compat.gate.update import update_baseline
-    from compat.model import schemas
-    from compat.model.findings import Finding, sort_findings
-except ImportError as exc:
-    _MISSING: ImportError | None = exc
-else:
-    _MISSING = None
+_MISSING: ImportError | None = None
+
+
+def _load_harness() -> None:
+    """Import the gate's heavy half (griffe, pydantic, rich, hypothesis through the harness) into
+    this module's namespace, once a run asks for the gate. An interpreter without the harness's
+    dependencies still gets the options, and one line when it asks for the gate."""
+    global _MISSING, replay, verdict, differential, Gate, Settings, in_xdist_worker, python_for_gate
+    global update_baseline, schemas, Finding, sort_findings
+    if "Gate" in globals():
+        return
+    try:
+        from compat.behaviour import replay
+        from compat.causes import verdict
+        from compat.fuzz import differential
+        from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
+        from compat.gate.update import update_baseline
+        from compat.model import schemas
+        from compat.model.findings import Finding, sort_findings
+    except ImportError as exc:
+        _MISSING = exc
+
 
 _FINDINGS_KEY = "compat_findings"
 
@@ -87,8 +99,10 @@ def project_root(config) -> Path:
 
 
 def _collects_gate(config) -> bool:
-    """Whether this run collects compat/test_gate.py: an argument at or above the package
-    directory, or the package named with --pyargs."""
+    """Whether this run asks for the gate: an argument naming the package directory or a file in
+    it, or the package named with --pyargs. A folder above the harness (`pytest .` over a
+    workspace that holds it) does not: the gate's tests are then left uncollected
+    (:func:`pytest_ignore_collect`), and the session is the user's own."""
     for arg in config.args:
         path = arg.split("::", 1)[0]
         if config.option.pyargs and not Path(path).exists():
@@ -97,15 +111,26 @@ def _collects_gate(config) -> bool:
                 continue
             path = str(Path(spec.origin).parent if spec.origin.endswith("__init__.py") else spec.origin)
         resolved = Path(config.invocation_params.dir, path).resolve()
-        if resolved == GATE_DIR or GATE_DIR in resolved.parents or resolved in GATE_DIR.parents:
+        if resolved == GATE_DIR or GATE_DIR in resolved.parents:
             return True
     return False
 
 
+def pytest_ignore_collect(collection_path, config):
+    """The gate's tests run only where the run asked for the gate (see :func:`_collects_gate`)."""
+    if (collection_path.name == _GATE_TESTS.name and getattr(config, "_compat_gate", None) is None
+            and collection_path.resolve() == _GATE_TESTS):
+        return True
+    return None
+
+
+_GATE_TESTS = GATE_DIR / "test_gate.py"
+
+
 def pytest_configure(config):
-    config._compat_collected = []
     if not _collects_gate(config):
         return
+    _load_harness()
     if _MISSING is not None:
         raise pytest.UsageError(f"compat: this interpreter cannot import the harness ({_MISSING}); "
                                 "install it (`make setup`) and run the venv's pytest")
