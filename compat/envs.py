@@ -224,7 +224,22 @@ def parse_spec(text: str) -> Spec:
     repo, sep, rev = text.rpartition("@")
     if sep and repo and rev and Path(repo).expanduser().is_dir():
         return checkout_spec(text, Path(repo).expanduser(), rev)
+    if _is_revision_here(stripped):
+        raise CompatError(f"{text}: not a SPEC; for revision {stripped} of the git checkout here, "
+                          f"write `.@{stripped}` ({SPEC_HELP})")
     raise CompatError(f"{text}: not a SPEC ({SPEC_HELP})")
+
+
+def _is_revision_here(text: str) -> bool:
+    """Whether `text` names a commit of the git repository around the working directory (a
+    maintainer writing `master` where `.@master` is meant)."""
+    if not text or text.startswith("-") or "@" in text:
+        return False
+    try:
+        _git(Path.cwd(), "rev-parse", "--verify", "--quiet", f"{text}^{{commit}}", what=text)
+    except CompatError:
+        return False
+    return True
 
 
 # --- source trees ------------------------------------------------------------------------------

@@ -44,11 +44,12 @@ def _requirements(dist_info: Path) -> list[str]:
     return out
 
 
-def make_checkout(dest: Path, version: str = "1.13.29") -> Path:
-    """`dest` becomes a git repository holding dagster `version`'s sources at `1!0+dev`."""
+def lay_out(dest: Path, version: str) -> None:
+    """`dest`'s three distributions become dagster `version`'s sources at `1!0+dev`."""
     for dist, (where, package) in LAYOUT.items():
         tree = wheel_tree(version, dist)
         root = dest / where
+        shutil.rmtree(root / package, ignore_errors=True)
         shutil.copytree(tree / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
         (dist_info,) = tree.glob(f"{package}-*.dist-info")
         deps = ",\n".join(f"    {r!r}" for r in _requirements(dist_info))
@@ -62,9 +63,27 @@ def make_checkout(dest: Path, version: str = "1.13.29") -> Path:
         version_py = root / package / "version.py"
         if version_py.exists():
             version_py.write_text(f'__version__ = "{DEV_VERSION}"\n')
+
+
+def make_checkout(dest: Path, version: str = "1.13.29") -> Path:
+    """`dest` becomes a git repository holding dagster `version`'s sources at `1!0+dev`."""
+    lay_out(dest, version)
     git(dest, "init", "-q", "-b", "master")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", f"dagster {version} sources at {DEV_VERSION}")
+    return dest
+
+
+def make_refactor_branch(dest: Path, master: str = "1.11.4", commits: tuple[str, ...] = ("1.11.5", "1.11.6"),
+                         branch: str = "refactor") -> Path:
+    """The refactoring as a maintainer has it: `master` holds release `master`'s sources, and
+    `branch` commits each of `commits` in turn on top (left checked out)."""
+    make_checkout(dest, master)
+    git(dest, "checkout", "-q", "-b", branch)
+    for version in commits:
+        lay_out(dest, version)
+        git(dest, "add", "-A")
+        git(dest, "commit", "-q", "-m", f"dagster {version} sources at {DEV_VERSION}")
     return dest
 
 

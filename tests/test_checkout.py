@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from checkout import commit_edit, git, make_checkout
+from checkout import commit_edit, git, make_checkout, make_refactor_branch
 from compat import sides
 from compat.gate.gate import default_baseline
+from compat.model.baseline import _matching_profiles
 from compat.model.errors import CompatError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,63 @@ def test_master_against_itself_is_compatible(repo):
     proc = compat("diff", f"{repo}@master", f"{repo}@master")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[1].startswith("compatible")
+
+
+@pytest.fixture(scope="module")
+def refactor(tmp_path_factory) -> Path:
+    """The refactoring as released: master holds dagster 1.11.4's sources, the branch `refactor`
+    commits 1.11.5's and then 1.11.6's (all at 1!0+dev)."""
+    return make_refactor_branch(tmp_path_factory.mktemp("refactor") / "dagster")
+
+
+def _causes(proc: subprocess.CompletedProcess) -> list[dict]:
+    return json.loads(proc.stdout)["causes"]
+
+
+def test_master_against_itself_is_compatible_with_the_real_profiles(refactor):
+    """A checkout's `1!0+dev` sorts after every release; the profile of a newer dagster-cloud
+    must not make master incompatible with itself (it once named `defs_state_storage`, which
+    neither side has)."""
+    proc = compat("compare", "--old", ".@master", "--new", ".@master", "--static-only", cwd=refactor)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[1].startswith("compatible")
+
+
+def test_master_against_the_unchanged_tree_is_compatible(tmp_path):
+    repo = make_checkout(tmp_path / "dagster", "1.11.4")
+    proc = compat("compare", "--old", ".@master", "--new", ".", "--static-only", cwd=repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_checkout_takes_the_profile_its_code_matches(refactor, repo):
+    """`1!0+dev` says nothing about the release; the code does."""
+    old = sides.resolve(f"{refactor}@master").surface("dagster._core.instance:DagsterInstance")
+    assert old.generator["dagster"] == "1!0+dev"
+    ((path, why),) = _matching_profiles(old)
+    assert path.name == "dagster-cloud-1.11.4.json" and "matches best" in why
+    new = sides.resolve(f"{repo}@master").surface("dagster._core.instance:DagsterInstance")
+    assert [p.name for p, _ in _matching_profiles(new)] == ["dagster-cloud-1.13.27.json"]
+
+
+def test_the_branch_report_names_the_causes_of_its_commits_and_no_other(refactor):
+    """The branch is 1.11.4 -> 1.11.5 -> 1.11.6 as commits: its causes are those of the same
+    releases compared by version, located at the repository's files."""
+    branch = compat("compare", "--old", ".@master", "--new", ".", "--static-only", "--format", "json", cwd=refactor)
+    released = compat("compare", "--old", "dagster==1.11.4", "--new", "dagster==1.11.6", "--static-only",
+                      "--format", "json")
+    assert branch.returncode == 1 and released.returncode == 1, branch.stderr + released.stderr
+    got, want = _causes(branch), _causes(released)
+    assert [c["id"] for c in got] == [c["id"] for c in want] and len(got) >= 10
+    # (an info cause may count a few more names: the checkout also resolves dagster-shared's)
+    assert [c["title"] for c in got if c["severity"] != "info"] == [c["title"] for c in want if c["severity"] != "info"]
+    assert "defs_state_storage" not in branch.stdout
+    for cause in got:
+        if cause["location"]:
+            path, _, line = cause["location"].rpartition(":")
+            assert path.startswith("python_modules/dagster/dagster/") and (refactor / path).is_file(), cause
+    # the release comparison names the same files without the repository's folders
+    assert [c["location"] for c in got] == [
+        f"python_modules/dagster/{c['location']}" if c["location"] else c["location"] for c in want]
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -21,7 +21,7 @@ from compat.static.profile import (
     read_profile,
     write_profile,
 )
-from compat.static.profile_checks import call_issues, check_profile
+from compat.static.profile_checks import call_issues, check_profile, check_profile_change
 
 TARGET = "base.core:Base"
 
@@ -413,6 +413,23 @@ def test_base_attribute_missing(tmp_path):
     # near miss: the attribute became a property of the same name
     prop = renamed.replace("    def get_ref(self):", "    @property\n    def _settings(self):\n        return self._config\n\n    def get_ref(self):")
     assert _check(tmp_path, prop, tag="b") == []
+
+
+def test_a_profile_counts_only_for_changes_between_the_two_sides(tmp_path):
+    """A profile recorded on another release (a newer dagster-cloud beside a checkout of an older
+    dagster) finds what the old side already lacks: that is no change between the sides."""
+    prof = _profile(tmp_path, name="extc")
+    renamed = BASE.replace("self._settings", "self._config")
+    old = snapshot(TARGET, [_base(tmp_path / "old-renamed", renamed)], use_cache=False)
+    same_dir = _base(tmp_path / "new-renamed", renamed)
+    same = snapshot(TARGET, [same_dir], use_cache=False)
+    assert ("base-attribute-missing", "Leaf._settings") in _rules(check_profile(prof, same))
+    assert check_profile_change(prof, old, same, search_paths=[same_dir]) == []
+    # the old side had what the profile uses and the new side lost it: that counts
+    had = snapshot(TARGET, [_base(tmp_path / "old-had", BASE)], use_cache=False)
+    changed = check_profile_change(prof, had, same, search_paths=[same_dir])
+    assert ("base-attribute-missing", "Leaf._settings") in _rules(changed)
+    assert _rules(changed) == _rules(check_profile(prof, same, search_paths=[same_dir]))
 
 
 def test_base_attribute_late(tmp_path):

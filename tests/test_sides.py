@@ -52,3 +52,21 @@ def test_a_source_tree_is_a_side(tmp_path):
     side = sides.from_options(path=str(tmp_path))
     assert side.spec.tree == str(tmp_path.resolve())
     assert side.search_paths[0] == str(tmp_path / "python_modules" / "dagster")
+
+
+def test_a_bare_revision_suggests_the_checkout_at_that_revision(tmp_path, monkeypatch):
+    """`compare --old master` inside a dagster checkout means `.@master`: the error says so."""
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COMMITTER_NAME": "dev",
+           "GIT_COMMITTER_EMAIL": "dev@example.com", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    for args in (["init", "-q", "-b", "master"], ["commit", "-q", "--allow-empty", "-m", "first"]):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True, env=env)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CompatError) as info:
+        sides.resolve("master")
+    text = str(info.value)
+    assert "\n" not in text and "not a SPEC" in text and "`.@master`" in text
+    with pytest.raises(CompatError) as info:
+        sides.resolve("no-such-branch")
+    assert ".@" not in str(info.value).split("(")[0]

@@ -32,7 +32,7 @@ from compat.rules import RULES
 from compat.rules.registry import REPLAY_LAYERS
 from compat.static.diff import compare_surfaces
 from compat.static.extract import installed_search_paths, snapshot
-from compat.static.profile_checks import check_profile
+from compat.static.profile_checks import check_profile_change
 
 DEFAULT_BASELINE = "snapshots/baseline"
 CLASS_MEMBER = "<class>"
@@ -187,7 +187,8 @@ class Gate:
     @cached_property
     def profile_findings(self) -> dict[str, list[Finding]]:
         return {
-            name: sort_findings(check_profile(prof, self.new_surface, search_paths=self.search_paths))
+            name: sort_findings(check_profile_change(prof, self.base.surface, self.new_surface,
+                                                     search_paths=self.search_paths))
             for name, prof in self.base.profiles()
         }
 

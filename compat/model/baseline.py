@@ -36,7 +36,7 @@ from compat.model.findings import Finding
 from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, write_surface
 from compat.static.profile import profile_source, read_profile, write_profile
-from compat.static.profile_checks import check_profile
+from compat.static.profile_checks import check_profile, check_profile_change
 
 SCHEMA = "compat.baseline"
 VERSION = 1
@@ -169,40 +169,67 @@ def _record_profiles(dest: Path, surface, python, target, progress, dagster_path
         prof = profile_source(str(CORPUS_DIR), target=target, python=python, dagster_paths=dagster_paths)
         write_profile(prof, dest / "corpus.json")
         names.append("corpus.json")
-    for path in _matching_profiles(surface.generator.get("dagster", "")):
+    for path, why in _matching_profiles(surface):
         if read_profile(path).target != target:
             continue  # a real package's profile says how it uses its own base class only
+        progress(f"profile {path.stem}: {why}")
         shutil.copy2(path, dest / path.name)
         names.append(path.name)
     return sorted(names)
 
 
-def _version_key(text: str) -> Version:
-    """Release order; a checkout's `1!0+dev` (epoch 1) comes after every release."""
+def _release(text: str) -> Version | None:
+    """A final or pre-release of dagster; None for what is not one: a checkout's `1!0+dev`
+    (epoch 1 and a local part, which would sort after every release) or an unreadable version."""
     try:
-        return Version(text)
+        v = Version(text)
     except InvalidVersion:
-        return Version("0")
+        return None
+    return None if v.epoch or v.local is not None else v
 
 
-def _matching_profiles(dagster_version: str) -> list[Path]:
-    """For each real subclass package shipped under snapshots/profiles/ (NAME-VERSION.json),
-    the profile recorded for the newest release not newer than the baseline's dagster: a
-    dagster-cloud release is built for the dagster release of the same number."""
-
-    by_package: dict[str, list[tuple[tuple, Path]]] = {}
+def _shipped_profiles() -> dict[str, list[tuple[Version, Path]]]:
+    """The real subclass packages shipped under snapshots/profiles/ (NAME-VERSION.json), each
+    with its recorded releases, oldest first."""
+    by_package: dict[str, list[tuple[Version, Path]]] = {}
     if not SHIPPED_PROFILES.is_dir():
-        return []
+        return by_package
     for path in SHIPPED_PROFILES.glob("*.json"):
         m = re.match(r"^(?P<pkg>.+?)-(?P<ver>\d+(\.\d+)+)\.json$", path.name)
         if m and not path.name.startswith("corpus"):
-            by_package.setdefault(m.group("pkg"), []).append((_version_key(m.group("ver")), path))
-    chosen = []
-    want = _version_key(dagster_version)
-    for _, entries in sorted(by_package.items()):
+            by_package.setdefault(m.group("pkg"), []).append((Version(m.group("ver")), path))
+    for entries in by_package.values():
         entries.sort()
-        older = [e for e in entries if e[0] <= want]
-        chosen.append((older[-1] if older else entries[0])[1])
+    return by_package
+
+
+def _matching_profiles(surface) -> list[tuple[Path, str]]:
+    """For each shipped real subclass package, the profile that fits the recorded dagster, with
+    why it was chosen. A release takes the profile of the newest release not newer than it (a
+    dagster-cloud release is built for the dagster release of the same number). A version that
+    is no release (a checkout's `1!0+dev`) says nothing about which release its code is, so the
+    code decides: the profile that finds the fewest uses missing from the recorded surface, the
+    newer release on a tie (a checkout of master is nearer the newest)."""
+    dagster = surface.generator.get("dagster", "")
+    want = _release(dagster)
+    chosen = []
+    for _, entries in sorted(_shipped_profiles().items()):
+        if want is not None:
+            older = [e for e in entries if e[0] <= want]
+            version, path = older[-1] if older else entries[0]
+            why = (f"recorded on {version}, the newest release not newer than dagster {dagster}" if older
+                   else f"recorded on {version}, the oldest shipped (none is older than dagster {dagster})")
+            chosen.append((path, why))
+            continue
+        scored = []  # newest first, so that a tie keeps the newer release
+        for version, path in reversed(entries):
+            profile = read_profile(path)
+            if profile.target == surface.target:
+                scored.append((len(check_profile(profile, surface)), version, path))
+        if scored:
+            missing, version, path = min(scored, key=lambda s: s[0])
+            chosen.append((path, f"recorded on {version}, whose uses dagster {dagster} (no release) matches best: "
+                                 f"{missing} finding(s) against its surface"))
     return chosen
 
 
@@ -311,12 +338,13 @@ class Baseline:
 
 
 def static_findings(base: Baseline, new_surface, search_paths: list[str] | None = None) -> list[Finding]:
-    """Surface rules plus profile checks; `search_paths` (where the new surface was read from)
-    lets the profile checks also read the new base's actual calls of each override."""
+    """Surface rules plus profile checks (what a profile uses that the old side has and the new
+    side changed); `search_paths` (where the new surface was read from) lets the profile checks
+    also read the new base's actual calls of each override."""
 
     findings = list(compare_surfaces(base.surface, new_surface))
     for name, prof in base.profiles():
-        for f in check_profile(prof, new_surface, search_paths=search_paths):
+        for f in check_profile_change(prof, base.surface, new_surface, search_paths=search_paths):
             f.details = {**f.details, "profile": name}
             findings.append(f)
     return findings

@@ -1431,7 +1431,29 @@ def check_profile(profile: Profile, surface: Surface, *, search_paths: list[str]
     return sort_findings(out)
 
 
-__all__ = ["call_issues", "check_profile", "new_call_shapes", "profile_rule", "shape_issues"]
+def _pre_existing_key(f: Finding) -> tuple:
+    return f.rule, f.member, f.details.get("subclass"), f.message
+
+
+def check_profile_change(profile: Profile, old: Surface, new: Surface, *, search_paths: list[str] | None = None,
+                         shapes: dict[str, list[CallShape]] | None = None) -> list[Finding]:
+    """The findings of :func:`check_profile` on `new` that the change from `old` causes.
+
+    A real package's profile was recorded against one release of the base, which need not be
+    the old side (a checkout's `1!0+dev`, a profile shipped for a neighbouring release): what it
+    uses and the old side already lacks (the same rule, on the same member, saying the same) is
+    no change between the two sides, so it is not reported. A finding counts only where the old
+    side has what the profile uses and the new side differs.
+    """
+    found = check_profile(profile, new, search_paths=search_paths, shapes=shapes)
+    if not found:
+        return found
+    before = {_pre_existing_key(f) for f in check_profile(profile, old)}
+    return [f for f in found if _pre_existing_key(f) not in before]
+
+
+__all__ = ["call_issues", "check_profile", "check_profile_change", "new_call_shapes", "profile_rule",
+           "shape_issues"]
 
 
 def new_call_shapes(surface: Surface, search_paths: list[str]) -> dict[str, list[CallShape]]:
