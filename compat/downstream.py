@@ -6,9 +6,9 @@ installed or imported. dagster's integration packages are versioned `0.(minor+16
 dagster `1.minor.patch` and dagster-cloud shares dagster's version; when that exact release is not
 on the index, the newest release not newer than it is taken (pip's own `<=`, final releases only).
 
-Wheels are fetched with `pip download --no-deps`, kept in the cache and unpacked once into a
-directory named by the wheel's sha256, so everything read from it (profiles, see
-:mod:`compat.tools.ecosystem`) can be cached by that hash too.
+Wheels are fetched with `pip download --no-deps` (pip run by uv: :func:`compat.envs.pip_command`),
+kept in the cache and unpacked once into a directory named by the wheel's sha256, so everything
+read from it (profiles, see :mod:`compat.tools.ecosystem`) can be cached by that hash too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 from pydantic import StrictStr
 
 from compat import tempdirs
-from compat.envs import build_once, cache_dir, locked
+from compat.envs import build_once, cache_dir, locked, pip_command
 from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 
@@ -95,7 +94,7 @@ def matching_version(package: str, dagster_version: str) -> str:
 
 def _pip(args: list[str], what: str, timeout: float = 300) -> str:
     try:
-        proc = subprocess.run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check"],
+        proc = subprocess.run([*pip_command(), *args, "--disable-pip-version-check"],
                               capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise CompatError(f"{what}: pip timed out after {timeout:.0f}s") from None

@@ -75,6 +75,14 @@ def uv_bin() -> str:
         return found
 
 
+def pip_command() -> list[str]:
+    """pip, run by uv in a throwaway environment of uv's cache. The harness's own venv may be an
+    unseeded `uv venv` without pip, and uv has no `download` or `index versions` of its own, so
+    the two commands that need pip (fetching a downstream wheel, listing releases) never ask the
+    harness's interpreter for it."""
+    return [uv_bin(), "tool", "run", "--quiet", "--from", "pip", "pip"]
+
+
 @contextlib.contextmanager
 def environ(**changes: str | None):
     """``os.environ`` with these variables set (None: unset) for the block, then as it was: what

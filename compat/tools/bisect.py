@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,10 +26,10 @@ def _key(version: str) -> tuple:
 
 
 def released_versions(package: str = "dagster") -> list[str]:
-    """Final releases on the package index, oldest first (via pip, as configured here)."""
+    """Final releases on the package index, oldest first (via pip as configured here, run by uv)."""
     try:
         proc = tempdirs.run(
-            [sys.executable, "-m", "pip", "index", "versions", package],
+            [*envs.pip_command(), "index", "versions", package, "--disable-pip-version-check"],
             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
             env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
         )
