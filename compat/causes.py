@@ -56,6 +56,7 @@ _TITLES = {
     "result": "step `{s}` returns a different value",
     "exception": "step `{s}` raises differently",
     "state": "the final storage state differs at `{s}`",
+    "warning": "step `{s}` emits other warnings",
     "cell-error": "behaviour cells no longer run: {s}",
     "fuzz-result": "generated programs ending in `{s}` give different results",
     "perf": "`{s}` is slower",
@@ -99,6 +100,7 @@ _FIXES = {
     "result": "Restore the old result of `{s}`, or document the change: callers and subclasses see another value.",
     "exception": "Keep raising the same exception type for `{s}`: callers catch it by type.",
     "state": "Restore the old side effect: the storage holds something else after the same calls.",
+    "warning": "Do not emit the new warning from `{s}` for calls that were fine: under -W error it raises.",
     "cell-error": "Make the scenario run again: set-up that worked on the old class fails on the new one.",
     "fuzz-result": "Run the reproduction on both versions and restore the old result of the last step.",
     "perf": "Profile `{s}` on both versions; the new code path does more work.",
@@ -337,6 +339,8 @@ class _Builder:
             return ("result", d.get("step") or d.get("path") or cell.get("scenario", "?"))
         if kind == "exception":
             return ("exception", d.get("step") or (d.get("cell") or {}).get("scenario", "?"))
+        if kind == "warning":
+            return ("warning", d.get("step") or (d.get("cell") or {}).get("scenario", "?"))
         if kind == "state":
             return ("state", re.sub(r"\[\d+\]", "[]", d.get("path") or "state"))
         if kind == "cell-error":
@@ -656,7 +660,7 @@ class _Builder:
             c.old = "\n".join(gone[m].old for m in sorted(gone) if gone[m].old) or None
             c.new = "\n".join(gone[m].new for m in sorted(gone) if gone[m].new) or None
         c.location = first.new_location or first.old_location
-        if c.location is None and c.kind in ("result", "exception"):
+        if c.location is None and c.kind in ("result", "exception", "warning"):
             m = self.new.members.get(c.subject.split(":", 1)[0])
             c.location = m.location if m is not None else None
 

@@ -31,22 +31,26 @@ from compat.model import schemas
 from compat.model.errors import CompatError
 from compat.model.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
 from compat.model.jsonio import write_json
-from compat.model.trace import TRUNCATED, dispatch_key
+from compat.model.trace import TRUNCATED, dispatch_key, trace_at
 from compat.rules.registry import BEHAVIOUR, Fixture, Rule, register
 
 DEFAULT_TIMEOUT = 120.0  # seconds per cell
 TRACE_INLINE_DEPTH = 2  # one line per dispatch, per result and per state entry
 
 def _toy_trace(result: dict | None = None, *, state: dict | None = None, dispatch: list | None = None,
-               spied: list[str] | None = None, cell_error: str | None = None) -> dict[str, Any]:
+               spied: list[str] | None = None, cell_error: str | None = None, version: int = 1,
+               warnings: dict | None = None, identity: dict | None = None) -> dict[str, Any]:
     """A minimal trace of one cell, as a rule fixture: what record writes, cut to what compare reads."""
     result = result or {}
     meta: dict[str, Any] = {"steps": list(result)}
     if spied is not None:
         meta["spied_members"] = spied
-    return {"cell": {"subclass": "spy:create-run-tags", "scenario": "runs_lifecycle", "storage": "memory"},
-            "cell_error": cell_error, "exception": None, "dispatch": dispatch or [], "meta": meta,
-            "result": result, "state": state or {}}
+    trace = {"cell": {"subclass": "spy:create-run-tags", "scenario": "runs_lifecycle", "storage": "memory"},
+             "cell_error": cell_error, "exception": None, "dispatch": dispatch or [], "meta": meta,
+             "result": result, "state": state or {}}
+    if version > 1:  # what version 2 added (a trace without a version is a version-1 trace)
+        trace.update({"schema_version": version, "warnings": warnings, "identity": identity})
+    return trace
 
 
 def _dispatch(member: str, caller: str, caller_class: str = "DagsterInstance", via: str = "self",
@@ -196,6 +200,36 @@ RULE_STATE = register(
         _toy_trace(_STATUS, state={"runs": [{"status": "SUCCESS", "tags": {"team": "1"}}]}),
         _toy_trace(_STATUS, state={"runs": [{"status": "SUCCESS", "tags": {"team": "1"}}], "defs_state": None}),
         about="the state gains an entry with no value (storage the old version did not have): the same state"),
+)
+
+_DEPRECATED = {"get_run_by_id": [["DeprecationWarning", "get_run_by_id is deprecated"]]}
+RULE_WARNING = register(
+    id="behaviour-warnings-changed",
+    cause="warning",
+    severity=BREAKING,
+    audience=BOTH,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="A step emits a warning of a category it did not emit before.",
+    explanation="""
+        The same calls now emit another warning (a `DeprecationWarning`, a `UserWarning`): under
+        `-W error` or a pytest `filterwarnings = error`, as many test suites of deployments and
+        subclasses run, the call now raises; elsewhere logs fill with a warning nobody asked for.
+        Every warning a step emits is recorded (category and message, in order, with every filter
+        set to "always"), except `ResourceWarning`, which finalizers emit whenever the collector
+        runs.
+    """,
+    severity_note=(
+        "A warning when a step no longer emits a warning or emits the same categories with other "
+        "messages: nothing that ran before fails now."),
+    fix="Do not emit the new warning for calls that were fine before (or emit it only on the path being deprecated).",
+    fixture=Fixture(_toy_trace(_STATUS, version=2),
+                    _toy_trace(_STATUS, version=2, warnings={"create_run_for_job": _DEPRECATED["get_run_by_id"]})),
+    near_miss=Fixture(
+        _toy_trace(_STATUS),
+        _toy_trace(_STATUS, version=2, warnings={"create_run_for_job": _DEPRECATED["get_run_by_id"]}),
+        about="the old trace was recorded before warnings were (version 1): compared at its fidelity, no "
+              "warning is invented"),
 )
 
 
@@ -563,7 +597,10 @@ def _is_exc(v: Any) -> bool:
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
-    """The first divergence between two traces of the same cell, or None."""
+    """The first divergence between two traces of the same cell, or None. Two traces of other
+    versions are compared at the older one's fidelity (:func:`compat.model.trace.trace_at`)."""
+    version = min(old.get("schema_version", 1), new.get("schema_version", 1))
+    old, new = trace_at(old, version), trace_at(new, version)
     cell = old["cell"]
     label = cell_label(cell)
     if new.get("import_error") and not old.get("import_error"):
@@ -583,6 +620,13 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
     f = _compare_result(old, new)
     if f is not None and f.severity == BREAKING:
         return f
+    f = _compare_identity(old, new) or f
+    if f is not None and f.severity == BREAKING:
+        return f
+    w = _compare_warnings(old, new)
+    if w is not None and w.severity == BREAKING:
+        return w
+    f = f or w
     if not same(old.get("state"), new.get("state")):
         path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
         return _finding(RULE_STATE, cell, f"{label}: final storage state differs at {path}", _short(o), _short(n),
@@ -632,6 +676,65 @@ def _compare_result(old: dict, new: dict) -> Finding | None:
 
 def _exc_type(v: Any) -> str | None:
     return v["__exception__"]["type"] if _is_exc(v) else None
+
+
+def _step_order(old: dict, keys: Iterable[str]) -> list[str]:
+    """Steps in the order the scenario ran them, then any other key by name."""
+    steps = list(old.get("meta", {}).get("steps") or [])
+    return list(dict.fromkeys(steps + sorted(keys)))
+
+
+def _identity_text(entry: dict | None) -> str:
+    if not entry:
+        return "a new object"
+    if "same_as" in entry:
+        return f"the same object as step {entry['same_as']!r}"
+    return "an object the instance holds (not a copy)"
+
+
+def _compare_identity(old: dict, new: dict) -> Finding | None:
+    """A step whose value is now (or no longer) an object an earlier step returned or the
+    instance holds: a caller that mutates what it got now changes (or no longer changes) that."""
+    o_id, n_id = old.get("identity") or {}, new.get("identity") or {}
+    if o_id == n_id:
+        return None
+    cell = old["cell"]
+    for step in _step_order(old, set(o_id) | set(n_id)):
+        o, n = o_id.get(step), n_id.get(step)
+        if o == n:
+            continue
+        o_text, n_text = _identity_text(o), _identity_text(n)
+        return _finding(RULE_RESULT, cell,
+                        f"{cell_label(cell)}: step {step!r} returns {n_text} where it returned {o_text}; a caller "
+                        f"that mutates the value now sees another effect", o_text, n_text, step=step,
+                        path=f"{step}.<identity>")
+    return None
+
+
+def _compare_warnings(old: dict, new: dict) -> Finding | None:
+    """The first step whose warnings differ: a new category is breaking (an error under
+    ``-W error``), a dropped or reworded warning only a warning."""
+    o_w, n_w = old.get("warnings") or {}, new.get("warnings") or {}
+    if o_w == n_w:
+        return None
+    cell = old["cell"]
+    label = cell_label(cell)
+    softer = None
+    for step in _step_order(old, set(o_w) | set(n_w)):
+        o, n = o_w.get(step) or [], n_w.get(step) or []
+        if o == n:
+            continue
+        gained = Counter(c for c, _ in n) - Counter(c for c, _ in o)
+        o_text, n_text = _short(o) if o else "no warning", _short(n) if n else "no warning"
+        if gained:
+            first = next(w for w in n if w[0] in gained)
+            return _finding(RULE_WARNING, cell, f"{label}: step {step!r} now emits {first[0]}: {first[1]} "
+                            f"(an error under -W error)", o_text, n_text, step=step, category=first[0])
+        lost = Counter(c for c, _ in o) - Counter(c for c, _ in n)
+        what = f"no longer emits {sorted(lost)[0]}" if lost else "emits its warnings with other messages"
+        softer = softer or _finding(RULE_WARNING, cell, f"{label}: step {step!r} {what}", o_text, n_text,
+                                    severity=WARNING, step=step)
+    return softer
 
 
 def _describe_exc_change(o: Any, n: Any, missing: object) -> str:

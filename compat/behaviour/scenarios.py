@@ -4,18 +4,22 @@ Each scenario is a function ``(instance, ctx) -> JSON-able result`` registered u
 name in ``SCENARIOS``. It runs on a fresh instance in its own temp dir, through the subclass
 under test, and uses only APIs that exist in every dagster version the harness drives (the
 monolithic 1.11.4 class through the current mixin-based one). Individual steps go through
-``ctx.step`` so that an exception becomes data in the result instead of ending the scenario.
+``ctx.step`` so that an exception becomes data in the result instead of ending the scenario;
+a step also records every warning it emitted, and whether its value is the very object an
+earlier step returned or one the instance holds (a caller mutating it then mutates that).
 
 Imports only the standard library at import time; dagster is imported inside the scenarios.
 """
 
 from __future__ import annotations
 
+import enum
 import importlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from compat.model.trace import exception_data, to_jsonable
+from compat.model.trace import exception_data, to_jsonable, warnings_data
 
 STORAGES = ("memory", "sqlite")
 FIXED_TS = 1_700_000_000.0  # a fixed instant for timestamps that scenarios supply themselves
@@ -23,25 +27,71 @@ FIXED_TS = 1_700_000_000.0  # a fixed instant for timestamps that scenarios supp
 
 @dataclass
 class Ctx:
-    """What a scenario gets besides the instance: its temp dir and a result collector."""
+    """What a scenario gets besides the instance: its temp dir and a result collector.
+
+    Per step it keeps the value (or exception) in ``results``, the warnings emitted in
+    ``warnings``, and in ``identity`` whether the value is the same object an earlier step
+    returned (``same_as``) or an object ``owner`` (the instance) holds in an attribute
+    (``internal``): both are what a caller that mutates a returned value observes."""
 
     tmpdir: str
     storage: str
     results: dict[str, Any] = field(default_factory=dict)
     dynamic_partition_names: set[str] = field(default_factory=set)
+    owner: Any = None
+    warnings: dict[str, list[list[str]]] = field(default_factory=dict)
+    identity: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # every step's value, kept alive so that no later value reuses its id
+    kept: list[tuple[str, Any]] = field(default_factory=list, repr=False)
 
     def step(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one step; record its value (or its exception, as data) under ``label``."""
-        try:
-            value = fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - exceptions are part of the behaviour
-            self.results[label] = {"__exception__": exception_data(exc)}
+        failed = False
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - exceptions are part of the behaviour
+                self.results[label] = {"__exception__": exception_data(exc, exact=True)}
+                failed = True
+        emitted = warnings_data(caught)
+        if emitted:
+            self.warnings[label] = emitted
+        if failed:
             return None
-        self.results[label] = to_jsonable(value)
+        self.results[label] = to_jsonable(value, exact=True)
+        self._note_identity(label, value)
         return value
 
     def put(self, label: str, value: Any) -> None:
-        self.results[label] = to_jsonable(value)
+        self.results[label] = to_jsonable(value, exact=True)
+
+    def _note_identity(self, label: str, value: Any) -> None:
+        if value is None or isinstance(value, _VALUES):
+            return
+        same = next((earlier for earlier, kept in self.kept if kept is value), None)
+        if same is not None:
+            self.identity[label] = {"same_as": same}
+        elif self.owner is not None and _held_by(self.owner, value):
+            self.identity[label] = {"internal": True}
+        self.kept.append((label, value))
+
+
+# values whose identity a caller cannot use (immutable, or singletons by design)
+_VALUES = (bool, int, float, complex, str, bytes, enum.Enum, type, tuple, frozenset)
+
+
+def _held_by(owner: Any, value: Any) -> bool:
+    """Whether ``value`` is an object ``owner`` holds: one of its attributes, or a value in a
+    mapping or list one of its attributes is."""
+    for attr in vars(owner).values():
+        if attr is value:
+            return True
+        if isinstance(attr, dict) and any(v is value for v in attr.values()):
+            return True
+        if isinstance(attr, list) and any(v is value for v in attr):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,15 @@ import shutil
 import sys
 import tempfile
 import traceback
+import warnings
 from typing import Any
 
 from compat.behaviour import spy as spy_mod
 from compat.behaviour.scenarios import SCENARIOS, Ctx
-from compat.model.trace import capture_state, exception_data, make_trace, to_jsonable
+from compat.model.trace import capture_state, exception_data, make_trace, to_jsonable, warnings_data
 
 SPY = "spy"
+SCENARIO_WARNINGS = "(scenario)"  # the warnings a scenario emitted outside its steps
 REACH_ENV = "COMPAT_REACH"  # "1": record the lines of dagster each cell runs
 
 
@@ -95,6 +97,7 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     steps: list[str] = []
     wrapped: list[str] = []
     instance = None
+    ctx = None
     try:
         sc = SCENARIOS.get(scenario)
         if sc is None:
@@ -103,20 +106,26 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
             raise LookupError(f"scenario {scenario!r} does not run on {storage!r} storage")
         instance = build_instance(subclass, work, storage, sc.settings)
         wrapped = sorted(getattr(type(instance), "__compat_wrapped__", ()))
-        ctx = Ctx(tmpdir=work, storage=storage)
+        ctx = Ctx(tmpdir=work, storage=storage, owner=instance)
         recording = bool(wrapped)
         if recording:
             spy_mod.RECORDER.start()
-        try:
-            result = sc.fn(instance, ctx)
-        except Exception as exc:  # noqa: BLE001 - the scenario's own exception is data
-            exception = exception_data(exc)
-            result = ctx.results
-        finally:
-            if recording:
-                dispatch = list(spy_mod.RECORDER.stop())
+        # warnings outside any step (the scenario's own calls) count too, under SCENARIO_WARNINGS
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = sc.fn(instance, ctx)
+            except Exception as exc:  # noqa: BLE001 - the scenario's own exception is data
+                exception = exception_data(exc, exact=True)
+                result = ctx.results
+            finally:
+                if recording:
+                    dispatch = list(spy_mod.RECORDER.stop())
+        if warnings_data(caught):
+            ctx.warnings[SCENARIO_WARNINGS] = warnings_data(caught)
         steps = list(ctx.results)
-        result = to_jsonable(result)
+        # the steps' values are already encoded (re-encoding them would read markers as data)
+        result = result if result is ctx.results else to_jsonable(result, exact=True)
         state = capture_state(instance, sorted(ctx.dynamic_partition_names))
     except Exception as exc:  # noqa: BLE001 - the cell could not run at all
         cell_error = f"{type(exc).__name__}: {exc}"
@@ -134,7 +143,9 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     meta = {"dagster_version": _dagster_version(), "spied_members": wrapped, "steps": steps,
             "dropped_dispatches": spy_mod.RECORDER.dropped}
     trace = make_trace(cell, result=result, exception=exception, state=state, dispatch=dispatch,
-                       meta=meta, tmpdirs=[work, home, root], cell_error=cell_error)
+                       meta=meta, tmpdirs=[work, home, root], cell_error=cell_error,
+                       warnings=ctx.warnings if ctx is not None else None,
+                       identity=ctx.identity if ctx is not None else None)
     shutil.rmtree(root, ignore_errors=True)
     return trace
 

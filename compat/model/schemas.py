@@ -31,7 +31,7 @@ from compat.model import surface
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
 from compat.model.jsonio import read_json
-from compat.model.trace import TRACE_SCHEMA, TRACE_VERSION
+from compat.model.trace import TRACE_SCHEMA, TRACE_VERSIONS
 
 
 class _Open(BaseModel):
@@ -77,6 +77,10 @@ class TraceFile(_Open):
     exception: Any = None
     cell_error: Any = None
     state: dict[str, Any] = Field(default_factory=dict)
+    # version 2: per step, the warnings it emitted ([category, message]) and whether its value
+    # is the object an earlier step returned or one the instance holds
+    warnings: Optional[dict[StrictStr, list[Annotated[list[StrictStr], Field(min_length=2, max_length=2)]]]] = None
+    identity: Optional[dict[StrictStr, dict[StrictStr, Any]]] = None
 
 
 class HistoryCause(BaseModel):
@@ -144,7 +148,7 @@ def check(model: type[M], data: dict, path: str | Path, hint: str = "re-record i
 
 def read_trace(path: str | Path) -> dict:
     """A recorded trace file, its kind, version and shape checked."""
-    data = read_json(path, schema=TRACE_SCHEMA, versions=(TRACE_VERSION,))
+    data = read_json(path, schema=TRACE_SCHEMA, versions=TRACE_VERSIONS)
     check(TraceFile, data, path)
     return data
 

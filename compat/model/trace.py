@@ -2,7 +2,16 @@
 
 A trace holds the scenario's result (values serialized through dagster's serdes where
 possible, else a stable repr), its exception if any, the final storage state of the instance,
-and the dispatch sequence recorded by the spy. ``normalize`` rewrites everything that varies
+the dispatch sequence recorded by the spy, the warnings each step emitted, and which step
+results were the same object as an earlier one or as the instance's own state.
+
+A result keeps what a caller can observe of a value (version 2, ``exact``): a tuple is not a
+list (callers that append break), a set or a frozenset is not a list (sets stay sorted: they
+have no order a caller may rely on), a mapping keeps its insertion order beside its sorted
+items, and an exception its base classes (callers catch by those). A version-1 trace, recorded
+before, is compared at its own fidelity: :func:`downgrade` maps a version-2 value to what
+version 1 recorded, so an old baseline keeps working and never shows a difference that is
+only the encoding's. ``normalize`` rewrites everything that varies
 between two runs of the same behaviour (run ids and other uuids, timestamps, durations, temp
 paths, versions, host names, pids, memory addresses) into stable placeholders, so that two
 traces are equal exactly when the behaviour is.
@@ -24,14 +33,21 @@ import tempfile
 from typing import Any, Callable
 
 TRACE_SCHEMA = "compat.trace"
-TRACE_VERSION = 1
+TRACE_VERSION = 2
+# versions this harness reads; an older one is compared at its own fidelity (see ``downgrade``)
+TRACE_VERSIONS = (1, TRACE_VERSION)
 
 # ---------------------------------------------------------------------------------------------
 # values -> JSON
 
 
-def exception_data(exc: BaseException) -> dict[str, str]:
-    return {"type": type(exc).__name__, "message": _first_lines(str(exc))}
+def exception_data(exc: BaseException, exact: bool = False) -> dict[str, Any]:
+    """An exception as data: its class and message, and with ``exact`` the classes it derives
+    from (a caller's ``except DagsterError`` stops catching when the class leaves that tree)."""
+    data: dict[str, Any] = {"type": type(exc).__name__, "message": _first_lines(str(exc))}
+    if exact:
+        data["bases"] = [k.__name__ for k in type(exc).__mro__[1:] if k not in (BaseException, object)]
+    return data
 
 
 TRUNCATED = "...<truncated>"  # what follows a long text's first characters in a trace
@@ -79,8 +95,13 @@ def stable_repr(value: Any) -> str:
     return _ADDR.sub("0x<addr>", text)
 
 
-def to_jsonable(value: Any, _depth: int = 0) -> Any:
-    """Plain JSON for a scenario value: serdes first, then structure, then a stable repr."""
+def to_jsonable(value: Any, _depth: int = 0, exact: bool = False) -> Any:
+    """Plain JSON for a scenario value: serdes first, then structure, then a stable repr.
+
+    ``exact`` keeps what a caller can observe beyond the contents (trace version 2): tuples,
+    sets and frozensets are marked as such, a mapping's insertion order is kept when it is not
+    the sorted one (``__order__``: each key's rank in the sorted items, in insertion order),
+    a mapping that is not a dict names its type, and an exception its base classes."""
     if _depth > 30:
         return stable_repr(value)
     if value is None or isinstance(value, (bool, int, str)):
@@ -92,23 +113,35 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, enum.Enum):
         return f"{type(value).__name__}.{value.name}"
     if isinstance(value, BaseException):
-        return {"__exception__": exception_data(value)}
+        return {"__exception__": exception_data(value, exact)}
     if isinstance(value, dict) or _is_mapping(value):
-        items = [(_key(k), to_jsonable(v, _depth + 1)) for k, v in value.items()]
-        return dict(sorted(items, key=lambda kv: kv[0]))
+        keys = [_key(k) for k in value.keys()]
+        items = [(k, to_jsonable(v, _depth + 1, exact)) for k, v in zip(keys, value.values())]
+        out = dict(sorted(items, key=lambda kv: kv[0]))
+        if exact:
+            ranked = sorted(range(len(keys)), key=lambda i: keys[i])
+            if ranked != list(range(len(keys))):
+                rank = {i: r for r, i in enumerate(ranked)}
+                out[ORDER] = [rank[i] for i in range(len(keys))]
+            if type(value) is not dict:
+                out[MAPPING] = type(value).__name__
+        return out
     if isinstance(value, (set, frozenset)):
-        return sorted((to_jsonable(v, _depth + 1) for v in value), key=_sort_key)
+        items = sorted((to_jsonable(v, _depth + 1, exact) for v in value), key=_sort_key)
+        return {SET if isinstance(value, set) else FROZENSET: items} if exact else items
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-        return [to_jsonable(v, _depth + 1) for v in value]
+        items = [to_jsonable(v, _depth + 1, exact) for v in value]
+        return {TUPLE: items} if exact and isinstance(value, tuple) else items
     serialized = _serdes(value)
     if serialized is not _NOT_SERIALIZED:
         return serialized
     if hasattr(value, "_asdict"):
-        return {"__type__": type(value).__name__, **{k: to_jsonable(v, _depth + 1) for k, v in value._asdict().items()}}
+        return {"__type__": type(value).__name__,
+                **{k: to_jsonable(v, _depth + 1, exact) for k, v in value._asdict().items()}}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             "__type__": type(value).__name__,
-            **{f.name: to_jsonable(getattr(value, f.name), _depth + 1) for f in dataclasses.fields(value)},
+            **{f.name: to_jsonable(getattr(value, f.name), _depth + 1, exact) for f in dataclasses.fields(value)},
         }
     if isinstance(value, type):
         return f"<class {value.__name__}>"
@@ -117,6 +150,58 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     if hasattr(value, "to_string") and type(value).__name__ == "AssetKey":
         return value.to_string()
     return {"__repr__": stable_repr(value)}
+
+
+# the markers of an exact (version 2) value
+TUPLE, SET, FROZENSET = "__tuple__", "__set__", "__frozenset__"
+ORDER, MAPPING = "__order__", "__mapping__"
+_CONTAINERS = (TUPLE, SET, FROZENSET)
+
+
+def downgrade(value: Any) -> Any:
+    """A version-2 value as version 1 recorded it: containers as lists (sets sorted as version 1
+    sorted them), mappings without their order and type, exceptions without their bases."""
+    if isinstance(value, list):
+        return [downgrade(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (marker, items), = value.items()
+        if marker in _CONTAINERS and isinstance(items, list):
+            items = [downgrade(v) for v in items]
+            return items if marker == TUPLE else sorted(items, key=_sort_key)
+        if marker == "__exception__" and isinstance(items, dict):
+            return {marker: {k: v for k, v in items.items() if k != "bases"}}
+    return {k: downgrade(v) for k, v in value.items() if k not in (ORDER, MAPPING)}
+
+
+# sections only a version-2 trace has: what each step emitted besides its value
+V2_SECTIONS = ("warnings", "identity")
+
+
+def trace_at(trace: dict[str, Any], version: int) -> dict[str, Any]:
+    """A trace as a trace of ``version`` would hold it (only ever lower: fidelity is not invented)."""
+    if trace.get("schema_version", 1) <= version or version >= TRACE_VERSION:
+        return trace
+    out = {k: v for k, v in trace.items() if k not in V2_SECTIONS}
+    if "result" in out:
+        out["result"] = downgrade(out["result"])
+    if isinstance(out.get("exception"), dict):
+        out["exception"] = {k: v for k, v in out["exception"].items() if k != "bases"}
+    out["schema_version"] = version
+    return out
+
+
+# warnings a finalizer emits when the collector happens to run: they fall in whichever step
+# that is, not in the step whose behaviour made them
+UNTIMED_WARNINGS = ("ResourceWarning",)
+
+
+def warnings_data(records: list[Any]) -> list[list[str]]:
+    """The warnings one step emitted (``warnings.catch_warnings(record=True)``), in order: the
+    category's name and the message."""
+    return [[w.category.__name__, _first_lines(str(w.message), 500)] for w in records
+            if w.category.__name__ not in UNTIMED_WARNINGS]
 
 
 def _is_mapping(value: Any) -> bool:
@@ -262,7 +347,8 @@ def normalize_trace(raw: dict[str, Any], tmpdirs: list[str] | None = None) -> di
     """Normalize the volatile parts of a raw trace; sections are normalized in a fixed order."""
     norm = Normalizer(default_replacements(tmpdirs))
     out = dict(raw)
-    for section in ("result", "exception", "state", "dispatch", "cell_error"):
+    # the sections version 2 added come last: placeholders of the older ones keep their numbers
+    for section in ("result", "exception", "state", "dispatch", "cell_error") + V2_SECTIONS:
         if section in raw:
             out[section] = norm.value(raw[section], None)
     return out
@@ -571,7 +657,8 @@ def compress_dispatch(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def make_trace(cell: dict[str, str], *, result: Any, exception: dict | None, state: dict, dispatch: list,
-               meta: dict[str, Any], tmpdirs: list[str], cell_error: str | None = None) -> dict[str, Any]:
+               meta: dict[str, Any], tmpdirs: list[str], cell_error: str | None = None,
+               warnings: dict[str, Any] | None = None, identity: dict[str, Any] | None = None) -> dict[str, Any]:
     raw = {
         "schema": TRACE_SCHEMA,
         "schema_version": TRACE_VERSION,
@@ -582,5 +669,7 @@ def make_trace(cell: dict[str, str], *, result: Any, exception: dict | None, sta
         "dispatch": compress_dispatch(dispatch),
         "cell_error": cell_error,
         "meta": meta,
+        "warnings": warnings or None,
+        "identity": identity or None,
     }
     return normalize_trace(raw, tmpdirs)

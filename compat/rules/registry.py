@@ -57,7 +57,7 @@ LAYER_FAMILIES: dict[str, tuple[str, ...]] = {
 CAUSE_KINDS = (
     "dispatch-lost", "dispatch-gained", "dispatch-obscured", "dispatch", "member", "annotations", "removed", "added",
     "moved", "decorators", "attribute", "name-clash", "exports", "import", "class", "result", "exception", "state",
-    "cell-error", "fuzz", "accepted",
+    "warning", "cell-error", "fuzz", "accepted",
 )
 DEFAULT_CAUSE: dict[tuple[str, str], str] = {
     (SURFACE, "members"): "member", (SURFACE, "parameters"): "member", (SURFACE, "annotations"): "annotations",
