@@ -202,3 +202,19 @@ def test_a_trace_with_malformed_warnings_is_refused_in_one_line(tmp_path):
 
     with pytest.raises(CompatError, match="warnings"):
         schemas.read_trace(path)
+
+
+def test_the_scenario_of_non_default_arguments_sees_each_argument():
+    """A dropped limit, `of_type`, `ascending` or cursor changes these steps' values; and the cell
+    records the same trace twice."""
+    cell = {"subclass": "spy", "scenario": "arguments_non_default", "storage": "sqlite"}
+    first, second = run_cell(**cell), run_cell(**cell)
+    assert first == second and first["cell_error"] is None
+    res = first["result"]
+    assert not [k for k, v in res.items() if isinstance(v, dict) and "__exception__" in v]
+    assert res["logs_limit"] == res["logs_of_type"][:1] and len(res["logs_of_type"]) == 2
+    assert res["records_of_type"] == res["logs_of_type"][::-1]
+    assert res["runs_limit_ascending"] == ["run0", "run1"] and res["runs_cursor"] == ["run1", "run0"]
+    assert res["has_missing_snapshot"] is False
+    assert res["dynamic_existing_some"] == {"__set__": ["a", "c"]}
+    assert [k for k, _ in (t["__tuple__"] for t in res["daemon_statuses"])] == ["ASSET", "BACKFILL", "SCHEDULER", "SENSOR"]

@@ -389,6 +389,57 @@ def events_logging(instance, ctx: Ctx):
     return ctx.results
 
 
+@scenario("arguments_non_default", "events")
+def arguments_non_default(instance, ctx: Ctx):
+    """Calls that pass what no other scenario passes, with values other than the defaults: a
+    base that drops or ignores one of them (a filter, a limit, a cursor, `ascending`,
+    `bucket_by`, `of_type`, an event class) returns something else here."""
+    from dagster._core.event_api import EventRecordsFilter
+    from dagster._core.events import DagsterEventType
+    from dagster._core.storage.dagster_run import JobBucket, RunsFilter, TagBucket
+
+    job, other = _ops_job("args_job"), _ops_job("args_other")
+    runs = [instance.create_run_for_job(j, tags={"team": t}) for j, t in
+            ((job, "a"), (job, "b"), (other, "a"), (job, "a"))]
+    ids = {r.run_id: f"run{i}" for i, r in enumerate(runs)}  # run ids differ per recording
+
+    def named(records):
+        return [ids.get(getattr(r, "run_id", None) or r.dagster_run.run_id, "?") for r in records]
+
+    def text(entry):  # an engine event's text is its event's message
+        return entry.dagster_event.message if entry.dagster_event else entry.user_message
+
+    ctx.step("runs_limit_ascending", lambda: named(instance.get_runs(limit=2, ascending=True)))
+    ctx.step("runs_cursor", lambda: named(instance.get_runs(cursor=runs[2].run_id, limit=5)))
+    ctx.step("runs_bucket_job", lambda: named(instance.get_runs(bucket_by=JobBucket(job_names=["args_job", "args_other"],
+                                                                                      bucket_limit=1))))
+    ctx.step("runs_bucket_tag", lambda: named(instance.get_runs(bucket_by=TagBucket(tag_key="team", tag_values=["a", "b"],
+                                                                                      bucket_limit=1))))
+    ctx.step("run_records_bucket", lambda: named(instance.get_run_records(
+        filters=RunsFilter(job_name="args_job"), bucket_by=TagBucket(tag_key="team", tag_values=["a"], bucket_limit=1))))
+    ctx.step("run_records_order", lambda: named(instance.get_run_records(limit=3, order_by="create_timestamp",
+                                                                           ascending=True)))
+    ctx.step("run_ids_cursor", lambda: [ids.get(i, "?") for i in instance.get_run_ids(cursor=runs[3].run_id, limit=2)])
+    run = runs[0]
+    ctx.step("engine_cls", lambda: instance.report_engine_event("with a class", run, cls=DagsterEventType).message)
+    ctx.step("engine_step", lambda: instance.report_engine_event("of a step", run, step_key="double").step_key)
+    ctx.step("logs_of_type", lambda: [text(e) for e in instance.logs_after(run.run_id, cursor=-1,
+                                                                        of_type=DagsterEventType.ENGINE_EVENT)])
+    ctx.step("logs_limit", lambda: [text(e) for e in instance.logs_after(run.run_id, cursor=-1, limit=1)])
+    ctx.step("records_of_type", lambda: [text(r.event_log_entry) for r in instance.get_records_for_run(
+        run.run_id, of_type={DagsterEventType.ENGINE_EVENT}, ascending=False).records])
+    ctx.step("event_records_asc", lambda: [text(r.event_log_entry) for r in instance.get_event_records(
+        EventRecordsFilter(event_type=DagsterEventType.ENGINE_EVENT), limit=2, ascending=True)])
+    ctx.step("daemon_statuses", lambda: sorted((k, s.required) for k, s in instance.get_daemon_statuses(
+        ["SENSOR", "SCHEDULER", "BACKFILL", "ASSET"]).items()))
+    ctx.step("has_missing_snapshot", instance.has_snapshot, "0" * 40)
+    ctx.step("dynamic_existing", instance.get_existing_dynamic_partitions, "no_such_def", ["a", "b"])
+    instance.add_dynamic_partitions("args_def", ["a", "c"])
+    ctx.dynamic_partition_names.add("args_def")
+    ctx.step("dynamic_existing_some", instance.get_existing_dynamic_partitions, "args_def", ["a", "b", "c"])
+    return ctx.results
+
+
 @scenario("events_records_queries", "events")
 def events_records_queries(instance, ctx: Ctx):
     """Event record queries across runs after real executions."""
