@@ -459,7 +459,7 @@ class _Builder:
             groups.setdefault(k, []).append(f)
         causes = self._merge([self.cause(kind, subject, fs) for (kind, subject), fs in groups.items()])
         _also(causes)
-        return sorted(causes, key=lambda c: (SEVERITY_RANK[c.severity], not c.downstream, -_weight(c), c.id))
+        return sorted(causes, key=cause_order)
 
     def _merge(self, causes: list[Cause]) -> list[Cause]:
         """One edit, one cause: dispatch changes made in the same edited members, and members
@@ -856,6 +856,11 @@ def _weight(c: Cause) -> int:
     return len(c.findings) + 1000 * len(c.downstream)
 
 
+def cause_order(c: Cause) -> tuple:
+    """Most severe first, then those that affect real downstream subclasses, then by weight."""
+    return (SEVERITY_RANK[c.severity], not c.downstream, -_weight(c), c.id)
+
+
 def build_causes(findings: Iterable[Finding], old: Surface | None = None, new: Surface | None = None,
                  profiles=()) -> list[Cause]:
     """Every finding attached to exactly one cause, most severe first (then those that affect
@@ -907,4 +912,4 @@ def verdict(causes: list[Cause], fail_on: str) -> str:
     return text
 
 
-__all__ = ["Cause", "build_causes", "effective_severities", "verdict", "counts", "worst"]
+__all__ = ["Cause", "build_causes", "cause_order", "effective_severities", "verdict", "counts", "worst"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from compat.model.baseline import Baseline, record_baseline, surface_label
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
 from compat.model.jsonio import check_replaceable, dumps, write_atomic
+from compat.causes import build_causes
 from compat.result import CheckResult
 from compat.rules import RULES
 from compat.static.diff import compare_surfaces
@@ -27,6 +29,7 @@ from compat.static.profile import profile_source, write_profile
 from compat import downstream
 from compat.tools import contract as contract_mod
 from compat.tools import ecosystem, mutate, timeline
+from compat.tools import witness as witness_mod
 from compat.tools import history as history_mod
 from compat.tools.bisect import bisect, render
 from compat.tools.perf import perf
@@ -98,6 +101,9 @@ def _emit(text: str, report: str | None) -> None:
 
 def _finish(result, args) -> int:
     """Print or write the report; the exit code follows the causes at or above --fail-on."""
+    if getattr(args, "witness_dir", None):
+        written = witness_mod.write_dir(result.causes, args.witness_dir)
+        _progress(f"wrote {len(written)} witness program(s) to {args.witness_dir}")
     if args.report:
         written = result.write(args.report, args.format, args.fail_on)
         for path in written[1:]:
@@ -118,6 +124,11 @@ def cmd_diff(args) -> int:
     result = CheckResult(target=args.target, old_label=_label(old, old_side), new_label=_label(new, new_side),
                          findings=findings,
                          old_surface=old, new_surface=new, path_prefix=prefix)
+    if args.witness or args.witness_dir:
+        if old_side is None or new_side is None:
+            raise CompatError("--witness needs two sides that can run (a SPEC each), not surface files")
+        _progress("running the witnesses of the causes on both sides")
+        result.witness_pythons, result.witness_jobs = (old_side.python, new_side.python), args.jobs
     if args.griffe and args.format in ("text", "markdown"):
         _progress("running griffe.find_breaking_changes on the same classes")
         text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + side_by_side(
@@ -195,9 +206,42 @@ def cmd_compare(args) -> int:
     result = pipeline.check(sides.resolve(args.old, args.target), sides.resolve(args.new, args.target), target=args.target, jobs=args.jobs,
                             fuzz_examples=args.max_examples, behaviour=not args.static_only, cell_set=args.cells,
                             progress=_progress, timings=timings, path_prefix=args.path_prefix, full=args.full)
+    if not args.no_witness:
+        _progress("running the witnesses of the causes on both sides")
+        result.witness_pythons = (sides.resolve(args.old, args.target).python, sides.resolve(args.new, args.target).python)
+        result.witness_jobs = args.jobs
     for line in timings:
         _progress(f"  {line}")
     return _finish(result, args)
+
+
+def cmd_witness(args) -> int:
+    """Rerun the witnesses of the named causes on both sides; 1 when one of them proves its cause."""
+    old, old_side = surface_for(args.old, args.target)
+    new, new_side = surface_for(args.new, args.target)
+    if old_side is None or new_side is None:
+        raise CompatError("witness needs two sides that can run (a SPEC each), not surface files")
+    causes = {c.id: c for c in build_causes(compare_surfaces(old, new), old, new)}
+    unknown = [i for i in args.cause_ids if i not in causes]
+    if unknown:
+        raise CompatError(f"no cause {unknown[0]!r} between {old_side.label} and {new_side.label} "
+                          f"(known: {', '.join(sorted(causes)[:8])}{', ...' if len(causes) > 8 else ''})")
+    chosen = [causes[i] for i in args.cause_ids]
+    pythons = (old_side.python, new_side.python)
+    proven = 0
+    for c in chosen:
+        w, why = witness_mod.witness(c, old, args.target, pythons)
+        witness_mod.judge(c, w, why)
+        if w is None:
+            print(f"{c.id}: no witness ({why})")
+            continue
+        proven += bool(w.proves)
+        print(f"{c.id}: {w.proves or 'unproven'}\n  {old_side.label}: {w.old}\n  {new_side.label}: {w.new}")
+        if args.show:
+            print(textwrap.indent(w.code, "    "))
+    if args.witness_dir:
+        witness_mod.write_dir(chosen, args.witness_dir)
+    return 1 if proven else 0
 
 
 def cmd_ecosystem(args) -> int:
@@ -345,6 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "subclass, scenario and storage; minutes) or spy (the plain spy alone: a tenth of "
                             "the gate, for long histories) (default: %(default)s)")
 
+    def add_witness_dir(p):
+        p.add_argument("--witness-dir", metavar="DIR",
+                       help="write each cause's witness as a runnable file DIR/<cause id>.py, both outcomes in its head")
+
     def add_report(p, default_fail="breaking"):
         p.add_argument("--format", choices=FORMATS, default="text",
                        help="text for a terminal, markdown for a pull-request comment, json, junit, or "
@@ -375,7 +423,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_target(p)
     add_report(p)
     p.add_argument("--griffe", action="store_true", help="append griffe.find_breaking_changes on the same classes, side by side (text, markdown)")
+    p.add_argument("--witness", action="store_true",
+                   help="run each cause's witness on both sides (two SPECs); an unproven cause is at most a warning")
+    add_witness_dir(p)
+    add_jobs(p)
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("witness", help="rerun the witness of a cause on both sides", epilog=SPEC_EPILOG)
+    p.add_argument("cause_ids", nargs="+", metavar="CAUSE_ID", help="a cause id as reports print it (exports:dagster._core.instance)")
+    p.add_argument("--old", required=True, metavar="SPEC", help="the old side")
+    p.add_argument("--new", required=True, metavar="SPEC", help="the new side")
+    p.add_argument("--show", action="store_true", help="print each witness program too")
+    add_witness_dir(p)
+    add_target(p)
+    p.set_defaults(func=cmd_witness)
 
     p = sub.add_parser("profile", help="profile the target's subclasses in a package or source tree")
     p.add_argument("package", help="an installed package name, a path, or NAME==VERSION to fetch")
@@ -422,6 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_jobs(p)
     p.add_argument("--max-examples", type=int, default=0, help="fuzz examples to add (0: no fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay")
+    p.add_argument("--no-witness", action="store_true",
+                   help="do not run the causes' witnesses (breaking causes then stay unproven by a run)")
+    add_witness_dir(p)
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")
     add_cells(p)

@@ -246,6 +246,13 @@ def render_text(v: _View) -> str:
             lines += [f"     {ln}" for ln in _trace_diff(example.old, example.new)]
         elif example is not None and (example.old or example.new):
             lines.append(f"   in cell {example.member}: - {example.old}  + {example.new}")
+        if c.why:
+            lines.append(f"   severity: {c.why}")
+        if c.witness is not None:
+            lines.append(f"   witness ({c.witness['proves'] or 'unproven'}): old: {c.witness['old']}")
+            lines.append(f"   {'':<{len(c.witness['proves'] or 'unproven') + 11}}new: {c.witness['new']}")
+        elif c.unproven:
+            lines.append(f"   unproven: {c.unproven}")
         if c.fix:
             lines.append(f"   fix: {c.fix}")
         if c.reproduction:
@@ -361,8 +368,25 @@ def _md_cause(i: int, c: Cause, v: _View, *, detail: bool) -> list[str]:
         if c.reproduction:
             out += ["<details><summary>reproduce</summary>", ""] + _fence("python", c.reproduction.splitlines())
             out += ["", "</details>", ""]
+        out += _md_witness(c, v)
+    if c.why:
+        out += [f"**Severity**: {_md_inline(c.why)}", ""]
     if c.fix:
         out += [f"**Fix**: {_md_inline(c.fix)}", ""]
+    return out
+
+
+def _md_witness(c: Cause, v: _View) -> list[str]:
+    """The witness, collapsed, with what it did on each side (docs/severity.md)."""
+    w = c.witness
+    if w is None:
+        return [f"**Unproven**: {_md_inline(c.unproven)}", ""] if c.unproven else []
+    verdict = f"proves: {w['proves']}" if w["proves"] else "unproven"
+    out = [f"<details><summary>witness ({verdict}): {html.escape(v.old_label)}: <code>{html.escape(w['old'] or '')}"
+           f"</code>; {html.escape(v.new_label)}: <code>{html.escape(w['new'] or '')}</code></summary>", ""]
+    out += _fence("python", w["code"].splitlines()) + ["", "</details>", ""]
+    if not w["proves"] and c.unproven:
+        out += [f"**Unproven**: {_md_inline(c.unproven)}", ""]
     return out
 
 

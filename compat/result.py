@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from compat.causes import Cause, build_causes
+from compat.causes import Cause, build_causes, cause_order
 from compat.model.findings import Finding, sort_findings
 from compat.model.jsonio import write_atomic
 from compat.model.surface import Surface
@@ -32,6 +32,10 @@ class CheckResult:
     path_prefix: str = ""  # before package-relative paths, to name files in the new side's repository
     accepted: list = field(default_factory=list)  # (finding, reason): declared intended, shown, not counted
     replay: dict | None = None  # how many cells and programs were replayed, and why (reach.Selection.as_dict)
+    # the two sides' interpreters: when given, every cause that could break is put to its witness
+    # on both (compat.tools.witness); None for recorded surfaces only
+    witness_pythons: tuple[str, str] | None = None
+    witness_jobs: int = 1
 
     def __post_init__(self):
         self.findings = sort_findings(self.findings)
@@ -41,6 +45,11 @@ class CheckResult:
     @cached_property
     def causes(self) -> list[Cause]:
         causes = build_causes(self.findings, self.old_surface, self.new_surface, self.profiles)
+        if self.witness_pythons is not None and self.old_surface is not None:
+            from compat.tools import witness
+
+            witness.attach(causes, self.old_surface, self.target, self.witness_pythons, jobs=self.witness_jobs)
+            causes.sort(key=cause_order)
         if self.path_prefix:
             for c in causes:
                 if c.location and not c.location.startswith(self.path_prefix):

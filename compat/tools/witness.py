@@ -1,0 +1,442 @@
+"""Witnesses: a breaking cause is proven by a program that passes on the old side and fails on the new.
+
+A static rule says a change *can* break someone; a reviewer who must trust red wants to see it
+break. For each cause that could break, this module writes a small program against the old
+class, the way its users wrote theirs: a caller's call as the old signature allows, an override
+with the old signature called the way the side's own dagster calls it, a ``super()`` reach to a
+member, an import of an exported name, an assignment of an attribute, a probe override the base
+should reach. The program is the same text on both sides; each side's own interpreter runs it in
+a subprocess of its own (a temp dir for its DAGSTER_HOME). Passing on the old side and failing on
+the new proves the cause at run time (``proves: runtime``); anything else leaves it unproven, and
+an unproven cause is at most a warning (docs/severity.md).
+
+The outcome of a run is one line: ``passed`` (or what the program printed last), or the last
+line of the traceback (the exception and its message).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from compat import tempdirs
+from compat.causes import Cause, _weaker
+from compat.model.errors import CompatError
+from compat.model.findings import BREAKING, INFO, WARNING
+from compat.model.surface import (
+    CLASSMETHOD, KEYWORD_ONLY, METHOD, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, STATICMETHOD, Member, Surface,
+)
+from compat.rules.base import bound_params
+
+RUNTIME = "runtime"
+SETUP_FAILED = 3  # the exit status of a witness that could not set itself up on a side
+TIMEOUT = 180.0
+
+# kinds whose witness may raise a cause above the policy's severity (a protected name the base
+# made a read-only property, a renamed dunder parameter, a gained dispatch an override fails in)
+_RAISED_BY_WITNESS = ("member", "added", "dispatch-gained")
+# kinds no witness is written for yet, and why (said in the report, so a warning is explained)
+_NOT_YET = {
+    "annotations": "annotation changes need a type checker run against both sides; none is run yet",
+    "dispatch-gained": "no witness of a gained dispatch is written yet (an override that fails where the base now "
+                       "calls it)",
+    "dispatch-arguments": "the behaviour cells show the other call shape; no standalone override program is "
+                          "written yet",
+}
+
+
+@dataclass
+class Witness:
+    """A program and what it did on each side."""
+
+    cause: str
+    code: str
+    old: str | None = None  # one line: `passed`, or the exception that ended the run
+    new: str | None = None
+    old_ok: bool | None = None
+    new_ok: bool | None = None
+
+    @property
+    def proves(self) -> str | None:
+        return RUNTIME if self.old_ok and self.new_ok is False else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"proves": self.proves, "code": self.code, "old": self.old, "new": self.new}
+
+    def filename(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.cause).strip("_")[:100] + ".py"
+
+
+# ---- the programs
+
+def _header(target: str) -> str:
+    module, _, cls = target.partition(":")
+    return f"from {module} import {cls} as Base\n"
+
+
+# the placeholder instance: a subclass object made without running __init__, enough for what
+# a binding or an attribute assignment does
+_BLANK = "object.__new__({cls})"
+
+
+def _old_call_shapes(m: Member) -> list[tuple[list[str], list[str]]]:
+    """(positional, keyword) names of the calls an old caller can make: all by position where the
+    signature allows, and all by keyword where it allows."""
+    params = [p for p in bound_params(m) if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)]
+    pos_only = [p.name for p in params if p.kind == POSITIONAL_ONLY]
+    either = [p.name for p in params if p.kind == POSITIONAL_OR_KEYWORD]
+    kw_only = [p.name for p in params if p.kind == KEYWORD_ONLY]
+    shapes = [(pos_only + either, kw_only)]
+    if either:
+        shapes.append((pos_only, either + kw_only))
+    return shapes
+
+
+def _caller_program(m: Member) -> str:
+    """The member bound to the calls an old caller makes, each value the name of the old parameter
+    it is meant for: a TypeError, or a value landing in another parameter, is the break."""
+    calls = []
+    for args, kwargs in _old_call_shapes(m):
+        a = ", ".join(repr(x) for x in args)
+        k = ", ".join(f"{x}={x!r}" for x in kwargs)
+        calls.append(f"    call({m.name!r}, [{a}], dict({k}))")
+    bound = "" if m.kind in (CLASSMETHOD, STATICMETHOD) else "None, "
+    return textwrap.dedent(f"""\
+        import inspect
+
+
+        def call(name, args, kwargs):
+            # how Python binds the call before the body runs: each value is the old parameter's name
+            shown = ", ".join([repr(a) for a in args] + [f"{{k}}=..." for k in kwargs])
+            signature = inspect.signature(getattr(Base, name))
+            bound = signature.bind({bound}*args, **kwargs).arguments
+            for param, value in bound.items():
+                # a positional value in a renamed slot still arrives; one that misses the
+                # parameter it was meant for, which still exists, does not
+                if isinstance(value, str) and value != param and value in signature.parameters:
+                    raise TypeError(f"{{name}}({{shown}}): {{value!r}} is bound to parameter {{param!r}}")
+
+
+        # calls written against the old signature
+        """) + "if True:\n" + "\n".join(calls) + "\n"
+
+
+# an override with the old signature, called the way this side's dagster calls the member:
+# every call site `<...instance>.name(...)` (and `self.name(...)` in the instance's own
+# package) found in the installed dagster, with placeholder arguments
+_CALL_SITES = textwrap.dedent("""\
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+
+    def call_sites(name):
+        root = Path(importlib.util.find_spec("dagster").submodule_search_locations[0])
+        shapes = {}
+        for path in sorted(root.rglob("*.py")):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if f".{name}(" not in text:
+                continue
+            try:
+                tree = ast.parse(text)
+            except SyntaxError:
+                continue
+            own = "_core/instance/" in path.as_posix()
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name):
+                    continue
+                receiver = ast.unparse(node.func.value)
+                if not (receiver.lower().endswith("instance") or (own and receiver == "self")):
+                    continue
+                if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                    continue  # a splat: its shape is not known here
+                shape = (len(node.args), tuple(sorted(k.arg for k in node.keywords)))
+                shapes.setdefault(shape, f"{path.relative_to(root.parent).as_posix()}:{node.lineno}")
+        return sorted(shapes.items())
+    """)
+
+
+def _override_program(m: Member) -> str:
+    params = bound_params(m)
+    parts, star = [], False
+    for p in params:
+        if p.kind == KEYWORD_ONLY and not star:
+            parts.append("*")
+            star = True
+        if p.kind == "var-positional":
+            parts.append("*" + p.name)
+            star = True
+        elif p.kind == "var-keyword":
+            parts.append("**" + p.name)
+        else:
+            parts.append(p.name + ("=None" if p.default is not None else ""))
+            if p.kind == POSITIONAL_ONLY and not any(q.kind == POSITIONAL_ONLY for q in params[params.index(p) + 1:]):
+                parts.append("/")
+    sig = ", ".join(["self"] + parts)
+    return _CALL_SITES + textwrap.dedent(f"""\
+
+
+        class OldOverride(Base):
+            # written against the old signature of `{m.name}`
+            def {m.name}({sig}):
+                return None
+
+
+        for (n_args, keywords), where in call_sites({m.name!r}):
+            try:
+                OldOverride.{m.name}({_BLANK.format(cls="OldOverride")}, *[None] * n_args, **dict.fromkeys(keywords))
+            except TypeError as e:
+                raise TypeError(f"{{e}} (called as {{where}} calls it)") from None
+        """)
+
+
+def _member_program(names: list[str], old: Surface) -> str | None:
+    parts = []
+    for name in names:
+        m = old.members.get(name)
+        if m is None or m.kind not in (METHOD, CLASSMETHOD, STATICMETHOD) or m.signature is None:
+            continue
+        parts.append(_caller_program(m))
+        if m.kind == METHOD and not (name.startswith("__") and name.endswith("__")):
+            parts.append(_override_program(m))
+    return "\n\n".join(parts) if parts else None
+
+
+def _removed_program(names: list[str]) -> str:
+    reads = "\n".join(f"        super().{n}" for n in names)
+    return textwrap.dedent("""\
+
+
+        class OldSubclass(Base):
+            def uses_the_base(self):
+                # a subclass reaching the base's members as it could on the old side
+        """) + reads + "\n\n\n" + f"{_BLANK.format(cls='OldSubclass')}.uses_the_base()\n"
+
+
+def _assign_program(names: list[str]) -> str:
+    sets = "\n".join(f"        self.{n} = 'set by the subclass'" for n in names)
+    return textwrap.dedent("""\
+
+
+        class OldSubclass(Base):
+            def keep(self):
+                # a subclass keeping its own state under names the old base did not use
+        """) + sets + "\n\n\n" + f"{_BLANK.format(cls='OldSubclass')}.keep()\n"
+
+
+def _probe_program(target: str, hook: str, edited: str, hook_member: Member | None) -> str:
+    """A probe override of `hook` on an in-memory instance, and a call of `edited` (which takes no
+    argument): the base reaching the override is what the old side did."""
+    prop = hook_member is not None and hook_member.kind in ("property", "cached_property")
+    body = (f"    @property\n    def {hook}(self):\n        raise Reached\n" if prop else
+            f"    def {hook}(self, *args, **kwargs):\n        raise Reached\n")
+    return textwrap.dedent("""\
+        import tempfile
+
+        from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
+        from dagster._core.run_coordinator import DefaultRunCoordinator
+        from dagster._core.storage.event_log import InMemoryEventLogStorage
+        from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
+        from dagster._core.storage.root import LocalArtifactStorage
+        from dagster._core.storage.runs import InMemoryRunStorage
+
+
+        class Reached(Exception):
+            pass
+
+
+        class Probe(Base):
+        """) + body + textwrap.dedent(f"""\
+
+
+        try:  # set-up: a side where this fails shows nothing about the dispatch (exit 3)
+            from dagster._core.instance import InstanceType
+
+            instance = Probe(
+                instance_type=InstanceType.EPHEMERAL,
+                local_artifact_storage=LocalArtifactStorage(tempfile.mkdtemp()),
+                run_storage=InMemoryRunStorage(),
+                event_storage=InMemoryEventLogStorage(),
+                compute_log_manager=NoOpComputeLogManager(),
+                run_coordinator=DefaultRunCoordinator(),
+                run_launcher=SyncInMemoryRunLauncher(),
+            )
+        except Exception as e:
+            print(f"set-up failed: {{type(e).__name__}}: {{e}}", file=__import__("sys").stderr)
+            raise SystemExit(3)
+        try:
+            instance.{edited}()
+        except Reached:
+            print("the override of {hook} was reached from {edited}")
+        else:
+            raise SystemExit("AssertionError: {edited}() returned without reaching the override of {hook}")
+        """)
+
+
+def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
+    """(the witness program of a cause, or None and why there is none)."""
+    head = _header(target)
+    members = sorted({f.member if f.source == "surface" else f.member.split(".", 1)[-1]
+                      for f in c.findings if f.source in ("surface", "profile")})
+    if c.kind == "exports":
+        module = c.subject
+        names = sorted({m.rsplit(".", 1)[-1] for m in members})
+        return f"from {module} import {', '.join(names)}\n\nprint('imported', {len(names)}, 'names')\n", ""
+    if c.kind in ("removed", "renamed"):
+        names = [n for n in members if n in old.members and old.members[n].kind != "class_attribute"
+                 and not n.startswith("self.")]
+        if c.kind == "renamed":
+            names = [c.subject]
+        if names:
+            return head + _removed_program(names), ""
+        return None, "the removed names are instance attributes (no class-level read to witness)"
+    if c.kind == "member":
+        code = _member_program([n for n in members if n in old.members], old)
+        if code:
+            return head + "\n" + code, ""
+        return None, "no callable member with a signature to bind"
+    if c.kind in ("added", "name-clash", "attribute"):
+        names = [n.removeprefix("self.") for n in members if n.removeprefix("self.").startswith("_")
+                 and not n.endswith("__")]
+        if c.kind != "added":
+            names = [c.subject if c.subject.startswith("_") else "_" + c.subject] if not names else names
+        if names:
+            return head + _assign_program(sorted(set(names))), ""
+        return None, "no protected name a subclass could assign"
+    if c.kind in ("dispatch-lost", "dispatch-changed"):
+        hooks = [c.subject] if c.kind == "dispatch-lost" else sorted(
+            {(f.details or {}).get("hook") for f in c.findings if (f.details or {}).get("hook")})
+        for edited in c.edited:
+            m = old.members.get(edited)
+            if m is None or m.kind != METHOD or any(p.required for p in bound_params(m)):
+                continue
+            for hook in hooks:
+                return head + _probe_program(target, hook, edited, old.members.get(hook)), ""
+        return None, ("the edited member takes arguments no standalone witness builds yet; "
+                      "see the behaviour cells")
+    return None, _NOT_YET.get(c.kind, f"no witness of a `{c.kind}` change is written yet")
+
+
+# ---- running
+
+def run_one(code: str, python: str, *, timeout: float = TIMEOUT) -> tuple[bool | None, str]:
+    """Run the program with `python` in a temp dir of its own; (passed, one line of outcome).
+    Passed is None when the program could not be set up on this side (exit 3, or a timeout):
+    that shows nothing either way."""
+    home = tempdirs.make("compat-witness-")
+    try:
+        path = home / "witness.py"
+        path.write_text(code)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "PYTHON"))}
+        env.update(DAGSTER_HOME=str(home), HOME=str(home), PYTHONDONTWRITEBYTECODE="1", DAGSTER_DISABLE_TELEMETRY="1")
+        try:
+            proc = tempdirs.run([python, str(path)], timeout=timeout, capture_output=True, cwd=str(home),
+                                env=env, text=True)
+        except subprocess.TimeoutExpired:
+            return None, f"timed out after {timeout:.0f}s"
+        except OSError as e:
+            raise CompatError(f"cannot run a witness with {python}: {e}") from None
+    finally:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)
+    if proc.returncode == 0:
+        lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+        return True, lines[-1].strip() if lines else "passed"
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith(" ")]
+    line = (lines[-1].strip() if lines else f"exit {proc.returncode}").replace(str(home), "<tmp>")
+    line = re.sub(r" \((/|[A-Za-z]:\\)[^()]*\)$", "", line)  # the side's own install path
+    return (None if proc.returncode == SETUP_FAILED else False), line
+
+
+def cell_witness(c: Cause) -> Witness | None:
+    """A behaviour cell or stored fuzz program that already ran on both sides' interpreters and
+    broke on the new one: it is a witness of its own (its reproduction, when it has one, is the
+    program; else the cell's name, which `compat check --cells` replays)."""
+    shown = [f for f in c.findings if f.source in ("behaviour", "fuzz") and f.severity == BREAKING]
+    if not shown:
+        return None
+    f = min(shown, key=lambda f: (f.source != "fuzz", f.member))
+    code = c.reproduction if f.source == "fuzz" and c.reproduction else (
+        f"# behaviour cell {f.member}, replayed by the harness on both sides\n# {f.message}\n")
+    first = lambda text: (text or "-").strip().splitlines()[0][:200] if (text or "").strip() else "-"  # noqa: E731
+    w = Witness(c.id, code, first(f.old), first(f.new), True, False)
+    return w
+
+
+def witness(c: Cause, old: Surface, target: str, pythons: tuple[str, str]) -> tuple[Witness | None, str]:
+    code, why = program(c, old, target)
+    if code is None:
+        w = cell_witness(c)
+        return (w, "") if w is not None else (None, why)
+    w = Witness(c.id, code)
+    w.old_ok, w.old = run_one(code, pythons[0])
+    w.new_ok, w.new = run_one(code, pythons[1])
+    return w, ""
+
+
+def candidates(causes: Iterable[Cause]) -> list[Cause]:
+    """The causes a witness is written for: all that could break, and those a witness may raise."""
+    return [c for c in causes if c.severity != INFO or c.kind in _RAISED_BY_WITNESS and c.why]
+
+
+def attach(causes: list[Cause], old: Surface, target: str, pythons: tuple[str, str], *, jobs: int = 1) -> None:
+    """Run the witnesses of `causes` on both sides and let them decide: proven at run time is
+    breaking; a cause that could break and is not proven is a warning, marked unproven."""
+    todo = candidates(causes)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(lambda c: witness(c, old, target, pythons), todo))
+    for c, (w, why) in zip(todo, results):
+        judge(c, w, why)
+
+
+def judge(c: Cause, w: Witness | None, why: str) -> None:
+    if w is not None:
+        c.witness = w.to_dict()
+    if w is not None and w.proves:
+        if c.severity != BREAKING:
+            c.why = f"raised to breaking by its witness ({c.why})" if c.why else "its witness fails on the new side"
+        c.severity = BREAKING
+        c.unproven = None
+        return
+    if w is not None:
+        if w.old_ok is None or w.new_ok is None:
+            why = f"its witness could not run on both sides (old: {w.old}; new: {w.new})"
+        elif not w.old_ok:
+            why = f"its witness fails on the old side too: {w.old}"
+        else:
+            why = "its witness passes on both sides"
+    c.unproven = why
+    if c.severity == BREAKING:
+        c.severity = _weaker(BREAKING, WARNING)
+        c.why = f"unproven: {why}"
+
+
+def write_dir(causes: Iterable[Cause], out: str | Path) -> list[Path]:
+    """Each witness as a runnable file `<cause id>.py`, with both outcomes in its head."""
+    from compat.model.jsonio import write_atomic
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CompatError(f"--witness-dir {out}: {e.strerror}") from None
+    written = []
+    for c in causes:
+        if c.witness is None:
+            continue
+        w = Witness(c.id, c.witness["code"], c.witness["old"], c.witness["new"])
+        head = (f"# witness of {c.id} ({c.witness['proves'] or 'unproven'})\n# old side: {w.old}\n"
+                f"# new side: {w.new}\n")
+        written.append(write_atomic(out / w.filename(), head + w.code))
+    return written
+
+
+__all__ = ["Witness", "attach", "candidates", "judge", "program", "run_one", "witness", "write_dir"]
