@@ -15,7 +15,7 @@ from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
 from compat.envs import SPEC_HELP
 from compat.fuzz.differential import fuzz
 from compat.gate import accepted as accepted_mod
-from compat.model.baseline import Baseline, record_baseline, surface_label
+from compat.model.baseline import Baseline, copy_baseline, record_baseline, surface_label
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
 from compat.model.jsonio import check_replaceable, dumps, write_atomic
@@ -159,8 +159,12 @@ def cmd_baseline(args) -> int:
         if python is not None:
             raise CompatError("choose one of --old and --python")
         side = sides.resolve(args.old, args.target)
-        _progress(f"building the environment of {side.label}")
-        python = None if side.installed else side.python
+        if not side.installed:
+            # one recording per content: the one `compare --old SPEC` made (or makes, for both)
+            recorded = pipeline.cached_record(side, target=args.target, jobs=args.jobs, cell_set=args.cells,
+                                              progress=_progress)
+            copy_baseline(recorded.path, args.out, progress=_progress)
+            return 0
     record_baseline(args.out, python=python, target=args.target, jobs=args.jobs, cell_set=args.cells,
                     progress=_progress)
     return 0

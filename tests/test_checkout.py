@@ -133,6 +133,37 @@ def test_the_branch_report_names_the_causes_of_its_commits_and_no_other(refactor
         f"python_modules/dagster/{c['location']}" if c["location"] else c["location"] for c in want]
 
 
+def _tree(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_one_recording_per_commit_and_master_is_green_in_full(refactor, tmp_path):
+    """`compare` records `.@master` once; `baseline --old .@master` reuses that recording, and a
+    second `baseline` records nothing; the gate run from that baseline on master's own code
+    replays nothing and is green. (The `spy` cells keep this affordable.)"""
+    from compat import envs
+
+    recordings = envs.cache_dir() / "recordings"
+    full = compat("compare", "--old", ".@master", "--new", ".@master", "--cells", "spy", "-j", "2", cwd=refactor)
+    assert full.returncode == 0, full.stdout + full.stderr
+    after_compare = sorted(p.name for p in recordings.iterdir())
+    out = tmp_path / "base"
+    first = compat("baseline", "--old", ".@master", "--out", str(out), "--cells", "spy", cwd=refactor)
+    assert first.returncode == 0, first.stderr
+    assert sorted(p.name for p in recordings.iterdir()) == after_compare
+    recorded = _tree(out)
+    assert "manifest.json" in recorded and any(k.startswith("traces/") for k in recorded)
+    second = compat("baseline", "--old", ".@master", "--out", str(out), "--cells", "spy", cwd=refactor)
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in recordings.iterdir()) == after_compare and _tree(out) == recorded
+    gate = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "compat", "-q", "-p", "no:cacheprovider",
+                           "-p", "no:randomly", "--compat-baseline", str(out),
+                           "--compat-python", sides.resolve(f"{refactor}@master").python],
+                          capture_output=True, text=True, cwd=refactor, timeout=600)
+    assert gate.returncode == 0, gate.stdout[-3000:] + gate.stderr
+    assert "replayed 0/" in gate.stdout, gate.stdout[-3000:]
+
+
 @pytest.mark.parametrize("spec, message", [
     ("{repo}@no-such-branch", "no such revision"),
     ("{repo}@--all", "not a git revision"),

@@ -137,6 +137,31 @@ def record_baseline(
     return out
 
 
+def copy_baseline(src: Path, out: str | os.PathLike[str], progress: Callable[[str], None] = _noop) -> Path:
+    """`out` becomes a copy of the recorded baseline `src` (a cached recording of a side), swapped
+    in atomically; the accepted findings already in `out` are kept, as a re-recording keeps them."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tempdirs.make(f".{out.name}.", out.parent)
+    try:
+        for item in sorted(Path(src).iterdir()):
+            if item.name == accepted_mod.FILENAME:
+                continue
+            if item.is_dir():
+                shutil.copytree(item, tmp / item.name)
+            else:
+                shutil.copy2(item, tmp / item.name)
+        if (out / accepted_mod.FILENAME).exists():
+            shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME)
+        _swap(tmp, out)
+    except OSError as exc:
+        raise CompatError(f"baseline {out} not written, the old one is untouched: {_os_fault(exc)}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    progress(f"baseline written to {out}")
+    return out
+
+
 def _os_fault(exc: OSError) -> str:
     """One line for an OSError, shutil.copytree's list of them included."""
     if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
