@@ -218,3 +218,16 @@ def test_the_scenario_of_non_default_arguments_sees_each_argument():
     assert res["has_missing_snapshot"] is False
     assert res["dynamic_existing_some"] == {"__set__": ["a", "c"]}
     assert [k for k, _ in (t["__tuple__"] for t in res["daemon_statuses"])] == ["ASSET", "BACKFILL", "SCHEDULER", "SENSOR"]
+
+
+def test_the_lifecycle_scenario_records_enter_exit_and_double_dispose():
+    cell = {"subclass": "spy", "scenario": "storage_lifecycle", "storage": "sqlite"}
+    trace = run_cell(**cell)
+    res = trace["result"]
+    assert res["enter_returns_self"] is True and res["with_block"] == {"__tuple__": [True, 1]}
+    # an exception inside a `with` block propagates, with its class tree
+    assert res["with_raising"]["__exception__"]["type"] == "KeyError"
+    assert res["dispose_once"] is None and res["dispose_twice"] is None
+    dispose = [d for d in trace["dispatch"] if d["member"] == "dispose"]
+    calls = [(d["caller"], d["n"]) for d in dispose]
+    assert calls == [("__exit__", 1), ("__exit__", 1), ("__exit__", 1), ("step", 2)], calls

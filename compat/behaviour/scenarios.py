@@ -222,6 +222,35 @@ def storage_wipe(instance, ctx: Ctx):
     return ctx.results
 
 
+@scenario("storage_lifecycle", "storage")
+def storage_lifecycle(instance, ctx: Ctx):
+    """The instance as a context manager and its disposal: what `__enter__` returns, `with`
+    blocks left normally and by an exception (which must propagate), `dispose()` once and
+    twice, and what the instance still answers afterwards (callers and dagster-cloud-style
+    `dispose` overrides calling `super()` rely on each)."""
+    job = _ops_job("lifecycle_job")
+    instance.create_run_for_job(job)
+    ctx.step("enter_returns_self", lambda: instance.__enter__() is instance)
+    ctx.step("exit_returns", instance.__exit__, None, None, None)
+
+    def with_block():
+        with instance as inside:
+            return inside is instance, inside.get_runs_count()
+
+    ctx.step("with_block", with_block)
+
+    def with_raising():
+        with instance:
+            raise KeyError("raised inside the block")
+
+    ctx.step("with_raising", with_raising)
+    ctx.step("dispose_once", instance.dispose)
+    ctx.step("dispose_twice", instance.dispose)
+    ctx.step("count_after_dispose", instance.get_runs_count)
+    ctx.step("create_after_dispose", lambda: instance.create_run_for_job(job).status)
+    return ctx.results
+
+
 # ---------------------------------------------------------------------------------------------
 # runs
 
