@@ -178,7 +178,7 @@ def cmd_accept(args) -> int:
     if args.cause is not None:
         if args.rule is not None or args.member is not None:
             raise CompatError("choose --cause, or --rule with --member")
-        result = pipeline.check(base, sides.from_options(python=args.python), jobs=args.jobs,
+        result = pipeline.check(base, sides.from_options(python=args.python), jobs=args.jobs, target=_named_target(None),
                                 behaviour=not args.static_only, progress=_progress)
         cause = next((c for c in result.causes if c.id == args.cause), None)
         if cause is None:
@@ -199,8 +199,16 @@ def cmd_accept(args) -> int:
     return 0
 
 
+def _named_target(option: str | None) -> str | None:
+    """The target the user named: the option, else the working project's `[tool.compat]` target
+    (a baseline's own manifest names none the harness imports on its word)."""
+    from compat.gate.gate import project_target
+
+    return option or project_target(Path.cwd())
+
+
 def cmd_check(args) -> int:
-    result = pipeline.check(Baseline(args.baseline), sides.from_options(python=args.python), target=args.target,
+    result = pipeline.check(Baseline(args.baseline), sides.from_options(python=args.python), target=_named_target(args.target),
                             jobs=args.jobs, progress=_progress, path_prefix=args.path_prefix, full=args.full)
     return _finish(result, args)
 

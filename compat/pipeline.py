@@ -76,7 +76,7 @@ def check(
         old_label = old.label
     else:
         base = old
-        target = target or base.target
+        target = base.target_for(target)
         old_label = base.label
         progress(f"checking {target} against baseline {base.path} ({base.label})")
     new_surface = step(f"surface of {new.label}", lambda: new.surface(target))

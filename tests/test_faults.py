@@ -124,8 +124,8 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
     "trace-truncated": (_write(TRACE, '{"schema": "compat.trace", "schema_'), TRACE, "truncated"),
     "trace-future-version": (_edit_json(TRACE, lambda d: d.update(schema_version=99)), TRACE, "upgrade"),
     # what the machine does to a file: links, devices, directories, bytes, depth
-    "surface-symlink-loop": (_symlink("surface.json", "loop.json", "loop.json"), "surface.json", "symbolic links"),
-    "surface-io-error": (_symlink("surface.json", "/proc/self/mem"), "surface.json", "Input/output error"),
+    "surface-symlink-loop": (_symlink("surface.json", "loop.json", "loop.json"), "loop.json", "is a symbolic link"),
+    "surface-io-error": (_symlink("surface.json", "/proc/self/mem"), "surface.json", "is a symbolic link"),
     "surface-is-directory": (_directory("surface.json"), "surface.json", "is a directory"),
     "surface-not-utf8": (_write_bytes("surface.json", b'{"schema": "\xff\xfe"}'), "surface.json", "not a text file"),
     "surface-deep-nesting": (_nest("surface.json", 100_000), "surface.json", "nested too deeply"),
@@ -135,7 +135,7 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
     "surface-other-kind": (_write("surface.json", '{"schema": "compat.profile", "schema_version": 1}'),
                            "surface.json", "compat.profile"),
     "manifest-a-list": (_write("manifest.json", "[]"), "manifest.json", "no 'schema' key"),
-    "manifest-dangling-link": (_symlink("manifest.json", "nowhere.json"), "manifest.json", "no such file"),
+    "manifest-dangling-link": (_symlink("manifest.json", "nowhere.json"), "manifest.json", "is a symbolic link"),
     "manifest-profile-not-string": (_edit_json("manifest.json", lambda d: d.update(profiles=[1])), "manifest.json", "profiles.0"),
     "manifest-cells-mismatch": (_edit_json("manifest.json", lambda d: d.update(cells=5)), "manifest", "trace files"),
     "manifest-programs-missing": (_remove("fuzz/programs.json"), "fuzz/programs.json", "is missing"),
@@ -147,10 +147,45 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
     "profile-removed": (_remove("profiles/corpus.json"), "profiles/corpus.json", "is missing"),
     "accepted-truncated": (_write("accepted.json", '{"schema": "compat.accepted", "sch'), "accepted.json", "truncated"),
     "accepted-rule-null": (_accepted([{"rule": None, "member": "x", "reason": "r"}]), "accepted.json", "rule"),
-    "accepted-symlink-loop": (_symlink("accepted.json", "accepted.json"), "accepted.json", "symbolic links"),
+    "accepted-symlink-loop": (_symlink("accepted.json", "accepted.json"), "accepted.json", "is a symbolic link"),
     "trace-is-directory": (_directory(TRACE), TRACE, "is a directory"),
     "trace-deep-nesting": (_nest(TRACE, 100_000), TRACE, "nested too deeply"),
     "trace-a-list": (_write(TRACE, "[1]"), TRACE, "no 'schema' key"),
+    # a baseline is a stranger's data: no link, no path outside it, no duplicate key, no huge number
+    "trace-link-to-a-secret": (_symlink("traces/zz__planted.json", "/etc/hostname"), "zz__planted.json", "is a symbolic link"),
+    "profile-link-to-a-secret": (_symlink("profiles/corpus.json", "/etc/hostname"), "corpus.json", "is a symbolic link"),
+    "reach-link": (_symlink("reach.json", "/etc/hostname"), "reach.json", "is a symbolic link"),
+    "manifest-profile-outside": (_edit_json("manifest.json", lambda d: d["profiles"].append("../../../etc/x.json")),
+                                 "manifest.json", "not a file name inside profiles/"),
+    "manifest-profile-absolute": (_edit_json("manifest.json", lambda d: d["profiles"].append("/etc/x.json")),
+                                  "manifest.json", "not a file name inside profiles/"),
+    "manifest-target-planted": (_edit_json("manifest.json", lambda d: d.update(target="planted:Evil")),
+                                "planted:Evil", "name that target"),
+    "manifest-duplicate-key": (_write("manifest.json", '{"schema": "compat.baseline", "schema_version": 1, '
+                                                       '"target": "a:B", "target": "c:D"}'), "manifest.json", "appears twice"),
+    "manifest-version-true": (_edit_json("manifest.json", lambda d: d.update(schema_version=True)), "manifest.json",
+                              "version True"),
+    "manifest-version-float": (_edit_json("manifest.json", lambda d: d.update(schema_version=1.0)), "manifest.json",
+                               "version 1.0"),
+    "manifest-huge-int": (_write("manifest.json", '{"schema": "compat.baseline", "schema_version": 1, "cells": '
+                                                  + "9" * 5000 + "}"), "manifest.json", "5000 digits"),
+    "surface-huge-int": (_edit_json("surface.json", lambda d: d.update(schema_version=int("7" * 4000))), "surface.json",
+                         "4000 digits"),
+    "trace-huge-int": (_write(TRACE, '{"schema": "compat.trace", "schema_version": 1, "result": ' + "1" * 5000 + "}"),
+                       TRACE, "5000 digits"),
+    "accepted-duplicate-key": (_write("accepted.json", '{"schema": "compat.accepted", "schema_version": 1, "accepted": '
+                                                       '[{"rule": "member-added", "member": "x", "reason": "r"}], '
+                                                       '"accepted": []}'), "accepted.json", "appears twice"),
+    "accepted-version-true": (_write("accepted.json", '{"schema": "compat.accepted", "schema_version": true, '
+                                                      '"accepted": []}'), "accepted.json", "version True"),
+    "programs-no-programs": (_write("fuzz/programs.json", '{"schema": "compat.fuzz-programs", "schema_version": 1}'),
+                             "programs.json", "programs"),
+    "programs-results-empty": (_edit_json("fuzz/programs.json", lambda d: d["programs"][0].update(results=[])),
+                               "programs.json", "0 results for"),
+    "programs-steps-not-list": (_edit_json("fuzz/programs.json", lambda d: d["programs"][0].update(steps="x")),
+                                "programs.json", "programs.0.steps"),
+    "programs-huge-int": (_write("fuzz/programs.json", '{"schema": "compat.programs", "schema_version": '
+                                                       + "2" * 5000 + "}"), "programs.json", "5000 digits"),
 }
 
 

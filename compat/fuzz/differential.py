@@ -368,7 +368,17 @@ def record_programs(python: str, out: str | os.PathLike[str], *, max_examples: i
 
 
 def load_programs(path: str | os.PathLike[str]) -> list[dict]:
-    return read_json(path, schema=PROGRAMS_SCHEMA, versions=(PROGRAMS_VERSION,))["programs"]
+    """The stored programs, checked: each holds one recorded result per step."""
+    from compat.model import schemas
+    from compat.model.errors import CompatError
+
+    data = read_json(path, schema=PROGRAMS_SCHEMA, versions=(PROGRAMS_VERSION,))
+    schemas.check(schemas.ProgramsFile, data, path)
+    for i, prog in enumerate(data["programs"]):
+        if len(prog["results"]) != len(prog["steps"]):
+            raise CompatError(f"{path}: programs.{i} has {len(prog['results'])} results for {len(prog['steps'])} "
+                              "steps; re-record it")
+    return data["programs"]
 
 
 def run_stored(worker: FuzzWorker, prog: dict) -> list:

@@ -55,22 +55,17 @@ class Settings:
         """Command-line options win over `[tool.compat]`, which wins over the defaults. A path on
         the command line is relative to where pytest was started (`cwd`), one in `[tool.compat]`
         to the project (`rootdir`)."""
-        table: dict = {}
-        pyproject = rootdir / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("compat", {})
-            except tomllib.TOMLDecodeError as exc:
-                raise CompatError(f"{pyproject}: invalid TOML ({exc})") from None
-            if not isinstance(table, dict):
-                raise CompatError(f"{pyproject}: [tool.compat] must be a table")
-            table = {str(k).replace("-", "_"): v for k, v in table.items()}
-            schemas.check(schemas.ToolCompat, table, f"{pyproject} [tool.compat]", hint="fix it")
+        table = tool_compat(rootdir)
 
         def pick(name: str, default=None):
             value = options.get(name)
             return value if value not in (None, False) else table.get(name, default)
 
+        for name in ("baseline", "python", "target", "report"):  # "" is the working directory, or nothing
+            value = pick(name)
+            if value is not None and not str(value).strip():
+                raise CompatError(f"compat {name} {value!r}: an empty value names nothing; "
+                                  f"leave it out for the default or name one")
         chosen = pick("baseline")
         if chosen is None:
             baseline = default_baseline(rootdir, pick("python"))
@@ -101,6 +96,29 @@ class Settings:
             path_prefix=pick("path_prefix"),
             full=bool(options.get("full")),
         )
+
+
+def tool_compat(rootdir: Path) -> dict:
+    """The project's `[tool.compat]` table, checked (keys with - spelt _); {} without one."""
+    table: dict = {}
+    pyproject = rootdir / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("compat", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise CompatError(f"{pyproject}: invalid TOML ({exc})") from None
+        if not isinstance(table, dict):
+            raise CompatError(f"{pyproject}: [tool.compat] must be a table")
+        table = {str(k).replace("-", "_"): v for k, v in table.items()}
+        schemas.check(schemas.ToolCompat, table, f"{pyproject} [tool.compat]", hint="fix it")
+    return table
+
+
+def project_target(cwd: Path) -> str | None:
+    """The target the project at or above `cwd` names in `[tool.compat]`, if any: a target the
+    user named, which the command line honours like the gate does."""
+    root = next((d for d in (cwd, *cwd.parents) if (d / "pyproject.toml").is_file()), None)
+    return tool_compat(root).get("target") if root is not None else None
 
 
 def _recorded_on(baseline: Path) -> str | None:
@@ -147,7 +165,9 @@ class Gate:
         out again, which was most of each worker's start-up."""
         self.settings = settings
         self.base = Baseline(settings.baseline, read_reach=decided is None)
-        self.target = settings.target or self.base.target
+        # a target the user named is imported, then held to the recorded one (validate); the
+        # manifest's own is taken only if it is the default
+        self.target = settings.target or self.base.target_for(None)
         if decided is not None:
             self.__dict__["surface_findings"] = [Finding.from_dict(f) for f in decided["surface"]]
             self.__dict__["profile_findings"] = {name: [Finding.from_dict(f) for f in found]
@@ -167,6 +187,7 @@ class Gate:
         """Everything test collection needs, loaded now: a bad target, interpreter, surface,
         profile or accepted list is one usage line, not an error inside collection."""
         self.new_surface
+        self.base.same_target(self.target)
         self.profile_findings
         self.base.accepted
         self.base.programs()

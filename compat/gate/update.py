@@ -9,10 +9,12 @@ from compat import sides
 from compat.gate import accepted as accepted_mod
 from compat.model import jsonio
 from compat.model.baseline import (
+    READ_VERSIONS,
     SCHEMA,
-    VERSION,
     Baseline,
+    check_replaceable_baseline,
     record_baseline,
+    refuse_links,
     static_findings,
 )
 from compat.model.errors import CompatError
@@ -33,26 +35,40 @@ def _digests(root: Path) -> dict[str, str]:
 
 
 def update_baseline(settings) -> str:
-    """Record a new baseline over settings.baseline; return a readable summary of changes."""
+    """Record a new baseline over settings.baseline; return a readable summary of changes.
 
-    root = settings.baseline
+    All or nothing: what could refuse the update (a folder that is no baseline, an
+    accepted.json naming an unknown rule, a manifest naming a target nobody asked for) is
+    checked before anything is recorded, and the accepted entries are pruned in the new
+    recording before it is swapped in."""
+
+    root = check_replaceable_baseline(settings.baseline)
+    manifest = None
+    if (root / "manifest.json").is_file():  # a baseline (an empty or absent folder has none)
+        manifest = jsonio.read_json(root / "manifest.json", schema=SCHEMA, versions=READ_VERSIONS)
+        refuse_links(root)
+        accepted_mod.load(root)
     before = _digests(root)
     old_surface = None
-    if (root / "surface.json").exists():
+    if (root / "surface.json").is_file():
         try:
             old_surface = read_surface(root / "surface.json")
         except CompatError:
-            old_surface = None  # a corrupt old baseline is simply replaced
-    target = settings.target or (old_surface.target if old_surface else None)
-    if target is None:
-        target = DEFAULT_TARGET
-    cell_set = None
-    try:
-        cell_set = jsonio.read_json(root / "manifest.json", schema=SCHEMA, versions=(VERSION,)).get("cell_set")
-    except (CompatError, OSError):
-        pass  # a missing or corrupt manifest: record the default cell set
-    record_baseline(root, python=settings.python, target=target, behaviour=settings.behaviour, cell_set=cell_set)
-    kept, dropped = _prune_accepted(root, settings)
+            old_surface = None  # a damaged surface of a baseline is simply re-recorded
+    recorded = manifest.get("target") if manifest else None
+    if settings.target is None and recorded not in (None, DEFAULT_TARGET):
+        raise CompatError(f"baseline {root} was recorded for {recorded}; name that target (--compat-target or "
+                          "[tool.compat] target) to re-record it: a baseline's manifest names no code to import")
+    target = settings.target or DEFAULT_TARGET
+    cell_set = manifest.get("cell_set") if manifest else None
+    pruned: list = [[], []]
+
+    def prune(tmp: Path) -> None:
+        pruned[:] = _prune_accepted(tmp, settings)
+
+    record_baseline(root, python=settings.python, target=target, behaviour=settings.behaviour, cell_set=cell_set,
+                    finish=prune)
+    kept, dropped = pruned
     after = _digests(root)
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))

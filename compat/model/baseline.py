@@ -11,7 +11,13 @@ Layout (all canonical JSON, reviewable in git)::
     accepted.json      reviewed, intended findings (optional; kept across re-recording)
 
 A baseline is recorded into a temporary sibling directory and swapped in with renames, so an
-interrupted recording leaves the previous baseline loadable.
+interrupted recording leaves the previous baseline loadable. Only a directory that already is a
+baseline (it holds a valid manifest), an empty one or none at all is ever replaced: a mistyped
+`--out` must not empty a folder of someone's files.
+
+A baseline is data a pull request can change, so it is read as a stranger's file: it holds no
+symbolic links (none is followed, none copied into a re-recording) and every path it names stays
+inside it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
 from typing import Callable
 
@@ -40,6 +47,7 @@ from compat.static.profile_checks import check_profile, check_profile_change
 
 SCHEMA = "compat.baseline"
 VERSION = 1
+READ_VERSIONS = (1,)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = PROJECT_ROOT / "compat" / "corpus"
 # Profiles of real subclass packages shipped with the harness, copied into new baselines.
@@ -74,10 +82,12 @@ def record_baseline(
     cell_set: str | None = None,
     fuzz_programs: int | None = None,
     progress: Callable[[str], None] = _noop,
+    finish: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Record surface, profiles and traces into `out`, replacing it atomically."""
+    """Record surface, profiles and traces into `out`, replacing it atomically. ``finish`` sees
+    the finished recording before it is swapped in; what it raises leaves `out` untouched."""
 
-    out = Path(out)
+    out = check_replaceable_baseline(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = tempdirs.make(f".{out.name}.", out.parent)
     try:
@@ -112,8 +122,9 @@ def record_baseline(
                     cell_set = jsonio.read_json(out / "manifest.json", schema=SCHEMA, versions=(VERSION,)).get("cell_set")
                 except CompatError:
                     cell_set = None
-        if (out / accepted_mod.FILENAME).exists():
-            shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME)
+        if os.path.lexists(out / accepted_mod.FILENAME):  # checked, a regular file (no link is copied)
+            accepted_mod.load(out)
+            shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME, follow_symlinks=False)
         jsonio.write_json(
             tmp / "manifest.json",
             {
@@ -127,6 +138,8 @@ def record_baseline(
                 "fuzz_programs": programs,
             },
         )
+        if finish is not None:
+            finish(tmp)
         _swap(tmp, out)
     except (CompatError, OSError) as exc:  # a full disk, a bad target: nothing of `out` changed
         reason = exc if isinstance(exc, CompatError) else _os_fault(exc)
@@ -172,8 +185,9 @@ def _os_fault(exc: OSError) -> str:
 
 def _keep_replay_layers(old: Path, new: Path) -> tuple[int, int]:
     cells = programs = 0
+    refuse_links(old)  # a link planted in the old baseline is not copied in (nor its target)
     if (old / "traces").is_dir():
-        shutil.copytree(old / "traces", new / "traces")
+        shutil.copytree(old / "traces", new / "traces", symlinks=True)
         cells = len(list((new / "traces").glob("*.json")))
     if (old / differential.PROGRAMS_FILE).is_file():
         (new / differential.PROGRAMS_FILE).parent.mkdir(parents=True, exist_ok=True)
@@ -258,11 +272,72 @@ def _matching_profiles(surface) -> list[tuple[Path, str]]:
     return chosen
 
 
+def _dir_mode(out: Path) -> int:
+    """The mode the new tree gets: the old folder's (a re-record keeps it), else what mkdir gives."""
+    try:
+        return stat.S_IMODE(out.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o777 & ~umask
+
+
+def check_replaceable_baseline(out: str | os.PathLike[str]) -> Path:
+    """`out` as a path a recording may replace: absent, an empty directory, or a baseline (a
+    directory holding a valid manifest). Anything else is refused in one line before anything
+    is touched: `""` (the working directory, `.git` and all), a file, a link, a folder of files."""
+    text = os.fspath(out)
+    if not str(text).strip():
+        raise CompatError("baseline directory '': an empty path names the working directory; "
+                          "refusing to replace it (name the baseline directory)")
+    path = Path(text)
+    if os.path.islink(path):
+        raise CompatError(f"{path}: is a symbolic link; refusing to replace it (name the baseline directory itself)")
+    if not os.path.lexists(path):
+        return path
+    if not path.is_dir():
+        raise CompatError(f"{path}: is not a directory; refusing to replace it with a baseline")
+    try:
+        empty = next(os.scandir(path), None) is None
+    except OSError as exc:
+        raise CompatError(f"{path}: cannot list it: {exc.strerror or exc}") from None
+    if empty:
+        return path
+    manifest = path / "manifest.json"
+    try:
+        if os.path.islink(manifest):
+            raise CompatError(f"{manifest}: is a symbolic link")
+        schemas.check(schemas.Manifest, jsonio.read_json(manifest, schema=SCHEMA, versions=READ_VERSIONS), manifest)
+    except CompatError as exc:
+        raise CompatError(f"{path}: is not empty and not a baseline ({exc}); refusing to replace it") from None
+    refuse_links(path)
+    accepted_mod.load(path)  # kept across the re-recording: refused now, not after the work
+    return path
+
+
+def refuse_links(root: Path) -> None:
+    """No symbolic link anywhere in a baseline: a link is how a pull request points the harness
+    at a file outside it (a secret, a device, another cell's trace)."""
+    if not root.is_dir():
+        return
+    for folder, dirs, files in os.walk(root, onerror=_walk_error):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            entry = Path(folder) / name
+            if os.path.islink(entry):
+                raise CompatError(f"{entry}: is a symbolic link; a baseline holds no links, re-record it")
+
+
+def _walk_error(exc: OSError) -> None:
+    raise CompatError(f"{exc.filename}: cannot read it: {exc.strerror or exc}")
+
+
 def _swap(tmp: Path, out: Path) -> None:
     """Replace `out` by `tmp`: one atomic exchange where the system has it (then `tmp` holds the
     old tree, which the caller removes), else two renames; the old tree is removed only
-    afterwards either way."""
+    afterwards either way. The new tree keeps the old folder's mode."""
     (tmp / tempdirs.OWNER).unlink(missing_ok=True)  # the finished baseline is nobody's temp dir
+    os.chmod(tmp, _dir_mode(out))
     if out.exists() and tempdirs.exchange(tmp, out):
         (tmp / tempdirs.OWNER).write_text(f"{os.getpid()}\n")  # the old tree, swept if we die now
         return
@@ -282,6 +357,7 @@ def _swap(tmp: Path, out: Path) -> None:
 
 # --- loading and checking ----------------------------------------------------------------------
 _UNREAD = object()
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\.json")
 
 
 class Baseline:
@@ -293,6 +369,7 @@ class Baseline:
             raise CompatError(f"baseline {self.path}: is a file, expected a baseline directory")
         if not self.path.is_dir():
             raise CompatError(f"baseline {self.path}: no such directory; record one with `compat baseline --out {self.path}`")
+        refuse_links(self.path)
         manifest = self.path / "manifest.json"
         if not os.path.lexists(manifest):
             raise CompatError(f"baseline {self.path}: manifest.json is missing; re-record it with `compat baseline --out {self.path}`")
@@ -303,6 +380,8 @@ class Baseline:
         self.surface = read_surface(self.path / "surface.json")
         self.target = self.manifest.get("target", self.surface.target)
         for name in self.manifest.get("profiles", []):
+            if not _PLAIN_NAME.fullmatch(name):  # `../../x.json` would read outside the baseline
+                raise CompatError(f"{manifest}: profile {name!r} is not a file name inside profiles/; re-record it")
             if not os.path.lexists(self.path / "profiles" / name):
                 raise CompatError(f"baseline {self.path}: profiles/{name} is missing; re-record it")
         self._programs: list[dict] = []
@@ -318,6 +397,25 @@ class Baseline:
             )
         self.accepted = accepted_mod.load(self.path)
         self._reach = reach_mod.load(self.path) if read_reach else _UNREAD
+
+    def target_for(self, named: str | None) -> str:
+        """The class to check: the one the user named (an option or `[tool.compat]`), which must be
+        the one recorded, else the recorded one only if it is the default. A baseline is data: the
+        module its manifest names is never imported on its word (a module of that name in the
+        working directory would run)."""
+        if named is None:
+            if self.target != DEFAULT_TARGET:
+                raise CompatError(f"baseline {self.path} was recorded for {self.target}; name that target "
+                                  "(--target, --compat-target or [tool.compat] target) to check it: "
+                                  "a baseline's manifest names no code to import")
+            return self.target
+        self.same_target(named)
+        return named
+
+    def same_target(self, named: str) -> None:
+        if named != self.target:
+            raise CompatError(f"{named}: baseline {self.path} was recorded for {self.target}, another class; "
+                              f"record a baseline of {named} to check it")
 
     @property
     def reach(self) -> reach_mod.Reach | None:

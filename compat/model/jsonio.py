@@ -84,6 +84,32 @@ def write_json(path: str | os.PathLike[str], data: Any, inline_depth: int | None
     return write_atomic(path, dumps(data, inline_depth))
 
 
+class _Refused(ValueError):
+    """Well-formed JSON that no harness file holds."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """An object whose keys are unique: with a key written twice, json keeps the last value, so
+    a second `"accepted": []` would hide the reviewed list above it."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+MAX_INT_DIGITS = 30  # the largest number a harness file holds (a count, a line, a hash) has far fewer
+
+
+def _bounded_int(text: str) -> int:
+    """An integer literal of a sane size: thousands of digits cost quadratic time to convert, and
+    past Python's limit the conversion itself raises."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused(f"an integer of {len(text.lstrip('-'))} digits, more than any harness file holds")
+    return int(text)
+
+
 def read_json(path: str | os.PathLike[str], *, schema: str, versions: tuple[int, ...]) -> dict:
     """Load a harness JSON file and check its schema name and version.
 
@@ -104,19 +130,21 @@ def read_json(path: str | os.PathLike[str], *, schema: str, versions: tuple[int,
     if not text.strip():
         raise CompatError(f"{path}: empty file, expected a {schema} JSON file; re-record it")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise CompatError(
             f"{path}: corrupt or truncated JSON (line {exc.lineno}, column {exc.colno}); re-record it"
         ) from None
     except RecursionError:
         raise CompatError(f"{path}: JSON nested too deeply to be a {schema} file; re-record it") from None
+    except _Refused as exc:
+        raise CompatError(f"{path}: {exc}; re-record it") from None
     if not isinstance(data, dict) or "schema" not in data:
         raise CompatError(f"{path}: not a {schema} file (no 'schema' key)")
     if data["schema"] != schema:
         raise CompatError(f"{path}: is a {data['schema']!r} file, expected {schema!r}")
     version = data.get("schema_version")
-    if version not in versions:
+    if type(version) is not int or version not in versions:  # `true` equals 1, and is no version
         newest = max(versions)
         hint = "upgrade compat" if isinstance(version, int) and version > newest else "re-record it"
         raise CompatError(

@@ -70,6 +70,19 @@ class AcceptedFile(_Open):
     accepted: list[AcceptedEntry] = Field(default_factory=list)
 
 
+class StoredProgram(_Open):
+    subclass: StrictStr
+    storage: StrictStr
+    steps: list[tuple[StrictStr, dict[StrictStr, Any]]]
+    results: list[Any]
+
+
+class ProgramsFile(_Open):
+    """fuzz/programs.json: each program's steps with one recorded result per step (a program with
+    fewer results than steps would compare nothing and always pass)."""
+    programs: list[StoredProgram]
+
+
 class TraceFile(_Open):
     cell: dict[StrictStr, StrictStr]
     dispatch: list[dict[str, Any]]

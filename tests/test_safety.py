@@ -1,0 +1,151 @@
+"""What a stranger's baseline, a mistyped path or a partial run must never do: replace a folder
+that is not a baseline, re-record half of one, or read a file outside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compat.model.baseline import Baseline, check_replaceable_baseline, record_baseline
+from compat.model.errors import CompatError
+from compat.static.extract import DEFAULT_TARGET
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "snapshots" / "baseline"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _gate_update(base: str, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "compat", "-q", "-p", "no:cacheprovider",
+                           "--rootdir", str(cwd), "--compat-no-behaviour", "--compat-update",
+                           "--compat-baseline", base, *extra],
+                          capture_output=True, text=True, cwd=cwd, timeout=600,
+                          env={**os.environ, "COMPAT_QUIET": "1"})
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compat", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600, env={**os.environ, "COMPAT_QUIET": "1"})
+
+
+@pytest.mark.parametrize("front", ["cli", "gate"])
+def test_a_folder_of_user_files_is_refused_and_kept(tmp_path, front):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("a week of work\n")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "data.json").write_text("{}\n")
+    before = _files(folder)
+    proc = _cli("baseline", "--out", str(folder)) if front == "cli" else _gate_update(str(folder), tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == (2 if front == "cli" else 4), out
+    assert "not a baseline" in out and "refusing to replace it" in out and "Traceback" not in out, out
+    assert _files(folder) == before
+
+
+@pytest.mark.parametrize("front", ["cli", "gate"])
+def test_an_empty_baseline_path_is_refused_and_the_project_kept(tmp_path, front):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (project / "code.py").write_text("x = 1\n")
+    before = _files(project)
+    proc = _cli("baseline", "--out", "", cwd=project) if front == "cli" else _gate_update("", project)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == (2 if front == "cli" else 4), out
+    assert "''" in out and "empty" in out and "Traceback" not in out, out
+    assert len([ln for ln in proc.stderr.splitlines() if ln.strip()]) == 1, proc.stderr
+    assert _files(project) == before
+
+
+def test_what_may_be_replaced(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert check_replaceable_baseline(tmp_path / "empty") == tmp_path / "empty"
+    assert check_replaceable_baseline(tmp_path / "absent") == tmp_path / "absent"
+    assert check_replaceable_baseline(SHIPPED) == SHIPPED
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "link").symlink_to(SHIPPED)
+    bad = tmp_path / "bad-manifest"
+    bad.mkdir()
+    (bad / "manifest.json").write_text('{"schema": "compat.baseline", "schema_version": 1}')  # no target
+    for path, says in [(tmp_path / "afile", "not a directory"), (tmp_path / "link", "symbolic link"),
+                       (bad, "not a baseline"), ("", "empty path"), (" ", "empty path")]:
+        with pytest.raises(CompatError, match=says):
+            check_replaceable_baseline(path)
+
+
+def test_an_update_refused_by_accepted_json_has_rewritten_nothing(tmp_path):
+    base = tmp_path / "baseline"
+    shutil.copytree(SHIPPED, base, ignore=shutil.ignore_patterns("traces", "reach.json", "fuzz"))
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest.update(cells=0, fuzz_programs=0, cell_set=None)
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    (base / "accepted.json").write_text(json.dumps({"schema": "compat.accepted", "schema_version": 1, "accepted": [
+        {"rule": "no-such-rule", "member": "x", "reason": "r"}]}))
+    before = _files(base)
+    proc = _gate_update(str(base), tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4 and "no known rule" in out and "Traceback" not in out, out
+    assert _files(base) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".baseline.")]
+
+
+def test_a_rerecord_keeps_the_folders_mode(tmp_path):
+    base = tmp_path / "baseline"
+    record_baseline(base, target=DEFAULT_TARGET, behaviour=False)
+    for mode in (0o755, 0o750):
+        base.chmod(mode)
+        record_baseline(base, target=DEFAULT_TARGET, behaviour=False)
+        assert stat.S_IMODE(base.stat().st_mode) == mode
+    Baseline(base)
+
+
+def test_links_in_a_baseline_are_refused_never_followed_or_copied(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token\n")
+    base = tmp_path / "baseline"
+    shutil.copytree(SHIPPED, base)
+    (base / "traces" / "planted.json").symlink_to(secret)
+    with pytest.raises(CompatError, match="planted.json: is a symbolic link"):
+        Baseline(base)
+    before = _files(base)
+    proc = _cli("baseline", "--out", str(base))
+    assert proc.returncode == 2 and "symbolic link" in proc.stderr, proc.stderr
+    assert _files(base) == before and os.path.islink(base / "traces" / "planted.json")
+
+
+def test_a_profile_path_outside_the_baseline_is_refused(tmp_path):
+    base = tmp_path / "baseline"
+    shutil.copytree(SHIPPED, base)
+    (tmp_path / "outside.json").write_text("{}")
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest["profiles"].append("../../outside.json")
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CompatError, match="not a file name inside profiles/"):
+        Baseline(base)
+
+
+def test_a_manifest_target_is_not_imported_unless_named(tmp_path):
+    base = tmp_path / "baseline"
+    shutil.copytree(SHIPPED, base)
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest["target"] = "planted:Evil"
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "planted.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').write('x')\nclass Evil: pass\n")
+    proc = _cli("check", "--baseline", str(base), cwd=tmp_path)
+    assert proc.returncode == 2 and "planted:Evil" in proc.stderr and "name that target" in proc.stderr, proc.stderr
+    gate = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "compat", "-q", "-p", "no:cacheprovider",
+                           "--rootdir", str(tmp_path), "--compat-no-behaviour", "--compat-baseline", str(base)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert gate.returncode == 4 and "name that target" in gate.stderr, gate.stdout + gate.stderr
+    assert not (tmp_path / "ran").exists()
