@@ -92,26 +92,24 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
-def _emit(text: str, report: str | None) -> None:
-    if report:
-        write_atomic(report, text)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def _finish(result, args) -> int:
-    """Print or write the report; the exit code follows the causes at or above --fail-on."""
+def _finish(result, args, text: str | None = None) -> int:
+    """The report in --format on stdout, or with --report in FILE and then the text report (or,
+    with --annotations, the GitHub annotations) on stdout; the exit code follows the causes at or
+    above --fail-on. ``text``: the --format report when it is more than the result renders (the
+    griffe side by side)."""
     if getattr(args, "witness_dir", None):
         written = witness_mod.write_dir(result.causes, args.witness_dir)
         _progress(f"wrote {len(written)} witness program(s) to {args.witness_dir}")
     if args.report:
-        written = result.write(args.report, args.format, args.fail_on)
-        for path in written[1:]:
-            _progress(f"the report was cut to fit a pull-request comment; the complete one is {path}")
-        if args.format != "text":
-            sys.stdout.write(result.render("github" if args.annotations else "text", args.fail_on))
+        if text is None:
+            written = result.write(args.report, args.format, args.fail_on)
+            for path in written[1:]:
+                _progress(f"the report was cut to fit a pull-request comment; the complete one is {path}")
+        else:
+            write_atomic(args.report, text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(result.render("github" if args.annotations else "text", args.fail_on))
     else:
-        text = result.render(args.format, args.fail_on)
+        text = result.render(args.format, args.fail_on) if text is None else text
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return result.exit_code(args.fail_on)
 
@@ -133,8 +131,7 @@ def cmd_diff(args) -> int:
         _progress("running griffe.find_breaking_changes on the same classes")
         text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + side_by_side(
             result.findings, griffe_findings(args.old, args.new, args.target), markdown=args.format == "markdown")
-        _emit(text, args.report)
-        return result.exit_code(args.fail_on)
+        return _finish(result, args, text)
     return _finish(result, args)
 
 
@@ -269,8 +266,7 @@ def cmd_ecosystem(args) -> int:
         _progress("running griffe.find_breaking_changes on the same bases")
         text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + ecosystem.griffe_side_by_side(
             result, old, new, markdown=args.format == "markdown")
-        _emit(text, args.report)
-        return result.exit_code(args.fail_on)
+        return _finish(result, args, text)
     return _finish(result, args)
 
 
@@ -410,22 +406,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text for a terminal, markdown for a pull-request comment, json, junit, or "
                             "github workflow annotations (default: %(default)s)")
         p.add_argument("--fail-on", choices=FAIL_ON, default=default_fail,
-                       help="exit 1 when a cause is at least this severe: breaking (default), runtime (breaking, "
-                            "leaving out type-checker-only breaks), warning, or never (report only)")
-        p.add_argument("--report", metavar="FILE", type=_output_file, help="write the report to FILE instead of stdout")
+                       help="exit 1 when a cause is at least this severe: breaking, runtime (breaking, "
+                            "leaving out type-checker-only breaks), warning, or never (report only) "
+                            "(default: %(default)s)")
+        p.add_argument("--report", metavar="FILE", type=_output_file,
+                       help="write the --format report to FILE (atomically); stdout then gets the text report, "
+                            "or the GitHub annotations with --annotations (default: the --format report on stdout)")
         p.add_argument("--annotations", action="store_true",
-                       help="with --report: print GitHub workflow annotations on stdout instead of the text report")
+                       help="with --report: print GitHub workflow annotations (the verdict first, ten at most) "
+                            "on stdout instead of the text report")
         p.add_argument("--path-prefix", metavar="PREFIX",
                        help="put PREFIX before package-relative paths (dagster/_core/...) so that locations "
                             "name files of the repository, e.g. python_modules/dagster/ for a wheel of "
-                            "dagster; detected for a checkout, a tree or PATH@REV")
+                            "dagster (default: detected for a checkout, a tree or PATH@REV; none for a release)")
 
     p = sub.add_parser("snapshot", help="extract the surface of the target class", epilog=SPEC_EPILOG)
     add_target(p)
-    p.add_argument("--python", metavar="PY", help="read dagster from this interpreter's sys.path")
-    p.add_argument("--dagster-version", metavar="V", help="fetch the dagster==V wheel and read it statically")
-    p.add_argument("--path", metavar="DIR", help="read dagster from a source tree")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="write the surface JSON here (atomically)")
+    p.add_argument("--python", metavar="PY", help="read dagster from this interpreter's sys.path "
+                   "(default, without --dagster-version or --path: the installed dagster)")
+    p.add_argument("--dagster-version", metavar="V", help="fetch the dagster==V wheel and read it statically (default: none)")
+    p.add_argument("--path", metavar="DIR", help="read dagster from a source tree (default: none)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+                   help="also write the surface JSON here, atomically (default: the summary only)")
     p.add_argument("--no-cache", action="store_true", help="ignore the content-keyed surface cache")
     p.set_defaults(func=cmd_snapshot)
 
@@ -453,15 +455,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("profile", help="profile the target's subclasses in a package or source tree")
     p.add_argument("package", help="an installed package name, a path, or NAME==VERSION to fetch")
     add_target(p)
-    p.add_argument("--python", metavar="PY", help="find the package in this interpreter's sys.path")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="write the profile JSON here (atomically)")
+    p.add_argument("--python", metavar="PY", help="find the package in this interpreter's sys.path "
+                   "(default: this interpreter's)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+                   help="also write the profile JSON here, atomically (default: the summary only)")
     p.set_defaults(func=cmd_profile)
 
     p = sub.add_parser("baseline", help="record surface, profiles and traces of the old side (default: installed)",
                        epilog=SPEC_EPILOG)
     p.add_argument("--out", required=True, metavar="DIR", help="baseline directory to (re)write, atomically")
-    p.add_argument("--old", metavar="SPEC", help="record this side (e.g. dagster==1.11.4, ~/dagster@master)")
-    p.add_argument("--python", metavar="PY", help="record from this interpreter's dagster")
+    p.add_argument("--old", metavar="SPEC", help="record this side (e.g. dagster==1.11.4, ~/dagster@master) "
+                   "(default: the installed dagster)")
+    p.add_argument("--python", metavar="PY", help="record from this interpreter's dagster instead of --old (default: none)")
     add_jobs(p)
     add_cells(p)
     add_target(p)
@@ -470,9 +475,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("accept", help="declare findings intended, in a baseline's accepted.json")
     p.add_argument("--baseline", required=True, metavar="DIR", help="the baseline whose accepted.json to extend")
     p.add_argument("--reason", required=True, help="why the change is intended (shown wherever the findings are)")
-    p.add_argument("--cause", metavar="ID", help="every finding of this cause of the check (e.g. renamed:_foo)")
-    p.add_argument("--rule", metavar="RULE", help="with --member: one rule id (docs/rules.md)")
-    p.add_argument("--member", metavar="MEMBER", help="with --rule: a member name or glob")
+    p.add_argument("--cause", metavar="ID", help="every finding of this cause of the check (e.g. renamed:_foo); this or --rule with "
+                   "--member is required (default: none)")
+    p.add_argument("--rule", metavar="RULE", help="with --member: one rule id (docs/rules.md) (default: none)")
+    p.add_argument("--member", metavar="MEMBER", help="with --rule: a member name or glob (default: none)")
     p.add_argument("--python", metavar="PY", help="with --cause: check this interpreter's dagster (default: installed)")
     p.add_argument("--static-only", action="store_true", help="with --cause: skip the behaviour replay")
     add_jobs(p)
@@ -482,19 +488,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", required=True, metavar="DIR", help="a baseline recorded by `compat baseline`")
     p.add_argument("--python", metavar="PY", help="check this interpreter's dagster (default: installed)")
     add_jobs(p)
-    add_target(p)
-    p.set_defaults(target=None)  # the target the baseline was recorded for
+    p.add_argument("--target", help="module:Class under test (default: the one the baseline was recorded for)")
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")
     add_report(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("compare", help="surfaces, profiles, behaviour and fuzzing of two dagsters", epilog=SPEC_EPILOG)
+    p = sub.add_parser("compare", help="surfaces, profiles and behaviour replay of two dagsters (live fuzzing with "
+                                       "--max-examples)", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the side the refactor starts from (recorded, cached by content)")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
     add_jobs(p)
-    p.add_argument("--max-examples", type=int, default=0, help="fuzz examples to add (0: no fuzzing)")
-    p.add_argument("--static-only", action="store_true", help="skip the behaviour replay")
+    p.add_argument("--max-examples", type=int, default=0,
+                   help="also search this many live Hypothesis programs for a difference; the stored programs "
+                        "are replayed either way (default: %(default)s, no live fuzzing)")
+    p.add_argument("--static-only", action="store_true", help="skip the behaviour replay and fuzzing")
     p.add_argument("--no-witness", action="store_true",
                    help="do not run the causes' witnesses (breaking causes then stay unproven by a run)")
     add_witness_dir(p)
@@ -529,34 +537,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("perf", help="time hot instance methods through a subclass in two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
-    p.add_argument("--threshold", type=float, default=0.25, help="flag new/old above 1+T (default %(default)s)")
+    p.add_argument("--threshold", type=float, default=0.25, help="flag new/old above 1+T (default: %(default)s)")
     p.add_argument("--rounds", type=int, default=7, help="timing rounds per method; the median counts (default: %(default)s)")
     p.add_argument("--storage", choices=("memory", "sqlite"), default="sqlite", help="storage under the instance (default: %(default)s)")
-    p.add_argument("--subclass", default="spy:create-run-tags", help="corpus subclass to go through")
+    p.add_argument("--subclass", default="spy:create-run-tags",
+                   help="corpus subclass to go through (default: %(default)s)")
     p.set_defaults(func=cmd_perf)
 
     p = sub.add_parser("mutate", help="self-check: the gate must fail on known breaking edits of the installed "
                                       "dagster and pass on equivalent ones")
     p.add_argument("--baseline", default="snapshots/baseline", metavar="DIR", help="baseline the mutants are checked against (default: %(default)s)")
-    p.add_argument("--only", nargs="+", metavar="ID", help="these mutations only")
+    p.add_argument("--only", nargs="+", metavar="ID", help="these mutations only (default: every mutation)")
     p.add_argument("--behaviour", choices=("auto", "always", "never"), default="auto",
-                   help="replay traces: auto = when the static checks alone do not decide (default)")
+                   help="replay traces: auto = when the static checks alone do not decide (default: %(default)s)")
     add_jobs(p)
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")
     p.set_defaults(func=cmd_mutate)
 
     p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")
-    p.add_argument("--python", metavar="PY", help="measure this interpreter's dagster")
-    p.add_argument("--dagster-version", metavar="V", help="measure a released dagster")
+    p.add_argument("--python", metavar="PY", help="measure this interpreter's dagster (default: the installed one)")
+    p.add_argument("--dagster-version", metavar="V", help="measure a released dagster instead (default: none)")
     p.add_argument("--profiles", default="snapshots/profiles", metavar="DIR",
                    help="profiles whose members count as reachable (default: %(default)s)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="text or json (default: %(default)s)")
     p.add_argument("-v", "--verbose", action="store_true", help="also list the lines missed in executed members")
-    p.add_argument("--scenarios", nargs="+", metavar="NAME", help="these scenarios only")
-    p.add_argument("--subclasses", nargs="+", metavar="NAME", help="these subclasses only (spy, spy:<name>, ...)")
-    p.add_argument("--storages", nargs="+", choices=("memory", "sqlite"), help="these storages only")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="write the report here (atomically)")
+    p.add_argument("--scenarios", nargs="+", metavar="NAME", help="these scenarios only (default: the cell set's)")
+    p.add_argument("--subclasses", nargs="+", metavar="NAME",
+                   help="these subclasses only (spy, spy:<name>, ...) (default: the cell set's)")
+    p.add_argument("--storages", nargs="+", choices=("memory", "sqlite"),
+                   help="these storages only (default: the cell set's)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+                   help="write the report here, atomically (default: stdout)")
     add_jobs(p)
     add_cells(p)
     add_target(p)
@@ -565,15 +577,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
     p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release of the range (e.g. 1.11.4)")
     p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release of the range")
-    p.add_argument("--rule", metavar="R", help="only findings of this rule")
+    p.add_argument("--rule", metavar="R", help="only findings of this rule (default: any rule)")
     p.add_argument("--member", metavar="M", help="only findings about this member; with --behaviour: the "
-                   "cells whose dispatches to M through self (which base methods, how often) differ from --from's")
+                   "cells whose dispatches to M through self (which base methods, how often) differ from --from's "
+                        "(default: every member)")
     p.add_argument("--behaviour", action="store_true",
                    help="bisect behaviour divergences from --from instead of static findings: each probed "
                         "release is recorded once (its env built with uv) and compared with --from")
-    p.add_argument("--cause", metavar="ID", help="with --behaviour: only this cause (e.g. dispatch-lost:create_run)")
+    p.add_argument("--cause", metavar="ID", help="with --behaviour: only this cause (e.g. dispatch-lost:create_run) (default: every cause)")
     p.add_argument("--cell", metavar="LABEL",
-                   help="with --behaviour: only this cell (subclass/scenario/storage, or one part of it)")
+                   help="with --behaviour: only this cell (subclass/scenario/storage, or one part of it) "
+                        "(default: every cell)")
     p.add_argument("--binary", action="store_true",
                    help="with --behaviour: binary search, assuming a divergence once introduced stays "
                         "(default: probe every release and report the intervals where it shows)")
@@ -586,8 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", required=True, metavar="DIR", help="the baseline to document")
     p.add_argument("--against", metavar="DIR",
                    help="print the unified diff from the contract of this baseline to --baseline's instead "
-                        "(exit 1 when they differ)")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="write the document (or the diff) here, atomically")
+                        "(exit 1 when they differ) (default: the contract itself)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+                   help="write the document (or the diff) here, atomically (default: stdout)")
     p.set_defaults(func=cmd_contract)
 
     p = sub.add_parser("history", help="causes across a range of releases, drawn as a timeline")
@@ -595,7 +610,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release")
     p.add_argument("--static-only", action="store_true", help="surfaces and profiles only (no env is built)")
     p.add_argument("--out", metavar="DIR",
-                   help="write history.html (timeline), history.md and history.json here (atomically)")
+                   help="also write history.html (timeline), history.md and history.json here, atomically "
+                        "(default: stdout only)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="what to print on stdout (default: %(default)s)")
     add_jobs(p)
@@ -608,6 +624,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "annotations", False) and not args.report:
+        parser.error("--annotations needs --report FILE (the report goes to FILE, the annotations to stdout); "
+                     "for annotations alone use --format github")
     tempdirs.on_sigterm()
     tempdirs.sweep_stale()
     envs.keep_hypothesis_cache()

@@ -49,19 +49,24 @@ _FINDINGS_KEY = "compat_findings"
 
 def pytest_addoption(parser):
     group = parser.getgroup("compat", "subclass-compatibility gate (also settable in [tool.compat])")
-    group.addoption("--compat-baseline", metavar="DIR", help="baseline directory (default: snapshots/baseline)")
+    group.addoption("--compat-baseline", metavar="DIR",
+                    help="baseline directory (default: the project's snapshots/baseline, or snapshots/baseline-VERSION, "
+                         "recorded on the installed dagster)")
     group.addoption("--compat-target", metavar="MODULE:CLASS", help="class under test (default: the baseline's)")
     group.addoption("--compat-update", action="store_true", help="re-record the baseline, atomically, and show what changed")
-    group.addoption("--compat-report", metavar="FILE", help="write a markdown report of every finding to FILE")
+    group.addoption("--compat-report", metavar="FILE",
+                    help="also write the causes and findings as markdown to FILE (default: the terminal summary only)")
     group.addoption("--compat-fail-on", choices=FAIL_ON,
-                    help="severity that fails a test (runtime: breaking, leaving out type-checker-only breaks)")
-    group.addoption("--compat-python", metavar="PY", help="check the dagster of this interpreter instead of the installed one")
+                    help="severity that fails a test: breaking, runtime (breaking, leaving out type-checker-only "
+                         "breaks), warning or never (default: breaking)")
+    group.addoption("--compat-python", metavar="PY",
+                    help="check the dagster of this interpreter instead of the installed one (default: this interpreter)")
     group.addoption("--compat-no-behaviour", action="store_true", help="skip the behaviour replay cells")
     group.addoption("--compat-full", action="store_true",
                     help="replay every behaviour cell and stored program, not only those the change can reach")
     group.addoption("--compat-path-prefix", metavar="PREFIX",
                     help="put PREFIX before package-relative paths in report locations (e.g. python_modules/dagster/ "
-                         "for a wheel of dagster); detected for an editable checkout")
+                         "for a wheel of dagster) (default: detected for an editable checkout; none for a wheel)")
 
 
 def _settings(config) -> Settings:

@@ -12,7 +12,8 @@ machine paths), so a report can be committed, diffed and compared byte for byte.
 - ``json``: ``{"causes": [...], "findings": [...], "summary": {...}}`` in canonical JSON;
   findings round-trip through :func:`parse_json`.
 - ``junit``: one testcase per cause, failing when the cause is at or above ``fail_on``.
-- ``github``: one workflow annotation per cause at its location; info causes are counted only.
+- ``github``: the verdict, then one workflow annotation per cause at its location, ten in all;
+  info causes are counted only.
 """
 
 from __future__ import annotations
@@ -609,13 +610,22 @@ def _gh_prop(text: str) -> str:
 _LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+)$")
 
 
+# GitHub keeps at most ten annotations of a kind per step and drops the rest unseen
+GITHUB_ANNOTATIONS = 10
+
+
 def render_github(v: _View) -> str:
-    """One annotation per breaking or warning cause, at its location; info causes are counted in
-    the closing line only (GitHub shows a handful of annotations per step)."""
-    lines = []
+    """The verdict first, then one annotation per breaking or warning cause at its location, most
+    severe first, ten annotations in all (GitHub keeps ten per step): the verdict says how many
+    causes did not fit and where they are. Info causes are counted only; the replay and the
+    downstream pairs are lines of the verdict's message."""
+    shown = []
     for c in v.causes:
         if c.severity == INFO and not _at_or_above(c, v.fail_on):
             continue
+        shown.append(c)
+    lines = []
+    for c in shown[:GITHUB_ANNOTATIONS - 1]:
         level = "error" if _at_or_above(c, v.fail_on) else ("notice" if c.severity == INFO else "warning")
         props = []
         m = _LOCATION.match(c.location) if c.location else None
@@ -630,14 +640,18 @@ def render_github(v: _View) -> str:
         if c.fix:
             message += f"\nfix: {c.fix}"
         lines.append(f"::{level} {','.join(props)}::{_gh_data(message)}")
+    verdict_text = [f"{v.verdict} ({v.old_label} -> {v.new_label})"]
+    left = len(shown) - len(lines)
+    if left:
+        verdict_text.append(f"{left} more cause{'s' if left != 1 else ''} not annotated here "
+                            "(GitHub keeps ten annotations per step): every cause is in the report")
     if v.replay is not None:
-        lines.append(f"::notice title={_gh_prop('behaviour replay')}::{_gh_data(replay_line(v.replay))}")
-    level = "error" if v.word == "incompatible" and v.fail_on != "never" else "notice"
+        verdict_text.append(replay_line(v.replay))
     if v.pairs is not None:
-        lines.append(f"::{level if v.open_pairs() else 'notice'} title={_gh_prop('downstream pairs')}::"
-                     f"{_gh_data(v.pairs_line())}")
-    lines.append(f"::{level} title={_gh_prop(v.title)}::{_gh_data(f'{v.verdict} ({v.old_label} -> {v.new_label})')}")
-    return "\n".join(lines) + "\n"
+        verdict_text.append(v.pairs_line())
+    level = "error" if v.word == "incompatible" and v.fail_on != "never" else "notice"
+    head = f"::{level} title={_gh_prop(v.title)}::{_gh_data(chr(10).join(verdict_text))}"
+    return "\n".join([head, *lines]) + "\n"
 
 
 __all__ = ["render", "FORMATS", "MARKDOWN_LIMIT", "parse_json", "report_dict", "failing_causes"]

@@ -197,3 +197,46 @@ def test_check_leads_with_the_verdict_and_the_causes(static_baseline_1114, tmp_p
     assert len(report.read_text()) <= 60_000
     never = run("check", "--baseline", str(static_baseline_1114), "--fail-on", "never")
     assert never.returncode == 0 and never.stdout.splitlines()[1].startswith("incompatible: ")
+
+
+def _options():
+    from compat.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            if action.option_strings and action.nargs != 0 and not action.required:
+                yield name, p, action
+
+
+def test_every_option_says_its_default():
+    """Every option that takes a value and may be left out says what happens without it, and no
+    help shows Python's `None`."""
+    missing = []
+    for name, p, action in _options():
+        shown = p._get_formatter()._expand_help(action) if action.help else ""
+        if "default" not in shown or "None" in shown:
+            missing.append(f"{name} {action.option_strings[-1]}: {shown}")
+    assert missing == []
+
+
+def test_help_texts_are_true(toy_pair, tmp_path):
+    old, new = toy_pair
+    # --report: the --format report goes to FILE and stdout gets the text report, as its help says
+    report = tmp_path / "r.md"
+    proc = run("diff", str(old), str(new), "--format", "markdown", "--report", str(report))
+    assert proc.returncode == 1 and report.read_text().startswith("#")
+    assert proc.stdout.splitlines()[1].startswith("incompatible: ") and "#" not in proc.stdout.splitlines()[0]
+    helped = run("diff", "--help").stdout
+    assert "instead of stdout" not in helped and "stdout then gets the text report" in " ".join(helped.split())
+    # --annotations without --report is a usage error, not silently ignored
+    assert_one_line_error(run("diff", str(old), str(new), "--annotations"), "--annotations needs --report FILE")
+    with_report = run("diff", str(old), str(new), "--report", str(tmp_path / "r.txt"), "--annotations")
+    assert with_report.stdout.startswith("::error title=")
+    # compare fuzzes only when asked, and says so
+    compare = " ".join(run("compare", "--help").stdout.split())
+    assert "(default: 0, no live fuzzing)" in compare
+    top = " ".join(run("--help").stdout.split())
+    assert "surfaces, profiles and behaviour replay of two dagsters (live fuzzing with --max-examples)" in top
+

@@ -70,3 +70,17 @@ def test_a_run_from_a_folder_above_the_harness_is_the_users_own(tmp_path):
     # naming the gate's package still asks for it, and a missing baseline is still one line
     asked = pytest_run(workspace, "tools/harness/compat", "--compat-baseline", str(tmp_path / "missing"))
     assert asked.returncode == 4 and "compat:" in asked.stderr and "Traceback" not in asked.stderr
+
+
+def test_every_option_that_takes_a_value_says_its_default():
+    from _pytest.config.argparsing import Parser
+
+    from compat import plugin
+
+    parser = Parser()
+    plugin.pytest_addoption(parser)
+    options = parser.getgroup("compat").options
+    assert len(options) >= 9
+    actions = [o._action for o in options]
+    silent = [a.option_strings[0] for a in actions if a.nargs != 0 and "(default: " not in a.help]
+    assert silent == []

@@ -145,23 +145,39 @@ def test_junit_without_findings_has_a_passing_testcase():
     assert len(list(root.iter("testcase"))) == 1 and root.get("failures") == "0"
 
 
-def test_github_annotations_one_per_cause(findings):
+def test_github_annotations_verdict_first_then_one_per_cause(findings):
     lines = _render(findings, "github").splitlines()
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
     causes = _causes(findings)
-    errors = [line for line in lines[:-1] if line.startswith("::error ")]
+    assert lines[0].startswith("::error title=") and "incompatible" in lines[0]
+    errors = [line for line in lines[1:] if line.startswith("::error ")]
     assert len(errors) == sum(c.severity == "breaking" for c in causes)
     assert any("file=pkg/mod.py,line=" in line for line in errors)
     assert all("\n" not in line for line in lines)
-    assert lines[-1].startswith("::error title=") and "incompatible" in lines[-1]
-    assert not any(line.startswith("::notice ") for line in lines[:-1])  # info is only counted
+    assert not any(line.startswith("::notice ") for line in lines[1:])  # info is only counted
     assert len(lines) == 1 + sum(c.severity != "info" for c in causes)
+
+
+def test_github_keeps_ten_annotations_and_says_how_many_more():
+    """GitHub keeps ten annotations per step: the verdict and nine causes, most severe first;
+    the verdict counts the causes left to the report."""
+    old_src = "class Instance:\n" + "".join(f"    def m{i}(self, a{i}): ...\n" for i in range(14))
+    new_src = "class Instance:\n" + "".join(f"    def m{i}(self, b{i}): ...\n" for i in range(14))
+    old = from_sources(example_files(old_src), EXAMPLE_TARGET)
+    new = from_sources(example_files(new_src), EXAMPLE_TARGET)
+    found = compare_surfaces(old, new)
+    serious = [c for c in _causes(found) if c.severity != "info"]
+    assert len(serious) > 10
+    lines = _render(found, "github").splitlines()
+    assert len(lines) == 10 and lines[0].startswith("::error title=")
+    assert f"{len(serious) - 9} more causes not annotated here" in lines[0]
+    assert all(line.startswith("::error file=") for line in lines[1:])
 
 
 def test_github_escapes_newlines_and_separators():
     f = Finding(rule="r", severity="warning", audience="subclasses", member="m", message="a\nb, 100%",
                 new_location="dir,x/mod.py:12")
-    line = _render([f], "github").splitlines()[0]
+    line = _render([f], "github").splitlines()[1]  # after the verdict
     assert line.startswith("::warning file=dir%2Cx/mod.py,line=12,title=warning%3A ")
     assert "%0A" in line and "\n" not in line and "100%25" not in line.split("::", 2)[1]
 
