@@ -399,7 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_witness_dir(p):
         p.add_argument("--witness-dir", metavar="DIR",
-                       help="write each cause's witness as a runnable file DIR/<cause id>.py, both outcomes in its head")
+                       help="write each cause's witness as a runnable file DIR/<cause id>.py, both outcomes in its head "
+                            "(default: none written)")
 
     def add_report(p, default_fail="breaking"):
         p.add_argument("--format", choices=FORMATS, default="text",
