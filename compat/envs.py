@@ -206,7 +206,7 @@ class Spec:
         if self.version:
             return f"dagster=={self.version}"
         if self.commit:
-            return f"{self.text} ({self.commit[:10]})"
+            return f"{self.rev} {self.commit[:7]}"  # as a maintainer names it: `master ed3f0ad`
         return self.python or self.tree or self.text
 
 
@@ -320,7 +320,7 @@ def git_state(tree: Path) -> str | None:
         if Path(top).resolve() != tree.resolve() and not tree.resolve().is_relative_to(Path(top).resolve()):
             return None
         branch = _git(tree, "rev-parse", "--abbrev-ref", "HEAD", what=str(tree)).strip()
-        commit = _git(tree, "rev-parse", "--short=10", "HEAD", what=str(tree)).strip()
+        commit = _git(tree, "rev-parse", "--short=7", "HEAD", what=str(tree)).strip()
         dirty = _git(tree, "status", "--porcelain", "--untracked-files=no", what=str(tree)).strip()
     except CompatError:
         return None

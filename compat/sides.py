@@ -36,8 +36,9 @@ class Side:
 
     @cached_property
     def label(self) -> str:
-        """The side named by what it is: `dagster 1.13.29`, `dagster==1.11.4`, `~/dagster@master
-        (4cbe85c30a)`, a working tree with its branch and commit (`. (my-refactor 0fdff8e)`)."""
+        """The side named by what it is: `dagster 1.13.29`, `dagster==1.11.4`, a revision of a
+        checkout by its name and commit (`master ed3f0ad`), a working tree by its branch and
+        commit (`refactor 621a1e4+dirty`), so a checkout's report header names the two commits."""
         if self.spec is None:
             try:
                 return f"dagster {version('dagster')}"
@@ -45,7 +46,7 @@ class Side:
                 return "dagster (not installed)"
         if self.spec.tree and not self.spec.commit:
             where = envs.git_state(Path(self.spec.tree))
-            return f"{self.text} ({where})" if where else self.text
+            return where or self.text
         return self.spec.label
 
     @property

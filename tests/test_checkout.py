@@ -44,7 +44,7 @@ def test_a_checkout_is_found_in_its_real_layout(repo):
     assert str(repo / "python_modules" / "dagster-pipes") in paths
     assert str(repo / "python_modules" / "libraries" / "dagster-shared") in paths
     assert side.repo_prefix() == "python_modules/dagster/"
-    assert side.label == f"{repo} (my-refactor {git(repo, 'rev-parse', '--short=10', 'HEAD').strip()})"
+    assert side.label == f"my-refactor {git(repo, 'rev-parse', '--short=7', 'HEAD').strip()}"
 
 
 def test_path_at_rev_is_that_commit_and_leaves_the_repository_alone(repo):
@@ -52,7 +52,7 @@ def test_path_at_rev_is_that_commit_and_leaves_the_repository_alone(repo):
     side = sides.resolve(f"{repo}@master")
     master = git(repo, "rev-parse", "master").strip()
     assert side.spec.commit == master
-    assert side.label == f"{repo}@master ({master[:10]})"
+    assert side.label == f"master {master[:7]}"
     exported = Path(side.spec.tree) / INSTANCE
     assert EDIT[0] in exported.read_text() and EDIT[1] not in exported.read_text()
     assert side.repo_prefix() == "python_modules/dagster/"
@@ -94,6 +94,8 @@ def test_master_against_itself_is_compatible_with_the_real_profiles(refactor):
     proc = compat("compare", "--old", ".@master", "--new", ".@master", "--static-only", cwd=refactor)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[1].startswith("compatible")
+    master = git(refactor, "rev-parse", "--short=7", "master").strip()
+    assert proc.stdout.splitlines()[0].endswith(f": master {master} -> master {master}"), proc.stdout
 
 
 def test_master_against_the_unchanged_tree_is_compatible(tmp_path):
