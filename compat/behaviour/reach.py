@@ -70,10 +70,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from compat.behaviour.recorder import HASHED_PACKAGES, _canonical, _sha
+from compat.model import schemas
 from compat.model.errors import CompatError
 
-SCHEMA = "compat.reach"
-VERSION = 2  # 2: what the recording imported and touched besides functions (1 is still read)
+# the file's name and version are declared with its schema (compat.model.schemas.ReachFile)
+SCHEMA, VERSION = schemas.REACH_SCHEMA, schemas.REACH_VERSION
 TOUCHED = ("distributions", "metadata", "asked", "listed", "opened")
 FILENAME = "reach.json"
 HASHED_DISTRIBUTIONS = ("dagster", "dagster-shared", "dagster-pipes")
@@ -428,8 +429,6 @@ def write(reach: Reach, baseline_dir: str | os.PathLike[str]) -> Path:
 
 def load(baseline_dir: str | os.PathLike[str]) -> Reach | None:
     """The baseline's reach map, validated; None when it has none (then everything replays)."""
-    from compat.model import schemas
-
     path = Path(baseline_dir) / FILENAME
     if not path.exists():
         return None

@@ -127,6 +127,10 @@ class ReachTouched(BaseModel):
     opened: list[StrictStr]
 
 
+REACH_SCHEMA = "compat.reach"
+REACH_VERSION = 2  # 2: what the recording imported and touched besides functions (1 is still read)
+
+
 class ReachFile(BaseModel):
     """reach.json: what each recorded cell and program executed (compat.behaviour.reach)."""
     model_config = ConfigDict(extra="forbid")
@@ -169,9 +173,6 @@ def read_trace(path: str | Path) -> dict:
 def read_reach(path: str | Path) -> dict:
     """A baseline's reach map, its kind, version and shape checked; every function a cell names
     must have its hash."""
-    from compat.behaviour.reach import SCHEMA as REACH_SCHEMA
-    from compat.behaviour.reach import VERSION as REACH_VERSION
-
     data = read_json(path, schema=REACH_SCHEMA, versions=(1, REACH_VERSION))
     check(ReachFile, data, path)
     if (data["schema_version"] >= 2) != ("imported" in data and "touched" in data):
