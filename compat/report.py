@@ -24,10 +24,10 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable
 
-from compat.behaviour.reach import replay_line
 from compat.causes import Cause, build_causes, counts, verdict
 from compat.model import jsonio
 from compat.model.errors import CompatError
+from compat.model.replay import replay_line
 from compat.model.findings import (
     BREAKING,
     FAIL_ON,

@@ -72,6 +72,7 @@ from typing import Any, Iterable
 from compat.behaviour.recorder import HASHED_PACKAGES, _canonical, _sha
 from compat.model import schemas
 from compat.model.errors import CompatError
+from compat.model.replay import replay_line
 
 # the file's name and version are declared with its schema (compat.model.schemas.ReachFile)
 SCHEMA, VERSION = schemas.REACH_SCHEMA, schemas.REACH_VERSION
@@ -573,13 +574,6 @@ class Selection:
 
     def line(self) -> str:
         return replay_line(self.as_dict())
-
-
-def replay_line(data: dict[str, Any]) -> str:
-    """One line for every report (from :meth:`Selection.as_dict`): how much was replayed, and
-    why the rest was not."""
-    return (f"replayed {data['cells_replayed']}/{data['cells_total']} behaviour cells and "
-            f"{data['programs_replayed']}/{data['programs_total']} stored programs: {data['reason']}")
 
 
 def everything(cells: list[str], programs: list[str], reason: str) -> Selection:
