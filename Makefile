@@ -11,7 +11,7 @@ RECORDED := 1.13.29
 DAGSTER ?= $(RECORDED)
 LOCK := $(if $(filter $(RECORDED),$(DAGSTER)),-c constraints.txt)
 
-.PHONY: setup lock browser check test gate baseline baseline-old report reports ecosystem history accept bench clean
+.PHONY: setup lock browser check test test-quick gate baseline baseline-old report reports ecosystem history accept bench clean
 
 $(VENV)/.ok: pyproject.toml constraints.txt
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -41,6 +41,11 @@ browser:
 test: setup browser
 	$(PY) -m pytest tests -n $(XDIST) -q
 	$(PY) -m pytest compat -n $(XDIST) -q
+
+# the tests not marked slow (no other dagster environment built, no baseline recorded, no long
+# replay): a few minutes; `make test` runs them all, and the gate
+test-quick: setup browser
+	$(PY) -m pytest tests -m "not slow" -n $(XDIST) -q
 
 gate: setup
 	$(PY) -m pytest compat -n $(XDIST) -q

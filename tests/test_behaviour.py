@@ -242,6 +242,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str | None, str]] = {
 }
 
 
+@pytest.mark.slow
 def test_cross_version_replay_reports_real_differences(tmp_path):
     from compat.envs import parse_spec, python_for
 

@@ -194,6 +194,7 @@ def test_real_release_is_fetched_once_and_unpacked_by_hash():
     assert tuple(map(int, newer.version.split("."))) <= (0, 29, 29)
 
 
+@pytest.mark.slow
 def test_ecosystem_end_to_end_on_real_wheels(tmp_path):
     cmd = ["ecosystem", "--old", "dagster==1.11.4", "--new", "dagster==1.13.29",
            "--packages", "dagster-postgres", "dagster-mysql", "dagster-celery", "--fail-on", "breaking"]
@@ -255,6 +256,7 @@ def _duckdb_mutant(tmp_path: Path, old: str, new: str) -> str:
     return shadowing_python(root, tmp_path)
 
 
+@pytest.mark.slow
 def test_duckdb_overrides_replay_identically_from_1_11_4_to_1_13_29(tmp_path):
     cmd = ["ecosystem", "--old", "dagster==1.11.4", "--new", "dagster==1.13.29", "--packages", "dagster-duckdb"]
     proc = _run(*cmd, "--format", "json", "--report", str(tmp_path / "a.json"))
@@ -268,6 +270,7 @@ def test_duckdb_overrides_replay_identically_from_1_11_4_to_1_13_29(tmp_path):
     assert all(p["replayed"] is None for p in json.loads(static.stdout)["pairs"])
 
 
+@pytest.mark.slow
 def test_duckdb_traces_hold_the_dispatches_the_results_and_the_tables():
     from compat import sides
     from compat.tools import ecosystem_replay
@@ -284,6 +287,7 @@ def test_duckdb_traces_hold_the_dispatches_the_results_and_the_tables():
     assert factory["dispatch"] and resource["result"]["second"]["success"]
 
 
+@pytest.mark.slow
 def test_a_dagster_that_stops_deleting_the_slice_is_a_breaking_pair(tmp_path):
     """Were the comparison blind, an IO manager that no longer deletes a partition before writing
     it again (duplicate rows for every re-run) would pass."""

@@ -31,6 +31,7 @@ def test_same_version_finds_nothing():
     assert result.examples >= 30 and result.steps > result.examples
 
 
+@pytest.mark.slow
 def test_finds_and_shrinks_create_run_dispatch_loss(py_1_11_4, py_1_11_5, tmp_path):
     """1.11.5's RunDomain.create_run_for_job calls its own create_run, so the corpus
     override that stamps tags is skipped; the fuzzer finds it and shrinks it to one step."""

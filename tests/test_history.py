@@ -133,6 +133,7 @@ def test_the_timeline_renders_in_a_real_browser(static_history, tmp_path):
     assert _png_size(shot) == (1400, 1000)
 
 
+@pytest.mark.slow
 def test_bisect_behaviour_finds_a_divergence_that_was_fixed_and_one_that_stayed():
     """Real environments of three releases (built with uv once, then cached with their recordings).
     The plain spy on every scenario (the 'spy' cell set, 58 cells) sees both dispatches: a

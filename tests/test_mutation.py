@@ -88,6 +88,7 @@ def _narrowed(baseline: Path, scenarios: list[str], dest: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutation", mutate.MUTATIONS, ids=lambda m: m.id)
 def test_gate_kills_breaking_and_passes_equivalent_mutations(mutation, spy_baseline, tmp_path):
     baseline = spy_baseline

@@ -90,6 +90,7 @@ def test_a_damaged_reach_map_is_one_line(small_baseline, tmp_path):
         Baseline(copy)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutation", mutate.MUTATIONS, ids=lambda m: m.id)
 def test_change_aware_replay_gives_the_verdicts_of_a_full_replay(mutation, small_baseline, tmp_path):
     """Soundness on every mutant: every cell whose full replay differs from the recording is

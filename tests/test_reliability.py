@@ -75,6 +75,7 @@ def test_twenty_static_baselines_are_byte_identical(tmp_path):
     assert len(digests) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_traces_identical_across_hash_seeds_timezones_locales_and_workers(tmp_path, jobs):
     outs = []
@@ -88,6 +89,7 @@ def test_traces_identical_across_hash_seeds_timezones_locales_and_workers(tmp_pa
     assert outs[0] == outs[1] and outs[0]
 
 
+@pytest.mark.slow
 def test_interrupted_update_leaves_old_baseline_loadable(tmp_path):
     """Kill a re-recording midway (during behaviour recording): the old baseline still loads
     and no half-written file is left in it."""

@@ -27,6 +27,7 @@ def _without_source(data: dict) -> dict:
     return data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["baseline", "baseline-1.11.4"])
 def test_a_shipped_baseline_is_what_this_harness_records(name):
     base = Baseline(ROOT / "snapshots" / name)

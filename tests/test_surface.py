@@ -283,6 +283,7 @@ print(json.dumps(names))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", ["1.11.4", "1.11.5", "1.11.6"])
 def test_wheel_surface_matches_runtime_inspection_in_that_version(version):
     """The surface read statically from a release's wheel lists exactly the names (and defining
