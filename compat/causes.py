@@ -232,7 +232,9 @@ def _also(causes: list[Cause]) -> None:
                                 ("dispatch-gained", d.get("members_added") or [])):
                 for name in names:
                     for other in by_member.get((kind, name), []):
-                        if other is not c and f not in other.also:
+                        # a cell that shows `other` as a divergence of its own is its finding already
+                        if other is not c and f not in other.also and \
+                                not any(g.source == "behaviour" and g.member == f.member for g in other.findings):
                             other.also.append(f)
 
 

@@ -433,8 +433,7 @@ class Replayer:
         except CompatError as exc:
             self.worker = None
             return [replay._finding(replay.RULE_CELL, old["cell"], str(exc), None, None)]
-        finding = replay.compare(old, new)
-        return [finding] if finding is not None else []
+        return replay.divergences(old, new)
 
     def close(self) -> None:
         if self._starting is not None:

@@ -537,9 +537,7 @@ def compare_dirs(old_dir: str, new_dir: str) -> list[Finding]:
 def _compare_all(old: list[dict], new: list[dict]) -> list[Finding]:
     findings = []
     for old_trace, new_trace in zip(old, new):
-        f = compare(old_trace, new_trace)
-        if f is not None:
-            findings.append(f)
+        findings += divergences(old_trace, new_trace)
     return findings
 
 
@@ -594,6 +592,38 @@ def _same_truncated(o: str, n: str) -> bool:
 
 def _is_exc(v: Any) -> bool:
     return isinstance(v, dict) and "__exception__" in v
+
+
+def divergences(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
+    """Every divergence of a cell, the first (:func:`compare`'s) first: a cell whose dispatches
+    change in two places (1.11.5's `wipe_assets` forwarding `report_dagster_event` other
+    arguments, behind a lost dispatch) shows both causes. A cell that no longer runs, or whose
+    scenario raises another exception, has nothing further to compare."""
+    first = compare(old, new)
+    if first is None or first.rule in (RULE_IMPORT.id, RULE_CELL.id) or (
+            first.rule == RULE_EXCEPTION.id and first.details.get("step") is None):
+        return [first] if first is not None else []
+    version = min(old.get("schema_version", 1), new.get("schema_version", 1))
+    old, new = trace_at(old, version), trace_at(new, version)
+    more = _dispatch_divergences(old, new)
+    for f in (_compare_result(old, new), _compare_identity(old, new), _compare_warnings(old, new)):
+        if f is not None and f.severity == BREAKING:
+            more.append(f)
+    if not same(old.get("state"), new.get("state")):
+        path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
+        more.append(_finding(RULE_STATE, old["cell"], f"{cell_label(old['cell'])}: final storage state differs at "
+                             f"{path}", _short(o), _short(n), path=path))
+    out, keys = [first], {_divergence_key(first)}
+    for f in more:
+        if _divergence_key(f) not in keys:
+            keys.add(_divergence_key(f))
+            out.append(f)
+    return out
+
+
+def _divergence_key(f: Finding) -> tuple:
+    d = f.details or {}
+    return (f.rule, d.get("change"), d.get("member_name"), d.get("step"), d.get("path"))
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
@@ -799,19 +829,27 @@ def _comparable(events: list[dict], members: set[str] | None) -> list[dict]:
 
 
 def _compare_dispatch(old: dict, new: dict) -> Finding | None:
+    found = _dispatch_divergences(old, new)
+    return found[0] if found else None
+
+
+def _dispatch_divergences(old: dict, new: dict) -> list[Finding]:
+    """Every place the dispatches of a cell diverge, in order, one finding per (change, member)."""
+    out: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
     cell = old["cell"]
     label = cell_label(cell)
     o_members = set(old.get("meta", {}).get("spied_members") or [])
     n_members = set(new.get("meta", {}).get("spied_members") or [])
     if not o_members and not n_members:
-        return None
+        return []
     common = o_members & n_members
     o_ev = _comparable(old.get("dispatch") or [], common)
     n_ev = _comparable(new.get("dispatch") or [], common)
     o_keys = [dispatch_key(e) for e in o_ev]
     n_keys = [dispatch_key(e) for e in n_ev]
     if o_keys == n_keys:
-        return None
+        return []
     o_count, n_count = Counter(e["member"] for e in o_ev), Counter(e["member"] for e in n_ev)
     missing = sorted(m for m in o_count if n_count[m] < o_count[m] and n_count[m] == 0)
     added = sorted(m for m in n_count if o_count[m] == 0)
@@ -853,8 +891,11 @@ def _compare_dispatch(old: dict, new: dict) -> Finding | None:
         lo, ln = max(0, i1 - 3), max(0, j1 - 3)
         old_ctx = "\n".join(("> " if lo + k == i1 else "  ") + _render_event(e) for k, e in enumerate(o_ev[lo:i2 + 3]))
         new_ctx = "\n".join(("> " if ln + k == j1 else "  ") + _render_event(e) for k, e in enumerate(n_ev[ln:j2 + 3]))
-        return _finding(RULE_DISPATCH, cell, msg, old_ctx, new_ctx, change=kind,
-                        member_name=ev["member"], old_index=i1, new_index=j1, members_missing=missing,
-                        members_added=added, caller=ev.get("caller"), caller_class=ev.get("caller_class"),
-                        caller_via=ev.get("via"), **_calls(kind, first_old, first_new))
-    return None
+        if (kind, ev["member"]) in seen:
+            continue
+        seen.add((kind, ev["member"]))
+        out.append(_finding(RULE_DISPATCH, cell, msg, old_ctx, new_ctx, change=kind,
+                            member_name=ev["member"], old_index=i1, new_index=j1, members_missing=missing,
+                            members_added=added, caller=ev.get("caller"), caller_class=ev.get("caller_class"),
+                            caller_via=ev.get("via"), **_calls(kind, first_old, first_new)))
+    return out
