@@ -25,7 +25,7 @@ from compat.model.findings import (
     BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, at_or_above, sort_findings, typing_only,
 )
 from compat.model.surface import Surface
-from compat.rules import RULES
+from compat.catalogue import RULES
 from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
 from compat.static.profile import CORPUS_PACKAGE
 

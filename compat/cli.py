@@ -21,7 +21,7 @@ from compat.model.findings import FAIL_ON
 from compat.model.jsonio import check_replaceable, dumps, write_atomic
 from compat.causes import build_causes
 from compat.result import CheckResult
-from compat.rules import RULES
+from compat.catalogue import RULES
 from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_surface
 from compat.static.griffe_compare import griffe_findings, side_by_side

@@ -39,7 +39,7 @@ from compat.model.findings import (
     at_or_above,
     summary,
 )
-from compat.rules import RULES
+from compat.catalogue import RULES
 
 FORMATS = ("text", "markdown", "json", "junit", "github")
 REPORT_SCHEMA = "compat.report"

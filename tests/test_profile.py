@@ -12,7 +12,7 @@ import pytest
 from trees import write_tree
 
 from compat.model.errors import CompatError
-from compat.rules import all_rules
+from compat.catalogue import all_rules
 from compat.static.extract import snapshot
 from compat.static.profile import (
     CORPUS_PACKAGE,

@@ -1,7 +1,7 @@
 """The one rule registry: every rule of every layer fires on its fixture, stays quiet on its
 near miss, and no finding anywhere carries an id the registry does not know.
 
-Fixtures run through each layer's real machinery (``compat.rules.fixtures``): surfaces extracted
+Fixtures run through each layer's real machinery (``compat.catalogue.fixtures``): surfaces extracted
 and compared, a toy subclass profiled and checked, traces compared, a stored program's results
 compared, accepted entries matched, griffe run on toy classes. The surface layer's near misses
 live in tests/test_rules.py (several per rule).
@@ -22,8 +22,8 @@ from compat.model import jsonio
 from compat.static.diff import compare_surfaces
 from compat.model.errors import CompatError
 from compat.model.findings import AUDIENCES, SEVERITIES
-from compat.rules import RULES, all_rules, register
-from compat.rules.fixtures import findings_of
+from compat.catalogue import RULES, all_rules, register
+from compat.catalogue.fixtures import findings_of
 from compat.rules.registry import LAYER_FAMILIES, LAYERS, SURFACE, Fixture
 from compat.static.extract import from_sources
 

@@ -28,9 +28,9 @@ from compat.model.surface import (
     Signature,
     Surface,
 )
-from compat.rules import RULES, all_rules
+from compat.catalogue import RULES, all_rules
 from compat.rules.base import EXAMPLE_TARGET, example_files
-from compat.rules.docs import render_rules_markdown
+from compat.catalogue.docs import render_rules_markdown
 from compat.static.extract import from_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -678,7 +678,7 @@ def test_import_path_not_probed_by_new_snapshot_is_no_verdict():
 
 def test_docs_rules_md_is_generated_from_the_catalogue():
     committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
-    assert committed == render_rules_markdown(), "docs/rules.md is stale: run `python -m compat.rules.docs --write`"
+    assert committed == render_rules_markdown(), "docs/rules.md is stale: run `python -m compat.catalogue.docs --write`"
 
 
 def test_docs_mention_every_rule_and_its_fix():

@@ -28,7 +28,7 @@ from compat.model.baseline import VERSION as BASELINE_VERSION
 from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON, Finding, at_or_above, sort_findings, typing_only
 from compat.result import CheckResult
-from compat.rules import RULES
+from compat.catalogue import RULES
 from compat.rules.registry import REPLAY_LAYERS
 from compat.static.diff import compare_surfaces
 from compat.static.extract import installed_search_paths, snapshot

@@ -16,7 +16,7 @@ Layers, and where their rules are registered:
 - ``griffe``: griffe's own breaking-change check, shown side by side (``compat/static/griffe_compare.py``).
 
 Every entry has a fixture: an input its layer's real machinery turns into a finding of that
-rule, and a near miss it must not. ``compat.rules.fixtures`` runs them; the tests run both for
+rule, and a near miss it must not. ``compat.catalogue.fixtures`` runs them; the tests run both for
 every rule, so an entry whose fixture stops firing (or whose near miss starts to) fails.
 
 This module is a leaf (it imports only :mod:`compat.model.findings`): every layer registers through

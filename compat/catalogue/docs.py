@@ -1,8 +1,8 @@
 """Generate docs/rules.md from the rule registry, so documentation and code cannot drift.
 
-    python -m compat.rules.docs            # print
-    python -m compat.rules.docs --write    # rewrite docs/rules.md
-    python -m compat.rules.docs --check    # exit 1 when docs/rules.md is stale
+    python -m compat.catalogue.docs            # print
+    python -m compat.catalogue.docs --write    # rewrite docs/rules.md
+    python -m compat.catalogue.docs --check    # exit 1 when docs/rules.md is stale
 
 Every layer is documented from the same entries the findings are built from (id, severity,
 audience, explanation, fix hint), and each rule's example is its fixture, run through the
@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from compat.model import jsonio
-from compat.rules import all_rules
+from compat.catalogue import all_rules
 from compat.rules.base import EXAMPLE_TARGET
-from compat.rules.fixtures import SUBCLASS_PACKAGE, findings_of
+from compat.catalogue.fixtures import SUBCLASS_PACKAGE, findings_of
 from compat.rules.registry import BASELINE, BEHAVIOUR, FUZZ, GRIFFE, LAYER_FAMILIES, LAYERS, PROFILE, SURFACE, Rule
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
@@ -180,7 +180,7 @@ def render_rules_markdown() -> str:
     out: list[str] = []
     out.append("# Rule catalogue\n")
     out.append(
-        "Generated from the rule registry (`compat/rules/registry.py`) by `python -m compat.rules.docs --write`;"
+        "Generated from the rule registry (`compat/rules/registry.py`) by `python -m compat.catalogue.docs --write`;"
         " do not edit by hand (a test checks it is up to date).\n"
     )
     out.append(
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--check" in args:
         current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
         if current != text:
-            print(f"{DOC_PATH.name} is stale: run python -m compat.rules.docs --write", file=sys.stderr)
+            print(f"{DOC_PATH.name} is stale: run python -m compat.catalogue.docs --write", file=sys.stderr)
             return 1
         return 0
     sys.stdout.write(text)
