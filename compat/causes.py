@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from compat.behaviour.replay import missing_import
 from compat.corpus import CORPUS
 from compat.model.findings import (
     BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, at_or_above, sort_findings, typing_only,
@@ -346,6 +347,10 @@ class _Builder:
         if kind == "state":
             return ("state", re.sub(r"\[\d+\]", "[]", d.get("path") or "state"))
         if kind == "cell-error":
+            missing = (d.get("missing_name"), d.get("from_module")) if d.get("from_module") else \
+                missing_import(d.get("exception") or f.new)
+            if missing is not None:  # a name the module no longer exports: the export's cause
+                return ("exports", missing[1])
             return ("cell-error", (f.new or "?").splitlines()[0][:80])
         if kind == "fuzz":
             return self._fuzz_key(f, d, known)

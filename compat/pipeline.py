@@ -24,6 +24,7 @@ from compat.behaviour import replay as behaviour_mod
 from compat.fuzz.differential import mismatch_finding, replay_programs, run_fuzz
 from compat.gate import accepted as accepted_mod
 from compat.model import jsonio
+from compat.model.errors import CompatError
 from compat.model.baseline import (
     SCHEMA,
     VERSION,
@@ -99,8 +100,8 @@ def check(
                          lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs, only=selection.cells))
     if selection is not None and selection.programs:
         findings += step(f"replaying {len(selection.programs)} of {selection.total_programs} stored fuzz programs",
-                         lambda: replay_programs(base.programs(), new.python, (old_label, new_label),
-                                                 only=selection.programs))
+                         lambda: _programs_or_missing_name(base.programs(), new.python, (old_label, new_label),
+                                                           selection.programs))
     if fuzz_examples and behaviour and isinstance(old, Side):
         outcome = step(f"fuzzing {fuzz_examples} programs",
                        lambda: run_fuzz(old.python, new.python, max_examples=fuzz_examples,
@@ -116,6 +117,19 @@ def check(
                        path_prefix=new.repo_prefix() if path_prefix is None else path_prefix,
                        accepted=accepted_mod.reasons(taken, base.accepted),
                        replay=selection.as_dict() if selection is not None else None)
+
+
+def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], only) -> list:
+    """The stored programs replayed; a worker that cannot start because the new dagster no longer
+    exports a name it imports is a finding of the change that removed the export, not exit 2."""
+    try:
+        return replay_programs(programs, python, labels, only=only)
+    except CompatError as e:
+        missing = behaviour_mod.missing_import(str(e))
+        if missing is None:
+            raise
+        return [behaviour_mod.import_finding({"exception": f"ImportError: cannot import name '{missing[0]}' "
+                                                           f"from '{missing[1]}'", "module": None, "line": None})]
 
 
 # Code that never runs while a side is recorded (the commands, the renderers, the tools built

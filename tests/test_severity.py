@@ -65,3 +65,18 @@ def test_positional_to_keyword_forwarding_breaks():
     new = {"args": [], "kwargs": {"dagster_event": "DagsterEvent"}}
     cause = _one([_dispatch("arguments", "report_dagster_event", old, new)])
     assert cause.severity == "breaking" and "TypeError" in cause.why
+
+
+def test_a_worker_that_cannot_import_a_dropped_export_is_a_finding_of_that_export():
+    """A copy of dagster whose `dagster._core.instance` no longer re-exports `InstanceType`: the
+    workers that import it fail; that failure joins the cause of the removed export."""
+    from compat.rules import RULES
+
+    removed = RULES["export-removed"].finding("dagster._core.instance.InstanceType", "export removed",
+                                              old="dagster._core.instance.InstanceType", new="(unresolved)")
+    failed = replay.import_finding({"exception": "ImportError: cannot import name 'InstanceType' from "
+                                                 "'dagster._core.instance'", "module": None, "line": None})
+    assert failed.details["missing_name"] == "InstanceType"
+    causes = build_causes([removed, failed])
+    assert [c.id for c in causes] == ["exports:dagster._core.instance"]
+    assert failed in causes[0].findings and causes[0].severity == "breaking"

@@ -492,13 +492,26 @@ def import_failure(python: str, target: str, *, timeout: float = DEFAULT_TIMEOUT
     return error
 
 
+_MISSING_NAME = re.compile(r"cannot import name '([\w.]+)' from '([\w.]+)'")
+
+
+def missing_import(text: str | None) -> tuple[str, str] | None:
+    """(name, module) when `text` is the ImportError of a name a module no longer exports."""
+    m = _MISSING_NAME.search(text or "")
+    return (m.group(1), m.group(2)) if m else None
+
+
 def import_finding(error: dict[str, Any], cell: dict[str, Any] | None = None) -> Finding:
-    """The finding for a target that no longer imports (``error`` as :func:`import_failure` gives it)."""
+    """The finding for a target that no longer imports (``error`` as :func:`import_failure` gives it).
+    A name its module no longer exports is named in the details, so that the finding joins the
+    cause of that export's removal."""
+    missing = missing_import(error["exception"])
     where = (error["module"] + (f" (line {error['line']})" if error.get("line") else "") + ": ") if error.get("module") else ""
     return RULE_IMPORT.finding(
         "<import>", f"the target no longer imports on the new side: {where}{error['exception']}",
         old="imports", new=f"{where}{error['exception']}",
         details={"exception": error["exception"], "module": error.get("module"), "line": error.get("line"),
+                 **({"missing_name": missing[0], "from_module": missing[1]} if missing else {}),
                  **({"cell": dict(cell)} if cell else {})})
 
 
