@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from compat.model import jsonio
-from compat.static.annotations import normalize
+from compat.model.annotations import normalize
 from compat.model.errors import CompatError
 from compat.model.surface import Surface
 from compat.static.extract import DEFAULT_TARGET, from_sources, read_surface, snapshot, write_surface

@@ -18,7 +18,7 @@ from compat.model.findings import BOTH, BREAKING, CALLERS, SUBCLASSES, TYPING, W
 from compat.model.surface import CLASS_ATTRIBUTE
 from compat.rules.base import DiffContext, rule
 from compat.rules.signature import comparable_returns, signature_diffs
-from compat.static.annotations import relation
+from compat.model.annotations import relation
 
 # who a changed annotation breaks, by the new type's relation to the old
 _RETURN_BREAKS = {"wider": CALLERS, "narrower": SUBCLASSES, "unrelated": BOTH}

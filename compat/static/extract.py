@@ -46,8 +46,9 @@ from compat.model.surface import (
     Surface,
     visibility_of,
 )
-from compat.static import annotations, loader
-from compat.static import annotations as ann
+from compat.model import annotations
+from compat.static import loader
+from compat.model import annotations as ann
 from compat.static.loader import StaticLoader, distribution_version
 
 DEFAULT_TARGET = "dagster._core.instance:DagsterInstance"

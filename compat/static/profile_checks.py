@@ -37,7 +37,7 @@ from compat.model.surface import (
 )
 from compat.rules.base import Hit
 from compat.rules.registry import PROFILE, all_rules, register, source_fixture
-from compat.static.annotations import is_subtype
+from compat.model.annotations import is_subtype
 from compat.static.extract import Extractor
 from compat.static.loader import StaticLoader
 from compat.static.profile import (
