@@ -25,7 +25,7 @@ from pathlib import Path
 from pydantic import StrictStr
 
 from compat import tempdirs
-from compat.envs import build_once, cache_dir, locked, pip_command
+from compat.envs import build_once, cache_dir, locked, pip_command, uv_environ
 from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 
@@ -94,7 +94,7 @@ def matching_version(package: str, dagster_version: str) -> str:
 
 def _pip(args: list[str], what: str, timeout: float = 300) -> str:
     try:
-        proc = subprocess.run([*pip_command(), *args, "--disable-pip-version-check"],
+        proc = subprocess.run([*pip_command(), *args, "--disable-pip-version-check"], env=uv_environ(),
                               capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise CompatError(f"{what}: pip timed out after {timeout:.0f}s") from None

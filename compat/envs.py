@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +79,7 @@ def pip_command() -> list[str]:
     """pip, run by uv in a throwaway environment of uv's cache. The harness's own venv may be an
     unseeded `uv venv` without pip, and uv has no `download` or `index versions` of its own, so
     the two commands that need pip (fetching a downstream wheel, listing releases) never ask the
-    harness's interpreter for it."""
+    harness's interpreter for it. Run it with :func:`uv_environ`."""
     return [uv_bin(), "tool", "run", "--quiet", "--from", "pip", "pip"]
 
 
@@ -139,11 +139,18 @@ def build_once(dest: Path, lock: str, fill: Callable[[Path], str]) -> Path:
     return dest
 
 
-def _run_uv(args: list[str], what: str, timeout: float = 900) -> None:
+def uv_environ() -> dict[str, str]:
+    """The environment for uv (and the pip it runs): its caches live with ours, not in the user's
+    home directory."""
     env = dict(os.environ)
     env.setdefault("UV_NO_PROGRESS", "1")
-    # uv's own cache lives with ours, not in the user's home directory.
     env.setdefault("UV_CACHE_DIR", str(cache_dir() / "uv"))
+    env.setdefault("PIP_CACHE_DIR", str(cache_dir() / "pip"))
+    return env
+
+
+def _run_uv(args: list[str], what: str, timeout: float = 900) -> None:
+    env = uv_environ()
     try:
         proc = tempdirs.run(
             [uv_bin(), *args], capture_output=True, text=True, timeout=timeout, env=env,
@@ -409,11 +416,84 @@ def search_paths_for(spec: Spec) -> list[str]:
     return tree_search_paths(Path(spec.tree))
 
 
-def _env_key(spec: Spec) -> str:
+# --- the harness's own requirements, mirrored into the environments it builds ---------------------
+def harness_requirements() -> list[str]:
+    """The distributions the harness's worker code requires (compat's own metadata), besides dagster."""
+    from importlib import metadata
+
+    try:
+        return [r for r in metadata.requires("compat") or [] if "extra ==" not in r]
+    except metadata.PackageNotFoundError:  # a source tree on sys.path without its metadata
+        return []
+
+
+def requirement_closure(dists: dict[str, tuple[str, list[str]]], roots: Iterable[str]) -> dict[str, str]:
+    """name -> version of every installed distribution ``roots`` require, transitively, with the
+    extras they ask for; markers are evaluated for this interpreter (the caller checked that the
+    other one is the same minor version before trusting versions)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name as _canonical
+
+    out: dict[str, str] = {}
+    todo = [(_canonical(Requirement(r).name), frozenset(Requirement(r).extras)) for r in roots]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen or name not in dists:
+            continue
+        seen.add((name, extras))
+        version, requires = dists[name]
+        out[name] = version
+        for text in requires:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            wanted = [{"extra": e} for e in sorted(extras)] or [{"extra": ""}]
+            if req.marker is None or any(req.marker.evaluate(env) for env in wanted):
+                todo.append((_canonical(req.name), frozenset(req.extras)))
+    return dict(sorted(out.items()))
+
+
+OWN_DISTRIBUTIONS = ("dagster", "dagster-shared", "dagster-pipes", "compat")
+
+
+def harness_pins() -> list[list[str]]:
+    """What to install beside a side's dagster in every environment the harness builds, best
+    first: `name==version` of every distribution the harness requires (transitively, dagster's
+    requirements included) as this interpreter has them; then without dagster's requirements
+    (a side's dagster may need other versions of those); then nothing.
+
+    So a side's environment holds the same test tools, the same griffe and its colorama, as the
+    venv the gate later replays in. Change-aware replay compares exactly these versions between
+    a recording and a replay (see compat/behaviour/reach.py, point 5): an environment without
+    them differs from the user's venv in the optional imports the start-up tries (dagster's
+    `import pytest`, structlog's `import colorama`), and every cell would be replayed."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    dists: dict[str, tuple[str, list[str]]] = {}
+    for dist in metadata.distributions():
+        name = canonicalize_name(dist.metadata["Name"] or "")
+        if name and name not in dists:
+            dists[name] = (dist.version, dist.requires or [])
+    roots = harness_requirements()
+    tools = [r for r in roots if canonicalize_name(Requirement(r).name) not in OWN_DISTRIBUTIONS]
+    tiers = []
+    for wanted in (roots, tools):
+        closure = requirement_closure(dists, wanted)
+        tiers.append([f"{name}=={v}" for name, v in closure.items() if name not in OWN_DISTRIBUTIONS])
+    return [*tiers, []]
+
+
+def _env_key(spec: Spec, pins: list[str]) -> str:
+    mirrored = hashlib.sha256("\n".join(pins).encode()).hexdigest()[:8]  # the harness venv mirrored
     if spec.version:
-        return f"dagster-{spec.version}-py{sys.version_info[0]}{sys.version_info[1]}"
+        return f"dagster-{spec.version}-py{sys.version_info[0]}{sys.version_info[1]}-h{mirrored}"
     if spec.commit:
-        return f"commit-{spec.commit}-py{sys.version_info[0]}{sys.version_info[1]}"
+        return f"commit-{spec.commit}-py{sys.version_info[0]}{sys.version_info[1]}-h{mirrored}"
     digest = hashlib.sha256((spec.tree or spec.python or "").encode()).hexdigest()[:12]
     return f"tree-{digest}"
 
@@ -432,7 +512,8 @@ def python_for(spec: Spec) -> str:
     if spec.python:
         interpreter_paths(spec.python)  # fails with a one-line reason if it is not usable
         return spec.python
-    key = _env_key(spec)
+    tiers = harness_pins()
+    key = _env_key(spec, tiers[0])
     venv = cache_dir() / "envs" / key
     py = venv / "bin" / "python"
     if _complete(venv, py):
@@ -460,10 +541,15 @@ def python_for(spec: Spec) -> str:
                     reqs += ["-e", str(root)]
             if not reqs:
                 reqs = ["-e", str(spec.tree)]
-        try:
-            _run_uv(["pip", "install", "--quiet", "--python", str(py), *reqs, *WORKER_REQUIREMENTS], what)
-        except CompatError:
-            shutil.rmtree(venv, ignore_errors=True)
-            raise
+        for i, pins in enumerate(tiers):
+            # where the side's dagster wants other versions than the harness has, the next tier
+            # (change-aware replay then sees which versions differ, and judges them)
+            try:
+                _run_uv(["pip", "install", "--quiet", "--python", str(py), *reqs, *WORKER_REQUIREMENTS, *pins], what)
+                break
+            except CompatError:
+                if i == len(tiers) - 1:
+                    shutil.rmtree(venv, ignore_errors=True)
+                    raise
         (venv / ".complete").write_text(spec.label + "\n" + "\n".join(WORKER_REQUIREMENTS) + "\n")
     return str(py)

@@ -180,6 +180,8 @@ def cached_record(side: Side, *, target: str, behaviour: bool = True, jobs: int 
     key = hashlib.sha256("\0".join([
         recording_digest(), side.content_digest(), target, str(behaviour), str(cell_set),
         f"py{sys.version_info[0]}.{sys.version_info[1]}",
+        # the environment a recording ran in mirrors the harness's venv (compat.envs.harness_pins)
+        *(envs.harness_pins()[0] if behaviour and not side.installed else []),
     ]).encode()).hexdigest()[:24]
     dest = envs.cache_dir() / "recordings" / key
     if (dest / ".complete").exists():

@@ -166,6 +166,37 @@ def test_one_recording_per_commit_and_master_is_green_in_full(refactor, tmp_path
     assert "replayed 0/" in gate.stdout, gate.stdout[-3000:]
 
 
+def test_the_recipe_gate_on_unchanged_master_replays_nothing(tmp_path):
+    """The recipe word for word: a `uv venv` (no pip) holding the checkout editable, the harness
+    and a linter; a baseline recorded from `.@master`; the gate run from the unchanged checkout.
+    The venv's own tools (pytest, griffe's colorama, the linter) are in the environment the
+    baseline was recorded in too, so no cell is replayed."""
+    from compat import envs
+
+    repo = make_checkout(tmp_path / "dagster", "1.11.4")
+    venv = tmp_path / "compat-venv"
+    uv = envs.uv_bin()
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, capture_output=True)
+    py = str(venv / "bin" / "python")
+    editable = [a for d in ("python_modules/dagster-pipes", "python_modules/libraries/dagster-shared",
+                            "python_modules/dagster") for a in ("-e", d)]
+    proc = subprocess.run([uv, "pip", "install", "-q", "--python", py, *editable, "-e", str(ROOT), "pyflakes"],
+                          capture_output=True, text=True, cwd=repo, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    env = {**os.environ, "COMPAT_QUIET": "1"}
+    base = tmp_path / "compat-baseline"
+    proc = subprocess.run([str(venv / "bin" / "compat"), "baseline", "--old", ".@master", "--out", str(base),
+                           "--cells", "spy", "-j", "2"], capture_output=True, text=True, cwd=repo, env=env,
+                          timeout=1800)
+    assert proc.returncode == 0, proc.stderr
+    gate = subprocess.run([py, "-m", "pytest", "--pyargs", "compat", "-q", "-p", "no:cacheprovider",
+                           "--compat-baseline", str(base)], capture_output=True, text=True, cwd=repo, env=env,
+                          timeout=1800)
+    assert gate.returncode == 0, gate.stdout[-3000:] + gate.stderr
+    line = next(ln for ln in gate.stdout.splitlines() if "replayed" in ln)
+    assert "replayed 0/" in line, line
+
+
 @pytest.mark.parametrize("spec, message", [
     ("{repo}@no-such-branch", "no such revision"),
     ("{repo}@--all", "not a git revision"),

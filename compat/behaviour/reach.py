@@ -70,6 +70,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from compat.behaviour.recorder import HASHED_PACKAGES, _canonical, _sha
+from compat.envs import harness_requirements, requirement_closure
 from compat.model import schemas
 from compat.model.errors import CompatError
 from compat.model.replay import replay_line
@@ -314,43 +315,6 @@ _PROBE = (
     "        out[name] = [d.version, d.requires or []]\n"
     "print(json.dumps({'python': '%d.%d.%d' % sys.version_info[:3], 'distributions': out}))\n"
 )
-
-
-def harness_requirements() -> list[str]:
-    """The distributions the harness's worker code requires (compat's own metadata), besides dagster."""
-    from importlib import metadata
-
-    try:
-        return [r for r in metadata.requires("compat") or [] if "extra ==" not in r]
-    except metadata.PackageNotFoundError:  # a source tree on sys.path without its metadata
-        return []
-
-
-def requirement_closure(dists: dict[str, tuple[str, list[str]]], roots: Iterable[str]) -> dict[str, str]:
-    """name -> version of every installed distribution ``roots`` require, transitively, with the
-    extras they ask for; markers are evaluated for this interpreter (the caller checked that the
-    other one is the same minor version before trusting versions)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    out: dict[str, str] = {}
-    todo = [(_canonical(Requirement(r).name), frozenset(Requirement(r).extras)) for r in roots]
-    seen: set[tuple[str, frozenset[str]]] = set()
-    while todo:
-        name, extras = todo.pop()
-        if (name, extras) in seen or name not in dists:
-            continue
-        seen.add((name, extras))
-        version, requires = dists[name]
-        out[name] = version
-        for text in requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
-                continue
-            wanted = [{"extra": e} for e in sorted(extras)] or [{"extra": ""}]
-            if req.marker is None or any(req.marker.evaluate(env) for env in wanted):
-                todo.append((_canonical(req.name), frozenset(req.extras)))
-    return dict(sorted(out.items()))
 
 
 def interpreter_info(python: str) -> tuple[str, dict[str, str]]:

@@ -9,7 +9,6 @@ once a change has landed it stays; each probed version's surface is computed onc
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ def released_versions(package: str = "dagster") -> list[str]:
         proc = tempdirs.run(
             [*envs.pip_command(), "index", "versions", package, "--disable-pip-version-check"],
             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-            env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
+            env={**envs.uv_environ(), "PIP_NO_CACHE_DIR": "1"},
         )
     except subprocess.TimeoutExpired:
         raise CompatError("listing releases timed out (is the package index reachable?)") from None
