@@ -28,7 +28,7 @@ from compat.static.griffe_compare import griffe_findings, side_by_side
 from compat.static.profile import profile_source, write_profile
 from compat import downstream
 from compat.tools import contract as contract_mod
-from compat.tools import ecosystem, mutate, timeline
+from compat.tools import ecosystem, mutants, mutate, timeline
 from compat.tools import witness as witness_mod
 from compat.tools import history as history_mod
 from compat.tools.bisect import bisect, render
@@ -323,12 +323,41 @@ def cmd_contract(args) -> int:
 
 
 def cmd_mutate(args) -> int:
+    if args.generated:
+        return _mutate_generated(args)
+    if args.sample is not None or args.operators or args.output or args.python or args.dagster_version:
+        raise CompatError("--sample, --seed, --operators, --output, --python and --dagster-version go with --generated")
     outcomes = []
     for m in mutate.select(args.only):
         _progress(f"mutation {m.id}: {m.description}")
         outcomes.append(mutate.evaluate(m, args.baseline, behaviour=args.behaviour, jobs=args.jobs, full=args.full))
     print(mutate.kill_report(outcomes))
     return 0 if all(o.correct for o in outcomes) else 1
+
+
+def _mutate_generated(args) -> int:
+    """Generated mutants of the chosen dagster's instance code through the gate: the mutation score."""
+    side = sides.from_options(python=args.python, dagster_version=args.dagster_version)
+    root = mutate.dagster_root(None if side.installed else side.search_paths)
+    everything = mutants.generate(root, args.operators)
+    chosen = mutants.by_ids(everything, args.only) if args.only else mutants.sample(everything, args.sample, args.seed)
+    _progress(f"{len(chosen)} of {len(everything)} generated mutants of {side.label}")
+    results = []
+    with mutate.Pristine(root) as pristine:
+        for i, m in enumerate(chosen, 1):
+            _progress(f"mutant {i}/{len(chosen)} {m.id}: {m.diff}")
+            results.append(mutate.score_one(m, args.baseline, pristine=pristine, side=None if side.installed else side,
+                                            jobs=args.jobs, full=args.full))
+            _progress(f"  {results[-1].verdict}")
+    report = mutate.ScoreReport(side.label, args.baseline, len(everything), list(args.operators or mutants.OPERATORS),
+                                args.sample if not args.only else len(chosen), args.seed, results)
+    text = dumps(report.as_dict(), 2) if args.format == "json" else report.render()
+    if args.output:
+        write_atomic(args.output, text if text.endswith("\n") else text + "\n")
+        _progress(f"report: {args.output}")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return 0
 
 
 def cmd_coverage(args) -> int:
@@ -359,6 +388,16 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"compat: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of mutants, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least one mutant, got {value}")
+    return value
 
 
 def _jobs(text: str) -> int:
@@ -554,6 +593,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_jobs(p)
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")
+    p.add_argument("--generated", action="store_true",
+                   help="generated mutants of dagster/_core/instance/** instead of the known edits: reports the "
+                        "mutation score and every survivor (--only then takes generated ids)")
+    p.add_argument("--sample", type=_count, metavar="N", help="with --generated: N mutants drawn at random")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="with --sample: the draw's seed (default: %(default)s)")
+    p.add_argument("--operators", nargs="+", choices=tuple(mutants.OPERATORS), metavar="OP",
+                   help="with --generated: these operators only (" + ", ".join(mutants.OPERATORS) + ")")
+    p.add_argument("--python", metavar="PY", help="with --generated: mutate this interpreter's dagster")
+    p.add_argument("--dagster-version", metavar="V", help="with --generated: mutate a released dagster")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown",
+                   help="with --generated: the report's format (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+                   help="with --generated: write the report here (atomically)")
     p.set_defaults(func=cmd_mutate)
 
     p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")

@@ -26,7 +26,11 @@ from compat.model.errors import CompatError
 from compat.model.findings import BREAKING, Finding
 from compat.model.surface import Surface
 from compat.result import CheckResult
+from compat.model.jsonio import write_atomic
+from compat.sides import Side
 from compat.static.extract import installed_search_paths, snapshot
+from compat.tools import mutants as mutants_mod
+from compat.tools.mutants import Mutant
 
 M = "dagster/_core/instance/methods/"
 I = "dagster/_core/instance/instance.py"
@@ -45,6 +49,49 @@ class Mutation:
     breaking: bool  # True: the gate must fail; False: an equivalent edit it must pass
     description: str
     edits: tuple[Edit, ...]
+
+    def write(self, dest: Path) -> None:
+        """Make the edits in the copy of dagster under ``dest``."""
+        for edit in self.edits:
+            path = dest / edit.path
+            text = path.read_text()
+            count = text.count(edit.old)
+            if count != 1:
+                raise CompatError(f"mutation {self.id}: expected the edited text once in {edit.path}, found {count}; "
+                                  "update compat/tools/mutate.py for this dagster version")
+            _rewrite(path, text.replace(edit.old, edit.new))
+
+
+@dataclass(frozen=True)
+class GeneratedMutation:
+    """A generated mutant (compat/tools/mutants.py) in the shape the gate's runner takes: breaking
+    unless the equivalence heuristics judge it unobservable."""
+
+    mutant: Mutant
+
+    @property
+    def id(self) -> str:
+        return self.mutant.id
+
+    @property
+    def breaking(self) -> bool:
+        return self.mutant.equivalent is None
+
+    @property
+    def description(self) -> str:
+        return self.mutant.description
+
+    def write(self, dest: Path) -> None:
+        path = dest / self.mutant.path
+        _rewrite(path, self.mutant.apply_to(path.read_bytes()).decode())
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """Replace a file of a mutant's tree by a new one (never writing through a hard link into the
+    pristine copy) and drop its compiled bytecode, which may not check the source's time."""
+    write_atomic(path, text)
+    for pyc in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+        pyc.unlink()
 
 
 def _run_manager(lookup: str) -> tuple[Edit, ...]:
@@ -308,38 +355,69 @@ MUTATIONS: tuple[Mutation, ...] = (
 )
 
 
-def dagster_root() -> Path:
-    """The directory holding the installed `dagster` package (site-packages)."""
+def dagster_root(search_paths: list[str] | None = None) -> Path:
+    """The directory holding the `dagster` package: the installed one (site-packages), or the
+    first of ``search_paths`` that holds one."""
     import importlib.util
 
+    if search_paths is not None:
+        for root in search_paths:
+            if (Path(root) / "dagster" / "__init__.py").is_file():
+                return Path(root)
+        raise CompatError("no dagster package on the side's search paths")
     spec = importlib.util.find_spec("dagster")
     if spec is None or not spec.submodule_search_locations:
         raise CompatError("dagster is not installed in this interpreter")
     return Path(list(spec.submodule_search_locations)[0]).parent
 
 
-def apply(mutation: Mutation, dest: Path) -> Path:
-    """Copy the installed dagster package under `dest` and apply the edits; returns `dest`."""
-    src = dagster_root()
-    shutil.copytree(src / "dagster", dest / "dagster", ignore=shutil.ignore_patterns("__pycache__"))
-    for edit in mutation.edits:
-        path = dest / edit.path
-        text = path.read_text()
-        count = text.count(edit.old)
-        if count != 1:
-            raise CompatError(f"mutation {mutation.id}: expected the edited text once in {edit.path}, found {count}; "
-                              "update compat/tools/mutate.py for this dagster version")
-        path.write_text(text.replace(edit.old, edit.new))
+class Pristine:
+    """One copy of a dagster package (with its compiled bytecode) for a run of many mutants: each
+    mutant's tree is hard links to it, and only the edited file is written anew."""
+
+    def __init__(self, root: Path | None = None):
+        self._tmp = tempfile.TemporaryDirectory(prefix="compat-pristine-")
+        self.path = Path(self._tmp.name)
+        shutil.copytree((root or dagster_root()) / "dagster", self.path / "dagster")
+
+    def link(self, dest: Path) -> None:
+        def link_or_copy(src: str, dst: str) -> None:
+            try:
+                os.link(src, dst)
+            except OSError:  # another filesystem: a plain copy
+                shutil.copy2(src, dst)
+
+        shutil.copytree(self.path / "dagster", dest / "dagster", copy_function=link_or_copy)
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "Pristine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def apply(mutation: Mutation | GeneratedMutation, dest: Path, *, pristine: Pristine | None = None) -> Path:
+    """A copy of the installed dagster package (or of ``pristine``) under `dest` with the
+    mutation's edits made; returns `dest`."""
+    if pristine is None:
+        shutil.copytree(dagster_root() / "dagster", dest / "dagster", ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        pristine.link(dest)
+    mutation.write(dest)
     return dest
 
 
-def shadowing_python(root: Path, where: Path) -> str:
-    """An interpreter wrapper whose `import dagster` finds the mutated copy first."""
+def shadowing_python(root: Path, where: Path, python: str | None = None) -> str:
+    """An interpreter wrapper (around ``python``, this one by default) whose `import dagster`
+    finds the mutated copy first."""
     wrapper = where / "python"
     wrapper.write_text(
         "#!/bin/sh\n"
         f'PYTHONPATH="{root}${{PYTHONPATH:+:$PYTHONPATH}}"\nexport PYTHONPATH\n'
-        f'exec "{sys.executable}" "$@"\n'
+        f'exec "{python or sys.executable}" "$@"\n'
     )
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return str(wrapper)
@@ -347,7 +425,7 @@ def shadowing_python(root: Path, where: Path) -> str:
 
 @dataclass
 class Outcome:
-    mutation: Mutation
+    mutation: Mutation | GeneratedMutation
     static: list[Finding] = field(default_factory=list)
     behaviour: list[Finding] = field(default_factory=list)
     behaviour_run: bool = False
@@ -375,21 +453,23 @@ class Outcome:
         return self.gate_failed == self.mutation.breaking
 
 
-def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour: str = "auto",
-             jobs: int = 1, full: bool = False) -> Outcome:
+def evaluate(mutation: Mutation | GeneratedMutation, baseline: str | os.PathLike[str], *, behaviour: str = "auto",
+             jobs: int = 1, full: bool = False, pristine: Pristine | None = None,
+             side: Side | None = None) -> Outcome:
     """Run the gate's checks on a mutated copy of dagster against `baseline`.
 
     behaviour: "always", "never", or "auto" (replay only when the static checks did not already
     fail the gate, or when the mutation is meant to be equivalent and must pass everything).
     The behaviour half replays what the edit can reach (compat.behaviour.reach), every cell and
-    program with ``full``.
+    program with ``full``. ``side`` is the dagster mutated (the installed one by default), and
+    ``pristine`` a copy of its package to link mutants from.
     """
 
     base = Baseline(baseline)
     outcome = Outcome(mutation)
-    with tempfile.TemporaryDirectory(prefix=f"compat-mutant-{mutation.id}-") as tmp:
-        root = apply(mutation, Path(tmp) / "site")
-        paths = [str(root)] + installed_search_paths()
+    with tempfile.TemporaryDirectory(prefix="compat-mutant-") as tmp:
+        root = apply(mutation, Path(tmp) / "site", pristine=pristine)
+        paths = [str(root)] + (side.search_paths if side is not None else installed_search_paths())
         surface = snapshot(base.target, paths, source="mutant", use_cache=False)
         outcome.old_surface, outcome.new_surface = base.surface, surface
         outcome.profiles = [p for _, p in base.profiles()]
@@ -398,7 +478,7 @@ def evaluate(mutation: Mutation, baseline: str | os.PathLike[str], *, behaviour:
             behaviour == "auto" and (not mutation.breaking or not outcome.gate_failed)
         )
         if run_behaviour and base.trace_files():
-            python = shadowing_python(root, Path(tmp))
+            python = shadowing_python(root, Path(tmp), side.python if side is not None else None)
             selection = base.selection(python, paths, full=full)
             outcome.replay = selection.as_dict()
             if selection.cells:
@@ -436,3 +516,133 @@ def kill_report(outcomes: list[Outcome]) -> str:
         lines.append(f"  {verdict:<11} {o.mutation.id:<20} {o.mutation.description}" + (f"  [{', '.join(by)}]" if by else "")
                      + replayed)
     return "\n".join(lines)
+
+
+# --- generated mutants: the mutation score -----------------------------------------------------
+KILLED, SURVIVED, EQUIVALENT, FALSE_ALARM, ERROR = "killed", "survived", "equivalent", "false-alarm", "error"
+
+
+@dataclass
+class Scored:
+    """What the gate made of one generated mutant, as data (the report renders it)."""
+
+    mutant: Mutant
+    verdict: str  # KILLED, SURVIVED, EQUIVALENT (passed, judged equivalent), FALSE_ALARM (failed, so judged), ERROR
+    rules: list[str] = field(default_factory=list)  # source:rule of the findings that failed the gate
+    replay: dict | None = None
+    error: str | None = None
+
+    @property
+    def reached(self) -> bool:
+        """Whether the gate looked at the edit's behaviour: some recorded cell or program replayed."""
+        return bool(self.replay and (self.replay["cells_replayed"] or self.replay["programs_replayed"]))
+
+    @property
+    def why(self) -> str:
+        """Why a survivor survived (or why an equivalent one is), in a phrase."""
+        if self.mutant.equivalent:
+            return f"equivalent ({self.mutant.equivalent}): {mutants_mod.EQUIVALENCE[self.mutant.equivalent]}"
+        if self.verdict == ERROR:
+            return f"error: {self.error}"
+        if not self.reached:
+            return "not executed by any recorded cell or program, and no signature changed"
+        return (f"executed by {self.replay['cells_replayed']} replayed cells and {self.replay['programs_replayed']} "
+                "programs: no trace differed")
+
+    def as_dict(self) -> dict:
+        return {"mutant": self.mutant.as_dict(), "verdict": self.verdict, "rules": self.rules,
+                "replay": self.replay, "error": self.error}
+
+
+def score_one(mutant: Mutant, baseline: str | os.PathLike[str], *, pristine: Pristine, side: Side | None = None,
+              jobs: int = 1, full: bool = False) -> Scored:
+    mutation = GeneratedMutation(mutant)
+    try:
+        outcome = evaluate(mutation, baseline, jobs=jobs, full=full, pristine=pristine, side=side)
+    except CompatError as exc:
+        return Scored(mutant, ERROR, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    rules = sorted({f"{f.source}:{f.rule}" for f in outcome.failing})
+    if mutant.equivalent:
+        verdict = FALSE_ALARM if outcome.gate_failed else EQUIVALENT
+    else:
+        verdict = KILLED if outcome.gate_failed else SURVIVED
+    return Scored(mutant, verdict, rules, outcome.replay)
+
+
+@dataclass
+class ScoreReport:
+    """The mutation score of a run of generated mutants: killed / (killed + non-equivalent survivors)."""
+
+    dagster: str  # the side mutated, named by what it is
+    baseline: str
+    generated: int  # how many mutants the operators produce on this dagster
+    operators: list[str]
+    sample: int | None
+    seed: int
+    results: list[Scored]
+
+    def count(self, verdict: str) -> int:
+        return sum(r.verdict == verdict for r in self.results)
+
+    @property
+    def score(self) -> float | None:
+        judged = self.count(KILLED) + self.count(SURVIVED)
+        return self.count(KILLED) / judged if judged else None
+
+    def as_dict(self) -> dict:
+        return {"schema": "compat.mutation-score", "version": 1, "dagster": self.dagster, "baseline": self.baseline,
+                "generated": self.generated, "operators": self.operators, "sample": self.sample, "seed": self.seed,
+                "counts": {v: self.count(v) for v in (KILLED, SURVIVED, EQUIVALENT, FALSE_ALARM, ERROR)},
+                "score": None if self.score is None else round(self.score, 4),
+                "results": [r.as_dict() for r in self.results]}
+
+    def render(self) -> str:
+        """The report as markdown: the score, the counts by operator, every survivor by class."""
+        killed, survived = self.count(KILLED), self.count(SURVIVED)
+        drawn = (f"a sample of {self.sample} drawn with seed {self.seed} from {self.generated} generated mutants"
+                 if self.sample is not None and self.sample < self.generated else f"all {self.generated} generated mutants")
+        score = "n/a" if self.score is None else f"{100 * self.score:.1f}%"
+        out = [f"# Generated mutants of {self.dagster}: mutation score {score}", "",
+               f"{drawn} of `dagster/_core/instance/**`, checked by the gate against `{self.baseline}`.", "",
+               f"- score: **{killed}/{killed + survived}** non-equivalent mutants killed ({score})",
+               f"- judged equivalent and passed: {self.count(EQUIVALENT)}; judged equivalent but failed the gate "
+               f"(possible false alarms): {self.count(FALSE_ALARM)}; errors: {self.count(ERROR)}",
+               f"- survivors not executed by any recorded cell: "
+               f"{sum(r.verdict == SURVIVED and not r.reached for r in self.results)}; executed but no trace "
+               f"differed: {sum(r.verdict == SURVIVED and r.reached for r in self.results)}", "",
+               "## By operator", "", "| operator | mutants | killed | survived | equivalent | false alarm | error |",
+               "|---|---:|---:|---:|---:|---:|---:|"]
+        for op in self.operators:
+            rs = [r for r in self.results if r.mutant.operator == op]
+            if rs:
+                out.append(f"| {op} | {len(rs)} | " + " | ".join(
+                    str(sum(r.verdict == v for r in rs)) for v in (KILLED, SURVIVED, EQUIVALENT, FALSE_ALARM, ERROR)) + " |")
+        sections = [
+            ("Survivors: executed, but no trace differed", lambda r: r.verdict == SURVIVED and r.reached),
+            ("Survivors: not executed by any recorded cell or program", lambda r: r.verdict == SURVIVED and not r.reached),
+            ("Judged equivalent (heuristics), and the gate passed", lambda r: r.verdict == EQUIVALENT),
+            ("Judged equivalent, but the gate failed (possible false alarms)", lambda r: r.verdict == FALSE_ALARM),
+            ("Errors", lambda r: r.verdict == ERROR),
+        ]
+        for title, pick in sections:
+            rs = [r for r in self.results if pick(r)]
+            if not rs:
+                continue
+            out += ["", f"## {title} ({len(rs)})", ""]
+            for r in rs:
+                m = r.mutant
+                extra = ""
+                if r.verdict in (EQUIVALENT, FALSE_ALARM):
+                    extra = f" — {m.equivalent}" + (f" [{', '.join(r.rules)}]" if r.rules else "")
+                elif r.verdict == ERROR:
+                    extra = f" — {r.error}"
+                elif r.reached:
+                    extra = f" — replayed {r.replay['cells_replayed']} cells, {r.replay['programs_replayed']} programs"
+                out.append(f"- `{m.where}` {m.operator} in `{m.function}`: `{m.diff}`{extra}")
+        out += ["", "## Killed", ""]
+        for r in self.results:
+            if r.verdict == KILLED:
+                out.append(f"- `{r.mutant.where}` {r.mutant.operator}: {', '.join(r.rules)}")
+        if self.count(KILLED) == 0:
+            out.append("- (none)")
+        return "\n".join(out) + "\n"
