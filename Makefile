@@ -11,7 +11,7 @@ RECORDED := 1.13.29
 DAGSTER ?= $(RECORDED)
 LOCK := $(if $(filter $(RECORDED),$(DAGSTER)),-c constraints.txt)
 
-.PHONY: setup lock browser check test test-quick gate baseline baseline-old report reports ecosystem history accept bench clean
+.PHONY: setup lock browser check test test-quick gate baseline baseline-old report reports ecosystem history accept bench mutate-generated clean
 
 $(VENV)/.ok: pyproject.toml constraints.txt
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -87,6 +87,18 @@ reports: setup
 	$(PY) -m compat contract --baseline snapshots/baseline -o docs/contract.md
 	-$(PY) -m compat contract --baseline snapshots/baseline --against snapshots/baseline-$(OLD) -o snapshots/reports/contract-$(OLD)-to-$(DAGSTER).diff
 	$(MAKE) report
+
+# Generated mutants of dagster/_core/instance/** through the gate: the mutation score and every
+# survivor (docs/users/mutate.md). MUTANTS_OF=1.11.4 mutates that release against its baseline;
+# SAMPLE=40 (with SEED) measures a seeded sample: the full run is a few thousand gate runs.
+MUTANTS_OF ?= $(RECORDED)
+SEED ?= 35
+MUTANTS_RECORDED := $(filter $(RECORDED),$(MUTANTS_OF))
+mutate-generated: setup
+	$(PY) -m compat mutate --generated -j $(XDIST) \
+	  $(if $(MUTANTS_RECORDED),--baseline snapshots/baseline,--baseline snapshots/baseline-$(MUTANTS_OF) --dagster-version $(MUTANTS_OF)) \
+	  $(if $(SAMPLE),--sample $(SAMPLE) --seed $(SEED)) \
+	  -o snapshots/reports/mutants-$(MUTANTS_OF)$(if $(SAMPLE),-sample$(SAMPLE)-seed$(SEED)).md
 
 clean:
 	rm -rf $(VENV)

@@ -342,21 +342,25 @@ def _mutate_generated(args) -> int:
     everything = mutants.generate(root, args.operators)
     chosen = mutants.by_ids(everything, args.only) if args.only else mutants.sample(everything, args.sample, args.seed)
     _progress(f"{len(chosen)} of {len(everything)} generated mutants of {side.label}")
-    results = []
+    report = mutate.ScoreReport(side.label, args.baseline, len(everything), list(args.operators or mutants.OPERATORS),
+                                args.sample if not args.only else len(chosen), args.seed, [], len(chosen))
+
+    def text() -> str:
+        out = dumps(report.as_dict(), 2) if args.format == "json" else report.render()
+        return out if out.endswith("\n") else out + "\n"
+
     with mutate.Pristine(root) as pristine:
         for i, m in enumerate(chosen, 1):
             _progress(f"mutant {i}/{len(chosen)} {m.id}: {m.diff}")
-            results.append(mutate.score_one(m, args.baseline, pristine=pristine, side=None if side.installed else side,
-                                            jobs=args.jobs, full=args.full))
-            _progress(f"  {results[-1].verdict}")
-    report = mutate.ScoreReport(side.label, args.baseline, len(everything), list(args.operators or mutants.OPERATORS),
-                                args.sample if not args.only else len(chosen), args.seed, results)
-    text = dumps(report.as_dict(), 2) if args.format == "json" else report.render()
+            report.results.append(mutate.score_one(m, args.baseline, pristine=pristine,
+                                                   side=None if side.installed else side, jobs=args.jobs, full=args.full))
+            _progress(f"  {report.results[-1].verdict}")
+            if args.output:  # after each mutant: a long run stopped early still leaves its report
+                write_atomic(args.output, text())
     if args.output:
-        write_atomic(args.output, text if text.endswith("\n") else text + "\n")
         _progress(f"report: {args.output}")
     else:
-        print(text, end="" if text.endswith("\n") else "\n")
+        print(text(), end="")
     return 0
 
 

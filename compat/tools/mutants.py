@@ -66,6 +66,8 @@ EQUIVALENCE: dict[str, str] = {
     "star-unpacked": "the container is unpacked (`*[...]`/`**{...}`): the receiver builds its own",
     "log-only": "the deleted statement only writes a log line (the gate does not record logs)",
     "stacklevel": "only the warning's reported source location changes",
+    "description-only": "only a description text changes (of a config field, say): documentation, not behaviour",
+    "at-most-one-item": "the reversed literal has at most one item: its order cannot change",
     "dead-code": "the edit is in code that cannot run (after a return or raise, or under TYPE_CHECKING)",
 }
 
@@ -227,7 +229,7 @@ class _Walker:
     def dead(self, node: ast.AST) -> bool:
         """Under `if TYPE_CHECKING:`, or after a return/raise/continue/break of the same block."""
         child, parent = node, self.parents.get(node)
-        while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        while parent is not None:
             if isinstance(parent, ast.If) and _is_type_checking(parent.test) and child in parent.body:
                 return True
             for field in ("body", "orelse", "finalbody"):
@@ -236,6 +238,8 @@ class _Walker:
                     before = block[:block.index(child)]
                     if any(isinstance(s, (ast.Return, ast.Raise, ast.Continue, ast.Break)) for s in before):
                         return True
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return False
             child, parent = parent, self.parents.get(parent)
         return False
 
@@ -305,8 +309,12 @@ class _Walker:
         abstract = any(isinstance(d, (ast.Name, ast.Attribute)) and (getattr(d, "id", None) or getattr(d, "attr", ""))
                        in ("abstractmethod", "overload") for d in fn.decorator_list)
         body = [s for s in fn.body if not _is_docstring(s)]
+        returns_first = isinstance(body[0], ast.Return) and (
+            body[0].value is None or (isinstance(body[0].value, ast.Constant) and body[0].value.value is None)
+        ) if body else False
         if not abstract and body and not _is_stub_body(fn.body):
-            self.insert_before(body[0], "early-return", name, "return None")
+            if not returns_first:
+                self.insert_before(body[0], "early-return", name, "return None")
             if top:
                 message = f"{name} is deprecated"
                 self.insert_before(body[0], "warning-added", name,
@@ -357,7 +365,9 @@ class _Walker:
             self.add(node.test, "negate-condition", name, f"not ({self.seg(node.test)})", dead)
         elif isinstance(node, ast.Return) and node.value is not None and not (
                 isinstance(node.value, ast.Constant)) and self.returns_sequence(fn):
-            self.add(node.value, "order-reversed", name, f"({self.seg(node.value)})[::-1]", dead)
+            few = isinstance(node.value, (ast.List, ast.Tuple)) and len(node.value.elts) <= 1
+            self.add(node.value, "order-reversed", name, f"({self.seg(node.value)})[::-1]",
+                     dead or ("at-most-one-item" if few else None))
         if isinstance(node, ast.Raise) and node.exc is not None:
             exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if isinstance(exc, (ast.Name, ast.Attribute)):
@@ -406,7 +416,7 @@ class _Walker:
             elif isinstance(kw.value, ast.Constant):
                 changed = _changed_constant(kw.value.value)
                 if changed is not NotImplemented:
-                    why = dead or ("stacklevel" if kw.arg == "stacklevel" else None)
+                    why = dead or {"stacklevel": "stacklevel", "description": "description-only"}.get(kw.arg)
                     self.add(kw.value, "keyword-changed", name, repr(changed), why)
         if callee in ("list", "tuple") and len(node.args) == 1 and not node.keywords and isinstance(
                 node.func, ast.Name):

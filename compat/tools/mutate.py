@@ -453,16 +453,21 @@ class Outcome:
         return self.gate_failed == self.mutation.breaking
 
 
+_BATCHES = (6, 24, 96, 0)  # cells replayed at a time with first_kill (0: the rest)
+
+
 def evaluate(mutation: Mutation | GeneratedMutation, baseline: str | os.PathLike[str], *, behaviour: str = "auto",
              jobs: int = 1, full: bool = False, pristine: Pristine | None = None,
-             side: Side | None = None) -> Outcome:
+             side: Side | None = None, first_kill: bool = False) -> Outcome:
     """Run the gate's checks on a mutated copy of dagster against `baseline`.
 
     behaviour: "always", "never", or "auto" (replay only when the static checks did not already
     fail the gate, or when the mutation is meant to be equivalent and must pass everything).
     The behaviour half replays what the edit can reach (compat.behaviour.reach), every cell and
     program with ``full``. ``side`` is the dagster mutated (the installed one by default), and
-    ``pristine`` a copy of its package to link mutants from.
+    ``pristine`` a copy of its package to link mutants from. With ``first_kill`` the cells are
+    replayed in growing batches and the replay stops once the gate fails (a score needs only to
+    know that it does; an edit of start-up code would otherwise replay every cell).
     """
 
     base = Baseline(baseline)
@@ -481,9 +486,16 @@ def evaluate(mutation: Mutation | GeneratedMutation, baseline: str | os.PathLike
             python = shadowing_python(root, Path(tmp), side.python if side is not None else None)
             selection = base.selection(python, paths, full=full)
             outcome.replay = selection.as_dict()
-            if selection.cells:
-                outcome.behaviour = behaviour_mod.replay(str(base.path), python, jobs=jobs, only=selection.cells)
-            if selection.programs:
+            done = 0
+            for size in (_BATCHES if first_kill else (len(selection.cells),)):
+                batch = selection.cells[done:done + size] if size else selection.cells[done:]
+                if batch:
+                    outcome.behaviour += behaviour_mod.replay(str(base.path), python, jobs=jobs, only=batch)
+                    done += len(batch)
+                if first_kill and outcome.gate_failed:
+                    break
+            outcome.replay["cells_run"] = done
+            if selection.programs and not (first_kill and outcome.gate_failed):
                 outcome.behaviour += replay_programs(base.programs(), python, (base.label, "mutant"),
                                                      only=selection.programs)
             outcome.behaviour_run = True
@@ -558,7 +570,7 @@ def score_one(mutant: Mutant, baseline: str | os.PathLike[str], *, pristine: Pri
               jobs: int = 1, full: bool = False) -> Scored:
     mutation = GeneratedMutation(mutant)
     try:
-        outcome = evaluate(mutation, baseline, jobs=jobs, full=full, pristine=pristine, side=side)
+        outcome = evaluate(mutation, baseline, jobs=jobs, full=full, pristine=pristine, side=side, first_kill=True)
     except CompatError as exc:
         return Scored(mutant, ERROR, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     rules = sorted({f"{f.source}:{f.rule}" for f in outcome.failing})
@@ -580,6 +592,7 @@ class ScoreReport:
     sample: int | None
     seed: int
     results: list[Scored]
+    planned: int | None = None  # how many mutants the run set out to check (a stopped run checked fewer)
 
     def count(self, verdict: str) -> int:
         return sum(r.verdict == verdict for r in self.results)
@@ -592,6 +605,7 @@ class ScoreReport:
     def as_dict(self) -> dict:
         return {"schema": "compat.mutation-score", "version": 1, "dagster": self.dagster, "baseline": self.baseline,
                 "generated": self.generated, "operators": self.operators, "sample": self.sample, "seed": self.seed,
+                "planned": self.planned, "checked": len(self.results),
                 "counts": {v: self.count(v) for v in (KILLED, SURVIVED, EQUIVALENT, FALSE_ALARM, ERROR)},
                 "score": None if self.score is None else round(self.score, 4),
                 "results": [r.as_dict() for r in self.results]}
@@ -603,7 +617,9 @@ class ScoreReport:
                  if self.sample is not None and self.sample < self.generated else f"all {self.generated} generated mutants")
         score = "n/a" if self.score is None else f"{100 * self.score:.1f}%"
         out = [f"# Generated mutants of {self.dagster}: mutation score {score}", "",
-               f"{drawn} of `dagster/_core/instance/**`, checked by the gate against `{self.baseline}`.", "",
+               f"{drawn} of `dagster/_core/instance/**`, checked by the gate against `{self.baseline}`"
+               + (f" (stopped after {len(self.results)} of {self.planned})." if self.planned is not None
+                  and len(self.results) < self.planned else "."), "",
                f"- score: **{killed}/{killed + survived}** non-equivalent mutants killed ({score})",
                f"- judged equivalent and passed: {self.count(EQUIVALENT)}; judged equivalent but failed the gate "
                f"(possible false alarms): {self.count(FALSE_ALARM)}; errors: {self.count(ERROR)}",

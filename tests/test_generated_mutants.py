@@ -1,0 +1,188 @@
+"""Generated mutants (compat/tools/mutants.py) and the mutation score (`compat mutate --generated`).
+
+The operators are checked on a small module written for them (each one's edit, exactly, and each
+equivalence heuristic), then on the pinned dagster: the same tree gives the same mutants with the
+same ids, every edit parses and changes one file of a linked copy, never the installed one. A
+fixed handful of generated mutants with a known outcome runs through the gate (the plain spy's
+cells of the scenarios that reach the edit, as tests/test_mutation.py does for the known edits).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_mutation import _narrowed, spy_baseline  # noqa: F401 (a fixture)
+from trees import write_tree
+
+from compat.tools import mutants, mutate
+
+SAMPLE = '''\
+import logging
+from typing import TYPE_CHECKING, Sequence
+
+logger = logging.getLogger(__name__)
+
+
+class Store:
+    def get_items(self, key: str, limit: int = 10) -> Sequence[str]:
+        """Rows of a key."""
+        if not key:
+            raise KeyError(key)
+        rows = self._storage.get_rows(key, limit=limit, ascending=False)
+        self._seen[key] = {"a": 1, "b": 2}
+        if key in ["x", "y"]:
+            logger.info("special key")
+        pair = (key, limit)
+        return sorted(rows)
+
+    def empty(self) -> Sequence[str]:
+        return []
+
+    def settings(self) -> int:
+        return self._settings.get("retries", 0)
+
+    def gone(self) -> None:
+        return None
+        self._storage.wipe()
+'''
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> tuple[Path, list[mutants.Mutant]]:
+    root = tmp_path_factory.mktemp("toy")
+    write_tree(root, {"dagster/__init__.py": "", "dagster/_core/__init__.py": "",
+                      "dagster/_core/instance/__init__.py": "", "dagster/_core/instance/store.py": SAMPLE})
+    return root, mutants.generate(root)
+
+
+def _at(found: list[mutants.Mutant], operator: str, line: int) -> list[mutants.Mutant]:
+    return [m for m in found if m.operator == operator and m.line == line]
+
+
+def test_every_operator_makes_its_edit_at_its_place(toy):
+    root, found = toy
+    assert {m.operator for m in found} == set(mutants.OPERATORS)
+    assert [(m.new, m.variant) for m in _at(found, "drop-forwarded-arg", 12)] == [
+        ("self._storage.get_rows(limit=limit, ascending=False)", 0), ("self._storage.get_rows(key, ascending=False)", 1)]
+    assert _at(found, "drop-forwarded-arg", 12)[1].id == "store.py:12:15:drop-forwarded-arg#2"
+    assert _at(found, "keyword-changed", 12)[0].new == "True"
+    assert _at(found, "dict-order", 13)[0].new == '{"b": 2, "a": 1}'
+    assert {m.new for m in _at(found, "list-to-tuple", 14)} == {'("x", "y")'}
+    assert {m.new for m in _at(found, "list-to-set", 14)} == {'{"x", "y"}'}
+    assert _at(found, "tuple-to-list", 16)[0].new == "[key, limit]"
+    assert _at(found, "negate-condition", 10)[0].new == "not (not key)"
+    assert _at(found, "exception-class", 11)[0].new == "RuntimeError"
+    assert {m.new for m in _at(found, "order-reversed", 17)} == {"(sorted(rows))[::-1]", "sorted(rows, reverse=True)"}
+    assert {m.new for m in _at(found, "default-changed", 8)} == {"11"}
+    assert _at(found, "default-changed", 23)[0].new == "1"
+    assert _at(found, "early-return", 10)[0].new == "return None\n        "
+    # not before a `return None`, where it would change nothing
+    assert {m.line for m in found if m.operator == "early-return"} == {10, 20, 23}
+    warn = _at(found, "warning-added", 10)[0]
+    assert "DeprecationWarning" in warn.new and "Store.get_items" in warn.new
+    assert {m.line for m in found if m.operator == "delete-statement"} == {11, 12, 13, 15, 16, 27}
+    # docstrings, annotations and the TYPE_CHECKING import are never edited
+    assert not [m for m in found if m.line in (2, 9)]
+    source = (root / "dagster/_core/instance/store.py").read_bytes()
+    for m in found:
+        edited = m.apply_to(source)
+        assert ast.dump(ast.parse(edited)) != ast.dump(ast.parse(source)), m.id
+
+
+def test_equivalence_heuristics_are_explicit_and_narrow(toy):
+    _, found = toy
+    equivalent = {(m.operator, m.line): m.equivalent for m in found if m.equivalent}
+    assert equivalent == {
+        ("list-to-tuple", 14): "membership-only",
+        ("list-to-set", 14): "membership-only",
+        ("delete-statement", 15): "log-only",
+        ("order-reversed", 20): "at-most-one-item",
+        ("delete-statement", 27): "dead-code",
+    }
+    assert set(equivalent.values()) <= set(mutants.EQUIVALENCE)
+    # a reorder that a caller sees is not excused
+    assert _at(found, "dict-order", 13)[0].equivalent is None
+
+
+@pytest.fixture(scope="module")
+def pinned() -> list[mutants.Mutant]:
+    return mutants.generate(mutate.dagster_root())
+
+
+def test_the_same_dagster_gives_the_same_mutants_with_the_same_ids(pinned):
+    assert len(pinned) >= 300  # "a few hundred" at least
+    assert {m.operator for m in pinned} == set(mutants.OPERATORS)
+    ids = [m.id for m in pinned]
+    assert len(set(ids)) == len(ids)
+    assert all(m.path.startswith("dagster/_core/instance/") for m in pinned)
+    with mutate.Pristine() as pristine:  # another copy of the same files: the same list
+        again = mutants.generate(pristine.path)
+    assert [m.as_dict() for m in again] == [m.as_dict() for m in pinned]
+
+
+def test_sample_is_seeded_and_in_generation_order(pinned):
+    a, b = mutants.sample(pinned, 12, 1), mutants.sample(pinned, 12, 1)
+    assert a == b and len(a) == 12 and mutants.sample(pinned, 12, 2) != a
+    assert [pinned.index(m) for m in a] == sorted(pinned.index(m) for m in a)
+    assert mutants.by_ids(pinned, [a[3].id]) == [a[3]]
+
+
+def test_a_mutant_tree_edits_one_file_and_never_the_installed_one(pinned, tmp_path):
+    installed = mutate.dagster_root()
+    picked = mutants.sample(pinned, 20, 35)
+    before = {m.path: hashlib.sha256((installed / m.path).read_bytes()).hexdigest() for m in picked}
+    with mutate.Pristine() as pristine:
+        for i, m in enumerate(picked):
+            root = mutate.apply(mutate.GeneratedMutation(m), tmp_path / str(i), pristine=pristine)
+            edited = (root / m.path).read_bytes()
+            assert edited == m.apply_to((installed / m.path).read_bytes())
+            ast.parse(edited)
+            assert (root / m.path).stat().st_ino != (pristine.path / m.path).stat().st_ino
+            other = root / "dagster/_core/instance/__init__.py"
+            assert other.read_bytes() == (installed / "dagster/_core/instance/__init__.py").read_bytes()
+    assert before == {m.path: hashlib.sha256((installed / m.path).read_bytes()).hexdigest() for m in picked}
+
+
+# a fixed handful with a known outcome, each with the scenarios whose plain-spy cells reach it
+FIXED = {
+    # get_backfills_count returns None: the backfills scenario reads the count
+    "methods/scheduling_methods.py:326:8:early-return": (mutate.KILLED, ["backfills_crud"]),
+    # get_dynamic_partitions returns the keys newest first
+    "instance.py:636:15:order-reversed": (mutate.KILLED, ["partitions_dynamic"]),
+    # a config field's description: start-up code, so every cell of the scenario replays
+    "config.py:366:28:keyword-changed": (mutate.EQUIVALENT, ["configuration_defaults"]),
+}
+
+
+@pytest.mark.parametrize("mutant_id", FIXED)
+def test_fixed_sample_through_the_gate(mutant_id, pinned, spy_baseline, tmp_path):  # noqa: F811
+    verdict, scenarios = FIXED[mutant_id]
+    (m,) = mutants.by_ids(pinned, [mutant_id])
+    baseline = _narrowed(spy_baseline, scenarios, tmp_path / "baseline")
+    with mutate.Pristine() as pristine:
+        scored = mutate.score_one(m, baseline, pristine=pristine)
+    assert scored.verdict == verdict, (scored.as_dict(), scored.why)
+    assert scored.reached, "the edit must be replayed, not pass unseen"
+    if verdict == mutate.KILLED:
+        assert any(r.startswith("behaviour:") for r in scored.rules)
+    report = mutate.ScoreReport("dagster", str(baseline), len(pinned), list(mutants.OPERATORS), 1, 0, [scored])
+    text = report.render()
+    assert m.operator in text and (m.where in text or verdict == mutate.KILLED)
+    assert report.as_dict()["counts"][verdict] == 1
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compat", "mutate", *args], capture_output=True, text=True)
+
+
+def test_bad_options_are_one_line_errors():
+    for args in (["--generated", "--operators", "no-such-operator"], ["--sample", "3"],
+                 ["--generated", "--only", "instance.py:1:0:nothing"], ["--generated", "--sample", "0"]):
+        proc = _cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
