@@ -159,6 +159,7 @@ FIXED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutant_id", FIXED)
 def test_fixed_sample_through_the_gate(mutant_id, pinned, spy_baseline, tmp_path):  # noqa: F811
     verdict, scenarios = FIXED[mutant_id]
