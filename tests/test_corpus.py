@@ -542,3 +542,10 @@ def test_probe_run_launcher_reading_state_set_after_super(smoke):
     assert probe["run_monitoring_with_resume"]["ok"] is False
     assert probe["run_monitoring_with_resume"]["error"].startswith("AttributeError")
     assert "_launcher_source" in probe["run_monitoring_with_resume"]["error"]
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_forwarding_storages_note_each_call_with_its_arguments(smoke, storage):
+    value = smoke.ok("forwarding-storages", f"forwarded:{storage}")
+    assert value["storages"] == ["ForwardingRunStorage", "ForwardingEventLogStorage"]
+    assert value["calls"] == [["run_storage", "get_runs", 5, []]] and value["limit"] == 3

@@ -231,3 +231,32 @@ def test_the_lifecycle_scenario_records_enter_exit_and_double_dispose():
     dispose = [d for d in trace["dispatch"] if d["member"] == "dispose"]
     calls = [(d["caller"], d["n"]) for d in dispose]
     assert calls == [("__exit__", 1), ("__exit__", 1), ("__exit__", 1), ("step", 2)], calls
+
+
+# --------------------------------------------------------------------------- forwarded to custom storages
+
+
+def test_custom_storages_see_every_argument_the_instance_forwards_and_a_dropped_one_is_reported():
+    cell = {"subclass": "spy:forwarding-storages", "scenario": "arguments_non_default", "storage": "memory"}
+    trace = run_cell(**cell)
+    assert trace["cell_error"] is None
+    calls = trace["forwarded"]
+    buckets = [c for c in calls if c[1] == "get_runs" and isinstance(c[2][3], dict)]
+    assert {b[2][3]["__type__"] for b in buckets} == {"JobBucket", "TagBucket"}
+    logs = [c for c in calls if c[1] == "get_logs_for_run"]
+    assert {"of_type": "ENGINE_EVENT", "limit": None, "cursor": -1} in [c[3] for c in logs]
+    assert any(c[:2] == ["run_storage", "has_snapshot"] for c in calls)
+    # the same cell again: the same calls; the bucket dropped (as sqlite would never notice): reported
+    assert replay.compare(trace, run_cell(**cell)) is None
+    dropped = json.loads(json.dumps(trace))
+    i = calls.index(buckets[0])
+    dropped["forwarded"][i][2][3] = None
+    f = replay.compare(trace, dropped)
+    assert f.rule == "behaviour-forwarding-changed" and f.details["change"] == "arguments"
+    assert f.details["member_name"] == "run_storage.get_runs" and "Bucket" in f.old
+    # a call no longer made
+    gone = json.loads(json.dumps(trace))
+    del gone["forwarded"][i]
+    assert replay.compare(trace, gone).details["change"] == "missing"
+    # a version-1 baseline knows nothing of forwarded calls: nothing is invented
+    assert replay.compare(trace_at(trace, 1), gone) is None

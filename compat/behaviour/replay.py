@@ -39,7 +39,8 @@ TRACE_INLINE_DEPTH = 2  # one line per dispatch, per result and per state entry
 
 def _toy_trace(result: dict | None = None, *, state: dict | None = None, dispatch: list | None = None,
                spied: list[str] | None = None, cell_error: str | None = None, version: int = 1,
-               warnings: dict | None = None, identity: dict | None = None) -> dict[str, Any]:
+               warnings: dict | None = None, identity: dict | None = None,
+               forwarded: list | None = None) -> dict[str, Any]:
     """A minimal trace of one cell, as a rule fixture: what record writes, cut to what compare reads."""
     result = result or {}
     meta: dict[str, Any] = {"steps": list(result)}
@@ -49,7 +50,7 @@ def _toy_trace(result: dict | None = None, *, state: dict | None = None, dispatc
              "cell_error": cell_error, "exception": None, "dispatch": dispatch or [], "meta": meta,
              "result": result, "state": state or {}}
     if version > 1:  # what version 2 added (a trace without a version is a version-1 trace)
-        trace.update({"schema_version": version, "warnings": warnings, "identity": identity})
+        trace.update({"schema_version": version, "warnings": warnings, "identity": identity, "forwarded": forwarded})
     return trace
 
 
@@ -230,6 +231,35 @@ RULE_WARNING = register(
         _toy_trace(_STATUS, version=2, warnings={"create_run_for_job": _DEPRECATED["get_run_by_id"]}),
         about="the old trace was recorded before warnings were (version 1): compared at its fidelity, no "
               "warning is invented"),
+)
+
+_BUCKET = {"__type__": "TagBucket", "bucket_limit": 1, "tag_key": "team", "tag_values": ["a"]}
+_FILTER = {"__type__": "RunsFilter", "job_name": "args_job", "tags": {}}
+RULE_FORWARDED = register(
+    id="behaviour-forwarding-changed",
+    cause="dispatch",
+    severity=BREAKING,
+    audience=SUBCLASSES,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="The instance forwards other calls, or other arguments, to a custom storage.",
+    explanation="""
+        dagster-cloud's storages are custom subclasses of dagster's storage classes that send each
+        call over an API; what the instance passes them (a `bucket_by`, a filter, a limit, a cursor,
+        `ascending`) is their contract even where dagster's sqlite storages ignore it. The corpus's
+        `forwarding-storages` instance wraps its storages the same way and notes every call; a
+        call now made with other arguments, no longer made, or newly made, is what such a storage
+        sees change: a dropped `bucket_by` returns every run instead of one per bucket.
+    """,
+    fix="Forward the same arguments to the storage as before (the finding shows the call on both sides).",
+    fixture=Fixture(
+        _toy_trace(_STATUS, version=2, forwarded=[["run_storage", "get_runs", [None, None, None, _BUCKET, False], {}]]),
+        _toy_trace(_STATUS, version=2, forwarded=[["run_storage", "get_runs", [None, None, None, None, False], {}]])),
+    near_miss=Fixture(
+        _toy_trace(_STATUS, version=2, forwarded=[["run_storage", "get_run_records", [_FILTER], {}]]),
+        _toy_trace(_STATUS, version=2, forwarded=[["run_storage", "get_run_records",
+                                                   [{**_FILTER, "exclude_subruns": None}], {}]]),
+        about="the filter gains a field left at None (a newer dagster's RunsFilter): the same query"),
 )
 
 
@@ -657,7 +687,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
     if old.get("exception") != new.get("exception"):
         return _finding(RULE_EXCEPTION, cell, f"{label}: the scenario's exception changed",
                         _short(old.get("exception")), _short(new.get("exception")), step=None)
-    f = _compare_dispatch(old, new)
+    f = _compare_dispatch(old, new) or _compare_forwarded(old, new)
     if f is not None:
         return f
     f = _compare_result(old, new)
@@ -752,6 +782,59 @@ def _compare_identity(old: dict, new: dict) -> Finding | None:
                         f"that mutates the value now sees another effect", o_text, n_text, step=step,
                         path=f"{step}.<identity>")
     return None
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _forwarded_text(call: list) -> str:
+    role, method, args, kwargs = call
+    parts = [json.dumps(a, sort_keys=True) for a in args] + [f"{k}={json.dumps(v, sort_keys=True)}"
+                                                               for k, v in sorted(kwargs.items())]
+    return f"{role}.{method}({', '.join(parts)})"
+
+
+def _compare_forwarded(old: dict, new: dict) -> Finding | None:
+    """The first call forwarded to a custom storage that differs (a field or keyword left at None
+    on one side only is the same call: a newer filter's optional field)."""
+    o_calls, n_calls = old.get("forwarded") or [], new.get("forwarded") or []
+    o_keys = [json.dumps(_without_nulls(c), sort_keys=True) for c in o_calls]
+    n_keys = [json.dumps(_without_nulls(c), sort_keys=True) for c in n_calls]
+    if o_keys == n_keys:
+        return None
+    cell = old["cell"]
+    label = cell_label(cell)
+    o_count = Counter(f"{c[0]}.{c[1]}" for c in o_calls)
+    n_count = Counter(f"{c[0]}.{c[1]}" for c in n_calls)
+    sm = difflib.SequenceMatcher(None, o_keys, n_keys, autojunk=False)
+    tag, i1, i2, j1, j2 = next(op for op in sm.get_opcodes() if op[0] != "equal")
+    o_call = o_calls[i1] if i1 < i2 else None
+    n_call = n_calls[j1] if j1 < j2 else None
+    o_name = f"{o_call[0]}.{o_call[1]}" if o_call else None
+    n_name = f"{n_call[0]}.{n_call[1]}" if n_call else None
+    if o_call and n_call and o_name == n_name:
+        kind, name = "arguments", o_name
+        msg = (f"{label}: the instance calls `{name}` with other arguments: {_forwarded_text(n_call)} instead of "
+               f"{_forwarded_text(o_call)}; a custom storage gets another query")
+    elif o_call and n_count[o_name] < o_count[o_name]:
+        kind, name = "missing", o_name
+        msg = f"{label}: the instance no longer calls `{name}` here; a custom storage is no longer asked"
+    elif n_call and n_count[n_name] > o_count[n_name]:
+        kind, name = "added", n_name
+        msg = f"{label}: the instance now calls `{name}` here where it did not; a custom storage must answer it"
+    else:
+        kind, name = "reordered", o_name or n_name
+        msg = f"{label}: the instance calls its storages in another order at `{name}`"
+    lo, ln = max(0, i1 - 2), max(0, j1 - 2)
+    old_ctx = "\n".join(("> " if lo + k == i1 else "  ") + _forwarded_text(c) for k, c in enumerate(o_calls[lo:i2 + 2]))
+    new_ctx = "\n".join(("> " if ln + k == j1 else "  ") + _forwarded_text(c) for k, c in enumerate(n_calls[ln:j2 + 2]))
+    return _finding(RULE_FORWARDED, cell, msg, old_ctx, new_ctx, change=kind, member_name=name,
+                    old_index=i1, new_index=j1)
 
 
 def _compare_warnings(old: dict, new: dict) -> Finding | None:

@@ -30,7 +30,9 @@ from typing import Any
 
 from compat.behaviour import spy as spy_mod
 from compat.behaviour.scenarios import SCENARIOS, Ctx
-from compat.model.trace import capture_state, exception_data, make_trace, to_jsonable, warnings_data
+from compat.model.trace import (
+    capture_state, exception_data, forwarded_calls, make_trace, to_jsonable, warnings_data,
+)
 
 SPY = "spy"
 SCENARIO_WARNINGS = "(scenario)"  # the warnings a scenario emitted outside its steps
@@ -98,6 +100,7 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     wrapped: list[str] = []
     instance = None
     ctx = None
+    forwarded: list = []
     try:
         sc = SCENARIOS.get(scenario)
         if sc is None:
@@ -108,6 +111,10 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
         wrapped = sorted(getattr(type(instance), "__compat_wrapped__", ()))
         ctx = Ctx(tmpdir=work, storage=storage, owner=instance)
         recording = bool(wrapped)
+        # what the instance forwards to custom storages that note it (compat.corpus.forwarding),
+        # from the scenario's start
+        noted = getattr(instance, "compat_forwarded", None)
+        first_noted = len(noted) if isinstance(noted, list) else 0
         if recording:
             spy_mod.RECORDER.start()
         # warnings outside any step (the scenario's own calls) count too, under SCENARIO_WARNINGS
@@ -121,6 +128,8 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
             finally:
                 if recording:
                     dispatch = list(spy_mod.RECORDER.stop())
+        if isinstance(noted, list):
+            forwarded = forwarded_calls(noted[first_noted:])
         if warnings_data(caught):
             ctx.warnings[SCENARIO_WARNINGS] = warnings_data(caught)
         steps = list(ctx.results)
@@ -145,7 +154,7 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     trace = make_trace(cell, result=result, exception=exception, state=state, dispatch=dispatch,
                        meta=meta, tmpdirs=[work, home, root], cell_error=cell_error,
                        warnings=ctx.warnings if ctx is not None else None,
-                       identity=ctx.identity if ctx is not None else None)
+                       identity=ctx.identity if ctx is not None else None, forwarded=forwarded)
     shutil.rmtree(root, ignore_errors=True)
     return trace
 

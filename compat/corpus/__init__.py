@@ -48,6 +48,7 @@ CORPUS: dict[str, str] = dict(
             "disposing": "compat.corpus.lifecycle:DisposingInstance",
             "event-filter": "compat.corpus.events:EventFilterInstance",
             "exit-stack-owner": "compat.corpus.private:ExitStackOwnerInstance",
+            "forwarding-storages": "compat.corpus.forwarding:ForwardingStoragesInstance",
             "get-narrowing": "compat.corpus.lifecycle:GetNarrowingInstance",
             "no-daemons": "compat.corpus.settings:NoDaemonsInstance",
             "no-defs-state": "compat.corpus.storage_overrides:NoDefsStateInstance",

@@ -21,7 +21,7 @@ import time
 from abc import ABCMeta
 from typing import Any, Callable, Iterator
 
-from compat.corpus import CORPUS, direct_kwargs, load_class, make_instance
+from compat.corpus import CORPUS, STORAGES, direct_kwargs, load_class, make_instance
 
 _TMP_ROOT: str | None = None
 _COUNTER = [0]
@@ -678,6 +678,24 @@ def _checks_exit_stack_owner():
     }
 
 
+def _checks_forwarding_storages():
+    def forwarded(storage):
+        def check():
+            from dagster._core.storage.dagster_run import RunsFilter
+
+            with _Built("forwarding-storages", storage=storage) as instance:
+                first = len(instance.compat_forwarded)
+                instance.get_runs(filters=RunsFilter(job_name="x"), limit=3, ascending=True)
+                calls = instance.compat_forwarded[first:]
+                return {"storages": [type(s).__name__ for s in (instance.run_storage, instance.event_log_storage)],
+                        "calls": [[role, method, len(args), sorted(kwargs)] for role, method, args, kwargs in calls],
+                        "limit": calls[0][2][2] if calls and len(calls[0][2]) > 2 else None}
+
+        return check
+
+    return {f"forwarded:{storage}": forwarded(storage) for storage in STORAGES}
+
+
 _CHECKS: dict[str, Callable[[], dict[str, Callable[[], Any]]]] = {
     "base": _checks_base,
     "background-thread": _checks_background_thread,
@@ -691,6 +709,7 @@ _CHECKS: dict[str, Callable[[], dict[str, Callable[[], Any]]]] = {
     "disposing": _checks_disposing,
     "event-filter": _checks_event_filter,
     "exit-stack-owner": _checks_exit_stack_owner,
+    "forwarding-storages": _checks_forwarding_storages,
     "get-narrowing": _checks_get_narrowing,
     "no-daemons": _checks_no_daemons,
     "no-defs-state": _checks_no_defs_state,

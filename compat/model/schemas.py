@@ -94,6 +94,8 @@ class TraceFile(_Open):
     # is the object an earlier step returned or one the instance holds
     warnings: Optional[dict[StrictStr, list[Annotated[list[StrictStr], Field(min_length=2, max_length=2)]]]] = None
     identity: Optional[dict[StrictStr, dict[StrictStr, Any]]] = None
+    # version 2: the calls the instance made into custom storages, [role, method, args, kwargs]
+    forwarded: Optional[list[tuple[StrictStr, StrictStr, list[Any], dict[StrictStr, Any]]]] = None
 
 
 class HistoryCause(BaseModel):

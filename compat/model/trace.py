@@ -175,8 +175,9 @@ def downgrade(value: Any) -> Any:
     return {k: downgrade(v) for k, v in value.items() if k not in (ORDER, MAPPING)}
 
 
-# sections only a version-2 trace has: what each step emitted besides its value
-V2_SECTIONS = ("warnings", "identity")
+# sections only a version-2 trace has: what each step emitted besides its value, and the calls
+# the instance forwarded to custom storages
+V2_SECTIONS = ("warnings", "identity", "forwarded")
 
 
 def trace_at(trace: dict[str, Any], version: int) -> dict[str, Any]:
@@ -190,6 +191,60 @@ def trace_at(trace: dict[str, Any], version: int) -> dict[str, Any]:
         out["exception"] = {k: v for k, v in out["exception"].items() if k != "bases"}
     out["schema_version"] = version
     return out
+
+
+# argument types a storage call is recorded with in full (the query's terms); others by type
+_QUERY_TYPES = ("Filter", "Bucket", "Cursor", "AssetKey", "Selector", "Status", "Type", "Key")
+
+
+def forwarded_arg(value: Any, _depth: int = 0) -> Any:
+    """One argument of a call the instance forwarded to a storage: plain values, enums and the
+    query's terms (filters, buckets, cursors, keys) in full, containers item by item, any other
+    object (a run, an event) by its type, which is what its presence and position say."""
+    if value is None or isinstance(value, (bool, int, float, str, enum.Enum)):
+        return to_jsonable(value, exact=True)
+    if _depth < 4 and type(value) in (list, tuple, set, frozenset):  # records derive from tuple too
+        items = [forwarded_arg(v, _depth + 1) for v in value]
+        if isinstance(value, (set, frozenset)):
+            items = sorted(items, key=_sort_key)
+        return {TUPLE: items} if isinstance(value, tuple) else {SET: items} if isinstance(value, set) else \
+            {FROZENSET: items} if isinstance(value, frozenset) else items
+    if _depth < 4 and type(value) is dict:
+        return {_key(k): forwarded_arg(v, _depth + 1) for k, v in sorted(value.items(), key=lambda kv: _key(kv[0]))}
+    if type(value).__name__.endswith(_QUERY_TYPES):
+        serialized = _serdes(value)
+        if serialized is not _NOT_SERIALIZED:
+            return serialized
+        fields = _constructor_fields(value)
+        if fields is None:
+            return {"__repr__": stable_repr(value)}
+        # field by field: a field a newer version adds, left at None, compares equal (``same``)
+        return {"__type__": type(value).__name__, **{k: forwarded_arg(v, _depth + 1) for k, v in fields.items()}}
+    return f"<{type(value).__name__}>"
+
+
+def _constructor_fields(value: Any) -> dict[str, Any] | None:
+    """The values of the parameters a record's constructor takes (records derive from tuple but
+    refuse iteration, so ``_asdict`` cannot be used), or None when they cannot be read."""
+    import inspect
+
+    for ctor in (type(value).__new__, type(value).__init__):
+        try:
+            params = [p.name for p in inspect.signature(ctor).parameters.values()
+                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "cls") and not p.name.startswith("_")]
+        except (TypeError, ValueError):
+            continue
+        if params and all(hasattr(value, p) for p in params):
+            return {p: getattr(value, p) for p in params}
+    return None
+
+
+
+
+def forwarded_calls(calls: list[Any]) -> list[list[Any]]:
+    """Calls noted by custom storages, ``(role, method, args, kwargs)`` each, as trace data."""
+    return [[role, method, [forwarded_arg(a) for a in args], {k: forwarded_arg(v) for k, v in kwargs.items()}]
+            for role, method, args, kwargs in calls]
 
 
 # warnings a finalizer emits when the collector happens to run: they fall in whichever step
@@ -658,7 +713,8 @@ def compress_dispatch(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def make_trace(cell: dict[str, str], *, result: Any, exception: dict | None, state: dict, dispatch: list,
                meta: dict[str, Any], tmpdirs: list[str], cell_error: str | None = None,
-               warnings: dict[str, Any] | None = None, identity: dict[str, Any] | None = None) -> dict[str, Any]:
+               warnings: dict[str, Any] | None = None, identity: dict[str, Any] | None = None,
+               forwarded: list[Any] | None = None) -> dict[str, Any]:
     raw = {
         "schema": TRACE_SCHEMA,
         "schema_version": TRACE_VERSION,
@@ -671,5 +727,6 @@ def make_trace(cell: dict[str, str], *, result: Any, exception: dict | None, sta
         "meta": meta,
         "warnings": warnings or None,
         "identity": identity or None,
+        "forwarded": forwarded or None,
     }
     return normalize_trace(raw, tmpdirs)
