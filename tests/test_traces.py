@@ -254,6 +254,7 @@ def test_custom_storages_see_every_argument_the_instance_forwards_and_a_dropped_
     f = replay.compare(trace, dropped)
     assert f.rule == "behaviour-forwarding-changed" and f.details["change"] == "arguments"
     assert f.details["member_name"] == "run_storage.get_runs" and "Bucket" in f.old
+    assert [g.rule for g in replay.divergences(trace, dropped)] == ["behaviour-forwarding-changed"]
     # a call no longer made
     gone = json.loads(json.dumps(trace))
     del gone["forwarded"][i]

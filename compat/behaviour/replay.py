@@ -649,7 +649,8 @@ def divergences(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
     version = min(old.get("schema_version", 1), new.get("schema_version", 1))
     old, new = trace_at(old, version), trace_at(new, version)
     more = _dispatch_divergences(old, new)
-    for f in (_compare_result(old, new), _compare_identity(old, new), _compare_warnings(old, new)):
+    for f in (_compare_forwarded(old, new), _compare_result(old, new), _compare_identity(old, new),
+              _compare_warnings(old, new)):
         if f is not None and f.severity == BREAKING:
             more.append(f)
     if not same(old.get("state"), new.get("state")):
