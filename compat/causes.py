@@ -893,12 +893,24 @@ def counts(causes: list[Cause]) -> dict[str, int]:
     return by
 
 
-def verdict(causes: list[Cause], fail_on: str) -> str:
+def verdict(causes: list[Cause], fail_on: str, *, accepted: int = 0, incomplete: tuple[int, int] | None = None) -> str:
     """The first line of every report: `incompatible: 14 causes (9 breaking, 5 warning); 2
-    affect dagster-cloud`. With --fail-on never the line still says what the causes amount to."""
+    affect dagster-cloud`. With --fail-on never the line still says what the causes amount to.
+    Accepted findings are counted (`compatible, 28 accepted: no differences`): an exemption is
+    never silent. A run that did not run every unit (``incomplete``: how many ran, of how many)
+    never says compatible: `incomplete: 12 of 652 units ran`, then what those found."""
+    text = _verdict(causes, fail_on, accepted)
+    if incomplete is not None:
+        return f"incomplete: {incomplete[0]} of {incomplete[1]} units ran (what ran says {text})"
+    return text
+
+
+def _verdict(causes: list[Cause], fail_on: str, accepted: int) -> str:
     threshold = "breaking" if fail_on == "never" else fail_on
     failing = [c for c in causes if at_or_above(c.severity, threshold, typing=c.typing_only)]
     word = "incompatible" if failing else "compatible"
+    if accepted:
+        word += f", {accepted} accepted"
     by = counts(causes)
     serious = [c for c in causes if c.severity != INFO]
     if not causes:

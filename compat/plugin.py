@@ -29,7 +29,7 @@ def _load_harness() -> None:
     this module's namespace, once a run asks for the gate. An interpreter without the harness's
     dependencies still gets the options, and one line when it asks for the gate."""
     global _MISSING, replay, verdict, differential, Gate, Settings, in_xdist_worker, python_for_gate
-    global update_baseline, schemas, Finding, sort_findings
+    global update_baseline, schemas, Finding, sort_findings, RULES, REPLAY_LAYERS
     if "Gate" in globals():
         return
     try:
@@ -40,11 +40,14 @@ def _load_harness() -> None:
         from compat.gate.update import update_baseline
         from compat.model import schemas
         from compat.model.findings import Finding, sort_findings
+        from compat.rules import RULES
+        from compat.rules.registry import REPLAY_LAYERS
     except ImportError as exc:
         _MISSING = exc
 
 
 _FINDINGS_KEY = "compat_findings"
+_UNIT_KEY = "compat_unit"  # on every gate test's reports: the run counts the units that ran
 
 
 def pytest_addoption(parser):
@@ -201,9 +204,34 @@ def pytest_keyboard_interrupt(excinfo):
 _INTERRUPTED: list[tuple[str, int]] = []
 
 
+def _incomplete(gate: Gate) -> tuple[int, int] | None:
+    """(units that ran, units of the check) when the run did not run every one: --collect-only,
+    -k, -x, a deselection or a crashed xdist worker. Such a run never says compatible."""
+    total = len(gate.members()) + len(gate.profile_findings) + 1  # + the accepted-entries test
+    if gate.settings.behaviour:
+        total += len(gate.cells()) + len(gate.programs())
+    ran = len(_STATE.get("ran", ()))
+    return (ran, total) if ran < total else None
+
+
 def pytest_sessionfinish(session, exitstatus):
     """An interrupted gate stops its workers, says so in one line and exits 130 (SIGINT) or 143
-    (SIGTERM, what CI timeouts send), like every compat command."""
+    (SIGTERM, what CI timeouts send), like every compat command. A gate that did not run every
+    unit fails (exit 1) whatever the units that ran found."""
+    gate = getattr(session.config, "_compat_gate", None)
+    if gate is not None and not _INTERRUPTED and not in_xdist_worker(session.config):
+        try:
+            session.config._compat_incomplete = _incomplete(gate)
+        except CompatError:
+            session.config._compat_incomplete = None  # the gate could not load: already failing
+        if session.config._compat_incomplete is not None and session.exitstatus in (0, 5):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        # behaviour entries of accepted.json are judged once every cell and program has run
+        session.config._compat_stale = [] if session.config._compat_incomplete is not None or not (
+            gate.settings.behaviour) else [e for e in gate.stale_accepted(_collected())
+                                           if getattr(RULES.get(e.rule), "layer", None) in REPLAY_LAYERS]
+        if session.config._compat_stale and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if _INTERRUPTED and getattr(session.config, "_compat_gate", None) is not None:
         sig, code = _INTERRUPTED[-1]
         stopped = tempdirs.stop_all()
@@ -243,6 +271,8 @@ def compat_gate(pytestconfig) -> Gate:
 def compat_record(request):
     """Attach findings to the test report, so the controller can write one report under xdist."""
 
+    request.node.user_properties.append((_UNIT_KEY, request.node.nodeid))
+
     def record(findings: list[Finding]) -> None:
         if findings:
             request.node.user_properties.append((_FINDINGS_KEY, json.dumps([f.to_dict() for f in findings])))
@@ -254,6 +284,8 @@ def pytest_runtest_logreport(report):
     if report.when != "call":
         return
     for key, value in report.user_properties:
+        if key == _UNIT_KEY:
+            _STATE.setdefault("ran", set()).add(value)
         if key == _FINDINGS_KEY:
             _collected().extend(Finding.from_dict(d) for d in json.loads(value))
 
@@ -274,7 +306,8 @@ def pytest_terminal_summary(terminalreporter, config):
     if gate is None or in_xdist_worker(config):
         return
     findings = sort_findings(_unique(_collected()))
-    result = gate.result(findings)
+    incomplete = getattr(config, "_compat_incomplete", None)
+    result = gate.result(findings, incomplete=incomplete)
     if result.replay is not None:
         terminalreporter.write_line(f"compat: {gate.selection.line()}")
     if gate.settings.report:
@@ -287,10 +320,15 @@ def pytest_terminal_summary(terminalreporter, config):
         else:
             terminalreporter.write_line(f"compat: report written to {written[0]}" + (
                 f" (cut to fit a pull-request comment; complete: {written[1]})" if len(written) > 1 else ""))
+    for e in getattr(config, "_compat_stale", []):
+        terminalreporter.write_line(f"compat: stale accepted entry: {e.rule} {e.member} ({e.reason}); no behaviour "
+                                    "finding matches it any more, remove it")
+    if incomplete is not None and not findings:
+        terminalreporter.write_line(f"compat: {result.verdict_line(gate.settings.fail_on)}")
     if findings:
         # verdict first, then the causes, one per line: what a reviewer acts on
         terminalreporter.write_sep("-", "compat causes")
-        terminalreporter.write_line(verdict(result.causes, gate.settings.fail_on))
+        terminalreporter.write_line(result.verdict_line(gate.settings.fail_on))
         serious = [c for c in result.causes if c.severity != "info"]
         for i, c in enumerate(serious, 1):
             terminalreporter.write_line(f"{i:>3}. {c.severity:<8} {c.title}" + (f"  ({c.location})" if c.location else ""))

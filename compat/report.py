@@ -74,13 +74,15 @@ def render(
     pairs: list[dict] | None = None,
     packages: list[dict] | None = None,
     replay: dict[str, Any] | None = None,
+    incomplete: tuple[int, int] | None = None,
 ) -> str:
     """The check rendered in ``fmt``. ``causes`` default to those the findings alone give (no
     surfaces: no dispatch graph); ``full_report`` is where a cut markdown report points.
     ``pairs`` (`compat ecosystem`): one row per downstream subclass and dagster base it reaches
     (package, version, subclass, base, verdict), with ``packages`` the releases read; ``replay``
     says how many behaviour cells and programs were replayed and why the others were not
-    (:class:`compat.behaviour.reach.Selection`)."""
+    (:class:`compat.behaviour.reach.Selection`); ``incomplete``: (units run, units of the check)
+    when a run stopped short, which makes the verdict `incomplete`."""
     if fmt not in FORMATS:
         raise CompatError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
     if fail_on not in FAIL_ON:
@@ -89,7 +91,7 @@ def render(
     if causes is None:
         causes = build_causes(items)
     view = _View(items, causes, title=title, old_label=old_label, new_label=new_label, fail_on=fail_on,
-                 accepted=accepted or [], pairs=pairs, packages=packages, replay=replay)
+                 accepted=accepted or [], pairs=pairs, packages=packages, replay=replay, incomplete=incomplete)
     if fmt == "markdown":
         return render_markdown(view, full_report=full_report, limit=limit)
     return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[fmt](view)
@@ -101,8 +103,9 @@ class _View:
     def __init__(self, items: list[Finding], causes: list[Cause], *, title: str, old_label: str, new_label: str,
                  fail_on: str, accepted: list[tuple[Finding, str]] | None = None,
                  pairs: list[dict] | None = None, packages: list[dict] | None = None,
-                 replay: dict[str, Any] | None = None):
+                 replay: dict[str, Any] | None = None, incomplete: tuple[int, int] | None = None):
         self.items, self.causes = items, causes
+        self.incomplete = incomplete
         self.pairs, self.packages = pairs, packages or []
         self.replay = replay
         # findings a reviewer declared intended (accepted.json), with the reason: shown, never counted
@@ -111,11 +114,12 @@ class _View:
 
     @property
     def verdict(self) -> str:
-        return verdict(self.causes, self.fail_on)
+        return verdict(self.causes, self.fail_on, accepted=len(self.accepted), incomplete=self.incomplete)
 
     @property
     def word(self) -> str:
-        return self.verdict.split(":", 1)[0]
+        """compatible, incompatible or incomplete."""
+        return self.verdict.split(":", 1)[0].split(",", 1)[0]
 
     def counts_line(self) -> str:
         s = summary(self.items)["by_severity"]
@@ -308,7 +312,9 @@ def report_dict(v: _View) -> dict[str, Any]:
         data["summary"]["pairs"] = v.pairs_line()
     if v.replay is not None:
         data["replay"] = dict(v.replay)
-    data["summary"]["verdict"] = v.word if v.fail_on != "never" else "report only (--fail-on never)"
+    if v.incomplete is not None:
+        data["summary"]["units"] = {"ran": v.incomplete[0], "total": v.incomplete[1]}
+    data["summary"]["verdict"] = v.word if v.fail_on != "never" or v.incomplete else "report only (--fail-on never)"
     data["summary"]["verdict_line"] = v.verdict
     data["summary"]["causes"] = {"total": len(v.causes), "by_severity": counts(v.causes)}
     return data
@@ -547,6 +553,11 @@ def render_junit(v: _View) -> str:
         else:
             ET.SubElement(case, "system-out").text = text
         cases.append(case)
+    if v.incomplete is not None:  # a partial run fails its report, whatever it found
+        case = ET.Element("testcase", {"classname": v.title, "name": "every unit of the check ran"})
+        ET.SubElement(case, "failure", {"type": "incomplete", "message": v.verdict}).text = v.verdict + "\n"
+        cases.insert(0, case)
+        failures += 1
     if not cases:
         cases.append(ET.Element("testcase", {"classname": v.title, "name": "no differences"}))
     suite_name = f"{v.title}: {v.old_label} -> {v.new_label}"
@@ -649,7 +660,7 @@ def render_github(v: _View) -> str:
         verdict_text.append(replay_line(v.replay))
     if v.pairs is not None:
         verdict_text.append(v.pairs_line())
-    level = "error" if v.word == "incompatible" and v.fail_on != "never" else "notice"
+    level = "error" if (v.word == "incompatible" and v.fail_on != "never") or v.word == "incomplete" else "notice"
     head = f"::{level} title={_gh_prop(v.title)}::{_gh_data(chr(10).join(verdict_text))}"
     return "\n".join([head, *lines]) + "\n"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from compat.causes import Cause, build_causes, cause_order
+from compat.causes import Cause, build_causes, cause_order, verdict
 from compat.model.findings import Finding, sort_findings
 from compat.model.jsonio import write_atomic
 from compat.model.surface import Surface
@@ -36,6 +36,7 @@ class CheckResult:
     # on both (compat.tools.witness); None for recorded surfaces only
     witness_pythons: tuple[str, str] | None = None
     witness_jobs: int = 1
+    incomplete: tuple[int, int] | None = None  # (units run, units of the check): a gate run stopped short
 
     def __post_init__(self):
         self.findings = sort_findings(self.findings)
@@ -59,13 +60,17 @@ class CheckResult:
     def failing(self, fail_on: str) -> list[Cause]:
         return failing_causes(self.causes, fail_on)
 
+    def verdict_line(self, fail_on: str) -> str:
+        """The verdict every format leads with: accepted findings counted, a partial run incomplete."""
+        return verdict(self.causes, fail_on, accepted=len(self.accepted), incomplete=self.incomplete)
+
     def exit_code(self, fail_on: str) -> int:
-        return 1 if self.failing(fail_on) else 0
+        return 1 if self.failing(fail_on) or self.incomplete is not None else 0
 
     def render(self, fmt: str, fail_on: str = "breaking", *, full_report: str | None = None) -> str:
         return render(self.findings, fmt, title=self.title, old_label=self.old_label, new_label=self.new_label,
                       fail_on=fail_on, causes=self.causes, full_report=full_report, accepted=self.accepted,
-                      replay=self.replay)
+                      replay=self.replay, incomplete=self.incomplete)
 
     def write(self, path: str | Path, fmt: str, fail_on: str = "breaking") -> list[Path]:
         """Write the report to ``path``; a markdown report that had to be cut to fit a
@@ -77,7 +82,7 @@ class CheckResult:
         if full is not None:
             complete = render(self.findings, fmt, title=self.title, old_label=self.old_label,
                               new_label=self.new_label, fail_on=fail_on, causes=self.causes, limit=10**9,
-                              accepted=self.accepted, replay=self.replay)
+                              accepted=self.accepted, replay=self.replay, incomplete=self.incomplete)
             if complete != text:
                 written.append(write_atomic(full, complete))
             elif full.exists():

@@ -38,7 +38,7 @@ def test_fuzz_program(compat_gate: Gate, compat_program: str, compat_record, com
     _judge(compat_gate, compat_program_replayer.replay(compat_program), compat_record)
 
 
-def test_accepted_entries_are_current(compat_gate: Gate):
+def test_accepted_entries_are_current(compat_gate: Gate, compat_record):
     """Every entry of accepted.json still matches a finding (behaviour entries excepted)."""
     stale = compat_gate.stale_accepted()
     if stale:

@@ -184,6 +184,14 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
                                "programs.json", "0 results for"),
     "programs-steps-not-list": (_edit_json("fuzz/programs.json", lambda d: d["programs"][0].update(steps="x")),
                                 "programs.json", "programs.0.steps"),
+    "accepted-star": (_accepted([{"rule": "parameter-renamed", "member": "*", "reason": "r"}]), "accepted.json",
+                      "matches every member"),
+    "accepted-double-star": (_accepted([{"rule": "parameter-renamed", "member": "**", "reason": "r"}]), "accepted.json",
+                             "matches every member"),
+    "accepted-match-all-class": (_accepted([{"rule": "parameter-renamed", "member": "[!!]*", "reason": "r"}]),
+                                 "accepted.json", "matches every member"),
+    "accepted-version-string": (_write("accepted.json", '{"schema": "compat.accepted", "schema_version": "1", '
+                                                        '"accepted": []}'), "accepted.json", "version '1'"),
     "programs-huge-int": (_write("fuzz/programs.json", '{"schema": "compat.programs", "schema_version": '
                                                        + "2" * 5000 + "}"), "programs.json", "5000 digits"),
 }

@@ -149,3 +149,88 @@ def test_a_manifest_target_is_not_imported_unless_named(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert gate.returncode == 4 and "name that target" in gate.stderr, gate.stdout + gate.stderr
     assert not (tmp_path / "ran").exists()
+
+
+def _gate(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider",
+                           "--compat-no-behaviour", *args], capture_output=True, text=True, cwd=cwd, timeout=600,
+                          env={**os.environ, "COMPAT_QUIET": "1", **(env or {})})
+
+
+CRASH_PLUGIN = '''
+import os
+def pytest_runtest_call(item):
+    if "workerinput" in dir(item.config) and item.name.startswith("test_member[add_"):
+        os._exit(9)
+'''
+
+
+@pytest.mark.parametrize("how", ["collect-only", "keyword", "crashed-xdist-worker"])
+def test_a_run_that_did_not_run_every_unit_is_incomplete_never_compatible(tmp_path, how):
+    report = tmp_path / "r.md"
+    env = None
+    if how == "collect-only":
+        args = ["--collect-only"]
+    elif how == "keyword":
+        args = ["-k", "test_profile"]
+    else:
+        (tmp_path / "crashplug.py").write_text(CRASH_PLUGIN)
+        args = ["-n", "2", "-p", "crashplug"]
+        env = {"PYTHONPATH": str(tmp_path)}
+    proc = _gate(ROOT, *args, "--compat-report", str(report), env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    assert "compat: incomplete: " in proc.stdout and "compatible: no differences" not in proc.stdout.split(
+        "compat: incomplete")[0], out[-3000:]
+    head = report.read_text().splitlines()[2]
+    assert head.startswith("**incomplete: ") and " units ran " in head, head
+
+
+def test_a_complete_run_is_compatible_and_exits_0():
+    proc = _gate(ROOT)
+    assert proc.returncode == 0 and "incomplete" not in proc.stdout, proc.stdout[-2000:]
+
+
+def test_every_format_says_incomplete():
+    from compat.result import CheckResult
+
+    result = CheckResult(target="t", old_label="a", new_label="b", findings=[], incomplete=(3, 10))
+    assert result.exit_code("breaking") == 1 and result.exit_code("never") == 1
+    for fmt in ("text", "markdown", "github", "junit"):
+        assert "incomplete: 3 of 10 units ran" in result.render(fmt), fmt
+    data = json.loads(result.render("json", "never"))
+    assert data["summary"]["verdict"] == "incomplete" and data["summary"]["units"] == {"ran": 3, "total": 10}
+    assert "compatible" == json.loads(CheckResult(target="t", old_label="a", new_label="b",
+                                                  findings=[]).render("json"))["summary"]["verdict"]
+
+
+def test_a_behaviour_entry_of_accepted_json_is_judged_stale(tmp_path):
+    """An entry of a replay rule that no cell or program produces fails a complete gate run
+    like a stale static entry does."""
+    base = tmp_path / "baseline"
+    shutil.copytree(SHIPPED, base, ignore=shutil.ignore_patterns("reach.json", "fuzz"))
+    for trace in sorted((base / "traces").glob("*.json"))[2:]:
+        trace.unlink()  # two cells, replayed in full (no reach map): the same dagster, identical
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest.update(cells=2, fuzz_programs=0)
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    (base / "accepted.json").write_text(json.dumps({"schema": "compat.accepted", "schema_version": 1, "accepted": [
+        {"rule": "behaviour-dispatch-changed", "member": "spy__*", "reason": "reviewed once"}]}))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider",
+                           "--compat-baseline", str(base)], capture_output=True, text=True, cwd=ROOT, timeout=900,
+                          env={**os.environ, "COMPAT_QUIET": "1"})
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert "stale accepted entry: behaviour-dispatch-changed spy__*" in proc.stdout, proc.stdout[-3000:]
+
+
+@pytest.mark.parametrize("pattern", ["*", "**", "?*", "[!!]*"])
+def test_an_accepted_pattern_matching_every_member_is_refused(tmp_path, pattern):
+    base = tmp_path / "baseline"
+    shutil.copytree(SHIPPED, base, ignore=shutil.ignore_patterns("traces", "reach.json", "fuzz"))
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest.update(cells=0, fuzz_programs=0)
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    (base / "accepted.json").write_text(json.dumps({"schema": "compat.accepted", "schema_version": 1, "accepted": [
+        {"rule": "parameter-renamed", "member": pattern, "reason": "everything is fine"}]}))
+    with pytest.raises(CompatError, match="matches every member"):
+        Baseline(base)

@@ -65,8 +65,12 @@ class Accepted:
         return {"rule": self.rule, "member": self.member, "reason": self.reason}
 
 
-def load(baseline: str | Path) -> list[Accepted]:
+def load(baseline: str | Path, members: Iterable[str] | None = None) -> list[Accepted]:
+    """The entries, checked. A member pattern that exempts everything (`*`, or any glob matching
+    every one of ``members``, the recorded surface's) is refused: it would turn an incompatible
+    change green without a reviewer naming what was intended."""
     path = Path(baseline) / FILENAME
+    names = sorted(set(members or ()))
     if not os.path.lexists(path):
         return []
     data = jsonio.read_json(path, schema=SCHEMA, versions=(VERSION,))
@@ -81,8 +85,21 @@ def load(baseline: str | Path) -> list[Accepted]:
             raise CompatError(f"{path}: entry {i} ({rule} {member}) has an empty reason; say why it is intended")
         if rule not in RULES:
             raise CompatError(f"{path}: entry {i} ({rule} {member}) names no known rule; see docs/rules.md")
+        if _matches_everything(member, names):
+            raise CompatError(f"{path}: entry {i} ({rule} {member}) matches every member; name the members "
+                              "that were reviewed")
         out.append(Accepted(rule, member, reason))
     return out
+
+
+def _matches_everything(pattern: str, members: list[str]) -> bool:
+    if not pattern.strip("*"):
+        return True  # `*`, `**`
+    if not any(ch in pattern for ch in "*?["):
+        return False  # an exact name: what it names, nothing more
+    probes = members + ["<class>", "zz_no_such_member"]
+    return all(fnmatch.fnmatchcase(m, pattern) for m in probes) or len(members) > 1 and all(
+        fnmatch.fnmatchcase(m, pattern) for m in members)
 
 
 def save(baseline: str | Path, entries: Iterable[Accepted]) -> Path:

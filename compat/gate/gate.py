@@ -279,15 +279,17 @@ class Gate:
         bad = [f for f in open_ if at_or_above(self.severity(f), self.settings.fail_on, typing=typing_only(f))]
         return bad, [f for f in findings if f not in bad]
 
-    def result(self, findings: list[Finding]) -> CheckResult:
-        """The whole run's findings with their causes, as every report renders them."""
+    def result(self, findings: list[Finding], incomplete: tuple[int, int] | None = None) -> CheckResult:
+        """The whole run's findings with their causes, as every report renders them; ``incomplete``:
+        (units run, units of the check) when the run stopped short."""
         open_, taken = accepted_mod.split(findings, self.base.accepted)
         return CheckResult(target=self.target, old_label=self.base.label, new_label=self.new_label, findings=open_,
                            old_surface=self.base.surface, new_surface=self.new_surface, profiles=self.profiles,
                            title=f"{self.target}: baseline {self.base.label} -> {self.new_label}",
                            path_prefix=self.path_prefix, accepted=accepted_mod.reasons(taken, self.base.accepted),
                            replay=self.selection.as_dict() if self.settings.behaviour and (
-                               self.base.trace_files() or self.base.programs()) else None)
+                               self.base.trace_files() or self.base.programs()) else None,
+                           incomplete=incomplete)
 
     @cached_property
     def path_prefix(self) -> str:

@@ -395,7 +395,7 @@ class Baseline:
             raise CompatError(
                 f"baseline {self.path}: {len(traces)} trace files but the manifest lists {self.manifest['cells']}; re-record it"
             )
-        self.accepted = accepted_mod.load(self.path)
+        self.accepted = accepted_mod.load(self.path, [*self.surface.members, *self.surface.instance_attributes])
         self._reach = reach_mod.load(self.path) if read_reach else _UNREAD
 
     def target_for(self, named: str | None) -> str:
