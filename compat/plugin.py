@@ -159,6 +159,10 @@ def pytest_configure(config):
             if settings.behaviour:
                 gate.selection  # what to replay, decided before collection: a bad reach map is one line
         config._compat_gate = gate
+        if config.option.tbstyle == "auto":
+            # a failed unit is one line of pytest's short summary; the causes say what changed
+            config.option.tbstyle = "no"
+            config._compat_short_tb = True
     except CompatError as exc:
         raise pytest.UsageError(f"compat: {exc}") from None
     except OSError as exc:  # a full disk or an unreadable file while re-recording or loading
@@ -297,7 +301,15 @@ def _collected() -> list[Finding]:
     return _STATE.setdefault("findings", [])
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter, config):
+    """After pytest's own summary (its one line per failed unit included), so that a red gate's
+    last screen is the verdict and the causes."""
+    yield
+    _summary(terminalreporter, config)
+
+
+def _summary(terminalreporter, config) -> None:
     summary = getattr(config, "_compat_update_summary", None)
     if summary:
         terminalreporter.write_sep("-", "compat baseline updated")
@@ -340,6 +352,9 @@ def pytest_terminal_summary(terminalreporter, config):
         info = len(result.causes) - len(serious)
         terminalreporter.write_line(f"compat: {len(findings)} findings in {len(result.causes)} causes ({info} info) "
                                     f"against baseline {gate.base.path.name}")
+        if getattr(config, "_compat_short_tb", False) and terminalreporter.stats.get("failed"):
+            terminalreporter.write_line("compat: each failed unit's old and new code: --tb=short; every cause in "
+                                        "full: --compat-report FILE")
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

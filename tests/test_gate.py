@@ -57,15 +57,32 @@ def test_green_on_matching_baseline(installed_baseline):
 
 def test_red_on_old_baseline_with_readable_report(old_baseline, tmp_path):
     report = tmp_path / "report.md"
-    proc = gate("--compat-baseline", str(old_baseline), "--compat-report", str(report))
+    proc = gate("--compat-baseline", str(old_baseline), "--compat-report", str(report), "--tb=short")
     assert proc.returncode == 1
     out = proc.stdout
-    # a failure names the member and shows old and new text, not a stack trace
+    # with --tb=short a failure names the member and shows old and new text, not a stack trace
     assert "test_member[create_run_for_job]" in out
     assert "hook-no-longer-called" in out and "old: def create_run_for_job(" in out
     assert "Traceback" not in out and "def _judge" not in out
     text = report.read_text()
     assert text.startswith("#") and "hook-no-longer-called" in text and "| " in text
+
+
+def test_a_red_gate_ends_with_the_verdict_and_the_causes(old_baseline):
+    """Each failed unit is one short line; the last screen is the verdict and the causes (a red
+    gate once printed every unit's old and new code, 1 MB, with the causes buried above)."""
+    proc = gate("--compat-baseline", str(old_baseline))
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    c = counts(proc.stdout)
+    failed = [ln for ln in lines if ln.startswith("FAILED ")]
+    assert len(failed) == c["failed"] > 10
+    assert not any(ln.startswith("_____") for ln in lines)  # no per-unit sections
+    assert len(lines) < c["failed"] + 80
+    tail = lines[lines.index(next(ln for ln in lines if "compat causes" in ln)):]
+    assert tail[1].startswith("incompatible: ") and tail[2].startswith("  1. breaking ")
+    assert not any(ln.startswith("FAILED ") for ln in tail)
+    assert re.match(r"^\d+ failed, \d+ passed", tail[-1])  # pytest's own last line only follows
 
 
 def test_same_outcome_with_xdist(old_baseline, tmp_path):
