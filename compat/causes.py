@@ -63,6 +63,32 @@ _TITLES = {
     "perf": "`{s}` is slower",
     "accepted": "accepted.json entry for `{s}` is stale",
 }
+def _step_title(kind: str, step: str, findings: list[Finding]) -> str | None:
+    """A behaviour cause's title in a reviewer's words: the method, the argument case the
+    scenario calls it with (`add_dynamic_partitions:None_name`), and the old and new outcome
+    (`raised CheckError, now raises ValueError`) instead of the scenario's step id."""
+    if kind not in ("result", "exception", "warning"):
+        return None
+    method, _, case = step.partition(":")
+    if not method.isidentifier():
+        return None
+    call = f"`{method}` with `{case}`" if case else f"step `{step}`"
+    if kind == "result":
+        return f"{call} returns a different value"
+    if kind == "warning":
+        return f"{call} emits other warnings"
+    pairs = sorted({(d.get("old_type"), d.get("new_type")) for f in findings if f.source == "behaviour"
+                    for d in [f.details or {}] if "old_type" in d}, key=str)
+    if len(pairs) != 1:
+        return f"{call} raises differently"
+    (old, new), = pairs
+    if old is not None and old == new:
+        return f"{call} raises `{old}` with another message"
+    before = f"raised `{old}`" if old is not None else "returned a value"
+    after = f"now raises `{new}`" if new is not None else "now returns a value"
+    return f"{call} {before}, {after}"
+
+
 _FIXES = {
     "dispatch-lost": "In {edited}, keep dispatching through the instance: call `self.{s}` (or `instance.{s}` "
                      "from a helper that is handed the instance) instead of reading private state or a helper "
@@ -551,7 +577,7 @@ class _Builder:
             kind=kind,
             subject=subject,
             severity=severity,
-            title=_TITLES.get(kind, kind + ": {s}").format(**fmt),
+            title=_step_title(kind, subject, findings) or _TITLES.get(kind, kind + ": {s}").format(**fmt),
             edited=edited,
             reached_from=reached,
             fix=_FIXES.get(kind if cls == "DagsterInstance" else f"{kind}@other", _FIXES.get(kind, "")).format(**fmt),
@@ -753,6 +779,11 @@ def _policy(c: Cause) -> None:
     elif c.kind == "exception" and cells and all("old_type" in d for d in cells):
         if all(d["old_type"] is not None and d["new_type"] is None for d in cells):
             move(INFO, "a step that used to raise now returns a result: a crash became a result")
+            c.fix = (f"Nothing breaks for callers; if `{c.subject.partition(':')[0]}` should still refuse "
+                     f"this call, raise the old exception type again.")
+        elif all(d["old_type"] is None and d["new_type"] is not None for d in cells):
+            c.fix = (f"Accept the call `{c.subject}` as before, or document that it now raises: callers "
+                     f"that got a value now get an exception.")
         elif all(d["old_type"] is not None and d["old_type"] == d["new_type"] for d in cells):
             move(INFO, "the same exception type with another message: callers catching it by type see no change")
             c.fix = (f"Nothing breaks: `{c.subject}` still raises the same exception type. If callers parse "

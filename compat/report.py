@@ -418,7 +418,9 @@ def render_markdown(v: _View, *, full_report: str | None = None, limit: int = MA
         for i, c in enumerate(serious, 1):
             ev = ", ".join(f"{layer} {e['count']}" for layer, e in c.evidence().items())
             down = " · **" + ", ".join(c.packages) + "**" if c.packages else ""
-            where = f"`{c.location}`" if c.location else ""
+            # the file's name and line: the full path (the cause's own section has it) would
+            # widen the table past a pull request's page and push the evidence off-screen
+            where = f"`{c.location.rsplit('/', 1)[-1]}`" if c.location else ""
             head.append(f"| {i} | {c.severity} | {_md(c.title)}{_md(down)} | {where} | {_md(ev)} |")
         head.append("")
     elif not v.causes:

@@ -391,3 +391,31 @@ def test_members_changed_the_same_way_show_the_code_of_each():
     assert cause.old == "def health_required(self)\n\ndef health_supported(self)"
     assert "def health_required(\n" in cause.new and "def health_supported(\n" in cause.new
     assert cause.location == new.members["health_required"].location
+
+
+def test_behaviour_titles_name_the_method_the_argument_and_both_outcomes():
+    """Not the scenario's step id ("step `add_dynamic_partitions:None_name` raises differently")
+    but what a reviewer reads: the method, the argument case, the old and new outcome; a fix that
+    asks to keep the exception type only where the type changed."""
+    from compat.causes import build_causes
+
+    def cell(step, old_type, new_type, severity="breaking"):
+        return Finding(rule=replay.RULE_EXCEPTION.id, severity=severity, audience="subclasses", member=step,
+                       message=f"step {step!r} raises differently", source="behaviour",
+                       details={"step": step, "old_type": old_type, "new_type": new_type,
+                                "cell": {"subclass": "spy", "scenario": "partitions", "storage": "memory"}})
+
+    titles = {c.id: (c.title, c.fix) for c in build_causes([
+        cell("add_dynamic_partitions:None_name", "CheckError", "DagsterInvariantViolationError"),
+        cell("get_run_by_id:int", None, "TypeError"),
+        cell("delete_run:missing", "DagsterRunNotFoundError", "DagsterRunNotFoundError", "warning"),
+        cell("ticks", "KeyError", "ValueError"),
+    ])}
+    assert titles["exception:add_dynamic_partitions:None_name"][0] == (
+        "`add_dynamic_partitions` with `None_name` raised `CheckError`, now raises `DagsterInvariantViolationError`")
+    assert titles["exception:get_run_by_id:int"][0] == "`get_run_by_id` with `int` returned a value, now raises `TypeError`"
+    assert "same exception type" not in titles["exception:get_run_by_id:int"][1]
+    title, fix = titles["exception:delete_run:missing"]
+    assert title == "`delete_run` with `missing` raises `DagsterRunNotFoundError` with another message"
+    assert "Keep raising the same exception type" not in fix and "still raises the same exception type" in fix
+    assert titles["exception:ticks"][0] == "step `ticks` raised `KeyError`, now raises `ValueError`"

@@ -3,8 +3,10 @@ half, uv-built environments for the behaviour half), and the timeline in a real 
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -176,3 +178,32 @@ def test_recordings_are_keyed_by_the_code_a_recording_runs(tmp_path):
     assert digest(tmp_path) == before
     (tmp_path / "behaviour" / "spy.py").write_text("B = 2\n")
     assert digest(tmp_path) != before
+
+
+MEASURE = """<script>
+window.addEventListener("load", () => {
+  const bars = [...document.querySelectorAll("rect.bar")].map(r => r.getBoundingClientRect());
+  const left = Math.min(...bars.map(b => b.left)), right = Math.max(...bars.map(b => b.right));
+  document.body.setAttribute("data-measured", JSON.stringify({
+    scroll: document.documentElement.scrollWidth, window: window.innerWidth,
+    chart: document.getElementById("timeline").getBoundingClientRect().width, bars: right - left}));
+});
+</script>"""
+
+
+def test_the_timeline_uses_the_width_of_the_window(static_history, tmp_path):
+    """Three releases once drew every bar in a 40 px strip and the table pushed columns
+    off-screen: at 1280 px the chart spans the page, its bars most of it, and nothing scrolls
+    sideways. (The page itself has no script: the test adds one that measures.)"""
+    page = timeline.html(static_history)
+    measured = tmp_path / "measured.html"
+    measured.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    dom = _chromium("--dump-dom", "--window-size=1280,900", "--virtual-time-budget=2000", measured.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    m = json.loads(html_lib.unescape(re.search(r'data-measured="([^"]+)"', dom.stdout).group(1)))
+    assert m["window"] == 1280 and m["scroll"] <= 1280, m
+    assert m["chart"] >= 1100 and m["bars"] >= 400, m  # ten times the old strip
+    shot = tmp_path / "timeline-1280.png"
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    run = _chromium(f"--screenshot={shot}", "--window-size=1280,900", (tmp_path / "page.html").as_uri())
+    assert run.returncode == 0 and _png_size(shot) == (1280, 900)

@@ -23,6 +23,8 @@ COLOURS = {"breaking": "#c62828", "warning": "#ef8f00", "info": "#8a8f98"}
 ROW, TOP = 22, 110
 LABEL_CHARS = 44  # a longer id is cut in the chart (the table under it and the tooltip have it whole)
 CHAR = 7.3  # width of one 12px monospace character
+PAGE_WIDTH = 1200  # what the chart fills: a 1280 px window less the page's margins
+MAX_COLUMN = 400  # a release's column at most
 
 
 def _span(life: Life, releases: list[str]) -> list[tuple[int, int]]:
@@ -54,8 +56,10 @@ h1 { font-size: 20px; }
 p.summary { margin: 4px 0 16px; }
 svg text { font-family: monospace; font-size: 12px; }
 svg text.minor { font-weight: bold; }
-table { border-collapse: collapse; margin-top: 24px; font-size: 13px; }
-td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; margin-top: 24px; font-size: 13px; width: 100%; table-layout: fixed; }
+td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+col.cause { width: 24%; } col.sev { width: 8%; } col.when { width: 17%; } col.affects { width: 10%; }
+col.seen { width: 9%; } col.what { width: 32%; }
 .sev-breaking { color: #c62828; font-weight: bold; }
 .sev-warning { color: #b86e00; font-weight: bold; }
 .sev-info { color: #666; }
@@ -97,6 +101,7 @@ introduced the cause to the one that removed it; each minor release (bold) start
 </g>
 </svg>
 <table>
+<colgroup><col class="cause"><col class="sev"><col class="when"><col class="affects"><col class="seen"><col class="what"></colgroup>
 <tr><th>cause</th><th>severity</th><th>introduced -&gt; removed</th><th>affects</th><th>seen by</th><th>what</th></tr>
 {% for row in rows %}
 <tr><td><code>{{ row.life.id }}</code></td><td class="sev-{{ row.life.severity }}">{{ row.life.severity }}</td>
@@ -117,11 +122,13 @@ def html(h: History) -> str:
         label = life.id if len(life.id) <= LABEL_CHARS else life.id[:LABEL_CHARS - 1] + "…"
         rows.append({"life": life, "y": TOP + i * ROW, "spans": spans, "label": label,
                      "end": max(x + w for x, w in spans), "intervals": _interval_text(life, h.end)})
+    # the releases share the page's width (a short range once drew every bar in a 40 px strip);
     # narrower columns for a long range (a rotated label needs ~14px), so 65 releases fit a screen
-    column, angle = (22, -60) if len(h.releases) <= 30 else (16, -75)
     label = int(max([len(r["label"]) for r in rows] + [20]) * CHAR) + 16
-    packages = max([len(", ".join(life.packages)) for life in lives] + [0])
-    width = label + len(h.releases) * column + int(packages * CHAR) + 24
+    packages = int(max([len(", ".join(life.packages)) for life in lives] + [0]) * CHAR)
+    least, angle = (22, -60) if len(h.releases) <= 30 else (16, -75)
+    column = max(least, min(MAX_COLUMN, (PAGE_WIDTH - label - packages - 24) // max(len(h.releases), 1)))
+    width = label + len(h.releases) * column + packages + 24
     minors = {v for v in h.releases if v.count(".") == 2 and v.rsplit(".", 1)[1] == "0"}
     return _PAGE.render(title=f"{h.target}: causes from dagster {h.start} to {h.end}", releases=h.releases,
                         lives=lives, rows=rows, counts=_counts(h), start=h.start, behaviour=h.behaviour, cells=h.cells,
