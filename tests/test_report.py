@@ -256,3 +256,69 @@ def test_markdown_always_fits_a_pull_request_comment():
     assert len(full) > MARKDOWN_LIMIT >= len(cut)
     assert "the full report is in `report.full.md`" in cut
     assert cut.splitlines()[2].startswith("**incompatible: 400 causes")
+
+
+GITHUB_LIKE = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
+body { margin: 0; background: #fff; font: 14px/1.5 -apple-system, "Segoe UI", sans-serif; }
+/* a pull-request comment at a 1280 px window: the conversation column less the sidebar */
+article { width: 880px; margin: 24px 0 0 120px; padding: 16px; border: 1px solid #d0d7de; }
+table { display: block; width: max-content; max-width: 100%; overflow: auto; border-collapse: collapse; }
+td, th { border: 1px solid #d0d7de; padding: 6px 13px; }
+code { background: #eff1f3; padding: .2em .4em; font-size: 85%; }
+pre { background: #f6f8fa; padding: 16px; overflow: auto; }
+</style></head><body><article>%s</article>
+<script>
+window.addEventListener("load", () => {
+  const art = document.querySelector("article").getBoundingClientRect();
+  const t = document.querySelector("table");
+  const ev = [...t.querySelectorAll("th")].find(th => th.textContent === "evidence").getBoundingClientRect();
+  document.body.setAttribute("data-measured", JSON.stringify({
+    scroll: document.documentElement.scrollWidth, hidden: t.scrollWidth - t.clientWidth,
+    evidence_right: ev.right, article_right: art.right}));
+});
+</script></body></html>"""
+
+
+def _long_location_result():
+    """The example refactor with the locations a dagster repository has (its instance methods
+    live 6 folders down), as `compat compare` on a checkout reports them."""
+    from compat.result import CheckResult
+
+    mod = "dagster/_core/instance/methods/run_methods.py"
+    files = {"dagster/__init__.py": "", "dagster/_core/__init__.py": "", "dagster/_core/instance/__init__.py": "",
+             "dagster/_core/instance/methods/__init__.py": ""}
+    target = "dagster._core.instance.methods.run_methods:Instance"
+    old = from_sources({**files, mod: textwrap.dedent(OLD)}, target)
+    new = from_sources({**files, mod: textwrap.dedent(NEW)}, target)
+    return CheckResult(target=target, old_label="master ed3f0ad", new_label="refactor 621a1e4",
+                       findings=compare_surfaces(old, new), old_surface=old, new_surface=new,
+                       path_prefix="python_modules/dagster/")
+
+
+def test_the_markdown_table_is_readable_in_a_pull_request_at_1280px(tmp_path):
+    """Rendered as GitHub renders a comment (markdown-it, GFM tables) in a headless browser at
+    1280 px: the causes table needs no sideways scrolling and its evidence column is on screen
+    (the full path in the table once pushed it off); the full path is in each cause's section."""
+    import html as html_lib
+    import re
+
+    from markdown_it import MarkdownIt
+
+    from test_history import _chromium, _png_size
+
+    result = _long_location_result()
+    md = result.render("markdown")
+    full = next(c.location for c in result.causes if c.location)
+    assert full.startswith("python_modules/dagster/dagster/_core/instance/methods/run_methods.py:")
+    assert f"`{full}`" in md  # in the cause's own section
+    body = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(md)
+    page = tmp_path / "comment.html"
+    page.write_text(GITHUB_LIKE.replace("%s", body), encoding="utf-8")
+    dom = _chromium("--dump-dom", "--window-size=1280,900", "--virtual-time-budget=2000", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    m = json.loads(html_lib.unescape(re.search(r'data-measured="([^"]+)"', dom.stdout).group(1)))
+    assert m["scroll"] <= 1280 and m["hidden"] <= 1, m
+    assert m["evidence_right"] <= m["article_right"], m
+    shot = tmp_path / "comment.png"
+    run = _chromium(f"--screenshot={shot}", "--window-size=1280,900", page.as_uri())
+    assert run.returncode == 0 and _png_size(shot) == (1280, 900)
