@@ -76,9 +76,14 @@ def rule(
     audience_note: str = "",
     severity_note: str = "",
     cause: str = "",
+    near_old: str | None = None,
+    near_new: str | None = None,
+    near_about: str = "",
 ) -> Callable[[Callable[["DiffContext"], Iterable[Hit]]], Callable[["DiffContext"], Iterable[Hit]]]:
     """Register a surface rule; its documented example is its fixture. The decorated function
-    stays a plain, directly callable function."""
+    stays a plain, directly callable function. ``near_old``/``near_new`` (with ``near_about``, what
+    the close change is) are its near miss, kept with the rule; the older rules keep theirs in
+    tests/test_rules.py."""
 
     def register_check(fn):
         register(
@@ -92,6 +97,7 @@ def rule(
             why_subclasses=why_subclasses,
             fix=fix,
             fixture=source_fixture(example_old, example_new),
+            near_miss=source_fixture(near_old, near_new, about=near_about) if near_old is not None and near_new is not None else None,
             check=fn,
             audience_note=audience_note,
             severity_note=severity_note,
