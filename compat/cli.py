@@ -126,7 +126,7 @@ def cmd_diff(args) -> int:
         if old_side is None or new_side is None:
             raise CompatError("--witness needs two sides that can run (a SPEC each), not surface files")
         _progress("running the witnesses of the causes on both sides")
-        result.witness_pythons, result.witness_jobs = (old_side.python, new_side.python), args.jobs
+        result.witness_sides, result.witness_jobs = (old_side, new_side), args.jobs
     if args.griffe and args.format in ("text", "markdown"):
         _progress("running griffe.find_breaking_changes on the same classes")
         text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + side_by_side(
@@ -212,12 +212,12 @@ def cmd_check(args) -> int:
 
 def cmd_compare(args) -> int:
     timings: list[str] = []
-    result = pipeline.check(sides.resolve(args.old, args.target), sides.resolve(args.new, args.target), target=args.target, jobs=args.jobs,
+    old_side, new_side = sides.resolve(args.old, args.target), sides.resolve(args.new, args.target)
+    result = pipeline.check(old_side, new_side, target=args.target, jobs=args.jobs,
                             fuzz_examples=args.max_examples, behaviour=not args.static_only, cell_set=args.cells,
                             progress=_progress, timings=timings, path_prefix=args.path_prefix, full=args.full)
-    if not args.no_witness:
-        _progress("running the witnesses of the causes on both sides")
-        result.witness_pythons = (sides.resolve(args.old, args.target).python, sides.resolve(args.new, args.target).python)
+    if not (args.no_witness or args.static_only):  # a static comparison runs nothing on either side
+        result.witness_sides = (old_side, new_side)
         result.witness_jobs = args.jobs
     for line in timings:
         _progress(f"  {line}")
@@ -548,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "are replayed either way (default: %(default)s, no live fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay and fuzzing")
     p.add_argument("--no-witness", action="store_true",
-                   help="do not run the causes' witnesses (breaking causes then stay unproven by a run)")
+                   help="do not run the causes' witnesses (--static-only runs none either)")
     add_witness_dir(p)
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")

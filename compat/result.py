@@ -32,9 +32,10 @@ class CheckResult:
     path_prefix: str = ""  # before package-relative paths, to name files in the new side's repository
     accepted: list = field(default_factory=list)  # (finding, reason): declared intended, shown, not counted
     replay: dict | None = None  # how many cells and programs were replayed, and why (reach.Selection.as_dict)
-    # the two sides' interpreters: when given, every cause that could break is put to its witness
-    # on both (compat.tools.witness); None for recorded surfaces only
-    witness_pythons: tuple[str, str] | None = None
+    # the two sides (compat.sides.Side, or their interpreters' paths): when given, every cause that
+    # could break is put to its witness on both (compat.tools.witness); an interpreter is built
+    # only when there is a cause to witness. None for recorded surfaces only
+    witness_sides: tuple | None = None
     witness_jobs: int = 1
     incomplete: tuple[int, int] | None = None  # (units run, units of the check): a gate run stopped short
 
@@ -46,11 +47,13 @@ class CheckResult:
     @cached_property
     def causes(self) -> list[Cause]:
         causes = build_causes(self.findings, self.old_surface, self.new_surface, self.profiles)
-        if self.witness_pythons is not None and self.old_surface is not None:
+        if self.witness_sides is not None and self.old_surface is not None:
             from compat.tools import witness
 
-            witness.attach(causes, self.old_surface, self.target, self.witness_pythons, jobs=self.witness_jobs)
-            causes.sort(key=cause_order)
+            if witness.candidates(causes):
+                pythons = tuple(s if isinstance(s, str) else s.python for s in self.witness_sides)
+                witness.attach(causes, self.old_surface, self.target, pythons, jobs=self.witness_jobs)
+                causes.sort(key=cause_order)
         if self.path_prefix:
             for c in causes:
                 if c.location and not c.location.startswith(self.path_prefix):

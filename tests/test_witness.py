@@ -84,7 +84,7 @@ def test_reports_carry_each_witness_and_the_cli_reruns_one(pair, tmp_path):
     result = CheckResult(target=DEFAULT_TARGET, old_label=OLD, new_label=NEW,
                          findings=[f for c in causes.values() for f in c.findings
                                    if c.id in ("exports:dagster._core.instance", "member:stop_schedule")],
-                         old_surface=old, new_surface=new, witness_pythons=pythons, witness_jobs=2)
+                         old_surface=old, new_surface=new, witness_sides=pythons, witness_jobs=2)
     data = json.loads(result.render("json", "breaking"))
     by_id = {c["id"]: c for c in data["causes"]}
     exports = by_id["exports:dagster._core.instance"]
