@@ -139,6 +139,7 @@ def _tree(path: Path) -> dict[str, bytes]:
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow  # builds an environment of the checkout and records its cells
 def test_one_recording_per_commit_and_master_is_green_in_full(refactor, tmp_path):
     """`compare` records `.@master` once; `baseline --old .@master` reuses that recording, and a
     second `baseline` records nothing; the gate run from that baseline on master's own code
