@@ -107,3 +107,14 @@ def test_reports_carry_each_witness_and_the_cli_reruns_one(pair, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "compat", "witness", "nope:x", "--old", OLD, "--new", NEW],
                          capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "no cause 'nope:x'" in bad.stderr
+
+
+def test_a_lost_dispatch_is_proven_by_a_probe_override_the_base_no_longer_reaches(pair):
+    """`scheduler_debug_info` (no argument) reached an override of `_info` on 1.11.4 and no longer
+    does on 1.11.6: the probe runs on a real in-memory instance with sqlite schedule storage."""
+    old, _, causes, pythons = pair
+    c = causes["dispatch-changed:scheduler_debug_info"]
+    w, why = witness.witness(c, old, DEFAULT_TARGET, pythons)
+    assert why == "" and "class Probe(Base)" in w.code
+    assert w.old == "the override of _info was reached from scheduler_debug_info"
+    assert w.new.startswith("AssertionError: scheduler_debug_info() returned without reaching") and w.proves == "runtime"

@@ -258,6 +258,8 @@ def _probe_program(target: str, hook: str, edited: str, hook_member: Member | No
 
         try:  # set-up: a side where this fails shows nothing about the dispatch (exit 3)
             from dagster._core.instance import InstanceType
+            from dagster._core.scheduler import DagsterDaemonScheduler
+            from dagster._core.storage.schedules import SqliteScheduleStorage
 
             instance = Probe(
                 instance_type=InstanceType.EPHEMERAL,
@@ -267,6 +269,8 @@ def _probe_program(target: str, hook: str, edited: str, hook_member: Member | No
                 compute_log_manager=NoOpComputeLogManager(),
                 run_coordinator=DefaultRunCoordinator(),
                 run_launcher=SyncInMemoryRunLauncher(),
+                schedule_storage=SqliteScheduleStorage.from_local(tempfile.mkdtemp()),
+                scheduler=DagsterDaemonScheduler(),
             )
         except Exception as e:
             print(f"set-up failed: {{type(e).__name__}}: {{e}}", file=__import__("sys").stderr)
