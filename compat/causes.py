@@ -355,7 +355,8 @@ class _Builder:
             parts = [f"removed @{x}" for x in d.get("removed") or []] + [f"added @{x}" for x in d.get("added") or []]
             return ("decorators", ", ".join(parts) or f.message.split(": ", 1)[-1])
         if kind in ("attribute", "name-clash"):
-            return (kind, _bare(name))
+            # a behaviour cell names the attribute it saw set elsewhere; its member is the cell
+            return (kind, _bare(d["attribute"] if f.source == "behaviour" and d.get("attribute") else name))
         if kind == "exports":
             module = f.member.rsplit(".", 1)[0]
             return ("incidental-exports" if f.severity == INFO else "exports", module)

@@ -128,7 +128,8 @@ def test_a_step_notes_the_same_object_twice_and_the_instances_own_objects(instan
 def _trace(ctx: Ctx, version: int = TRACE_VERSION) -> dict:
     trace = make_trace({"subclass": "spy", "scenario": "probe", "storage": "memory"}, result=ctx.results,
                        exception=None, state={}, dispatch=[], meta={"steps": list(ctx.results)},
-                       tmpdirs=[ctx.tmpdir], warnings=ctx.warnings, identity=ctx.identity)
+                       tmpdirs=[ctx.tmpdir], warnings=ctx.warnings, identity=ctx.identity,
+                       attributes=ctx.attributes)
     return trace_at(trace, version)
 
 
@@ -261,3 +262,39 @@ def test_custom_storages_see_every_argument_the_instance_forwards_and_a_dropped_
     assert replay.compare(trace, gone).details["change"] == "missing"
     # a version-1 baseline knows nothing of forwarded calls: nothing is invented
     assert replay.compare(trace_at(trace, 1), gone) is None
+
+
+# --------------------------------------------------------------------------- attributes after every step
+
+
+def _attribute_probe(instance, tmp_path, *, lazily: bool) -> dict:
+    """A real instance whose `_compat_cache` is set before the steps (as in `__init__`), or only
+    by the step that first needs it (lazily)."""
+    if not lazily:
+        instance._compat_cache = {}
+    ctx = Ctx(tmpdir=str(tmp_path), storage="memory", owner=instance)
+    ctx.note_attributes_at_start()
+
+    def count():
+        instance.__dict__.setdefault("_compat_cache", {})
+        return instance.get_runs_count()
+
+    ctx.step("count", count)
+    return _trace(ctx)
+
+
+def test_an_attribute_now_set_lazily_is_reported_and_a_new_lazy_one_is_not(tmp_path):
+    from dagster import DagsterInstance
+
+    def probe(lazily):
+        with DagsterInstance.ephemeral(tempdir=str(tmp_path)) as inst:
+            return _attribute_probe(inst, tmp_path, lazily=lazily)
+
+    eager, lazy = probe(False), probe(True)
+    assert lazy["attributes"]["count"] == {"added": ["_compat_cache"]} and "count" not in eager["attributes"]
+    f = replay.compare(eager, lazy)
+    assert f.rule == "behaviour-attributes-changed" and f.details["attribute"] == "_compat_cache"
+    assert "added by step 'count'" in f.message
+    # the other way round the old base never had it before the step: a new attribute, nothing to report
+    assert replay.compare({**lazy, "attributes": {"(start)": {"present": []}}}, lazy) is None
+    assert replay.compare(trace_at(eager, 1), lazy) is None

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from compat import corpus, forkserver, progress, tempdirs
 from compat.behaviour import reach as reach_mod
-from compat.behaviour.scenarios import SCENARIOS, names
+from compat.behaviour.scenarios import ATTRIBUTES_AT_START, SCENARIOS, names
 from compat.channel import START_TIMEOUT, WorkerProcess
 from compat.forkserver import ForkServer
 from compat.model import schemas
@@ -40,7 +40,7 @@ TRACE_INLINE_DEPTH = 2  # one line per dispatch, per result and per state entry
 def _toy_trace(result: dict | None = None, *, state: dict | None = None, dispatch: list | None = None,
                spied: list[str] | None = None, cell_error: str | None = None, version: int = 1,
                warnings: dict | None = None, identity: dict | None = None,
-               forwarded: list | None = None) -> dict[str, Any]:
+               forwarded: list | None = None, attributes: dict | None = None) -> dict[str, Any]:
     """A minimal trace of one cell, as a rule fixture: what record writes, cut to what compare reads."""
     result = result or {}
     meta: dict[str, Any] = {"steps": list(result)}
@@ -50,7 +50,8 @@ def _toy_trace(result: dict | None = None, *, state: dict | None = None, dispatc
              "cell_error": cell_error, "exception": None, "dispatch": dispatch or [], "meta": meta,
              "result": result, "state": state or {}}
     if version > 1:  # what version 2 added (a trace without a version is a version-1 trace)
-        trace.update({"schema_version": version, "warnings": warnings, "identity": identity, "forwarded": forwarded})
+        trace.update({"schema_version": version, "warnings": warnings, "identity": identity, "forwarded": forwarded,
+                      "attributes": attributes})
     return trace
 
 
@@ -260,6 +261,32 @@ RULE_FORWARDED = register(
         _toy_trace(_STATUS, version=2, forwarded=[["run_storage", "get_run_records",
                                                    [{**_FILTER, "exclude_subruns": None}], {}]]),
         about="the filter gains a field left at None (a newer dagster's RunsFilter): the same query"),
+)
+
+RULE_ATTRIBUTES = register(
+    id="behaviour-attributes-changed",
+    cause="attribute",
+    severity=BREAKING,
+    audience=SUBCLASSES,
+    layer=BEHAVIOUR,
+    family="replay",
+    summary="An instance attribute is set (or deleted) by another step than before, or no longer.",
+    explanation="""
+        The attributes of the instance are compared after every step, not only after `__init__`:
+        an attribute the base used to assign in `__init__` and now assigns lazily, on first use,
+        is missing when a subclass override reads it before that use (from its own `__init__`,
+        from a hook the base calls early); one now deleted on `dispose` or `wipe` is gone for an
+        override that runs afterwards.
+    """,
+    fix="Keep assigning the attribute where the old base did (in `__init__`, before any override runs).",
+    fixture=Fixture(_toy_trace(_STATUS, version=2, attributes={"(start)": {"present": ["_run_domain"]}}),
+                    _toy_trace(_STATUS, version=2, attributes={"(start)": {"present": []},
+                                                               "create_run_for_job": {"added": ["_run_domain"]}})),
+    near_miss=Fixture(
+        _toy_trace(_STATUS, version=2, attributes={"(start)": {"present": []}}),
+        _toy_trace(_STATUS, version=2, attributes={"(start)": {"present": []},
+                                                   "create_run_for_job": {"added": ["run_domain"]}}),
+        about="the new base sets an attribute the old one never had, lazily: no subclass could read it before"),
 )
 
 
@@ -650,7 +677,7 @@ def divergences(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
     old, new = trace_at(old, version), trace_at(new, version)
     more = _dispatch_divergences(old, new)
     for f in (_compare_forwarded(old, new), _compare_result(old, new), _compare_identity(old, new),
-              _compare_warnings(old, new)):
+              _compare_warnings(old, new), _compare_attributes(old, new)):
         if f is not None and f.severity == BREAKING:
             more.append(f)
     if not same(old.get("state"), new.get("state")):
@@ -700,6 +727,9 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
     w = _compare_warnings(old, new)
     if w is not None and w.severity == BREAKING:
         return w
+    a = _compare_attributes(old, new)
+    if a is not None:
+        return a
     f = f or w
     if not same(old.get("state"), new.get("state")):
         path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
@@ -836,6 +866,39 @@ def _compare_forwarded(old: dict, new: dict) -> Finding | None:
     new_ctx = "\n".join(("> " if ln + k == j1 else "  ") + _forwarded_text(c) for k, c in enumerate(n_calls[ln:j2 + 2]))
     return _finding(RULE_FORWARDED, cell, msg, old_ctx, new_ctx, change=kind, member_name=name,
                     old_index=i1, new_index=j1)
+
+
+def _attribute_steps(trace: dict) -> dict[str, list[tuple[str, str]]]:
+    """Attribute -> the (step, "added" or "removed") that changed it, in step order."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    changes = trace.get("attributes") or {}
+    for step in _step_order(trace, set(changes) - {ATTRIBUTES_AT_START}):
+        for what in ("added", "removed"):
+            for name in (changes.get(step) or {}).get(what) or []:
+                out.setdefault(name, []).append((step, what))
+    return out
+
+
+def _compare_attributes(old: dict, new: dict) -> Finding | None:
+    """The first attribute the old base had that is set or deleted by other steps than before
+    (see RULE_ATTRIBUTES). Which attributes each side has at the start is the surface's and the
+    profiles' to compare (private names differ between releases); here only when they change."""
+    if (old.get("attributes") or {}) == (new.get("attributes") or {}):
+        return None
+    o_at, n_at = _attribute_steps(old), _attribute_steps(new)
+    o_start = set(((old.get("attributes") or {}).get(ATTRIBUTES_AT_START) or {}).get("present") or [])
+    cell = old["cell"]
+    for name in sorted(set(o_at) | set(n_at)):
+        o, n = o_at.get(name, []), n_at.get(name, [])
+        if o == n or (name not in o_start and not o):
+            continue  # the same, or an attribute the old base never had: no subclass read it
+
+        def where(changes: list[tuple[str, str]]) -> str:
+            return ", ".join(f"{what} by step {step!r}" for step, what in changes) or "not changed by any step"
+
+        return _finding(RULE_ATTRIBUTES, cell, f"{cell_label(cell)}: `self.{name}` is {where(n)}; it was {where(o)}",
+                        where(o), where(n), attribute=name, step=(n or o)[0][0])
+    return None
 
 
 def _compare_warnings(old: dict, new: dict) -> Finding | None:

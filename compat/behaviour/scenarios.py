@@ -41,12 +41,15 @@ class Ctx:
     owner: Any = None
     warnings: dict[str, list[list[str]]] = field(default_factory=dict)
     identity: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # per step, the instance attributes it set or deleted (a lazily set one shows where it is set)
+    attributes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # every step's value, kept alive so that no later value reuses its id
     kept: list[tuple[str, Any]] = field(default_factory=list, repr=False)
 
     def step(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one step; record its value (or its exception, as data) under ``label``."""
         failed = False
+        before = _attribute_names(self.owner)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -57,11 +60,20 @@ class Ctx:
         emitted = warnings_data(caught)
         if emitted:
             self.warnings[label] = emitted
+        after = _attribute_names(self.owner)
+        if after != before:
+            change = {"added": sorted(after - before), "removed": sorted(before - after)}
+            self.attributes[label] = {k: v for k, v in change.items() if v}
         if failed:
             return None
         self.results[label] = to_jsonable(value, exact=True)
         self._note_identity(label, value)
         return value
+
+    def note_attributes_at_start(self) -> None:
+        """The attributes the instance has before the first step (under ``ATTRIBUTES_AT_START``):
+        what tells an attribute now set later from one that is new."""
+        self.attributes[ATTRIBUTES_AT_START] = {"present": sorted(_attribute_names(self.owner))}
 
     def put(self, label: str, value: Any) -> None:
         self.results[label] = to_jsonable(value, exact=True)
@@ -79,6 +91,16 @@ class Ctx:
 
 # values whose identity a caller cannot use (immutable, or singletons by design)
 _VALUES = (bool, int, float, complex, str, bytes, enum.Enum, type, tuple, frozenset)
+
+
+ATTRIBUTES_AT_START = "(start)"
+
+
+def _attribute_names(owner: Any) -> set[str]:
+    """The instance attributes a subclass can read (name-mangled ones are the class's own)."""
+    if owner is None:
+        return set()
+    return {name for name in vars(owner) if "__" not in name}
 
 
 def _held_by(owner: Any, value: Any) -> bool:

@@ -110,6 +110,7 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
         instance = build_instance(subclass, work, storage, sc.settings)
         wrapped = sorted(getattr(type(instance), "__compat_wrapped__", ()))
         ctx = Ctx(tmpdir=work, storage=storage, owner=instance)
+        ctx.note_attributes_at_start()
         recording = bool(wrapped)
         # what the instance forwards to custom storages that note it (compat.corpus.forwarding),
         # from the scenario's start
@@ -154,7 +155,8 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     trace = make_trace(cell, result=result, exception=exception, state=state, dispatch=dispatch,
                        meta=meta, tmpdirs=[work, home, root], cell_error=cell_error,
                        warnings=ctx.warnings if ctx is not None else None,
-                       identity=ctx.identity if ctx is not None else None, forwarded=forwarded)
+                       identity=ctx.identity if ctx is not None else None, forwarded=forwarded,
+                       attributes=ctx.attributes if ctx is not None else None)
     shutil.rmtree(root, ignore_errors=True)
     return trace
 

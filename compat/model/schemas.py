@@ -96,6 +96,8 @@ class TraceFile(_Open):
     identity: Optional[dict[StrictStr, dict[StrictStr, Any]]] = None
     # version 2: the calls the instance made into custom storages, [role, method, args, kwargs]
     forwarded: Optional[list[tuple[StrictStr, StrictStr, list[Any], dict[StrictStr, Any]]]] = None
+    # version 2: per step, the instance attributes it added or removed; "(start)": those present
+    attributes: Optional[dict[StrictStr, dict[Literal["added", "removed", "present"], list[StrictStr]]]] = None
 
 
 class HistoryCause(BaseModel):

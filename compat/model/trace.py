@@ -177,7 +177,7 @@ def downgrade(value: Any) -> Any:
 
 # sections only a version-2 trace has: what each step emitted besides its value, and the calls
 # the instance forwarded to custom storages
-V2_SECTIONS = ("warnings", "identity", "forwarded")
+V2_SECTIONS = ("warnings", "identity", "forwarded", "attributes")
 
 
 def trace_at(trace: dict[str, Any], version: int) -> dict[str, Any]:
@@ -714,7 +714,7 @@ def compress_dispatch(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def make_trace(cell: dict[str, str], *, result: Any, exception: dict | None, state: dict, dispatch: list,
                meta: dict[str, Any], tmpdirs: list[str], cell_error: str | None = None,
                warnings: dict[str, Any] | None = None, identity: dict[str, Any] | None = None,
-               forwarded: list[Any] | None = None) -> dict[str, Any]:
+               forwarded: list[Any] | None = None, attributes: dict[str, Any] | None = None) -> dict[str, Any]:
     raw = {
         "schema": TRACE_SCHEMA,
         "schema_version": TRACE_VERSION,
@@ -728,5 +728,6 @@ def make_trace(cell: dict[str, str], *, result: Any, exception: dict | None, sta
         "warnings": warnings or None,
         "identity": identity or None,
         "forwarded": forwarded or None,
+        "attributes": attributes or None,
     }
     return normalize_trace(raw, tmpdirs)
