@@ -298,3 +298,14 @@ def test_an_attribute_now_set_lazily_is_reported_and_a_new_lazy_one_is_not(tmp_p
     # the other way round the old base never had it before the step: a new attribute, nothing to report
     assert replay.compare({**lazy, "attributes": {"(start)": {"present": []}}}, lazy) is None
     assert replay.compare(trace_at(eager, 1), lazy) is None
+
+
+def test_the_rarely_called_members_run_and_what_they_return_is_recorded():
+    trace = run_cell(subclass="spy", scenario="assets_rarely_called", storage="sqlite")
+    res = trace["result"]
+    assert trace["cell_error"] is None and trace["exception"] is None
+    assert "rare_asset" in json.dumps(res["asset_keys_for_run"])
+    assert res["asset_partitions_for_run"] == {"__mapping__": "defaultdict", "rare_asset": {"__set__": [None]}}
+    assert res["register_managed_run"] == {"managed": "yes"}
+    assert res["asset_event_summaries"] == [{"__tuple__": [True, "AssetEventSummaryRecord"]}]
+    assert "__exception__" in res["stop_unknown_sensor"]  # nothing to stop: refused, and how is recorded

@@ -491,6 +491,52 @@ def arguments_non_default(instance, ctx: Ctx):
     return ctx.results
 
 
+@scenario("assets_rarely_called", "assets")
+def assets_rarely_called(instance, ctx: Ctx):
+    """Members no other scenario executes (coverage): per-run asset lookups, health and
+    freshness reads, the asset-check and streamline switches, tick summaries, stopping an
+    instigator nobody started, and a managed run registered by id. A member a release lacks is
+    recorded as the exception its lookup raises."""
+    import dagster as dg
+
+    @dg.asset(name="rare_asset")
+    def rare_asset() -> int:
+        return 1
+
+    key = dg.AssetKey("rare_asset")
+    result = dg.materialize([rare_asset], instance=instance)
+    run_id = result.run_id
+    ctx.step("asset_keys_for_run", lambda: _value_of(instance, "get_asset_keys_for_run", run_id))
+    ctx.step("asset_partitions_for_run", lambda: _value_of(instance, "get_asset_partitions_for_run", run_id))
+    for name in ("get_default_graphql_run_records_limit", "get_run_size_limit_bytes", "get_asset_check_support",
+                 "legacy_freshness_policy_killswitch_enabled", "supports_wipe_on_delete_for_multipartitioned_assets"):
+        ctx.step(name, _value_of, instance, name)
+    for stream in ("asset-materialization-health", "asset-check-health", "asset-freshness-health"):
+        ctx.step(f"streamline_supported:{stream}", _value_of, instance, "streamline_read_asset_health_supported", stream)
+        ctx.step(f"streamline_required:{stream}", _value_of, instance, "streamline_read_asset_health_required", stream)
+    ctx.step("latest_check_evaluation", lambda: _value_of(instance, "get_latest_asset_check_evaluation_record",
+                                                          dg.AssetCheckKey(key, "no_such_check")))
+    for name in ("get_freshness_state_records", "get_asset_materialization_health_state_for_assets",
+                 "get_minimal_asset_materialization_health_state_for_assets",
+                 "get_asset_check_health_state_for_assets", "get_asset_freshness_health_state_for_assets"):
+        ctx.step(name, lambda n=name: _value_of(instance, n, [key]))
+
+    def summaries():
+        from dagster._core.events import DagsterEventType
+
+        return [(r.run_id == run_id, type(r).__name__) for r in instance.get_asset_event_summary_records(
+            DagsterEventType.ASSET_MATERIALIZATION, asset_key=key, limit=1, ascending=True)]
+
+    ctx.step("asset_event_summaries", summaries)
+    ctx.step("tick_summaries", _value_of, instance, "get_tick_summaries", "no-origin", "no-selector")
+    ctx.step("stop_unknown_sensor", lambda: _value_of(instance, "stop_sensor", "no-origin", "no-selector", None))
+    ctx.step("stop_unknown_schedule", lambda: _value_of(instance, "stop_schedule", "no-origin", "no-selector", None))
+    ctx.step("register_managed_run", lambda: instance.register_managed_run(
+        "managed_job", "00000000-0000-0000-0000-00000000000a", {}, None, None, {"managed": "yes"}, None, None,
+        None, None, None).tags)
+    return ctx.results
+
+
 @scenario("events_records_queries", "events")
 def events_records_queries(instance, ctx: Ctx):
     """Event record queries across runs after real executions."""
