@@ -600,16 +600,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generated", action="store_true",
                    help="generated mutants of dagster/_core/instance/** instead of the known edits: reports the "
                         "mutation score and every survivor (--only then takes generated ids)")
-    p.add_argument("--sample", type=_count, metavar="N", help="with --generated: N mutants drawn at random")
+    p.add_argument("--sample", type=_count, metavar="N", help="with --generated: N mutants drawn at random (default: every mutant)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="with --sample: the draw's seed (default: %(default)s)")
     p.add_argument("--operators", nargs="+", choices=tuple(mutants.OPERATORS), metavar="OP",
                    help="with --generated: these operators only (" + ", ".join(mutants.OPERATORS) + ")")
-    p.add_argument("--python", metavar="PY", help="with --generated: mutate this interpreter's dagster")
-    p.add_argument("--dagster-version", metavar="V", help="with --generated: mutate a released dagster")
+    p.add_argument("--python", metavar="PY", help="with --generated: mutate this interpreter's dagster (default: the installed one)")
+    p.add_argument("--dagster-version", metavar="V", help="with --generated: mutate a released dagster instead (default: none)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown",
                    help="with --generated: the report's format (default: %(default)s)")
     p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
-                   help="with --generated: write the report here (atomically)")
+                   help="with --generated: write the report here, atomically (default: stdout)")
     p.set_defaults(func=cmd_mutate)
 
     p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")
