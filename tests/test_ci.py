@@ -153,3 +153,62 @@ def test_the_hooks_manifest_names_no_path_of_the_harness_repository():
         assert not re.search(r"\.venv|compat/|/bin/", h["entry"]) and h["pass_filenames"] is False
         assert h["files"].startswith("^python_modules/")
     assert shutil.which("compat", path=str(BIN))
+
+
+def _steps() -> dict[str, dict]:
+    action = yaml.safe_load(ACTION.read_text())
+    return {s.get("id") or s.get("name") or s["uses"]: s for s in action["runs"]["steps"]}
+
+
+def test_every_script_of_the_action_is_valid_bash():
+    """actionlint checks a composite action's keys, not its scripts: bash parses each one."""
+    scripts = [s["run"] for s in _steps().values() if "run" in s]
+    assert len(scripts) >= 5
+    for script in scripts:
+        proc = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0, proc.stderr + script
+
+
+def _run_step(step: dict, env: dict[str, str], tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """A step's script as the runner runs it (`bash -e`), with GITHUB_OUTPUT a file."""
+    out = tmp_path / "github_output"
+    out.write_text("")
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(out), "RUNNER_TEMP": str(tmp_path),
+                               **env})
+    return proc, dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+
+
+def test_the_base_commit_step_names_the_pull_requests_base(tmp_path):
+    step = _steps()["base"]
+    proc, outputs = _run_step(step, {"OLD": "", "BASE_SHA": "a" * 40}, tmp_path)
+    assert proc.returncode == 0 and outputs["spec"] == ".@" + "a" * 40
+    assert re.fullmatch(r"[0-9a-f]{16}", outputs["key"])
+    proc, chosen = _run_step(step, {"OLD": "dagster==1.11.4", "BASE_SHA": "a" * 40}, tmp_path)
+    assert chosen["spec"] == "dagster==1.11.4" and chosen["key"] != outputs["key"]
+    proc, _ = _run_step(step, {"OLD": "", "BASE_SHA": ""}, tmp_path)  # a push, not a pull request
+    assert proc.returncode == 2 and proc.stdout.startswith("::error title=compat::no base commit")
+
+
+def test_the_verdict_step_fails_the_job_with_compats_exit_code(tmp_path):
+    step = _steps()["Verdict"]
+    for code in ("0", "1", "2"):
+        proc, _ = _run_step(step, {"CODE": code, "VERDICT": "incompatible: 1 cause (1 breaking)"}, tmp_path)
+        assert proc.returncode == int(code) and proc.stdout.startswith("incompatible: ")
+    proc, _ = _run_step(step, {"CODE": "", "VERDICT": ""}, tmp_path)  # compat never ran
+    assert proc.returncode == 2
+
+
+def test_the_compare_step_hands_a_harness_error_to_the_verdict_step(tmp_path):
+    """The real compat behind the step: a SPEC it cannot read is exit 2 in the step's outputs
+    (the job then fails in the verdict step, after the summary and comment steps had their say),
+    never a crash of the step itself."""
+    env = {"OLD": str(tmp_path / "no-such-side"), "NEW": ".", "JOBS": "1", "FAIL_ON": "breaking",
+           "STATIC_ONLY": "true", "REPORT": "compat-report.md", "COMPAT_QUIET": "1",
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
+    proc, outputs = _run_step(_steps()["compare"], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert outputs["exit-code"] == "2" and outputs["report"] == "compat-report.md"
+    assert outputs["verdict"] == "compat could not run (exit 2), see the log of this step"
+    assert "no-such-side" in proc.stderr and "Traceback" not in proc.stderr
