@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from compat import channel, envs, forkserver, tempdirs
-from compat.model.errors import CompatError
 from compat.model.findings import FAIL_ON
 
 _MISSING: ImportError | None = None
@@ -30,8 +28,13 @@ def _load_harness() -> None:
     dependencies still gets the options, and one line when it asks for the gate."""
     global _MISSING, replay, verdict, differential, Gate, Settings, in_xdist_worker, python_for_gate
     global update_baseline, schemas, Finding, sort_findings, RULES, REPLAY_LAYERS
+    global channel, envs, forkserver, tempdirs, CompatError
     if "Gate" in globals():
         return
+    # the harness's process and cache helpers: the standard library only, but sockets, ctypes
+    # and hashing that a run which never asks for the gate need not import either
+    from compat import channel, envs, forkserver, tempdirs
+    from compat.model.errors import CompatError
     try:
         from compat.behaviour import replay
         from compat.causes import verdict
@@ -201,7 +204,7 @@ def _signal_of(exc: BaseException) -> tuple[str, int]:
 
 
 def pytest_keyboard_interrupt(excinfo):
-    if isinstance(excinfo.value, KeyboardInterrupt):
+    if isinstance(excinfo.value, KeyboardInterrupt) and "tempdirs" in globals():  # a run of the gate
         _INTERRUPTED.append(_signal_of(excinfo.value))
 
 
@@ -246,7 +249,7 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_unconfigure(config):
     if getattr(config, "_compat_fork_server", None) is not None:
         config._compat_fork_server.close()
-    if _collects_gate(config):
+    if _collects_gate(config) and "tempdirs" in globals():
         tempdirs.stop_all()  # after an interrupt, no worker outlives the run
 
 

@@ -11,7 +11,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("griffe", "pydantic", "rich", "hypothesis", "dagster", "compat.gate", "compat.causes")
+HEAVY = ("griffe", "pydantic", "rich", "hypothesis", "dagster", "compat.gate", "compat.causes", "compat.channel",
+         "compat.envs")
 
 OWN_TEST = f"""import sys
 
