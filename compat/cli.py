@@ -414,6 +414,37 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _count(text: str, least: int = 0) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected at least {least}, got {value}")
+    return value
+
+
+def _rounds(text: str) -> int:
+    return _count(text, 1)
+
+
+def _ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (0 <= value < float("inf")):  # nan fails every comparison
+        raise argparse.ArgumentTypeError(f"expected a finite number of at least 0, got {text!r}")
+    return value
+
+
+def _named(text: str) -> str:
+    """A path or an interpreter: "" names nothing (and would quietly mean the default)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty value names nothing")
+    return text
+
+
 def _output_file(text: str) -> str:
     """An output path that can be written atomically: checked before any work is done."""
     try:
@@ -466,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("snapshot", help="extract the surface of the target class", epilog=SPEC_EPILOG)
     add_target(p)
-    p.add_argument("--python", metavar="PY", help="read dagster from this interpreter's sys.path "
+    p.add_argument("--python", metavar="PY", type=_named, help="read dagster from this interpreter's sys.path "
                    "(default, without --dagster-version or --path: the installed dagster)")
     p.add_argument("--dagster-version", metavar="V", help="fetch the dagster==V wheel and read it statically (default: none)")
     p.add_argument("--path", metavar="DIR", help="read dagster from a source tree (default: none)")
@@ -499,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("profile", help="profile the target's subclasses in a package or source tree")
     p.add_argument("package", help="an installed package name, a path, or NAME==VERSION to fetch")
     add_target(p)
-    p.add_argument("--python", metavar="PY", help="find the package in this interpreter's sys.path "
+    p.add_argument("--python", metavar="PY", type=_named, help="find the package in this interpreter's sys.path "
                    "(default: this interpreter's)")
     p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
                    help="also write the profile JSON here, atomically (default: the summary only)")
@@ -507,30 +538,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("baseline", help="record surface, profiles and traces of the old side (default: installed)",
                        epilog=SPEC_EPILOG)
-    p.add_argument("--out", required=True, metavar="DIR", help="baseline directory to (re)write, atomically")
+    p.add_argument("--out", required=True, metavar="DIR", type=_named, help="baseline directory to (re)write, atomically")
     p.add_argument("--old", metavar="SPEC", help="record this side (e.g. dagster==1.11.4, ~/dagster@master) "
                    "(default: the installed dagster)")
-    p.add_argument("--python", metavar="PY", help="record from this interpreter's dagster instead of --old (default: none)")
+    p.add_argument("--python", metavar="PY", type=_named, help="record from this interpreter's dagster instead of --old (default: none)")
     add_jobs(p)
     add_cells(p)
     add_target(p)
     p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("accept", help="declare findings intended, in a baseline's accepted.json")
-    p.add_argument("--baseline", required=True, metavar="DIR", help="the baseline whose accepted.json to extend")
+    p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="the baseline whose accepted.json to extend")
     p.add_argument("--reason", required=True, help="why the change is intended (shown wherever the findings are)")
     p.add_argument("--cause", metavar="ID", help="every finding of this cause of the check (e.g. renamed:_foo); this or --rule with "
                    "--member is required (default: none)")
     p.add_argument("--rule", metavar="RULE", help="with --member: one rule id (docs/rules.md) (default: none)")
     p.add_argument("--member", metavar="MEMBER", help="with --rule: a member name or glob (default: none)")
-    p.add_argument("--python", metavar="PY", help="with --cause: check this interpreter's dagster (default: installed)")
+    p.add_argument("--python", metavar="PY", type=_named, help="with --cause: check this interpreter's dagster (default: installed)")
     p.add_argument("--static-only", action="store_true", help="with --cause: skip the behaviour replay")
     add_jobs(p)
     p.set_defaults(func=cmd_accept)
 
     p = sub.add_parser("check", help="replay a baseline on the installed target")
-    p.add_argument("--baseline", required=True, metavar="DIR", help="a baseline recorded by `compat baseline`")
-    p.add_argument("--python", metavar="PY", help="check this interpreter's dagster (default: installed)")
+    p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="a baseline recorded by `compat baseline`")
+    p.add_argument("--python", metavar="PY", type=_named, help="check this interpreter's dagster (default: installed)")
     add_jobs(p)
     p.add_argument("--target", help="module:Class under test (default: the one the baseline was recorded for)")
     p.add_argument("--full", action="store_true",
@@ -543,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--old", required=True, metavar="SPEC", help="the side the refactor starts from (recorded, cached by content)")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
     add_jobs(p)
-    p.add_argument("--max-examples", type=int, default=0,
+    p.add_argument("--max-examples", type=_count, default=0,
                    help="also search this many live Hypothesis programs for a difference; the stored programs "
                         "are replayed either way (default: %(default)s, no live fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay and fuzzing")
@@ -573,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
-    p.add_argument("--max-examples", type=int, default=100, help="programs Hypothesis tries (default: %(default)s)")
+    p.add_argument("--max-examples", type=_count, default=100, help="programs Hypothesis tries (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="Hypothesis seed, for a reproducible search (default: %(default)s)")
     p.add_argument("--storage", choices=("memory", "sqlite", "both"), default="memory",
                    help="storages the programs run on (default: %(default)s)")
@@ -581,8 +612,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("perf", help="time hot instance methods through a subclass in two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
-    p.add_argument("--threshold", type=float, default=0.25, help="flag new/old above 1+T (default: %(default)s)")
-    p.add_argument("--rounds", type=int, default=7, help="timing rounds per method; the median counts (default: %(default)s)")
+    p.add_argument("--threshold", type=_ratio, default=0.25, help="flag new/old above 1+T (default: %(default)s)")
+    p.add_argument("--rounds", type=_rounds, default=7, help="timing rounds per method; the median counts (default: %(default)s)")
     p.add_argument("--storage", choices=("memory", "sqlite"), default="sqlite", help="storage under the instance (default: %(default)s)")
     p.add_argument("--subclass", default="spy:create-run-tags",
                    help="corpus subclass to go through (default: %(default)s)")
@@ -604,7 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="with --sample: the draw's seed (default: %(default)s)")
     p.add_argument("--operators", nargs="+", choices=tuple(mutants.OPERATORS), metavar="OP",
                    help="with --generated: these operators only (" + ", ".join(mutants.OPERATORS) + ")")
-    p.add_argument("--python", metavar="PY", help="with --generated: mutate this interpreter's dagster (default: the installed one)")
+    p.add_argument("--python", metavar="PY", type=_named, help="with --generated: mutate this interpreter's dagster (default: the installed one)")
     p.add_argument("--dagster-version", metavar="V", help="with --generated: mutate a released dagster instead (default: none)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown",
                    help="with --generated: the report's format (default: %(default)s)")
@@ -613,7 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mutate)
 
     p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")
-    p.add_argument("--python", metavar="PY", help="measure this interpreter's dagster (default: the installed one)")
+    p.add_argument("--python", metavar="PY", type=_named, help="measure this interpreter's dagster (default: the installed one)")
     p.add_argument("--dagster-version", metavar="V", help="measure a released dagster instead (default: none)")
     p.add_argument("--profiles", default="snapshots/profiles", metavar="DIR",
                    help="profiles whose members count as reachable (default: %(default)s)")
@@ -654,7 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bisect)
 
     p = sub.add_parser("contract", help="the subclass contract of a baseline's target, as markdown")
-    p.add_argument("--baseline", required=True, metavar="DIR", help="the baseline to document")
+    p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="the baseline to document")
     p.add_argument("--against", metavar="DIR",
                    help="print the unified diff from the contract of this baseline to --baseline's instead "
                         "(exit 1 when they differ) (default: the contract itself)")
@@ -686,8 +717,9 @@ def main(argv: list[str] | None = None) -> int:
                      "for annotations alone use --format github")
     tempdirs.on_sigterm()
     tempdirs.sweep_stale()
-    envs.keep_hypothesis_cache()
     try:
+        envs.probe_timeout()  # a bad COMPAT_PROBE_TIMEOUT is one line before any work
+        envs.keep_hypothesis_cache()
         return args.func(args)
     except CompatError as exc:
         if args.debug:

@@ -2,7 +2,7 @@
 
 A SPEC names a dagster: ``dagster==X`` (a released version), a path to a python interpreter,
 or a path to a dagster source tree. Everything built here lives in a cache directory outside
-the repository (``$COMPAT_CACHE_DIR``, else ``<tmp>/compat-cache``) and is reused; a file lock
+the repository (``$COMPAT_CACHE_DIR``, else the user's own cache directory) and is reused; a file lock
 makes concurrent builders (xdist workers, parallel CI jobs) wait for one another.
 """
 
@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -37,17 +38,50 @@ WORKER_REQUIREMENTS = ("coverage>=7.6",)
 _FALLBACK: list[Path] = []
 
 
-def cache_dir() -> Path:
-    """The shared cache; when it cannot be created (a read-only parent), a cache of this run's
-    own in the temp dir: a missing cache costs speed, never the run."""
-    base = os.environ.get("COMPAT_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "compat-cache")
-    path = Path(base)
+def default_cache_dir() -> Path:
+    """This user's cache of the harness: the platform's per-user cache directory
+    (``$XDG_CACHE_HOME/compat`` or ``~/.cache/compat`` on Linux). Never a shared temp dir: a
+    cache under the world-writable temp dir is one another user can plant interpreters in."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        if os.access(path, os.W_OK):
-            return path
+        import platformdirs
+    except ImportError:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+        return root / "compat"
+    return Path(platformdirs.user_cache_dir("compat", appauthor=False))
+
+
+def check_owned(path: Path) -> None:
+    """A cache directory the harness may run code from: a directory (not a link) owned by this
+    user and writable by nobody else. Anything else is refused in one line."""
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise CompatError(f"cache {path}: is not a directory (a link or a file); refusing to use it")
+    if st.st_uid != os.getuid():
+        raise CompatError(f"cache {path}: owned by another user (uid {st.st_uid}); refusing to run anything from it "
+                          "(set COMPAT_CACHE_DIR to a directory of your own)")
+    if st.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
+        raise CompatError(f"cache {path}: writable by others (mode {stat.S_IMODE(st.st_mode):o}); refusing to run "
+                          f"anything from it (chmod go-w {path}, or set COMPAT_CACHE_DIR)")
+
+
+def cache_dir() -> Path:
+    """This user's cache (``$COMPAT_CACHE_DIR``, else :func:`default_cache_dir`), created mode
+    0700 and refused when another user owns it or others may write it. When it cannot be
+    created (a read-only home), a cache of this run's own in the temp dir: a missing cache
+    costs speed, never the run."""
+    base = os.environ.get("COMPAT_CACHE_DIR") or str(default_cache_dir())
+    path = Path(base)
+    if os.path.lexists(path):
+        check_owned(path)  # before anything is read from it, or a run falls back past it silently
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        usable = os.access(path, os.W_OK)
     except OSError:
-        pass
+        usable = False
+    if usable:
+        check_owned(path)
+        return path
     if not _FALLBACK:
         own = tempdirs.make("compat-cache-run-")
         atexit.register(shutil.rmtree, own, True)
@@ -107,7 +141,12 @@ def environ(**changes: str | None):
 def locked(name: str):
     """Hold an exclusive lock on ``<cache>/<name>.lock`` while building something shared."""
     lock_path = cache_dir() / f"{name}.lock"
-    with open(lock_path, "w") as fh:
+    try:  # never through a link: a planted one would truncate or create the file it names
+        fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise CompatError(f"cache lock {lock_path}: cannot open it ({exc.strerror or exc}; "
+                          "a symbolic link is refused)") from None
+    with os.fdopen(fd, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -379,7 +418,17 @@ _PATHS_CODE = (inspect.getsource(package_search_roots).replace("packages=PACKAGE
 
 
 # seconds an interpreter may take to say where its packages are (COMPAT_PROBE_TIMEOUT overrides)
-PROBE_TIMEOUT = float(os.environ.get("COMPAT_PROBE_TIMEOUT") or 60)
+def probe_timeout() -> float:
+    """COMPAT_PROBE_TIMEOUT, read when a probe runs (a bad value is one line of the command that
+    needs it, never an error importing the harness, which every pytest run of the venv does)."""
+    text = os.environ.get("COMPAT_PROBE_TIMEOUT") or "60"
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value < 86400):  # nan fails every comparison
+        raise CompatError(f"COMPAT_PROBE_TIMEOUT={text!r}: expected a number of seconds above 0 and below a day")
+    return value
 
 
 def interpreter_paths(python: str, packages=PACKAGES) -> list[str]:
@@ -387,14 +436,14 @@ def interpreter_paths(python: str, packages=PACKAGES) -> list[str]:
     try:
         proc = tempdirs.run(
             [python, "-c", _PATHS_CODE, *packages],
-            capture_output=True, text=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=probe_timeout(), stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
         raise CompatError(f"--python {python}: no such interpreter") from None
     except PermissionError:
         raise CompatError(f"--python {python}: not executable") from None
     except subprocess.TimeoutExpired:
-        raise CompatError(f"--python {python}: interpreter hung for {PROBE_TIMEOUT:g}s") from None
+        raise CompatError(f"--python {python}: interpreter hung for {probe_timeout():g}s") from None
     except OSError as exc:
         raise CompatError(f"--python {python}: cannot run it ({exc.strerror})") from None
     if proc.returncode != 0:

@@ -147,8 +147,9 @@ def pytest_configure(config):
                                 "install it (`make setup`) and run the venv's pytest")
     tempdirs.on_sigterm()  # a CI timeout's SIGTERM stops the run like Ctrl-C, workers and all
     tempdirs.sweep_stale()
-    _keep_bytecode()
     try:
+        _keep_bytecode()
+        envs.probe_timeout()  # a bad COMPAT_PROBE_TIMEOUT: one usage line, and only in a gate run
         settings = _settings(config)
         if settings.update and not in_xdist_worker(config):
             # only while re-recording: the project's own hypothesis tests keep their database

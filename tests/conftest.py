@@ -19,6 +19,9 @@ def pytest_configure(config):
         _HOME.append(home)
         os.environ["HOME"] = home
         os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(home, ".hypothesis")
+    # the harness's cache defaults to the user's own cache dir, which is in that temporary HOME:
+    # the tests share one warm cache across sessions instead (a user's cache stays untouched)
+    os.environ.setdefault("COMPAT_CACHE_DIR", os.path.join(tempfile.gettempdir(), "compat-cache"))
     os.environ.pop("DAGSTER_HOME", None)
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 

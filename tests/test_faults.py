@@ -192,6 +192,39 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
                                  "accepted.json", "matches every member"),
     "accepted-version-string": (_write("accepted.json", '{"schema": "compat.accepted", "schema_version": "1", '
                                                         '"accepted": []}'), "accepted.json", "version '1'"),
+    "manifest-link-to-a-baseline": (_symlink("manifest.json", "/dev/null"), "manifest.json", "is a symbolic link"),
+    "surface-link-to-passwd": (_symlink("surface.json", "/etc/passwd"), "surface.json", "is a symbolic link"),
+    "programs-link": (_symlink("fuzz/programs.json", "/etc/hostname"), "programs.json", "is a symbolic link"),
+    "accepted-link-to-a-secret": (_symlink("accepted.json", "/etc/hostname"), "accepted.json", "is a symbolic link"),
+    "manifest-profile-in-a-subdir": (_edit_json("manifest.json", lambda d: d["profiles"].append("sub/x.json")),
+                                     "manifest.json", "not a file name inside profiles/"),
+    "manifest-profile-dotdot": (_edit_json("manifest.json", lambda d: d["profiles"].append("..json")),
+                                "manifest.json", "not a file name inside profiles/"),
+    "manifest-profile-hidden": (_edit_json("manifest.json", lambda d: d["profiles"].append(".x.json")),
+                                "manifest.json", "not a file name inside profiles/"),
+    "manifest-target-stdlib": (_edit_json("manifest.json", lambda d: d.update(target="os:PathLike")),
+                               "os:PathLike", "name that target"),
+    "manifest-cells-bool": (_edit_json("manifest.json", lambda d: d.update(cells=True)), "manifest.json", "cells"),
+    "surface-duplicate-key": (_write("surface.json", '{"schema": "compat.surface", "schema": "compat.surface", '
+                                                     '"schema_version": 1}'), "surface.json", "appears twice"),
+    "surface-version-true": (_edit_json("surface.json", lambda d: d.update(schema_version=True)), "surface.json",
+                             "version True"),
+    "profile-huge-int": (_write("profiles/corpus.json", '{"schema": "compat.profile", "schema_version": '
+                                                        + "3" * 4500 + "}"), "corpus.json", "4500 digits"),
+    "profile-duplicate-key": (_write("profiles/corpus.json", '{"schema": "compat.profile", "schema_version": 1, '
+                                                             '"schema_version": 1}'), "corpus.json", "appears twice"),
+    "trace-duplicate-key": (_write(TRACE, '{"schema": "compat.trace", "schema_version": 1, "dispatch": [], '
+                                          '"dispatch": []}'), TRACE, "appears twice"),
+    "trace-version-true": (_edit_json(TRACE, lambda d: d.update(schema_version=True)), TRACE, "version True"),
+    "programs-duplicate-key": (_write("fuzz/programs.json", '{"schema": "compat.fuzz-programs", "schema_version": 1, '
+                                                            '"programs": [], "programs": []}'), "programs.json",
+                               "appears twice"),
+    "programs-results-short": (_edit_json("fuzz/programs.json", lambda d: d["programs"][1]["results"].pop()),
+                               "programs.json", "programs.1 has"),
+    "programs-subclass-number": (_edit_json("fuzz/programs.json", lambda d: d["programs"][0].update(subclass=3)),
+                                 "programs.json", "programs.0.subclass"),
+    "reach-huge-int": (_write("reach.json", '{"schema": "compat.reach", "schema_version": ' + "5" * 5000 + "}"),
+                       "reach.json", "5000 digits"),
     "programs-huge-int": (_write("fuzz/programs.json", '{"schema": "compat.programs", "schema_version": '
                                                        + "2" * 5000 + "}"), "programs.json", "5000 digits"),
 }
@@ -270,6 +303,7 @@ class Env:
     file_limit: int | None = None  # bytes: RLIMIT_FSIZE, a disk that fills up mid-write
     project: str | None = None  # a pyproject.toml for the gate's project directory
     ok: bool = False
+    untouched: str | None = None  # a path under the row's folder that must stay byte for byte
 
 
 def _script(name: str, body: str):
@@ -338,6 +372,53 @@ ENVIRONMENTS = {
     "cache-cannot-be-created": Env([*SNAP], [], "cannot be written", "using", env={"COMPAT_CACHE_DIR": "{tmp}/afile/cache"},
                                    setup=_file("afile"), ok=True),
     "tmpdir-missing": Env([*SNAP], [], "", "", env={"TMPDIR": "{tmp}/no-such-tmp"}, ok=True),
+    # numbers and empty values: one line, never a traceback, nothing accepted that means nothing
+    **{f"probe-timeout-{v}": Env([*SNAP], [], "COMPAT_PROBE_TIMEOUT", "above 0", env={"COMPAT_PROBE_TIMEOUT": v})
+       for v in ("abc", "0", "-1", "nan", "inf", "1e400")},
+    "perf-rounds-zero": Env(["perf", "--old", "installed", "--new", "installed", "--rounds", "0"], None, "--rounds",
+                            "at least 1"),
+    "perf-rounds-word": Env(["perf", "--old", "installed", "--new", "installed", "--rounds", "x"], None, "--rounds",
+                            "whole number"),
+    "perf-threshold-nan": Env(["perf", "--old", "installed", "--new", "installed", "--threshold", "nan"], None,
+                              "--threshold", "finite"),
+    "perf-threshold-inf": Env(["perf", "--old", "installed", "--new", "installed", "--threshold", "inf"], None,
+                              "--threshold", "finite"),
+    "perf-threshold-negative": Env(["perf", "--old", "installed", "--new", "installed", "--threshold", "-1"], None,
+                                   "--threshold", "at least 0"),
+    "fuzz-max-examples-negative": Env(["fuzz", "--old", "installed", "--new", "installed", "--max-examples", "-1"],
+                                      None, "--max-examples", "at least 0"),
+    "compare-max-examples-negative": Env(["compare", "--old", "installed", "--new", "installed", "--max-examples",
+                                          "-5"], None, "--max-examples", "at least 0"),
+    "python-empty": Env([*SNAP, "--python", ""], ["--compat-python", ""], "python", "empty value"),
+    "target-empty": Env(None, ["--compat-target", ""], "target", "empty value"),
+    "report-empty": Env(None, ["--compat-report", ""], "report", "empty value"),
+    "baseline-empty": Env(["check", "--baseline", ""], ["--compat-baseline", ""], "baseline", "empty"),
+    # what a recording may replace: a baseline, an empty folder or nothing; never anything else
+    "out-empty": Env(["baseline", "--out", ""], ["--compat-update", "--compat-baseline", ""], "baseline", "empty"),
+    "out-user-folder": Env(["baseline", "--out", "{tmp}/mine"], ["--compat-update", "--compat-baseline", "{tmp}/mine"],
+                           "mine", "not a baseline", setup=lambda tmp: (tmp / "mine").mkdir() or (
+                               tmp / "mine" / "notes.txt").write_text("mine\n"), untouched="mine"),
+    "out-is-a-file": Env(["baseline", "--out", "{tmp}/afile"], ["--compat-update", "--compat-baseline", "{tmp}/afile"],
+                         "afile", "not a directory", setup=_file("afile", "keep me\n"), untouched="afile"),
+    "out-is-a-link": Env(["baseline", "--out", "{tmp}/link"], ["--compat-update", "--compat-baseline", "{tmp}/link"],
+                         "link", "symbolic link", setup=lambda tmp: (tmp / "link").symlink_to(tmp)),
+    "out-bad-manifest": Env(["baseline", "--out", "{tmp}/half"], ["--compat-update", "--compat-baseline", "{tmp}/half"],
+                            "half", "not a baseline", setup=lambda tmp: (tmp / "half").mkdir() or (
+                                tmp / "half" / "manifest.json").write_text("{}"), untouched="half"),
+    # the cache is the user's own: one another user owns, or others may write, is refused
+    "cache-world-writable": Env([*SNAP], [], "cache", "writable by others", env={"COMPAT_CACHE_DIR": "{tmp}/c"},
+                                setup=lambda tmp: (tmp / "c").mkdir() or (tmp / "c").chmod(0o777)),
+    "cache-group-writable": Env([*SNAP], [], "cache", "writable by others", env={"COMPAT_CACHE_DIR": "{tmp}/c"},
+                                setup=lambda tmp: (tmp / "c").mkdir() or (tmp / "c").chmod(0o770)),
+    # as root, a folder given to another user; as anyone else, the root directory (root's)
+    "cache-another-users": Env([*SNAP], [], "cache", "owned by another user",
+                               env={"COMPAT_CACHE_DIR": "{tmp}/c" if os.getuid() == 0 else "/"},
+                               setup=lambda tmp: os.getuid() == 0 and ((tmp / "c").mkdir() or os.chown(tmp / "c", 1, -1))),
+    "jobs-negative": Env([*CHECK, "-j", "-3"], None, "--jobs", "at least one"),
+    "accept-baseline-empty": Env(["accept", "--baseline", "", "--reason", "r", "--rule", "x", "--member", "y"], None,
+                                 "--baseline", "empty value"),
+    "cache-is-a-link": Env([*SNAP], [], "cache", "not a directory", env={"COMPAT_CACHE_DIR": "{tmp}/c"},
+                           setup=lambda tmp: (tmp / "real").mkdir() or (tmp / "c").symlink_to(tmp / "real")),
 }
 
 
@@ -360,6 +441,8 @@ def test_a_bad_environment_is_one_line_in_the_cli_and_the_gate(row, tmp_path):
     shutil.copytree(ROOT / "snapshots" / "baseline", base)
     before = _digest(base)
     env_row.setup(tmp)
+    kept = _digest(tmp / env_row.untouched) if env_row.untouched and (tmp / env_row.untouched).is_dir() else (
+        (tmp / env_row.untouched).read_bytes() if env_row.untouched else None)
     temp = tmp_path / "temp"
     temp.mkdir()
     env = {**os.environ, "COMPAT_QUIET": "1", "TMPDIR": str(temp), "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
@@ -399,6 +482,9 @@ def test_a_bad_environment_is_one_line_in_the_cli_and_the_gate(row, tmp_path):
             assert reasons and env_row.says in reasons[0], out[-3000:]
     # nothing lost, nothing left behind: the baseline, the temp dir, no process still running
     assert _digest(base) == before
+    if env_row.untouched:
+        path = tmp / env_row.untouched
+        assert (_digest(path) if path.is_dir() else path.read_bytes()) == kept
     assert not [p for p in base.parent.iterdir() if p.name.startswith(".baseline.")]
     assert not [p for p in temp.iterdir() if p.name.startswith("compat-")], list(temp.iterdir())
     pid_file = tmp / "child.pid"

@@ -77,7 +77,7 @@ def _code_digest() -> str:
 
 def _cache_tag(python: str) -> str:
     proc = tempdirs.run([python, "-c", "import sys, sysconfig; print(sys.implementation.cache_tag, sysconfig.get_platform())"],
-                        capture_output=True, text=True, timeout=envs.PROBE_TIMEOUT)
+                        capture_output=True, text=True, timeout=envs.probe_timeout())
     if proc.returncode != 0:
         raise CompatError(f"{python}: cannot tell its Python version for the downstream runtime")
     return proc.stdout.strip()
