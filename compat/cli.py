@@ -414,7 +414,7 @@ def _jobs(text: str) -> int:
     return value
 
 
-def _count(text: str, least: int = 0) -> int:
+def _at_least(text: str, least: int = 0) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -425,7 +425,7 @@ def _count(text: str, least: int = 0) -> int:
 
 
 def _rounds(text: str) -> int:
-    return _count(text, 1)
+    return _at_least(text, 1)
 
 
 def _ratio(text: str) -> float:
@@ -574,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--old", required=True, metavar="SPEC", help="the side the refactor starts from (recorded, cached by content)")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
     add_jobs(p)
-    p.add_argument("--max-examples", type=_count, default=0,
+    p.add_argument("--max-examples", type=_at_least, default=0,
                    help="also search this many live Hypothesis programs for a difference; the stored programs "
                         "are replayed either way (default: %(default)s, no live fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay and fuzzing")
@@ -604,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
-    p.add_argument("--max-examples", type=_count, default=100, help="programs Hypothesis tries (default: %(default)s)")
+    p.add_argument("--max-examples", type=_at_least, default=100, help="programs Hypothesis tries (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="Hypothesis seed, for a reproducible search (default: %(default)s)")
     p.add_argument("--storage", choices=("memory", "sqlite", "both"), default="memory",
                    help="storages the programs run on (default: %(default)s)")
