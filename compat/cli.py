@@ -343,7 +343,7 @@ def _mutate_generated(args) -> int:
     chosen = mutants.by_ids(everything, args.only) if args.only else mutants.sample(everything, args.sample, args.seed)
     _progress(f"{len(chosen)} of {len(everything)} generated mutants of {side.label}")
     report = mutate.ScoreReport(side.label, args.baseline, len(everything), list(args.operators or mutants.OPERATORS),
-                                args.sample if not args.only else len(chosen), args.seed, [], len(chosen))
+                                None if args.only else args.sample, args.seed, [], len(chosen))
 
     def text() -> str:
         out = dumps(report.as_dict(), 2) if args.format == "json" else report.render()

@@ -613,8 +613,12 @@ class ScoreReport:
     def render(self) -> str:
         """The report as markdown: the score, the counts by operator, every survivor by class."""
         killed, survived = self.count(KILLED), self.count(SURVIVED)
-        drawn = (f"a sample of {self.sample} drawn with seed {self.seed} from {self.generated} generated mutants"
-                 if self.sample is not None and self.sample < self.generated else f"all {self.generated} generated mutants")
+        if self.sample is not None and self.sample < self.generated:
+            drawn = f"a sample of {self.sample} drawn with seed {self.seed} from {self.generated} generated mutants"
+        elif self.planned is not None and self.planned < self.generated:
+            drawn = f"{self.planned} chosen of {self.generated} generated mutants"
+        else:
+            drawn = f"all {self.generated} generated mutants"
         score = "n/a" if self.score is None else f"{100 * self.score:.1f}%"
         out = [f"# Generated mutants of {self.dagster}: mutation score {score}", "",
                f"{drawn} of `dagster/_core/instance/**`, checked by the gate against `{self.baseline}`"
