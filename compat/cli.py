@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
 import textwrap
 import time
@@ -349,8 +350,11 @@ def _mutate_generated(args) -> int:
         out = dumps(report.as_dict(), 2) if args.format == "json" else report.render()
         return out if out.endswith("\n") else out + "\n"
 
+    # in a seeded random order: a long run stopped early has checked an unbiased part of the sample
+    # (in generation order it would have checked the first files only)
+    order = chosen if args.only else random.Random(args.seed).sample(chosen, len(chosen))
     with mutate.Pristine(root) as pristine:
-        for i, m in enumerate(chosen, 1):
+        for i, m in enumerate(order, 1):
             _progress(f"mutant {i}/{len(chosen)} {m.id}: {m.diff}")
             report.results.append(mutate.score_one(m, args.baseline, pristine=pristine,
                                                    side=None if side.installed else side, jobs=args.jobs, full=args.full))
