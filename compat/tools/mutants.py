@@ -31,6 +31,7 @@ classified that the gate still fails on is reported apart, as a possible false a
 from __future__ import annotations
 
 import ast
+import os
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -108,7 +109,14 @@ class Mutant:
         """The edit on one line: the old text, then the new (each collapsed to one line)."""
         if not self.old:
             return f"+ {_one_line(self.new)}  (inserted as the first statement)"
-        return f"- {_one_line(self.old)}  + {_one_line(self.new)}"
+        old, new = _normal(self.old), _normal(self.new)
+        if max(len(old), len(new)) <= _DIFF_WIDTH:
+            return f"- {old}  + {new}"
+        # too long for a line: the part that differs, with a little context either side
+        p = len(os.path.commonprefix([old, new]))
+        s = len(os.path.commonprefix([old[p:][::-1], new[p:][::-1]]))
+        before, after = old[max(0, p - 30):p], old[len(old) - s:][:30]
+        return f"- ...{before}[{old[p:len(old) - s]}]{after}...  + ...{before}[{new[p:len(new) - s]}]{after}..."
 
     @property
     def description(self) -> str:
@@ -128,7 +136,18 @@ class Mutant:
                 "old": self.old, "new": self.new, "equivalent": self.equivalent, "variant": self.variant}
 
 
-def _one_line(text: str, limit: int = 110) -> str:
+_DIFF_WIDTH = 110
+
+
+def _normal(text: str) -> str:
+    """An expression as ast.unparse spells it (so that only the edit differs), else on one line."""
+    try:
+        return ast.unparse(ast.parse(text.strip(), mode="eval"))
+    except SyntaxError:
+        return _one_line(text, 10_000)
+
+
+def _one_line(text: str, limit: int = _DIFF_WIDTH) -> str:
     flat = " ".join(part.strip() for part in text.splitlines() if part.strip())
     return flat if len(flat) <= limit else flat[:limit - 3] + "..."
 

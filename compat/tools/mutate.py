@@ -658,7 +658,7 @@ class ScoreReport:
                     extra = f" — {r.error}"
                 elif r.reached:
                     extra = f" — replayed {r.replay['cells_replayed']} cells, {r.replay['programs_replayed']} programs"
-                out.append(f"- `{m.where}` {m.operator} in `{m.function}`: `{m.diff}`{extra}")
+                out.append(f"- `{m.where}` {m.operator} in `{m.function}`: `{m.diff}`{extra} (id `{m.id}`)")
         out += ["", "## Killed", ""]
         for r in self.results:
             if r.verdict == KILLED:
