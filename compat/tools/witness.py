@@ -231,9 +231,16 @@ def _assign_program(names: list[str]) -> str:
         """) + sets + "\n\n\n" + f"{_BLANK.format(cls='OldSubclass')}.keep()\n"
 
 
-def _probe_program(target: str, hook: str, edited: str, hook_member: Member | None) -> str:
-    """A probe override of `hook` on an in-memory instance, and a call of `edited` (which takes no
-    argument): the base reaching the override is what the old side did."""
+def _placeholders(m: Member) -> str:
+    """None for each required parameter of `m`: enough for a member that reaches the hook before
+    it uses them (when the old side does not get that far, the witness shows nothing)."""
+    params = [p for p in bound_params(m) if p.required]
+    return ", ".join(("None" if p.kind != KEYWORD_ONLY else f"{p.name}=None") for p in params)
+
+
+def _probe_program(target: str, hook: str, edited: str, hook_member: Member | None, args: str = "") -> str:
+    """A probe override of `hook` on an in-memory instance, and a call of `edited` (placeholders
+    for its required arguments): the base reaching the override is what the old side did."""
     prop = hook_member is not None and hook_member.kind in ("property", "cached_property")
     body = (f"    @property\n    def {hook}(self):\n        raise Reached\n" if prop else
             f"    def {hook}(self, *args, **kwargs):\n        raise Reached\n")
@@ -276,9 +283,13 @@ def _probe_program(target: str, hook: str, edited: str, hook_member: Member | No
             print(f"set-up failed: {{type(e).__name__}}: {{e}}", file=__import__("sys").stderr)
             raise SystemExit(3)
         try:
-            instance.{edited}()
+            instance.{edited}({args})
         except Reached:
             print("the override of {hook} was reached from {edited}")
+        except Exception as e:  # the placeholders stopped the call first: it shows nothing (exit 3)
+            print(f"{edited}({args}) raised before reaching {hook}: {{type(e).__name__}}: {{e}}",
+                  file=__import__("sys").stderr)
+            raise SystemExit(3)
         else:
             raise SystemExit("AssertionError: {edited}() returned without reaching the override of {hook}")
         """)
@@ -317,14 +328,15 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
     if c.kind in ("dispatch-lost", "dispatch-changed"):
         hooks = [c.subject] if c.kind == "dispatch-lost" else sorted(
             {(f.details or {}).get("hook") for f in c.findings if (f.details or {}).get("hook")})
-        for edited in c.edited:
+        # an edited member without arguments first: its probe says the most
+        for edited in sorted(c.edited, key=lambda e: any(p.required for p in bound_params(old.members[e]))
+                             if e in old.members else True):
             m = old.members.get(edited)
-            if m is None or m.kind != METHOD or any(p.required for p in bound_params(m)):
+            if m is None or m.kind != METHOD:
                 continue
             for hook in hooks:
-                return head + _probe_program(target, hook, edited, old.members.get(hook)), ""
-        return None, ("the edited member takes arguments no standalone witness builds yet; "
-                      "see the behaviour cells")
+                return head + _probe_program(target, hook, edited, old.members.get(hook), _placeholders(m)), ""
+        return None, "no edited member is a method a probe can call"
     return None, _NOT_YET.get(c.kind, f"no witness of a `{c.kind}` change is written yet")
 
 
