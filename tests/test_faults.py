@@ -275,7 +275,7 @@ def test_a_damaged_baseline_is_one_line_in_the_cli_and_the_gate(damaged, request
 
     select = ["-k", "storage_wipe__memory and spy and not spy-"] if named == TRACE else ["--compat-no-behaviour"]
     gate = subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider",
-                           "--compat-baseline", str(damaged), *select],
+                           "--compat-baseline", str(damaged), "--tb=short", *select],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     out = gate.stdout + gate.stderr
     assert "INTERNALERROR" not in out and "Traceback" not in out, out
