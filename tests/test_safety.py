@@ -234,3 +234,21 @@ def test_an_accepted_pattern_matching_every_member_is_refused(tmp_path, pattern)
         {"rule": "parameter-renamed", "member": pattern, "reason": "everything is fine"}]}))
     with pytest.raises(CompatError, match="matches every member"):
         Baseline(base)
+
+
+def test_a_projects_own_baseline_is_used_or_refused_never_swapped(tmp_path):
+    from compat.gate.gate import default_baseline
+
+    project = tmp_path / "project"
+    (project / "snapshots" / "baseline").mkdir(parents=True)
+    (project / "snapshots" / "baseline" / "manifest.json").write_text('{"schema": "compat.baseline", "sch')
+    with pytest.raises(CompatError, match="corrupt or truncated"):
+        default_baseline(project, None)
+    manifest = json.loads((SHIPPED / "manifest.json").read_text())
+    manifest["generator"]["dagster"] = "1.11.4"
+    (project / "snapshots" / "baseline" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CompatError, match="is dagster 1.11.4"):
+        default_baseline(project, None)
+    elsewhere = tmp_path / "no-baseline"
+    elsewhere.mkdir()
+    assert default_baseline(elsewhere, None) == ROOT / "snapshots" / "baseline"

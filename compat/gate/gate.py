@@ -9,6 +9,7 @@ behaviour cell.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -143,12 +144,18 @@ def default_baseline(rootdir: Path, python: str | None) -> Path:
         raise CompatError("dagster is not installed in this interpreter") from None
     seen = []
     for root in roots:
-        for cand in (root / DEFAULT_BASELINE, root / f"{DEFAULT_BASELINE}-{installed}"):
+        cands = (root / DEFAULT_BASELINE, root / f"{DEFAULT_BASELINE}-{installed}")
+        for cand in cands:
             recorded = _recorded_on(cand)
             if recorded == installed:
                 return cand
             if recorded is not None:
                 seen.append(f"{cand} is dagster {recorded}")
+            elif os.path.lexists(cand):  # the project's own, damaged: refused, never swapped for ours
+                Baseline(cand)  # says what is wrong with it, in one line
+                raise CompatError(f"baseline {cand}: its manifest names no dagster version; re-record it")
+        if root == rootdir and root != PROJECT_ROOT and any(os.path.lexists(c) for c in cands):
+            break  # the project has a baseline of its own: it is used or refused, never another's
     found = f" ({'; '.join(seen)})" if seen else ""
     raise CompatError(
         f"no baseline recorded on dagster {installed}{found}: record one from the old side with "
