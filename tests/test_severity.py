@@ -80,3 +80,18 @@ def test_a_worker_that_cannot_import_a_dropped_export_is_a_finding_of_that_expor
     causes = build_causes([removed, failed])
     assert [c.id for c in causes] == ["exports:dagster._core.instance"]
     assert failed in causes[0].findings and causes[0].severity == "breaking"
+
+
+def test_a_behaviour_cell_witnesses_a_break_only_where_the_policy_says_it_is_one():
+    from compat.tools import witness
+
+    gained = _one([_dispatch("added", "run_storage")])
+    assert witness.cell_witness(gained) is None  # a gained dispatch by itself proves nothing
+    witness.judge(gained, None, "no witness of a gained dispatch is written yet")
+    assert gained.severity == "warning" and gained.unproven
+    lost = _one([replay._finding(replay.RULE_DISPATCH, CELL, "`create_run` is gone", "  a\n> create_run:call(str)",
+                                 "  a\n> (nothing)", audience="subclasses", change="missing", member_name="create_run",
+                                 members_missing=["create_run"], members_added=[], caller="launch_run",
+                                 caller_class="Instance", caller_via="self")])
+    w = witness.cell_witness(lost)
+    assert w is not None and w.proves == "runtime" and w.old == "create_run:call(str)" and w.new == "(nothing)"

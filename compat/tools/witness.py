@@ -377,12 +377,18 @@ def cell_witness(c: Cause) -> Witness | None:
     broke on the new one: it is a witness of its own (its reproduction, when it has one, is the
     program; else the cell's name, which `compat check --cells` replays)."""
     shown = [f for f in c.findings if f.source in ("behaviour", "fuzz") and f.severity == BREAKING]
-    if not shown:
+    if not shown or c.severity != BREAKING:
+        # a cell shows a difference; it proves a break only where the policy says the difference
+        # is one (a gained dispatch or a keyword-to-positional forwarding is not, by itself)
         return None
     f = min(shown, key=lambda f: (f.source != "fuzz", f.member))
     code = c.reproduction if f.source == "fuzz" and c.reproduction else (
         f"# behaviour cell {f.member}, replayed by the harness on both sides\n# {f.message}\n")
-    first = lambda text: (text or "-").strip().splitlines()[0][:200] if (text or "").strip() else "-"  # noqa: E731
+    def first(text: str | None) -> str:
+        """The diverging line of a dispatch context (marked `> `), else the first line."""
+        lines = (text or "").strip().splitlines() or ["-"]
+        return next((ln[2:] for ln in lines if ln.startswith("> ")), lines[0])[:200]
+
     w = Witness(c.id, code, first(f.old), first(f.new), True, False)
     return w
 
