@@ -15,7 +15,7 @@ def _judge(gate: Gate, findings: list[Finding], record) -> None:
     record(findings)
     bad, _ = gate.failing(findings)
     if bad:
-        pytest.fail(explain(bad), pytrace=False)
+        pytest.fail(explain(bad, gate.path_prefix, gate.target.partition(":")[0].split(".")[0]), pytrace=False)
 
 
 def test_member(compat_gate: Gate, compat_member: str, compat_record):

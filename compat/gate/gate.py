@@ -323,15 +323,24 @@ def _key(f: Finding) -> tuple:
     return (f.source, f.rule, f.member, f.message)
 
 
-def explain(findings: list[Finding]) -> str:
-    """The failure text of one test: each finding with its old and new text, no stack."""
+def explain(findings: list[Finding], prefix: str = "", package: str = "dagster") -> str:
+    """The failure text of one test: each finding with its old and new text, no stack. With a
+    `prefix` (the checkout's `python_modules/dagster/`), a location in `package` names the file of
+    the repository on both sides: the baseline's and the checked tree's files of a package have
+    the same place in it (a subclass package's locations stay as they are)."""
+
+    def at(loc: str | None) -> str:
+        if prefix and loc.split("/", 1)[0] == package and not loc.startswith(prefix):
+            loc = prefix + loc
+        return f"   ({loc})"
+
     lines = []
     for f in findings:
         lines.append(f"[{f.severity}] {f.rule} ({f.audience}) {f.member}: {f.message}")
         if f.old is not None:
-            lines.append(f"    old: {f.old}" + (f"   ({f.old_location})" if f.old_location else ""))
+            lines.append(f"    old: {f.old}" + (at(f.old_location) if f.old_location else ""))
         if f.new is not None:
-            lines.append(f"    new: {f.new}" + (f"   ({f.new_location})" if f.new_location else ""))
+            lines.append(f"    new: {f.new}" + (at(f.new_location) if f.new_location else ""))
         if (f.details or {}).get("snippet"):
             lines.append("    reproduce with:")
             lines += [f"        {ln}" for ln in f.details["snippet"].splitlines()]
