@@ -110,6 +110,7 @@ def test_change_aware_replay_gives_the_verdicts_of_a_full_replay(mutation, small
     assert not missed, f"{mutation.id}: {aware.line()}; cells that diverge but were skipped: {missed}"
 
 
+@pytest.mark.slow  # records every scenario on both storages
 def test_no_cell_imports_a_module_the_start_up_did_not(tmp_path):
     """The worker imports at start-up what cells import lazily (worker.WARM_MODULES): then no
     cell is the one that runs a module's import, so its functions are not all marked stateful and
@@ -314,6 +315,7 @@ def test_every_format_says_how_much_was_replayed_and_why():
     assert "replayed" not in render([], "text")  # no behaviour layer: no line
 
 
+@pytest.mark.slow  # records the cells twice
 def test_recording_the_reach_map_twice_gives_the_same_bytes(tmp_path):
     """Worker k records cells k, k + jobs, ...: the lazy imports fall in the same cells on every
     recording, so the map (like the traces) is byte-identical for the same -j."""

@@ -66,6 +66,7 @@ run_fuzz(sys.executable, sys.executable, max_examples=3, subclasses=('spy:teleme
     assert repo_state() == before
 
 
+@pytest.mark.slow  # records twenty baselines
 def test_twenty_static_baselines_are_byte_identical(tmp_path):
     digests = set()
     for i in range(20):
