@@ -170,6 +170,7 @@ def test_one_recording_per_commit_and_master_is_green_in_full(refactor, tmp_path
     assert "replayed 0/" in gate.stdout, gate.stdout[-3000:]
 
 
+@pytest.mark.slow  # builds a venv of a 1.11.4 checkout and records a baseline from it
 def test_the_recipe_gate_on_unchanged_master_replays_nothing(tmp_path):
     """The recipe word for word: a `uv venv` (no pip) holding the checkout editable, the harness
     and a linter; a baseline recorded from `.@master`; the gate run from the unchanged checkout.
