@@ -28,6 +28,7 @@ from compat.model.findings import (
 from compat.model.surface import Surface
 from compat.catalogue import RULES
 from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
+from compat.rules.parameters import parameter_renamed
 from compat.static.profile import CORPUS_PACKAGE
 
 LAYERS = ("surface", "profile", "behaviour", "fuzz", "perf", "baseline", "griffe")
@@ -800,7 +801,7 @@ def _policy(c: Cause) -> None:
         if protected and c.severity == INFO:
             move(WARNING, f"new protected members ({_names(sorted(protected))}) a subclass may already define: "
                  f"its own value replaces the base's, or the base's replaces its own")
-    elif c.kind == "member" and c.severity == INFO and any(f.rule == "parameter-renamed" for f in c.findings):
+    elif c.kind == "member" and c.severity == INFO and any(f.rule == parameter_renamed.rule_id for f in c.findings):
         move(WARNING, "a renamed parameter breaks callers that pass it by keyword")
 
 
