@@ -20,8 +20,6 @@ README = ROOT / "README.md"
 README_LIMIT = 8_000
 PAGES = sorted([README, ROOT / "bench" / "RESULTS.md", *(ROOT / "docs").rglob("*.md")])
 
-# Pages the README links that were being written beside this test; none may be missing now.
-PENDING: set[str] = {"docs/users/security.md"}
 
 
 def _tokens(path: Path):
@@ -72,8 +70,7 @@ def test_the_two_commands_are_make_targets():
 def test_every_relative_link_resolves_to_a_file(page):
     broken = []
     for href, target in _relative_targets(page):
-        rel = target.relative_to(ROOT).as_posix() if target.is_relative_to(ROOT) else str(target)
-        if not target.is_file() and rel not in PENDING:
+        if not target.is_file():
             broken.append(href)
     assert broken == [], f"{page.relative_to(ROOT)}: links to missing files: {broken}"
 
