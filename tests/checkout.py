@@ -1,21 +1,22 @@
-"""A dagster checkout in the repository's real layout, built from a release's wheels.
+"""A dagster checkout in the repository's real layout, built from a release's sdists.
 
 dagster's own repository keeps `python_modules/dagster`, `python_modules/dagster-pipes` and
-`python_modules/libraries/dagster-shared`, each a distribution at version `1!0+dev` that pins
-its siblings to nothing. Tests that need "a maintainer's checkout" build one here from the
-released sources (one commit on `master`), so they exercise the same paths, versions and git
-history a maintainer has, without a network clone.
+`python_modules/libraries/dagster-shared`, each a distribution whose `setup.py` reads its
+`version.py`; at version `1!0+dev` it pins its siblings to nothing. A release's sdist holds that
+directory as the repository has it (setup.py, setup.cfg, MANIFEST.in, the package tree), so tests
+that need "a maintainer's checkout" build one here from the released sdists (one commit each),
+with every `version.py` at `1!0+dev`: the same paths, build files, versions and git history a
+maintainer has, without a network clone. Sdists are fetched once into the harness's cache.
 """
 
 from __future__ import annotations
 
-import email.parser
-import re
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
-from compat.envs import wheel_tree
+from compat.envs import build_once, cache_dir, pip_command, uv_environ
 
 DEV_VERSION = "1!0+dev"
 LAYOUT = {  # distribution -> (directory in the repository, importable package)
@@ -33,41 +34,58 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
 
 
-def _requirements(dist_info: Path) -> list[str]:
-    meta = email.parser.Parser().parsestr((dist_info / "METADATA").read_text())
-    out = []
-    for req in meta.get_all("Requires-Dist") or []:
-        if "extra ==" in req:
-            continue
-        name = re.match(r"[A-Za-z0-9_.-]+", req).group(0)
-        out.append(name if name in LAYOUT else req)  # siblings unpinned, as on dagster's master
-    return out
+def sdist_tree(version: str, dist: str) -> Path:
+    """The unpacked sdist of `dist==version` (its top folder: setup.py and the package), cached."""
+
+    def fill(tmp: Path) -> str:
+        proc = subprocess.run([*pip_command(), "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                               "--disable-pip-version-check", "--dest", str(tmp), f"{dist}=={version}"],
+                              capture_output=True, text=True, timeout=900, env=uv_environ())
+        assert proc.returncode == 0, proc.stderr
+        (archive,) = tmp.glob("*.tar.gz")
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        archive.unlink()
+        return f"{dist}=={version}\n"
+
+    root = build_once(cache_dir() / "sdists" / f"{dist}-{version}", f"sdist-{dist}-{version}", fill)
+    (top,) = [p for p in root.iterdir() if p.is_dir()]
+    return top
+
+
+def _build_output(_: str, names: list[str]) -> list[str]:
+    return [n for n in names if n == "PKG-INFO" or n.endswith(".egg-info") or n == "__pycache__"]
 
 
 def lay_out(dest: Path, version: str) -> None:
-    """`dest`'s three distributions become dagster `version`'s sources at `1!0+dev`."""
+    """`dest`'s three distributions become dagster `version`'s sdists at `1!0+dev`. A release
+    writes its version and its siblings' pins into the build files; the repository has them at
+    `1!0+dev` and unpinned: a `setup.py` (1.11) reads `version.py` and writes
+    `f"dagster-pipes{pin}"`, a `pyproject.toml` (1.13) names its version and its siblings."""
     for dist, (where, package) in LAYOUT.items():
-        tree = wheel_tree(version, dist)
         root = dest / where
-        shutil.rmtree(root / package, ignore_errors=True)
-        shutil.copytree(tree / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
-        (dist_info,) = tree.glob(f"{package}-*.dist-info")
-        deps = ",\n".join(f"    {r!r}" for r in _requirements(dist_info))
-        (root / "pyproject.toml").write_text(
-            '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
-            f'[project]\nname = "{dist}"\nversion = "{DEV_VERSION}"\nrequires-python = ">=3.10"\n'
-            f"dependencies = [\n{deps}\n]\n\n"
-            f'[tool.setuptools.packages.find]\ninclude = ["{package}*"]\n\n'
-            f'[tool.setuptools.package-data]\n"*" = ["*"]\n'
-        )
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(sdist_tree(version, dist), root, ignore=_build_output)
         version_py = root / package / "version.py"
         if version_py.exists():
             version_py.write_text(f'__version__ = "{DEV_VERSION}"\n')
+        for name in ("setup.py", "pyproject.toml"):
+            build = root / name
+            if not build.exists():
+                continue
+            text = build.read_text()
+            for sibling in LAYOUT:
+                unpinned = f'f"{sibling}{{pin}}"' if name == "setup.py" else f'"{sibling}"'
+                text = text.replace(f'"{sibling}=={version}"', unpinned)
+            text = text.replace(f'version = "{version}"', f'version = "{DEV_VERSION}"')
+            assert f"=={version}" not in text and f'"{version}"' not in text, f"{dist} {version}: {name} unknown"
+            build.write_text(text)
 
 
 def make_checkout(dest: Path, version: str = "1.13.29") -> Path:
     """`dest` becomes a git repository holding dagster `version`'s sources at `1!0+dev`."""
     lay_out(dest, version)
+    (dest / ".gitignore").write_text("*.egg-info/\n__pycache__/\n")  # what an editable install writes
     git(dest, "init", "-q", "-b", "master")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", f"dagster {version} sources at {DEV_VERSION}")
