@@ -398,38 +398,27 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"compat: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of mutants, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"at least one mutant, got {value}")
-    return value
+def _whole(least: int, one: str = "", many: str = ""):
+    """An argparse type: a whole number (of `many`) of at least `least`, refused in one line otherwise."""
+    noun = f"a number of {many}" if many else "a whole number"
+    floor = f"at least one {one}" if least == 1 and one else f"at least {least}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"expected {floor}, got {value}")
+        return value
+
+    return parse
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of worker processes, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"at least one worker process, got {value}")
-    return value
-
-
-def _at_least(text: str, least: int = 0) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < least:
-        raise argparse.ArgumentTypeError(f"expected at least {least}, got {value}")
-    return value
-
-
-def _rounds(text: str) -> int:
-    return _at_least(text, 1)
+_count = _whole(1, "mutant", "mutants")
+_jobs = _whole(1, "worker process", "worker processes")
+_rounds = _whole(1)
+_at_least = _whole(0)
 
 
 def _ratio(text: str) -> float:
