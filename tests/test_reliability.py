@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -171,7 +172,7 @@ def test_damaged_trace_or_program_files(tmp_path, damage, needle):
     elif damage == "truncated-trace":
         trace.write_text(trace.read_text()[:300])
     elif damage == "future-trace":
-        trace.write_text(trace.read_text().replace('"schema_version": 1', '"schema_version": 99'))
+        trace.write_text(re.sub(r'"schema_version": \d+', '"schema_version": 99', trace.read_text(), count=1))
     else:
         programs.write_text(programs.read_text()[:300])
     proc = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(base)], capture_output=True,
@@ -179,7 +180,7 @@ def test_damaged_trace_or_program_files(tmp_path, damage, needle):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1 and needle in proc.stderr
     gate = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "compat"), "-q", "-p", "no:cacheprovider",
-                           "--compat-baseline", str(base), "-k", "test_behaviour"],
+                           "--compat-baseline", str(base), "-k", "test_behaviour", "--tb=short"],
                           capture_output=True, text=True, cwd=tmp_path)
     out = gate.stdout + gate.stderr
     assert gate.returncode in (1, 4) and needle in out and "Traceback" not in out, out[-2000:]
