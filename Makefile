@@ -79,9 +79,9 @@ bench: setup
 
 # Regenerate the shipped reports under snapshots/reports/ from the released wheels
 reports: setup
-	$(PY) -m compat diff dagster==1.11.4 dagster==1.11.5 --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.11.5.md
-	$(PY) -m compat diff dagster==1.11.4 dagster==1.11.6 --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.11.6.md
-	$(PY) -m compat diff dagster==1.11.4 dagster==1.13.29 --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.13.29.md
+	$(PY) -m compat diff dagster==1.11.4 dagster==1.11.5 --witness --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.11.5.md
+	$(PY) -m compat diff dagster==1.11.4 dagster==1.11.6 --witness --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.11.6.md
+	$(PY) -m compat diff dagster==1.11.4 dagster==1.13.29 --witness --format markdown --fail-on never --griffe --report snapshots/reports/surface-1.11.4-vs-1.13.29.md
 	$(PY) -m compat compare --old dagster==1.11.4 --new dagster==1.11.6 -j $(XDIST) --format markdown --fail-on never --report snapshots/reports/compare-1.11.4-vs-1.11.6.md
 	$(PY) -m compat history --from 1.11.4 --to 1.13.29 --static-only --out snapshots/reports/history-static-1.11.4-to-1.13.29 >/dev/null
 	$(PY) -m compat contract --baseline snapshots/baseline -o docs/contract.md
