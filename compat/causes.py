@@ -779,8 +779,9 @@ def _policy(c: Cause) -> None:
                 move(_weaker(c.severity, WARNING), "arguments once passed by keyword are now passed by "
                      "position: only an override that reads them from **kwargs by name breaks")
     elif c.kind == "exception" and cells and all("old_type" in d for d in cells):
-        if all(d["old_type"] is not None and d["new_type"] is None for d in cells):
-            move(INFO, "a step that used to raise now returns a result: a crash became a result")
+        if all(d["old_type"] in CRASHES and d["new_type"] is None for d in cells):
+            move(INFO, "a step that used to crash (a programming error such as AttributeError on None) now "
+                 "returns a result: a bug fix")
             c.fix = (f"Nothing breaks for callers; if `{c.subject.partition(':')[0]}` should still refuse "
                      f"this call, raise the old exception type again.")
         elif all(d["old_type"] is None and d["new_type"] is not None for d in cells):
@@ -803,6 +804,13 @@ def _policy(c: Cause) -> None:
                  f"its own value replaces the base's, or the base's replaces its own")
     elif c.kind == "member" and c.severity == INFO and any(f.rule == parameter_renamed.rule_id for f in c.findings):
         move(WARNING, "a renamed parameter breaks callers that pass it by keyword")
+
+
+# exceptions no code raises on purpose: a step that stops raising one of them had a bug fixed; a step
+# that stops raising anything else (a check, a not-found error, a conflict) no longer refuses what it
+# refused, and callers that relied on the refusal break
+CRASHES = frozenset({"AttributeError", "TypeError", "NameError", "UnboundLocalError", "KeyError", "IndexError",
+                     "ZeroDivisionError", "RecursionError"})
 
 
 def _to_keywords(old: dict, new: dict) -> bool:

@@ -4,6 +4,8 @@ them, with the structured details the policy reads."""
 
 from __future__ import annotations
 
+import pytest
+
 from compat.behaviour import replay
 from compat.causes import build_causes
 
@@ -32,7 +34,15 @@ def _one(findings):
 def test_a_crash_that_became_a_result_is_info():
     cause = _one([_step_exception("ticks", "AttributeError", None)])
     assert cause.id == "exception:ticks"
-    assert cause.severity == "info" and "crash became a result" in cause.why
+    assert cause.severity == "info" and "bug fix" in cause.why
+
+
+@pytest.mark.parametrize("refusal", ["CheckError", "DagsterRunNotFoundError", "DagsterInvalidInvocationError"])
+def test_a_refusal_that_became_a_result_still_breaks(refusal):
+    """A check or a not-found error raised on purpose is part of the contract: a method that now
+    swallows it and returns None breaks the callers that relied on the refusal."""
+    cause = _one([_step_exception("add_backfill", refusal, None)])
+    assert cause.severity == "breaking" and cause.why is None
 
 
 def test_a_message_only_exception_change_is_info_and_its_fix_does_not_ask_to_keep_the_type():
