@@ -288,6 +288,17 @@ def compat_record(request):
     return record
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed unit's line in pytest's summary keeps the finding's first line: under `CI` pytest
+    prints the whole message there, and a gate's message carries the old and new code."""
+    outcome = yield
+    if getattr(item.config, "_compat_short_tb", False):
+        crash = getattr(outcome.get_result().longrepr, "reprcrash", None)
+        if crash is not None and crash.message:
+            crash.message = crash.message.split("\n", 1)[0]
+
+
 def pytest_runtest_logreport(report):
     if report.when != "call":
         return
