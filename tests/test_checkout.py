@@ -262,10 +262,13 @@ def test_the_default_baseline_is_the_one_recorded_on_the_installed_dagster(tmp_p
     _manifest(tmp_path / "snapshots" / "baseline", "1.11.4")
     _manifest(tmp_path / "snapshots" / f"baseline-{installed}", installed)
     assert default_baseline(tmp_path, None) == tmp_path / "snapshots" / f"baseline-{installed}"
+    # a project without a baseline of its own takes the harness's shipped one, which matches
+    assert default_baseline(tmp_path / "bare", None) == ROOT / "snapshots" / "baseline"
+    # a project whose own baseline is of another dagster is refused, never swapped for the shipped one
     other = tmp_path / "other"
     _manifest(other / "snapshots" / "baseline", "1.11.4")
-    # the harness's own shipped baseline matches the installed dagster
-    assert default_baseline(other, None) == ROOT / "snapshots" / "baseline"
+    with pytest.raises(CompatError, match=f"no baseline recorded on dagster {re.escape(installed)} .*is dagster 1.11.4"):
+        default_baseline(other, None)
 
 
 def test_no_matching_baseline_says_how_to_record_one(tmp_path, monkeypatch):
