@@ -780,8 +780,8 @@ def _policy(c: Cause) -> None:
                      "position: only an override that reads them from **kwargs by name breaks")
     elif c.kind == "exception" and cells and all("old_type" in d for d in cells):
         if all(d["old_type"] in CRASHES and d["new_type"] is None for d in cells):
-            move(INFO, "a step that used to crash (a programming error such as AttributeError on None) now "
-                 "returns a result: a bug fix")
+            move(INFO, "a step that used to crash (a programming error such as AttributeError) now returns a "
+                 "result: a bug fix, or a member the old side lacked")
             c.fix = (f"Nothing breaks for callers; if `{c.subject.partition(':')[0]}` should still refuse "
                      f"this call, raise the old exception type again.")
         elif all(d["old_type"] is None and d["new_type"] is not None for d in cells):

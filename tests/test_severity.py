@@ -105,3 +105,17 @@ def test_a_behaviour_cell_witnesses_a_break_only_where_the_policy_says_it_is_one
                                  caller_class="Instance", caller_via="self")])
     w = witness.cell_witness(lost)
     assert w is not None and w.proves == "runtime" and w.old == "create_run:call(str)" and w.new == "(nothing)"
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_scenario_that_crashed_on_the_old_side_for_a_missing_member_is_info(version):
+    """The scenario calls a member the old release does not have: there it stops with
+    AttributeError, on the new one it runs. A member was added; nothing that worked breaks."""
+    old = replay._toy_trace({"a": 1}, version=version)
+    new = replay._toy_trace({"a": 1, "b": 2}, version=version)
+    message = "'SpyDagsterInstance' object has no attribute 'get_existing_dynamic_partitions'"
+    old["exception"] = ({"type": "AttributeError", "message": message, "bases": ["Exception"]} if version > 1
+                        else f"AttributeError: {message}")
+    cause = _one(replay.divergences(old, new))
+    assert cause.id == "exception:runs_lifecycle" and cause.severity == "info", (cause.severity, cause.why)
+    assert "member the old side lacked" in cause.why

@@ -714,7 +714,9 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
                         old.get("cell_error") or "cell ran", new.get("cell_error") or "cell ran")
     if old.get("exception") != new.get("exception"):
         return _finding(RULE_EXCEPTION, cell, f"{label}: the scenario's exception changed",
-                        _short(old.get("exception")), _short(new.get("exception")), step=None)
+                        _short(old.get("exception")), _short(new.get("exception")), step=None,
+                        old_type=_scenario_exc_type(old.get("exception")),
+                        new_type=_scenario_exc_type(new.get("exception")))
     f = _compare_dispatch(old, new) or _compare_forwarded(old, new)
     if f is not None:
         return f
@@ -776,6 +778,13 @@ def _compare_result(old: dict, new: dict) -> Finding | None:
     path, po, pn = _first_diff(o_res, n_res, "result")
     return _finding(RULE_RESULT, cell, f"{label}: the scenario result differs at {path}", _short(po), _short(pn),
                     path=path)
+
+
+def _scenario_exc_type(e: Any) -> str | None:
+    """The type of a scenario's own exception: a mapping in version-2 traces, "Type: message" before."""
+    if isinstance(e, dict):
+        return e.get("type")
+    return str(e).split(":", 1)[0].strip() or None if e else None
 
 
 def _exc_type(v: Any) -> str | None:
