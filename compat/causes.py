@@ -791,6 +791,9 @@ def _policy(c: Cause) -> None:
             move(INFO, "the same exception type with another message: callers catching it by type see no change")
             c.fix = (f"Nothing breaks: `{c.subject}` still raises the same exception type. If callers parse "
                      f"the message, keep its wording.")
+    elif c.kind == "state" and c.subject.endswith(".__exception__.message"):
+        move(INFO, "the storage could not be read on either side after the same steps; only how the read "
+             "failed differs")
     elif c.kind == "name-clash":
         if c.downstream:  # the corpus's own classes are listed under c.corpus
             move(BREAKING, "a real downstream subclass already uses the name")

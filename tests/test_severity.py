@@ -119,3 +119,14 @@ def test_a_scenario_that_crashed_on_the_old_side_for_a_missing_member_is_info(ve
     cause = _one(replay.divergences(old, new))
     assert cause.id == "exception:runs_lifecycle" and cause.severity == "info", (cause.severity, cause.why)
     assert "member the old side lacked" in cause.why
+
+
+def test_a_state_read_that_fails_on_both_sides_with_another_message_is_info():
+    """After `dispose()` reading a storage fails on both releases, with sqlite's or a mapping's
+    error: the message differs, nothing a subclass relies on does."""
+    old = replay._toy_trace({"a": 1}, state={"asset_keys": {"__exception__": {"type": "KeyError", "message": "asset_keys"}}})
+    new = replay._toy_trace({"a": 1}, state={"asset_keys": {"__exception__": {
+        "type": "OperationalError", "message": "no such table: asset_keys"}}})
+    cause = _one(replay.divergences(old, new))
+    assert cause.id == "state:state.asset_keys.__exception__.message" and cause.severity == "info", cause.id
+    assert "could not be read on either side" in cause.why
