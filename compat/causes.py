@@ -282,6 +282,40 @@ def _finding_ref(f: Finding) -> dict[str, str]:
     return {"rule": f.rule, "member": f.member, "severity": f.severity, "source": f.source}
 
 
+PLAIN = "spy"  # the subclass that overrides nothing: what the base alone does in each scenario
+CONSEQUENCES = ("result", "state", "exception", "warning")
+
+
+def _consequences(keyed: list[tuple[tuple[str, str], Finding]]) -> list[tuple[tuple[str, str], Finding]]:
+    """A corpus subclass whose override is no longer reached sees different results and state
+    downstream of it (its `create_run` adds a tag; skipped, the runs lack the tag). When the same
+    scenario on the same storage run by the plain subclass shows no such divergence, the base
+    alone did not change there: the divergence is the lost dispatch's consequence and is filed
+    under it, not reported as a change of its own."""
+    def where(f: Finding) -> tuple[str, str, str] | None:
+        cell = (f.details or {}).get("cell") if f.source == "behaviour" else None
+        return (cell["subclass"], cell["scenario"], cell["storage"]) if isinstance(cell, dict) and \
+            {"subclass", "scenario", "storage"} <= set(cell) else None
+
+    lost: dict[tuple[str, str, str], tuple[str, str]] = {}
+    plain: set[tuple[str, str, tuple[str, str]]] = set()
+    for k, f in keyed:
+        at = where(f)
+        if at is None:
+            continue
+        if k[0] == "dispatch-lost" and at[0] != PLAIN:
+            lost.setdefault(at, k)
+        if at[0] == PLAIN:
+            plain.add((at[1], at[2], k))
+    out = []
+    for k, f in keyed:
+        at = where(f)
+        if at is not None and k[0] in CONSEQUENCES and at in lost and (at[1], at[2], k) not in plain:
+            k = lost[at]
+        out.append((k, f))
+    return out
+
+
 def worst(severities: Iterable[str], default: str = INFO) -> str:
     ranked = sorted(severities, key=lambda s: SEVERITY_RANK[s])
     return ranked[0] if ranked else default
@@ -489,6 +523,7 @@ class _Builder:
             k = self.key(f, known)
             known.add(k)
             keyed.append((k, f))
+        keyed = _consequences(keyed)
         groups: dict[tuple[str, str], list[Finding]] = {}
         for k, f in keyed:
             groups.setdefault(k, []).append(f)
@@ -766,7 +801,18 @@ def _policy(c: Cause) -> None:
         c.severity, c.why = severity, why
 
     cells = [f.details or {} for f in c.findings if f.source == "behaviour"]
-    if c.kind == "dispatch-gained":
+    lost = [d for d in cells if d.get("change") == "missing"]
+    static = [f for f in c.findings if f.source != "behaviour"]
+    if c.kind == "dispatch-lost" and lost and not static and lost == [d for d in cells if "change" in d] and all(
+            d.get("caller_via") == "external" and d.get("member_name") not in (d.get("members_missing") or [])
+            for d in lost):
+        callers = _names(sorted({f"{d.get('caller_class')}.{d.get('caller')}" for d in lost}))
+        c.title = f"dagster calls `{c.subject}` fewer times from {callers}"
+        move(_weaker(c.severity, WARNING), "the calls lost come from dagster's code outside the instance, and the "
+             "member is still called from there: overrides still run, only fewer times")
+        c.fix = (f"Nothing is skipped for good: overrides of `{c.subject}` still run. If they count calls or "
+                 f"rely on running once per check, make sure the fewer calls are intended.")
+    elif c.kind == "dispatch-gained":
         move(_weaker(c.severity, WARNING), "a gained dispatch runs overrides where they did not run before: "
              "a warning unless its witness fails")
     elif c.kind == "dispatch-arguments" and cells:
@@ -791,6 +837,9 @@ def _policy(c: Cause) -> None:
             move(INFO, "the same exception type with another message: callers catching it by type see no change")
             c.fix = (f"Nothing breaks: `{c.subject}` still raises the same exception type. If callers parse "
                      f"the message, keep its wording.")
+    elif c.kind == "state" and cells and all(d.get("gained") for d in cells):
+        move(_weaker(c.severity, WARNING), "the storage now holds something in addition (a key or a tag the old "
+             "state lacked) and nothing it held changed: readers see more, not other values")
     elif c.kind == "state" and c.subject.endswith(".__exception__.message"):
         move(INFO, "the storage could not be read on either side after the same steps; only how the read "
              "failed differs")

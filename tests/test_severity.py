@@ -130,3 +130,52 @@ def test_a_state_read_that_fails_on_both_sides_with_another_message_is_info():
     cause = _one(replay.divergences(old, new))
     assert cause.id == "state:state.asset_keys.__exception__.message" and cause.severity == "info", cause.id
     assert "could not be read on either side" in cause.why
+
+
+def _trace(cell, *, state, result=None, dispatch=()):
+    return {"cell": dict(cell), "schema_version": 2, "state": state, "result": result or {},
+            "meta": {"spied_members": ["create_run", "has_dynamic_partition", "handle_new_event"]}, "dispatch": list(dispatch)}
+
+
+def test_a_state_that_only_gains_a_key_is_a_warning_and_one_that_changes_still_breaks():
+    """A run that now carries a tag it did not is more to read, not another value (1.13's
+    `dagster/code_location`); a tag whose value changed is a break."""
+    old = _trace(CELL, state={"runs": [{"tags": {"a": "1"}}]})
+    gained = replay.divergences(old, _trace(CELL, state={"runs": [{"tags": {"a": "1", "where": "here"}}]}))
+    changed = replay.divergences(old, _trace(CELL, state={"runs": [{"tags": {"a": "2", "where": "here"}}]}))
+    assert _one(gained).severity == "warning" and "in addition" in _one(gained).why
+    assert _one(changed).severity == "breaking"
+
+
+def _event(member, caller, via):
+    return {"member": member, "kind": "call", "args": ["str"], "kwargs": {}, "caller": caller,
+            "caller_class": "DynamicPartitionsDefinition" if via == "external" else "DagsterInstance", "via": via}
+
+
+def test_fewer_calls_from_dagsters_own_code_outside_the_instance_are_a_warning_not_a_lost_dispatch():
+    """`has_dynamic_partition` still runs from `DynamicPartitionsDefinition.has_partition_key`,
+    only once instead of twice: overrides are not skipped."""
+    has, emit = _event("has_dynamic_partition", "has_partition_key", "external"), _event("handle_new_event", "emit", "external")
+    twice = [has, emit, has, emit]
+    found = replay.divergences(_trace(CELL, state={}, dispatch=twice), _trace(CELL, state={}, dispatch=[has, emit, emit]))
+    cause = _one(found)
+    assert cause.kind == "dispatch-lost" and cause.severity == "warning"
+    assert cause.title == "dagster calls `has_dynamic_partition` fewer times from `DynamicPartitionsDefinition.has_partition_key`"
+    gone = replay.divergences(_trace(CELL, state={}, dispatch=twice), _trace(CELL, state={}, dispatch=[emit, emit]))
+    assert _one(gone).severity == "breaking"
+
+
+def test_a_divergence_only_an_overriding_subclass_shows_is_filed_under_the_dispatch_it_lost():
+    """The corpus's `create_run` override tags its runs; when the base stops reaching it the runs
+    lack the tag. The plain subclass shows no such change, so the tag is the lost dispatch's
+    consequence, not a cause of its own. A change the plain subclass shows too stays its own."""
+    tagged = {"subclass": "spy:create-run-tags", "scenario": "runs_lifecycle", "storage": "memory"}
+    calls = [_event("create_run", "create_run_for_job", "self")]
+    old = _trace(tagged, state={"runs": [{"tags": {"origin": "corpus", "x": "1"}}]}, dispatch=calls)
+    new = _trace(tagged, state={"runs": [{"tags": {"x": "2"}}]}, dispatch=[])
+    plain_old = _trace(CELL, state={"runs": [{"tags": {"x": "1"}}]}, dispatch=calls)
+    plain_new = _trace(CELL, state={"runs": [{"tags": {"x": "2"}}]}, dispatch=calls)
+    causes = build_causes(replay.divergences(old, new) + replay.divergences(plain_old, plain_new))
+    by_id = {c.id: c for c in causes}
+    assert set(by_id) == {"dispatch-lost:create_run", "state:state.runs[].tags.x"}
+    assert len(by_id["state:state.runs[].tags.x"].findings) == 1  # the plain cell's own change

@@ -681,9 +681,7 @@ def divergences(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
         if f is not None and f.severity == BREAKING:
             more.append(f)
     if not same(old.get("state"), new.get("state")):
-        path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
-        more.append(_finding(RULE_STATE, old["cell"], f"{cell_label(old['cell'])}: final storage state differs at "
-                             f"{path}", _short(o), _short(n), path=path))
+        more.append(_state_finding(old, new))
     out, keys = [first], {_divergence_key(first)}
     for f in more:
         if _divergence_key(f) not in keys:
@@ -734,10 +732,25 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Finding | None:
         return a
     f = f or w
     if not same(old.get("state"), new.get("state")):
-        path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
-        return _finding(RULE_STATE, cell, f"{label}: final storage state differs at {path}", _short(o), _short(n),
-                        path=path)
+        return _state_finding(old, new)
     return f  # None, or a message-only exception change (a warning)
+
+
+def _state_finding(old: dict, new: dict) -> Finding:
+    """The first place the final storage states differ; `gained` when every difference is
+    something the new state holds in addition (a key or tag the old one lacked), nothing changed."""
+    path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
+    return _finding(RULE_STATE, old["cell"], f"{cell_label(old['cell'])}: final storage state differs at {path}",
+                    _short(o), _short(n), path=path, gained=_only_gains(old.get("state"), new.get("state")))
+
+
+def _only_gains(o: Any, n: Any) -> bool:
+    """`n` is `o` with mappings that hold more keys, and nothing else differs."""
+    if isinstance(o, dict) and isinstance(n, dict):
+        return all(k in n and (same(v, n[k]) or _only_gains(v, n[k])) for k, v in o.items() if v is not None)
+    if isinstance(o, list) and isinstance(n, list) and len(o) == len(n):
+        return all(same(a, b) or _only_gains(a, b) for a, b in zip(o, n))
+    return False
 
 
 def _compare_result(old: dict, new: dict) -> Finding | None:
