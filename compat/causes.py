@@ -804,12 +804,13 @@ def _policy(c: Cause) -> None:
     lost = [d for d in cells if d.get("change") == "missing"]
     static = [f for f in c.findings if f.source != "behaviour"]
     if c.kind == "dispatch-lost" and lost and not static and lost == [d for d in cells if "change" in d] and all(
-            d.get("caller_via") == "external" and d.get("member_name") not in (d.get("members_missing") or [])
+            d.get("still_called") or (d.get("caller_via") == "external" and
+                                      d.get("member_name") not in (d.get("members_missing") or []))
             for d in lost):
-        callers = _names(sorted({f"{d.get('caller_class')}.{d.get('caller')}" for d in lost}))
-        c.title = f"dagster calls `{c.subject}` fewer times from {callers}"
-        move(_weaker(c.severity, WARNING), "the calls lost come from dagster's code outside the instance, and the "
-             "member is still called from there: overrides still run, only fewer times")
+        callers = _names(sorted({f"{d['caller_class']}.{d['caller']}" for d in lost if d.get("caller_class")}))
+        c.title = f"dagster calls `{c.subject}` fewer times" + (f" from {callers}" if callers else "")
+        move(_weaker(c.severity, WARNING), "the member is still called where it was (by dagster's code outside "
+             "the instance, or by the instance into its storage), only fewer times: overrides still run")
         c.fix = (f"Nothing is skipped for good: overrides of `{c.subject}` still run. If they count calls or "
                  f"rely on running once per check, make sure the fewer calls are intended.")
     elif c.kind == "dispatch-gained":

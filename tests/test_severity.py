@@ -179,3 +179,15 @@ def test_a_divergence_only_an_overriding_subclass_shows_is_filed_under_the_dispa
     by_id = {c.id: c for c in causes}
     assert set(by_id) == {"dispatch-lost:create_run", "state:state.runs[].tags.x"}
     assert len(by_id["state:state.runs[].tags.x"].findings) == 1  # the plain cell's own change
+
+
+def test_a_storage_call_the_instance_makes_fewer_times_is_a_warning():
+    """dagster 1.13 asks a custom event log storage `has_dynamic_partition` once where 1.11.4
+    asked twice; a call it no longer makes at all still breaks the storage's contract."""
+    ask, store = ["event_log_storage", "has_dynamic_partition", ["regions", "eu"], {}], \
+        ["event_log_storage", "store_event", ["<EventLogEntry>"], {}]
+    old = {**_trace(CELL, state={}), "forwarded": [ask, store, ask, store]}
+    fewer = _one(replay.divergences(old, {**_trace(CELL, state={}), "forwarded": [ask, store, store]}))
+    assert fewer.severity == "warning" and fewer.title == "dagster calls `event_log_storage.has_dynamic_partition` fewer times"
+    never = _one(replay.divergences(old, {**_trace(CELL, state={}), "forwarded": [store, store]}))
+    assert never.severity == "breaking"

@@ -886,8 +886,10 @@ def _compare_forwarded(old: dict, new: dict) -> Finding | None:
     lo, ln = max(0, i1 - 2), max(0, j1 - 2)
     old_ctx = "\n".join(("> " if lo + k == i1 else "  ") + _forwarded_text(c) for k, c in enumerate(o_calls[lo:i2 + 2]))
     new_ctx = "\n".join(("> " if ln + k == j1 else "  ") + _forwarded_text(c) for k, c in enumerate(n_calls[ln:j2 + 2]))
+    # a call made fewer times is still made: the storage is asked, only less often
+    fewer = {"still_called": True} if kind == "missing" and n_count[name] > 0 else {}
     return _finding(RULE_FORWARDED, cell, msg, old_ctx, new_ctx, change=kind, member_name=name,
-                    old_index=i1, new_index=j1)
+                    old_index=i1, new_index=j1, **fewer)
 
 
 def _attribute_steps(trace: dict) -> dict[str, list[tuple[str, str]]]:
