@@ -73,7 +73,11 @@ def _step_title(kind: str, step: str, findings: list[Finding]) -> str | None:
     method, _, case = step.partition(":")
     if not method.isidentifier():
         return None
-    call = f"`{method}` with `{case}`" if case else f"step `{step}`"
+    called = sorted({(f.details or {}).get("called") for f in findings} - {None})
+    if len(called) == 1:  # the step's label is not the member it calls
+        call = f"`{called[0]}` (step `{step}`)"
+    else:
+        call = f"`{method}` with `{case}`" if case else f"step `{step}`"
     if kind == "result":
         return f"{call} returns a different value"
     if kind == "warning":

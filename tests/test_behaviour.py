@@ -371,3 +371,21 @@ def test_a_replay_under_another_temp_dir_matches_the_shipped_recording(tmp_path)
     assert findings == [], [(f.message, f.old, f.new) for f in findings]
     assert replay.same("LOG: at <tmp>/storage/up...<truncated>", "LOG: at <tmp>/storage/upstream/x...<truncated>")
     assert not replay.same("LOG: wrote <tmp>/storage/up...<truncated>", "LOG: read <tmp>/storage/down...<truncated>")
+
+
+def test_a_step_whose_label_is_not_a_member_records_the_member_it_calls(monkeypatch, tmp_path):
+    """`required` calls `get_required_daemon_types`: the trace says so (`meta.calls`), and a
+    finding of that step names the member, so a cause's title is in a reviewer's words."""
+    from compat.behaviour.worker import run_cell
+    from compat.causes import build_causes
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    trace = run_cell("spy", "monitoring_heartbeats", "memory")
+    calls = trace["meta"]["calls"]
+    assert calls["required"] == "get_required_daemon_types"
+    assert calls["heartbeats"] == "get_daemon_heartbeats"  # a lambda: the member it names
+    assert calls["add_sensor"] == "add_daemon_heartbeat"
+    changed = json.loads(json.dumps(trace))
+    changed["result"]["required"] = changed["result"]["required"] + ["FRESHNESS_DAEMON"]
+    [cause] = build_causes(replay.divergences(trace, changed))
+    assert cause.title == "`get_required_daemon_types` (step `required`) returns a different value"

@@ -669,6 +669,21 @@ def divergences(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
     change in two places (1.11.5's `wipe_assets` forwarding `report_dagster_event` other
     arguments, behind a lost dispatch) shows both causes. A cell that no longer runs, or whose
     scenario raises another exception, has nothing further to compare."""
+    return [_with_member(f, old) for f in _divergences(old, new)]
+
+
+def _with_member(f: Finding, old: dict) -> Finding:
+    """A step's finding names the instance member the step calls when its label does not (the
+    worker records them under `meta.calls`): titles then say `get_required_daemon_types`, not
+    the step id `required`."""
+    step = (f.details or {}).get("step")
+    called = ((old.get("meta") or {}).get("calls") or {}).get(step) if step else None
+    if isinstance(called, str):
+        f.details["called"] = called
+    return f
+
+
+def _divergences(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
     first = compare(old, new)
     if first is None or first.rule in (RULE_IMPORT.id, RULE_CELL.id) or (
             first.rule == RULE_EXCEPTION.id and first.details.get("step") is None):

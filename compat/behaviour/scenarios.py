@@ -25,6 +25,20 @@ STORAGES = ("memory", "sqlite")
 FIXED_TS = 1_700_000_000.0  # a fixed instant for timestamps that scenarios supply themselves
 
 
+def _member_called(fn: Callable[..., Any], owner: Any) -> str | None:
+    """The instance member a step calls: a bound method of the instance (or its class), or the
+    first member of the instance's class that a lambda names."""
+    if owner is None:
+        return None
+    bound = getattr(fn, "__self__", None)
+    if bound is owner or bound is type(owner):
+        return getattr(fn, "__name__", None)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    return next((n for n in code.co_names if not n.startswith("__") and hasattr(type(owner), n)), None)
+
+
 @dataclass
 class Ctx:
     """What a scenario gets besides the instance: its temp dir and a result collector.
@@ -43,12 +57,18 @@ class Ctx:
     identity: dict[str, dict[str, Any]] = field(default_factory=dict)
     # per step, the instance attributes it set or deleted (a lazily set one shows where it is set)
     attributes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # per step whose label does not start with it, the instance member it calls (for titles:
+    # "`get_required_daemon_types` (step `required`) returns a different value")
+    calls: dict[str, str] = field(default_factory=dict)
     # every step's value, kept alive so that no later value reuses its id
     kept: list[tuple[str, Any]] = field(default_factory=list, repr=False)
 
     def step(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one step; record its value (or its exception, as data) under ``label``."""
         failed = False
+        member = _member_called(fn, self.owner)
+        if member is not None and member != label.partition(":")[0]:
+            self.calls[label] = member
         before = _attribute_names(self.owner)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

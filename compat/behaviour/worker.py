@@ -151,6 +151,7 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
         else:
             os.environ["DAGSTER_HOME"] = old_home
     meta = {"dagster_version": _dagster_version(), "spied_members": wrapped, "steps": steps,
+            **({"calls": dict(sorted(ctx.calls.items()))} if ctx is not None and ctx.calls else {}),
             "dropped_dispatches": spy_mod.RECORDER.dropped}
     trace = make_trace(cell, result=result, exception=exception, state=state, dispatch=dispatch,
                        meta=meta, tmpdirs=[work, home, root], cell_error=cell_error,
