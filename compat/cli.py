@@ -24,7 +24,7 @@ from compat.causes import build_causes
 from compat.result import CheckResult
 from compat.catalogue import RULES
 from compat.static.diff import compare_surfaces
-from compat.static.extract import DEFAULT_TARGET, read_surface, snapshot, write_surface
+from compat.static.extract import DEFAULT_TARGET, read_surface, side_surface, snapshot, write_surface
 from compat.static.griffe_compare import griffe_findings, side_by_side
 from compat.static.profile import profile_source, write_profile
 from compat import downstream
@@ -52,7 +52,7 @@ def surface_for(source: str, target: str, *, quiet: bool = False):
     side = sides.resolve(source, target)
     if not quiet and not side.installed:
         _progress(f"loading {target} from {side.label}")
-    return side.surface(target), side
+    return side_surface(side, target), side
 
 
 def _side(args):

@@ -394,6 +394,13 @@ def repo_root(path: Path) -> Path | None:
 PACKAGES = ("dagster", "dagster_shared", "dagster_pipes")
 
 
+def installed_search_paths() -> list[str]:
+    """This interpreter's import path, as static search paths: first the directories that hold
+    dagster's packages as `import` finds them (an editable checkout is found by an import hook,
+    not through sys.path), then sys.path."""
+    return list(dict.fromkeys(p for p in [*package_search_roots(), *sys.path] if p and os.path.isdir(p)))
+
+
 def package_search_roots(packages=PACKAGES) -> list[str]:
     """This interpreter's directories holding `packages`, found as `import` would find them:
     editable installs (a checkout's `pip install -e`) are found by import hooks, not by a

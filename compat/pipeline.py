@@ -36,7 +36,7 @@ from compat.model.baseline import (
 )
 from compat.result import CheckResult
 from compat.sides import Side
-from compat.static.extract import DEFAULT_TARGET, write_surface
+from compat.static.extract import DEFAULT_TARGET, side_surface, write_surface
 
 
 def _noop(msg: str) -> None:
@@ -80,7 +80,7 @@ def check(
         target = base.target_for(target)
         old_label = base.label
         progress(f"checking {target} against baseline {base.path} ({base.label})")
-    new_surface = step(f"surface of {new.label}", lambda: new.surface(target))
+    new_surface = step(f"surface of {new.label}", lambda: side_surface(new, target))
     new_label = surface_label(new_surface) if new.installed else new.label
     findings = step("comparing surfaces and checking profiles",
                     lambda: static_findings(base, new_surface, new.search_paths))
@@ -209,7 +209,7 @@ def record_side(side: Side, out: Path, *, target: str, behaviour: bool = True, j
 def record_static_baseline(out: Path, side: Side, target: str) -> None:
     """A baseline without traces, from static sources only (no environment is built)."""
 
-    surface = side.surface(target)
+    surface = side_surface(side, target)
     write_surface(surface, out / "surface.json")
     profiles = _record_profiles(out / "profiles", surface, None, target, _noop, dagster_paths=side.search_paths)
     jsonio.write_json(out / "manifest.json", {"schema": SCHEMA, "schema_version": VERSION, "target": target,

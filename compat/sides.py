@@ -19,7 +19,6 @@ from pathlib import Path
 
 from compat import envs
 from compat.model.errors import CompatError
-from compat.static.extract import installed_search_paths, snapshot
 
 INSTALLED = "installed"
 
@@ -63,7 +62,7 @@ class Side:
         """Where static loading finds this side's dagster (no environment is built)."""
 
         if self.spec is None:
-            return installed_search_paths()
+            return envs.installed_search_paths()
         if self.spec.tree:
             return envs.tree_search_paths(Path(self.spec.tree), self.package)
         return envs.search_paths_for(self.spec)
@@ -102,9 +101,6 @@ class Side:
                 if (Path(root) / name).is_dir():
                     envs.sources_digest(h, Path(root), Path(root) / name)
         return h.hexdigest()
-
-    def surface(self, target: str, *, use_cache: bool = True):
-        return snapshot(target, self.search_paths, source=self.source, use_cache=use_cache)
 
 
 def _package(target: str | None) -> str:

@@ -17,6 +17,7 @@ from compat import sides
 from compat.gate.gate import default_baseline
 from compat.model.baseline import _matching_profiles
 from compat.model.errors import CompatError
+from compat.static.extract import side_surface
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = "python_modules/dagster/dagster/_core/instance/instance.py"
@@ -107,11 +108,11 @@ def test_master_against_the_unchanged_tree_is_compatible(tmp_path):
 
 def test_a_checkout_takes_the_profile_its_code_matches(refactor, repo):
     """`1!0+dev` says nothing about the release; the code does."""
-    old = sides.resolve(f"{refactor}@master").surface("dagster._core.instance:DagsterInstance")
+    old = side_surface(sides.resolve(f"{refactor}@master"), "dagster._core.instance:DagsterInstance")
     assert old.generator["dagster"] == "1!0+dev"
     ((path, why),) = _matching_profiles(old)
     assert path.name == "dagster-cloud-1.11.4.json" and "matches best" in why
-    new = sides.resolve(f"{repo}@master").surface("dagster._core.instance:DagsterInstance")
+    new = side_surface(sides.resolve(f"{repo}@master"), "dagster._core.instance:DagsterInstance")
     assert [p.name for p, _ in _matching_profiles(new)] == ["dagster-cloud-1.13.27.json"]
 
 

@@ -17,6 +17,7 @@ import pytest
 from compat import envs, sides
 from compat.model.baseline import CORPUS_DIR, Baseline
 from compat.static.profile import profile_source, read_profile
+from compat.static.extract import side_surface
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +36,7 @@ def test_a_shipped_baseline_is_what_this_harness_records(name):
     # recorded like `make baseline-old`: from the interpreter of an env of that release
     spec = "installed" if metadata.version("dagster") == version else envs.python_for(envs.parse_spec(version))
     side = sides.resolve(spec, base.target)
-    fresh = side.surface(base.target, use_cache=False)
+    fresh = side_surface(side, base.target, use_cache=False)
     assert _without_source(fresh.to_dict()) == _without_source(base.surface.to_dict()), (
         f"snapshots/{name} was recorded by another extractor: re-record it (make baseline / make baseline-old)")
     corpus = profile_source(str(CORPUS_DIR), target=base.target, python=None if side.installed else side.python)

@@ -21,7 +21,7 @@ from compat.model.errors import CompatError
 from compat.model.findings import summary
 from compat.rules.registry import REPLAY_LAYERS, RULES
 from compat.static.diff import compare_surfaces
-from compat.static.extract import DEFAULT_TARGET, read_surface
+from compat.static.extract import DEFAULT_TARGET, read_surface, side_surface
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -100,7 +100,7 @@ def _prune_accepted(root: Path, settings) -> tuple[list, list]:
         return [], []
     base = Baseline(root)
     side = sides.from_options(python=settings.python, target=base.target)
-    findings = static_findings(base, side.surface(base.target), side.search_paths)
+    findings = static_findings(base, side_surface(side, base.target), side.search_paths)
     kept, dropped = [], []
     for e in entries:
         replay_only = RULES[e.rule].layer in REPLAY_LAYERS if e.rule in RULES else False

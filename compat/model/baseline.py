@@ -41,7 +41,7 @@ from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 from compat.model.findings import Finding
 from compat.static.diff import compare_surfaces
-from compat.static.extract import DEFAULT_TARGET, read_surface, write_surface
+from compat.static.extract import DEFAULT_TARGET, read_surface, side_surface, write_surface
 from compat.static.profile import profile_source, read_profile, write_profile
 from compat.static.profile_checks import check_profile, check_profile_change
 
@@ -69,7 +69,7 @@ def _python(python: str | None) -> str:
 
 
 def _surface(python: str | None, target: str):
-    return _side(python).surface(target)
+    return side_surface(_side(python), target)
 
 
 def record_baseline(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import griffe
 
-from compat.envs import cache_dir, package_search_roots
+from compat.envs import cache_dir, installed_search_paths  # noqa: F401 - the extractor's default search paths
 from compat.model import jsonio, schemas
 from compat.model import surface as model
 from compat.model.errors import CompatError
@@ -85,13 +85,6 @@ def parse_target(target: str) -> tuple[str, str]:
     if not module or not qualname or not all(p.isidentifier() for p in module.split(".") + qualname.split(".")):
         raise CompatError(f"--target {target!r}: expected module:Class, e.g. {DEFAULT_TARGET}")
     return module, qualname
-
-
-def installed_search_paths() -> list[str]:
-    """This interpreter's import path, as static search paths: first the directories that hold
-    dagster's packages as `import` finds them (an editable checkout is found by an import hook,
-    not through sys.path), then sys.path."""
-    return list(dict.fromkeys(p for p in [*package_search_roots(), *sys.path] if p and os.path.isdir(p)))
 
 
 # --- decorators and bodies -------------------------------------------------------------------
@@ -903,6 +896,12 @@ def snapshot(
         except (OSError, CompatError):
             pass  # a read-only or full cache only costs speed
     return surface
+
+
+def side_surface(side, target: str, *, use_cache: bool = True):
+    """The surface of `target` as `side` (a :class:`compat.sides.Side`) has it: read from its
+    sources, cached by their digest. A side knows where its code is; reading it is the extractor's."""
+    return snapshot(target, side.search_paths, source=side.source, use_cache=use_cache)
 
 
 def from_sources(files: dict[str, str], target: str) -> Surface:

@@ -40,7 +40,7 @@ from compat.model.findings import BREAKING, INFO, SEVERITY_RANK, Finding, sort_f
 from compat.model.surface import Surface
 from compat.report import failing_causes, render
 from compat.sides import Side
-from compat.static.extract import Extractor, _version
+from compat.static.extract import Extractor, _version, side_surface
 from compat.static.griffe_compare import breakage_member
 from compat.static.loader import StaticLoader, distribution_version
 from compat.static.profile import (
@@ -306,10 +306,10 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: b
     new_surfaces: dict[str, Surface] = {}
     for target in sorted(by_base):
         progress(f"surfaces of {target}")
-        old_surfaces[target] = old.surface(target)
+        old_surfaces[target] = side_surface(old, target)
         new_targets[target] = _new_target(by_base[target], new)
         if new_targets[target] is not None:
-            new_surfaces[target] = new.surface(new_targets[target])
+            new_surfaces[target] = side_surface(new, new_targets[target])
     timings.append(f"surfaces: {time.perf_counter() - t:.1f}s")
 
     t = time.perf_counter()
