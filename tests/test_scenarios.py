@@ -26,3 +26,35 @@ def test_the_arguments_scenario_runs_to_its_end_on_a_release_without_a_member(tm
     # and every other step of the scenario is a value
     values = [k for k, v in res.items() if not (isinstance(v, dict) and "__exception__" in v)]
     assert {"runs_limit_ascending", "logs_of_type", "daemon_statuses", "has_missing_snapshot"} <= set(values)
+
+
+def test_the_refusals_scenario_sees_each_refusal_of_the_base_and_records_it_twice_the_same():
+    """A base that stops refusing an incomplete construction or a bad dagster.yaml, or refuses it
+    with another class or message (a field list printed as a tuple), changes one of these steps."""
+    from compat.behaviour.scenarios import REFUSED_CONFIGS
+    from compat.behaviour.worker import run_cell
+
+    cell = {"subclass": "spy", "scenario": "configuration_refusals", "storage": "sqlite"}
+    first, second = run_cell(**cell), run_cell(**cell)
+    assert first == second and first["exception"] is None and first["cell_error"] is None
+    res = first["result"]
+    assert res["complete"] == "DagsterInstance"
+    refused = {k: v["__exception__"] for k, v in res.items() if isinstance(v, dict) and "__exception__" in v}
+    assert set(refused) == set(res) - {"complete"}
+    assert {f"yaml:{name}" for name in REFUSED_CONFIGS} <= set(refused)
+    assert refused["without:compute_log_manager"]["type"] == "CheckError"
+    assert "Compute log manager" in refused["without:compute_log_manager"]["message"]
+    assert refused["wrong_type:run_storage"]["type"] == "ParameterCheckError"
+    assert "['block_op_concurrency_limited_runs', 'op_concurrency_slot_buffer']" in \
+        refused["yaml:runs_and_queue_block"]["message"]
+    assert {refused[f"yaml:{name}"]["type"] for name in REFUSED_CONFIGS} == {"DagsterInvalidConfigError"}
+
+
+def test_the_arguments_scenario_passes_a_selection_and_asks_the_caching_loader():
+    from compat.behaviour.worker import run_cell
+
+    res = run_cell("spy", "arguments_non_default", "memory")["result"]
+    # create_run_for_job forwards both selections to the run: a dropped one is None here
+    assert res["selection_forwarded"] == {"__tuple__": [["emit", "double"], {"__set__": ["double", "emit"]}]}
+    # the loader answers as the instance does, as a set
+    assert res["dynamic_loader_existing"] == res["dynamic_existing_some"] == {"__set__": ["a", "c"]}

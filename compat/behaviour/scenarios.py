@@ -511,6 +511,13 @@ def arguments_non_default(instance, ctx: Ctx):
     ctx.dynamic_partition_names.add("args_def")
     ctx.step("dynamic_existing_some", _value_of, instance, "get_existing_dynamic_partitions", "args_def",
              ["a", "b", "c"])
+    # the caching loader the asset daemons wrap an instance in (not in every release)
+    ctx.step("dynamic_loader_existing", lambda: _value_of(_import(
+        "CachingDynamicPartitionsLoader", "dagster._core.instance.types", "dagster._utils.caching_instance_queryer")(
+        instance), "get_existing_dynamic_partitions", "args_def", ["c", "b", "a"]))
+    # a selection passed through create_run_for_job to the run it creates
+    ctx.step("selection_forwarded", lambda: (lambda r: (r.op_selection, r.resolved_op_selection))(
+        instance.create_run_for_job(job, op_selection=["emit", "double"], resolved_op_selection={"emit", "double"})))
     return ctx.results
 
 
@@ -555,6 +562,11 @@ def assets_rarely_called(instance, ctx: Ctx):
     ctx.step("stop_unknown_sensor", lambda: _value_of(instance, "stop_sensor", "no-origin", "no-selector", None))
     ctx.step("stop_unknown_schedule", lambda: _value_of(instance, "stop_schedule", "no-origin", "no-selector", None))
     ctx.step("register_managed_run", lambda: instance.register_managed_run(
+        "managed_job", "00000000-0000-0000-0000-00000000000a", {}, None, None, {"managed": "yes"}, None, None,
+        None, None, None).tags)
+    # the same id again: the run it holds (dagster 1.13.29 raises a ValueError comparing the two
+    # runs before it can tell a conflict, so its DagsterRunConflict cannot be reached)
+    ctx.step("register_managed_run_again", lambda: instance.register_managed_run(
         "managed_job", "00000000-0000-0000-0000-00000000000a", {}, None, None, {"managed": "yes"}, None, None,
         None, None, None).tags)
     return ctx.results
@@ -1148,6 +1160,84 @@ def errors_schedules_backfills(instance, ctx: Ctx):
         ("get_execution_plan_snapshot:missing", lambda: instance.get_execution_plan_snapshot("0" * 40)),
         ("file_manager_directory:None", lambda: instance.file_manager_directory(None)),
     ])
+
+
+# dagster.yaml documents the base refuses, each for one reason (config.py's validation), keyed by
+# the step that writes it: the message names the field, so a field list built as a tuple shows
+REFUSED_CONFIGS = {
+    "run_queue_and_run_coordinator": {"run_queue": {"max_concurrent_runs": 1},
+                                      "run_coordinator": {"module": "dagster", "class": "DefaultRunCoordinator"}},
+    "storage_and_run_storage": {"storage": {"sqlite": {"base_dir": "x"}},
+                                "run_storage": {"module": "dagster", "class": "SqliteRunStorage", "config": {"base_dir": "x"}}},
+    "storage_of_two_kinds": {"storage": {"sqlite": {"base_dir": "x"}, "postgres": {"postgres_url": "postgresql://x"}}},
+    "unknown_key": {"no_such_setting": True},
+    "pools_and_default_limit": {"concurrency": {"pools": {"default_limit": 1}, "default_op_concurrency_limit": 1}},
+    "pools_limit_out_of_range": {"concurrency": {"pools": {"default_limit": -1}}},
+    "pools_bad_granularity": {"concurrency": {"pools": {"granularity": "job"}}},
+    "default_limit_out_of_range": {"concurrency": {"default_op_concurrency_limit": -1}},
+    "runs_and_queue_max": {"concurrency": {"runs": {"max_concurrent_runs": 2}}, "run_queue": {"max_concurrent_runs": 1}},
+    "runs_and_queue_tags": {"concurrency": {"runs": {"max_concurrent_runs": 2}},
+                            "run_queue": {"tag_concurrency_limits": [{"key": "k", "limit": 1}]}},
+    "runs_and_queue_block": {"concurrency": {"runs": {"max_concurrent_runs": 2}},
+                             "run_queue": {"block_op_concurrency_limited_runs": {"enabled": True,
+                                                                                  "op_concurrency_slot_buffer": 1}}},
+    "runs_and_coordinator_max": {"concurrency": {"runs": {"max_concurrent_runs": 2}},
+                                 "run_coordinator": {"module": "dagster", "class": "QueuedRunCoordinator",
+                                                     "config": {"max_concurrent_runs": 1}}},
+}
+
+
+def _instance_parts(tmpdir: str, **changed: Any) -> dict[str, Any]:
+    """Fresh in-memory components for constructing DagsterInstance directly, with some changed."""
+    from dagster._core.instance import InstanceType
+    from dagster._core.storage.event_log import InMemoryEventLogStorage
+    from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
+    from dagster._core.storage.root import LocalArtifactStorage
+    from dagster._core.storage.runs import InMemoryRunStorage
+
+    coordinator = _import("DefaultRunCoordinator", "dagster._core.run_coordinator")
+    launcher = _import("SyncInMemoryRunLauncher", "dagster._core.launcher.sync_in_memory_run_launcher",
+                       "dagster._core.launcher")
+    parts = dict(instance_type=InstanceType.EPHEMERAL, local_artifact_storage=LocalArtifactStorage(tmpdir),
+                 run_storage=InMemoryRunStorage(), event_storage=InMemoryEventLogStorage(),
+                 run_coordinator=coordinator(), compute_log_manager=NoOpComputeLogManager(),
+                 run_launcher=launcher())
+    return {**parts, **changed}
+
+
+@scenario("configuration_refusals", "configuration", storages=("sqlite",))
+def configuration_refusals(instance, ctx: Ctx):
+    """What the base refuses to be built from: a missing component without a ref, a component
+    of the wrong type, and dagster.yaml documents that fail its validation (each for one reason).
+    A subclass or a deployment that relied on the refusal (a config that must not start) breaks
+    when the base accepts it, or refuses it with another class or message."""
+    import os
+
+    from dagster._core.instance import DagsterInstance
+
+    def build(**changed):
+        made = DagsterInstance(**_instance_parts(_fresh_dir(ctx.tmpdir, "parts"), **changed))
+        made.dispose()
+        return type(made).__name__
+
+    def build_from_yaml(home):
+        made = type(instance).from_config(home)
+        made.dispose()
+        return type(made).__name__
+
+    ctx.step("complete", build)
+    for part in ("compute_log_manager", "run_coordinator", "run_launcher"):
+        ctx.step(f"without:{part}", build, **{part: None})
+    ctx.step("wrong_type:run_storage", build, run_storage="not a run storage")
+    ctx.step("wrong_type:settings", build, settings="not a mapping")
+    import yaml
+
+    for name, document in REFUSED_CONFIGS.items():
+        home = _fresh_dir(ctx.tmpdir, f"yaml-{name}")
+        with open(os.path.join(home, "dagster.yaml"), "w", encoding="utf-8") as fh:
+            yaml.safe_dump(document, fh, sort_keys=True)
+        ctx.step(f"yaml:{name}", build_from_yaml, home)
+    return ctx.results
 
 
 def names(selected: list[str] | None = None) -> list[str]:
