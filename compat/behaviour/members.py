@@ -3,11 +3,12 @@
 ``python -m compat.behaviour.members MODULE:CLASS`` prints one JSON object: the directory of
 the target's package (``dagster/_core/instance`` for DagsterInstance) and, for every public and
 protected member the class resolves (the first definition along its MRO, the one a subclass
-reaches), its kind, the class that defines it, and the file and lines of its body (the
-docstring excluded). Members whose code lies outside the package (inherited from a generic
+reaches), its kind, the class that defines it, the file and lines of its body (the
+docstring excluded), and the parameters a caller can give a non-default value. Members whose code lies outside the package (inherited from a generic
 base) and data attributes are listed with ``file: null``: there is no line of the target to run.
 
-Imports: the standard library, and the target itself.
+Imports: the standard library, :mod:`compat.behaviour.paramcov` (standard library only), and the
+target itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import json
 import os
 import sys
 from typing import Any
+
+from compat.behaviour.paramcov import member_functions, parameters
 
 
 def _functions(member: Any) -> list[Any]:
@@ -79,6 +82,7 @@ def describe(target: str) -> dict[str, Any]:
     cls = getattr(importlib.import_module(module_name), class_name)
     package = module_name.rsplit(".", 1)[0] if not hasattr(sys.modules[module_name], "__path__") else module_name
     pkg_dir = os.path.realpath(os.path.dirname(sys.modules[package].__file__))
+    functions = member_functions(cls)
     members: dict[str, Any] = {}
     for name in sorted({n for k in cls.__mro__ for n in vars(k)}):
         if name.startswith("__"):
@@ -91,7 +95,7 @@ def describe(target: str) -> dict[str, Any]:
             if span and span[0].startswith(pkg_dir + os.sep):
                 spans.append([os.path.relpath(span[0], pkg_dir), span[1], span[2]])
         members[name] = {"kind": _kind(member), "class": f"{owner.__module__}.{owner.__qualname__}",
-                         "spans": spans}
+                         "spans": spans, "params": parameters(functions[name]) if name in functions else []}
     return {"target": target, "package_dir": pkg_dir, "members": members}
 
 

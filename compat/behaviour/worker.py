@@ -28,6 +28,7 @@ import traceback
 import warnings
 from typing import Any
 
+from compat.behaviour import paramcov
 from compat.behaviour import spy as spy_mod
 from compat.behaviour.scenarios import SCENARIOS, Ctx
 from compat.model.trace import (
@@ -241,13 +242,14 @@ def _dagster_version() -> str:
 
 
 def _start_coverage():
-    """coverage.py on the target's package, when the parent asks for it (``compat coverage``)."""
+    """coverage.py on the target's package, lines and branches, when the parent asks for it
+    (``compat coverage``); the parameters the calls pass are noted beside it (:mod:`paramcov`)."""
     data_file = os.environ.get("COMPAT_COVERAGE_DATA")
     if not data_file:
         return None
     import coverage
 
-    cov = coverage.Coverage(data_file=data_file, data_suffix=True, config_file=False,
+    cov = coverage.Coverage(data_file=data_file, data_suffix=True, config_file=False, branch=True,
                             source=[os.environ["COMPAT_COVERAGE_SOURCE"]])
     cov.start()
     return cov
@@ -267,9 +269,12 @@ def main() -> int:
     from compat.channel import requests, serve
 
     cov = _start_coverage()
+    params = paramcov.start_from_environ() if cov is not None else None
     try:
         return _serve(serve, requests, recorder)
     finally:
+        if params is not None:
+            params.save(os.environ[paramcov.PARAMS_ENV])
         if cov is not None:
             cov.stop()
             cov.save()
