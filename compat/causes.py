@@ -29,7 +29,7 @@ from compat.model.surface import Surface
 from compat.catalogue import RULES
 from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
 from compat.rules.parameters import parameter_renamed
-from compat.static.profile import CORPUS_PACKAGE
+from compat.model.profile import CORPUS_PACKAGE
 
 LAYERS = ("surface", "profile", "behaviour", "fuzz", "perf", "baseline", "griffe")
 

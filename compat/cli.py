@@ -26,7 +26,8 @@ from compat.catalogue import RULES
 from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, side_surface, snapshot, write_surface
 from compat.static.griffe_compare import griffe_findings, side_by_side
-from compat.static.profile import profile_source, write_profile
+from compat.model.profile import write_profile
+from compat.static.profile import profile_source
 from compat import downstream
 from compat.tools import contract as contract_mod
 from compat.tools import ecosystem, mutants, mutate, timeline

@@ -27,7 +27,7 @@ class CheckResult:
     findings: list[Finding]
     old_surface: Surface | None = None
     new_surface: Surface | None = None
-    profiles: list = field(default_factory=list)  # compat.static.profile.Profile objects of the old side
+    profiles: list = field(default_factory=list)  # compat.model.profile.Profile objects of the old side
     title: str | None = None
     path_prefix: str = ""  # before package-relative paths, to name files in the new side's repository
     accepted: list = field(default_factory=list)  # (finding, reason): declared intended, shown, not counted

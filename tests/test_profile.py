@@ -14,13 +14,8 @@ from trees import write_tree
 from compat.model.errors import CompatError
 from compat.catalogue import all_rules
 from compat.static.extract import snapshot
-from compat.static.profile import (
-    CORPUS_PACKAGE,
-    Profile,
-    profile_source,
-    read_profile,
-    write_profile,
-)
+from compat.model.profile import CORPUS_PACKAGE, Profile, read_profile, write_profile
+from compat.static.profile import profile_source
 from compat.static.profile_checks import call_issues, check_profile, check_profile_change
 
 TARGET = "base.core:Base"

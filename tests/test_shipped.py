@@ -16,7 +16,8 @@ import pytest
 
 from compat import envs, sides
 from compat.model.baseline import CORPUS_DIR, Baseline
-from compat.static.profile import profile_source, read_profile
+from compat.model.profile import read_profile
+from compat.static.profile import profile_source
 from compat.static.extract import side_surface
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -42,7 +42,8 @@ from compat.model.errors import CompatError
 from compat.model.findings import Finding
 from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, side_surface, write_surface
-from compat.static.profile import profile_source, read_profile, write_profile
+from compat.model.profile import read_profile, write_profile
+from compat.static.profile import profile_source
 from compat.static.profile_checks import check_profile, check_profile_change
 
 SCHEMA = "compat.baseline"

@@ -40,10 +40,8 @@ from compat.rules.registry import PROFILE, all_rules, register, source_fixture
 from compat.model.annotations import is_subtype
 from compat.static.extract import Extractor
 from compat.static.loader import StaticLoader
+from compat.model.profile import CallShape, Profile, SubclassProfile
 from compat.static.profile import (
-    CallShape,
-    Profile,
-    SubclassProfile,
     base_call_shapes,
     constructed_attributes,
     construction_methods,

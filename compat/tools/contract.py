@@ -30,7 +30,7 @@ from compat.model.surface import (
     VAR_POSITIONAL,
     Surface,
 )
-from compat.static.profile import CLASS_HOOKS
+from compat.model.profile import CLASS_HOOKS
 
 # dunders a subclass legitimately overrides as part of the instance's life cycle
 _LIFECYCLE_DUNDERS = ("__init__", "__enter__", "__exit__", "__del__")

@@ -43,10 +43,8 @@ from compat.sides import Side
 from compat.static.extract import Extractor, _version, side_surface
 from compat.static.griffe_compare import breakage_member
 from compat.static.loader import StaticLoader, distribution_version
+from compat.model.profile import PROFILE_SCHEMA, PROFILE_VERSION, Profile
 from compat.static.profile import (
-    PROFILE_SCHEMA,
-    PROFILE_VERSION,
-    Profile,
     Profiler,
     Source,
     base_call_shapes,

@@ -13,7 +13,8 @@ from compat.model.jsonio import write_atomic
 from compat.model.surface import Surface
 from compat.report import render
 from compat.static.extract import DEFAULT_TARGET, snapshot
-from compat.static.profile import Profile, profile_source, write_profile
+from compat.model.profile import Profile, write_profile
+from compat.static.profile import profile_source
 from compat.static.profile_checks import check_profile
 
 # --- shipped profiles and their reports ------------------------------------------------------
