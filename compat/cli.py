@@ -418,6 +418,15 @@ def _whole(least: int, one: str = "", many: str = ""):
 
 _count = _whole(1, "mutant", "mutants")
 _jobs = _whole(1, "worker process", "worker processes")
+
+
+def machine_cores() -> int:
+    """The cores this process may run on (its CPU affinity, else the machine's count): the
+    default number of worker processes, one per core, since a cell keeps its core busy."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 _rounds = _whole(1)
 _at_least = _whole(0)
 
@@ -454,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add_jobs(p):
-        p.add_argument("-j", "--jobs", type=_jobs, default=1, help="behaviour worker processes (default: %(default)s)")
+        p.add_argument("-j", "--jobs", type=_jobs, default=machine_cores(),
+                       help="behaviour worker processes (default: one per core this process may use, %(default)s here)")
 
     def add_target(p):
         p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")

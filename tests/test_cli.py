@@ -240,3 +240,21 @@ def test_help_texts_are_true(toy_pair, tmp_path):
     top = " ".join(run("--help").stdout.split())
     assert "surfaces, profiles and behaviour replay of two dagsters (live fuzzing with --max-examples)" in top
 
+
+
+def test_worker_counts_default_to_the_cores_this_process_may_use():
+    from compat.cli import build_parser
+
+    cores = len(os.sched_getaffinity(0))
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices
+    with_jobs = {name: next(a for a in p._actions if a.dest == "jobs") for name, p in subparsers.items()
+                 if any(a.dest == "jobs" for a in p._actions)}
+    assert {"baseline", "check", "compare", "mutate", "coverage", "bisect", "history"} <= set(with_jobs)
+    for name, action in with_jobs.items():
+        assert action.default == cores, name
+        assert "one per core" in action.help, name
+    # the affinity counts, not the machine's core count: pinned to one core, one worker
+    pinned = subprocess.run([sys.executable, "-m", "compat", "baseline", "--help"], capture_output=True, text=True,
+                            preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}), timeout=120)
+    assert "one per core this process may use, 1 here" in " ".join(pinned.stdout.split())
