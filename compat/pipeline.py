@@ -30,6 +30,7 @@ from compat.model.baseline import (
     VERSION,
     Baseline,
     _record_profiles,
+    file_digests,
     record_baseline,
     static_findings,
     surface_label,
@@ -116,7 +117,7 @@ def check(
                        old_surface=base.surface, new_surface=new_surface, profiles=profiles, title=title,
                        path_prefix=new.repo_prefix() if path_prefix is None else path_prefix,
                        accepted=accepted_mod.reasons(taken, base.accepted),
-                       replay=selection.as_dict() if selection is not None else None)
+                       replay=selection.as_dict() if selection is not None else None, warnings=list(base.warnings))
 
 
 def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], only) -> list:
@@ -213,7 +214,8 @@ def record_static_baseline(out: Path, side: Side, target: str) -> None:
     write_surface(surface, out / "surface.json")
     profiles = _record_profiles(out / "profiles", surface, None, target, _noop, dagster_paths=side.search_paths)
     jsonio.write_json(out / "manifest.json", {"schema": SCHEMA, "schema_version": VERSION, "target": target,
-                                              "generator": surface.generator, "profiles": profiles, "cells": 0})
+                                              "generator": surface.generator, "profiles": profiles, "cells": 0,
+                                              "digests": file_digests(out)})
 
 
 __all__ = ["check", "check_recorded", "cached_record", "record_side", "record_static_baseline"]

@@ -337,6 +337,8 @@ def _summary(terminalreporter, config) -> None:
     result = gate.result(findings, incomplete=incomplete)
     if result.replay is not None:
         terminalreporter.write_line(f"compat: {gate.selection.line()}")
+    for w in result.warnings:
+        terminalreporter.write_line(f"compat: {w}")
     if gate.settings.report:
         try:
             written = result.write(gate.settings.report, "markdown", gate.settings.fail_on)

@@ -75,6 +75,7 @@ def render(
     packages: list[dict] | None = None,
     replay: dict[str, Any] | None = None,
     incomplete: tuple[int, int] | None = None,
+    warnings: list[str] | None = None,
 ) -> str:
     """The check rendered in ``fmt``. ``causes`` default to those the findings alone give (no
     surfaces: no dispatch graph); ``full_report`` is where a cut markdown report points.
@@ -82,7 +83,8 @@ def render(
     (package, version, subclass, base, verdict), with ``packages`` the releases read; ``replay``
     says how many behaviour cells and programs were replayed and why the others were not
     (:class:`compat.behaviour.reach.Selection`); ``incomplete``: (units run, units of the check)
-    when a run stopped short, which makes the verdict `incomplete`."""
+    when a run stopped short, which makes the verdict `incomplete`; ``warnings``: lines about the
+    inputs (a baseline edited by hand since its recording), shown under the verdict in every format."""
     if fmt not in FORMATS:
         raise CompatError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
     if fail_on not in FAIL_ON:
@@ -91,7 +93,8 @@ def render(
     if causes is None:
         causes = build_causes(items)
     view = _View(items, causes, title=title, old_label=old_label, new_label=new_label, fail_on=fail_on,
-                 accepted=accepted or [], pairs=pairs, packages=packages, replay=replay, incomplete=incomplete)
+                 accepted=accepted or [], pairs=pairs, packages=packages, replay=replay, incomplete=incomplete,
+                 warnings=warnings)
     if fmt == "markdown":
         return render_markdown(view, full_report=full_report, limit=limit)
     return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[fmt](view)
@@ -103,8 +106,10 @@ class _View:
     def __init__(self, items: list[Finding], causes: list[Cause], *, title: str, old_label: str, new_label: str,
                  fail_on: str, accepted: list[tuple[Finding, str]] | None = None,
                  pairs: list[dict] | None = None, packages: list[dict] | None = None,
-                 replay: dict[str, Any] | None = None, incomplete: tuple[int, int] | None = None):
+                 replay: dict[str, Any] | None = None, incomplete: tuple[int, int] | None = None,
+                 warnings: list[str] | None = None):
         self.items, self.causes = items, causes
+        self.warnings = list(warnings or [])
         self.incomplete = incomplete
         self.pairs, self.packages = pairs, packages or []
         self.replay = replay
@@ -228,6 +233,7 @@ def render_text(v: _View) -> str:
     lines = [v.title, v.verdict, f"{v.old_label} -> {v.new_label}"]
     if v.replay is not None:
         lines.append(replay_line(v.replay))
+    lines += v.warnings
     serious = v.serious()
     if serious:
         lines.append("")
@@ -312,6 +318,8 @@ def report_dict(v: _View) -> dict[str, Any]:
         data["summary"]["pairs"] = v.pairs_line()
     if v.replay is not None:
         data["replay"] = dict(v.replay)
+    if v.warnings:
+        data["warnings"] = list(v.warnings)
     if v.incomplete is not None:
         data["summary"]["units"] = {"ran": v.incomplete[0], "total": v.incomplete[1]}
     data["summary"]["verdict"] = v.word if v.fail_on != "never" or v.incomplete else "report only (--fail-on never)"
@@ -412,6 +420,8 @@ def render_markdown(v: _View, *, full_report: str | None = None, limit: int = MA
             f"{_md_inline(v.old_label)} → {_md_inline(v.new_label)}", ""]
     if v.replay is not None:
         head += [_md_inline(replay_line(v.replay)), ""]
+    for w in v.warnings:
+        head += [f"> {_md_inline(w)}", ""]
     serious = v.serious()
     if serious:
         head += ["| # | severity | cause | where | evidence |", "|---:|---|---|---|---|"]
@@ -573,6 +583,11 @@ def render_junit(v: _View) -> str:
         props = ET.SubElement(suite, "properties")
         for key in ("cells_replayed", "cells_total", "programs_replayed", "programs_total", "reason"):
             ET.SubElement(props, "property", {"name": f"replay.{key}", "value": str(v.replay[key])})
+    if v.warnings:
+        props = suite.find("properties")
+        props = ET.SubElement(suite, "properties") if props is None else props
+        for i, w in enumerate(v.warnings):
+            ET.SubElement(props, "property", {"name": f"warning.{i}", "value": w})
     suite.extend(cases)
     if v.pairs is not None:
         pairs = ET.SubElement(root, "testsuite", {"name": f"{suite_name}: downstream pairs", "tests": str(len(pair_cases)),
@@ -660,6 +675,7 @@ def render_github(v: _View) -> str:
                             "(GitHub keeps ten annotations per step): every cause is in the report")
     if v.replay is not None:
         verdict_text.append(replay_line(v.replay))
+    verdict_text += v.warnings
     if v.pairs is not None:
         verdict_text.append(v.pairs_line())
     level = "error" if (v.word == "incompatible" and v.fail_on != "never") or v.word == "incomplete" else "notice"

@@ -38,6 +38,9 @@ class CheckResult:
     witness_sides: tuple | None = None
     witness_jobs: int = 1
     incomplete: tuple[int, int] | None = None  # (units run, units of the check): a gate run stopped short
+    # what every report says about its inputs before the verdict is trusted: a baseline edited by
+    # hand since its recording, a reach map that is not the recording's (Baseline.warnings)
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         self.findings = sort_findings(self.findings)
@@ -73,7 +76,7 @@ class CheckResult:
     def render(self, fmt: str, fail_on: str = "breaking", *, full_report: str | None = None) -> str:
         return render(self.findings, fmt, title=self.title, old_label=self.old_label, new_label=self.new_label,
                       fail_on=fail_on, causes=self.causes, full_report=full_report, accepted=self.accepted,
-                      replay=self.replay, incomplete=self.incomplete)
+                      replay=self.replay, incomplete=self.incomplete, warnings=self.warnings)
 
     def write(self, path: str | Path, fmt: str, fail_on: str = "breaking") -> list[Path]:
         """Write the report to ``path``; a markdown report that had to be cut to fit a
@@ -85,7 +88,8 @@ class CheckResult:
         if full is not None:
             complete = render(self.findings, fmt, title=self.title, old_label=self.old_label,
                               new_label=self.new_label, fail_on=fail_on, causes=self.causes, limit=10**9,
-                              accepted=self.accepted, replay=self.replay, incomplete=self.incomplete)
+                              accepted=self.accepted, replay=self.replay, incomplete=self.incomplete,
+                              warnings=self.warnings)
             if complete != text:
                 written.append(write_atomic(full, complete))
             elif full.exists():

@@ -26,6 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = "traces/spy__storage_wipe__memory.json"
+OTHER_TRACE = "traces/spy__storage_wipe__sqlite.json"
 
 
 def _edit_json(rel: str, fn):
@@ -227,6 +228,26 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
                        "reach.json", "5000 digits"),
     "programs-huge-int": (_write("fuzz/programs.json", '{"schema": "compat.programs", "schema_version": '
                                                        + "2" * 5000 + "}"), "programs.json", "5000 digits"),
+    # what a trace and the manifest claim must agree with what they hold
+    "trace-of-another-cell": (_write_bytes(TRACE, (ROOT / "snapshots/baseline" / OTHER_TRACE).read_bytes()), TRACE,
+                              "holds the trace of cell spy/storage_wipe/sqlite"),
+    "trace-renamed-cell": (_edit_json(TRACE, lambda d: d["cell"].update(scenario="runs_lifecycle")), TRACE,
+                           "not of the cell its name says"),
+    "trace-cell-no-scenario": (_edit_json(TRACE, lambda d: d["cell"].pop("scenario")), TRACE, "cell.scenario"),
+    "trace-spied-nothing": (_edit_json(TRACE, lambda d: d["meta"].update(spied_members=[])), TRACE,
+                            "meta.spied_members is empty"),
+    "trace-spied-not-a-list": (_edit_json(TRACE, lambda d: d["meta"].update(spied_members="all")), TRACE,
+                               "meta.spied_members"),
+    "trace-dispatch-unspied": (_edit_json(TRACE, lambda d: d["meta"].update(spied_members=["_x"])), TRACE,
+                               "which meta.spied_members does not list"),
+    "manifest-programs-count": (_edit_json("manifest.json", lambda d: d.update(fuzz_programs=3)), "programs.json",
+                                "the manifest lists 3"),
+    "manifest-programs-zero": (_edit_json("manifest.json", lambda d: d.update(fuzz_programs=0)), "programs.json",
+                               "the manifest lists 0"),
+    "manifest-cells-zero": (_edit_json("manifest.json", lambda d: d.update(cells=0)), "baseline", "lists 0"),
+    "manifest-digest-not-hex": (_edit_json("manifest.json", lambda d: d.update(digests={"surface.json": "x"})),
+                                "manifest.json", "digests.surface.json"),
+    "manifest-digests-list": (_edit_json("manifest.json", lambda d: d.update(digests=[])), "manifest.json", "digests"),
 }
 
 
@@ -492,3 +513,91 @@ def test_a_bad_environment_is_one_line_in_the_cli_and_the_gate(row, tmp_path):
         pid = int(pid_file.read_text())
         time.sleep(0.2)
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+# --- a baseline keeps what it recorded: digests, cells that match their files, its own reach map --
+def _seal(base: Path) -> None:
+    """What a recording writes into the manifest: the digest of every other file."""
+    from compat.model.baseline import file_digests
+
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest["digests"] = file_digests(base)
+    (base / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _hand_edit(base: Path) -> None:
+    """A valid trace, edited by hand: one recorded step's value changed."""
+    path = base / TRACE
+    data = json.loads(path.read_text())
+    step = sorted(data["result"])[0]
+    data["result"][step] = {"edited": "by hand"}
+    path.write_text(json.dumps(data))
+
+
+def test_a_hand_edit_since_recording_is_named_in_every_report(tmp_path):
+    base = tmp_path / "baseline"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    _seal(base)
+    _hand_edit(base)
+    env = {**os.environ, "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
+    says = f"1 file changed by hand since it was recorded: {TRACE} (edited)"
+    for fmt in ("json", "markdown"):
+        report = tmp_path / f"r.{fmt}"
+        cli = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(base), "--format", fmt,
+                              "--report", str(report)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+        assert cli.returncode in (0, 1) and "Traceback" not in cli.stderr, cli.stderr
+        text_lines = [ln for ln in cli.stdout.splitlines() if says in ln]
+        assert text_lines and text_lines[0].startswith("warning: "), cli.stdout[:2000]
+        if fmt == "json":
+            warnings = json.loads(report.read_text())["warnings"]
+            assert len(warnings) == 1 and says in warnings[0], warnings
+        else:
+            assert any(ln.startswith("> warning: ") and says in ln for ln in report.read_text().splitlines())
+    gate = subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider",
+                           "--compat-baseline", str(base), "--compat-no-behaviour"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert any(ln.startswith("compat: warning: ") and says in ln for ln in gate.stdout.splitlines()), gate.stdout[-3000:]
+
+
+def test_a_sealed_baseline_warns_of_nothing_and_an_old_manifest_is_read_with_a_note(tmp_path):
+    from compat.model.baseline import Baseline
+
+    base = tmp_path / "baseline"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base, ignore=shutil.ignore_patterns("traces"))
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest.pop("digests", None)
+    manifest["cells"] = 0
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    notes = Baseline(base).warnings
+    assert len(notes) == 1 and notes[0].startswith("note: ") and "keeps no file digests" in notes[0], notes
+    _seal(base)
+    assert Baseline(base).warnings == []
+    (base / "fuzz" / "extra.json").write_text("{}")
+    (base / "profiles" / "corpus.json").unlink()
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest["profiles"].remove("corpus.json")
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    (warning,) = Baseline(base).warnings
+    assert "2 files changed by hand" in warning and "fuzz/extra.json (added)" in warning
+    assert "profiles/corpus.json (removed)" in warning
+
+
+@pytest.mark.parametrize("foreign", ["another-release", "edited-since-sealed"])
+def test_a_foreign_reach_map_means_a_full_replay_with_a_warning(tmp_path, foreign):
+    from compat.model.baseline import Baseline
+    from compat.static.extract import installed_search_paths
+
+    base = tmp_path / "baseline"
+    # the old release's traces, the installed release's reach map: it would say nothing changed
+    shutil.copytree(ROOT / "snapshots" / "baseline-1.11.4", base)
+    if foreign == "edited-since-sealed":
+        _seal(base)
+        reach = json.loads((base / "reach.json").read_text())
+        reach["cells"] = {k: "" for k in reach["cells"]}  # every cell says it reached nothing
+        (base / "reach.json").write_text(json.dumps(reach))
+    else:
+        shutil.copy(ROOT / "snapshots" / "baseline" / "reach.json", base / "reach.json")
+    loaded = Baseline(base)
+    chosen = loaded.selection(sys.executable, installed_search_paths())
+    assert chosen.everything and "not this recording's" in chosen.reason, chosen.reason
+    assert any(w.startswith("warning: ") and "reach.json is not this recording's" in w for w in loaded.warnings)

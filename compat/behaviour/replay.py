@@ -28,6 +28,7 @@ from compat.behaviour.scenarios import ATTRIBUTES_AT_START, SCENARIOS, names
 from compat.channel import START_TIMEOUT, WorkerProcess
 from compat.forkserver import ForkServer
 from compat.model import schemas
+from compat.model.schemas import trace_filename
 from compat.model.errors import CompatError
 from compat.model.findings import BOTH, BREAKING, SUBCLASSES, WARNING, Finding
 from compat.model.jsonio import write_json
@@ -296,11 +297,6 @@ RULE_ATTRIBUTES = register(
 
 def cell_label(cell: dict[str, str]) -> str:
     return f"{cell['subclass']}/{cell['scenario']}/{cell['storage']}"
-
-
-def trace_filename(cell: dict[str, str]) -> str:
-    sub = cell["subclass"].replace(":", "-").replace("/", "-")
-    return f"{sub}__{cell['scenario']}__{cell['storage']}.json"
 
 
 def _corpus_names() -> list[str]:

@@ -290,13 +290,13 @@ class Gate:
         """The whole run's findings with their causes, as every report renders them; ``incomplete``:
         (units run, units of the check) when the run stopped short."""
         open_, taken = accepted_mod.split(findings, self.base.accepted)
+        replay = self.selection.as_dict() if self.settings.behaviour and (
+            self.base.trace_files() or self.base.programs()) else None
         return CheckResult(target=self.target, old_label=self.base.label, new_label=self.new_label, findings=open_,
                            old_surface=self.base.surface, new_surface=self.new_surface, profiles=self.profiles,
                            title=f"{self.target}: baseline {self.base.label} -> {self.new_label}",
                            path_prefix=self.path_prefix, accepted=accepted_mod.reasons(taken, self.base.accepted),
-                           replay=self.selection.as_dict() if self.settings.behaviour and (
-                               self.base.trace_files() or self.base.programs()) else None,
-                           incomplete=incomplete)
+                           replay=replay, incomplete=incomplete, warnings=list(self.base.warnings))
 
     @cached_property
     def path_prefix(self) -> str:

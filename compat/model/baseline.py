@@ -17,11 +17,13 @@ baseline (it holds a valid manifest), an empty one or none at all is ever replac
 
 A baseline is data a pull request can change, so it is read as a stranger's file: it holds no
 symbolic links (none is followed, none copied into a re-recording) and every path it names stays
-inside it.
+inside it. Its manifest keeps a digest of every other file (accepted.json aside: a reviewed list
+edited by hand on purpose), so a hand edit since the recording is named in every report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -40,6 +42,7 @@ from compat.gate import accepted as accepted_mod
 from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 from compat.model.findings import Finding
+from compat.model.surface import CLASS_ATTRIBUTE
 from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, read_surface, side_surface, write_surface
 from compat.model.profile import read_profile, write_profile
@@ -137,6 +140,7 @@ def record_baseline(
                 "cells": cells,
                 "cell_set": cell_set if behaviour or cells else None,
                 "fuzz_programs": programs,
+                "digests": file_digests(tmp),
             },
         )
         if finish is not None:
@@ -316,6 +320,46 @@ def check_replaceable_baseline(out: str | os.PathLike[str]) -> Path:
     return path
 
 
+_UNSEALED = ("manifest.json", accepted_mod.FILENAME, tempdirs.OWNER)
+
+
+def file_digests(root: Path, *, every: bool = False) -> dict[str, str]:
+    """The sha256 of each file of a baseline by its path inside it: what its manifest keeps. The
+    manifest itself and accepted.json (a reviewed list, edited by hand on purpose) are left out
+    unless ``every``. Links are never followed (a baseline holds none: refuse_links)."""
+    out = {}
+    for folder, dirs, files in os.walk(root, onerror=_walk_error):
+        dirs.sort()
+        for name in files:
+            path = Path(folder) / name
+            rel = path.relative_to(root).as_posix()
+            if (not every and rel in _UNSEALED) or os.path.islink(path) or not path.is_file():
+                continue
+            try:
+                out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                raise CompatError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    return dict(sorted(out.items()))
+
+
+def hand_edits(root: Path, manifest: dict) -> list[str]:
+    """One warning line naming the files changed, added or removed since the recording (by the
+    manifest's digests), or a note that an older manifest keeps none; [] when nothing changed."""
+    recorded = manifest.get("digests")
+    if recorded is None:
+        return [f"note: baseline {root} keeps no file digests (recorded by an older compat), so a hand edit "
+                "since its recording cannot be named; re-record it to keep them"]
+    now = file_digests(root)
+    changed = [f"{rel} (edited)" for rel in sorted(set(now) & set(recorded)) if now[rel] != recorded[rel]]
+    changed += [f"{rel} (added)" for rel in sorted(set(now) - set(recorded))]
+    changed += [f"{rel} (removed)" for rel in sorted(set(recorded) - set(now))]
+    if not changed:
+        return []
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    return [f"warning: baseline {root}: {len(changed)} file{'s' if len(changed) != 1 else ''} changed by hand since "
+            f"it was recorded: {', '.join(changed[:3])}{more}; review the edit, or re-record the baseline"]
+
+
 def refuse_links(root: Path) -> None:
     """No symbolic link anywhere in a baseline: a link is how a pull request points the harness
     at a file outside it (a secret, a device, another cell's trace)."""
@@ -386,18 +430,23 @@ class Baseline:
             if not os.path.lexists(self.path / "profiles" / name):
                 raise CompatError(f"baseline {self.path}: profiles/{name} is missing; re-record it")
         self._programs: list[dict] = []
-        if self.manifest.get("fuzz_programs"):
+        if self.manifest.get("fuzz_programs") or os.path.lexists(self.programs_file()):
             if not os.path.lexists(self.programs_file()):
                 raise CompatError(f"baseline {self.path}: fuzz/programs.json is missing; re-record it")
-
+            # counted both ways: a manifest saying 0 would otherwise leave every stored program unread
             self._programs = load_programs(self.programs_file())
+            if len(self._programs) != self.manifest["fuzz_programs"]:
+                raise CompatError(f"baseline {self.path}: fuzz/programs.json holds {len(self._programs)} programs but "
+                                  f"the manifest lists {self.manifest['fuzz_programs']}; re-record it")
         traces = self.trace_files()
-        if self.manifest.get("cells", 0) and len(traces) != self.manifest["cells"]:
+        if len(traces) != self.manifest.get("cells", 0):
             raise CompatError(
                 f"baseline {self.path}: {len(traces)} trace files but the manifest lists {self.manifest['cells']}; re-record it"
             )
         self.accepted = accepted_mod.load(self.path, [*self.surface.members, *self.surface.instance_attributes])
         self._reach = reach_mod.load(self.path) if read_reach else _UNREAD
+        # what every report of a check against this baseline says before its verdict is trusted
+        self.warnings: list[str] = hand_edits(self.path, self.manifest)
 
     def target_for(self, named: str | None) -> str:
         """The class to check: the one the user named (an option or `[tool.compat]`), which must be
@@ -426,6 +475,28 @@ class Baseline:
             self._reach = reach_mod.load(self.path)
         return self._reach
 
+    def foreign_reach(self) -> str | None:
+        """Why the reach map is not this recording's, or None: one that changed since the
+        recording, maps other cells, or never saw the files the recorded surface was read from
+        (another release's) would skip cells that this baseline's own change does reach."""
+        reach, recorded = self.reach, self.manifest.get("digests")
+        if recorded is not None and recorded.get(reach_mod.FILENAME) != file_digests(self.path).get(reach_mod.FILENAME):
+            return "it changed since the recording"
+        cells, programs = {p.stem for p in self.trace_files()}, set(self.program_ids())
+        if set(reach.cells) != cells or set(reach.programs) != programs:
+            return (f"it maps {len(reach.cells)} cells and {len(reach.programs)} programs, the baseline holds "
+                    f"{len(cells)} and {len(programs)}")
+        # the recorded class's methods as the reach map names functions (`file:Class.name`): a map
+        # of this recording knows most of them (the cells ran them), another release's none
+        packages = {rel.split("/", 1)[0] for rel in reach.files}
+        methods = sorted(f"{m.location.rsplit(':', 1)[0]}:{m.defined_in.rsplit('.', 1)[-1]}.{name}"
+                         for name, m in self.surface.members.items()
+                         if m.kind != CLASS_ATTRIBUTE and m.location and m.defined_in
+                         and m.location.split("/", 1)[0] in packages)
+        if len(methods) >= 10 and not set(methods) & set(reach.functions):
+            return f"it names none of the {len(methods)} recorded methods' functions, such as {methods[0]}"
+        return None
+
     @property
     def label(self) -> str:
         return surface_label(self.surface)
@@ -452,8 +523,17 @@ class Baseline:
         A cell that is not replayed keeps its recorded verdict, so its trace is validated here
         all the same: a damaged recording is refused whether or not the change reaches it."""
         files = self.trace_files()
-        chosen = reach_mod.select(self.reach, [p.stem for p in files], self.program_ids(), python=python,
-                                  search_paths=search_paths, full=full)
+        foreign = None if full or self.reach is None else self.foreign_reach()
+        if foreign is not None:
+            warning = (f"warning: baseline {self.path}: reach.json is not this recording's ({foreign}); "
+                       "every cell and program replayed")
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+            chosen = reach_mod.everything([p.stem for p in files], self.program_ids(),
+                                          f"the reach map is not this recording's ({foreign})")
+        else:
+            chosen = reach_mod.select(self.reach, [p.stem for p in files], self.program_ids(), python=python,
+                                      search_paths=search_paths, full=full)
         replayed = set(chosen.cells)
         for path in files:
             if path.stem not in replayed:

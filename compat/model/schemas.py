@@ -45,6 +45,9 @@ class Manifest(_Open):
     cells: StrictInt = 0
     cell_set: Optional[StrictStr] = None
     fuzz_programs: StrictInt = 0
+    # sha256 of every file of the baseline but the manifest and accepted.json, by path (recorded
+    # since the digests were added; an older manifest without them is read with a note)
+    digests: Optional[dict[StrictStr, Annotated[StrictStr, StringConstraints(pattern=r"^[0-9a-f]{64}$")]]] = None
 
 
 class ToolCompat(BaseModel):
@@ -167,10 +170,40 @@ def check(model: type[M], data: dict, path: str | Path, hint: str = "re-record i
         raise CompatError(f"{path}: {where}: {err['msg'].lower()}{more}; {hint}") from None
 
 
+def trace_filename(cell: dict[str, str]) -> str:
+    """The file a cell's trace is kept in: `spy-background-thread__runs_lifecycle__memory.json`."""
+    sub = cell["subclass"].replace(":", "-").replace("/", "-")
+    return f"{sub}__{cell['scenario']}__{cell['storage']}.json"
+
+
 def read_trace(path: str | Path) -> dict:
-    """A recorded trace file, its kind, version and shape checked."""
+    """A recorded trace file, its kind, version and shape checked, and its content held to what
+    it claims: the cell its file is named for (a file holding another cell's trace would compare
+    that cell twice and this one never), and the members it spied (a spy cell that spied none,
+    or a dispatch of a member it did not spy, would make every dispatch comparison vanish)."""
     data = read_json(path, schema=TRACE_SCHEMA, versions=TRACE_VERSIONS)
     check(TraceFile, data, path)
+    path = Path(path)
+    cell = data["cell"]
+    if not {"subclass", "scenario", "storage"} <= set(cell):
+        missing = sorted({"subclass", "scenario", "storage"} - set(cell))
+        raise CompatError(f"{path}: cell.{missing[0]}: field required; re-record it or fix it by hand")
+    if trace_filename(cell) != path.name:
+        raise CompatError(f"{path}: holds the trace of cell {cell['subclass']}/{cell['scenario']}/{cell['storage']}, "
+                          f"not of the cell its name says; re-record it")
+    meta = data.get("meta", {})
+    spied = meta.get("spied_members") if isinstance(meta, dict) else None
+    if spied is not None and not (isinstance(spied, list) and all(isinstance(m, str) for m in spied)):
+        raise CompatError(f"{path}: meta.spied_members: expected a list of member names; re-record it")
+    members = {ev.get("member") for ev in data["dispatch"]} - {None}
+    if data["cell_error"] is None and not spied and (members or cell["subclass"].split(":", 1)[0] == "spy"):
+        raise CompatError(f"{path}: meta.spied_members is empty, but the cell ran its spy"
+                          f"{' and recorded dispatches' if members else ''}: every dispatch comparison would "
+                          "vanish; re-record it")
+    unspied = sorted(m for m in members if not isinstance(m, str) or m not in set(spied or ()))
+    if unspied:
+        raise CompatError(f"{path}: dispatch names {unspied[0]!r}, which meta.spied_members does not list; "
+                          "re-record it")
     return data
 
 
