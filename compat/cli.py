@@ -18,6 +18,7 @@ from compat.fuzz.differential import fuzz
 from compat.gate import accepted as accepted_mod
 from compat.model.baseline import Baseline, copy_baseline, record_baseline, surface_label
 from compat.model.errors import CompatError
+from compat.model.text import escape_unsafe, lone_surrogate
 from compat.model.findings import FAIL_ON
 from compat.model.jsonio import check_replaceable, dumps, write_atomic
 from compat.causes import build_causes
@@ -713,8 +714,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse_undecodable(argv: list[str]) -> None:
+    """An argument that is no UTF-8 text (Python keeps its bad bytes as lone surrogates) cannot be
+    a name, a path to write or a line to print: one line, exit 2, before it reaches a report."""
+    for i, arg in enumerate(argv, 1):
+        bad = lone_surrogate(arg)
+        if bad is not None:
+            raise CompatError(f"argument {i} ({escape_unsafe(arg)}) is not valid UTF-8 ({bad}); "
+                              "pass names and paths as UTF-8 text")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    try:
+        _refuse_undecodable(sys.argv[1:] if argv is None else argv)
+    except CompatError as exc:
+        print(f"compat: error: {exc}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if getattr(args, "annotations", False) and not args.report:
         parser.error("--annotations needs --report FILE (the report goes to FILE, the annotations to stdout); "
@@ -728,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     except CompatError as exc:
         if args.debug:
             raise
-        print(f"compat: error: {exc}", file=sys.stderr)
+        print(escape_unsafe(f"compat: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         stopped = tempdirs.stop_all()
@@ -740,12 +756,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"compat: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(escape_unsafe(f"compat: error: {where}{exc.strerror or exc}"), file=sys.stderr)
         return 2
     except Exception as exc:  # a harness bug: still one line, with the way to see more
         if args.debug:
             raise
-        print(f"compat: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        print(escape_unsafe(f"compat: internal error: {type(exc).__name__}: {exc} (rerun with --debug)"), file=sys.stderr)
         return 2
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from compat.model.findings import FAIL_ON
+from compat.model.text import escape_unsafe
 
 _MISSING: ImportError | None = None
 
@@ -168,10 +169,10 @@ def pytest_configure(config):
             config.option.tbstyle = "no"
             config._compat_short_tb = True
     except CompatError as exc:
-        raise pytest.UsageError(f"compat: {exc}") from None
+        raise pytest.UsageError(escape_unsafe(f"compat: {exc}")) from None
     except OSError as exc:  # a full disk or an unreadable file while re-recording or loading
         where = f" ({exc.filename})" if exc.filename else ""
-        raise pytest.UsageError(f"compat: {exc.strerror or exc}{where}") from None
+        raise pytest.UsageError(escape_unsafe(f"compat: {exc.strerror or exc}{where}")) from None
     except KeyboardInterrupt as exc:  # while re-recording: pytest would say nothing at all
         sig, code = _signal_of(exc)
         stopped = tempdirs.stop_all()
@@ -325,10 +326,13 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 def _summary(terminalreporter, config) -> None:
+    def say(line: str) -> None:  # names from a baseline are shown escaped, never obeyed
+        terminalreporter.write_line(escape_unsafe(line))
+
     summary = getattr(config, "_compat_update_summary", None)
     if summary:
         terminalreporter.write_sep("-", "compat baseline updated")
-        terminalreporter.write_line(summary)
+        say(summary)
     gate: Gate | None = getattr(config, "_compat_gate", None)
     if gate is None or in_xdist_worker(config):
         return
@@ -336,41 +340,41 @@ def _summary(terminalreporter, config) -> None:
     incomplete = getattr(config, "_compat_incomplete", None)
     result = gate.result(findings, incomplete=incomplete)
     if result.replay is not None:
-        terminalreporter.write_line(f"compat: {gate.selection.line()}")
+        say(f"compat: {gate.selection.line()}")
     for w in result.warnings:
-        terminalreporter.write_line(f"compat: {w}")
+        say(f"compat: {w}")
     if gate.settings.report:
         try:
             written = result.write(gate.settings.report, "markdown", gate.settings.fail_on)
         except CompatError as exc:  # a full disk: one line, and the run fails
-            terminalreporter.write_line(f"compat: {exc}")
+            say(f"compat: {exc}")
             if terminalreporter._session is not None and not terminalreporter._session.exitstatus:
                 terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
         else:
-            terminalreporter.write_line(f"compat: report written to {written[0]}" + (
+            say(f"compat: report written to {written[0]}" + (
                 f" (cut to fit a pull-request comment; complete: {written[1]})" if len(written) > 1 else ""))
     for e in getattr(config, "_compat_stale", []):
-        terminalreporter.write_line(f"compat: stale accepted entry: {e.rule} {e.member} ({e.reason}); no behaviour "
+        say(f"compat: stale accepted entry: {e.rule} {e.member} ({e.reason}); no behaviour "
                                     "finding matches it any more, remove it")
     if incomplete is not None and not findings:
-        terminalreporter.write_line(f"compat: {result.verdict_line(gate.settings.fail_on)}")
+        say(f"compat: {result.verdict_line(gate.settings.fail_on)}")
     if findings:
         # verdict first, then the causes, one per line: what a reviewer acts on
         terminalreporter.write_sep("-", "compat causes")
-        terminalreporter.write_line(result.verdict_line(gate.settings.fail_on))
+        say(result.verdict_line(gate.settings.fail_on))
         serious = [c for c in result.causes if c.severity != "info"]
         for i, c in enumerate(serious, 1):
-            terminalreporter.write_line(f"{i:>3}. {c.severity:<8} {c.title}" + (f"  ({c.location})" if c.location else ""))
+            say(f"{i:>3}. {c.severity:<8} {c.title}" + (f"  ({c.location})" if c.location else ""))
         if result.accepted:
-            terminalreporter.write_line(f"compat: {len(result.accepted)} accepted findings, not counted "
+            say(f"compat: {len(result.accepted)} accepted findings, not counted "
                                         "(accepted.json):")
             for f, reason in result.accepted[:10]:
-                terminalreporter.write_line(f"     accepted {f.rule} {f.member}: {reason}")
+                say(f"     accepted {f.rule} {f.member}: {reason}")
         info = len(result.causes) - len(serious)
-        terminalreporter.write_line(f"compat: {len(findings)} findings in {len(result.causes)} causes ({info} info) "
+        say(f"compat: {len(findings)} findings in {len(result.causes)} causes ({info} info) "
                                     f"against baseline {gate.base.path.name}")
         if getattr(config, "_compat_short_tb", False) and terminalreporter.stats.get("failed"):
-            terminalreporter.write_line("compat: each failed unit's old and new code: --tb=short; every cause in "
+            say("compat: each failed unit's old and new code: --tb=short; every cause in "
                                         "full: --compat-report FILE")
 
 
@@ -492,7 +496,7 @@ class Replayer:
         try:
             old = schemas.read_trace(path)
         except CompatError as exc:  # a damaged baseline file: a harness problem, shown as one line
-            pytest.fail(f"compat: {exc}", pytrace=False)
+            pytest.fail(escape_unsafe(f"compat: {exc}"), pytrace=False)
         try:
             if self._starting is not None:
                 self._starting.join()

@@ -28,6 +28,7 @@ from compat.causes import Cause, build_causes, counts, verdict
 from compat.model import jsonio
 from compat.model.errors import CompatError
 from compat.model.replay import replay_line
+from compat.model.text import escape_unsafe
 from compat.model.findings import (
     BREAKING,
     FAIL_ON,
@@ -96,8 +97,11 @@ def render(
                  accepted=accepted or [], pairs=pairs, packages=packages, replay=replay, incomplete=incomplete,
                  warnings=warnings)
     if fmt == "markdown":
-        return render_markdown(view, full_report=full_report, limit=limit)
-    return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[fmt](view)
+        return escape_unsafe(render_markdown(view, full_report=full_report, limit=limit))
+    # names come from a baseline and a class under test: a bidi override or a control character
+    # in one is shown escaped, never obeyed (in JSON the escape is the same string, spelt safely)
+    return escape_unsafe({"text": render_text, "json": render_json, "junit": render_junit,
+                          "github": render_github}[fmt](view))
 
 
 class _View:

@@ -9,6 +9,7 @@ import pytest
 
 from compat.model.findings import Finding
 from compat.gate.gate import Gate, explain
+from compat.model.text import escape_unsafe
 
 
 def _judge(gate: Gate, findings: list[Finding], record) -> None:
@@ -42,7 +43,7 @@ def test_accepted_entries_are_current(compat_gate: Gate, compat_record):
     """Every entry of accepted.json still matches a finding (behaviour entries excepted)."""
     stale = compat_gate.stale_accepted()
     if stale:
-        pytest.fail(
-            "\n".join(f"stale accepted entry: {e.rule} {e.member} ({e.reason}); remove it" for e in stale),
+        pytest.fail(escape_unsafe(
+            "\n".join(f"stale accepted entry: {e.rule} {e.member} ({e.reason}); remove it" for e in stale)),
             pytrace=False,
         )

@@ -244,6 +244,13 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
                                 "the manifest lists 3"),
     "manifest-programs-zero": (_edit_json("manifest.json", lambda d: d.update(fuzz_programs=0)), "programs.json",
                                "the manifest lists 0"),
+    # names are data: a lone surrogate is no text and is refused; a bidi override is shown escaped
+    "surface-member-lone-surrogate": (_edit_json("surface.json", lambda d: d["members"].update(
+        {"_x\ud800": d["members"].pop(sorted(d["members"])[0])})), "surface.json", "lone surrogate (\\ud800)"),
+    "accepted-member-lone-surrogate": (_accepted([{"rule": "member-added", "member": "\udcff", "reason": "r"}]),
+                                       "accepted.json", "lone surrogate (\\udcff)"),
+    "profile-lone-surrogate": (_edit_json("profiles/corpus.json", lambda d: d.update(target="a\udfffb:C")),
+                               "corpus.json", "lone surrogate (\\udfff)"),
     "manifest-cells-zero": (_edit_json("manifest.json", lambda d: d.update(cells=0)), "baseline", "lists 0"),
     "manifest-digest-not-hex": (_edit_json("manifest.json", lambda d: d.update(digests={"surface.json": "x"})),
                                 "manifest.json", "digests.surface.json"),
@@ -438,6 +445,9 @@ ENVIRONMENTS = {
     "jobs-negative": Env([*CHECK, "-j", "-3"], None, "--jobs", "at least one"),
     "accept-baseline-empty": Env(["accept", "--baseline", "", "--reason", "r", "--rule", "x", "--member", "y"], None,
                                  "--baseline", "empty value"),
+    "argument-not-utf8": Env(["check", "--baseline", "{tmp}/b\udcff"], None, "argument 3", "not valid UTF-8 (\\udcff)"),
+    "argument-not-utf8-member": Env(["accept", "--baseline", "{base}", "--reason", "r", "--rule", "member-added",
+                                     "--member", "x\udc80"], None, "x\\udc80", "not valid UTF-8"),
     "cache-is-a-link": Env([*SNAP], [], "cache", "not a directory", env={"COMPAT_CACHE_DIR": "{tmp}/c"},
                            setup=lambda tmp: (tmp / "real").mkdir() or (tmp / "c").symlink_to(tmp / "real")),
 }
@@ -598,3 +608,32 @@ def test_a_foreign_reach_map_means_a_full_replay_with_a_warning(tmp_path, foreig
     chosen = loaded.selection(sys.executable, installed_search_paths())
     assert chosen.everything and "not this recording's" in chosen.reason, chosen.reason
     assert any(w.startswith("warning: ") and "reach.json is not this recording's" in w for w in loaded.warnings)
+
+
+def test_a_bidi_override_in_a_name_is_shown_escaped_in_every_report(tmp_path):
+    """A member of the baseline named with a right-to-left override (and a terminal escape) is a
+    finding like any other; every report shows the name escaped, none obeys it."""
+    base = tmp_path / "baseline"
+    _static_copy(base)
+    spoof = "_evil\u202eyxp.\x1b[2J"
+    path = base / "surface.json"
+    data = json.loads(path.read_text())
+    data["members"][spoof] = {**data["members"][sorted(data["members"])[0]], "name": spoof}
+    path.write_text(json.dumps(data))
+    env = {**os.environ, "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
+    shown = "_evil\\u202eyxp.\\u001b[2J"
+    for fmt in ("json", "markdown", "junit", "github"):
+        report = tmp_path / f"r.{fmt}"
+        cli = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(base), "--format", fmt,
+                              "--report", str(report)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+        assert cli.returncode == 1 and "Traceback" not in cli.stderr, cli.stderr[-2000:]
+        for text in (cli.stdout, report.read_text()):
+            assert "\u202e" not in text and "\x1b" not in text, fmt
+        assert shown in cli.stdout and shown in report.read_text(), (fmt, cli.stdout[:2000])
+        if fmt == "json":  # the escape is JSON's own: the data keeps the name as recorded
+            assert any(f["member"] == spoof for f in json.loads(report.read_text())["findings"])
+    gate = subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider",
+                           "--compat-baseline", str(base), "--compat-no-behaviour"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert gate.returncode == 1 and "\u202e" not in gate.stdout and "\x1b" not in gate.stdout, gate.stdout[-2000:]
+    assert shown in gate.stdout, gate.stdout[-3000:]

@@ -27,6 +27,7 @@ from compat.model.baseline import PROJECT_ROOT, Baseline, surface_label
 from compat.model.baseline import SCHEMA as BASELINE_SCHEMA
 from compat.model.baseline import VERSION as BASELINE_VERSION
 from compat.model.errors import CompatError
+from compat.model.text import escape_unsafe
 from compat.model.findings import FAIL_ON, Finding, at_or_above, sort_findings, typing_only
 from compat.result import CheckResult
 from compat.catalogue import RULES
@@ -344,7 +345,7 @@ def explain(findings: list[Finding], prefix: str = "", package: str = "dagster")
         if (f.details or {}).get("snippet"):
             lines.append("    reproduce with:")
             lines += [f"        {ln}" for ln in f.details["snippet"].splitlines()]
-    return "\n".join(lines)
+    return escape_unsafe("\n".join(lines))  # a name from a baseline is shown, never obeyed
 
 
 def python_for_gate(settings: Settings) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from compat.model.errors import CompatError
+from compat.model.text import escape_unsafe, lone_surrogate
 
 
 def dumps(data: Any, inline_depth: int | None = None) -> str:
@@ -94,9 +96,28 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     out: dict = {}
     for key, value in pairs:
         if key in out:
-            raise _Refused(f"the key {key!r} appears twice in one object")
+            raise _Refused(f"the key {escape_unsafe(key)!r} appears twice in one object")
         out[key] = value
     return out
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _no_lone_surrogate(data: Any) -> None:
+    """No key or string holds a lone surrogate: `"\\ud800"` is valid JSON but no text (it cannot
+    be written as UTF-8), so a member named so could be neither shown nor compared."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and lone_surrogate(item) is not None:
+            raise _Refused(f"a lone surrogate ({lone_surrogate(item)}) in the string \"{escape_unsafe(item)[:80]}\", "
+                           "which is no text")
 
 
 MAX_INT_DIGITS = 30  # the largest number a harness file holds (a count, a line, a hash) has far fewer
@@ -131,6 +152,8 @@ def read_json(path: str | os.PathLike[str], *, schema: str, versions: tuple[int,
         raise CompatError(f"{path}: empty file, expected a {schema} JSON file; re-record it")
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_bounded_int)
+        if _SURROGATE_ESCAPE.search(text):  # rare: only then is every string looked at
+            _no_lone_surrogate(data)
     except json.JSONDecodeError as exc:
         raise CompatError(
             f"{path}: corrupt or truncated JSON (line {exc.lineno}, column {exc.colno}); re-record it"
