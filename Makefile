@@ -11,7 +11,7 @@ RECORDED := 1.13.29
 DAGSTER ?= $(RECORDED)
 LOCK := $(if $(filter $(RECORDED),$(DAGSTER)),-c constraints.txt)
 
-.PHONY: setup lock browser check test test-quick gate baseline baseline-old report reports ecosystem history accept bench mutate-generated clean
+.PHONY: setup lock browser servers check test test-quick gate baseline baseline-old report reports ecosystem history accept bench mutate-generated clean
 
 $(VENV)/.ok: pyproject.toml constraints.txt
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -38,13 +38,22 @@ browser:
 	  $$S env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
-test: setup browser
+# the storage replay of dagster-postgres and dagster-mysql runs real servers, started by the
+# harness itself in a temp dir (no system service): Debian's postgresql and mariadb-server
+servers:
+	@{ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && \
+	  { command -v mariadbd >/dev/null 2>&1 || test -x /usr/sbin/mariadbd; }; } || \
+	  { S=; [ "$$(id -u)" -eq 0 ] || S=sudo; \
+	  $$S env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql mariadb-server; }
+
+test: setup browser servers
 	$(PY) -m pytest tests -n $(XDIST) -q
 	$(PY) -m pytest compat -n $(XDIST) -q
 
 # the tests not marked slow (no other dagster environment built, no baseline recorded, no long
 # replay): a few minutes; `make test` runs them all, and the gate
-test-quick: setup browser
+test-quick: setup browser servers
 	$(PY) -m pytest tests -m "not slow" -n $(XDIST) -q
 
 gate: setup

@@ -1,15 +1,21 @@
 """Worker for the ecosystem's behaviour replay: a downstream subclass driven through its dagster
 base's contract, in an environment holding one dagster and the package's old release.
 
-Only bases whose contract runs without an outside service are replayed: the database IO manager
-(`DbIOManager` dispatching to a `DbClient`, built by a `ConfigurableIOManagerFactory`) and the
-resource it configures, on DuckDB in a temp dir. Each cell spies on one downstream class: every
+Replayed here: the database IO manager (`DbIOManager` dispatching to a `DbClient`, built by a
+`ConfigurableIOManagerFactory`) and the resource it configures, on DuckDB in a temp dir; and
+dagster's sql storages as dagster-postgres and dagster-mysql subclass them (below). Each cell spies on one downstream class: every
 member that class defines over a member of its dagster base is wrapped (``spy.spy_class``), the
 scenario runs real materializations, and the trace is the dispatches to those members, what each
 step returned and the tables left in the database: the shape of an instance trace, so the
 instance's comparison reads it.
 
-Requests (JSON lines): ``{"subclass": S, "scenario": N}``; ``{"op": "exit"}`` ends the worker.
+The storages of dagster-postgres and dagster-mysql are replayed on a real server the parent
+started (:mod:`compat.servers`): the cell runs one of the *instance's* scenarios
+(:mod:`compat.behaviour.scenarios`) on an instance configured with the package's storages, on a
+database created empty for the cell, the storage of the spied class's kind spied.
+
+Requests (JSON lines): ``{"subclass": S, "scenario": N}``, with ``"server": {...}`` for a storage
+cell; ``{"op": "exit"}`` ends the worker.
 Imports: stdlib, dagster, the downstream package, and compat modules that import only those.
 """
 
@@ -241,23 +247,174 @@ def _attempt_tables(database: str) -> Any:
         return {"__exception__": exception_data(exc)}
 
 
+# ---- the storages of dagster-postgres and dagster-mysql, on a real server
+
+# where the instance keeps each dagster storage base's object, and the base's dotted path
+STORAGE_BASES = {
+    "run_storage": "dagster._core.storage.runs.sql_run_storage:SqlRunStorage",
+    "event_log_storage": "dagster._core.storage.event_log.sql_event_log:SqlEventLogStorage",
+    "schedule_storage": "dagster._core.storage.schedules.sql_schedule_storage:SqlScheduleStorage",
+}
+
+
+_TEMPLATES: set[str] = set()  # the template databases this worker built (one per server)
+
+
+def _admin(url: str):
+    import sqlalchemy as db
+    from sqlalchemy.pool import NullPool
+
+    return db.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def fresh_database(server: dict[str, Any]) -> None:
+    """The cell's database as the package's storages leave a new one: dropped (with any
+    connection a previous cell left) and made again from a template that this worker's dagster
+    built once (the storages' own table creation and migrations, seconds per storage on a real
+    server, run once per worker instead of once per cell)."""
+    import json
+
+    import sqlalchemy as db
+
+    from dagster._core.instance import DagsterInstance, InstanceRef
+
+    database, template = server["database"], server["template"]
+    engine = _admin(server["admin_url"])
+    postgres = engine.dialect.name == "postgresql"
+    force = " WITH (FORCE)" if postgres else ""
+    try:
+        with engine.connect() as conn:
+            if template not in _TEMPLATES:  # a side's first cell: the other side's template goes
+                conn.execute(db.text(f"DROP DATABASE IF EXISTS {template}{force}"))
+                conn.execute(db.text(f"DROP DATABASE IF EXISTS {database}{force}"))
+                conn.execute(db.text(f"CREATE DATABASE {template}"))
+                work = tempfile.mkdtemp(prefix="compat-template-", dir=os.environ.get("HOME"))
+                try:
+                    with open(os.path.join(work, "dagster.yaml"), "w") as fh:
+                        json.dump(_storages_yaml(server, server["template_url"]), fh)
+                    DagsterInstance.from_ref(InstanceRef.from_dir(work)).dispose()
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+                _TEMPLATES.add(template)
+            if postgres:
+                conn.execute(db.text(f"DROP DATABASE IF EXISTS {database}{force}"))
+                conn.execute(db.text(f"CREATE DATABASE {database} TEMPLATE {template}"))
+                return
+            _reset_like(conn, database, template)
+    finally:
+        engine.dispose()
+
+
+def _reset_like(conn, database: str, template: str) -> None:
+    """MariaDB has no template databases, and creating its tables again for every cell costs
+    seconds: each table of `database` gets the template's rows back instead (tables the cell
+    dropped, or a database not made yet, are created like the template's), its counters reset,
+    and a table the template lacks is dropped."""
+    import sqlalchemy as db
+
+    def tables(schema: str) -> list[str]:
+        return [r[0] for r in conn.execute(db.text(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = :s ORDER BY table_name"),
+            {"s": schema})]
+
+    conn.execute(db.text(f"CREATE DATABASE IF NOT EXISTS {database}"))
+    conn.execute(db.text("SET FOREIGN_KEY_CHECKS = 0"))
+    try:
+        wanted, present = tables(template), set(tables(database))
+        for t in sorted(present - set(wanted)):
+            conn.execute(db.text(f"DROP TABLE {database}.`{t}`"))
+        for t in wanted:
+            if t in present:
+                conn.execute(db.text(f"DELETE FROM {database}.`{t}`"))
+                conn.execute(db.text(f"ALTER TABLE {database}.`{t}` AUTO_INCREMENT = 1"))
+            else:
+                conn.execute(db.text(f"CREATE TABLE {database}.`{t}` LIKE {template}.`{t}`"))
+            conn.execute(db.text(f"INSERT INTO {database}.`{t}` SELECT * FROM {template}.`{t}`"))
+    finally:
+        conn.execute(db.text("SET FOREIGN_KEY_CHECKS = 1"))
+
+
+def _storages_yaml(server: dict[str, Any], url: str) -> dict[str, Any]:
+    """The dagster.yaml that configures the package's three storages on `url`."""
+    return {k: {"module": m, "class": c, "config": {server["config_key"]: url}}
+            for k, (m, c) in ((k, v.split(":")) for k, v in sorted(server["storages"].items()))}
+
+
+def _outcomes(results: dict[str, Any]) -> dict[str, Any]:
+    """What each step did, as the downstream storage's contract shows it: returned, or raised
+    (the exception's type). The values themselves are dagster's: the instance's own traces
+    compare them, and a change there is dagster's, whichever storage is under it."""
+    return {k: ({"__exception__": {"type": v["__exception__"].get("type")}}
+                if isinstance(v, dict) and "__exception__" in v else "returned") for k, v in results.items()}
+
+
+def instance_storage(spied: str, scenario: str, work: str, server: dict[str, Any]) -> dict[str, Any]:
+    """One of the instance's scenarios on an instance whose run, event-log and schedule storages
+    are the package's own on a real server (configured in a dagster.yaml, as users do), the
+    storage of the spied class's kind spied: the dispatches to the members that class overrides
+    over its dagster base, and each step's outcome."""
+    import json
+
+    from dagster._core.instance import DagsterInstance, InstanceRef
+
+    from compat.behaviour import spy
+    from compat.behaviour.scenarios import SCENARIOS, Ctx
+
+    cls = _load(spied)
+    kind = next((k for k, base in STORAGE_BASES.items() if issubclass(cls, _load(base))), None)
+    if kind is None:
+        raise LookupError(f"{spied} subclasses none of dagster's sql storages")
+    fresh_database(server)
+    with open(os.path.join(work, "dagster.yaml"), "w") as fh:
+        json.dump(_storages_yaml(server, server["url"]), fh, indent=2, sort_keys=True)
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(work))
+    steps: dict[str, Any] = {}
+    exception = None
+    try:
+        storage = getattr(instance, kind)
+        if type(storage) is not cls:
+            raise LookupError(f"the instance's {kind} is {type(storage).__name__}, not {cls.__name__}")
+        spy.attach(storage)
+        members = overridden(cls)
+        ctx = Ctx(tmpdir=work, storage="sqlite", owner=instance)
+        spy.RECORDER.start()
+        try:
+            SCENARIOS[scenario].fn(instance, ctx)
+        except Exception as exc:  # noqa: BLE001 - the scenario's own exception is data
+            from compat.model.trace import exception_data
+
+            exception = {"type": exception_data(exc)["type"]}
+        finally:
+            events = spy.RECORDER.stop()
+        steps = ctx.results
+    finally:
+        instance.dispose()
+    return {"result": _outcomes(steps), "exception": exception,
+            "dispatch": [e for e in events if e["member"] in members],
+            "meta": {"steps": list(steps), "spied_members": members, "storage": kind}}
+
+
 SCENARIOS: dict[str, Callable[[str, str], dict[str, Any]]] = {
     "db-io-manager": db_io_manager,
     "duckdb-resource": duckdb_resource,
 }
 
 
-def run_cell(subclass: str, scenario: str) -> dict[str, Any]:
+def run_cell(subclass: str, scenario: str, server: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One cell: a scenario of this module, or with `server` (a running database server: its
+    kind, URLs and the package's storages) one of the instance's scenarios on that server."""
     from compat.model.trace import exception_data, normalize_trace
 
     work = tempfile.mkdtemp(prefix="compat-downstream-", dir=os.environ.get("HOME"))
-    cell = {"subclass": subclass, "scenario": scenario, "storage": "duckdb"}
+    cell = {"subclass": subclass, "scenario": scenario, "storage": server["kind"] if server else "duckdb"}
+    tmpdirs = [work] + ([server["root"]] if server else [])
     try:
         try:
-            raw = SCENARIOS[scenario](subclass, work)
+            raw = (instance_storage(subclass, scenario, work, server) if server is not None
+                   else SCENARIOS[scenario](subclass, work))
         except Exception as exc:  # noqa: BLE001 - the cell could not run at all
             raw = {"cell_error": f"{exception_data(exc)['type']}: {exception_data(exc)['message']}"}
-        return normalize_trace({"cell": cell, **raw}, [work])
+        return normalize_trace({"cell": cell, **raw}, tmpdirs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -271,7 +428,7 @@ def main() -> int:
     send({"hello": True, "dagster_version": dagster.__version__})
     for req in requests():
         try:
-            send({"ok": True, "trace": run_cell(req["subclass"], req["scenario"])})
+            send({"ok": True, "trace": run_cell(req["subclass"], req["scenario"], req.get("server"))})
         except Exception as exc:  # noqa: BLE001 - protocol-level failure, reported to the parent
             send({"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)})
     return 0

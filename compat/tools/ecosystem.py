@@ -385,8 +385,11 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: b
     packages_info = [{"package": n, "version": wheels[n][0].version, "wanted": wheels[n][0].wanted,
                       "new_version": wheels[n][1].version if wheels[n][1] else None,
                       "subclasses": len(found[n])} for n in names]
+    causes = _merge(per_base)
+    if replayed:
+        ecosystem_replay.attach_witnesses(causes, old, new)
     return EcosystemResult(old_label=old.label, new_label=new.label, pairs=pairs, findings=sort_findings(findings),
-                           causes=_merge(per_base), packages=packages_info, timings=timings, uses=uses)
+                           causes=causes, packages=packages_info, timings=timings, uses=uses)
 
 
 def griffe_side_by_side(result: EcosystemResult, old: Side, new: Side, *, markdown: bool) -> str:
