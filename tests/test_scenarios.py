@@ -58,3 +58,31 @@ def test_the_arguments_scenario_passes_a_selection_and_asks_the_caching_loader()
     assert res["selection_forwarded"] == {"__tuple__": [["emit", "double"], {"__set__": ["double", "emit"]}]}
     # the loader answers as the instance does, as a set
     assert res["dynamic_loader_existing"] == res["dynamic_existing_some"] == {"__set__": ["a", "c"]}
+
+
+def test_members_no_other_scenario_runs_are_run_and_their_refusals_recorded():
+    from compat.behaviour.worker import run_cell
+
+    trace = run_cell("spy", "runs_rarely_called", "memory")
+    assert trace["exception"] is None and trace["cell_error"] is None
+    res = trace["result"]
+    assert res["resume_missing"]["__exception__"]["type"] == "DagsterInvariantViolationError"
+    assert "not in a state that can be resumed" in res["resume_not_in_progress"]["__exception__"]["message"]
+    assert res["op_selection_not_a_list"]["__exception__"]["type"] == "ParameterCheckError"
+    # a watched run's events reach the watcher until the watch ends
+    assert res["watched"] == ["while watched"]
+    assert "watched" not in run_cell("spy", "runs_rarely_called", "sqlite")["result"]  # sqlite watches from a thread
+
+
+def test_cursors_filters_and_ascending_each_change_what_the_cursor_scenario_records():
+    from compat.behaviour.worker import run_cell
+
+    res = run_cell("spy", "arguments_cursors_and_filters", "sqlite")["result"]
+    # the oldest first, then the rest after its cursor, ascending: a dropped cursor repeats p0,
+    # a dropped ascending reverses the rest
+    assert res["fetch_materializations:paged"] == {"__tuple__": [["p0"], ["p1", "p2"], False]}
+    assert res["materialized_partitions_before"] == ["p0", "p1"] and res["materialized_partitions_after"] == ["p2"]
+    assert res["run_ids_filtered"] == ["run1"] and res["run_records_cursor"] == ["run1", "run0"]
+    assert res["ticks_before_after"] == [2.0, 1.0] and res["ticks_after_purge"] == ["SUCCESS", "SUCCESS"]
+    assert res["report_dagster_event_at"] == {"__tuple__": [True, "at a time"]}
+    assert res["dynamic_paginated"] == {"__tuple__": [["a", "b"], ["c", "d"]]}

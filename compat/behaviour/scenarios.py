@@ -521,6 +521,180 @@ def arguments_non_default(instance, ctx: Ctx):
     return ctx.results
 
 
+@scenario("arguments_cursors_and_filters", "assets")
+def arguments_cursors_and_filters(instance, ctx: Ctx):
+    """The second half of the arguments no other scenario passes: cursors taken from a first page,
+    `ascending`, limits, tag and status filters, of assets, runs, ticks, instigators, backfills and
+    partitions; and the run-event handler and asset status cache no scenario reaches otherwise.
+    Members a release lacks are looked up inside their step (recorded as its AttributeError)."""
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+    from dagster._core.storage.dagster_run import RunsFilter
+
+    a = _asset("cursor_asset")
+    for n in range(3):
+        instance.report_runless_asset_event(dg.AssetMaterialization(a, partition=f"p{n}",
+                                                                    tags={"dagster/data_version": f"v{n}"}))
+        instance.report_runless_asset_event(dg.AssetObservation(a, partition=f"p{n}", metadata={"n": n}))
+    instance.report_runless_asset_event(dg.AssetMaterialization(_asset("cursor_other")))
+
+    def paged(name, *args):
+        """The oldest record, then the rest after its cursor: each in ascending order."""
+        first = _value_of(instance, name, *args, limit=1, ascending=True)
+        rest = _value_of(instance, name, *args, limit=5, cursor=first.cursor, ascending=True)
+        return [r.partition_key for r in first.records], [r.partition_key for r in rest.records], rest.has_more
+
+    for name in ("fetch_materializations", "fetch_observations", "fetch_planned_materializations",
+                 "fetch_failed_materializations"):
+        ctx.step(f"{name}:paged", paged, name, a)
+    keys = ctx.step("asset_keys_limit", lambda: [k.to_user_string() for k in instance.get_asset_keys(limit=1)])
+    ctx.step("asset_keys_cursor", lambda: [k.to_user_string() for k in instance.get_asset_keys(
+        cursor=dg.AssetKey(keys[0]).to_string() if keys else None)])
+    latest = instance.fetch_materializations(a, limit=1).records[0].storage_id
+    ctx.step("materialized_partitions_before", lambda: sorted(instance.get_materialized_partitions(
+        a, before_cursor=latest)))
+    ctx.step("materialized_partitions_after", lambda: sorted(instance.get_materialized_partitions(
+        a, after_cursor=latest - 1)))
+    ctx.step("storage_id_by_partition", lambda: sorted(instance.get_latest_storage_id_by_partition(
+        a, DagsterEventType.ASSET_MATERIALIZATION, partitions={"p0", "p2"}, after_cursor=0)))
+    ctx.step("event_tags_filtered", lambda: [dict(x) for x in instance.get_event_tags_for_asset(
+        a, filter_tags={"dagster/data_version": "v1"})])
+    ctx.step("event_tags_of_event", lambda: [dict(x) for x in instance.get_event_tags_for_asset(
+        a, filter_event_id=latest)])
+
+    job = _ops_job("cursor_job")
+    runs = [instance.create_run_for_job(job, tags={"team": t}) for t in ("alpha", "beta", "alps")]
+    ids = {r.run_id: f"run{i}" for i, r in enumerate(runs)}
+    ctx.step("run_ids_filtered", lambda: [ids.get(i, "?") for i in instance.get_run_ids(
+        filters=RunsFilter(tags={"team": "beta"}))])
+    ctx.step("run_records_cursor", lambda: [ids.get(r.dagster_run.run_id, "?") for r in instance.get_run_records(
+        cursor=runs[2].run_id, limit=5)])
+    ctx.step("run_tags_prefix", lambda: sorted((k, sorted(v)) for k, v in instance.get_run_tags(
+        tag_keys=["team"], value_prefix="al", limit=2)))
+    executed = job.execute_in_process(instance=instance).run_id
+    job.execute_in_process(instance=instance)
+    ctx.step("fetch_run_status_changes:paged", lambda: (lambda first: (len(first.records), len(
+        instance.fetch_run_status_changes(DagsterEventType.RUN_SUCCESS, limit=5, cursor=first.cursor,
+                                          ascending=True).records)))(
+        instance.fetch_run_status_changes(DagsterEventType.RUN_SUCCESS, limit=1, ascending=True)))
+    ctx.step("step_stats_of_keys", lambda: [s.step_key for s in instance.get_run_step_stats(
+        executed, step_keys=["double"])])
+    page = instance.get_records_for_run(executed, limit=2)
+    ctx.step("records_for_run_cursor", lambda: [r.event_log_entry.dagster_event.event_type_value
+                                                for r in instance.get_records_for_run(executed, cursor=page.cursor,
+                                                                                      limit=2).records])
+    ctx.step("report_dagster_event_at", lambda: (lambda e: (e.timestamp == FIXED_TS + 7, e.dagster_event.message))(
+        _report_at(instance, runs[0], dg)))
+    ctx.step("handle_run_event", lambda: _handle_run_start(instance, runs[1]))
+    ctx.step("status_after_handle", lambda: instance.get_run_by_id(runs[1].run_id).status)
+
+    if ctx.step("has_schedule_storage", lambda: instance.schedule_storage is not None):
+        _ticks_and_instigators(instance, ctx)
+    ctx.dynamic_partition_names.add("cursor_fruits")
+    instance.add_dynamic_partitions("cursor_fruits", ["a", "b", "c", "d"])
+    ctx.step("dynamic_paginated", lambda: (lambda first: (list(first.results), list(_value_of(
+        instance, "get_paginated_dynamic_partitions", "cursor_fruits", 2, True, first.cursor).results)))(
+        instance.get_paginated_dynamic_partitions("cursor_fruits", limit=2, ascending=True)))
+    return ctx.results
+
+
+def _ticks_and_instigators(instance, ctx: Ctx) -> None:
+    """Tick and instigator reads with time windows, limits and status filters (a schedule storage
+    is needed: the in-memory instance has none)."""
+    from dagster._core.scheduler.instigation import (
+        InstigatorState, InstigatorStatus, InstigatorType, SensorInstigatorData, TickData, TickStatus,
+    )
+
+    origin = _origin("cursor_sensor")
+    state = InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING,
+                            SensorInstigatorData(cursor="c0", min_interval=30))
+    instance.add_instigator_state(state)
+    ids_of = (origin.get_id(), state.selector_id)
+    for i, status in enumerate((TickStatus.SKIPPED, TickStatus.SUCCESS, TickStatus.SKIPPED, TickStatus.SUCCESS)):
+        instance.create_tick(TickData(instigator_origin_id=origin.get_id(), instigator_name="cursor_sensor",
+                                      instigator_type=InstigatorType.SENSOR, status=status,
+                                      timestamp=FIXED_TS + i, selector_id=state.selector_id, run_ids=[]))
+    ctx.step("ticks_before_after", lambda: [t.timestamp - FIXED_TS for t in instance.get_ticks(
+        *ids_of, before=FIXED_TS + 3, after=FIXED_TS)])
+    ctx.step("batch_ticks_filtered", lambda: {k: [t.status.value for t in v] for k, v in instance.get_batch_ticks(
+        [state.selector_id], limit=1, statuses=[TickStatus.SKIPPED]).items()})
+    ctx.step("tick_summaries", lambda: [t.timestamp - FIXED_TS for t in _value_of(
+        instance, "get_tick_summaries", *ids_of, before=FIXED_TS + 3, after=FIXED_TS, limit=1,
+        statuses=[TickStatus.SKIPPED])])
+    ctx.step("purge_ticks_of_status", instance.purge_ticks, *ids_of, FIXED_TS + 10, [TickStatus.SKIPPED])
+    ctx.step("ticks_after_purge", lambda: [t.status.value for t in instance.get_ticks(*ids_of)])
+    repo = origin.repository_origin
+    ctx.step("instigators_filtered", lambda: [s.instigator_name for s in instance.all_instigator_state(
+        repository_origin_id=repo.get_id(), repository_selector_id=state.repository_selector_id,
+        instigator_statuses={InstigatorStatus.RUNNING})])
+    ctx.step("instigators_other_repo", lambda: [s.instigator_name for s in instance.all_instigator_state(
+        repository_origin_id="no-repo")])
+
+
+def _report_at(instance, run, dg):
+    """An engine event reported with an explicit timestamp (the parameter no other call passes)."""
+    import logging
+
+    from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
+
+    event = DagsterEvent(DagsterEventType.ENGINE_EVENT.value, job_name=run.job_name, message="at a time",
+                         event_specific_data=EngineEventData())
+    instance.report_dagster_event(event, run.run_id, logging.INFO, timestamp=FIXED_TS + 7)
+    return [e for e in instance.all_logs(run.run_id) if e.dagster_event][-1]
+
+
+def _handle_run_start(instance, run):
+    import datetime
+
+    from dagster._core.events import DagsterEvent, DagsterEventType
+
+    event = DagsterEvent(DagsterEventType.RUN_START.value, job_name=run.job_name)
+    at = datetime.datetime.fromtimestamp(FIXED_TS + 8, tz=datetime.timezone.utc)
+    return instance.handle_run_event(run.run_id, event, at) if "update_timestamp" in \
+        __import__("inspect").signature(instance.handle_run_event).parameters else instance.handle_run_event(
+            run.run_id, event)
+
+
+@scenario("runs_rarely_called", "runs")
+def runs_rarely_called(instance, ctx: Ctx):
+    """Members no other scenario executes, as far as they run without a code server: resuming a
+    run that does not exist or is not in progress, re-executing without a code location,
+    starting, stopping and resetting schedules and sensors without one, an op selection that is
+    not a list; watching a run's events (in memory: sqlite watches from a thread); the asset
+    status cache, the status by partition, the event buffer and the component info text. Each
+    is recorded with its refusal: a base that stops refusing, refuses with another class, or
+    warns on entry, changes a step."""
+    import dagster as dg
+
+    job = _ops_job("rare_job")
+    waiting = instance.create_run_for_job(job, run_id="00000000-0000-0000-0000-00000000000b")
+    ctx.step("resume_missing", instance.resume_run, MISSING_RUN, None, 1)
+    ctx.step("resume_not_in_progress", instance.resume_run, waiting.run_id, None, 1)
+    ctx.step("reexecute_without_location", lambda: instance.create_reexecuted_run(
+        parent_run=waiting, code_location=None, remote_job=None, strategy=None, request_context=None))
+    for name in ("start_schedule", "reset_schedule", "start_sensor", "reset_sensor"):
+        ctx.step(f"{name}:None", _value_of, instance, name, None)
+    ctx.step("op_selection_not_a_list", lambda: instance.create_run_for_job(job, op_selection="emit").op_selection)
+    if ctx.storage == "memory":
+        seen: list[str] = []
+
+        def watcher(event, cursor):
+            seen.append(event.user_message if event.dagster_event is None else event.dagster_event.message)
+
+        ctx.step("watch_event_logs", instance.watch_event_logs, waiting.run_id, None, watcher)
+        instance.report_engine_event("while watched", waiting)
+        ctx.step("end_watch_event_logs", instance.end_watch_event_logs, waiting.run_id, watcher)
+        instance.report_engine_event("after the watch", waiting)
+        ctx.step("watched", lambda: list(seen))
+    key = dg.AssetKey("rare_status")
+    parts = dg.StaticPartitionsDefinition(["a", "b"])
+    ctx.step("status_by_partition", _value_of, instance, "get_status_by_partition", key, ["a"], parts)
+    ctx.step("update_cached_status:None", _value_of, instance, "update_asset_cached_status_data", key, None)
+    ctx.step("event_buffer", lambda: dict(_value_of(instance, "_event_buffer_impl")))
+    ctx.step("info_str_for_component", _value_of, instance, "_info_str_for_component", "compat", {"b": 2, "a": [1]})
+    return ctx.results
+
+
 @scenario("assets_rarely_called", "assets")
 def assets_rarely_called(instance, ctx: Ctx):
     """Members no other scenario executes (coverage): per-run asset lookups, health and
@@ -966,9 +1140,9 @@ FEATURE_FLAGS = (
 )
 
 
-def _value_of(instance, name: str, *args: Any) -> Any:
+def _value_of(instance, name: str, *args: Any, **kwargs: Any) -> Any:
     v = getattr(instance, name)
-    return v(*args) if callable(v) else v
+    return v(*args, **kwargs) if callable(v) else v
 
 
 @scenario("runs_records_and_stats", "runs")
