@@ -75,3 +75,37 @@ def test_empty_sections_are_null_so_storages_one_version_lacks_compare_equal(ins
     for section in ("ticks", "concurrency", "kvs", "defs_state", "compute_logs", "asset_checks"):
         assert state[section] is None, section
     assert not any(isinstance(v, dict) and "__exception__" in v for v in state.values()), state
+
+
+def test_the_in_memory_event_log_read_in_one_query_is_the_log_read_run_by_run(instance, monkeypatch):
+    from compat.model import trace
+
+    job = _ops_job()
+    first, second, gone = (instance.create_run_for_job(job) for _ in range(3))
+    for i in range(3):
+        for run in (second, first, gone):  # interleaved: storage order is not run order
+            instance.report_engine_event(f"event {i}", run)
+    import dagster as dg
+
+    instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey("runless")))
+    instance.run_storage.delete_run(gone.run_id)
+    one_query = _state(instance)["event_log"]
+    assert trace._one_table(instance.event_log_storage) == (type(instance.event_log_storage).__name__
+                                                            == "InMemoryEventLogStorage")
+    monkeypatch.setattr(trace, "_one_table", lambda storage: False)
+    run_by_run = _state(instance)["event_log"]
+    assert one_query == run_by_run
+    assert [kind for _, kind, _ in one_query] == ["run", "run", "orphan", "runless"]
+    assert [len(events) for _, _, events in one_query] == [3, 3, 3, 1]
+
+
+def test_a_repeated_text_keeps_the_placeholders_of_its_first_appearance():
+    from compat.model.trace import Normalizer, compress_dispatch
+
+    a, b = "0f6a0b0e-5f2c-4b39-9a3e-0d5c3c2f1a11", "9d1c1a7e-3b52-4c0e-8d0a-6f1e2b3c4d55"
+    norm = Normalizer()
+    assert norm.value([f"run {a}", f"run {b}", f"run {a}", "plain", "plain"]) == [
+        "run <uuid-1>", "run <uuid-2>", "run <uuid-1>", "plain", "plain"]
+    ev = {"member": "create_run", "kind": "call", "args": [], "kwargs": {}}
+    assert compress_dispatch([ev, dict(ev), {**ev, "kind": "get"}, ev, {**ev, "n": 1}]) == [
+        {**ev, "n": 2}, {**ev, "kind": "get", "n": 1}, {**ev, "n": 1}, {**ev, "n": 1}]

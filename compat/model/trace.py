@@ -292,6 +292,9 @@ DUR_RE = re.compile(r"\b\d+(\.\d+)?\s?(ms|s|sec|secs|seconds|minutes|min)\b")
 PID_RE = re.compile(r"\b(pid|process id|PID)(:?\s*=?\s*)\d+")
 ADDR_RE = re.compile(r"0x[0-9a-fA-F]{4,}")
 LINE_RE = re.compile(r", line \d+")
+# any of the above: one scan tells that a string has none of them
+ANY_RE = re.compile("|".join(f"(?:{r.pattern})" for r in (UUID_RE, SHA_RE, HEX32_RE, ISO_RE, DUR_RE, PID_RE, ADDR_RE,
+                                                           LINE_RE)))
 TIME_KEYS = re.compile(r"(timestamp|(^|_)time($|_)|_at$|duration|elapsed|_ms$)", re.I)
 PID_KEYS = {"pid", "process_id", "host_pid"}
 
@@ -302,6 +305,7 @@ class Normalizer:
     def __init__(self, replacements: dict[str, str] | None = None) -> None:
         self.ids: dict[str, str] = {}
         self.shas: dict[str, str] = {}
+        self.seen: dict[str, str] = {}
         # literal substrings replaced before the patterns, longest first
         self.replacements = sorted((replacements or {}).items(), key=lambda kv: -len(kv[0]))
 
@@ -318,9 +322,19 @@ class Normalizer:
         return self.shas[text]
 
     def text(self, s: str) -> str:
+        # a string seen before gives what it gave then: its ids and hashes were numbered at their
+        # first appearance, which was then (most strings of a trace are names that repeat)
+        done = self.seen.get(s)
+        if done is None:
+            done = self.seen[s] = self._text(s)
+        return done
+
+    def _text(self, s: str) -> str:
         for literal, placeholder in self.replacements:
             if literal and literal in s:
                 s = s.replace(literal, placeholder)
+        if not ANY_RE.search(s):  # no pattern below matches: each substitution would leave it
+            return s
         s = UUID_RE.sub(self._id, s)
         s = SHA_RE.sub(self._sha, s)
         s = HEX32_RE.sub(self._sha, s)
@@ -478,12 +492,17 @@ def _event_log(instance: Any, run_ids: list[str]) -> list[list[Any]]:
     storage = instance.event_log_storage
     seen = set(run_ids)
     orphans: dict[str, float] = {}
+    # a storage with one table of every event (dagster's in-memory one) is read in that one
+    # query, grouped by run here, instead of once more per run
+    by_run: dict[str, list[Any]] | None = {} if _one_table(storage) else None
     try:
         for entry in storage.get_logs_for_all_runs_by_log_id(after_cursor=-1).values():
+            if by_run is not None:
+                by_run.setdefault(entry.run_id, []).append(entry)
             if entry.run_id and entry.run_id not in seen:
                 orphans.setdefault(entry.run_id, entry.timestamp)
     except NotImplementedError:
-        pass
+        by_run = None
     base = getattr(storage, "_base_dir", None)  # the sqlite storage keeps one database per run
     if isinstance(base, str) and os.path.isdir(base):
         for name in os.listdir(base):
@@ -497,10 +516,22 @@ def _event_log(instance: Any, run_ids: list[str]) -> list[list[Any]]:
     ordered += [(rid, True) for rid, _ in sorted(orphans.items(), key=lambda kv: (kv[1], kv[0]))]
     ordered.append(("", True))
     for rid, orphan in ordered:
-        events = [_event_text(e) for e in storage.get_logs_for_run(rid)]
+        logs = by_run.get(rid, []) if by_run is not None else storage.get_logs_for_run(rid)
+        events = [_event_text(e) for e in logs]
         if events or not orphan:
             out.append([rid, "orphan" if orphan and rid else "run" if rid else "runless", events])
     return out
+
+
+def _one_table(storage: Any) -> bool:
+    """Whether ``storage`` is exactly dagster's in-memory event log, whose every event, of every
+    run and runless, is in the one table ``get_logs_for_all_runs_by_log_id`` reads (a sqlite event
+    log keeps a database per run; a subclass may answer either query its own way)."""
+    try:
+        from dagster._core.storage.event_log.in_memory import InMemoryEventLogStorage
+    except ImportError:
+        return False
+    return type(storage) is InMemoryEventLogStorage
 
 
 def _asset_checks(instance: Any) -> list[Any] | None:
@@ -704,8 +735,11 @@ def compress_dispatch(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Collapse runs of identical consecutive events into one event with a count."""
     out: list[dict[str, Any]] = []
     for ev in events:
-        if out and {k: v for k, v in out[-1].items() if k != "n"} == ev:
-            out[-1]["n"] += 1
+        last = out[-1] if out else None
+        # the last event without its count equals this one (compared in place, not copied)
+        if last is not None and "n" not in ev and len(last) == len(ev) + 1 and \
+                all(k in last and last[k] == v for k, v in ev.items()):
+            last["n"] += 1
         else:
             out.append({**ev, "n": 1})
     return out
