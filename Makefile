@@ -11,7 +11,7 @@ RECORDED := 1.13.29
 DAGSTER ?= $(RECORDED)
 LOCK := $(if $(filter $(RECORDED),$(DAGSTER)),-c constraints.txt)
 
-.PHONY: setup lock browser servers check test test-quick gate baseline baseline-old report reports ecosystem history accept bench mutate-generated clean
+.PHONY: setup lock browser servers check test test-quick gate baseline baseline-old report reports ecosystem ecosystem-all history accept bench mutate-generated clean
 
 $(VENV)/.ok: pyproject.toml constraints.txt
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -74,6 +74,12 @@ report: setup
 ecosystem: setup
 	$(PY) -m compat ecosystem --old dagster==$(OLD) --new dagster==$(DAGSTER) --format markdown --fail-on never --griffe --report snapshots/reports/ecosystem-$(OLD)-vs-$(DAGSTER).md
 	$(PY) -m compat ecosystem --old dagster==$(OLD) --new dagster==$(DAGSTER) --format json --fail-on never --report snapshots/reports/ecosystem-$(OLD)-vs-$(DAGSTER).json
+
+# The same over every package of the shipped list (`compat ecosystem-index`): every dagster-*
+# package of the index and the others that depend on dagster; one the index cannot give is listed
+ecosystem-all: setup
+	$(PY) -m compat ecosystem --all --old dagster==$(OLD) --new dagster==$(DAGSTER) --format json --fail-on never --report snapshots/reports/ecosystem-all-$(OLD)-vs-$(DAGSTER).json
+	$(PY) -m compat ecosystem --all --old dagster==$(OLD) --new dagster==$(DAGSTER) --format markdown --fail-on never --report snapshots/reports/ecosystem-all-$(OLD)-vs-$(DAGSTER).md
 
 # the shipped behaviour history of every release (an hour cold on two cores; seconds warm)
 history: setup

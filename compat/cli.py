@@ -31,7 +31,7 @@ from compat.model.profile import write_profile
 from compat.static.profile import profile_source
 from compat import downstream
 from compat.tools import contract as contract_mod
-from compat.tools import ecosystem, mutants, mutate, timeline
+from compat.tools import ecosystem, mutants, mutate, shards, timeline
 from compat.tools import witness as witness_mod
 from compat.tools import history as history_mod
 from compat.tools.bisect import bisect, render
@@ -256,13 +256,42 @@ def cmd_witness(args) -> int:
     return 1 if proven else 0
 
 
-def cmd_ecosystem(args) -> int:
-    old, new = sides.resolve(args.old), sides.resolve(args.new)
-    result = ecosystem.run(old, new, args.packages, behaviour=not args.no_behaviour, progress=_progress)
-    prefix = args.path_prefix if args.path_prefix is not None else new.repo_prefix()
+def _ecosystem_names(args) -> list[str]:
+    if args.all and args.packages:
+        raise CompatError("--all checks every listed package: leave out --packages")
+    names = downstream.listed_packages() if args.all else list(args.packages or downstream.DEFAULT_PACKAGES)
+    return [downstream.check_name(n) for n in names]
+
+
+def _located(result, new, path_prefix: str | None) -> None:
+    prefix = path_prefix if path_prefix is not None else new.repo_prefix()
     for c in result.causes:  # locations in the new dagster, named as files of its repository
         if prefix and c.location and not c.location.startswith(prefix):
             c.location = prefix + c.location
+
+
+def cmd_ecosystem(args) -> int:
+    old, new = sides.resolve(args.old), sides.resolve(args.new)
+    names = _ecosystem_names(args)
+    if args.shard:
+        if args.format not in ("text", "json") or args.griffe or args.annotations:
+            raise CompatError("--shard writes the shard's JSON for `compat merge`: leave out --format, --griffe "
+                              "and --annotations")
+        mine = shards.select(names, args.shard)
+        gathered = ecosystem.gather(old, new, mine, behaviour=not args.no_behaviour, lenient=args.all,
+                                    jobs=args.jobs, progress=_progress)
+        text = shards.ecosystem_shard(args.old, args.new, names, not args.no_behaviour, args.path_prefix, args.shard,
+                                      gathered)
+        if args.report:
+            write_atomic(args.report, text)
+            _progress(f"wrote shard {args.shard[0]}/{args.shard[1]} ({len(mine)} of {len(names)} packages) "
+                      f"to {args.report}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    result = ecosystem.run(old, new, names, behaviour=not args.no_behaviour, lenient=args.all, jobs=args.jobs,
+                           progress=_progress)
+    _located(result, new, args.path_prefix)
     for line in result.timings:
         _progress(f"  {line}")
     if args.griffe and args.format in ("text", "markdown"):
@@ -303,6 +332,14 @@ def cmd_bisect(args) -> int:
 
 def cmd_history(args) -> int:
     started = time.perf_counter()
+    if args.shard:
+        if args.out or args.format != "text":
+            raise CompatError("--shard prints the shard's JSON for `compat merge`: leave out --out and --format")
+        sys.stdout.write(history_mod.history_shard(args.start, args.end, args.shard, target=args.target,
+                                                   behaviour=not args.static_only, jobs=args.jobs,
+                                                   cell_set=args.cells, progress=_progress))
+        _progress(f"history shard {args.shard[0]}/{args.shard[1]} in {time.perf_counter() - started:.1f}s")
+        return 0
     hist = history_mod.history(args.start, args.end, target=args.target, behaviour=not args.static_only,
                                jobs=args.jobs, cell_set=args.cells, progress=_progress)
     if args.out:
@@ -310,6 +347,34 @@ def cmd_history(args) -> int:
             _progress(f"wrote {path}")
     print(timeline.render(hist, args.format))
     _progress(f"history of {len(hist.releases)} releases in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    kind, read = shards.read_shards(args.shards)
+    if kind == shards.HISTORY_SHARD:
+        if args.format not in ("json", "markdown", "text"):
+            raise CompatError(f"--format {args.format}: a history merges to json, markdown or text")
+        hist = shards.merge_history(read)
+        write_atomic(args.output, timeline.render(hist, args.format).rstrip("\n") + "\n")
+        print(timeline.render(hist, "text"))
+        return 0
+    result, new, prefix = shards.merge_ecosystem(read, _progress)
+    _located(result, new, prefix)
+    args.report = args.output
+    args.annotations = False
+    return _finish(result, args)
+
+
+def cmd_ecosystem_index(args) -> int:
+    if not args.refresh:
+        for p in downstream.read_list().packages:
+            print(f"{p.name}\t{p.release}")
+        return 0
+    keep = downstream.read_list() if downstream.PACKAGES_FILE.exists() else None
+    fresh = downstream.refresh_list(args.index_url, keep=keep, progress=_progress)
+    path = downstream.write_list(fresh, Path(args.output) if args.output else downstream.PACKAGES_FILE)
+    _progress(f"wrote {len(fresh.packages)} packages to {path}")
     return 0
 
 
@@ -430,6 +495,7 @@ def machine_cores() -> int:
         return max(1, os.cpu_count() or 1)
 _rounds = _whole(1)
 _at_least = _whole(0)
+_downloads = _whole(1, "download", "downloads")
 
 
 def _ratio(text: str) -> float:
@@ -601,10 +667,39 @@ def build_parser() -> argparse.ArgumentParser:
                    help="downstream distributions (default: " + ", ".join(downstream.DEFAULT_PACKAGES) + ")")
     p.add_argument("--griffe", action="store_true",
                    help="text and markdown: add what griffe.find_breaking_changes reports on the same bases")
+    p.add_argument("--all", action="store_true",
+                   help="every package of the shipped list (`compat ecosystem-index`): every dagster-* package of "
+                        "the index and the others that depend on dagster; one that cannot be fetched or read is "
+                        "listed with why")
+    p.add_argument("--shard", metavar="K/N", type=shards.parse_shard,
+                   help="fetch, read and profile only every N-th package from the K-th, and write that as JSON "
+                        "(to --report FILE, else stdout) for `compat merge` (default: the whole run)")
+    p.add_argument("-j", "--jobs", type=_downloads, default=4,
+                   help="downloads at once (default: %(default)s)")
     p.add_argument("--no-behaviour", action="store_true",
                    help="static only: replay no downstream override (builds no environment)")
     add_report(p)
     p.set_defaults(func=cmd_ecosystem)
+
+    p = sub.add_parser("ecosystem-index", help="the packages `compat ecosystem --all` checks: list or refresh them")
+    p.add_argument("--refresh", action="store_true",
+                   help="rebuild the list from the index: every project named *dagster* and how its releases "
+                        "follow dagster's (one request per project)")
+    p.add_argument("--index-url", metavar="URL",
+                   help="a PEP 691 simple index (default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI's)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+                   help="with --refresh: write the list here (default: the list shipped with compat)")
+    p.set_defaults(func=cmd_ecosystem_index)
+
+    p = sub.add_parser("merge", help="join the shard files of one `ecosystem --shard` or `history --shard` run")
+    p.add_argument("output", metavar="OUT", type=_output_file, help="the merged report, written atomically")
+    p.add_argument("shards", metavar="SHARD", nargs="+", help="the N shard files of one run, in any order")
+    p.add_argument("--format", choices=FORMATS, default="json",
+                   help="the merged report's format: an ecosystem's any, a history's json, markdown or text "
+                        "(default: %(default)s)")
+    p.add_argument("--fail-on", choices=FAIL_ON, default="breaking",
+                   help="an ecosystem: exit 1 when a cause is at least this severe (default: %(default)s)")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
@@ -707,6 +802,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: stdout only)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="what to print on stdout (default: %(default)s)")
+    p.add_argument("--shard", metavar="K/N", type=shards.parse_shard,
+                   help="record and compare only every N-th release from the K-th and print that as JSON for "
+                        "`compat merge` (default: every release)")
     add_jobs(p)
     add_cells(p)
     add_target(p)

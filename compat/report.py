@@ -151,6 +151,9 @@ class _View:
         if replayed:
             same = sum(1 for r in replayed if r["replayed"] == "identical")
             line += f"; {len(replayed)} replayed on both sides ({same} identical)"
+        gone = sum(1 for p in self.packages if p.get("unavailable"))
+        if gone:
+            line += f"; {gone} of {_plural(len(self.packages), 'package')} listed not read"
         return line
 
     def open_pairs(self) -> list[dict]:
@@ -276,6 +279,9 @@ def render_text(v: _View) -> str:
     if v.pairs is not None:
         lines += ["", f"pairs: {v.pairs_line()}"]
         for p in v.packages:
+            if p.get("unavailable"):
+                lines.append(f"  {p['package']}: unavailable: {p['unavailable']}")
+                continue
             lines.append(f"  {p['package']} {p['version']} (new side: {p['new_version'] or '-'}): "
                          f"{_plural(p['subclasses'], 'subclass')}")
         width = max([len(r["subclass"]) for r in v.pairs] + [8])
@@ -483,10 +489,17 @@ def _md_pairs(v: _View) -> list[str]:
         out += ["| package | release read | new side's release | subclasses | not compatible |",
                 "|---|---|---|---:|---:|"]
         for p in v.packages:
+            if p.get("unavailable"):
+                continue
             bad = sum(1 for r in v.open_pairs() if r["package"] == p["package"])
             out.append(f"| {_md(p['package'])} | {_md(p['version'])} | {_md(p['new_version'] or '-')} | "
                        f"{p['subclasses']} | {bad} |")
         out.append("")
+        gone = [p for p in v.packages if p.get("unavailable")]
+        if gone:
+            out += ["<details>", f"<summary>{_plural(len(gone), 'package')} not read</summary>", ""]
+            out += [f"- {_md(p['package'])}: {_md(p['unavailable'])}" for p in gone]
+            out += ["", "</details>", ""]
     replayed = [r for r in v.pairs if r.get("replayed")]
     if replayed:
         out += ["Replayed on both sides (the package's release run on each dagster, spied on its overrides): "

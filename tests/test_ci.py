@@ -212,3 +212,23 @@ def test_the_compare_step_hands_a_harness_error_to_the_verdict_step(tmp_path):
     assert outputs["exit-code"] == "2" and outputs["report"] == "compat-report.md"
     assert outputs["verdict"] == "compat could not run (exit 2), see the log of this step"
     assert "no-such-side" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _yaml_blocks(path: Path) -> list[str]:
+    from markdown_it import MarkdownIt
+
+    return [t.content for t in MarkdownIt("commonmark").parse(path.read_text(encoding="utf-8"))
+            if t.type == "fence" and t.info.strip() == "yaml"]
+
+
+def test_actionlint_passes_the_ecosystem_matrix_example(tmp_path):
+    """The sharded ecosystem workflow of the ecosystem guide: a matrix of shards, then the merge."""
+    [workflow] = [b for b in _yaml_blocks(ROOT / "docs" / "users" / "ecosystem.md") if "matrix:" in b]
+    assert "--shard \"${{ matrix.shard }}/4\"" in workflow and "compat merge" in workflow
+    repo = workflow_repo(tmp_path / "ok", ACTION.read_text(), workflow)
+    proc = actionlint(repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # near miss: a matrix value the job does not declare is caught
+    broken = workflow.replace("${{ matrix.shard }}.json", "${{ matrix.part }}.json", 1)
+    proc = actionlint(workflow_repo(tmp_path / "bad", ACTION.read_text(), broken))
+    assert proc.returncode == 1 and "part" in proc.stdout

@@ -207,3 +207,27 @@ def test_the_timeline_uses_the_width_of_the_window(static_history, tmp_path):
     (tmp_path / "page.html").write_text(page, encoding="utf-8")
     run = _chromium(f"--screenshot={shot}", "--window-size=1280,900", (tmp_path / "page.html").as_uri())
     assert run.returncode == 0 and _png_size(shot) == (1280, 900)
+
+
+def test_a_sharded_history_merges_to_the_unsharded_bytes(static_history, tmp_path):
+    from compat.tools import shards
+
+    paths = []
+    for k in (1, 2):
+        text = history_mod.history_shard("1.11.4", "1.11.6", (k, 2), behaviour=False, versions=RELEASES)
+        paths.append(tmp_path / f"shard-{k}.json")
+        paths[-1].write_text(text)
+    assert list(json.loads(paths[0].read_text())["steps"]) == ["1.11.5"]
+    kind, read = shards.read_shards([str(p) for p in reversed(paths)])
+    merged = shards.merge_history(read)
+    for fmt in ("json", "markdown", "text"):
+        assert timeline.render(merged, fmt) == timeline.render(static_history, fmt)
+    # through the command line: the merged file is what `history --format json` prints
+    assert main(["merge", str(tmp_path / "merged.json"), *map(str, paths)]) == 0
+    assert (tmp_path / "merged.json").read_text() == timeline.render(static_history, "json").rstrip("\n") + "\n"
+    # one shard, or a shard of another range: one line, exit 2
+    assert main(["merge", str(tmp_path / "out.json"), str(paths[0])]) == 2
+    other = tmp_path / "other.json"
+    other.write_text(history_mod.history_shard("1.11.4", "1.11.5", (2, 2), behaviour=False, versions=RELEASES[:2]))
+    assert main(["merge", str(tmp_path / "out.json"), str(paths[0]), str(other)]) == 2
+    assert not (tmp_path / "out.json").exists()

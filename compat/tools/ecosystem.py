@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -91,11 +92,18 @@ class Pair:
     location: str = ""
     breakage: str | None = None  # a breaking pair: "runtime", or "typing" when only a type checker fails
     replayed: str | None = None  # its overrides replayed on both sides: "identical" or "diverged"
+    # a breaking pair: did the package's release for the new dagster follow the change? "followed"
+    # (its class checks clean against the new dagster), "not followed", "class removed", or
+    # "no new release"
+    followed: str | None = None
 
     def to_dict(self) -> dict:
-        return {"package": self.package, "version": self.version, "new_version": self.new_version,
-                "subclass": self.subclass, "base": self.base, "verdict": self.verdict, "breakage": self.breakage,
-                "findings": self.findings, "location": self.location, "replayed": self.replayed}
+        row = {"package": self.package, "version": self.version, "new_version": self.new_version,
+               "subclass": self.subclass, "base": self.base, "verdict": self.verdict, "breakage": self.breakage,
+               "findings": self.findings, "location": self.location, "replayed": self.replayed}
+        if self.followed is not None:
+            row["followed"] = self.followed
+        return row
 
 
 @dataclass
@@ -184,7 +192,11 @@ class _Cache:
             data = jsonio.read_json(path, schema=DISCOVERY_SCHEMA, versions=(1,))
             parsed = schemas.check(DiscoveryFile, data, path)
             return [Found(f.subclass, f.location, [Base(b.target, b.imported_as) for b in f.bases]) for f in parsed.found]
-        found = discover(wheel.tree, dagster_paths)
+        try:
+            found = discover(wheel.tree, dagster_paths)
+        except Exception as exc:  # noqa: BLE001 - a package griffe cannot read is a row of --all, with why
+            why = str(exc) if isinstance(exc, CompatError) else f"{type(exc).__name__}: {exc}"
+            raise downstream.Unavailable(f"{wheel.label}: cannot read it ({why.splitlines()[0] if why else '?'})") from None
         jsonio.write_json(path, {
             "schema": DISCOVERY_SCHEMA, "schema_version": 1, "package": wheel.package, "version": wheel.version,
             "sha256": wheel.sha256,
@@ -193,13 +205,20 @@ class _Cache:
         })
         return found
 
-    def profile(self, wheel: downstream.Wheel, target: str, make: Callable[[], Profile]) -> Profile:
-        path = self.path("profiles", wheel.sha256, target)
+    def profile(self, wheel: downstream.Wheel, target: str, make: Callable[[], Profile], *against: str) -> Profile:
+        """`against`: the side the profile is made against when not the old one (its digest)."""
+        path = self.path("profiles", wheel.sha256, target, *against)
         if path.exists():
             data = jsonio.read_json(path, schema=PROFILE_SCHEMA, versions=(PROFILE_VERSION,))
             schemas.check(schemas.file_model(Profile), data, path)
             return Profile.from_dict(data)
-        prof = make()
+        try:
+            prof = make()
+        except CompatError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - as in discovery: a row of --all, with why
+            raise downstream.Unavailable(f"{wheel.label}: cannot profile it against {target} "
+                                         f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
         jsonio.write_json(path, prof.to_dict())
         return prof
 
@@ -266,37 +285,192 @@ def _merge(per_base: list[tuple[str, list[Cause]]]) -> list[Cause]:
     return sorted(out, key=lambda c: (SEVERITY_RANK[c.severity], -len(c.downstream), -len(c.findings), c.id))
 
 
-def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: bool = True,
-        progress: Callable[[str], None] = lambda _m: None) -> EcosystemResult:
-    """Every (downstream subclass, dagster base) pair of `packages`, checked from `old` to `new`;
-    with `behaviour`, the pairs whose base runs without a service also replayed on both sides."""
-    timings: list[str] = []
+@dataclass
+class Gathered:
+    """What one package contributes, before any base is checked: its releases, its subclasses
+    and their profiles against the old dagster, and its replayed overrides. The expensive half of
+    a run (downloads, parsing, profiling, replays), and what a shard of a sharded run writes."""
+
+    package: str
+    version: str | None = None
+    wanted: str | None = None
+    new_version: str | None = None
+    unavailable: str | None = None  # why the package could not be read (--all lists it, never fails)
+    found: list[Found] = field(default_factory=list)
+    profiles: dict[str, Profile] = field(default_factory=dict)  # per base target
+    replayed: dict[tuple[str, str], str] = field(default_factory=dict)  # (subclass, base) -> verdict
+    replay_findings: list[Finding] = field(default_factory=list)
+    old_wheel: downstream.Wheel | None = None  # this run's only: not in a shard file
+    new_wheel: downstream.Wheel | None = None
+
+    def to_dict(self) -> dict:
+        return {"package": self.package, "version": self.version, "wanted": self.wanted,
+                "new_version": self.new_version, "unavailable": self.unavailable,
+                "found": [{"subclass": f.subclass, "location": f.location,
+                           "bases": [{"target": b.target, "imported_as": b.imported_as} for b in f.bases]}
+                          for f in self.found],
+                "profiles": {t: prof.to_dict() for t, prof in sorted(self.profiles.items())},
+                "replayed": [{"subclass": a, "base": b, "verdict": v} for (a, b), v in sorted(self.replayed.items())],
+                "replay_findings": [f.to_dict() for f in self.replay_findings]}
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str | Path) -> Gathered:
+        row = schemas.check(_GatheredRow, d, where)
+        profile_model = schemas.file_model(Profile)
+        for prof in row.profiles.values():
+            schemas.check(profile_model, prof, where)
+        return cls(package=row.package, version=row.version, wanted=row.wanted, new_version=row.new_version,
+                   unavailable=row.unavailable,
+                   found=[Found(f.subclass, f.location, [Base(b.target, b.imported_as) for b in f.bases]) for f in row.found],
+                   profiles={t: Profile.from_dict(prof) for t, prof in row.profiles.items()},
+                   replayed={(r.subclass, r.base): r.verdict for r in row.replayed},
+                   replay_findings=[Finding.from_dict(f) for f in row.replay_findings])
+
+    def info(self) -> dict:
+        row = {"package": self.package, "version": self.version, "wanted": self.wanted,
+               "new_version": self.new_version, "subclasses": len(self.found)}
+        if self.unavailable is not None:
+            row["unavailable"] = self.unavailable
+        return row
+
+
+class _ReplayedRow(schemas._Open):
+    subclass: StrictStr
+    base: StrictStr
+    verdict: StrictStr
+
+
+class _GatheredRow(schemas._Open):
+    package: StrictStr
+    version: StrictStr | None
+    wanted: StrictStr | None
+    new_version: StrictStr | None
+    unavailable: StrictStr | None
+    found: list[_FoundRow]
+    profiles: dict[str, dict]
+    replayed: list[_ReplayedRow]
+    replay_findings: list[dict]
+
+
+def _fetch(name: str, old_version: str, new_version: str, lenient: bool) -> Gathered:
+    g = Gathered(name)
+    try:
+        g.old_wheel = downstream.fetch(name, old_version)
+    except downstream.Unavailable as exc:
+        if not lenient:
+            raise
+        g.unavailable = str(exc)
+        return g
+    g.version, g.wanted = g.old_wheel.version, g.old_wheel.wanted
+    why = downstream.made_for(g.old_wheel, old_version) if lenient else None
+    if why is not None:  # a release made for an older dagster (a package that stopped long ago)
+        g.unavailable, g.old_wheel = why, None
+        return g
+    try:
+        g.new_wheel = downstream.fetch(name, new_version)
+    except CompatError:
+        g.new_wheel = None  # a package discontinued since: its old release is still what users run
+    g.new_version = g.new_wheel.version if g.new_wheel else None
+    return g
+
+
+def gather(old: Side, new: Side, names: list[str], *, behaviour: bool = True, lenient: bool = False,
+           jobs: int = 4, progress: Callable[[str], None] = lambda _m: None,
+           timings: list[str] | None = None) -> list[Gathered]:
+    """Stage one, per package: its releases fetched, its subclasses found and profiled against the
+    old side's bases, its overrides replayed. `lenient` (--all): a package that cannot be had is a
+    row with why."""
+    timings = timings if timings is not None else []
     started = time.perf_counter()
-    names = [downstream.check_name(p) for p in (packages or downstream.DEFAULT_PACKAGES)]
     old_version, new_version = _side_version(old), _side_version(new)
     cache = _Cache(old)
-    wheels: dict[str, tuple[downstream.Wheel, downstream.Wheel | None]] = {}
-    for name in names:
-        progress(f"fetching {name} for dagster {old_version} and {new_version}")
-        w_old = downstream.fetch(name, old_version)
-        try:
-            w_new = downstream.fetch(name, new_version)
-        except CompatError:
-            w_new = None  # a package discontinued since: its old release is still what users run
-        wheels[name] = (w_old, w_new)
+    progress(f"fetching {len(names)} package(s) for dagster {old_version} and {new_version}")
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(names)))) as pool:  # pip waits on the network
+        gathered = list(pool.map(lambda n: _fetch(n, old_version, new_version, lenient), names))
     timings.append(f"wheels: {time.perf_counter() - started:.1f}s")
 
     t = time.perf_counter()
-    found: dict[str, list[Found]] = {}
-    for name, (w_old, _) in wheels.items():
-        progress(f"finding subclasses of dagster classes in {w_old.label}")
-        found[name] = cache.discovery(w_old, old.search_paths)
+    for g in gathered:
+        if g.old_wheel is None:
+            continue
+        progress(f"finding subclasses of dagster classes in {g.old_wheel.label}")
+        try:
+            g.found = cache.discovery(g.old_wheel, old.search_paths)
+        except downstream.Unavailable as exc:
+            if not lenient:
+                raise
+            g.unavailable = str(exc)
     timings.append(f"discovery: {time.perf_counter() - t:.1f}s")
 
     t = time.perf_counter()
+    old_surfaces: dict[str, Surface] = {}
+    for g in gathered:
+        w_old = g.old_wheel
+        if w_old is None or g.unavailable is not None:
+            continue
+        profilers: dict[str, Profiler] = {}  # the package's files, parsed once for all its bases
+        for target in sorted({b.target for f in g.found for b in f.bases}):
+            subs = [f.subclass for f in g.found if any(b.target == target for b in f.bases)]
+            if target not in old_surfaces:
+                old_surfaces[target] = side_surface(old, target)
+            progress(f"profiling {len(subs)} subclass(es) of {target} in {w_old.label}")
+            try:
+                g.profiles[target] = cache.profile(w_old, target, lambda: _profile(
+                    profilers, w_old, target, subs, old, old_surfaces[target]))
+            except downstream.Unavailable as exc:
+                if not lenient:
+                    raise
+                g.unavailable, g.found, g.profiles = str(exc), [], {}
+                break
+    timings.append(f"profiles: {time.perf_counter() - t:.1f}s")
+
+    if behaviour:
+        t = time.perf_counter()
+        runnable = {g.package: g for g in gathered if g.package in ecosystem_replay.REPLAYED and g.old_wheel
+                    and g.unavailable is None}
+        if runnable:
+            verdicts, got = ecosystem_replay.replay(old, new, {n: g.old_wheel for n, g in runnable.items()}, progress)
+            subs = {n: {f.subclass for f in g.found} for n, g in runnable.items()}
+            for (sub, base), verdict in verdicts.items():
+                for n, g in runnable.items():
+                    if sub in subs[n]:
+                        g.replayed[(sub, base)] = verdict
+            for f in got:
+                for n, g in runnable.items():
+                    if f.details.get("subclass") in subs[n]:
+                        g.replay_findings.append(f)
+            timings.append(f"behaviour replay: {time.perf_counter() - t:.1f}s")
+    return gathered
+
+
+def _followed(row: Pair, target: str, new_target: str | None, new_surface: Surface | None, new: Side,
+              cache: _Cache) -> str:
+    """Whether the package's release for the new dagster changed to follow what breaks the pair:
+    its class profiled against the new dagster's base and checked against it, clean or not."""
+    if not row.new_version or row.new_version == row.version:
+        return "no new release"
+    if new_target is None or new_surface is None:
+        return "not followed"
+    wheel = downstream.fetch(row.package, _side_version(new))
+    def make() -> Profile:
+        return _profile({}, wheel, new_target, [row.subclass], new, new_surface)
+    prof = cache.profile(wheel, new_target, make, "against", new.content_digest())
+    if row.subclass not in prof.subclasses:
+        return "class removed"
+    left = [f for f in check_profile(prof, new_surface) if (f.details or {}).get("subclass") == row.subclass
+            and f.severity == BREAKING]
+    return "not followed" if left else "followed"
+
+
+def judge(old: Side, new: Side, gathered: list[Gathered], *, progress: Callable[[str], None] = lambda _m: None,
+          timings: list[str] | None = None) -> EcosystemResult:
+    """Stage two, per base: its surface on both sides, every package's profile checked against the
+    new one, the findings joined into causes, one row per pair."""
+    timings = timings if timings is not None else []
+    t = time.perf_counter()
     by_base: dict[str, Base] = {}
-    for name in names:
-        for f in found[name]:
+    for g in gathered:
+        for f in g.found:
             for b in f.bases:
                 by_base.setdefault(b.target, b)
     old_surfaces: dict[str, Surface] = {}
@@ -311,36 +485,22 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: b
     timings.append(f"surfaces: {time.perf_counter() - t:.1f}s")
 
     t = time.perf_counter()
-    replayed: dict[tuple[str, str], str] = {}
-    replay_findings: dict[str, list[Finding]] = {}
-    if behaviour:
-        runnable = {n: wheels[n][0] for n in names if n in ecosystem_replay.REPLAYED}
-        if runnable:
-            replayed, got = ecosystem_replay.replay(old, new, runnable, progress)
-            for f in got:
-                replay_findings.setdefault(f.details["base"], []).append(f)
-            timings.append(f"behaviour replay: {time.perf_counter() - t:.1f}s")
-
-    t = time.perf_counter()
     pairs: list[Pair] = []
     per_base: list[tuple[str, list[Cause]]] = []
     findings: list[Finding] = []
     shapes: dict[str, dict] = {}
-    profilers: dict[str, Profiler] = {}  # per wheel: its files, parsed once for every base
     new_ext = Extractor(StaticLoader(new.search_paths))  # the new dagster, parsed once for every base
     uses: dict[str, tuple[str | None, set[str]]] = {}
+    cache = _Cache(old)
     for target in sorted(by_base):
         base_findings: list[Finding] = []
         profiles: list[Profile] = []
         rows: list[Pair] = []
-        for name in names:
-            w_old, w_new = wheels[name]
-            subs = [f for f in found[name] if any(b.target == target for b in f.bases)]
+        for g in gathered:
+            subs = [f for f in g.found if any(b.target == target for b in f.bases)]
             if not subs:
                 continue
-            progress(f"profiling {len(subs)} subclass(es) of {target} in {w_old.label}")
-            prof = cache.profile(w_old, target, lambda: _profile(profilers, w_old, target, [f.subclass for f in subs],
-                                                                   old, old_surfaces[target]))
+            prof = g.profiles[target]
             profiles.append(prof)
             if target in new_surfaces and target not in shapes:
                 node = new_ext.class_node(new_surfaces[target].cls.path)
@@ -350,10 +510,10 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: b
                 f.details = {**(f.details or {}), "base": target}
             base_findings += got
             for f in subs:
-                rows.append(Pair(package=name, version=w_old.version, new_version=w_new.version if w_new else None,
+                rows.append(Pair(package=g.package, version=g.version or "", new_version=g.new_version,
                                  subclass=f.subclass, base=target, verdict=COMPATIBLE if target in new_surfaces
-                                 else BASE_MISSING, location=f.location, replayed=replayed.get((f.subclass, target))))
-        base_findings += replay_findings.get(target, [])
+                                 else BASE_MISSING, location=f.location, replayed=g.replayed.get((f.subclass, target))))
+        base_findings += [f for g in gathered for f in g.replay_findings if f.details.get("base") == target]
         # no profiles: who breaks is exactly the pairs the profile checks flagged (a class that
         # merely uses a changed name, but overrides its caller too, is not listed)
         causes = build_causes(base_findings, old_surfaces[target], new_surfaces.get(target))
@@ -367,6 +527,9 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: b
             if row.verdict == BREAKING:
                 hard = [f for f in mine if effective.get(id(f), f.severity) == BREAKING]
                 row.breakage = "typing" if all(typing_only(f) for f in hard) else "runtime"
+        for row in rows:
+            if row.verdict == BREAKING:
+                row.followed = _followed(row, target, new_targets[target], new_surfaces.get(target), new, cache)
         pairs += rows
         findings += base_findings
         per_base.append((target, causes))
@@ -377,19 +540,29 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: b
                 used |= {sc.name for sc in sub.super_calls if not sc.in_package and not sc.beside_base}
                 used |= {"__init__"} if sub.constructor.calls_super_init or not sub.constructor.defined else set()
         uses[target] = (new_targets[target], used)
-    timings.append(f"profiles and checks: {time.perf_counter() - t:.1f}s")
-    timings.append(f"total: {time.perf_counter() - started:.1f}s")
+    timings.append(f"checks: {time.perf_counter() - t:.1f}s")
 
     pairs.sort(key=lambda p: (SEVERITY_RANK.get(p.verdict, -1) if p.verdict != COMPATIBLE else 9,
                               p.package, p.subclass, p.base))
-    packages_info = [{"package": n, "version": wheels[n][0].version, "wanted": wheels[n][0].wanted,
-                      "new_version": wheels[n][1].version if wheels[n][1] else None,
-                      "subclasses": len(found[n])} for n in names]
     causes = _merge(per_base)
-    if replayed:
+    if any(g.replayed for g in gathered):
         ecosystem_replay.attach_witnesses(causes, old, new)
     return EcosystemResult(old_label=old.label, new_label=new.label, pairs=pairs, findings=sort_findings(findings),
-                           causes=causes, packages=packages_info, timings=timings, uses=uses)
+                           causes=causes, packages=[g.info() for g in gathered], timings=timings, uses=uses)
+
+
+def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: bool = True, lenient: bool = False,
+        jobs: int = 4, progress: Callable[[str], None] = lambda _m: None) -> EcosystemResult:
+    """Every (downstream subclass, dagster base) pair of `packages`, checked from `old` to `new`;
+    with `behaviour`, the pairs whose base runs without a service also replayed on both sides."""
+    started = time.perf_counter()
+    timings: list[str] = []
+    names = [downstream.check_name(p) for p in (packages or downstream.DEFAULT_PACKAGES)]
+    gathered = gather(old, new, names, behaviour=behaviour, lenient=lenient, jobs=jobs, progress=progress,
+                      timings=timings)
+    result = judge(old, new, gathered, progress=progress, timings=timings)
+    timings.append(f"total: {time.perf_counter() - started:.1f}s")
+    return result
 
 
 def griffe_side_by_side(result: EcosystemResult, old: Side, new: Side, *, markdown: bool) -> str:
@@ -439,4 +612,4 @@ def griffe_side_by_side(result: EcosystemResult, old: Side, new: Side, *, markdo
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["EcosystemResult", "Pair", "run", "griffe_side_by_side", "BASE_MISSING", "COMPATIBLE", "BREAKING"]
+__all__ = ["EcosystemResult", "Gathered", "Pair", "gather", "judge", "run", "griffe_side_by_side", "BASE_MISSING", "COMPATIBLE", "BREAKING"]

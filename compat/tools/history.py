@@ -179,18 +179,43 @@ def history(start: str, end: str, *, target: str = DEFAULT_TARGET, behaviour: bo
             progress: Callable[[str], None] = _noop) -> History:
     """Every release of the range against its predecessor and against `start`."""
     chain = release_range(start, end, versions)
+    against_start, against_previous = _steps(chain, chain[1:], target=target, behaviour=behaviour, jobs=jobs,
+                                             cell_set=cell_set, progress=progress)
+    return History(start, end, target, behaviour, chain, against_start, against_previous,
+                   cell_set if behaviour else None)
+
+
+def _steps(chain: list[str], releases: list[str], *, target: str, behaviour: bool, jobs: int, cell_set: str,
+           progress: Callable[[str], None]) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """The causes of each of `releases` against the first of `chain` and against its predecessor."""
+    start = chain[0]
     rec = Recorder(target=target, behaviour=behaviour, jobs=jobs, cell_set=cell_set, progress=progress)
     against_start: dict[str, list[dict]] = {}
     against_previous: dict[str, list[dict]] = {}
-    with progress_mod.bar(len(chain), "history: releases recorded and compared") as advance:
+    with progress_mod.bar(len(releases) + 1, "history: releases recorded and compared") as advance:
         rec.recording(start)
         advance()
-        for prev, v in zip(chain, chain[1:]):
+        for v in releases:
+            prev = chain[chain.index(v) - 1]
             against_start[v] = rec.causes(start, v)
             against_previous[v] = against_start[v] if prev == start else rec.causes(prev, v)
             advance()
-    return History(start, end, target, behaviour, chain, against_start, against_previous,
-                   cell_set if behaviour else None)
+    return against_start, against_previous
+
+
+def history_shard(start: str, end: str, shard: tuple[int, int], *, target: str = DEFAULT_TARGET,
+                  behaviour: bool = True, jobs: int = 1, versions: list[str] | None = None,
+                  cell_set: str = DEFAULT_CELL_SET, progress: Callable[[str], None] = _noop) -> str:
+    """Shard K of N of a history, as the JSON `compat merge` joins: the steps of every N-th
+    release of the range (each recorded with its predecessor and the first release)."""
+    from compat.tools import shards
+
+    chain = release_range(start, end, versions)
+    mine = shards.select(chain[1:], shard)
+    against_start, against_previous = _steps(chain, mine, target=target, behaviour=behaviour, jobs=jobs,
+                                             cell_set=cell_set, progress=progress)
+    steps = {v: {"against_start": against_start[v], "against_previous": against_previous[v]} for v in mine}
+    return shards.history_shard(start, end, target, behaviour, cell_set if behaviour else None, chain, shard, steps)
 
 
 # --- bisect --behaviour -----------------------------------------------------------------------
