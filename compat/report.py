@@ -287,7 +287,8 @@ def render_text(v: _View) -> str:
         width = max([len(r["subclass"]) for r in v.pairs] + [8])
         lines += [f"  {r['verdict'] + (' (typing)' if r.get('breakage') == 'typing' else ''):<19} "
                   f"{r['subclass']:<{width}}  {r['base']}  ({r['package']} {r['version']})"
-                  + (f"  replayed: {r['replayed']}" if r.get("replayed") else "") for r in v.pairs]
+                  + (f"  replayed: {r['replayed']}" if r.get("replayed") else "")
+                  + (f"  {r['new_version']}: {r['followed']}" if r.get("followed") else "") for r in v.pairs]
     info = v.info()
     if info:
         lines += ["", f"info ({_plural(len(info), 'cause')}, nothing to fix unless you rely on them):"]
@@ -507,9 +508,12 @@ def _md_pairs(v: _View) -> list[str]:
                             f"{r['replayed']}" for r in replayed), ""]
     rows = v.open_pairs()
     if rows:
-        out += ["| verdict | package | subclass | base | findings |", "|---|---|---|---|---:|"]
+        followed = any(r.get("followed") for r in rows)
+        out += ["| verdict | package | subclass | base | findings |" + (" its release for the new side |" if followed else ""),
+                "|---|---|---|---|---:|" + ("---|" if followed else "")]
         out += [f"| {r['verdict']}{' (typing)' if r.get('breakage') == 'typing' else ''} | {_md(r['package'])} {_md(r['version'])} | `{_md(r['subclass'])}` | "
-                f"`{_md(_short_base(r['base']))}` | {r['findings']} |" for r in rows]
+                f"`{_md(_short_base(r['base']))}` | {r['findings']} |"
+                + (f" {_md(r.get('followed') or '-')} {_md(r['new_version'] or '')} |" if followed else "") for r in rows]
         out.append("")
     return out
 

@@ -193,6 +193,17 @@ def test_a_dated_package_takes_what_was_released_while_that_dagster_was_the_newe
     assert downstream.fetch("dagster-polars", "1.11.4") == dated  # remembered, asked once
 
 
+@pytest.mark.slow
+def test_a_breaking_pair_whose_newer_release_did_not_follow_says_so():
+    """dagster 1.13's UPathIOManager assigns `self._base_path`, which dagster-polars's IO manager
+    already uses; its newest release still does (the near miss of dagster-mysql's `followed`)."""
+    old, new = sides.resolve("dagster==1.11.4"), sides.resolve("dagster==1.13.29")
+    result = ecosystem.run(old, new, ["dagster-polars"], behaviour=False)
+    [row] = [p for p in result.pairs if p.verdict == "breaking"]
+    assert row.subclass.endswith("BasePolarsUPathIOManager") and row.base.endswith(":UPathIOManager")
+    assert row.followed == "not followed" and row.new_version != row.version
+
+
 def test_a_package_first_released_later_takes_its_first_release_that_admits_the_old_dagster():
     # dagster-authentication was first released in 2026, long after dagster 1.11.4, and admits it
     wheel = downstream.fetch("dagster-authentication", "1.11.4")
@@ -241,6 +252,12 @@ def test_a_sharded_ecosystem_run_merges_to_the_unsharded_bytes(tmp_path):
                   "--fail-on", "never")
     assert merged.returncode == 0, merged.stderr
     assert (tmp_path / "merged.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+    # dagster-mysql's release for dagster 1.13 overrides `_store_asset_event`, the hook the base
+    # calls now: it followed the change that breaks its 0.27.4 (each breaking pair says whether)
+    report = json.loads((tmp_path / "whole.json").read_text())
+    [mysql] = [p for p in report["pairs"] if p["verdict"] == "breaking"]
+    assert (mysql["package"], mysql["followed"]) == ("dagster-mysql", "followed")
+    assert all("followed" not in p for p in report["pairs"] if p["verdict"] != "breaking")
     # the exit code follows --fail-on as the unsharded run's does (dagster-mysql breaks)
     md = _run("merge", str(tmp_path / "merged.md"), str(tmp_path / "shard-1.json"), str(tmp_path / "shard-2.json"),
               "--format", "markdown")
