@@ -77,7 +77,7 @@ ecosystem: setup
 
 # The same over every package of the shipped list (`compat ecosystem-index`): every dagster-*
 # package of the index and the others that depend on dagster; one the index cannot give is listed
-ecosystem-all: setup
+ecosystem-all: setup servers
 	$(PY) -m compat ecosystem --all --old dagster==$(OLD) --new dagster==$(DAGSTER) --format json --fail-on never --report snapshots/reports/ecosystem-all-$(OLD)-vs-$(DAGSTER).json
 	$(PY) -m compat ecosystem --all --old dagster==$(OLD) --new dagster==$(DAGSTER) --format markdown --fail-on never --report snapshots/reports/ecosystem-all-$(OLD)-vs-$(DAGSTER).md
 
