@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from compat import envs, pipeline, sides, tempdirs
+from compat import envs, pipeline, sides, signals, tempdirs
 from compat.behaviour import coverage as behaviour_coverage
 from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
 from compat.envs import SPEC_HELP
@@ -833,7 +833,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "annotations", False) and not args.report:
         parser.error("--annotations needs --report FILE (the report goes to FILE, the annotations to stdout); "
                      "for annotations alone use --format github")
-    tempdirs.on_sigterm()
+    signals.install()  # again: `compat.cli:main` may be called without compat.__main__
     tempdirs.sweep_stale()
     try:
         envs.probe_timeout()  # a bad COMPAT_PROBE_TIMEOUT is one line before any work
@@ -845,11 +845,7 @@ def main(argv: list[str] | None = None) -> int:
         print(escape_unsafe(f"compat: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        stopped = tempdirs.stop_all()
-        sig = "SIGTERM" if isinstance(exc, tempdirs.Terminated) else "SIGINT"
-        print(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs",
-              file=sys.stderr)
-        return 143 if sig == "SIGTERM" else 130
+        return signals.stopped(exc)
     except OSError as exc:  # the machine's fault, not the harness's: a full disk, no permission, a symlink loop
         if args.debug:
             raise

@@ -29,12 +29,12 @@ def _load_harness() -> None:
     dependencies still gets the options, and one line when it asks for the gate."""
     global _MISSING, replay, verdict, differential, Gate, Settings, in_xdist_worker, python_for_gate
     global update_baseline, schemas, Finding, sort_findings, RULES, REPLAY_LAYERS
-    global channel, envs, forkserver, tempdirs, CompatError
+    global channel, envs, forkserver, signals, tempdirs, CompatError
     if "Gate" in globals():
         return
     # the harness's process and cache helpers: the standard library only, but sockets, ctypes
     # and hashing that a run which never asks for the gate need not import either
-    from compat import channel, envs, forkserver, tempdirs
+    from compat import channel, envs, forkserver, signals, tempdirs
     from compat.model.errors import CompatError
     try:
         from compat.behaviour import replay
@@ -146,7 +146,7 @@ def pytest_configure(config):
     if _MISSING is not None:
         raise pytest.UsageError(f"compat: this interpreter cannot import the harness ({_MISSING}); "
                                 "install it (`make setup`) and run the venv's pytest")
-    tempdirs.on_sigterm()  # a CI timeout's SIGTERM stops the run like Ctrl-C, workers and all
+    signals.install()  # a CI timeout's SIGTERM stops the run like Ctrl-C; a second signal cannot break the cleanup
     tempdirs.sweep_stale()
     try:
         _keep_bytecode()
@@ -174,7 +174,7 @@ def pytest_configure(config):
         where = f" ({exc.filename})" if exc.filename else ""
         raise pytest.UsageError(escape_unsafe(f"compat: {exc.strerror or exc}{where}")) from None
     except KeyboardInterrupt as exc:  # while re-recording: pytest would say nothing at all
-        sig, code = _signal_of(exc)
+        sig, code = signals.name_and_code(exc)
         stopped = tempdirs.stop_all()
         pytest.exit(f"compat: interrupted by {sig} while loading or re-recording the baseline; stopped "
                     f"{stopped} worker(s) and removed this run's temp dirs; the baseline is unchanged", returncode=code)
@@ -201,13 +201,9 @@ def pytest_sessionstart(session):
         yield
 
 
-def _signal_of(exc: BaseException) -> tuple[str, int]:
-    return ("SIGTERM", 143) if isinstance(exc, tempdirs.Terminated) else ("SIGINT", 130)
-
-
 def pytest_keyboard_interrupt(excinfo):
     if isinstance(excinfo.value, KeyboardInterrupt) and "tempdirs" in globals():  # a run of the gate
-        _INTERRUPTED.append(_signal_of(excinfo.value))
+        _INTERRUPTED.append(signals.name_and_code(excinfo.value))
 
 
 _INTERRUPTED: list[tuple[str, int]] = []

@@ -170,11 +170,3 @@ def exchange(a: Path, b: Path) -> bool:
 class Terminated(KeyboardInterrupt):
     """SIGTERM (what CI timeouts send), raised like Ctrl-C so every `finally` runs."""
 
-
-def on_sigterm() -> None:
-    """Turn SIGTERM into :class:`Terminated` in the main thread."""
-    def handler(signum, frame):
-        raise Terminated()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handler)

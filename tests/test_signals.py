@@ -149,3 +149,53 @@ def test_a_killed_update_keeps_the_old_baseline_and_the_next_run_sweeps_its_left
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")], list(tmp_path.iterdir())
     assert not list(tmp.glob("compat-worker-*")), list(tmp.iterdir())
     assert len(Baseline(base).trace_files()) == Baseline(base).manifest["cells"] > 0
+
+
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")])
+def test_a_signal_while_still_importing_is_one_line_and_the_documented_code(tmp_path, sig, code, name):
+    """`-X importtime` says, module by module, how far the import has come: the signal is sent
+    once the harness's heavy dependencies are being imported and before `compat.cli` is done."""
+    env = {**os.environ, "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache"), "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "compat", "snapshot", "-o",
+                             str(tmp_path / "s.json")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.split("|")[-1].strip() in ("pydantic", "griffe", "compat.model.jsonio"):
+            break
+    assert not any(ln.split("|")[-1].strip() == "compat.cli" for ln in seen), "the harness finished importing first"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("import time:")]
+    assert proc.returncode == code, err[-3000:]
+    assert len(lines) == 1 and name in lines[0] and "Traceback" not in err, lines
+    assert not (tmp_path / "s.json").exists()
+
+
+@pytest.mark.parametrize("front", ["cli", "gate"])
+def test_two_sigints_in_a_row_leave_no_traceback_and_no_temp_dirs(tmp_path, front):
+    base = tmp_path / "base"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    before = _digest(base)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    if front == "cli":
+        env = {**os.environ, "TMPDIR": str(tmp), "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
+        proc = subprocess.Popen([sys.executable, "-m", "compat", "baseline", "--out", str(base), "-j", "2"],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    else:
+        proc = _gate(base, tmp, tmp_path / "cache", "--compat-full")
+    _wait_for_workers(proc, tmp)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)  # the second one lands while the first one's cleanup runs
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out[-2000:] + err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "SIGINT" in lines[0], err
+    assert "Traceback" not in out + err and "INTERNALERROR" not in out + err
+    assert not list(tmp.glob("compat-worker-*")), list(tmp.iterdir())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")], list(tmp_path.iterdir())
+    assert _digest(base) == before
