@@ -502,7 +502,7 @@ class Replayer:
             new = self.worker.run(dict(old["cell"]))
         except CompatError as exc:
             self.worker = None
-            return [replay._finding(replay.RULE_CELL, old["cell"], str(exc), None, None)]
+            return [replay._finding(replay.RULE_CELL, old["cell"], str(exc), "cell ran", str(exc))]
         return replay.divergences(old, new)
 
     def close(self) -> None:

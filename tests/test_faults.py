@@ -637,3 +637,48 @@ def test_a_bidi_override_in_a_name_is_shown_escaped_in_every_report(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     assert gate.returncode == 1 and "\u202e" not in gate.stdout and "\x1b" not in gate.stdout, gate.stdout[-2000:]
     assert shown in gate.stdout, gate.stdout[-3000:]
+
+
+_EXIT_ON_IMPORT = """
+import importlib.machinery, os, sys
+
+
+class _ExitOnImportingDagster:
+    \"\"\"dagster is found as usual; running its __init__ ends the interpreter with code 0.\"\"\"
+    def find_spec(self, name, path=None, target=None):
+        if name != "dagster":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None:
+            spec.loader.exec_module = lambda module: os._exit(0)
+        return spec
+
+
+sys.meta_path.insert(0, _ExitOnImportingDagster())
+"""
+
+
+def test_a_new_side_whose_import_exits_the_interpreter_is_a_finding(tmp_path):
+    """`import dagster` that calls os._exit(0): the side cannot import the target, which the docs
+    make a breaking finding (exit 1), not a harness failure (exit 2)."""
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "sitecustomize.py").write_text(_EXIT_ON_IMPORT)
+    python = tmp_path / "py"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH={overlay} exec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    base = tmp_path / "baseline"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    env = {**os.environ, "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache"), "TMPDIR": str(tmp_path)}
+    cli = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(base), "--python", str(python),
+                          "--format", "json"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert cli.returncode == 1 and "Traceback" not in cli.stderr, cli.stderr[-2000:]
+    (found,) = [f for f in json.loads(cli.stdout)["findings"] if f["rule"] == "target-import-failed"]
+    assert "exited with code 0 while importing dagster" in found["message"], found
+    gate = subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider",
+                           "--compat-baseline", str(base), "--compat-python", str(python), "--tb=short",
+                           "-k", "storage_wipe__memory and spy and not spy-"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    out = gate.stdout + gate.stderr
+    assert gate.returncode == 1 and "Traceback" not in out and "INTERNALERROR" not in out, out[-3000:]
+    assert "1 failed" in gate.stdout and "no longer run" in gate.stdout, gate.stdout[-3000:]

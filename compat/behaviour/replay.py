@@ -520,6 +520,8 @@ except BaseException as e:
                 break
     print(json.dumps({"exception": f"{type(e).__name__}: {e}", "module": failed,
                       "line": last.lineno if last is not None else None}))
+else:
+    print(json.dumps({"imported": True}))
 """
 
 
@@ -536,10 +538,16 @@ def import_failure(python: str, target: str, *, timeout: float = DEFAULT_TIMEOUT
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
         return {"exception": lines[-1] if lines else f"exit {proc.returncode}", "module": None, "line": None}
-    out = proc.stdout.strip()
-    if not out:
+    last = proc.stdout.strip().splitlines()[-1:] or [""]
+    try:
+        error = json.loads(last[0])
+    except ValueError:
+        error = None
+    if not isinstance(error, dict):  # an import that ended the interpreter itself (os._exit(0)) says nothing
+        return {"exception": f"the interpreter exited with code 0 while importing {module}",
+                "module": None, "line": None}
+    if error.get("imported") is True:
         return None
-    error = json.loads(out.splitlines()[-1])
     # ImportError messages end with the file of the module they name: not part of the change
     error["exception"] = re.sub(r" \((/|[A-Za-z]:\\)[^()]*\)$", "", error["exception"])
     return error
