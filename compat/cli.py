@@ -241,8 +241,7 @@ def cmd_witness(args) -> int:
     chosen = [causes[i] for i in args.cause_ids]
     pythons = (old_side.python, new_side.python)
     proven = 0
-    for c in chosen:
-        w, why = witness_mod.witness(c, old, args.target, pythons)
+    for c, (w, why) in zip(chosen, witness_mod.witnesses(chosen, old, args.target, pythons)):
         witness_mod.judge(c, w, why)
         if w is None:
             print(f"{c.id}: no witness ({why})")

@@ -67,7 +67,7 @@ def test_an_unproven_breaking_cause_is_a_warning_that_says_why():
     [c] = [c for c in build_causes(_annotation_findings()) if c.kind == "annotations"]
     assert c.severity == "breaking"
     witness.judge(c, *([None, witness.program(c, None, DEFAULT_TARGET)[1]]))
-    assert c.severity == "warning" and c.unproven.startswith("annotation changes need a type checker")
+    assert c.severity == "warning" and c.unproven.startswith("no member whose old annotations a typed program")
     assert c.why.startswith("unproven:") and c.to_dict()["breakage"] is None
 
 
@@ -90,11 +90,14 @@ def test_reports_carry_each_witness_and_the_cli_reruns_one(pair, tmp_path):
     exports = by_id["exports:dagster._core.instance"]
     assert exports["severity"] == "breaking" and exports["breakage"] == exports["witness"]["proves"] == "runtime"
     assert exports["witness"]["old"] == "imported 7 names"
-    # the new side's own dagster calls stop_schedule the way an old override accepts: unproven
+    # the new side's own dagster calls stop_schedule the way an old override accepts, but the
+    # default it gained makes an old typed override incompatible: proven under mypy only
     stop = by_id["member:stop_schedule"]
-    assert stop["severity"] == "warning" and stop["witness"]["proves"] is None and stop["unproven"]
+    assert stop["severity"] == "breaking" and stop["breakage"] == stop["witness"]["proves"] == "typing"
+    assert stop["unproven"] is None and stop["witness"]["old"] == "mypy accepts it"
     md = result.render("markdown", "breaking")
     assert "<details><summary>witness (proves: runtime)" in md and "cannot import name" in md
+    assert "<details><summary>witness (proves: typing)" in md
     written = witness.write_dir(result.causes, tmp_path / "w")
     assert sorted(p.name for p in written) == ["exports_dagster._core.instance.py", "member_stop_schedule.py"]
     # the file runs as it is: on the old side it passes

@@ -16,6 +16,7 @@ line of the traceback (the exception and its message).
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -36,6 +37,7 @@ from compat.model.surface import (
 from compat.rules.base import bound_params
 
 RUNTIME = "runtime"
+TYPING = "typing"
 SETUP_FAILED = 3  # the exit status of a witness that could not set itself up on a side
 TIMEOUT = 180.0
 
@@ -44,11 +46,11 @@ TIMEOUT = 180.0
 _RAISED_BY_WITNESS = ("member", "added", "dispatch-gained")
 # kinds no witness is written for yet, and why (said in the report, so a warning is explained)
 _NOT_YET = {
-    "annotations": "annotation changes need a type checker run against both sides; none is run yet",
-    "dispatch-gained": "no witness of a gained dispatch is written yet (an override that fails where the base now "
-                       "calls it)",
-    "dispatch-arguments": "the behaviour cells show the other call shape; no standalone override program is "
-                          "written yet",
+    "annotations": "no member whose old annotations a typed program can spell",
+    "moved": "the members resolve through the MRO with the same signatures: no program written against the old "
+             "class reaches them otherwise",
+    "decorators": "no witness of a decorator change is written yet (what a decorator does is not in the surface)",
+    "class": "no witness of a change of the class's bases is written yet",
 }
 
 
@@ -62,13 +64,14 @@ class Witness:
     new: str | None = None
     old_ok: bool | None = None
     new_ok: bool | None = None
+    kind: str = RUNTIME  # run in each side's interpreter, or type-checked against each side (TYPING)
 
     @property
     def proves(self) -> str | None:
-        return RUNTIME if self.old_ok and self.new_ok is False else None
+        return self.kind if self.old_ok and self.new_ok is False else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"proves": self.proves, "code": self.code, "old": self.old, "new": self.new}
+        return {"proves": self.proves, "kind": self.kind, "code": self.code, "old": self.old, "new": self.new}
 
     def filename(self) -> str:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.cause).strip("_")[:100] + ".py"
@@ -163,7 +166,9 @@ _CALL_SITES = textwrap.dedent("""\
     """)
 
 
-def _override_program(m: Member) -> str:
+def _override_program(m: Member, renamed: tuple[str, ...] = ()) -> str:
+    """`renamed`: parameters the old base passed by position, which an override could name as it
+    liked (`arg_0`, ...): an override named so is as old as one with the base's own names."""
     params = bound_params(m)
     parts, star = [], False
     for p in params:
@@ -176,7 +181,8 @@ def _override_program(m: Member) -> str:
         elif p.kind == "var-keyword":
             parts.append("**" + p.name)
         else:
-            parts.append(p.name + ("=None" if p.default is not None else ""))
+            name = f"arg_{renamed.index(p.name)}" if p.name in renamed else p.name
+            parts.append(name + ("=None" if p.default is not None else ""))
             if p.kind == POSITIONAL_ONLY and not any(q.kind == POSITIONAL_ONLY for q in params[params.index(p) + 1:]):
                 parts.append("/")
     sig = ", ".join(["self"] + parts)
@@ -184,7 +190,8 @@ def _override_program(m: Member) -> str:
 
 
         class OldOverride(Base):
-            # written against the old signature of `{m.name}`
+            # written against the old signature of `{m.name}`{
+            "" if not renamed else ", naming as it liked what the old base passed by position"}
             def {m.name}({sig}):
                 return None
 
@@ -238,37 +245,26 @@ def _placeholders(m: Member) -> str:
     return ", ".join(("None" if p.kind != KEYWORD_ONLY else f"{p.name}=None") for p in params)
 
 
-def _probe_program(target: str, hook: str, edited: str, hook_member: Member | None, args: str = "") -> str:
-    """A probe override of `hook` on an in-memory instance, and a call of `edited` (placeholders
-    for its required arguments): the base reaching the override is what the old side did."""
-    prop = hook_member is not None and hook_member.kind in ("property", "cached_property")
-    body = (f"    @property\n    def {hook}(self):\n        raise Reached\n" if prop else
-            f"    def {hook}(self, *args, **kwargs):\n        raise Reached\n")
-    return textwrap.dedent("""\
-        import tempfile
-
-        from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
-        from dagster._core.run_coordinator import DefaultRunCoordinator
-        from dagster._core.storage.event_log import InMemoryEventLogStorage
-        from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
-        from dagster._core.storage.root import LocalArtifactStorage
-        from dagster._core.storage.runs import InMemoryRunStorage
+# the parts of a real in-memory instance, for programs that construct one
+_INSTANCE_PARTS = textwrap.dedent("""\
+    import sys
+    import tempfile
 
 
-        class Reached(Exception):
-            pass
-
-
-        class Probe(Base):
-        """) + body + textwrap.dedent(f"""\
-
-
-        try:  # set-up: a side where this fails shows nothing about the dispatch (exit 3)
+    def instance_arguments():
+        # set-up: a side where this fails shows nothing either way (exit 3)
+        try:
             from dagster._core.instance import InstanceType
+            from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
+            from dagster._core.run_coordinator import DefaultRunCoordinator
             from dagster._core.scheduler import DagsterDaemonScheduler
+            from dagster._core.storage.event_log import InMemoryEventLogStorage
+            from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
+            from dagster._core.storage.root import LocalArtifactStorage
+            from dagster._core.storage.runs import InMemoryRunStorage
             from dagster._core.storage.schedules import SqliteScheduleStorage
 
-            instance = Probe(
+            return dict(
                 instance_type=InstanceType.EPHEMERAL,
                 local_artifact_storage=LocalArtifactStorage(tempfile.mkdtemp()),
                 run_storage=InMemoryRunStorage(),
@@ -280,7 +276,33 @@ def _probe_program(target: str, hook: str, edited: str, hook_member: Member | No
                 scheduler=DagsterDaemonScheduler(),
             )
         except Exception as e:
-            print(f"set-up failed: {{type(e).__name__}}: {{e}}", file=__import__("sys").stderr)
+            print(f"set-up failed: {type(e).__name__}: {e}", file=sys.stderr)
+            raise SystemExit(3)
+    """)
+
+
+def _probe_program(target: str, hook: str, edited: str, hook_member: Member | None, args: str = "") -> str:
+    """A probe override of `hook` on an in-memory instance, and a call of `edited` (placeholders
+    for its required arguments): the base reaching the override is what the old side did."""
+    prop = hook_member is not None and hook_member.kind in ("property", "cached_property")
+    body = (f"    @property\n    def {hook}(self):\n        raise Reached\n" if prop else
+            f"    def {hook}(self, *args, **kwargs):\n        raise Reached\n")
+    return _INSTANCE_PARTS + textwrap.dedent("""\
+
+
+        class Reached(Exception):
+            pass
+
+
+        class Probe(Base):
+        """) + body + textwrap.dedent(f"""\
+
+
+        arguments = instance_arguments()
+        try:
+            instance = Probe(**arguments)
+        except Exception as e:
+            print(f"set-up failed: {{type(e).__name__}}: {{e}}", file=sys.stderr)
             raise SystemExit(3)
         try:
             instance.{edited}({args})
@@ -288,10 +310,34 @@ def _probe_program(target: str, hook: str, edited: str, hook_member: Member | No
             print("the override of {hook} was reached from {edited}")
         except Exception as e:  # the placeholders stopped the call first: it shows nothing (exit 3)
             print(f"{edited}({args}) raised before reaching {hook}: {{type(e).__name__}}: {{e}}",
-                  file=__import__("sys").stderr)
+                  file=sys.stderr)
             raise SystemExit(3)
         else:
             raise SystemExit("AssertionError: {edited}() returned without reaching the override of {hook}")
+        """)
+
+
+def _init_hook_program(hook: Member) -> str:
+    """A subclass that sets its own state after `super().__init__()` (as subclasses do) and
+    whose override of `hook` reads it: a base `__init__` that now reaches the hook runs the
+    override before that state exists."""
+    prop = hook.kind in ("property", "cached_property")
+    override = (f"    @property\n    def {hook.name}(self):\n        self._own_state  # set by this subclass's __init__\n"
+                f"        return super().{hook.name}\n") if prop else (
+                f"    def {hook.name}(self, *args, **kwargs):\n        self._own_state  # set by this subclass's __init__\n"
+                f"        return super().{hook.name}(*args, **kwargs)\n")
+    return _INSTANCE_PARTS + textwrap.dedent("""\
+
+
+        class OldSubclass(Base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self._own_state = "the subclass's own"
+
+        """) + override + "\n\n" + textwrap.dedent(f"""\
+        arguments = instance_arguments()
+        OldSubclass(**arguments)  # the base's __init__ runs the override before the subclass's own state is set
+        print("constructed without the base reaching {hook.name} first")
         """)
 
 
@@ -300,6 +346,11 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
     head = _header(target)
     members = sorted({f.member if f.source == "surface" else f.member.split(".", 1)[-1]
                       for f in c.findings if f.source in ("surface", "profile")})
+    if c.kind == "import":  # the old import path of the class itself
+        module, _, name = c.subject.rpartition(".")
+        if module:
+            return f"from {module} import {name}\n\nprint('imported', {name}.__name__)\n", ""
+        return None, "not a dotted import path"
     if c.kind == "exports":
         module = c.subject
         names = sorted({m.rsplit(".", 1)[-1] for m in members})
@@ -325,11 +376,12 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
         if names:
             return head + _assign_program(sorted(set(names))), ""
         return None, "no protected name a subclass could assign"
-    if c.kind in ("dispatch-lost", "dispatch-changed"):
+    if c.kind in ("dispatch-lost", "dispatch-changed", "dispatch-obscured"):
         hooks = [c.subject] if c.kind == "dispatch-lost" else sorted(
-            {(f.details or {}).get("hook") for f in c.findings if (f.details or {}).get("hook")})
+            {h for f in c.findings for h in [(f.details or {}).get("hook"), *((f.details or {}).get("hooks") or [])]
+             if h})
         # an edited member without arguments first: its probe says the most
-        for edited in sorted(c.edited, key=lambda e: any(p.required for p in bound_params(old.members[e]))
+        for edited in sorted(c.edited or [c.subject], key=lambda e: any(p.required for p in bound_params(old.members[e]))
                              if e in old.members else True):
             m = old.members.get(edited)
             if m is None or m.kind != METHOD:
@@ -337,7 +389,214 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
             for hook in hooks:
                 return head + _probe_program(target, hook, edited, old.members.get(hook), _placeholders(m)), ""
         return None, "no edited member is a method a probe can call"
+    if c.kind == "dispatch-gained":
+        hook = old.members.get(c.subject)
+        if hook is None:
+            return None, "the member the base now reaches is new: no old subclass overrides it"
+        if "__init__" in c.edited or any(f.rule == "init-hook-added" for f in c.findings):
+            return head + _init_hook_program(hook), ""
+        if hook.kind == METHOD and hook.signature is not None:
+            # an override with the old signature, bound to every call the side's dagster makes
+            # of it, the new one included
+            return head + "\n" + _override_program(hook), ""
+        return None, (f"`{c.subject}` is read without arguments: an old override of it copes with the new "
+                      f"read as with any other, unless the base's __init__ reaches it")
+    if c.kind == "dispatch-arguments":
+        hook = old.members.get(c.subject)
+        olds = [(f.details or {}).get("old_call") for f in c.findings if f.source == "behaviour"]
+        if hook is None or hook.kind != METHOD or hook.signature is None or not olds or not all(olds):
+            return None, "no old call shape of a method to write an override against"
+        n = min(len(o.get("args") or []) for o in olds)
+        by_position = tuple(p.name for p in bound_params(hook)[:n]
+                            if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD))
+        return head + "\n" + _override_program(hook, by_position), ""
     return None, _NOT_YET.get(c.kind, f"no witness of a `{c.kind}` change is written yet")
+
+
+# ---- typing witnesses: the same kind of program, written with the old annotations, for a checker
+
+# kinds a typing witness is written for, when no runtime witness proves them
+_TYPED_KINDS = ("annotations", "member")
+
+
+def _bindings(module: str, path: Path) -> dict[str, str]:
+    """What each module-level name of the old side's `module` is bound to, as an import line a
+    program can write: its own imports (those under `if TYPE_CHECKING:` too, which a checker sees)
+    and its own classes and assignments."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError):
+        return {}
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out: dict[str, str] = {}
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")
+                    base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+                for a in node.names:
+                    if a.name != "*":
+                        local = a.asname or a.name
+                        out.setdefault(local, f"from {base} import {a.name}" + (f" as {local}" if a.asname else ""))
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    local = a.asname or a.name.partition(".")[0]
+                    out.setdefault(local, f"import {a.name}" + (f" as {a.asname}" if a.asname else ""))
+            elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.setdefault(node.name, f"from {module} import {node.name}")
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    if isinstance(t, ast.Name):
+                        out.setdefault(t.id, f"from {module} import {t.id}")
+            elif isinstance(node, ast.If):
+                visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+
+    visit(tree.body)
+    return out
+
+
+def _annotation_names(text: str) -> set[str] | None:
+    """The names an annotation's text uses (string forward references included); None when it
+    does not parse."""
+    try:
+        node = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    names: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            names.add(n.id)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+            inner = _annotation_names(n.value)
+            if inner is None:
+                return None
+            names |= inner
+    return names
+
+
+_BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
+
+
+class _OldModules:
+    """The old side's module sources, found where its interpreter imports them from."""
+
+    def __init__(self, python: str):
+        self.python = python
+        self._roots: list[str] | None = None
+        self._bindings: dict[str, dict[str, str]] = {}
+
+    def bindings(self, module: str) -> dict[str, str]:
+        if module not in self._bindings:
+            if self._roots is None:
+                from compat import envs
+
+                self._roots = envs.interpreter_paths(self.python)
+            found: dict[str, str] = {}
+            rel = Path(*module.split("."))
+            for root in self._roots:
+                for path in (Path(root) / rel / "__init__.py", Path(root) / rel.with_suffix(".py")):
+                    if path.is_file():
+                        found = _bindings(module, path)
+                        break
+                if found:
+                    break
+            self._bindings[module] = found
+        return self._bindings[module]
+
+
+def _typed_signature(m: Member, resolve, imports: set[str]) -> tuple[str, str, list[str]] | None:
+    """(parameters text after self, return text, the call's argument text) of `m` as its old
+    annotations spell them, every name they use imported; None when a name cannot be found."""
+
+    def ann(text: str | None) -> str | None:
+        if not text:
+            return None
+        names = _annotation_names(text)
+        if names is None:
+            return None
+        for name in sorted(names):
+            line = resolve(name)
+            if line is None and name not in _BUILTIN_NAMES:
+                raise LookupError(name)
+            if line is not None:
+                imports.add(line)
+        return text
+
+    try:
+        parts, args, star = [], [], False
+        params = bound_params(m)
+        for p in params:
+            a = ann(p.annotation)
+            spelled = p.name + (f": {a}" if a else "")
+            if p.kind == KEYWORD_ONLY and not star:
+                parts.append("*")
+                star = True
+            if p.kind == "var-positional":
+                parts.append("*" + spelled)
+                star = True
+                continue
+            if p.kind == "var-keyword":
+                parts.append("**" + spelled)
+                continue
+            parts.append(spelled + (" = _OLD_DEFAULT" if p.default is not None else ""))
+            if p.kind == POSITIONAL_ONLY and not any(q.kind == POSITIONAL_ONLY for q in params[params.index(p) + 1:]):
+                parts.append("/")
+            args.append(p.name if p.kind == POSITIONAL_ONLY else f"{p.name}={p.name}")
+        returns = ann(m.signature.returns if m.signature else None)
+    except LookupError:
+        return None
+    return ", ".join(parts), returns or "", args
+
+
+def typing_program(c: Cause, old: Surface, target: str, modules: _OldModules) -> tuple[str | None, str]:
+    """The typing witness of an annotation or signature change: an override of each member with
+    its old annotations, and a typed caller that passes the old argument types and keeps the old
+    result type. A checker accepts it against the old side; rejecting it against the new proves
+    the cause for type-checked code."""
+    members = sorted({f.member for f in c.findings if f.source == "surface" and f.member in old.members})
+    imports: set[str] = set()
+    overrides, callers = [], []
+    for name in members:
+        m = old.members[name]
+        if m.signature is None or m.kind not in (METHOD, "property", "cached_property") \
+                or (name.startswith("__") and name.endswith("__")) or any("overload" in d for d in m.decorators):
+            continue
+        module = m.defined_in.rpartition(".")[0]
+
+        def resolve(n: str, module: str = module) -> str | None:
+            return modules.bindings(module).get(n)
+
+        typed = _typed_signature(m, resolve, imports)
+        if typed is None:
+            continue
+        params, returns, args = typed
+        arrow = f" -> {returns}" if returns else ""
+        if m.kind == METHOD:
+            overrides.append(f"    def {name}(self{', ' + params if params else ''}){arrow}:\n"
+                             f"        raise NotImplementedError\n")
+            keep = f"result_{name}: {returns} = " if returns and returns != "None" else ""
+            callers.append(f"def call_{name}(instance: Base{', ' + params if params else ''}) -> None:\n"
+                           f"    {keep}instance.{name}({', '.join(args)})\n")
+        else:
+            overrides.append(f"    @property\n    def {name}(self){arrow}:\n        raise NotImplementedError\n")
+            if returns:
+                callers.append(f"def read_{name}(instance: Base) -> None:\n"
+                               f"    result_{name}: {returns} = instance.{name}\n")
+    if not overrides:
+        return None, "no member whose old annotations a typed program can spell"
+    head = ("from typing import Any\n\n" + _header(target) + "".join(f"{ln}\n" for ln in sorted(imports))
+            + "\n_OLD_DEFAULT: Any = None\n")
+    body = ("\n\nclass OldOverride(Base):\n    # a typed subclass written against the old annotations\n"
+            + "\n".join(overrides)
+            + "\n\n# typed callers: the old argument types in, the old result type kept\n"
+            + "\n\n".join(callers))
+    return head + body, ""
 
 
 # ---- running
@@ -410,13 +669,64 @@ def candidates(causes: Iterable[Cause]) -> list[Cause]:
 
 
 def attach(causes: list[Cause], old: Surface, target: str, pythons: tuple[str, str], *, jobs: int = 1) -> None:
-    """Run the witnesses of `causes` on both sides and let them decide: proven at run time is
-    breaking; a cause that could break and is not proven is a warning, marked unproven."""
+    """Run the witnesses of `causes` on both sides and let them decide: proven at run time, or
+    under the type checker, is breaking; a cause that could break and is not proven is a warning,
+    marked unproven."""
     todo = candidates(causes)
+    for c, (w, why) in zip(todo, witnesses(todo, old, target, pythons, jobs=jobs)):
+        judge(c, w, why)
+
+
+def witnesses(todo: list[Cause], old: Surface, target: str, pythons: tuple[str, str], *,
+              jobs: int = 1) -> list[tuple[Witness | None, str]]:
+    """Each cause's witness and, when none proves it, why: its runtime witness first; where that
+    proves nothing and the cause is a signature or annotation change, its typing witness, all of
+    them type-checked in one batch per side."""
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(lambda c: witness(c, old, target, pythons), todo))
-    for c, (w, why) in zip(todo, results):
-        judge(c, w, why)
+    modules = _OldModules(pythons[0])
+    typed: dict[int, Witness] = {}
+    reasons: dict[int, str] = {}
+    for i, (c, (w, _)) in enumerate(zip(todo, results)):
+        if c.kind in _TYPED_KINDS and not (w is not None and w.proves):
+            code, why = typing_program(c, old, target, modules)
+            if code is not None:
+                typed[i] = Witness(c.id, code, kind=TYPING)
+            else:
+                reasons[i] = why
+    if typed:
+        from compat.tools import typecheck
+
+        codes = [w.code for w in typed.values()]
+        with ThreadPoolExecutor(max_workers=2 if jobs > 1 else 1) as pool:
+            old_out, new_out = pool.map(lambda py: typecheck.check(codes, py), pythons)
+        for w, (o_ok, o), (n_ok, n) in zip(typed.values(), old_out, new_out):
+            w.old_ok, w.old, w.new_ok, w.new = o_ok, o, n_ok, n
+    out = []
+    for i, (w, why) in enumerate(results):
+        t = typed.get(i)
+        if t is None:
+            if w is None and i in reasons and todo[i].kind == "annotations":
+                why = reasons[i]
+            out.append((w, why))
+        elif w is not None and w.proves:
+            out.append((w, why))
+        elif t.proves or w is None:
+            out.append((t, "" if t.proves else (why + "; " if why and w is not None else "")
+                        + _unproven_why(t)))
+        else:  # neither proves: the runtime witness is shown, the reason says both
+            out.append((w, f"{_unproven_why(w)}; {_unproven_why(t)}"))
+    return out
+
+
+def _unproven_why(w: Witness) -> str:
+    """Why a witness that ran proves nothing."""
+    what = "its typing witness" if w.kind == TYPING else "its witness"
+    if w.old_ok is None or w.new_ok is None:
+        return f"{what} could not run on both sides (old: {w.old}; new: {w.new})"
+    if not w.old_ok:
+        return f"{what} fails on the old side too: {w.old}"
+    return f"{what} passes on both sides" + (" (the type checker accepts both)" if w.kind == TYPING else "")
 
 
 def judge(c: Cause, w: Witness | None, why: str) -> None:
@@ -428,13 +738,8 @@ def judge(c: Cause, w: Witness | None, why: str) -> None:
         c.severity = BREAKING
         c.unproven = None
         return
-    if w is not None:
-        if w.old_ok is None or w.new_ok is None:
-            why = f"its witness could not run on both sides (old: {w.old}; new: {w.new})"
-        elif not w.old_ok:
-            why = f"its witness fails on the old side too: {w.old}"
-        else:
-            why = "its witness passes on both sides"
+    if w is not None and not why:
+        why = _unproven_why(w)
     c.unproven = why
     if c.severity == BREAKING:
         c.severity = _weaker(BREAKING, WARNING)
@@ -457,8 +762,13 @@ def write_dir(causes: Iterable[Cause], out: str | Path) -> list[Path]:
         w = Witness(c.id, c.witness["code"], c.witness["old"], c.witness["new"])
         head = (f"# witness of {c.id} ({c.witness['proves'] or 'unproven'})\n# old side: {w.old}\n"
                 f"# new side: {w.new}\n")
+        if c.witness.get("kind") == TYPING:
+            from compat.tools.typecheck import CHECKER_PIN
+
+            head += f"# a typing witness: check it with {CHECKER_PIN}, `mypy --python-executable PYTHON {w.filename()}`\n"
         written.append(write_atomic(out / w.filename(), head + w.code))
     return written
 
 
-__all__ = ["Witness", "attach", "candidates", "judge", "program", "run_one", "witness", "write_dir"]
+__all__ = ["Witness", "attach", "candidates", "judge", "program", "run_one", "typing_program", "witness", "witnesses",
+           "write_dir"]
