@@ -208,8 +208,13 @@ def _named_target(option: str | None) -> str | None:
 
 
 def cmd_check(args) -> int:
-    result = pipeline.check(Baseline(args.baseline), sides.from_options(python=args.python), target=_named_target(args.target),
+    baseline, new_side = Baseline(args.baseline), sides.from_options(python=args.python)
+    old_side = (sides.recorded_side(baseline.surface, f"baseline {args.baseline}")
+                if args.witness or args.witness_dir else None)
+    result = pipeline.check(baseline, new_side, target=_named_target(args.target),
                             jobs=args.jobs, progress=_progress, path_prefix=args.path_prefix, full=args.full)
+    if old_side is not None:  # the recorded release and the dagster under check, both run
+        result.witness_sides, result.witness_jobs = (old_side, new_side), args.jobs
     return _finish(result, args)
 
 
@@ -636,6 +641,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", help="module:Class under test (default: the one the baseline was recorded for)")
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")
+    p.add_argument("--witness", action="store_true",
+                   help="run each cause's witness on the dagster release the baseline was recorded from and on the "
+                        "one checked (builds that release's environment); an unproven cause is at most a warning")
+    add_witness_dir(p)
     add_report(p)
     p.set_defaults(func=cmd_check)
 

@@ -71,6 +71,9 @@ def pytest_addoption(parser):
     group.addoption("--compat-no-behaviour", action="store_true", help="skip the behaviour replay cells")
     group.addoption("--compat-full", action="store_true",
                     help="replay every behaviour cell and stored program, not only those the change can reach")
+    group.addoption("--compat-witness", action="store_true",
+                    help="in the report, put each cause to its witness on the dagster release the baseline was "
+                         "recorded from and on the one checked (an unproven cause is at most a warning there)")
     group.addoption("--compat-path-prefix", metavar="PREFIX",
                     help="put PREFIX before package-relative paths in report locations (e.g. python_modules/dagster/ "
                          "for a wheel of dagster) (default: detected for an editable checkout; none for a wheel)")
@@ -86,6 +89,7 @@ def _settings(config) -> Settings:
         "python": config.getoption("compat_python"),
         "path_prefix": config.getoption("compat_path_prefix"),
         "full": config.getoption("compat_full"),
+        "witness": config.getoption("compat_witness"),
     }
     settings = Settings.resolve(opts, project_root(config), Path(config.invocation_params.dir))
     if config.getoption("compat_no_behaviour"):

@@ -120,6 +120,16 @@ def resolve(text: str | None, target: str | None = None) -> Side:
     return side
 
 
+def recorded_side(surface, what: str = "the baseline") -> Side:
+    """The released dagster a recorded surface was taken from, as a side that can run (its
+    environment built once by uv): the old side of a baseline's witnesses."""
+    version = (surface.generator or {}).get("dagster") or ""
+    if not envs.VERSION_RE.fullmatch(str(version)):
+        raise CompatError(f"{what} was recorded from dagster {version or '(unknown)'}, not a release: witnesses need "
+                          f"an old side that can run (use `compat compare --old SPEC --new SPEC`)")
+    return Side(f"dagster=={version}", envs.Spec(text=f"dagster=={version}", version=version))
+
+
 def from_options(*, python: str | None = None, dagster_version: str | None = None, path: str | None = None,
                  target: str | None = None) -> Side:
     """The side chosen by `--python`, `--dagster-version` or `--path` (at most one), else installed."""

@@ -170,3 +170,29 @@ def test_an_init_hook_witness_fails_where_the_base_init_reaches_the_override(pai
         assert ok is False and line == "AttributeError: 'OldSubclass' object has no attribute '_own_state'"
     else:
         assert ok is True and line == f"constructed without the base reaching {hook} first"
+
+
+def test_a_baseline_names_the_release_its_witnesses_run_on():
+    """`compat check --witness` and the gate's `--compat-witness` run the old side of each witness
+    on the release the baseline was recorded from; a baseline of anything else is refused in one line."""
+    import dataclasses
+
+    from compat.model.baseline import Baseline
+    from compat.model.errors import CompatError
+
+    surface = Baseline("snapshots/baseline-1.11.4").surface
+    side = sides.recorded_side(surface)
+    assert side.text == "dagster==1.11.4" and side.spec.version == "1.11.4"
+    dev = dataclasses.replace(surface, generator={**surface.generator, "dagster": "1!0+dev"})
+    with pytest.raises(CompatError, match=r"recorded from dagster 1!0\+dev, not a release"):
+        sides.recorded_side(dev)
+
+
+def test_the_gate_takes_the_witness_option():
+    from pathlib import Path
+
+    from compat.gate.gate import Settings
+
+    root = Path(__file__).resolve().parent.parent
+    assert Settings.resolve({"witness": True}, root).witness is True
+    assert Settings.resolve({}, root).witness is False

@@ -51,6 +51,9 @@ class Settings:
     behaviour: bool
     path_prefix: str | None = None
     full: bool = False  # replay every cell and program, not only what the change can reach
+    # run each cause's witness on the release the baseline was recorded from and on the dagster
+    # under check, for the report (--compat-witness; it builds that release's environment)
+    witness: bool = False
 
     @classmethod
     def resolve(cls, options: dict, rootdir: Path, cwd: Path | None = None) -> Settings:
@@ -97,6 +100,7 @@ class Settings:
             behaviour=bool(pick("behaviour", True)),
             path_prefix=pick("path_prefix"),
             full=bool(options.get("full")),
+            witness=bool(options.get("witness")),
         )
 
 
@@ -297,7 +301,9 @@ class Gate:
                            old_surface=self.base.surface, new_surface=self.new_surface, profiles=self.profiles,
                            title=f"{self.target}: baseline {self.base.label} -> {self.new_label}",
                            path_prefix=self.path_prefix, accepted=accepted_mod.reasons(taken, self.base.accepted),
-                           replay=replay, incomplete=incomplete, warnings=list(self.base.warnings))
+                           replay=replay, incomplete=incomplete, warnings=list(self.base.warnings),
+                           witness_sides=(sides.recorded_side(self.base.surface, f"baseline {self.base.label}"),
+                                          python_for_gate(self.settings)) if self.settings.witness else None)
 
     @cached_property
     def path_prefix(self) -> str:
