@@ -13,7 +13,7 @@ from compat import sides
 from compat.causes import Cause, build_causes
 from compat.model.findings import Finding
 from compat.static.diff import compare_surfaces
-from compat.static.extract import DEFAULT_TARGET
+from compat.static.extract import DEFAULT_TARGET, side_surface
 from compat.tools import typecheck, witness
 
 OLD, NEW = "dagster==1.11.4", "dagster==1.11.6"
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def pair():
     old, new = sides.resolve(OLD), sides.resolve(NEW)
-    o, n = old.surface(DEFAULT_TARGET), new.surface(DEFAULT_TARGET)
+    o, n = side_surface(old, DEFAULT_TARGET), side_surface(new, DEFAULT_TARGET)
     causes = {c.id: c for c in build_causes(compare_surfaces(o, n), o, n)}
     return o, causes, (old.python, new.python)
 
