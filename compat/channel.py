@@ -57,6 +57,12 @@ def bytecode_cache() -> str:
             shutil.rmtree(m, ignore_errors=True)
     return str(prefix)
 
+def _worker_overlay(python: str) -> list[str]:
+    from compat import envs  # the parent side only: a worker never starts workers
+
+    return envs.worker_overlay(python)
+
+
 class WorkerProcess:
     """`python -m MODULE [ARGS]` in a temp HOME and DAGSTER_HOME of its own, in its own session;
     with ``server`` (a fork server's socket, :mod:`compat.forkserver`), a fork of that warmed
@@ -71,7 +77,8 @@ class WorkerProcess:
         env = dict(os.environ)
         env.pop("PYTHONSTARTUP", None)
         env.update({
-            "PYTHONPATH": str(PROJECT_ROOT),
+            # the harness's code, and what its workers import that ``python`` lacks (coverage)
+            "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), *_worker_overlay(python)]),
             "DAGSTER_HOME": os.path.join(self.home, "dagster_home"),
             "HOME": self.home,  # dagster writes ~/.dagster/.telemetry whatever DAGSTER_HOME says
             "TMPDIR": os.path.join(self.home, "tmp"),  # the cells' instances go with the home

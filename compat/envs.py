@@ -213,6 +213,67 @@ def _summarize_uv_error(lines: list[str]) -> str:
     return lines[-1].lstrip("×╰─▶ ").strip() if lines else "uv failed"
 
 
+# --- what the harness's workers need, brought to an interpreter that lacks it ----------------------
+_WORKER_IMPORTS = {"coverage": "coverage"}  # requirement name -> the module a worker imports
+
+_HAS_MODULES = ("import importlib.util, json, sys\n"
+                "print(json.dumps([m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]))\n")
+
+
+def _worker_pins() -> list[str]:
+    """WORKER_REQUIREMENTS as this interpreter has them (`coverage==7.x`): a foreign interpreter's
+    workers run the same coverage.py as the harness's own; the requirement itself where it has none."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    pins = []
+    for req in WORKER_REQUIREMENTS:
+        name = Requirement(req).name
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pins.append(req)
+    return pins
+
+
+_OVERLAYS: dict[str, list[str]] = {}
+
+
+def worker_overlay(python: str) -> list[str]:
+    """What to put on the path of ``python``'s workers besides the harness's code: nothing when it
+    holds what the workers import (coverage), else a private directory of those requirements,
+    installed for that interpreter once (by its path, version and the pins) in this user's cache.
+    The user's environment is never asked to hold the harness's dependencies, nor changed."""
+    real = os.path.abspath(python)  # not resolved: two venvs' pythons link to one base interpreter
+    if real == os.path.abspath(sys.executable):
+        return []  # the harness's own interpreter: its requirements are the project's
+    if real in _OVERLAYS:
+        return _OVERLAYS[real]
+    try:
+        proc = tempdirs.run([python, "-c", _HAS_MODULES, *_WORKER_IMPORTS.values()], capture_output=True, text=True,
+                            timeout=probe_timeout(), stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": ""})
+        missing = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        missing = []  # an interpreter that cannot say: its workers will say why they cannot start
+    if not missing:
+        _OVERLAYS[real] = []
+        return []
+    pins = _worker_pins()
+    version = tempdirs.run([python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True,
+                             timeout=probe_timeout(), stdin=subprocess.DEVNULL).stdout.strip()
+    key = hashlib.sha256("\0".join([real, version, *pins]).encode()).hexdigest()[:16]
+
+    def fill(tmp: Path) -> str:
+        _run_uv(["pip", "install", "--quiet", "--python", python, "--target", str(tmp / "site"), *pins],
+                f"cannot bring {', '.join(pins)} to the workers of {python}")
+        return f"{python}\n{version}\n" + "\n".join(pins) + "\n"
+
+    dest = build_once(cache_dir() / "overlays" / key, f"overlay-{key}", fill)
+    _OVERLAYS[real] = [str(dest / "site")]
+    return _OVERLAYS[real]
+
+
 def check_version(version: str) -> str:
     if not isinstance(version, str) or not VERSION_RE.fullmatch(version):
         raise CompatError(f"not a dagster version: {version!r} (expected e.g. 1.11.4)")
