@@ -71,7 +71,7 @@ report: setup
 
 # Every subclass of a dagster class in dagster-cloud and the integration packages released for
 # dagster $(OLD), checked against dagster $(DAGSTER) (wheels only; cached per wheel)
-ecosystem: setup
+ecosystem: setup servers
 	$(PY) -m compat ecosystem --old dagster==$(OLD) --new dagster==$(DAGSTER) --format markdown --fail-on never --griffe --report snapshots/reports/ecosystem-$(OLD)-vs-$(DAGSTER).md
 	$(PY) -m compat ecosystem --old dagster==$(OLD) --new dagster==$(DAGSTER) --format json --fail-on never --report snapshots/reports/ecosystem-$(OLD)-vs-$(DAGSTER).json
 

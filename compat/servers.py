@@ -5,8 +5,9 @@ dagster-postgres and dagster-mysql subclass dagster's run, event-log and schedul
 overrides only run against the real server (its SQL dialect, its upserts, its migrations), so the
 replay needs one. No system service is used or touched: the server binaries Debian's packages
 install (`make servers`) are run directly, the data directory and the socket live in a
-``compat-server-*`` temp dir (RAM-backed where there is room), TCP is off (``listen_addresses=''``, ``--skip-networking``), and
-clients connect through the socket with the server's own superuser and no password.
+``compat-server-*`` temp dir (RAM-backed where there is room), TCP is off
+(``listen_addresses=''``, ``--skip-networking``), and clients connect through the socket with
+the server's own superuser and no password.
 
 Nothing is left running after a run:
 
@@ -226,7 +227,9 @@ def postgres() -> Iterator[Server]:
 
         cmd = [*prefix, progs["postgres"], "-D", str(data), "-k", str(sock), "-c", "listen_addresses=",
                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-               "-c", "max_connections=50", "-c", "unix_socket_permissions=0777"]
+               "-c", "max_connections=50", "-c", "unix_socket_permissions=0777",
+               # dynamic shared memory as files in the data dir, not /dev/shm: a killed server's go with its dir
+               "-c", "dynamic_shared_memory_type=mmap"]
         server = _start(POSTGRES, root, cmd, env, sock, log, ready)
         try:
             server.version = (data / "PG_VERSION").read_text().strip()

@@ -34,6 +34,28 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _tcp_listeners(pid: int) -> set[str]:
+    """The socket inodes of `pid` that listen on TCP (IPv4 or IPv6), read from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    listening = set()
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # TCP_LISTEN
+                listening.add(fields[9])
+    return inodes & listening
+
+
 def _gone(pid: int, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while _alive(pid):
@@ -51,8 +73,7 @@ def test_a_server_runs_on_its_own_socket_and_leaves_nothing(kind):
         assert server.socket.exists() and str(server.socket).startswith(str(root))
         assert f"{server.socket}" in server.url()
         # no TCP: a socket in the temp dir is the only way in
-        tcp = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout
-        assert f"pid={pid}," not in tcp
+        assert not _tcp_listeners(pid)
         if os.geteuid() == 0:  # the servers refuse root: they run as the unprivileged user
             assert Path(f"/proc/{pid}").stat().st_uid != 0
     assert _gone(pid) and not root.exists() and server not in tempdirs.LIVE
@@ -152,3 +173,12 @@ def test_postgres_and_mysql_storages_replay_on_real_servers_and_show_the_mysql_b
     proc = _run(*cmd, "--report", str(tmp_path / "b.json"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_the_test_command_installs_the_servers_as_it_installs_chromium():
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text().splitlines()
+    test_line = next(line for line in makefile if line.startswith("test:"))
+    assert "servers" in test_line.split() and "browser" in test_line.split()
+    recipe = subprocess.run(["make", "-n", "-B", "servers"], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parent.parent).stdout
+    assert "apt-get install" in recipe and "postgresql mariadb-server" in recipe

@@ -3,16 +3,16 @@ base's contract, in an environment holding one dagster and the package's old rel
 
 Replayed here: the database IO manager (`DbIOManager` dispatching to a `DbClient`, built by a
 `ConfigurableIOManagerFactory`) and the resource it configures, on DuckDB in a temp dir; and
-dagster's sql storages as dagster-postgres and dagster-mysql subclass them (below). Each cell spies on one downstream class: every
-member that class defines over a member of its dagster base is wrapped (``spy.spy_class``), the
-scenario runs real materializations, and the trace is the dispatches to those members, what each
-step returned and the tables left in the database: the shape of an instance trace, so the
-instance's comparison reads it.
+dagster's sql storages as dagster-postgres and dagster-mysql subclass them (below). Each cell
+spies on one downstream class: every member that class defines over a member of its dagster base
+is wrapped (``spy.spy_class``), the scenario runs real materializations, and the trace is the
+dispatches to those members, what each step returned and the tables left in the database: the
+shape of an instance trace, so the instance's comparison reads it.
 
 The storages of dagster-postgres and dagster-mysql are replayed on a real server the parent
 started (:mod:`compat.servers`): the cell runs one of the *instance's* scenarios
 (:mod:`compat.behaviour.scenarios`) on an instance configured with the package's storages, on a
-database created empty for the cell, the storage of the spied class's kind spied.
+database made fresh for the cell, the storage of the spied class's kind spied.
 
 Requests (JSON lines): ``{"subclass": S, "scenario": N}``, with ``"server": {...}`` for a storage
 cell; ``{"op": "exit"}`` ends the worker.

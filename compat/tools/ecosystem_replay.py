@@ -1,10 +1,13 @@
 """The ecosystem check's behaviour layer: downstream overrides replayed on both dagsters.
 
-A pair is replayed when its base has a contract that runs without an outside service; today
-that is dagster-duckdb's three classes (`DuckDbClient` under `DbIOManager`, `DuckDBIOManager` as
-a `ConfigurableIOManagerFactory`, `DuckDBResource` as a `ConfigurableResource`), on DuckDB in a temp
-dir. The other packages' bases need Postgres, MySQL, dagster-cloud's API, Kubernetes, Docker,
-Celery or a cloud store, and dagster's own sqlite storages have no subclass in them.
+A pair is replayed when its base has a contract the harness can run: dagster-duckdb's three
+classes (`DuckDbClient` under `DbIOManager`, `DuckDBIOManager` as a
+`ConfigurableIOManagerFactory`, `DuckDBResource` as a `ConfigurableResource`), on DuckDB in a temp
+dir; and the run, event-log and schedule storages of dagster-postgres and dagster-mysql, on a
+PostgreSQL or MariaDB server the harness starts for the run (:mod:`compat.servers`: started once
+for both sides, only when a side's traces are not cached), driven through the instance's own
+scenarios that use each storage. The other packages' bases need dagster-cloud's API, Kubernetes,
+Docker, Celery or a cloud store.
 
 The package's *old* release runs on both sides (that is what its users have installed when they
 upgrade dagster): the unpacked wheel and the runtime it needs (pinned, so only dagster differs)
@@ -107,8 +110,8 @@ REPLAYED: dict[str, tuple[tuple[str, ...], tuple[Cell, ...]]] = {
         EVENT_LOG_BASE: "dagster_mysql.event_log.event_log.MySQLEventLogStorage",
         SCHEDULE_BASE: "dagster_mysql.schedule_storage.schedule_storage.MySQLScheduleStorage"})),
 }
-WORKER_CODE = ("tools/downstream_worker.py", "behaviour/spy.py", "model/trace.py", "channel.py", "behaviour/speedups.py",
-               "behaviour/scenarios.py")
+WORKER_CODE = ("tools/downstream_worker.py", "behaviour/spy.py", "model/trace.py", "channel.py",
+               "behaviour/speedups.py", "behaviour/scenarios.py")
 
 
 class ReplayFile(schemas._Open):
@@ -275,4 +278,5 @@ def attach_witnesses(causes: list[Cause], old: Side, new: Side) -> int:
     return attached
 
 
-__all__ = ["REPLAYED", "STORAGES", "Cell", "attach_witnesses", "cache_path", "cached", "record", "record_both", "replay", "runtime_dir"]
+__all__ = ["REPLAYED", "STORAGES", "Cell", "attach_witnesses", "cache_path", "cached", "record", "record_both",
+           "replay", "runtime_dir"]
