@@ -12,8 +12,8 @@ the server's own superuser and no password.
 Nothing is left running after a run:
 
 * :func:`postgres` and :func:`mariadb` are context managers: leaving them (normally, by an
-  exception, by Ctrl-C or by the SIGTERM that :func:`compat.tempdirs.on_sigterm` turns into an
-  exception) stops the server and removes its directory;
+  exception, by Ctrl-C or by the SIGTERM that :mod:`compat.signals` turns into an exception)
+  stops the server and removes its directory;
 * each server is registered in :data:`compat.tempdirs.LIVE`, so the interrupt handlers that stop
   the run's workers stop it too;
 * the server is the harness's own child (no ``pg_ctl`` or ``mysqld_safe`` daemonizing it) and gets

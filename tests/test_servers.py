@@ -96,8 +96,8 @@ def test_an_unknown_server_is_one_line():
 
 _HOLDER = textwrap.dedent("""
     import sys, time
-    from compat import servers, tempdirs
-    tempdirs.on_sigterm()
+    from compat import servers, signals
+    signals.install()
     with servers.STARTERS[sys.argv[1]]() as s:
         print(s.proc.pid, s.root, flush=True)
         time.sleep(600)
