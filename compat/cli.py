@@ -283,7 +283,7 @@ def cmd_ecosystem(args) -> int:
                               "and --annotations")
         mine = shards.select(names, args.shard)
         gathered = ecosystem.gather(old, new, mine, behaviour=not args.no_behaviour, lenient=args.all,
-                                    jobs=args.jobs, progress=_progress)
+                                    jobs=args.downloads, progress=_progress)
         text = shards.ecosystem_shard(args.old, args.new, names, not args.no_behaviour, args.path_prefix, args.shard,
                                       gathered)
         if args.report:
@@ -293,7 +293,7 @@ def cmd_ecosystem(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    result = ecosystem.run(old, new, names, behaviour=not args.no_behaviour, lenient=args.all, jobs=args.jobs,
+    result = ecosystem.run(old, new, names, behaviour=not args.no_behaviour, lenient=args.all, jobs=args.downloads,
                            progress=_progress)
     _located(result, new, args.path_prefix)
     for line in result.timings:
@@ -682,8 +682,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", metavar="K/N", type=shards.parse_shard,
                    help="fetch, read and profile only every N-th package from the K-th, and write that as JSON "
                         "(to --report FILE, else stdout) for `compat merge` (default: the whole run)")
-    p.add_argument("-j", "--jobs", type=_downloads, default=4,
-                   help="downloads at once (default: %(default)s)")
+    p.add_argument("--downloads", metavar="N", type=_downloads, default=4,
+                   help="packages fetched from the index at once (default: %(default)s)")
     p.add_argument("--no-behaviour", action="store_true",
                    help="static only: replay no downstream override (builds no environment)")
     add_report(p)
