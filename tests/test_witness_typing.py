@@ -18,8 +18,6 @@ from compat.tools import typecheck, witness
 
 OLD, NEW = "dagster==1.11.4", "dagster==1.11.6"
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def pair():
@@ -38,6 +36,7 @@ def typed(pair):
     return dict(zip([c.id for c in chosen], witness.witnesses(chosen, old, DEFAULT_TARGET, pythons, jobs=2)))
 
 
+@pytest.mark.slow
 def test_a_narrowed_return_is_proven_under_the_type_checker(pair, typed):
     """1.11.6 narrowed the health-state methods' returns (no `None`): an override typed as the
     1.11.4 base declared them is accepted by mypy against 1.11.4 and rejected against 1.11.6."""
@@ -54,6 +53,7 @@ def test_a_narrowed_return_is_proven_under_the_type_checker(pair, typed):
     assert data["unproven"] is None
 
 
+@pytest.mark.slow
 def test_a_widened_parameter_and_a_new_default_are_typing_breaks_only(typed):
     """`report_runless_asset_event` accepts more event types, `stop_schedule` gained a default:
     no run breaks, but an old typed override is an incompatible override."""
@@ -63,11 +63,13 @@ def test_a_widened_parameter_and_a_new_default_are_typing_breaks_only(typed):
         assert w.proves == "typing" and w.old == "mypy accepts it" and needle in w.new, (cid, w.new)
 
 
+@pytest.mark.slow
 def test_a_runtime_witness_comes_first(typed):
     w, _ = typed["member:can_read_failure_events_for_asset"]
     assert w.kind == "runtime" and w.proves == "runtime" and "TypeError" in w.new
 
 
+@pytest.mark.slow
 def test_the_typed_program_imports_each_old_annotation_where_the_old_module_got_it(pair):
     old, causes, pythons = pair
     code, why = witness.typing_program(causes["member:stop_schedule"], old, DEFAULT_TARGET,
@@ -78,6 +80,7 @@ def test_the_typed_program_imports_each_old_annotation_where_the_old_module_got_
     assert "remote_schedule: Optional[RemoteSchedule]" in code and "def call_stop_schedule(" in code
 
 
+@pytest.mark.slow
 def test_type_checker_outcomes_are_cached_by_content(pair, monkeypatch):
     """A second check of the same program against the same side runs no checker; a cached
     outcome that does not match the schema is checked again, never trusted."""
@@ -113,6 +116,7 @@ def _forwarding(positional: list[str]) -> Cause:
                  edited=["wipe_assets"], findings=[cell])
 
 
+@pytest.mark.slow
 def test_keyword_to_positional_forwarding_is_not_proven_by_an_old_override(pair):
     """1.11.6's wipe_assets passes `dagster_event` by position where 1.11.4 named it: an override
     with the old signature binds every call dagster makes, on both sides, so it stays a warning."""
@@ -125,6 +129,7 @@ def test_keyword_to_positional_forwarding_is_not_proven_by_an_old_override(pair)
     assert c.severity == "warning" and c.unproven == "its witness passes on both sides"
 
 
+@pytest.mark.slow
 def test_an_override_naming_positional_arguments_its_own_way_must_bind_every_old_call(pair):
     """Where the old base passed an argument by position, an override may name it as it likes;
     on 1.11.4 other call sites already pass `dagster_event=` by keyword, so such an override
@@ -135,6 +140,7 @@ def test_an_override_naming_positional_arguments_its_own_way_must_bind_every_old
     assert w.old_ok is False and "unexpected keyword argument 'dagster_event'" in w.old and w.proves is None
 
 
+@pytest.mark.slow
 def test_a_gained_dispatch_of_a_method_binds_the_old_override_to_every_new_call(pair):
     old, _, pythons = pair
     c = Cause(id="dispatch-gained:report_dagster_event", kind="dispatch-gained", subject="report_dagster_event",
@@ -144,6 +150,7 @@ def test_a_gained_dispatch_of_a_method_binds_the_old_override_to_every_new_call(
     assert w.old_ok and w.new_ok and w.proves is None  # the old signature binds 1.11.6's calls too
 
 
+@pytest.mark.slow
 def test_a_property_gained_outside_init_has_no_failing_override(pair):
     old, _, _ = pair
     c = Cause(id="dispatch-gained:run_storage", kind="dispatch-gained", subject="run_storage", severity="warning",
@@ -156,6 +163,7 @@ def test_a_property_gained_outside_init_has_no_failing_override(pair):
 
 @pytest.mark.parametrize("hook, reached", [("run_monitoring_enabled", True), ("get_settings", True),
                                            ("run_storage", False)])
+@pytest.mark.slow
 def test_an_init_hook_witness_fails_where_the_base_init_reaches_the_override(pair, hook, reached):
     """The witness of a dispatch `__init__` gained: a subclass setting its own state after
     `super().__init__()` whose override reads it. Run on 1.11.4 itself, it fails exactly for the
