@@ -31,7 +31,7 @@ def test_the_arguments_scenario_runs_to_its_end_on_a_release_without_a_member(tm
 def test_the_refusals_scenario_sees_each_refusal_of_the_base_and_records_it_twice_the_same():
     """A base that stops refusing an incomplete construction or a bad dagster.yaml, or refuses it
     with another class or message (a field list printed as a tuple), changes one of these steps."""
-    from compat.behaviour.scenarios import REFUSED_CONFIGS
+    from compat.behaviour.scenarios import ACCEPTED_CONFIGS, REFUSED_CONFIGS
     from compat.behaviour.worker import run_cell
 
     cell = {"subclass": "spy", "scenario": "configuration_refusals", "storage": "sqlite"}
@@ -40,7 +40,15 @@ def test_the_refusals_scenario_sees_each_refusal_of_the_base_and_records_it_twic
     res = first["result"]
     assert res["complete"] == "DagsterInstance"
     refused = {k: v["__exception__"] for k, v in res.items() if isinstance(v, dict) and "__exception__" in v}
-    assert set(refused) == set(res) - {"complete"}
+    accepted = {"complete", "instance_config_schema"} | {f"yaml_ok:{name}" for name in ACCEPTED_CONFIGS}
+    assert set(refused) == set(res) - accepted
+    assert {res[f"yaml_ok:{name}"] for name in ACCEPTED_CONFIGS} == {"DagsterInstance"}
+    # the schema field by field: a field made required, or another default, changes it
+    schema = res["instance_config_schema"]
+    assert schema["auto_materialize.run_tags"] == {"required": False, "type": "PERMISSIVE_SHAPE"}
+    assert schema["nux.enabled"]["required"] is False
+    # from_config reads the file it is given, not dagster.yaml
+    assert "other.yaml" in refused["yaml_named_file"]["message"]
     assert {f"yaml:{name}" for name in REFUSED_CONFIGS} <= set(refused)
     assert refused["without:compute_log_manager"]["type"] == "CheckError"
     assert "Compute log manager" in refused["without:compute_log_manager"]["message"]

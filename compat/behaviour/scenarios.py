@@ -342,6 +342,10 @@ def runs_status_events(instance, ctx: Ctx):
     ctx.step("engine_event", lambda: instance.report_engine_event("hello", r2).event_type_value)
     ctx.step("events_2", lambda: [e.dagster_event.event_type_value for e in instance.all_logs(r2.run_id)])
     ctx.step("run_stats_2", lambda: instance.get_run_stats(r2.run_id).steps_failed)
+    r3 = instance.create_run_for_job(job)
+    instance.report_run_canceling(r3)  # no message: the base's default text
+    ctx.step("canceling_default_message", lambda: [e.dagster_event.message for e in instance.all_logs(r3.run_id)
+                                                   if e.dagster_event][-1:])
     ctx.step("will_resume", instance.run_will_resume, r2.run_id)
     ctx.step("resume_attempts", instance.count_resume_run_attempts, r2.run_id)
     return ctx.results
@@ -929,6 +933,7 @@ CUSTOM_SETTINGS = {
     "python_logs": {"python_log_level": "WARNING", "managed_python_loggers": ["compat"]},
     "code_servers": {"local_startup_timeout": 99},
     "auto_materialize": {"enabled": False, "run_tags": {"am": "yes"}},
+    "nux": {"enabled": False},
 }
 
 
@@ -1361,6 +1366,30 @@ REFUSED_CONFIGS = {
 }
 
 
+# dagster.yaml documents the base accepts, though a stricter schema (a field made required) or
+# another default would refuse or read them otherwise
+ACCEPTED_CONFIGS = {
+    "auto_materialize_without_run_tags": {"auto_materialize": {"enabled": False}},
+    "nux_disabled": {"nux": {"enabled": False}},
+}
+
+
+def _schema_fields(field: Any, path: str, out: dict[str, Any]) -> dict[str, Any]:
+    """Every field of a config schema by its dotted path: whether it is required, its default
+    (when it has one) and its type's kind or name; descriptions left out (documentation)."""
+    from dagster._config import ConfigTypeKind
+
+    kind = field.config_type.kind
+    entry: dict[str, Any] = {"required": field.is_required, "type": field.config_type.given_name or kind.value}
+    if field.default_provided:
+        entry["default"] = field.default_value
+    out[path] = entry
+    if kind in (ConfigTypeKind.STRICT_SHAPE, ConfigTypeKind.PERMISSIVE_SHAPE, ConfigTypeKind.SELECTOR):
+        for name, child in sorted(field.config_type.fields.items()):
+            _schema_fields(child, f"{path}.{name}" if path else name, out)
+    return out
+
+
 def _instance_parts(tmpdir: str, **changed: Any) -> dict[str, Any]:
     """Fresh in-memory components for constructing DagsterInstance directly, with some changed."""
     from dagster._core.instance import InstanceType
@@ -1411,6 +1440,20 @@ def configuration_refusals(instance, ctx: Ctx):
         with open(os.path.join(home, "dagster.yaml"), "w", encoding="utf-8") as fh:
             yaml.safe_dump(document, fh, sort_keys=True)
         ctx.step(f"yaml:{name}", build_from_yaml, home)
+    for name, document in ACCEPTED_CONFIGS.items():
+        home = _fresh_dir(ctx.tmpdir, f"yaml-ok-{name}")
+        with open(os.path.join(home, "dagster.yaml"), "w", encoding="utf-8") as fh:
+            yaml.safe_dump(document, fh, sort_keys=True)
+        ctx.step(f"yaml_ok:{name}", build_from_yaml, home)
+    # another filename than dagster.yaml: from_config must read the one it is given
+    with open(os.path.join(_fresh_dir(ctx.tmpdir, "yaml-named"), "other.yaml"), "w", encoding="utf-8") as fh:
+        yaml.safe_dump(REFUSED_CONFIGS["unknown_key"], fh, sort_keys=True)
+    ctx.step("yaml_named_file", lambda: type(instance).from_config(os.path.join(ctx.tmpdir, "yaml-named"),
+                                                                   config_filename="other.yaml"))
+    # the schema every document is validated against, field by field
+    ctx.step("instance_config_schema", lambda: _schema_fields(
+        _import("Field", "dagster")(_import("dagster_instance_config_schema", "dagster._core.instance.config")()),
+        "", {}))
     return ctx.results
 
 
