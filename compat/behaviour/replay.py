@@ -1016,9 +1016,12 @@ def _render_event(ev: dict) -> str:
     return f"{dispatch_key(ev)}  <- {ev.get('caller_class', '?')}.{ev.get('caller', '?')} [{ev.get('via', '?')}]{count}"
 
 
-def _comparable(events: list[dict], members: set[str] | None) -> list[dict]:
-    """Dispatch events to members both sides can override, consecutive duplicates collapsed."""
+def _comparable(events: list[dict], members: set[str] | None) -> tuple[list[dict], list[str]]:
+    """Dispatch events to members both sides can override, consecutive duplicates collapsed,
+    and each kept event's :func:`dispatch_key` (computed once: a full replay compares some
+    400,000 events)."""
     out: list[dict] = []
+    keys: list[str] = []
     last = None
     for ev in events:
         if members is not None and ev["member"] not in members:
@@ -1028,7 +1031,8 @@ def _comparable(events: list[dict], members: set[str] | None) -> list[dict]:
             continue
         last = key
         out.append(ev)
-    return out
+        keys.append(key)
+    return out, keys
 
 
 def _compare_dispatch(old: dict, new: dict) -> Finding | None:
@@ -1047,10 +1051,8 @@ def _dispatch_divergences(old: dict, new: dict) -> list[Finding]:
     if not o_members and not n_members:
         return []
     common = o_members & n_members
-    o_ev = _comparable(old.get("dispatch") or [], common)
-    n_ev = _comparable(new.get("dispatch") or [], common)
-    o_keys = [dispatch_key(e) for e in o_ev]
-    n_keys = [dispatch_key(e) for e in n_ev]
+    o_ev, o_keys = _comparable(old.get("dispatch") or [], common)
+    n_ev, n_keys = _comparable(new.get("dispatch") or [], common)
     if o_keys == n_keys:
         return []
     o_count, n_count = Counter(e["member"] for e in o_ev), Counter(e["member"] for e in n_ev)
