@@ -791,9 +791,10 @@ def schedules_instigator_state(instance, ctx: Ctx):
     ctx.step("ticks", lambda: [t.status for t in instance.get_ticks(origin.get_id(), state.selector_id)])
     ctx.step("get_tick", lambda: instance.get_tick(origin.get_id(), state.selector_id, FIXED_TS).status)
     ctx.step("supports_batch", lambda: instance.supports_batch_tick_queries)
+    # the sequences as the base builds them: a caller appending to `errors` needs a list
     ctx.step("scheduler_debug_info", lambda: (lambda d: {"config": d.scheduler_config_info,
-                                                         "storage": list(d.schedule_storage),
-                                                         "errors": list(d.errors)})(instance.scheduler_debug_info()))
+                                                         "storage": d.schedule_storage,
+                                                         "errors": d.errors})(instance.scheduler_debug_info()))
     return ctx.results
 
 
