@@ -563,12 +563,25 @@ def arguments_cursors_and_filters(instance, ctx: Ctx):
         a, DagsterEventType.ASSET_MATERIALIZATION, partitions={"p0", "p2"}, after_cursor=0)))
     ctx.step("event_tags_filtered", lambda: [dict(x) for x in instance.get_event_tags_for_asset(
         a, filter_tags={"dagster/data_version": "v1"})])
+    ctx.step("data_version_of_partition", lambda: (lambda r: r and r.partition_key)(
+        instance.get_latest_data_version_record(a, is_source=False, partition_key="p1")))
+    ctx.step("data_version_before", lambda: (lambda r: r and r.partition_key)(
+        instance.get_latest_data_version_record(a, before_cursor=latest)))
+    ctx.step("data_version_after", lambda: (lambda r: r and r.partition_key)(
+        instance.get_latest_data_version_record(a, after_cursor=latest)))
+    ctx.step("event_summaries_window", lambda: len(_value_of(
+        instance, "get_asset_event_summary_records", DagsterEventType.ASSET_MATERIALIZATION, asset_key=a,
+        after_storage_id=0, before_storage_id=latest, limit=5, ascending=True)))
+    ctx.step("event_summaries_of_ids", lambda: len(_value_of(
+        instance, "get_asset_event_summary_records", DagsterEventType.ASSET_MATERIALIZATION,
+        storage_ids=[latest])))
     ctx.step("event_tags_of_event", lambda: [dict(x) for x in instance.get_event_tags_for_asset(
         a, filter_event_id=latest)])
 
     job = _ops_job("cursor_job")
     runs = [instance.create_run_for_job(job, tags={"team": t}) for t in ("alpha", "beta", "alps")]
     ids = {r.run_id: f"run{i}" for i, r in enumerate(runs)}
+    ctx.step("created_queued", lambda: instance.create_run_for_job(job, status="QUEUED").status)
     ctx.step("run_ids_filtered", lambda: [ids.get(i, "?") for i in instance.get_run_ids(
         filters=RunsFilter(tags={"team": "beta"}))])
     ctx.step("run_records_cursor", lambda: [ids.get(r.dagster_run.run_id, "?") for r in instance.get_run_records(
@@ -853,6 +866,13 @@ def backfills_crud(instance, ctx: Ctx):
     ctx.step("update", instance.update_backfill, bf.with_status(BulkActionStatus.COMPLETED_SUCCESS))
     ctx.step("get_after", lambda: instance.get_backfill("compatbf").status)
     ctx.step("backfill_settings", instance.get_backfill_settings)
+    # a filter, a cursor and a limit: each changes which backfills come back
+    from dagster._core.execution.backfill import BulkActionsFilter
+
+    done = BulkActionsFilter(statuses=[BulkActionStatus.COMPLETED_SUCCESS])
+    ctx.step("list_filtered", lambda: [b.backfill_id for b in instance.get_backfills(filters=done)])
+    ctx.step("count_filtered", instance.get_backfills_count, done)
+    ctx.step("list_after_cursor", lambda: [b.backfill_id for b in instance.get_backfills(cursor="compatbf2", limit=1)])
     return ctx.results
 
 
@@ -1209,6 +1229,9 @@ def storage_maintenance(instance, ctx: Ctx):
     ctx.step("upgrade", instance.upgrade, lines.append)
     ctx.step("upgrade_printed", lambda: bool(lines))
     ctx.step("reindex", instance.reindex)
+    printed: list[str] = []
+    ctx.step("reindex_printing", instance.reindex, lambda text: printed.append(str(text)))
+    ctx.step("reindex_printed_something", lambda: bool(printed))
     ctx.step("optimize_for_webserver", instance.optimize_for_webserver, 10, 10, 10)
     origin = _origin("purged_schedule")
     for i in range(3):
