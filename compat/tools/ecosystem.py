@@ -12,9 +12,10 @@ downstream classes it breaks); a cause seen through several bases (a member of a
 is one cause. Beside the causes the result carries one row per pair: package, version, subclass,
 base and verdict.
 
-Where a base's contract runs without an outside service, the pairs are also replayed on both
-dagsters (:mod:`compat.tools.ecosystem_replay`): a divergence is a behaviour finding of that
-pair, joining the same causes.
+Where the harness can run a base's contract (DuckDB in a temp dir; PostgreSQL and MariaDB servers
+it starts itself), the pairs are also replayed on both dagsters
+(:mod:`compat.tools.ecosystem_replay`): a divergence is a behaviour finding of that pair, joining
+the same causes.
 
 Profiles and discoveries are cached by the wheel's sha256, the old side's content and the harness's
 own code, so a second run over the same releases reads JSON files only (each checked against its
