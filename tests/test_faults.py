@@ -608,6 +608,14 @@ def test_a_foreign_reach_map_means_a_full_replay_with_a_warning(tmp_path, foreig
     chosen = loaded.selection(sys.executable, installed_search_paths())
     assert chosen.everything and "not this recording's" in chosen.reason, chosen.reason
     assert any(w.startswith("warning: ") and "reach.json is not this recording's" in w for w in loaded.warnings)
+    if foreign == "another-release":  # and the gate says so in its summary
+        env = {**os.environ, "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
+        gate = subprocess.run([sys.executable, "-m", "pytest", "compat", "-q", "-p", "no:cacheprovider",
+                               "--compat-baseline", str(base), "-k", "storage_wipe__memory and spy and not spy-"],
+                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+        lines = gate.stdout.splitlines()
+        assert any(ln.startswith("compat: warning: ") and "reach.json is not this recording's" in ln for ln in lines)
+        assert any(ln.startswith("compat: replayed") and "the reach map is not this recording's" in ln for ln in lines)
 
 
 def test_a_bidi_override_in_a_name_is_shown_escaped_in_every_report(tmp_path):
