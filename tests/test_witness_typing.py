@@ -5,6 +5,7 @@ only by an old override that fails where the new base calls it."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -41,7 +42,7 @@ def test_a_narrowed_return_is_proven_under_the_type_checker(pair, typed):
     """1.11.6 narrowed the health-state methods' returns (no `None`): an override typed as the
     1.11.4 base declared them is accepted by mypy against 1.11.4 and rejected against 1.11.6."""
     _, causes, _ = pair
-    c = causes["annotations:return annotations"]
+    c = copy.deepcopy(causes["annotations:return annotations"])  # the module's causes stay as built
     w, why = typed[c.id]
     assert w.kind == "typing" and w.proves == "typing" and why == ""
     assert "class OldOverride(Base)" in w.code and "Optional[" in w.code
@@ -204,3 +205,23 @@ def test_the_gate_takes_the_witness_option():
     root = Path(__file__).resolve().parent.parent
     assert Settings.resolve({"witness": True}, root).witness is True
     assert Settings.resolve({}, root).witness is False
+
+
+@pytest.mark.slow
+def test_a_type_checker_that_cannot_be_installed_leaves_the_cause_unproven(pair, monkeypatch):
+    """No package index to install mypy from: the typing witness shows nothing, the cause stays a
+    warning that says why, and the run goes on."""
+    from compat.model.errors import CompatError
+
+    old, causes, pythons = pair
+
+    def unreachable():
+        raise CompatError("cannot build the type checker's environment (mypy==2.4.1): cannot reach the package index")
+
+    monkeypatch.setattr(typecheck, "checker_python", unreachable)
+    monkeypatch.setattr(typecheck, "_read_outcome", lambda key: None)  # as on a machine that never checked
+    c = copy.deepcopy(causes["annotations:return annotations"])  # the module's causes stay as built
+    [(w, why)] = witness.witnesses([c], old, DEFAULT_TARGET, pythons)
+    witness.judge(c, w, why)
+    assert w.kind == "typing" and w.old_ok is None and "cannot reach the package index" in w.old
+    assert c.severity == "warning" and c.unproven.startswith("its typing witness could not run on both sides")

@@ -698,8 +698,11 @@ def witnesses(todo: list[Cause], old: Surface, target: str, pythons: tuple[str, 
         from compat.tools import typecheck
 
         codes = [w.code for w in typed.values()]
-        with ThreadPoolExecutor(max_workers=2 if jobs > 1 else 1) as pool:
-            old_out, new_out = pool.map(lambda py: typecheck.check(codes, py), pythons)
+        try:
+            with ThreadPoolExecutor(max_workers=2 if jobs > 1 else 1) as pool:
+                old_out, new_out = pool.map(lambda py: typecheck.check(codes, py), pythons)
+        except CompatError as e:  # no checker (no package index, say): the typing witnesses show nothing
+            old_out = new_out = [(None, str(e))] * len(codes)
         for w, (o_ok, o), (n_ok, n) in zip(typed.values(), old_out, new_out):
             w.old_ok, w.old, w.new_ok, w.new = o_ok, o, n_ok, n
     out = []
