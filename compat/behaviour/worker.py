@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 import warnings
 from typing import Any
@@ -83,7 +84,13 @@ def build_instance(subclass: str, base_dir: str, storage: str, settings: dict | 
     return instance
 
 
-def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
+def run_cell(subclass: str, scenario: str, storage: str, costs: dict[str, float] | None = None) -> dict[str, Any]:
+    """The trace of one cell. ``costs``, when given, receives the CPU seconds of the whole cell
+    (``cell``) and of the harness's own parts of it: building and disposing of the instance (``instance``),
+    capturing the final state (``state``) and making the trace (``trace``); the rest is the
+    scenario's (``make bench`` reports the harness's share)."""
+    clock = time.process_time
+    started = clock()
     cell = {"subclass": subclass, "scenario": scenario, "storage": storage}
     root = tempfile.mkdtemp(prefix="compat-cell-")
     home = os.path.join(root, "home")
@@ -102,13 +109,16 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     instance = None
     ctx = None
     forwarded: list = []
+    spent = {"instance": 0.0, "state": 0.0, "trace": 0.0}
     try:
         sc = SCENARIOS.get(scenario)
         if sc is None:
             raise LookupError(f"unknown scenario {scenario!r}")
         if storage not in sc.storages:
             raise LookupError(f"scenario {scenario!r} does not run on {storage!r} storage")
+        t = clock()
         instance = build_instance(subclass, work, storage, sc.settings)
+        spent["instance"] = clock() - t
         wrapped = sorted(getattr(type(instance), "__compat_wrapped__", ()))
         ctx = Ctx(tmpdir=work, storage=storage, owner=instance)
         ctx.note_attributes_at_start()
@@ -137,16 +147,20 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
         steps = list(ctx.results)
         # the steps' values are already encoded (re-encoding them would read markers as data)
         result = result if result is ctx.results else to_jsonable(result, exact=True)
+        t = clock()
         state = capture_state(instance, sorted(ctx.dynamic_partition_names))
+        spent["state"] = clock() - t
     except Exception as exc:  # noqa: BLE001 - the cell could not run at all
         cell_error = f"{type(exc).__name__}: {exc}"
     finally:
         spy_mod.RECORDER.active = False
         if instance is not None:
+            t = clock()
             try:
                 instance.dispose()
             except Exception:  # noqa: BLE001
                 pass
+            spent["instance"] += clock() - t
         if old_home is None:
             os.environ.pop("DAGSTER_HOME", None)
         else:
@@ -154,12 +168,16 @@ def run_cell(subclass: str, scenario: str, storage: str) -> dict[str, Any]:
     meta = {"dagster_version": _dagster_version(), "spied_members": wrapped, "steps": steps,
             **({"calls": dict(sorted(ctx.calls.items()))} if ctx is not None and ctx.calls else {}),
             "dropped_dispatches": spy_mod.RECORDER.dropped}
+    t = clock()
     trace = make_trace(cell, result=result, exception=exception, state=state, dispatch=dispatch,
                        meta=meta, tmpdirs=[work, home, root], cell_error=cell_error,
                        warnings=ctx.warnings if ctx is not None else None,
                        identity=ctx.identity if ctx is not None else None, forwarded=forwarded,
                        attributes=ctx.attributes if ctx is not None else None)
+    spent["trace"] = clock() - t
     shutil.rmtree(root, ignore_errors=True)
+    if costs is not None:
+        costs.update(spent, cell=clock() - started)
     return trace
 
 
