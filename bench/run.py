@@ -8,6 +8,7 @@ target is missed, so a regression shows up in the bench and never as a flaky tim
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -216,6 +217,74 @@ def bench_gate(repeats: int) -> None:
         row(f"gate -n 2, {spec} beside the recorded dagster ({what})", t, "full replay -n 2", full, "", None)
 
 
+# The main job's parent process: `compat check` run in this wrapper, which writes its own CPU
+# seconds (user + system, the workers' excluded) to the file named first.
+_PARENT_CPU = """
+import resource, sys
+from compat.cli import main
+out, sys.argv = sys.argv[1], ["compat"] + sys.argv[2:]
+try:
+    code = main()
+finally:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    open(out, "w").write(repr(r.ru_utime + r.ru_stime))
+sys.exit(code)
+"""
+
+# A sample of the main job's cells run one after the other in one warmed worker interpreter:
+# the CPU seconds of the whole cells and of the harness's parts (compat.behaviour.worker.run_cell).
+_CELL_COSTS = """
+import json, sys
+from pathlib import Path
+from compat.behaviour import speedups, worker
+from compat.model.schemas import read_trace
+speedups.install()
+worker.warm()
+files = sorted(Path(sys.argv[1], "traces").glob("*.json"))[::int(sys.argv[2])]
+total = {"cell": 0.0, "instance": 0.0, "state": 0.0, "trace": 0.0}
+for f in files:
+    cell, costs = read_trace(f)["cell"], {}
+    worker.run_cell(cell["subclass"], cell["scenario"], cell["storage"], costs=costs)
+    for k in total:
+        total[k] += costs[k]
+print(json.dumps({"cells": len(files), **total}))
+"""
+
+
+def bench_main_job(repeats: int) -> None:
+    """The main job (`make check`'s replay) with every cell and program replayed, against one
+    `import dagster` measured in the same run; the parent's own CPU; and the harness's share of a
+    cell's CPU (instance, state capture, trace) over a sample of its cells."""
+    baseline = ROOT / "snapshots" / "baseline-1.11.4"
+    if not baseline.is_dir():
+        return
+    cmd = ["check", "--baseline", str(baseline), "-j", "2", "--full", "--fail-on", "never"]
+    imports, fulls, parents = [], [], []
+    with tempfile.TemporaryDirectory(prefix="compat-bench-main-") as tmp:
+        cpu_file = Path(tmp) / "cpu"
+        for _ in range(2):  # alternating, best of two each: one disturbance moves neither figure
+            imports.append(in_subprocess("import dagster"))
+            t = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", _PARENT_CPU, str(cpu_file), *cmd], cwd=ROOT,
+                                  capture_output=True, text=True, env={**os.environ, "COMPAT_QUIET": "1"})
+            fulls.append(time.perf_counter() - t)
+            if proc.returncode != 0:
+                raise SystemExit(f"bench: the main job failed:\n{proc.stderr[-2000:]}")
+            parents.append(float(cpu_file.read_text()))
+    one_import, full, parent = min(imports), min(fulls), min(parents)
+    row(f"main job, check 1.11.4 baseline -j 2 --full (best of {', '.join(f'{t:.1f}' for t in fulls)})", full,
+        "import dagster", one_import, "<= 20x", full <= 20 * one_import)
+    ROWS.append(("main job, the parent's own CPU (user + system)", f"{parent:.2f}s", "", "", "", "<= 3s",
+                 "ok" if parent <= 3 else "MISSED"))
+    proc = subprocess.run([sys.executable, "-c", _CELL_COSTS, str(baseline), "4"], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    costs = json.loads(proc.stdout.strip().splitlines()[-1])
+    own = costs["instance"] + costs["state"] + costs["trace"]
+    parts = ", ".join(f"{k} {costs[k] / costs['cell']:.0%}" for k in ("instance", "state", "trace"))
+    ROWS.append((f"harness's share of a cell's CPU ({costs['cells']} cells of the main job: {parts})",
+                 f"{own / costs['cell']:.0%}", "", "", "", "<= 25%", "ok" if own <= 0.25 * costs["cell"] else "MISSED"))
+
+
 def bench_behaviour(repeats: int) -> None:
     try:
         from compat.behaviour import replay
@@ -401,13 +470,14 @@ def bench_plugin(repeats: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=("static", "behaviour", "gate", "fuzz", "compare", "coverage", "ecosystem",
+    parser.add_argument("--only", choices=("static", "behaviour", "main", "gate", "fuzz", "compare", "coverage",
+                                           "ecosystem",
                                            "history",
                                            "plugin", "against"))
     parser.add_argument("--against", metavar="REV", default=os.environ.get("BENCH_AGAINST") or None,
                         help="also time the gate and compare of git revision REV in the same run")
     args = parser.parse_args()
-    steps = {"static": bench_static, "behaviour": bench_behaviour, "gate": bench_gate, "fuzz": bench_fuzz,
+    steps = {"static": bench_static, "behaviour": bench_behaviour, "main": bench_main_job, "gate": bench_gate, "fuzz": bench_fuzz,
              "compare": bench_compare, "coverage": bench_coverage, "ecosystem": bench_ecosystem,
              "history": bench_history, "plugin": bench_plugin}
     if args.against:
