@@ -48,6 +48,32 @@ def test_shadowing_a_global_and_caching_decorators_are_seen():
     assert cached.stateful == {"f", "g"}
 
 
+def test_a_signature_edit_keeps_the_frame_and_names_the_definition():
+    src = ("class A:\n    def f(self, run_id: str | None = None) -> int:\n        return 1\n\n"
+           "    @property\n    def g(self):\n        return 2\n\n    def __init__(self, x):\n        pass\n")
+    old = reach.index_module(src)
+    renamed = reach.index_module(src.replace("run_id: str | None = None", "the_id: str | None = None"))
+    assert renamed.skeleton != old.skeleton and renamed.frame == old.frame
+    assert [n for (n, a, _), (_, b, _) in zip(old.definitions, renamed.definitions) if a != b] == ["A.f"]
+    assert dict((n, ok) for n, _, ok in old.definitions) == {"A.f": True, "A.g": True, "A.__init__": False}
+    # a default that runs code at import, a decorator, a definition added: the frame changes
+    assert reach.index_module(src.replace("= None", "= make()")).frame != old.frame
+    assert reach.index_module(src.replace("    @property\n", "    @cached\n")).frame != old.frame
+    assert reach.index_module(src + "\n    def h(self):\n        pass\n").frame != old.frame
+    decorated = reach.index_module("@record\nclass A:\n    def f(self, x):\n        return 1\n")
+    assert decorated.definitions[0][2] is False  # a class decorator may read the signature
+
+
+def test_who_names_a_member_is_found_in_code_and_look_up_strings():
+    src = ("KEYS = ('other',)\n\n\nclass A:\n    def f(self):\n        return self.get_run_by_id(1)\n\n"
+           "    def g(self):\n        return getattr(self, 'get_run_by_id')\n\n"
+           "    def h(self):\n        return 'instance.get_run_by_id(x) printed'\n\n"
+           "    def get_run_by_id(self):\n        return 0\n")
+    assert reach.mentions(src, {"get_run_by_id"}) == ({"A.f", "A.g"}, False)
+    assert reach.mentions(src, {"get_run_by_id"}, overrides=True) == ({"A.f", "A.g", "A.get_run_by_id"}, False)
+    assert reach.mentions(src.replace("'other'", "'pkg.mod:get_run_by_id'"), {"get_run_by_id"})[1] is True
+
+
 def test_ranges_round_trip():
     r = reach.Reach("3.11.7", "h", {}, {}, {}, {"a:f": "1", "a:g": "2", "b:h": "3"}, ["a:g"],
                     {"c1": ["a:f", "a:g"], "c2": ["b:h"]}, {"p": []})
@@ -79,6 +105,63 @@ def test_no_change_replays_nothing_and_full_replays_everything(small_baseline):
     assert none.cells == [] and "no file of dagster changed" in none.reason
     full = base.selection(sys.executable, paths, full=True)
     assert len(full.cells) == full.total_cells == len(base.trace_files()) and "--full" in full.reason
+
+
+def test_the_map_holds_frames_signatures_and_the_harness_functions_cells_ran(small_baseline):
+    data = jsonio.read_json(small_baseline / "reach.json", schema=reach.SCHEMA, versions=(reach.VERSION,))
+    assert data["schema_version"] == 3 and reach.VERSION == 3
+    instance = "dagster/_core/instance/instance.py"
+    assert instance in data["frames"] and len(data["signatures"][instance]) % reach.SIGNATURE_CHARS == 0
+    base = Baseline(small_baseline)
+    lifecycle = next(fns for cell, fns in base.reach.cells.items() if "runs_lifecycle" in cell)
+    assert "compat/behaviour/scenarios.py:runs_lifecycle" in lifecycle
+    # the start-up's warm list asks for modules of several releases by looking for their files:
+    # a module a branch adds under one of those names was never looked up by a cell
+    from compat.behaviour.worker import WARM_MODULES
+    assert not set(base.reach.touched["asked"]) & set(WARM_MODULES)
+
+
+def _rename_get_run_by_id(pkg: Path) -> None:
+    path = pkg / "_core/instance/instance.py"
+    text = path.read_text()
+    head = "    def get_run_by_id(self, run_id: str) -> DagsterRun | None:\n"
+    body = "        record = self.get_run_record_by_id(run_id)\n"
+    assert head in text and body in text
+    path.write_text(text.replace(head, head.replace("run_id", "the_run_id"), 1).replace(
+        body, body.replace("(run_id)", "(the_run_id)"), 1))
+
+
+def test_a_renamed_parameter_replays_the_cells_that_run_or_name_the_method(small_baseline, tmp_path):
+    """The one-parameter rename of get_run_by_id: the cells that ran it or ran code naming it are
+    replayed, the others are not, and none that a full replay finds diverging is skipped."""
+    base = Baseline(small_baseline)
+    tree = _edited_tree(tmp_path, _rename_get_run_by_id)
+    selection = base.selection(sys.executable, tree)
+    assert "the signature of 1 definitions changed (dagster/_core/instance/instance.py:DagsterInstance.get_run_by_id)" \
+        in selection.reason, selection.reason
+    assert 0 < len(selection.cells) < selection.total_cells, selection.reason
+    ran = {c for c, fns in base.reach.cells.items()
+           if "dagster/_core/instance/instance.py:DagsterInstance.get_run_by_id" in fns}
+    assert ran <= set(selection.cells)
+    assert any("backfills_crud" in c for c in set(base.reach.cells) - set(selection.cells))
+    python = mutate.shadowing_python(Path(tree[0]), tmp_path)
+    full = behaviour_mod.replay(str(base.path), python)
+    diverging = {behaviour_mod.trace_filename(f.details["cell"])[:-5] for f in full}
+    assert not diverging - set(selection.cells)
+
+
+def test_a_signature_edit_under_a_decorator_that_reads_it_replays_everything(small_baseline, tmp_path):
+    base = Baseline(small_baseline)
+
+    def edit(pkg: Path) -> None:
+        path = pkg / "_core/instance/instance.py"
+        text = path.read_text()
+        head = "    def __init__(\n        self,\n        instance_type: InstanceType,"
+        assert head in text
+        path.write_text(text.replace(head, head.replace("instance_type: InstanceType", 'instance_type: "InstanceType"'), 1))
+
+    selection = base.selection(sys.executable, _edited_tree(tmp_path, edit))
+    assert selection.everything and "a call that does not name it (a dunder)" in selection.reason, selection.reason
 
 
 def test_a_damaged_reach_map_is_one_line(small_baseline, tmp_path):

@@ -64,12 +64,13 @@ import ast
 import hashlib
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from compat.behaviour.recorder import HASHED_PACKAGES, _canonical, _sha
+from compat.behaviour.recorder import HARNESS_PREFIX, HASHED_PACKAGES, _canonical, _sha
 from compat.envs import harness_requirements, requirement_closure
 from compat.model import schemas
 from compat.model.errors import CompatError
@@ -87,6 +88,7 @@ HARNESS_FILES = ("model/trace.py", "channel.py", "tempdirs.py")
 # parent-side modules of those folders: which cells exist, how traces are compared, what coverage
 # reports; none of it runs in a worker, so editing it leaves a recorded trace what it was
 HARNESS_SKIP = ("behaviour/replay.py", "behaviour/coverage.py", "behaviour/members.py", "behaviour/reach.py")
+HARNESS_ROOT = Path(__file__).resolve().parent.parent.parent  # holds compat/, as HARNESS_PREFIX names it
 _STATEFUL_DECORATORS = ("cache", "lru_cache", "cached", "memoize", "memoized", "cached_method")
 
 
@@ -122,13 +124,22 @@ def file_digests(files: dict[str, Path]) -> dict[str, str]:
 @dataclass
 class ModuleIndex:
     """One module's functions (qualname -> hash, body line spans), its skeleton's hash, and
-    which of its functions can keep state across cells."""
+    which of its functions can keep state across cells; its *frame* (the skeleton without the
+    signatures) and each definition's signature, in the order of the module."""
 
     skeleton: str
     functions: dict[str, str] = field(default_factory=dict)
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     stateful: set[str] = field(default_factory=set)
     empty: bool = False  # no statement but a docstring: importing it runs no line
+    frame: str = ""
+    # every module- and class-level def in source order: (qualname, signature hash, narrowable)
+    definitions: list[tuple[str, str, bool]] = field(default_factory=list)
+
+    @property
+    def signatures(self) -> str:
+        """The definitions' signature hashes, SIGNATURE_CHARS each, in source order."""
+        return "".join(h for _, h, _ in self.definitions)
 
     def function_at(self, line: int) -> str | None:
         """The function whose body holds ``line`` (bodies of module- and class-level defs never
@@ -146,10 +157,44 @@ def _decorator_name(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
+SIGNATURE_CHARS = 8
+# decorators that do not read the function's signature, neither when applied nor when called:
+# a signature edit under them is seen only by what calls or names the function
+SIGNATURE_BLIND = ("property", "cached_property", "setter", "getter", "deleter", "staticmethod", "classmethod",
+                   "abstractmethod", "overload", "public", "traced")
+# expression nodes whose evaluation (defaults always, annotations without ``from __future__ import
+# annotations``) runs no code of the module's own and leaves no state: a name, an attribute, a
+# constant, a subscript or a union of those (typing's caches hold what they compute, nothing else)
+_INERT = (ast.Constant, ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.List, ast.Load, ast.BinOp,
+          ast.BitOr, ast.UnaryOp, ast.USub, ast.Slice)
+
+
+def _inert(node: ast.AST | None) -> bool:
+    return node is None or all(isinstance(n, _INERT) for n in ast.walk(node))
+
+
+def _frame_marker(node: ast.FunctionDef | ast.AsyncFunctionDef, lazy_annotations: bool) -> ast.stmt:
+    """What of a def stays in the module's frame: its kind, name and decorators, and every default
+    or annotation whose evaluation at import could run code (those must stay what they were)."""
+    args = node.args
+    defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    annotations = [] if lazy_annotations else [
+        a.annotation for a in [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg]
+        if a is not None and a.annotation is not None] + [node.returns]
+    eager = [ast.dump(e) for e in [*defaults, *annotations] if not _inert(e)]
+    text = (f"{type(node).__name__} {node.name} decorators={[ast.dump(d) for d in node.decorator_list]} "
+            f"eager={eager}")
+    return ast.Expr(ast.Constant(text))
+
+
 def index_module(source: bytes | str, where: str = "?") -> ModuleIndex:
     """Functions and skeleton of a module. A function is a def at module or class level (nested
     defs, lambdas and comprehensions belong to it); the skeleton is the module with each such
-    function's body replaced by ``...``, positions left out, so a body edit never changes it."""
+    function's body replaced by ``...``, positions left out, so a body edit never changes it.
+    The frame is the skeleton with each def reduced further to its kind, name, decorators and the
+    defaults and annotations that run code at import: equal frames with unequal skeletons mean
+    only signatures changed, and the definitions' signature hashes (in source order, which equal
+    frames keep) tell which."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError) as exc:
@@ -157,9 +202,13 @@ def index_module(source: bytes | str, where: str = "?") -> ModuleIndex:
     dumps: dict[str, list[str]] = {}
     spans: list[tuple[int, int, str]] = []
     stateful: set[str] = set()
+    definitions: list[tuple[str, str, bool]] = []
+    markers: list[tuple[list[ast.stmt], int, ast.stmt]] = []
+    lazy = any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations" for a in n.names)
+               for n in tree.body)
 
-    def walk(body: list[ast.stmt], prefix: str) -> None:
-        for node in body:
+    def walk(body: list[ast.stmt], prefix: str, plain_class: bool = True) -> None:
+        for position, node in enumerate(body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 name = prefix + node.name
                 dumps.setdefault(name, []).append(ast.dump(node))
@@ -173,8 +222,16 @@ def index_module(source: bytes | str, where: str = "?") -> ModuleIndex:
                         isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(node)):
                     stateful.add(name)
                 node.body = [ast.Expr(ast.Constant(...))]
+                # a dunder is called without being named (construction, operators), a decorator
+                # outside SIGNATURE_BLIND or a class decorator or metaclass may read the signature
+                narrowable = plain_class and not (node.name.startswith("__") and node.name.endswith("__")) and all(
+                    _decorator_name(d) in SIGNATURE_BLIND for d in node.decorator_list)
+                definitions.append((name, _sha(ast.dump(node))[:SIGNATURE_CHARS], narrowable))
+                markers.append((body, position, _frame_marker(node, lazy)))
             elif isinstance(node, ast.ClassDef):
-                walk(node.body, prefix + node.name + ".")
+                walk(node.body, prefix + node.name + ".",
+                     plain_class and not node.keywords
+                     and all(_decorator_name(d) in SIGNATURE_BLIND for d in node.decorator_list))
             else:
                 for attr in ("body", "orelse", "handlers", "finalbody", "cases"):
                     inner = getattr(node, attr, None)
@@ -182,14 +239,87 @@ def index_module(source: bytes | str, where: str = "?") -> ModuleIndex:
                                                                                     ast.match_case)):
                         if attr in ("handlers", "cases"):
                             for h in inner:
-                                walk(h.body, prefix)
+                                walk(h.body, prefix, plain_class)
                         else:
-                            walk(inner, prefix)
+                            walk(inner, prefix, plain_class)
 
     empty = all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in tree.body)
     walk(tree.body, "")
-    return ModuleIndex(skeleton=_sha(ast.dump(tree)), functions={k: _sha("\n".join(v)) for k, v in dumps.items()},
-                       spans=spans, stateful=stateful, empty=empty)
+    skeleton = _sha(ast.dump(tree))
+    for body, position, marker in markers:
+        body[position] = marker
+    return ModuleIndex(skeleton=skeleton, functions={k: _sha("\n".join(v)) for k, v in dumps.items()},
+                       spans=spans, stateful=stateful, empty=empty, frame=_sha(ast.dump(tree)),
+                       definitions=definitions)
+
+
+def _mentions_name(node: ast.AST, names: set[str], words: re.Pattern) -> bool:
+    """Whether ``node`` names one of ``names``: an attribute, a name, a keyword, an import, or a
+    string that can be a look-up of it (:func:`_keys`)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute) and n.attr in names or isinstance(n, ast.Name) and n.id in names:
+            return True
+        if isinstance(n, ast.keyword) and n.arg in names or isinstance(n, ast.alias) and (
+                n.name.rpartition(".")[2] in names or n.asname in names):
+            return True
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and words.match(n.value):
+            return True
+    return False
+
+
+def mentions(source: bytes | str, names: set[str], overrides: bool = False) -> tuple[set[str], bool]:
+    """The module- and class-level functions (qualnames) whose code names one of ``names``
+    (:func:`_mentions_name`), with ``overrides`` also those defined under one of them (a corpus
+    subclass's own ``m``), and whether the module's own code outside them does (a module or class
+    body: what it names may be stored at import and called later by code that does not)."""
+    tree = ast.parse(source)
+    words = _keys(names)
+    found: set[str] = set()
+    outside = False
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:
+        nonlocal outside
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                # an override of the member counts as naming it (a subclass's own ``m``)
+                if overrides and node.name in names or _mentions_name(node, names, words):
+                    found.add(prefix + node.name)
+            elif isinstance(node, ast.ClassDef):
+                head = [*node.bases, *node.keywords, *node.decorator_list]
+                outside = outside or any(_mentions_name(h, names, words) for h in head)
+                walk(node.body, prefix + node.name + ".")
+            else:
+                for key, value in ast.iter_fields(node):
+                    if key in ("body", "orelse", "finalbody") and value and isinstance(value[0], ast.stmt):
+                        walk(value, prefix)
+                    elif key in ("handlers", "cases"):
+                        for part in value:
+                            walk(part.body, prefix)
+                            check([v for k, v in ast.iter_fields(part) if k != "body"])
+                    else:
+                        check(value)
+
+    def check(value: Any) -> None:
+        nonlocal outside
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, list):
+                check(v)
+            elif isinstance(v, ast.AST) and _mentions_name(v, names, words):
+                outside = True
+
+    walk(tree.body, "")
+    return found, outside
+
+
+def _keys(names: set[str]) -> re.Pattern:
+    """A string that can be a look-up of one of ``names``: the name itself (``getattr(x, "m")``) or
+    a dotted or colon path ending in it (``"pkg.mod:m"``); a message or a code template that
+    merely holds the word is not one."""
+    return re.compile(r"^(?:[\w.]*[.:])?(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")$")
+
+
+def _words(names: set[str]) -> re.Pattern:
+    return re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")(?![A-Za-z0-9_])")
 
 
 def module_code_files(lines: dict[str, list[int]], indexes: dict[str, ModuleIndex]) -> set[str]:
@@ -232,6 +362,11 @@ class Reach:
     # Touches' distributions, module names asked for, listed folders and opened data files
     imported: list[str] | None = None
     touched: dict[str, Any] | None = None
+    # version 3: per imported module, its frame (the skeleton without signatures) and its
+    # definitions' signature hashes in source order; cells and programs list the harness
+    # functions they ran too (``compat/...``), which never count as changed (point 4)
+    frames: dict[str, str] | None = None
+    signatures: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Canonical JSON; a cell's functions are written as ranges of indices into the sorted
@@ -252,6 +387,11 @@ class Reach:
             file_index = {k: i for i, k in enumerate(sorted(self.files))}
             data["imported"] = ranges(file_index[k] for k in self.imported)
             data["touched"] = {k: self.touched[k] for k in TOUCHED}
+            if self.frames is not None and self.signatures is not None:
+                data["frames"] = dict(sorted(self.frames.items()))
+                data["signatures"] = dict(sorted(self.signatures.items()))
+            else:
+                data["schema_version"] = 2
         else:
             data["schema_version"] = 1
         return data
@@ -268,7 +408,7 @@ class Reach:
                    files=data["files"], skeletons=data["skeletons"], functions=data["functions"],
                    stateful=unpacked(data["stateful"]), cells={k: unpacked(v) for k, v in data["cells"].items()},
                    programs={k: unpacked(v) for k, v in data["programs"].items()}, imported=imported,
-                   touched=data.get("touched"))
+                   touched=data.get("touched"), frames=data.get("frames"), signatures=data.get("signatures"))
 
 
 def ranges(numbers) -> str:
@@ -358,15 +498,21 @@ def build(python: str, search_paths: list[str], startup: dict[str, list[int]],
     files = package_files(search_paths)
     indexes = {rel: index_module(p.read_bytes(), str(p)) for rel, p in files.items() if rel.endswith(".py")}
     version, deps = interpreter_info(python)
-    per_cell = {stem: executed_functions(lines, indexes) for stem, lines in cells.items()}
-    per_program = {pid: executed_functions(lines, indexes) for pid, lines in (programs or {}).items()}
-    started = executed_functions(startup, indexes)
+    # the harness's functions each cell ran, beside dagster's (a recording from before version 3
+    # has none): which code of a cell names a member whose signature changed (see select)
+    ran = {rel for one in [startup, *cells.values(), *(programs or {}).values()] for rel in one}
+    own = {rel: index_module((HARNESS_ROOT / rel).read_bytes(), rel) for rel in sorted(ran)
+           if rel.startswith(HARNESS_PREFIX) and rel.endswith(".py") and (HARNESS_ROOT / rel).is_file()}
+    every = {**indexes, **own}
+    per_cell = {stem: executed_functions(lines, every) for stem, lines in cells.items()}
+    per_program = {pid: executed_functions(lines, every) for pid, lines in (programs or {}).items()}
+    started = executed_functions(startup, every)
     used = started.union(*per_cell.values(), *per_program.values())
     functions = {}
     for key in used:
         rel, _, name = key.partition(":")
-        functions[key] = indexes[rel].functions[name]
-    stateful = started | {k for k in used if k.partition(":")[2] in indexes[k.partition(":")[0]].stateful}
+        functions[key] = every[rel].functions[name]
+    stateful = started | {k for k in used if k.partition(":")[2] in every[k.partition(":")[0]].stateful}
     # a cell that ran module-level code of a module the start-up did not run imported it: what
     # it ran may have been that import's work, done once for the cells after it (see point 4);
     # module code the start-up ran too is a script run each time (alembic's env.py)
@@ -374,16 +520,19 @@ def build(python: str, search_paths: list[str], startup: dict[str, list[int]],
     for lines, keys in [(cells[s], per_cell[s]) for s in cells] + [(programs[p], per_program[p]) for p in programs or {}]:
         if module_code_files(lines, indexes) - at_startup:
             stateful |= keys
-    imported = None
+    imported = frames = signatures = None
     if touched is not None:
         imported = sorted(imported_files(indexes, touched.get("modules", ()),
                                          [startup, *cells.values(), *(programs or {}).values()]))
         touched = {k: dict(sorted(touched.get(k, {}).items())) if k == "metadata" else sorted(touched.get(k, ()))
                    for k in TOUCHED}
+        frames = {rel: indexes[rel].frame for rel in imported if rel in indexes}
+        signatures = {rel: indexes[rel].signatures for rel in imported if rel in indexes}
     return Reach(python=version, harness=harness_digest(), dependencies=deps, files=file_digests(files),
                  skeletons={rel: ix.skeleton for rel, ix in indexes.items()}, functions=functions,
                  stateful=sorted(stateful), cells={k: sorted(v) for k, v in per_cell.items()},
-                 programs={k: sorted(v) for k, v in per_program.items()}, imported=imported, touched=touched)
+                 programs={k: sorted(v) for k, v in per_program.items()}, imported=imported, touched=touched,
+                 frames=frames, signatures=signatures)
 
 
 def write(reach: Reach, baseline_dir: str | os.PathLike[str]) -> Path:
@@ -544,10 +693,65 @@ def everything(cells: list[str], programs: list[str], reason: str) -> Selection:
     return Selection(list(cells), list(programs), len(cells), len(programs), reason)
 
 
+def signature_edits(reach: Reach, rel: str, index: ModuleIndex) -> list[str] | str:
+    """The definitions of ``rel`` whose signature alone changed (qualnames), or why the change of
+    its skeleton cannot be narrowed to them (then everything is replayed)."""
+    whole = (f"module-level or class-level code changed in {rel} "
+             "(definitions, imports, signatures, decorators or class bodies)")
+    if reach.frames is None or reach.signatures is None or rel not in reach.frames:
+        return whole
+    if index.frame != reach.frames[rel]:
+        return (f"module-level or class-level code changed in {rel} (a definition added, removed, moved or "
+                "decorated otherwise, an import, a class body or a default that runs code)")
+    old = reach.signatures.get(rel, "")
+    if len(old) != len(index.signatures):
+        return whole
+    edited = [(name, narrowable) for i, (name, sig, narrowable) in enumerate(index.definitions)
+              if old[i * SIGNATURE_CHARS:(i + 1) * SIGNATURE_CHARS] != sig]
+    if not edited:
+        return whole
+    blind = [name for name, narrowable in edited if not narrowable]
+    if blind:
+        return (f"the signature of {rel}:{blind[0]} changed, and a decorator, a class decorator, a metaclass "
+                "or a call that does not name it (a dunder) can read it")
+    return [name for name, _ in edited]
+
+
+def _harness_sources() -> dict[str, Path]:
+    """The worker-side harness modules (what :func:`harness_digest` covers), by ``compat/...`` path."""
+    root = HARNESS_ROOT / HARNESS_PREFIX.rstrip("/")
+    paths = [p for d in HARNESS_DIRS for p in sorted((root / d).rglob("*.py"))] + [root / f for f in HARNESS_FILES]
+    return {f"{HARNESS_PREFIX}{p.relative_to(root).as_posix()}": p for p in paths
+            if "__pycache__" not in p.parts and p.is_file() and p.relative_to(root).as_posix() not in HARNESS_SKIP}
+
+
+def naming(reach: Reach, names: set[str], files: dict[str, Path]) -> tuple[set[str], str | None]:
+    """The recorded functions whose code names one of ``names`` (a member whose signature alone
+    changed), read on the new side (an unchanged function reads as it did; a changed one is
+    replayed anyway), or why no such set bounds who can reach them: a module or class body of
+    an imported dagster module or of the harness names one (it may keep it at import for code
+    that calls it without naming it)."""
+    found: set[str] = set()
+    sources = {**{rel: files[rel] for rel in (reach.imported or ()) if rel in files and rel.endswith(".py")},
+               **_harness_sources()}
+    needles = [n.encode() for n in names]
+    for rel, path in sorted(sources.items()):
+        data = path.read_bytes()
+        if not any(n in data for n in needles):
+            continue
+        quals, outside = mentions(data, names, overrides=rel.startswith(HARNESS_PREFIX))
+        if outside:
+            return found, f"{rel} names {'/'.join(sorted(names))} outside any function"
+        found |= {f"{rel}:{q}" for q in quals}
+    return found & set(reach.functions), None
+
+
 def select(reach: Reach | None, cells: list[str], programs: list[str], *, python: str,
-           search_paths: list[str], full: bool = False) -> Selection:
+           search_paths: list[str], full: bool = False, program_texts: dict[str, str] | None = None) -> Selection:
     """The cells and programs the new side (``python`` importing dagster from ``search_paths``)
-    must replay; see the module docstring for why skipping the others is sound."""
+    must replay; see the module docstring for why skipping the others is sound. ``program_texts``
+    (each stored program as JSON) tells which programs name a member whose signature changed;
+    without it every program is replayed then."""
     if full:
         return everything(cells, programs, "a full replay was asked (--full)")
     if reach is None:
@@ -588,13 +792,16 @@ def select(reach: Reach | None, cells: list[str], programs: list[str], *, python
         unfelt.append(f"{len(quiet)} changed files no worker imported or read ({quiet[0]})")
     changed_files = [rel for rel in changed_files if rel in relevant]
     changed: set[str] = set()
+    edited: list[str] = []  # file:qualname of each definition whose signature alone changed
     for rel in changed_files:
         if not rel.endswith(".py"):
             return everything(cells, programs, f"a data file changed ({rel})")
         index = index_module(files[rel].read_bytes(), str(files[rel]))
         if index.skeleton != reach.skeletons.get(rel):
-            return everything(cells, programs, f"module-level or class-level code changed in {rel} "
-                                               "(definitions, imports, signatures, decorators or class bodies)")
+            edits = signature_edits(reach, rel, index)
+            if isinstance(edits, str):
+                return everything(cells, programs, edits)
+            edited += [f"{rel}:{name}" for name in edits]
         for key, old_hash in reach.functions.items():
             krel, _, name = key.partition(":")
             if krel == rel and index.functions.get(name) != old_hash:
@@ -607,9 +814,34 @@ def select(reach: Reach | None, cells: list[str], programs: list[str], *, python
         return Selection(list(cells), list(programs), len(cells), len(programs),
                          f"a function run at start-up or keeping state across cells changed ({stateful[0]})",
                          sorted(changed))
-    picked_cells = [c for c in cells if changed & set(reach.cells[c])]
-    picked_programs = [p for p in programs if changed & set(reach.programs[p])]
-    if unfelt and not changed:
+    reaching = set(changed)
+    named: set[str] = set()
+    if edited:
+        # a signature is felt by a call (which runs the function, or fails to bind it), by a
+        # look-up that reads it, or by nothing: every such piece of code names the member
+        named = {key.rpartition(".")[2].rpartition(":")[2] for key in edited}
+        naming_functions, outside = naming(reach, named, files)
+        if outside:
+            return Selection(list(cells), list(programs), len(cells), len(programs),
+                             f"the signature of {edited[0]} changed and {outside}", sorted(changed))
+        at_startup = sorted(naming_functions & set(reach.stateful))
+        if at_startup:
+            return Selection(list(cells), list(programs), len(cells), len(programs),
+                             f"the signature of {edited[0]} changed and a function run at start-up or keeping "
+                             f"state names it ({at_startup[0]})", sorted(changed))
+        reaching |= naming_functions
+    picked_cells = [c for c in cells if reaching & set(reach.cells[c])]
+    words = _words(named) if named else None
+    picked_programs = [p for p in programs if reaching & set(reach.programs[p]) or words is not None and (
+        program_texts is None or p not in program_texts or words.search(program_texts[p]))]
+    if edited:
+        shown = ", ".join(edited[:3]) + (", ..." if len(edited) > 3 else "")
+        reason = (f"the signature of {len(edited)} definitions changed ({shown}): the cells and programs that ran "
+                  f"{'or named them' if not changed else 'them, named them or ran ' + str(len(changed)) + ' changed functions'}; "
+                  "the others neither ran nor named them, so their verdict is the recorded one")
+        if unfelt:
+            reason += f" ({'; '.join(unfelt)})"
+    elif unfelt and not changed:
         reason = f"{'; '.join(unfelt)}: every verdict is the recorded one"
     elif not changed_files:
         reason = "no file of dagster changed: every verdict is the recorded one"

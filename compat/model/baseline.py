@@ -24,6 +24,7 @@ edited by hand on purpose), so a hand edit since the recording is named in every
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -532,8 +533,10 @@ class Baseline:
             chosen = reach_mod.everything([p.stem for p in files], self.program_ids(),
                                           f"the reach map is not this recording's ({foreign})")
         else:
+            texts = {differential.program_id(i, p): json.dumps(p, sort_keys=True)
+                     for i, p in enumerate(self._programs)}
             chosen = reach_mod.select(self.reach, [p.stem for p in files], self.program_ids(), python=python,
-                                      search_paths=search_paths, full=full)
+                                      search_paths=search_paths, full=full, program_texts=texts)
         replayed = set(chosen.cells)
         for path in files:
             if path.stem not in replayed:

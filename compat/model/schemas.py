@@ -135,7 +135,9 @@ class ReachTouched(BaseModel):
 
 
 REACH_SCHEMA = "compat.reach"
-REACH_VERSION = 2  # 2: what the recording imported and touched besides functions (1 is still read)
+# 2: what the recording imported and touched besides functions; 3: each imported module's frame and
+# signatures, the harness functions a cell ran (1 and 2 are still read)
+REACH_VERSION = 3
 
 
 class ReachFile(BaseModel):
@@ -154,6 +156,8 @@ class ReachFile(BaseModel):
     programs: dict[StrictStr, _Ranges]
     imported: Optional[_Ranges] = None  # version 2
     touched: Optional[ReachTouched] = None  # version 2
+    frames: Optional[dict[StrictStr, StrictStr]] = None  # version 3
+    signatures: Optional[dict[StrictStr, StrictStr]] = None  # version 3
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -210,11 +214,14 @@ def read_trace(path: str | Path) -> dict:
 def read_reach(path: str | Path) -> dict:
     """A baseline's reach map, its kind, version and shape checked; every function a cell names
     must have its hash."""
-    data = read_json(path, schema=REACH_SCHEMA, versions=(1, REACH_VERSION))
+    data = read_json(path, schema=REACH_SCHEMA, versions=(1, 2, REACH_VERSION))
     check(ReachFile, data, path)
     if (data["schema_version"] >= 2) != ("imported" in data and "touched" in data):
         raise CompatError(f"{path}: version {data['schema_version']} {'needs' if data['schema_version'] >= 2 else 'has'} "
                           "'imported' and 'touched'; re-record it or fix it by hand")
+    if (data["schema_version"] >= 3) != ("frames" in data and "signatures" in data):
+        raise CompatError(f"{path}: version {data['schema_version']} {'needs' if data['schema_version'] >= 3 else 'has'} "
+                          "'frames' and 'signatures'; re-record it or fix it by hand")
     count = len(data["functions"])
     top_file = max((int(n) for n in (data.get("imported") or "").replace("-", ",").split(",") if n), default=-1)
     if top_file >= len(data["files"]):
