@@ -11,7 +11,7 @@ RECORDED := 1.13.29
 DAGSTER ?= $(RECORDED)
 LOCK := $(if $(filter $(RECORDED),$(DAGSTER)),-c constraints.txt)
 
-.PHONY: setup lock browser servers check test test-quick gate baseline baseline-old report reports ecosystem ecosystem-all history accept bench mutate-generated clean
+.PHONY: setup lock browser servers check test test-quick gate baseline baseline-old report reports ecosystem ecosystem-all history accept bench mutate-generated mutate-same-verdicts clean
 
 $(VENV)/.ok: pyproject.toml constraints.txt
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -114,6 +114,21 @@ mutate-generated: setup
 	  $(if $(MUTANTS_RECORDED),--baseline snapshots/baseline,--baseline snapshots/baseline-$(MUTANTS_OF) --dagster-version $(MUTANTS_OF)) \
 	  $(if $(SAMPLE),--sample $(SAMPLE) --seed $(SEED)) \
 	  -o snapshots/reports/mutants-$(MUTANTS_OF)$(if $(SAMPLE),-sample$(SAMPLE)-seed$(SEED)).md
+
+# The mutation self-check gives the same verdicts, and fails the gate on the same rules, whether
+# each mutant replays only what its edit can reach or everything (--full): the soundness of
+# change-aware replay on every known mutation (docs/change-aware-replay.md). MUTATE_BASELINE
+# picks another baseline (a recording with a version-3 reach map narrows signature edits).
+MUTATE_BASELINE ?= snapshots/baseline
+mutate-same-verdicts: setup
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PY) -m compat mutate -j $(XDIST) --baseline $(MUTATE_BASELINE) > "$$tmp/aware.txt"; \
+	$(PY) -m compat mutate -j $(XDIST) --baseline $(MUTATE_BASELINE) --full > "$$tmp/full.txt"; \
+	grep -q '^kill rate' "$$tmp/aware.txt" && grep -q '^kill rate' "$$tmp/full.txt" && \
+	sed 's/  (replayed .*//' "$$tmp/aware.txt" > "$$tmp/aware.verdicts" && \
+	sed 's/  (replayed .*//' "$$tmp/full.txt" > "$$tmp/full.verdicts" && \
+	diff -u "$$tmp/full.verdicts" "$$tmp/aware.verdicts" && cat "$$tmp/aware.txt" && \
+	echo "change-aware replay and --full: the same verdicts on every mutation"
 
 clean:
 	rm -rf $(VENV)

@@ -172,6 +172,28 @@ def test_one_recording_per_commit_and_master_is_green_in_full(refactor, tmp_path
     assert "replayed 0/" in gate.stdout, gate.stdout[-3000:]
 
 
+@pytest.mark.slow  # builds an environment of a 1.11.4 checkout and records its spy cells
+def test_a_module_the_branch_adds_where_no_cell_looked_replays_nothing(tmp_path):
+    """1.11.6 adds `dagster/_core/instance/factory.py`, a name the worker's warm list holds (it
+    imports the module where a release has one). A branch off 1.11.4 that adds only that file
+    replays no cell: the warm list looks for its modules by file, so no worker asked for the name,
+    and nothing else imports it."""
+    factory = "python_modules/dagster/dagster/_core/instance/factory.py"
+    repo = make_refactor_branch(tmp_path / "dagster", "1.11.4", ("1.11.6",), branch="next")
+    added = git(repo, "show", f"next:{factory}")
+    git(repo, "checkout", "-q", "master")
+    git(repo, "checkout", "-q", "-b", "factory")
+    (repo / factory).write_text(added)
+    git(repo, "add", factory)
+    git(repo, "commit", "-q", "-m", "add the instance factory module")
+    proc = compat("compare", "--old", ".@master", "--new", ".@factory", "--cells", "spy", "-j", "2",
+                  "--format", "json", "--fail-on", "never", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    replay = json.loads(proc.stdout)["replay"]
+    assert replay["cells_replayed"] == 0 and replay["cells_total"] > 0, replay
+    assert "dagster/_core/instance/factory.py" in replay["reason"], replay
+
+
 @pytest.mark.slow  # builds a venv of a 1.11.4 checkout and records a baseline from it
 def test_the_recipe_gate_on_unchanged_master_replays_nothing(tmp_path):
     """The recipe word for word: a `uv venv` (no pip) holding the checkout editable, the harness

@@ -69,9 +69,11 @@ def test_who_names_a_member_is_found_in_code_and_look_up_strings():
            "    def g(self):\n        return getattr(self, 'get_run_by_id')\n\n"
            "    def h(self):\n        return 'instance.get_run_by_id(x) printed'\n\n"
            "    def get_run_by_id(self):\n        return 0\n")
-    assert reach.mentions(src, {"get_run_by_id"}) == ({"A.f", "A.g"}, False)
-    assert reach.mentions(src, {"get_run_by_id"}, overrides=True) == ({"A.f", "A.g", "A.get_run_by_id"}, False)
-    assert reach.mentions(src.replace("'other'", "'pkg.mod:get_run_by_id'"), {"get_run_by_id"})[1] is True
+    assert reach.mentions(src, {"get_run_by_id"}) == ({"A.f", "A.g"}, None)
+    assert reach.mentions(src, {"get_run_by_id"}, overrides=True) == ({"A.f", "A.g", "A.get_run_by_id"}, None)
+    # a table of names at module level is data; handing one to a call at import is code
+    assert reach.mentions(src.replace("'other'", "'pkg.mod:get_run_by_id'"), {"get_run_by_id"})[1] == "data"
+    assert reach.mentions(src.replace("('other',)", "register('get_run_by_id')"), {"get_run_by_id"})[1] == "code"
 
 
 def test_ranges_round_trip():

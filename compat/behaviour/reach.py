@@ -23,7 +23,12 @@ Why that is sound (the argument the test of the mutation self-check checks on ev
    so every name a function looks up dynamically (globals, the MRO of a class, ``getattr`` on a
    class or module) resolves to the same definition as on the old side. A new override earlier
    in the MRO, a new module-level function shadowing an import, a moved method: each changes a
-   skeleton, and then every cell is replayed. A module no worker imported ran no code, so no
+   skeleton, and then every cell is replayed. An edit of signatures alone keeps the module's
+   *frame* (the skeleton without them): then only a call or a look-up of the function can feel
+   it, and both are made by code that names the member, so the cells that ran the function or
+   ran code naming it are replayed (:func:`signature_edits`, :func:`naming`; a dunder, a
+   decorator that may read the signature, or a module or class body naming the member replays
+   everything; docs/change-aware-replay.md, "Signature edits"). A module no worker imported ran no code, so no
    edit of it reaches a cell. A file added or removed is seen only through its module name
    (an import, a look-up), a listing of its folder or an open of its path; the recording notes
    the names asked of the import system and never imported, the folders of dagster listed by
@@ -267,48 +272,58 @@ def _mentions_name(node: ast.AST, names: set[str], words: re.Pattern) -> bool:
     return False
 
 
-def mentions(source: bytes | str, names: set[str], overrides: bool = False) -> tuple[set[str], bool]:
+def mentions(source: bytes | str, names: set[str], overrides: bool = False) -> tuple[set[str], str | None]:
     """The module- and class-level functions (qualnames) whose code names one of ``names``
     (:func:`_mentions_name`), with ``overrides`` also those defined under one of them (a corpus
-    subclass's own ``m``), and whether the module's own code outside them does (a module or class
-    body: what it names may be stored at import and called later by code that does not)."""
+    subclass's own ``m``), and whether the module's own code outside them names one (a module or
+    class body: what it names may be kept at import for code that does not): None when it does
+    not, "data" when only statements that call nothing do (a table of names or functions: only
+    code reading it can use it), "code" when a statement that calls something does (it may hand
+    the member to anything)."""
     tree = ast.parse(source)
     words = _keys(names)
     found: set[str] = set()
-    outside = False
+    outside: str | None = None
+
+    def note(parts: list[Any]) -> None:
+        nonlocal outside
+        nodes = [n for n in _flat(parts) if isinstance(n, ast.AST)]
+        if any(_mentions_name(n, names, words) for n in nodes):
+            calls = any(isinstance(x, ast.Call) for n in nodes for x in ast.walk(n))
+            outside = "code" if calls or outside == "code" else "data"
 
     def walk(body: list[ast.stmt], prefix: str) -> None:
-        nonlocal outside
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 # an override of the member counts as naming it (a subclass's own ``m``)
                 if overrides and node.name in names or _mentions_name(node, names, words):
                     found.add(prefix + node.name)
             elif isinstance(node, ast.ClassDef):
-                head = [*node.bases, *node.keywords, *node.decorator_list]
-                outside = outside or any(_mentions_name(h, names, words) for h in head)
+                note([*node.bases, *node.keywords, *node.decorator_list])
                 walk(node.body, prefix + node.name + ".")
             else:
+                heads: list[Any] = []
                 for key, value in ast.iter_fields(node):
                     if key in ("body", "orelse", "finalbody") and value and isinstance(value[0], ast.stmt):
                         walk(value, prefix)
                     elif key in ("handlers", "cases"):
                         for part in value:
                             walk(part.body, prefix)
-                            check([v for k, v in ast.iter_fields(part) if k != "body"])
+                            heads += [v for k, v in ast.iter_fields(part) if k != "body"]
                     else:
-                        check(value)
-
-    def check(value: Any) -> None:
-        nonlocal outside
-        for v in value if isinstance(value, list) else [value]:
-            if isinstance(v, list):
-                check(v)
-            elif isinstance(v, ast.AST) and _mentions_name(v, names, words):
-                outside = True
+                        heads.append(value)
+                note(heads)
 
     walk(tree.body, "")
     return found, outside
+
+
+def _flat(values: list[Any]) -> Iterable[Any]:
+    for v in values:
+        if isinstance(v, list):
+            yield from _flat(v)
+        else:
+            yield v
 
 
 def _keys(names: set[str]) -> re.Pattern:
@@ -739,11 +754,32 @@ def naming(reach: Reach, names: set[str], files: dict[str, Path]) -> tuple[set[s
         data = path.read_bytes()
         if not any(n in data for n in needles):
             continue
-        quals, outside = mentions(data, names, overrides=rel.startswith(HARNESS_PREFIX))
-        if outside:
+        harness = rel.startswith(HARNESS_PREFIX)
+        quals, outside = mentions(data, names, overrides=harness)
+        if outside == "code" or outside and not harness:
             return found, f"{rel} names {'/'.join(sorted(names))} outside any function"
         found |= {f"{rel}:{q}" for q in quals}
+        if outside:
+            # a table of the harness (the fuzz operations by name, the settings a scenario reads):
+            # only the code of its module or of a harness module importing it can read it
+            readers = {rel} | {other for other, path in sources.items() if other.startswith(HARNESS_PREFIX)
+                               and _imports(path.read_bytes(), _module_name(rel))}
+            found |= {key for key in reach.functions if key.partition(":")[0] in readers}
     return found & set(reach.functions), None
+
+
+def _imports(source: bytes, module: str) -> bool:
+    """Whether this harness module imports ``module`` (the harness imports absolutely)."""
+    if module.rpartition(".")[2].encode() not in source:
+        return False
+    package, _, last = module.rpartition(".")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import) and any(a.name == module or a.name.startswith(module + ".") for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module == module or node.module == package and any(
+                a.name == last for a in node.names)):
+            return True
+    return False
 
 
 def select(reach: Reach | None, cells: list[str], programs: list[str], *, python: str,
