@@ -94,8 +94,8 @@ class Pair:
     breakage: str | None = None  # a breaking pair: "runtime", or "typing" when only a type checker fails
     replayed: str | None = None  # its overrides replayed on both sides: "identical" or "diverged"
     # a breaking pair: did the package's release for the new dagster follow the change? "followed"
-    # (its class checks clean against the new dagster), "not followed", "class removed", or
-    # "no new release"
+    # (its class checks clean against the new dagster), "not followed", "class removed", "no new
+    # release", or "seen by replay only" (a divergence its profile cannot judge)
     followed: str | None = None
 
     def to_dict(self) -> dict:
@@ -197,6 +197,7 @@ class _Cache:
             found = discover(wheel.tree, dagster_paths)
         except Exception as exc:  # noqa: BLE001 - a package griffe cannot read is a row of --all, with why
             why = str(exc) if isinstance(exc, CompatError) else f"{type(exc).__name__}: {exc}"
+            why = why.replace(f"{wheel.tree}: ", "").replace(str(wheel.tree), "the unpacked release")  # no cache path
             raise downstream.Unavailable(f"{wheel.label}: cannot read it ({why.splitlines()[0] if why else '?'})") from None
         jsonio.write_json(path, {
             "schema": DISCOVERY_SCHEMA, "schema_version": 1, "package": wheel.package, "version": wheel.version,
@@ -528,9 +529,11 @@ def judge(old: Side, new: Side, gathered: list[Gathered], *, progress: Callable[
             if row.verdict == BREAKING:
                 hard = [f for f in mine if effective.get(id(f), f.severity) == BREAKING]
                 row.breakage = "typing" if all(typing_only(f) for f in hard) else "runtime"
-        for row in rows:
-            if row.verdict == BREAKING:
-                row.followed = _followed(row, target, new_targets[target], new_surfaces.get(target), new, cache)
+                if all(f.source == "behaviour" for f in hard):
+                    # only its replay breaks: the new release's profile cannot tell whether it followed
+                    row.followed = "seen by replay only"
+                else:
+                    row.followed = _followed(row, target, new_targets[target], new_surfaces.get(target), new, cache)
         pairs += rows
         findings += base_findings
         per_base.append((target, causes))
