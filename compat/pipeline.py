@@ -179,7 +179,7 @@ def cached_record(side: Side, *, target: str, behaviour: bool = True, jobs: int 
     """The recording of `side`, made once per content (a release, a commit, the bytes of a tree)
     and harness version, and reused from the cache after that."""
     key = hashlib.sha256("\0".join([
-        recording_digest(), side.content_digest(), target, str(behaviour), str(cell_set),
+        recording_digest(), side.content_digest(), target, str(behaviour), str(cell_set), "programs",
         f"py{sys.version_info[0]}.{sys.version_info[1]}",
         # the environment a recording ran in mirrors the harness's venv (compat.envs.harness_pins)
         *(envs.harness_pins()[0] if behaviour and not side.installed else []),
@@ -200,8 +200,10 @@ def record_side(side: Side, out: Path, *, target: str, behaviour: bool = True, j
                 cell_set: str | None = None) -> Baseline:
     """A baseline of `side`: recorded in its own environment, or from static sources only."""
     if behaviour:
+        # with the stored fuzz programs, as `compat baseline` records them: a baseline taken from
+        # this recording (`baseline --old .@master`) gates the same layers as the shipped one
         record_baseline(out, python=None if side.installed else side.python, target=target, jobs=jobs,
-                        cell_set=cell_set, fuzz_programs=0)
+                        cell_set=cell_set)
     else:
         record_static_baseline(out, side, target)
     return Baseline(out)
