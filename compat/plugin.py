@@ -353,6 +353,10 @@ def _summary(terminalreporter, config) -> None:
         else:
             say(f"compat: report written to {written[0]}" + (
                 f" (cut to fit a pull-request comment; complete: {written[1]})" if len(written) > 1 else ""))
+    # every stale entry on the last screen: a unit's own failure line is cut to the terminal's width
+    for e in gate.stale_accepted():
+        say(f"compat: stale accepted entry: {e.rule} {e.member} ({e.reason}); no finding matches it any more, "
+            "remove it")
     for e in getattr(config, "_compat_stale", []):
         say(f"compat: stale accepted entry: {e.rule} {e.member} ({e.reason}); no behaviour "
                                     "finding matches it any more, remove it")
