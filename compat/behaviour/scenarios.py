@@ -1474,6 +1474,27 @@ def configuration_refusals(instance, ctx: Ctx):
         yaml.safe_dump(REFUSED_CONFIGS["unknown_key"], fh, sort_keys=True)
     ctx.step("yaml_named_file", lambda: type(instance).from_config(os.path.join(ctx.tmpdir, "yaml-named"),
                                                                    config_filename="other.yaml"))
+    # get() refuses a DAGSTER_HOME that is unset, relative, or not a directory (paths that are
+    # never created; the cell's own DAGSTER_HOME is put back after each)
+    def get_with_home(value):
+        saved = os.environ.get("DAGSTER_HOME")
+        try:
+            if value is None:
+                os.environ.pop("DAGSTER_HOME", None)
+            else:
+                os.environ["DAGSTER_HOME"] = value
+            made = type(instance).get()
+            made.dispose()
+            return type(made).__name__
+        finally:
+            if saved is None:
+                os.environ.pop("DAGSTER_HOME", None)
+            else:
+                os.environ["DAGSTER_HOME"] = saved
+
+    for name, value in (("unset", None), ("relative", "relative/compat-home"),
+                        ("missing", "/nonexistent/compat-home")):
+        ctx.step(f"get_home:{name}", get_with_home, value)
     # the schema every document is validated against, field by field
     ctx.step("instance_config_schema", lambda: _schema_fields(
         _import("Field", "dagster")(_import("dagster_instance_config_schema", "dagster._core.instance.config")()),
