@@ -691,6 +691,7 @@ def runs_rarely_called(instance, ctx: Ctx):
         parent_run=waiting, code_location=None, remote_job=None, strategy=None, request_context=None))
     for name in ("start_schedule", "reset_schedule", "start_sensor", "reset_sensor"):
         ctx.step(f"{name}:None", _value_of, instance, name, None)
+    ctx.step("submit_without_origin", lambda: instance.submit_run(waiting.run_id, None).status)
     ctx.step("op_selection_not_a_list", lambda: instance.create_run_for_job(job, op_selection="emit").op_selection)
     if ctx.storage == "memory":
         seen: list[str] = []
