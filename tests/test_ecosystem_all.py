@@ -211,6 +211,7 @@ def test_a_package_first_released_later_takes_its_first_release_that_admits_the_
     assert downstream.made_for(wheel, "0.15.0") is not None  # a dagster its requirement excludes
 
 
+@pytest.mark.slow
 def test_a_package_without_a_release_for_that_dagster_is_a_row_under_all_and_fatal_otherwise(tmp_path):
     # dagster-clickhouse follows dagster's integration numbering from a release later than 0.27.4
     old, new = sides.resolve("dagster==1.11.4"), sides.resolve("dagster==1.13.29")
