@@ -280,3 +280,14 @@ def test_a_sharded_ecosystem_run_merges_to_the_unsharded_bytes(tmp_path):
         proc = _run("merge", str(tmp_path / "out.json"), *[str(tmp_path / s) for s in shard_files])
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and says in proc.stderr, (shard_files, proc.stderr)
         assert not (tmp_path / "out.json").exists()
+
+
+def test_the_index_command_prints_the_list_and_all_refuses_packages_beside_it():
+    proc = _run("ecosystem-index")
+    rows = [line.split("\t") for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0 and len(rows) == len(downstream.read_list().packages)
+    assert ["dagster-cloud", "same"] in rows and all(r[1] in downstream.SCHEMES for r in rows)
+    both = _run("ecosystem", "--old", "dagster==1.11.4", "--new", "dagster==1.13.29", "--all", "--packages", "dagster-k8s")
+    assert both.returncode == 2 and both.stderr.count("\n") == 1 and "leave out --packages" in both.stderr
+    shard = _run("ecosystem", "--old", "dagster==1.11.4", "--new", "dagster==1.13.29", "--shard", "3/2")
+    assert shard.returncode == 2 and "K/N" in shard.stderr
