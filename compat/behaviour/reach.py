@@ -60,7 +60,10 @@ What is left to trust: cells are deterministic (the harness's own property, chec
 recording twice), state escapes a cell only as in (4), no cell imports a distribution that
 neither dagster nor the harness requires (linters or notebooks in a developer's venv do not
 count, so they cost no replay), no code tests a path of dagster's own package without opening,
-listing or importing it, and code learns a distribution's version only from its metadata.
+listing or importing it, and code learns a distribution's version only from its metadata; and,
+for a signature edit, that code looks a member up by a name it writes (an attribute, a string)
+rather than one it builds at run time, and that no inherited metaclass or ``__init_subclass__``
+reads its subclasses' signatures.
 """
 
 from __future__ import annotations
