@@ -664,6 +664,8 @@ class _Builder:
     def effective_severity(self, cause: Cause, f: Finding) -> str:
         """What `f` counts for in its cause (a transitive caller's static finding counts no more
         than the edited member's)."""
+        if cause.why:  # the policy (docs/severity.md) judged this change: its findings count for that
+            return cause.severity
         if cause.kind != "dispatch-lost" or f.source not in ("surface", "profile") or self._at(f) not in cause.reached_from:
             return f.severity
         at_root = [g.severity for g in cause.findings if g.source in ("surface", "profile") and self._at(g) in cause.edited]
@@ -817,6 +819,11 @@ def _policy(c: Cause) -> None:
              "the instance, or by the instance into its storage), only fewer times: overrides still run")
         c.fix = (f"Nothing is skipped for good: overrides of `{c.subject}` still run. If they count calls or "
                  f"rely on running once per check, make sure the fewer calls are intended.")
+    elif c.kind in ("dispatch-changed", "dispatch-reordered") and lost == [] and not static and cells and all(
+            d.get("change") in ("added", "reordered") and not d.get("members_missing") for d in cells if "change" in d):
+        move(_weaker(c.severity, WARNING), "every override that ran still runs, as often: the base now also calls "
+             "some, or calls them in another order (dagster 1.13 opens an index transaction for asset tags): a "
+             "warning unless its witness fails")
     elif c.kind == "dispatch-gained":
         move(_weaker(c.severity, WARNING), "a gained dispatch runs overrides where they did not run before: "
              "a warning unless its witness fails")
@@ -984,6 +991,15 @@ def effective_severities(findings: Iterable[Finding], old: Surface | None, new: 
     return out
 
 
+def policy_severity(f: Finding, old: Surface | None = None, new: Surface | None = None) -> str:
+    """What one finding counts for by itself, the severity policy applied: the gate judges each
+    behaviour cell as it runs, before the other cells' findings are known, and a cell that shows
+    only a gained dispatch or a crash that became a result must not fail its unit."""
+    b = _Builder([f], old, new, [])
+    [c] = b.causes()
+    return b.effective_severity(c, f)
+
+
 def counts(causes: list[Cause]) -> dict[str, int]:
     by = {s: 0 for s in SEVERITIES}
     for c in causes:
@@ -1029,4 +1045,5 @@ def _verdict(causes: list[Cause], fail_on: str, accepted: int) -> str:
     return text
 
 
-__all__ = ["Cause", "build_causes", "cause_order", "effective_severities", "verdict", "counts", "worst"]
+__all__ = ["Cause", "build_causes", "cause_order", "effective_severities", "policy_severity", "verdict", "counts",
+           "worst"]

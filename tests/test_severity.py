@@ -191,3 +191,27 @@ def test_a_storage_call_the_instance_makes_fewer_times_is_a_warning():
     assert fewer.severity == "warning" and fewer.title == "dagster calls `event_log_storage.has_dynamic_partition` fewer times"
     never = _one(replay.divergences(old, {**_trace(CELL, state={}), "forwarded": [store, store]}))
     assert never.severity == "breaking"
+
+
+def test_a_dispatch_change_that_only_adds_or_reorders_calls_is_a_warning():
+    """dagster 1.13's SqlEventLogStorage opens an index transaction for asset tags: the
+    Postgres storage's `index_transaction` and `index_connection` overrides now also run there,
+    and every call they got before they still get. Nothing an override relied on is skipped."""
+    found = [_dispatch("added", "index_transaction"), _dispatch("reordered", "index_connection")]
+    causes = build_causes(found)
+    assert causes and all(c.severity == "warning" for c in causes)
+    assert build_causes([_dispatch("missing", "index_connection")])[0].severity == "breaking"
+
+
+def test_a_finding_counts_for_what_the_policy_judged_its_cause():
+    """The gate judges a cell as it runs, by the policy: a crash that became a result fails no
+    unit, a refusal that became a result does; and within a whole run every finding of a cause
+    the policy moved counts for the cause's severity."""
+    from compat.causes import effective_severities, policy_severity
+
+    crash, refusal = _step_exception("ticks", "AttributeError", None), _step_exception("add", "CheckError", None)
+    assert crash.severity == "breaking" and policy_severity(crash) == "info"
+    assert policy_severity(refusal) == "breaking"
+    assert policy_severity(_dispatch("added", "run_storage")) == "warning"
+    effective = effective_severities([crash, refusal], None, None)
+    assert effective[id(crash)] == "info" and effective[id(refusal)] == "breaking"

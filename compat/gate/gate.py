@@ -19,7 +19,7 @@ from pathlib import Path
 
 from compat import envs, sides
 from compat.behaviour.reach import Selection
-from compat.causes import effective_severities
+from compat.causes import effective_severities, policy_severity
 from compat.fuzz.differential import program_id
 from compat.gate import accepted as accepted_mod
 from compat.model import jsonio, schemas
@@ -281,7 +281,16 @@ class Gate:
         return {_key(f): effective[id(f)] for f in findings}
 
     def severity(self, f: Finding) -> str:
-        return self._static_severity.get(_key(f), f.severity) if f.source in ("surface", "profile") else f.severity
+        if f.source in ("surface", "profile"):
+            return self._static_severity.get(_key(f), f.severity)
+        key = _key(f)
+        if key not in self._policy_cache:  # a cell judged alone, as it runs, by the severity policy
+            self._policy_cache[key] = policy_severity(f)  # no surfaces: a worker has read none
+        return self._policy_cache[key]
+
+    @cached_property
+    def _policy_cache(self) -> dict[tuple, str]:
+        return {}
 
     def failing(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
         """(findings that fail the gate, findings shown but accepted or below the threshold)."""
