@@ -189,7 +189,8 @@ def test_a_cell_recorded_now_matches_the_shipped_version_1_recording(tmp_path):
         assert replay.compare(shipped, now) is None
     # the step reading logs with an integer cursor warns, on every run: recorded, deterministically
     assert now["warnings"]["logs_after_1"][0][0] == "DeprecationWarning"
-    path = write_json(tmp_path / "t.json", now, replay.TRACE_INLINE_DEPTH)
+    # a trace is read back as the cell its file name says
+    path = write_json(tmp_path / replay.trace_filename(cell), now, replay.TRACE_INLINE_DEPTH)
     again = schemas.read_trace(path)
     assert replay.compare(again, run_cell(**cell)) is None
 
