@@ -57,8 +57,12 @@ class LineRecorder:
         self.start()
 
     def start(self) -> None:
+        # the worker's speed-ups record in whichever cell first needs them and replay in the next:
+        # which lines of theirs a cell runs is the worker's history, not the cell's (an edit of
+        # them changes the harness digest, which replays everything)
+        omit = [os.path.join(self.harness, "behaviour", "speedups.py")]
         self._cov = self._coverage.Coverage(data_file=None, source=[*self.dirs, self.harness], config_file=False,
-                                            branch=False)
+                                            branch=False, omit=omit)
         self._cov.start()
 
     def take(self) -> dict[str, list[int]]:
