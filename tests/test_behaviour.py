@@ -180,7 +180,10 @@ def test_normalization():
 
 def _fake_python(tmp_path: Path, body: str) -> str:
     script = tmp_path / "fakepython"
-    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
+    # it answers the harness's probes of an interpreter (`python -c ...`: nothing missing) at once,
+    # so that only what the test gives it to do hangs or crashes
+    probe = 'import sys\nif sys.argv[1:2] == ["-c"]:\n    print("[]")\n    sys.exit(0)\n'
+    script.write_text(f"#!{sys.executable}\n" + probe + textwrap.dedent(body))
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script)
 
@@ -189,10 +192,9 @@ def test_hung_or_crashed_worker_is_an_error_not_a_pass(tmp_path):
     hello = 'import json, sys, time\nprint(json.dumps({"hello": True}), flush=True)\nsys.stdin.readline()\n'
     hung = _fake_python(tmp_path, hello + "time.sleep(60)\n")
     cell = {"subclass": "spy", "scenario": "runs_lifecycle", "storage": "memory"}
-    t0 = time.time()
     with pytest.raises(CompatError, match=r"hung during cell spy/runs_lifecycle/memory") as exc:
         replay.run_cells(hung, [cell], timeout=2)
-    assert hung in str(exc.value) and time.time() - t0 < 30
+    assert hung in str(exc.value) and "no reply after 2s" in str(exc.value)
     crashed = _fake_python(tmp_path, hello + "sys.exit(3)\n")
     with pytest.raises(CompatError, match=r"crashed during cell spy/runs_lifecycle/memory \(exit 3\)"):
         replay.run_cells(crashed, [cell], timeout=20)

@@ -59,16 +59,21 @@ class LineRecorder:
     def start(self) -> None:
         # the worker's speed-ups record in whichever cell first needs them and replay in the next:
         # which lines of theirs a cell runs is the worker's history, not the cell's (an edit of
-        # them changes the harness digest, which replays everything)
-        omit = [os.path.join(self.harness, "behaviour", "speedups.py")]
+        # them changes the harness digest, which replays everything); nor is the recorder's own code
+        # (its audit hook runs for every file a worker opens, most of them in its first cell)
+        omit = [os.path.join(self.harness, "behaviour", name) for name in ("speedups.py", "recorder.py")]
         self._cov = self._coverage.Coverage(data_file=None, source=[*self.dirs, self.harness], config_file=False,
                                             branch=False, omit=omit)
         self._cov.start()
 
-    def take(self) -> dict[str, list[int]]:
+    def take(self, *, harness: bool = True, into: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
         """Lines executed since the last take, per file relative to its package's parent. The
         garbage is collected first: a finalizer (``OutputContext.__del__``) then runs in the cell
-        that made its object, not in whichever later cell the collector happened to run in."""
+        that made its object, not in whichever later cell the collector happened to run in.
+        ``harness=False`` leaves out the harness's own lines: a worker's start-up runs other harness
+        code whether it was forked from a warm server or started alone, and none of it is a cell's.
+        ``into``: lines taken earlier (a fork server's start-up) that the result joins, merged while
+        nothing is measured, so that no line of the merge lands in the next cell."""
         gc.collect()
         self.touches.paused = True
         self._cov.stop()
@@ -76,10 +81,12 @@ class LineRecorder:
         out: dict[str, list[int]] = {}
         for f in data.measured_files():
             real = os.path.realpath(f)
-            for d in [*self.dirs, self.harness]:
+            for d in [*self.dirs, self.harness] if harness else self.dirs:
                 if real.startswith(d + os.sep):
                     rel = os.path.relpath(real, os.path.dirname(d)).replace(os.sep, "/")
                     out[rel] = sorted(set(out.get(rel, [])) | set(data.lines(f) or ()))
+        if into is not None:
+            out = {f: sorted(set(into.get(f, [])) | set(out.get(f, []))) for f in sorted(set(into) | set(out))}
         self.start()
         self.touches.paused = False
         return out

@@ -227,6 +227,14 @@ def warm() -> None:
                 importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a release without it; a cell that needs it reports why
             pass
+    # every spy class is built here, once, not in whichever cell first spies on its subclass (the
+    # harness lines a cell runs are recorded: they must not depend on what its worker ran before)
+    for path in sorted(corpus.CORPUS.values()) if corpus is not None else ["dagster._core.instance:DagsterInstance"]:
+        module, _, cls_name = path.partition(":")
+        try:
+            spy_mod.spy_class(getattr(importlib.import_module(module), cls_name))
+        except Exception:  # noqa: BLE001 - a class this release cannot import; its cells say why
+            pass
     for storage in ("memory", "sqlite"):
         root = tempfile.mkdtemp(prefix="compat-warm-")
         old_home = os.environ.get("DAGSTER_HOME")
@@ -323,7 +331,7 @@ def prepare() -> dict:
     recorder = _start_reach()
     warm()
     return {"dagster_version": _dagster_version(), "recorder": recorder,
-            "startup": recorder.take() if recorder is not None else None}
+            "startup": recorder.take(harness=False) if recorder is not None else None}
 
 
 def serve_forked(prepared: dict) -> int:
@@ -342,16 +350,18 @@ def _serve(serve, requests, recorder=None, *, startup=None, warmed: bool = False
     if recorder is not None:
         if not warmed:
             warm()
-        hello["reach"] = recorder.take() if startup is None else startup
         hello["touched"] = recorder.touched()
+        # what ran before the first cell (a fork's own start-up too) is the start-up, never a cell's;
+        # taken last, so that every cell, the first too, runs the same harness lines around it
+        hello["reach"] = recorder.take(harness=False, into=startup)
     send(hello)
     for req in requests():
         try:
             trace = run_cell(req["subclass"], req["scenario"], req["storage"])
             reply = {"ok": True, "trace": trace}
             if recorder is not None:
-                reply["reach"] = recorder.take()
                 reply["touched"] = recorder.touched()
+                reply["reach"] = recorder.take()  # last: what follows is the next cell's, as after the hello
             send(reply)
         except Exception as exc:  # noqa: BLE001 - protocol-level failure, reported to the parent
             send({"ok": False, "error": f"{type(exc).__name__}: {exc}",

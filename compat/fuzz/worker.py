@@ -30,7 +30,7 @@ def main() -> int:
 
     hello = {"hello": True, "dagster_version": dagster.__version__}
     if recorder is not None:
-        hello["reach"] = recorder.take()
+        hello["reach"] = recorder.take(harness=False)  # the start-up's harness code is no program's
         hello["touched"] = recorder.touched()
     send(hello)
     return _serve(send, recorder)

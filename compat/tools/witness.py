@@ -35,6 +35,7 @@ from compat.model.surface import (
     CLASSMETHOD, KEYWORD_ONLY, METHOD, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, STATICMETHOD, Member, Surface,
 )
 from compat.rules.base import bound_params
+from compat.rules.hooks import init_hook_added
 
 RUNTIME = "runtime"
 TYPING = "typing"
@@ -393,7 +394,7 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
         hook = old.members.get(c.subject)
         if hook is None:
             return None, "the member the base now reaches is new: no old subclass overrides it"
-        if "__init__" in c.edited or any(f.rule == "init-hook-added" for f in c.findings):
+        if "__init__" in c.edited or any(f.rule == init_hook_added.rule_id for f in c.findings):
             return head + _init_hook_program(hook), ""
         if hook.kind == METHOD and hook.signature is not None:
             # an override with the old signature, bound to every call the side's dagster makes
