@@ -11,22 +11,18 @@ import sys
 
 import pytest
 
-from compat import sides
 from compat.causes import build_causes
 from compat.result import CheckResult
-from compat.static.diff import compare_surfaces
-from compat.static.extract import DEFAULT_TARGET, side_surface
+from compat.static.extract import DEFAULT_TARGET
 from compat.tools import witness
+from pairs import released_pair
 
 OLD, NEW = "dagster==1.11.4", "dagster==1.11.6"
 
 
 @pytest.fixture(scope="module")
 def pair():
-    old, new = sides.resolve(OLD), sides.resolve(NEW)
-    o, n = side_surface(old, DEFAULT_TARGET), side_surface(new, DEFAULT_TARGET)
-    causes = {c.id: c for c in build_causes(compare_surfaces(o, n), o, n)}
-    return o, n, causes, (old.python, new.python)
+    return released_pair(OLD, NEW)
 
 
 def test_a_removed_export_is_proven_at_run_time(pair):

@@ -11,21 +11,19 @@ import json
 import pytest
 
 from compat import sides
-from compat.causes import Cause, build_causes
+from compat.causes import Cause
 from compat.model.findings import Finding
-from compat.static.diff import compare_surfaces
-from compat.static.extract import DEFAULT_TARGET, side_surface
+from compat.static.extract import DEFAULT_TARGET
 from compat.tools import typecheck, witness
+from pairs import released_pair
 
 OLD, NEW = "dagster==1.11.4", "dagster==1.11.6"
 
 
 @pytest.fixture(scope="module")
 def pair():
-    old, new = sides.resolve(OLD), sides.resolve(NEW)
-    o, n = side_surface(old, DEFAULT_TARGET), side_surface(new, DEFAULT_TARGET)
-    causes = {c.id: c for c in build_causes(compare_surfaces(o, n), o, n)}
-    return o, causes, (old.python, new.python)
+    o, _, causes, pythons = released_pair(OLD, NEW)
+    return o, causes, pythons
 
 
 @pytest.fixture(scope="module")
