@@ -17,7 +17,7 @@ from compat import sides
 from compat.behaviour import reach
 from compat.behaviour import replay as behaviour_mod
 from compat.model import jsonio
-from compat.model.baseline import Baseline
+from compat.model.baseline import Baseline, file_digests
 from compat.model.errors import CompatError
 from compat.tools import mutate
 
@@ -95,9 +95,16 @@ def small_baseline(tmp_path_factory) -> Path:
                         touched=lines["touched"])
     reach.write(built, out)
     manifest = jsonio.read_json(out / "manifest.json", schema="compat.baseline", versions=(1,))
-    manifest.update(cells=len(paths), fuzz_programs=0)
+    # a recording of its own: its counts and the digests of its own files (its reach map included)
+    manifest.update(cells=len(paths), fuzz_programs=0, digests=file_digests(out))
     jsonio.write_json(out / "manifest.json", manifest)
     return out
+
+
+def _reseal(base: Path) -> None:
+    """A baseline edited on purpose by a test keeps the digests of its files as they now are."""
+    manifest = jsonio.read_json(base / "manifest.json", schema="compat.baseline", versions=(1,))
+    jsonio.write_json(base / "manifest.json", {**manifest, "digests": file_digests(base)})
 
 
 def test_no_change_replays_nothing_and_full_replays_everything(small_baseline):
@@ -298,6 +305,7 @@ def test_a_dependency_whose_metadata_a_worker_read_is_felt(small_baseline, tmp_p
     data = jsonio.read_json(damaged / "reach.json", schema=reach.SCHEMA, versions=(reach.VERSION,))
     data["touched"]["metadata"]["protobuf/entry_points.txt"] = "0123456789abcdef"
     jsonio.write_json(damaged / "reach.json", data, 2)
+    _reseal(damaged)
     python = _python_with("protobuf==7.35.0", tmp_path)
     selection = Baseline(damaged).selection(python, sides.from_options().search_paths)
     assert selection.everything and "other versions of 1 dependencies (protobuf)" in selection.reason
@@ -315,6 +323,7 @@ def test_dagster_metadata_a_worker_read_is_compared_by_digest(small_baseline, tm
     data = jsonio.read_json(changed / "reach.json", schema=reach.SCHEMA, versions=(reach.VERSION,))
     data["touched"]["metadata"]["dagster/entry_points.txt"] = "0123456789abcdef"
     jsonio.write_json(changed / "reach.json", data, 2)
+    _reseal(changed)
     selection = Baseline(changed).selection(sys.executable, sides.from_options().search_paths)
     assert selection.everything and "metadata of dagster a worker read changed (dagster/entry_points.txt)" in selection.reason
 
@@ -361,6 +370,7 @@ def test_a_file_added_or_removed_where_a_worker_looked_replays_everything(case, 
         data["touched"]["asked"].append("dagster._core.instance.compat_added.inner")
         shutil.copytree(small_baseline, tmp_path / "b")
         jsonio.write_json(tmp_path / "b" / "reach.json", data, 2)
+        _reseal(tmp_path / "b")
         base = Baseline(tmp_path / "b")
     edits = {
         "migration": lambda pkg: (pkg / "_core/storage/alembic/versions/zz_compat_added.py").write_text("x = 1\n"),
