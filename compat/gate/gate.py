@@ -19,6 +19,7 @@ from pathlib import Path
 
 from compat import envs, sides
 from compat.behaviour.reach import Selection
+from compat.behaviour.replay import import_failure
 from compat.causes import effective_severities, policy_severity
 from compat.fuzz.differential import program_id
 from compat.gate import accepted as accepted_mod
@@ -246,8 +247,20 @@ class Gate:
     @cached_property
     def selection(self):
         """The cells and programs this change can reach (compat.behaviour.reach); the same in
-        every xdist worker, since it depends only on the baseline and the checked sources."""
-        return self.base.selection(python_for_gate(self.settings), self.search_paths, full=self.settings.full)
+        every xdist worker, since it depends only on the baseline and the checked sources. A side
+        that cannot import the target at all replays everything, so that every cell says why it
+        cannot run: what breaks the import may be nothing the reach map compares (the
+        interpreter's start-up, a `.pth` file or `sitecustomize` beside dagster)."""
+        python = python_for_gate(self.settings)
+        chosen = self.base.selection(python, self.search_paths, full=self.settings.full)
+        if chosen.everything:
+            return chosen
+        broken = import_failure(python, self.target)
+        if broken is None:
+            return chosen
+        first = str(broken.get("exception") or "it fails").splitlines()[0]
+        return dataclasses.replace(self.base.selection(python, self.search_paths, full=True), changed=[],
+                                   reason=f"the new side cannot import {self.target} ({first})")
 
     def replays_cell(self, cell: str) -> bool:
         return cell in self._chosen_cells
