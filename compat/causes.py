@@ -165,7 +165,7 @@ class Cause:
     # why the severity is what it is, when the policy (docs/severity.md) moved it from the
     # strongest finding's
     why: str | None = None
-    # the program that proves a breaking cause on both sides (compat.tools.witness.Witness.to_dict),
+    # the program that proves a breaking cause on both sides (compat.witness.Witness.to_dict),
     # None when none was run; `unproven` says why a cause that could break is no more than a warning
     witness: dict[str, Any] | None = None
     unproven: str | None = None
@@ -801,7 +801,7 @@ class _Builder:
 def _policy(c: Cause) -> None:
     """Severity by what the evidence shows, as docs/severity.md writes it down: the findings'
     own severities say how bad a change of that kind can be; these rules say what this change
-    is. Witnesses (compat.tools.witness) then decide whether what could break does."""
+    is. Witnesses (compat.witness) then decide whether what could break does."""
 
     def move(severity: str, why: str) -> None:
         c.severity, c.why = severity, why

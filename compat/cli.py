@@ -32,7 +32,7 @@ from compat.static.profile import profile_source
 from compat import downstream
 from compat.tools import contract as contract_mod
 from compat.tools import ecosystem, mutants, mutate, shards, timeline
-from compat.tools import witness as witness_mod
+from compat import witness as witness_mod
 from compat.tools import history as history_mod
 from compat.tools.bisect import bisect, render
 from compat.tools.perf import perf

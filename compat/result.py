@@ -33,7 +33,7 @@ class CheckResult:
     accepted: list = field(default_factory=list)  # (finding, reason): declared intended, shown, not counted
     replay: dict | None = None  # how many cells and programs were replayed, and why (reach.Selection.as_dict)
     # the two sides (compat.sides.Side, or their interpreters' paths): when given, every cause that
-    # could break is put to its witness on both (compat.tools.witness); an interpreter is built
+    # could break is put to its witness on both (compat.witness); an interpreter is built
     # only when there is a cause to witness. None for recorded surfaces only
     witness_sides: tuple | None = None
     witness_jobs: int = 1
@@ -51,7 +51,7 @@ class CheckResult:
     def causes(self) -> list[Cause]:
         causes = build_causes(self.findings, self.old_surface, self.new_surface, self.profiles)
         if self.witness_sides is not None and self.old_surface is not None:
-            from compat.tools import witness
+            from compat import witness
 
             if witness.candidates(causes):
                 pythons = tuple(s if isinstance(s, str) else s.python for s in self.witness_sides)

@@ -93,7 +93,7 @@ def test_a_worker_that_cannot_import_a_dropped_export_is_a_finding_of_that_expor
 
 
 def test_a_behaviour_cell_witnesses_a_break_only_where_the_policy_says_it_is_one():
-    from compat.tools import witness
+    from compat import witness
 
     gained = _one([_dispatch("added", "run_storage")])
     assert witness.cell_witness(gained) is None  # a gained dispatch by itself proves nothing

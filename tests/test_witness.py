@@ -14,7 +14,7 @@ import pytest
 from compat.causes import build_causes
 from compat.result import CheckResult
 from compat.static.extract import DEFAULT_TARGET
-from compat.tools import witness
+from compat import witness
 from pairs import released_pair
 
 OLD, NEW = "dagster==1.11.4", "dagster==1.11.6"

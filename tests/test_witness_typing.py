@@ -14,7 +14,7 @@ from compat import sides
 from compat.causes import Cause
 from compat.model.findings import Finding
 from compat.static.extract import DEFAULT_TARGET
-from compat.tools import typecheck, witness
+from compat import typecheck, witness
 from pairs import released_pair
 
 OLD, NEW = "dagster==1.11.4", "dagster==1.11.6"

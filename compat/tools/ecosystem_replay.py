@@ -34,7 +34,7 @@ from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 from compat.model.findings import Finding
 from compat.sides import Side
-from compat.tools import witness as witness_mod
+from compat import witness as witness_mod
 
 REPLAY_SCHEMA = "compat.ecosystem-replay"
 TIMEOUT = 300.0  # seconds for one cell (a few materializations)

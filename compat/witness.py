@@ -696,7 +696,7 @@ def witnesses(todo: list[Cause], old: Surface, target: str, pythons: tuple[str, 
             else:
                 reasons[i] = why
     if typed:
-        from compat.tools import typecheck
+        from compat import typecheck
 
         codes = [w.code for w in typed.values()]
         try:
@@ -767,7 +767,7 @@ def write_dir(causes: Iterable[Cause], out: str | Path) -> list[Path]:
         head = (f"# witness of {c.id} ({c.witness['proves'] or 'unproven'})\n# old side: {w.old}\n"
                 f"# new side: {w.new}\n")
         if c.witness.get("kind") == TYPING:
-            from compat.tools.typecheck import CHECKER_PIN
+            from compat.typecheck import CHECKER_PIN
 
             head += f"# a typing witness: check it with {CHECKER_PIN}, `mypy --python-executable PYTHON {w.filename()}`\n"
         written.append(write_atomic(out / w.filename(), head + w.code))
