@@ -29,6 +29,8 @@ from compat.model.surface import (
     Surface,
 )
 from compat.catalogue import RULES, all_rules
+from compat.rules.classes import _MOVED_REEXPORTED_NEW, _MOVED_REEXPORTED_OLD
+from compat.rules.members import _INTO_MIXIN_NEW, _INTO_MIXIN_OLD
 from compat.rules.base import EXAMPLE_TARGET, example_files
 from compat.catalogue.docs import render_rules_markdown
 from compat.static.extract import from_sources
@@ -215,57 +217,10 @@ def test_public_instance_attribute_audience_includes_callers():
 
 # --------------------------------------------------------------------------- near misses
 
-MIXIN_OLD = """
-class Instance:
-    def _get_setting(self, key: str) -> "Optional[str]":
-        return None
-
-    @property
-    def telemetry_enabled(self) -> bool:
-        return self._get_setting("telemetry") == "1"
-
-    def __enter__(self):
-        return self
-"""
-MIXIN_NEW = """
-class SettingsMixin:
-    def _get_setting(self, key: str) -> "str | None":
-        return None
-
-    @property
-    def telemetry_enabled(self) -> bool:
-        return self._get_setting("telemetry") == "1"
-
-    def __enter__(self):
-        return self
-
-class Instance(SettingsMixin):
-    pass
-"""
-
-MOVED_OLD = """
-# pkg/__init__.py
-from pkg.mod import Instance
-
-# pkg/mod.py
-class InstanceType: ...
-
-class Instance:
-    def f(self): ...
-"""
-MOVED_NEW = """
-# pkg/__init__.py
-from pkg.mod import Instance
-
-# pkg/instance.py
-class InstanceType: ...
-
-class Instance:
-    def f(self): ...
-
-# pkg/mod.py
-from pkg.instance import Instance, InstanceType
-"""
+# the near misses registered with the rules are run by tests/test_registry.py; these are the
+# further close changes some rules must also stay quiet on
+MIXIN_OLD, MIXIN_NEW = textwrap.dedent(_INTO_MIXIN_OLD), textwrap.dedent(_INTO_MIXIN_NEW)
+MOVED_OLD, MOVED_NEW = textwrap.dedent(_MOVED_REEXPORTED_OLD), textwrap.dedent(_MOVED_REEXPORTED_NEW)
 
 EXPLICIT_OLD = """
 class Instance:
@@ -285,31 +240,8 @@ class Instance(AssetMethods):
 
 NEAR_MISSES = [
     # (rule that must NOT fire, case id, old, new)
-    ("public-member-removed", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
-    ("protected-member-removed", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
-    ("dunder-member-removed", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
-    ("member-added", "moved-into-mixin", MIXIN_OLD, MIXIN_NEW),
     ("member-moved", "class-moved-with-its-members", MOVED_OLD, MOVED_NEW),
-    ("member-moved", "definition-moved-within-file",
-     "class Instance:\n    def a(self): ...\n    def b(self): ...\n", "class Instance:\n    def b(self): ...\n    def a(self): ...\n"),
     ("member-resolution-changed", "moved-into-new-mixin", MIXIN_OLD, MIXIN_NEW),
-    ("member-kind-changed", "property-to-cached-property",
-     "from functools import cached_property\nclass Instance:\n    @property\n    def x(self): ...\n",
-     "from functools import cached_property\nclass Instance:\n    @cached_property\n    def x(self): ...\n"),
-    ("member-binding-changed", "decorator-added-kind-kept",
-     "class Instance:\n    def f(self): ...\n", "import functools\nclass Instance:\n    @functools.lru_cache\n    def f(self): ...\n"),
-    ("property-setter-removed", "setter-moved-into-mixin",
-     "class Instance:\n    @property\n    def x(self): ...\n    @x.setter\n    def x(self, v): ...\n",
-     "class M:\n    @property\n    def x(self): ...\n    @x.setter\n    def x(self, v): ...\nclass Instance(M): ...\n"),
-    ("property-deleter-removed", "deleter-kept",
-     "class Instance:\n    @property\n    def x(self): ...\n    @x.deleter\n    def x(self): ...\n",
-     "class Instance:\n    @property\n    def x(self) -> int: ...\n    @x.deleter\n    def x(self): ...\n"),
-    ("parameter-removed", "keyword-only-into-kwargs",
-     "class Instance:\n    def f(self, *, a=None, **kw): ...\n", "class Instance:\n    def f(self, **kw): ...\n"),
-    ("parameter-removed-into-kwargs", "no-kwargs-left",
-     "class Instance:\n    def f(self, *, a=None): ...\n", "class Instance:\n    def f(self): ...\n"),
-    ("parameter-renamed", "positional-only",
-     "class Instance:\n    def f(self, a, /): ...\n", "class Instance:\n    def f(self, b, /): ...\n"),
     ("parameter-removed", "positional-only-into-args",
      "class Instance:\n    def f(self, key, /): ...\n", "class Instance:\n    def f(self, *key): ...\n"),
     ("parameter-removed", "into-args-and-kwargs",
@@ -318,36 +250,8 @@ NEAR_MISSES = [
      "class Instance:\n    def f(self, key): ...\n", "class Instance:\n    def f(self, **kwargs): ...\n"),
     ("hook-call-obscured", "explicit-call-into-a-class-of-the-mro", EXPLICIT_OLD, EXPLICIT_NEW),
     ("hook-no-longer-called", "explicit-call-into-a-class-of-the-mro", EXPLICIT_OLD, EXPLICIT_NEW),
-    ("member-resolution-changed", "moved-up-into-an-existing-base",
-     "class Base: ...\nclass Instance(Base):\n    def f(self): return 2\n",
-     "class Base:\n    def f(self): return 2\nclass Instance(Base): ...\n"),
-    ("parameter-annotation-changed", "collections-abc-set-is-the-abstract-set",
-     "from typing import AbstractSet\nclass Instance:\n    def f(self, a: AbstractSet[int]): ...\n",
-     "from collections.abc import Set\nclass Instance:\n    def f(self, a: Set[int]): ...\n"),
-    ("return-annotation-changed", "spelling-only", "from typing import Optional\nclass Instance:\n    def f(self) -> Optional[int]: ...\n",
-     "class Instance:\n    def f(self) -> int | None: ...\n"),
-    ("parameter-reordered", "keyword-only-reordered",
-     "class Instance:\n    def f(self, *, a=1, b=2): ...\n", "class Instance:\n    def f(self, *, b=2, a=1): ...\n"),
     ("parameter-reordered", "optional-appended",
      "class Instance:\n    def f(self, a, b=1): ...\n", "class Instance:\n    def f(self, a, b=1, c=None): ...\n"),
-    ("parameter-kind-changed", "keyword-only-relaxed",
-     "class Instance:\n    def f(self, *, a=1): ...\n", "class Instance:\n    def f(self, a=1): ...\n"),
-    ("parameter-kind-relaxed", "made-keyword-only",
-     "class Instance:\n    def f(self, a=1): ...\n", "class Instance:\n    def f(self, *, a=1): ...\n"),
-    ("parameter-default-removed", "default-changed",
-     "class Instance:\n    def f(self, a=1): ...\n", "class Instance:\n    def f(self, a=2): ...\n"),
-    ("parameter-default-added", "already-optional",
-     "class Instance:\n    def f(self, a=1): ...\n", "class Instance:\n    def f(self, a=2): ...\n"),
-    ("parameter-default-changed", "quote-style-only",
-     "class Instance:\n    def f(self, a='x', b=(1,2)): ...\n", 'class Instance:\n    def f(self, a="x", b=( 1, 2 )): ...\n'),
-    ("required-parameter-added", "optional-added",
-     "class Instance:\n    def f(self): ...\n", "class Instance:\n    def f(self, a=None): ...\n"),
-    ("optional-parameter-added", "kwargs-added",
-     "class Instance:\n    def f(self): ...\n", "class Instance:\n    def f(self, *args, **kwargs): ...\n"),
-    ("var-positional-removed", "args-renamed",
-     "class Instance:\n    def f(self, *args): ...\n", "class Instance:\n    def f(self, *a): ...\n"),
-    ("var-keyword-removed", "kwargs-renamed",
-     "class Instance:\n    def f(self, **kwargs): ...\n", "class Instance:\n    def f(self, **_kwargs): ...\n"),
     ("return-annotation-changed", "optional-spelling",
      "from typing import Optional\nclass Instance:\n    def f(self) -> Optional[int]: ...\n",
      "class Instance:\n    def f(self) -> int | None: ...\n"),
@@ -356,51 +260,6 @@ NEAR_MISSES = [
     ("parameter-annotation-changed", "union-spelling",
      "from typing import Union, List\nclass Instance:\n    def f(self, a: Union[int, None], b: List[str]): ...\n",
      "class Instance:\n    def f(self, a: int | None, b: list[str]): ...\n"),
-    ("attribute-annotation-changed", "optional-spelling",
-     "from typing import Optional\nclass Instance:\n    x: Optional[int] = None\n",
-     "class Instance:\n    x: int | None = None\n"),
-    ("public-api-dropped", "public-kept-while-moved",
-     "def public(f): return f\nclass Instance:\n    @public\n    def f(self): ...\n",
-     "def public(f): return f\nclass M:\n    @public\n    def f(self): ...\nclass Instance(M): ...\n"),
-    ("member-deprecated", "already-deprecated",
-     "def deprecated(**k): return lambda f: f\nclass Instance:\n    @deprecated(breaking_version='2.0')\n    def f(self): ...\n",
-     "def deprecated(**k): return lambda f: f\nclass Instance:\n    @deprecated(breaking_version='3.0')\n    def f(self): ...\n"),
-    ("member-became-abstract", "abstract-kept",
-     "from abc import ABC, abstractmethod\nclass Instance(ABC):\n    @abstractmethod\n    def f(self): ...\n",
-     "from abc import ABC, abstractmethod\nclass Instance(ABC):\n    @abstractmethod\n    def f(self) -> int: ...\n"),
-    ("decorators-changed", "qualified-spelling",
-     "import functools\nclass Instance:\n    @functools.lru_cache(maxsize=2)\n    def f(self): ...\n",
-     "from functools import lru_cache\nclass Instance:\n    @lru_cache(maxsize = 2)\n    def f(self): ...\n"),
-    ("instance-attribute-removed", "replaced-by-property",
-     "class Instance:\n    def __init__(self):\n        self._s = 1\n",
-     "class Instance:\n    def __init__(self):\n        self._t = 1\n    @property\n    def _s(self):\n        return self._t\n"),
-    ("instance-attribute-became-member", "still-assigned",
-     "class Instance:\n    def __init__(self):\n        self._s = 1\n", "class Instance:\n    def __init__(self):\n        self._s = 2\n"),
-    ("instance-attribute-not-set-in-init", "moved-into-helper-called-from-init",
-     "class Instance:\n    def __init__(self, s):\n        self._s = s\n",
-     "class Instance:\n    def __init__(self, s):\n        self._setup(s)\n    def _setup(self, s):\n        self._s = s\n"),
-    ("instance-attribute-added", "assignment-moved-to-another-method",
-     "class Instance:\n    def __init__(self):\n        self._s = 1\n",
-     "class Instance:\n    def __init__(self):\n        self._setup()\n    def _setup(self):\n        self._s = 1\n"),
-    ("class-attribute-value-changed", "quote-style-only",
-     "class Instance:\n    NAME = 'x'\n", 'class Instance:\n    NAME = "x"\n'),
-    ("hook-no-longer-called", "call-moved-into-helper",
-     """
-     class Instance:
-         @property
-         def run_launcher(self): ...
-         def launch_run(self, run_id):
-             return self.run_launcher.launch(run_id)
-     """,
-     """
-     class Instance:
-         @property
-         def run_launcher(self): ...
-         def _launch(self, run_id):
-             return self.run_launcher.launch(run_id)
-         def launch_run(self, run_id):
-             return self._launch(run_id)
-     """),
     ("hook-no-longer-called", "call-moved-into-property",
      """
      class Instance:
@@ -435,44 +294,6 @@ NEAR_MISSES = [
          def get_run(self, run_id):
              return _Manager(self).get_run(run_id)
      """),
-    ("hook-call-obscured", "plainly-bypassed",
-     """
-     class Instance:
-         @property
-         def run_launcher(self):
-             return self._run_launcher
-         def launch_run(self):
-             return self.run_launcher
-     """,
-     """
-     class Instance:
-         @property
-         def run_launcher(self):
-             return self._run_launcher
-         def launch_run(self):
-             return self._run_launcher
-     """),
-    ("init-hook-added", "new-helper-called-from-init",
-     "class Instance:\n    def __init__(self):\n        self._a = 1\n",
-     "class Instance:\n    def __init__(self):\n        self._setup()\n    def _setup(self):\n        self._a = 1\n"),
-    ("class-moved", "same-module", "class Instance:\n    def f(self): ...\n", "class Instance:\n    def f(self) -> None: ...\n"),
-    ("import-path-removed", "class-moved-but-re-exported", MOVED_OLD, MOVED_NEW),
-    ("import-path-retargeted", "class-moved-path-follows", MOVED_OLD, MOVED_NEW),
-    ("export-removed", "companion-moved-but-re-exported", MOVED_OLD, MOVED_NEW),
-    ("incidental-reexport-removed", "own-export-removed",
-     "class InstanceType: ...\nclass Instance: ...\n", "class Instance: ...\n"),
-    ("base-removed", "base-still-inherited-through-new-intermediate",
-     "class Store: ...\nclass Instance(Store): ...\n",
-     "class Store: ...\nclass StoreMixin(Store): ...\nclass Instance(StoreMixin): ...\n"),
-    ("ancestor-removed", "ancestor-kept",
-     "class S: ...\nclass B(S): ...\nclass Instance(B): ...\n",
-     "class S: ...\nclass B(S): ...\nclass C(S): ...\nclass Instance(B, C): ...\n"),
-    ("base-added", "bases-reordered",
-     "class A: ...\nclass B: ...\nclass Instance(A, B): ...\n", "class A: ...\nclass B: ...\nclass Instance(B, A): ...\n"),
-    ("metaclass-changed", "explicit-type",
-     "class Instance: ...\n", "class Instance(metaclass=type): ...\n"),
-    ("slots-changed", "slots-reordered",
-     "class Instance:\n    __slots__ = ('a', 'b')\n", "class Instance:\n    __slots__ = ['b', 'a']\n"),
 ]
 
 
@@ -483,9 +304,8 @@ def test_near_miss_does_not_fire(rule_id, old, new):
 
 
 def test_every_rule_has_a_near_miss():
-    covered = {r for r, *_ in NEAR_MISSES} | {r.id for r in SURFACE_RULES.values() if r.near_miss is not None}
-    # a near miss registered with its rule, and the other layers' near misses: tests/test_registry.py
-    assert sorted(set(SURFACE_RULES) - covered) == []
+    """Each surface rule carries its near miss with it (run by tests/test_registry.py)."""
+    assert sorted(r.id for r in SURFACE_RULES.values() if r.near_miss is None or not r.near_miss.about) == []
 
 
 # --------------------------------------------------------------------------- whole-diff precision

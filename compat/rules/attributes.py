@@ -58,6 +58,20 @@ def _attr_hit(ctx, name, message, old: InstanceAttribute | None, new: InstanceAt
             def __init__(self, settings):
                 self._config = settings
     """,
+    near_old="""
+        class Instance:
+            def __init__(self):
+                self._s = 1
+    """,
+    near_new="""
+        class Instance:
+            def __init__(self):
+                self._t = 1
+            @property
+            def _s(self):
+                return self._t
+    """,
+    near_about="the attribute became a property of the same name, so reads still work (instance-attribute-became-member reports it)",
 )
 def instance_attribute_removed(ctx: DiffContext):
     for name in sorted(set(ctx.old.instance_attributes) - set(ctx.new.instance_attributes)):
@@ -95,6 +109,17 @@ def instance_attribute_removed(ctx: DiffContext):
             def _run_storage(self):
                 return self._storage
     """,
+    near_old="""
+        class Instance:
+            def __init__(self):
+                self._s = 1
+    """,
+    near_new="""
+        class Instance:
+            def __init__(self):
+                self._s = 2
+    """,
+    near_about="the attribute is still assigned; only its value changed",
 )
 def instance_attribute_became_member(ctx: DiffContext):
     for name in sorted(set(ctx.old.instance_attributes) - set(ctx.new.instance_attributes)):
@@ -147,6 +172,19 @@ def instance_attribute_became_member(ctx: DiffContext):
             def connect(self):
                 self._storage = self._pending
     """,
+    near_old="""
+        class Instance:
+            def __init__(self, s):
+                self._s = s
+    """,
+    near_new="""
+        class Instance:
+            def __init__(self, s):
+                self._setup(s)
+            def _setup(self, s):
+                self._s = s
+    """,
+    near_about="`__init__` still assigns it, through a helper it calls via self",
 )
 def instance_attribute_not_set_in_init(ctx: DiffContext):
     old_init = ctx.assigned_at_init(ctx.old)
@@ -181,6 +219,19 @@ def instance_attribute_not_set_in_init(ctx: DiffContext):
                 self._settings = {}
                 self._agent_queues = []
     """,
+    near_old="""
+        class Instance:
+            def __init__(self):
+                self._s = 1
+    """,
+    near_new="""
+        class Instance:
+            def __init__(self):
+                self._setup()
+            def _setup(self):
+                self._s = 1
+    """,
+    near_about="the assignment moved into a helper; the attribute is not new",
 )
 def instance_attribute_added(ctx: DiffContext):
     for name in sorted(set(ctx.new.instance_attributes) - set(ctx.old.instance_attributes)):
@@ -210,6 +261,15 @@ def instance_attribute_added(ctx: DiffContext):
         class Instance:
             MAX_RETRIES = 5
     """,
+    near_old="""
+        class Instance:
+            NAME = 'x'
+    """,
+    near_new="""
+        class Instance:
+            NAME = "x"
+    """,
+    near_about="quote style is spelling, not another value",
 )
 def class_attribute_value_changed(ctx: DiffContext):
     for name, old, new in ctx.common:

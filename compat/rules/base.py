@@ -82,8 +82,7 @@ def rule(
 ) -> Callable[[Callable[["DiffContext"], Iterable[Hit]]], Callable[["DiffContext"], Iterable[Hit]]]:
     """Register a surface rule; its documented example is its fixture. The decorated function
     stays a plain, directly callable function. ``near_old``/``near_new`` (with ``near_about``, what
-    the close change is) are its near miss, kept with the rule; the older rules keep theirs in
-    tests/test_rules.py."""
+    the close change is) are its near miss, kept with the rule."""
 
     def register_check(fn):
         register(

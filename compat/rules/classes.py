@@ -9,6 +9,32 @@ from compat.rules.base import DiffContext, Hit, rule, short
 CLASS = "<class>"
 
 
+# one near miss shared by the rules below
+_MOVED_REEXPORTED_OLD = """
+    # pkg/__init__.py
+    from pkg.mod import Instance
+
+    # pkg/mod.py
+    class InstanceType: ...
+
+    class Instance:
+        def f(self): ...
+"""
+_MOVED_REEXPORTED_NEW = """
+    # pkg/__init__.py
+    from pkg.mod import Instance
+
+    # pkg/instance.py
+    class InstanceType: ...
+
+    class Instance:
+        def f(self): ...
+
+    # pkg/mod.py
+    from pkg.instance import Instance, InstanceType
+"""
+
+
 @rule(
     id="class-moved",
     severity=INFO,
@@ -33,6 +59,15 @@ CLASS = "<class>"
         # pkg/mod.py
         from pkg.instance import Instance  # re-exported from its new home
     """,
+    near_old="""
+        class Instance:
+            def f(self): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self) -> None: ...
+    """,
+    near_about="the class stayed in its module; only an annotation changed",
 )
 def class_moved(ctx: DiffContext):
     old, new = ctx.old.cls, ctx.new.cls
@@ -95,6 +130,9 @@ def _import_paths(surface) -> dict[str, str | None]:
         # pkg/mod.py
         class Instance: ...
     """,
+    near_old=_MOVED_REEXPORTED_OLD,
+    near_new=_MOVED_REEXPORTED_NEW,
+    near_about="the class moved but its old module re-exports it: the old import path still resolves",
 )
 def import_path_removed(ctx: DiffContext):
     old_paths = _import_paths(ctx.old)
@@ -154,6 +192,9 @@ def _probe_unknown(ctx: DiffContext, path: str) -> bool:
 
         class Instance: ...
     """,
+    near_old=_MOVED_REEXPORTED_OLD,
+    near_new=_MOVED_REEXPORTED_NEW,
+    near_about="the old path follows the moved class: it is still the same object",
 )
 def import_path_retargeted(ctx: DiffContext):
     old_paths = _import_paths(ctx.old)
@@ -213,6 +254,9 @@ def _removed_exports(ctx: DiffContext):
         # pkg/mod.py
         class Instance: ...
     """,
+    near_old=_MOVED_REEXPORTED_OLD,
+    near_new=_MOVED_REEXPORTED_NEW,
+    near_about="the companion moved but its old module re-exports it",
 )
 def export_removed(ctx: DiffContext):
     for module, ip in _removed_exports(ctx):
@@ -260,6 +304,14 @@ def export_removed(ctx: DiffContext):
         # pkg/mod.py
         class Instance: ...
     """,
+    near_old="""
+        class InstanceType: ...
+        class Instance: ...
+    """,
+    near_new="""
+        class Instance: ...
+    """,
+    near_about="a name the module defined itself is its own export (export-removed reports it)",
 )
 def incidental_reexport_removed(ctx: DiffContext):
     for module, ip in _removed_exports(ctx):
@@ -294,6 +346,16 @@ def incidental_reexport_removed(ctx: DiffContext):
 
         class Instance: ...
     """,
+    near_old="""
+        class Store: ...
+        class Instance(Store): ...
+    """,
+    near_new="""
+        class Store: ...
+        class StoreMixin(Store): ...
+        class Instance(StoreMixin): ...
+    """,
+    near_about="the base is still in the MRO, through a new intermediate class",
 )
 def base_removed(ctx: DiffContext):
     for base in ctx.old.cls.bases:
@@ -333,6 +395,18 @@ def base_removed(ctx: DiffContext):
 
         class Instance(Base): ...
     """,
+    near_old="""
+        class S: ...
+        class B(S): ...
+        class Instance(B): ...
+    """,
+    near_new="""
+        class S: ...
+        class B(S): ...
+        class C(S): ...
+        class Instance(B, C): ...
+    """,
+    near_about="the ancestor is still in the MRO, through another base",
 )
 def ancestor_removed(ctx: DiffContext):
     bases = set(ctx.old.cls.bases)
@@ -367,6 +441,17 @@ def ancestor_removed(ctx: DiffContext):
 
         class Instance(SettingsMixin): ...
     """,
+    near_old="""
+        class A: ...
+        class B: ...
+        class Instance(A, B): ...
+    """,
+    near_new="""
+        class A: ...
+        class B: ...
+        class Instance(B, A): ...
+    """,
+    near_about="reordered bases add no class to the MRO",
 )
 def base_added(ctx: DiffContext):
     for path in ctx.new.cls.mro[1:]:
@@ -406,6 +491,13 @@ def _meta(value: str | None) -> str:
     example_new="""
         class Instance: ...
     """,
+    near_old="""
+        class Instance: ...
+    """,
+    near_new="""
+        class Instance(metaclass=type): ...
+    """,
+    near_about="`metaclass=type` spells out the default metaclass",
 )
 def metaclass_changed(ctx: DiffContext):
     a, b = _meta(ctx.old.cls.metaclass), _meta(ctx.new.cls.metaclass)
@@ -440,6 +532,15 @@ def metaclass_changed(ctx: DiffContext):
         class Instance:
             __slots__ = ("_settings",)
     """,
+    near_old="""
+        class Instance:
+            __slots__ = ('a', 'b')
+    """,
+    near_new="""
+        class Instance:
+            __slots__ = ['b', 'a']
+    """,
+    near_about="the same slot names in another order and container",
 )
 def slots_changed(ctx: DiffContext):
     a, b = ctx.old.cls.slots, ctx.new.cls.slots

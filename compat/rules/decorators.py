@@ -29,6 +29,20 @@ from compat.rules.base import DiffContext, rule
         class Instance:
             def get_run_by_id(self, run_id): ...
     """,
+    near_old="""
+        def public(f): return f
+        class Instance:
+            @public
+            def f(self): ...
+    """,
+    near_new="""
+        def public(f): return f
+        class M:
+            @public
+            def f(self): ...
+        class Instance(M): ...
+    """,
+    near_about="the member moved into a mixin with its `@public` marker: it is still documented API",
 )
 def public_api_dropped(ctx: DiffContext):
     for name, old, new in ctx.common:
@@ -56,6 +70,19 @@ def public_api_dropped(ctx: DiffContext):
             @deprecated(breaking_version="2.0")
             def get_addresses_for_step_output_versions(self, params): ...
     """,
+    near_old="""
+        def deprecated(**k): return lambda f: f
+        class Instance:
+            @deprecated(breaking_version='2.0')
+            def f(self): ...
+    """,
+    near_new="""
+        def deprecated(**k): return lambda f: f
+        class Instance:
+            @deprecated(breaking_version='3.0')
+            def f(self): ...
+    """,
+    near_about="the member was deprecated already; only its breaking version moved",
 )
 def member_deprecated(ctx: DiffContext):
     for name, old, new in ctx.common:
@@ -90,6 +117,19 @@ def member_deprecated(ctx: DiffContext):
             @abstractmethod
             def get_ref(self): ...
     """,
+    near_old="""
+        from abc import ABC, abstractmethod
+        class Instance(ABC):
+            @abstractmethod
+            def f(self): ...
+    """,
+    near_new="""
+        from abc import ABC, abstractmethod
+        class Instance(ABC):
+            @abstractmethod
+            def f(self) -> int: ...
+    """,
+    near_about="the member was abstract already; only its annotation changed",
 )
 def member_became_abstract(ctx: DiffContext):
     for name, old, new in ctx.common:
@@ -144,6 +184,19 @@ def _decorator_key(text: str) -> str | None:
             @lru_cache
             def get_settings(self, key): ...
     """,
+    near_old="""
+        import functools
+        class Instance:
+            @functools.lru_cache(maxsize=2)
+            def f(self): ...
+    """,
+    near_new="""
+        from functools import lru_cache
+        class Instance:
+            @lru_cache(maxsize = 2)
+            def f(self): ...
+    """,
+    near_about="`functools.lru_cache` and `lru_cache` imported from functools are one decorator",
 )
 def decorators_changed(ctx: DiffContext):
     for name, old, new in ctx.common:

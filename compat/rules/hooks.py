@@ -88,6 +88,23 @@ def _lost(ctx: DiffContext):
             def launch_run(self, run_id):
                 return self._run_launcher.launch(run_id)
     """,
+    near_old="""
+        class Instance:
+            @property
+            def run_launcher(self): ...
+            def launch_run(self, run_id):
+                return self.run_launcher.launch(run_id)
+    """,
+    near_new="""
+        class Instance:
+            @property
+            def run_launcher(self): ...
+            def _launch(self, run_id):
+                return self.run_launcher.launch(run_id)
+            def launch_run(self, run_id):
+                return self._launch(run_id)
+    """,
+    near_about="the call moved into a helper the method calls via self: the hook is still reached",
 )
 def hook_no_longer_called(ctx: DiffContext):
     for name, old, new, lost, opaque in _lost(ctx):
@@ -152,6 +169,23 @@ def hook_no_longer_called(ctx: DiffContext):
             def launch_run(self, run_id):
                 return self._launcher_domain.launch(run_id)
     """,
+    near_old="""
+        class Instance:
+            @property
+            def run_launcher(self):
+                return self._run_launcher
+            def launch_run(self):
+                return self.run_launcher
+    """,
+    near_new="""
+        class Instance:
+            @property
+            def run_launcher(self):
+                return self._run_launcher
+            def launch_run(self):
+                return self._run_launcher
+    """,
+    near_about="the hook is plainly bypassed, which the analysis sees (hook-no-longer-called reports it)",
 )
 def hook_call_obscured(ctx: DiffContext):
     for name, old, new, lost, opaque in _lost(ctx):
@@ -204,6 +238,19 @@ def hook_call_obscured(ctx: DiffContext):
             def run_launcher(self):
                 return None
     """,
+    near_old="""
+        class Instance:
+            def __init__(self):
+                self._a = 1
+    """,
+    near_new="""
+        class Instance:
+            def __init__(self):
+                self._setup()
+            def _setup(self):
+                self._a = 1
+    """,
+    near_about="a helper new in this release cannot be overridden by a subclass yet",
 )
 def init_hook_added(ctx: DiffContext):
     if "__init__" not in ctx.old.members or "__init__" not in ctx.new.members:

@@ -29,6 +29,36 @@ def _removed(ctx: DiffContext, visibility: str):
         )
 
 
+# one near miss shared by the rules below
+_INTO_MIXIN_OLD = """
+    class Instance:
+        def _get_setting(self, key: str) -> "Optional[str]":
+            return None
+
+        @property
+        def telemetry_enabled(self) -> bool:
+            return self._get_setting("telemetry") == "1"
+
+        def __enter__(self):
+            return self
+"""
+_INTO_MIXIN_NEW = """
+    class SettingsMixin:
+        def _get_setting(self, key: str) -> "str | None":
+            return None
+
+        @property
+        def telemetry_enabled(self) -> bool:
+            return self._get_setting("telemetry") == "1"
+
+        def __enter__(self):
+            return self
+
+    class Instance(SettingsMixin):
+        pass
+"""
+
+
 @rule(
     id="public-member-removed",
     cause="removed",
@@ -53,6 +83,9 @@ def _removed(ctx: DiffContext, visibility: str):
         class Instance:
             pass
     """,
+    near_old=_INTO_MIXIN_OLD,
+    near_new=_INTO_MIXIN_NEW,
+    near_about="the member moved into a mixin the class now inherits: it still resolves on the class",
 )
 def public_member_removed(ctx: DiffContext):
     yield from _removed(ctx, PUBLIC)
@@ -86,6 +119,9 @@ def public_member_removed(ctx: DiffContext):
         class Instance:
             pass
     """,
+    near_old=_INTO_MIXIN_OLD,
+    near_new=_INTO_MIXIN_NEW,
+    near_about="the protected member moved into a mixin the class now inherits: `self._name` still resolves",
 )
 def protected_member_removed(ctx: DiffContext):
     yield from _removed(ctx, PROTECTED)
@@ -119,6 +155,9 @@ def protected_member_removed(ctx: DiffContext):
             def __exit__(self, *exc):
                 pass
     """,
+    near_old=_INTO_MIXIN_OLD,
+    near_new=_INTO_MIXIN_NEW,
+    near_about="`__enter__` moved into a mixin the class now inherits: the protocol still works",
 )
 def dunder_member_removed(ctx: DiffContext):
     yield from _removed(ctx, DUNDER)
@@ -148,6 +187,9 @@ def dunder_member_removed(ctx: DiffContext):
         class Instance:
             def get_run_tags(self): ...
     """,
+    near_old=_INTO_MIXIN_OLD,
+    near_new=_INTO_MIXIN_NEW,
+    near_about="members moved into a mixin are not new to the class: they resolved on it before",
 )
 def member_added(ctx: DiffContext):
     for m in ctx.added:
@@ -218,6 +260,17 @@ def _moved(ctx: DiffContext, pre_existing: bool):
         class Instance(SettingsMixin):
             pass
     """,
+    near_old="""
+        class Instance:
+            def a(self): ...
+            def b(self): ...
+    """,
+    near_new="""
+        class Instance:
+            def b(self): ...
+            def a(self): ...
+    """,
+    near_about="a definition that only changed its place in the class body has not moved to another class",
 )
 def member_moved(ctx: DiffContext):
     for name, old, new in _moved(ctx, pre_existing=False):
@@ -268,6 +321,17 @@ def member_moved(ctx: DiffContext):
         class Instance(Store):
             pass
     """,
+    near_old="""
+        class Base: ...
+        class Instance(Base):
+            def f(self): return 2
+    """,
+    near_new="""
+        class Base:
+            def f(self): return 2
+        class Instance(Base): ...
+    """,
+    near_about="the definition moved up into a base that did not define it before, so no overridden definition took over (member-moved reports the move)",
 )
 def member_resolution_changed(ctx: DiffContext):
     for name, old, new in _moved(ctx, pre_existing=True):
@@ -321,6 +385,19 @@ def _kind_group(kind: str) -> str:
         class Instance:
             def run_launcher(self): ...
     """,
+    near_old="""
+        from functools import cached_property
+        class Instance:
+            @property
+            def x(self): ...
+    """,
+    near_new="""
+        from functools import cached_property
+        class Instance:
+            @cached_property
+            def x(self): ...
+    """,
+    near_about="property to cached_property stays a value read (member-binding-changed reports it)",
 )
 def member_kind_changed(ctx: DiffContext):
     for name, old, new in ctx.common:
@@ -370,6 +447,17 @@ def member_kind_changed(ctx: DiffContext):
             @staticmethod
             def config_schema(): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self): ...
+    """,
+    near_new="""
+        import functools
+        class Instance:
+            @functools.lru_cache
+            def f(self): ...
+    """,
+    near_about="a decorator that keeps the method a plain method changes no binding (decorators-changed reports it)",
 )
 def member_binding_changed(ctx: DiffContext):
     for name, old, new in ctx.common:
@@ -418,6 +506,22 @@ _HARMLESS_BINDINGS = {(STATICMETHOD, CLASSMETHOD), (PROPERTY, CACHED_PROPERTY)}
             @property
             def name(self): return self._name
     """,
+    near_old="""
+        class Instance:
+            @property
+            def x(self): ...
+            @x.setter
+            def x(self, v): ...
+    """,
+    near_new="""
+        class M:
+            @property
+            def x(self): ...
+            @x.setter
+            def x(self, v): ...
+        class Instance(M): ...
+    """,
+    near_about="the property moved into a mixin together with its setter: assignment still works",
 )
 def property_setter_removed(ctx: DiffContext):
     for name, old, new in ctx.common:
@@ -455,6 +559,21 @@ def property_setter_removed(ctx: DiffContext):
             @property
             def cache(self): return self._cache
     """,
+    near_old="""
+        class Instance:
+            @property
+            def x(self): ...
+            @x.deleter
+            def x(self): ...
+    """,
+    near_new="""
+        class Instance:
+            @property
+            def x(self) -> int: ...
+            @x.deleter
+            def x(self): ...
+    """,
+    near_about="the deleter is kept; only the getter's annotation changed",
 )
 def property_deleter_removed(ctx: DiffContext):
     for name, old, new in ctx.common:

@@ -63,6 +63,15 @@ def _hit(ctx: DiffContext, d, message: str, **details):
         class Instance:
             def get_runs(self, filters=None, limit=None): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, *, a=None, **kw): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, **kw): ...
+    """,
+    near_about="a keyword-only parameter removed into `**kw`: every call that passed it still binds (parameter-removed-into-kwargs reports it)",
 )
 def parameter_removed(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -107,6 +116,15 @@ def _absorbed_by(d, p) -> str:
         class Instance:
             def __init__(self, *, settings=None, **kwargs): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, *, a=None): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self): ...
+    """,
+    near_about="no `**kwargs` is left to take the parameter, so calls passing it fail (parameter-removed reports it)",
 )
 def parameter_removed_into_kwargs(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -150,6 +168,15 @@ def parameter_removed_into_kwargs(ctx: DiffContext):
         class Instance:
             def get_run_by_id(self, id: str): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, a, /): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, b, /): ...
+    """,
+    near_about="a positional-only parameter cannot be passed by name, so its name is no part of the contract",
 )
 def parameter_renamed(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -190,6 +217,15 @@ def parameter_renamed(ctx: DiffContext):
         class Instance:
             def add_run_tags(self, new_tags, run_id): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, *, a=1, b=2): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, *, b=2, a=1): ...
+    """,
+    near_about="keyword-only parameters have no position: reordering them moves nothing",
 )
 def parameter_reordered(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -244,6 +280,15 @@ def _capabilities(kind: str) -> set[str]:
         class Instance:
             def launch_run(self, run_id, *, workspace): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, *, a=1): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, a=1): ...
+    """,
+    near_about="keyword-only to positional-or-keyword only adds a way to pass it (parameter-kind-relaxed reports it)",
 )
 def parameter_kind_changed(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -289,6 +334,15 @@ def parameter_kind_changed(ctx: DiffContext):
         class Instance:
             def report_engine_event(self, message, run_id=None): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, a=1): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, *, a=1): ...
+    """,
+    near_about="positional-or-keyword to keyword-only takes a way to pass it away (parameter-kind-changed reports it)",
 )
 def parameter_kind_relaxed(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -323,6 +377,15 @@ def parameter_kind_relaxed(ctx: DiffContext):
         class Instance:
             def get_backfills(self, status): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, a=1): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, a=2): ...
+    """,
+    near_about="the parameter keeps a default; only its value changed (parameter-default-changed reports it)",
 )
 def parameter_default_removed(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -358,6 +421,15 @@ def parameter_default_removed(ctx: DiffContext):
         class Instance:
             def get_run_records(self, filters=None): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, a=1): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, a=2): ...
+    """,
+    near_about="the parameter already had a default; only its value changed",
 )
 def parameter_default_added(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -388,6 +460,15 @@ def parameter_default_added(ctx: DiffContext):
         class Instance:
             def get_runs(self, limit=50): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, a='x', b=(1,2)): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, a="x", b=( 1, 2 )): ...
+    """,
+    near_about="quotes and spaces are spelling, not another default",
 )
 def parameter_default_changed(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -421,6 +502,15 @@ def parameter_default_changed(ctx: DiffContext):
         class Instance:
             def submit_run(self, run_id, workspace): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, a=None): ...
+    """,
+    near_about="the new parameter has a default, so every old call still binds (optional-parameter-added reports it)",
 )
 def required_parameter_added(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -461,6 +551,15 @@ def required_parameter_added(ctx: DiffContext):
         class Instance:
             def get_required_daemon_types(self, include_optional=False): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, *args, **kwargs): ...
+    """,
+    near_about="`*args` and `**kwargs` are no named parameter an override has to accept",
 )
 def optional_parameter_added(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -499,6 +598,15 @@ def _var_removed(ctx: DiffContext, kind: str, label: str):
         class Instance:
             def __init__(self, **kwargs): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, *args): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, *a): ...
+    """,
+    near_about="`*args` renamed: the variadic is still there, and its name cannot be passed",
 )
 def var_positional_removed(ctx: DiffContext):
     yield from _var_removed(ctx, VAR_POSITIONAL, "*")
@@ -524,6 +632,15 @@ def var_positional_removed(ctx: DiffContext):
         class Instance:
             def __init__(self, instance_type): ...
     """,
+    near_old="""
+        class Instance:
+            def f(self, **kwargs): ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self, **_kwargs): ...
+    """,
+    near_about="`**kwargs` renamed: the variadic is still there, and its name cannot be passed",
 )
 def var_keyword_removed(ctx: DiffContext):
     yield from _var_removed(ctx, VAR_KEYWORD, "**")

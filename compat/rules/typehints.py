@@ -59,6 +59,16 @@ def _sets_by_name(ctx: DiffContext) -> bool:
         class Instance:
             def get_run_by_id(self, run_id: str) -> "RunRecord | None": ...
     """,
+    near_old="""
+        from typing import Optional
+        class Instance:
+            def f(self) -> Optional[int]: ...
+    """,
+    near_new="""
+        class Instance:
+            def f(self) -> int | None: ...
+    """,
+    near_about="`Optional[int]` and `int | None` are one type spelled twice",
 )
 def return_annotation_changed(ctx: DiffContext):
     for name, old, new in ctx.common:
@@ -109,6 +119,17 @@ def return_annotation_changed(ctx: DiffContext):
         class Instance:
             def get_run_records(self, limit: str | None = None): ...
     """,
+    near_old="""
+        from typing import AbstractSet
+        class Instance:
+            def f(self, a: AbstractSet[int]): ...
+    """,
+    near_new="""
+        from collections.abc import Set
+        class Instance:
+            def f(self, a: Set[int]): ...
+    """,
+    near_about="`typing.AbstractSet` and `collections.abc.Set` are the same abstract set",
 )
 def parameter_annotation_changed(ctx: DiffContext):
     for d in signature_diffs(ctx):
@@ -149,6 +170,16 @@ def parameter_annotation_changed(ctx: DiffContext):
         class Instance:
             retention_days: float = 7
     """,
+    near_old="""
+        from typing import Optional
+        class Instance:
+            x: Optional[int] = None
+    """,
+    near_new="""
+        class Instance:
+            x: int | None = None
+    """,
+    near_about="`Optional[int]` and `int | None` are one type spelled twice",
 )
 def attribute_annotation_changed(ctx: DiffContext):
     for name, old, new in ctx.common:
