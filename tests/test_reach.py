@@ -123,7 +123,7 @@ def test_the_map_holds_frames_signatures_and_the_harness_functions_cells_ran(sma
     assert instance in data["frames"] and len(data["signatures"][instance]) % reach.SIGNATURE_CHARS == 0
     base = Baseline(small_baseline)
     lifecycle = next(fns for cell, fns in base.reach.cells.items() if "runs_lifecycle" in cell)
-    assert "compat/behaviour/scenarios.py:runs_lifecycle" in lifecycle
+    assert "compat/behaviour/scenarios/runs.py:runs_lifecycle" in lifecycle
     # the start-up's warm list asks for modules of several releases by looking for their files:
     # a module a branch adds under one of those names was never looked up by a cell
     from compat.behaviour.worker import WARM_MODULES
@@ -236,7 +236,7 @@ def test_the_harness_digest_covers_what_a_worker_runs_and_nothing_else(tmp_path)
         with (copy / parent_side).open("a") as f:
             f.write("\n# edited\n")
     assert reach.harness_digest(copy) == reach.harness_digest()
-    for worker_side in ("behaviour/worker.py", "behaviour/recorder.py", "behaviour/scenarios.py", "corpus/cloud.py",
+    for worker_side in ("behaviour/worker.py", "behaviour/recorder.py", "behaviour/scenarios/runs.py", "corpus/cloud.py",
                         "model/trace.py"):
         before = reach.harness_digest(copy)
         with (copy / worker_side).open("a") as f:

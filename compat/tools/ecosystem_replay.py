@@ -111,7 +111,8 @@ REPLAYED: dict[str, tuple[tuple[str, ...], tuple[Cell, ...]]] = {
         SCHEDULE_BASE: "dagster_mysql.schedule_storage.schedule_storage.MySQLScheduleStorage"})),
 }
 WORKER_CODE = ("tools/downstream_worker.py", "behaviour/spy.py", "model/trace.py", "channel.py",
-               "behaviour/speedups.py", "behaviour/scenarios.py")
+               "behaviour/speedups.py")
+WORKER_PACKAGES = ("behaviour/scenarios",)  # every module of these counts too
 
 
 class ReplayFile(schemas._Open):
@@ -124,7 +125,9 @@ class ReplayFile(schemas._Open):
 def _code_digest() -> str:
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent
-    for rel in WORKER_CODE:
+    files = [*WORKER_CODE, *(p.relative_to(root).as_posix() for d in WORKER_PACKAGES
+                             for p in sorted((root / d).glob("*.py")))]
+    for rel in files:
         h.update(rel.encode() + b"\0" + (root / rel).read_bytes())
     return h.hexdigest()
 
