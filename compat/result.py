@@ -53,9 +53,10 @@ class CheckResult:
         if self.witness_sides is not None and self.old_surface is not None:
             from compat import witness
 
-            if witness.candidates(causes):
+            if witness.needed(causes, self.old_surface, self.new_surface):
                 pythons = tuple(s if isinstance(s, str) else s.python for s in self.witness_sides)
-                witness.attach(causes, self.old_surface, self.target, pythons, jobs=self.witness_jobs)
+                witness.attach(causes, self.old_surface, self.target, pythons, jobs=self.witness_jobs,
+                               new=self.new_surface)
                 causes.sort(key=cause_order)
         if self.path_prefix:
             for c in causes:

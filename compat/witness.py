@@ -669,13 +669,28 @@ def candidates(causes: Iterable[Cause]) -> list[Cause]:
     return [c for c in causes if c.severity != INFO or c.kind in _RAISED_BY_WITNESS and c.why]
 
 
-def attach(causes: list[Cause], old: Surface, target: str, pythons: tuple[str, str], *, jobs: int = 1) -> None:
+def needed(causes: list[Cause], old: Surface, new: Surface | None) -> bool:
+    """Whether anything is to be put to a witness: a cause that could break, or a return contract."""
+    from compat.tools import returns
+
+    return bool(candidates(causes) or returns.candidates(causes, old, new))
+
+
+def attach(causes: list[Cause], old: Surface, target: str, pythons: tuple[str, str], *, jobs: int = 1,
+           new: Surface | None = None) -> dict[str, str]:
     """Run the witnesses of `causes` on both sides and let them decide: proven at run time, or
     under the type checker, is breaking; a cause that could break and is not proven is a warning,
-    marked unproven."""
+    marked unproven. Then put each method whose return annotation changed to its return contract
+    (compat.tools.returns): a proven one is a cause of its own, appended to `causes`. Returns the
+    members put to no return contract, or to one that proved nothing, with why."""
+    from compat.tools import returns
+
     todo = candidates(causes)
     for c, (w, why) in zip(todo, witnesses(todo, old, target, pythons, jobs=jobs)):
         judge(c, w, why)
+    proven, skipped = returns.contracts(causes, old, new, target, pythons, jobs=jobs)
+    causes.extend(proven)
+    return skipped
 
 
 def witnesses(todo: list[Cause], old: Surface, target: str, pythons: tuple[str, str], *,
@@ -774,5 +789,5 @@ def write_dir(causes: Iterable[Cause], out: str | Path) -> list[Path]:
     return written
 
 
-__all__ = ["Witness", "attach", "candidates", "judge", "program", "run_one", "typing_program", "witness", "witnesses",
+__all__ = ["Witness", "attach", "candidates", "judge", "needed", "program", "run_one", "typing_program", "witness", "witnesses",
            "write_dir"]
