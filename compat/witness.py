@@ -671,7 +671,7 @@ def candidates(causes: Iterable[Cause]) -> list[Cause]:
 
 def needed(causes: list[Cause], old: Surface, new: Surface | None) -> bool:
     """Whether anything is to be put to a witness: a cause that could break, or a return contract."""
-    from compat.tools import returns
+    from compat import returns
 
     return bool(candidates(causes) or returns.candidates(causes, old, new))
 
@@ -681,9 +681,9 @@ def attach(causes: list[Cause], old: Surface, target: str, pythons: tuple[str, s
     """Run the witnesses of `causes` on both sides and let them decide: proven at run time, or
     under the type checker, is breaking; a cause that could break and is not proven is a warning,
     marked unproven. Then put each method whose return annotation changed to its return contract
-    (compat.tools.returns): a proven one is a cause of its own, appended to `causes`. Returns the
+    (compat.returns): a proven one is a cause of its own, appended to `causes`. Returns the
     members put to no return contract, or to one that proved nothing, with why."""
-    from compat.tools import returns
+    from compat import returns
 
     todo = candidates(causes)
     for c, (w, why) in zip(todo, witnesses(todo, old, target, pythons, jobs=jobs)):

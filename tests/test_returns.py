@@ -14,7 +14,7 @@ from compat.model.errors import CompatError
 from compat.model.findings import BREAKING
 from compat.report import render
 from compat.static.extract import DEFAULT_TARGET
-from compat.tools import returns
+from compat import returns
 from pairs import released_pair
 
 HEALTH = "get_asset_check_health_state_for_assets"

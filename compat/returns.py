@@ -357,7 +357,7 @@ def _parse_answers(line: str, members: list[str]) -> dict[str, Any]:
 
 def record(target: str, members: list[str], python: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """(member -> {shape: old answer}, member -> why it is skipped) from one run on the old side."""
-    from compat.tools.witness import run_one
+    from compat.witness import run_one
 
     ok, line = run_one(_recorder(target, members), python)
     if not ok:
@@ -393,7 +393,7 @@ def contracts(causes: list[Cause], old: Surface, new: Surface | None, target: st
               jobs: int = 1) -> tuple[list[Cause], dict[str, str]]:
     """The return-contract causes the witnesses prove (breaking, at run time), and the members
     put to none, with why."""
-    from compat.tools.witness import Witness, run_one
+    from compat.witness import Witness, run_one
 
     members = candidates(causes, old, new)
     if not members:
@@ -412,7 +412,7 @@ def contracts(causes: list[Cause], old: Surface, new: Surface | None, target: st
     out = []
     for m, w in zip(todo, done):
         if not w.proves:
-            from compat.tools.witness import _unproven_why
+            from compat.witness import _unproven_why
 
             skipped[m] = _unproven_why(w)
             continue
