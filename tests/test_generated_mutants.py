@@ -225,6 +225,17 @@ def test_real_misses_of_the_sample_stay_killed(mutant_id, pinned, recorded_spy):
     assert any(r.startswith("behaviour:") for r in scored.rules)
 
 
+def test_a_replay_that_stops_at_the_first_failure_reaches_every_scenario_early():
+    cells = [f"{sub}__{sc}__{st}" for sub in ("spy", "spy-other") for sc in ("a_scenario", "b_scenario")
+             for st in ("memory", "sqlite")] + ["spy__only_spy__sqlite"]
+    spread = mutate.spread_by_scenario(cells)
+    assert sorted(spread) == sorted(cells)
+    # each scenario's first cell, in the recorded order, then the second cells, ...
+    assert spread[:3] == ["spy__a_scenario__memory", "spy__b_scenario__memory", "spy__only_spy__sqlite"]
+    assert spread[3:5] == ["spy__a_scenario__sqlite", "spy__b_scenario__sqlite"]
+    assert mutate.spread_by_scenario([]) == []
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "compat", "mutate", *args], capture_output=True, text=True)
 

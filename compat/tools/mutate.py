@@ -458,6 +458,23 @@ class Outcome:
 _BATCHES = (6, 24, 96, 0)  # cells replayed at a time with first_kill (0: the rest)
 
 
+def spread_by_scenario(cells: list[str]) -> list[str]:
+    """The cells (trace stems ``subclass__scenario__storage``) reordered so that every scenario's
+    first cell comes before any scenario's second: recorded stems sort by subclass, so the first
+    batch of a replay that stops at the first failure would otherwise be one subclass on a few
+    scenarios, and an edit only one scenario sees (a refused configuration, say) replayed
+    hundreds of cells before reaching it. The order decides only when a replay stops, never a
+    verdict: a mutant that passes replays every cell either way."""
+    seen: dict[str, int] = {}
+    ranked = []
+    for i, stem in enumerate(cells):
+        parts = stem.split("__")
+        scenario = parts[1] if len(parts) == 3 else stem
+        ranked.append((seen.get(scenario, 0), i, stem))
+        seen[scenario] = seen.get(scenario, 0) + 1
+    return [stem for _, _, stem in sorted(ranked)]
+
+
 def evaluate(mutation: Mutation | GeneratedMutation, baseline: str | os.PathLike[str], *, behaviour: str = "auto",
              jobs: int = 1, full: bool = False, pristine: Pristine | None = None,
              side: Side | None = None, first_kill: bool = False) -> Outcome:
@@ -489,8 +506,9 @@ def evaluate(mutation: Mutation | GeneratedMutation, baseline: str | os.PathLike
             selection = base.selection(python, paths, full=full)
             outcome.replay = selection.as_dict()
             done = 0
-            for size in (_BATCHES if first_kill else (len(selection.cells),)):
-                batch = selection.cells[done:done + size] if size else selection.cells[done:]
+            cells = spread_by_scenario(selection.cells) if first_kill else selection.cells
+            for size in (_BATCHES if first_kill else (len(cells),)):
+                batch = cells[done:done + size] if size else cells[done:]
                 if batch:
                     outcome.behaviour += behaviour_mod.replay(str(base.path), python, jobs=jobs, only=batch)
                     done += len(batch)
