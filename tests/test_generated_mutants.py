@@ -110,6 +110,81 @@ def test_equivalence_heuristics_are_explicit_and_narrow(toy):
     assert _at(found, "dict-order", 13)[0].equivalent is None
 
 
+MIXINS = {
+    "dagster/_core/instance/mixins.py": '''\
+import yaml
+
+
+class Settings:
+    def get_settings(self, key):
+        raise NotImplementedError
+
+    def retries(self):
+        return self.get_settings("retries")
+
+    def dispose(self):
+        self._closed = True
+
+
+class Called:
+    def get_settings(self, key):
+        raise NotImplementedError
+
+
+class Shared:
+    def get_settings(self, key):
+        raise NotImplementedError
+''',
+    "dagster/_core/instance/instance.py": '''\
+import json
+
+import yaml
+
+from dagster._core.instance.mixins import Called, Settings, Shared
+
+
+class DagsterInstance(Settings, Called, Shared):
+    def get_settings(self, key):
+        return self._settings.get(key)
+
+    def dispose(self):
+        super().dispose()
+
+    def config_yaml(self):
+        Called.get_settings(self, "x")
+        return yaml.dump({"b": {"y": 1, "x": 2}, "a": 1}), yaml.dump({"b": 1, "a": 2}, sort_keys=False)
+
+    def config_json(self):
+        return json.dumps({"b": 1, "a": 2}, sort_keys=True), json.dumps({"b": 1, "a": 2}), {"b": 1, "a": 2}
+''',
+    "dagster/_other.py": '''\
+from dagster._core.instance.mixins import Shared
+
+
+class Elsewhere(Shared):
+    pass
+''',
+}
+
+
+def test_shadowed_members_and_sorted_dumps_are_judged_equivalent(tmp_path):
+    write_tree(tmp_path, {"dagster/__init__.py": "", "dagster/_core/__init__.py": "",
+                          "dagster/_core/instance/__init__.py": "", **MIXINS})
+    # hidden by DagsterInstance.get_settings; dispose is not (the target calls super()), nor is a
+    # base whose member is called by name, nor a base another class of dagster derives from
+    assert mutants.shadowed_members(tmp_path) == {"Settings.get_settings": "DagsterInstance"}
+    found = mutants.generate(tmp_path)
+    by_place = {(m.path.rpartition("/")[2], m.line, m.operator): m.equivalent for m in found}
+    assert by_place[("mixins.py", 6, "exception-class")] == "shadowed"
+    assert by_place[("mixins.py", 9, "early-return")] is None  # retries: nothing hides it
+    assert by_place[("mixins.py", 12, "delete-statement")] is None  # dispose: reached by super()
+    assert by_place[("mixins.py", 17, "exception-class")] is None  # Called.get_settings is called
+    assert by_place[("mixins.py", 22, "exception-class")] is None  # Shared has another subclass
+    dicts = sorted((m.line, m.col, m.equivalent) for m in found if m.operator == "dict-order")
+    assert dicts == [(17, 25, "sorted-keys-dump"), (17, 31, "sorted-keys-dump"), (17, 69, None),
+                     (20, 26, "sorted-keys-dump"), (20, 72, None), (20, 91, None)]
+
+
 @pytest.fixture(scope="module")
 def pinned() -> list[mutants.Mutant]:
     return mutants.generate(mutate.dagster_root())

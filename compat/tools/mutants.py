@@ -70,6 +70,11 @@ EQUIVALENCE: dict[str, str] = {
     "description-only": "only a description text changes (of a config field, say): documentation, not behaviour",
     "at-most-one-item": "the reversed literal has at most one item: its order cannot change",
     "dead-code": "the edit is in code that cannot run (after a return or raise, or under TYPE_CHECKING)",
+    "sorted-keys-dump": "the mapping is written by yaml.dump (or json.dumps with sort_keys=True), which sorts "
+                        "its keys: the order it was built in is not seen",
+    "shadowed": "a member of a base class that a class earlier in DagsterInstance's MRO defines again, without "
+                "super(); no other class derives from the base and no code names the base's member: nothing "
+                "reaches it",
 }
 
 # consumers for which a container's type and order cannot matter
@@ -265,6 +270,8 @@ class _Walker:
     def container_context(self, node: ast.expr, swap: str) -> str | None:
         """Why changing this container's type (``swap``) or order cannot be seen, if it cannot."""
         parent = self.parents.get(node)
+        if swap == "dict-order" and self.dumped_sorted(node):
+            return "sorted-keys-dump"
         if isinstance(parent, ast.Compare) and node in parent.comparators and all(
                 isinstance(op, (ast.In, ast.NotIn)) for op in parent.ops):
             return "membership-only"
@@ -281,6 +288,29 @@ class _Walker:
                 or (isinstance(parent, ast.comprehension) and node is parent.iter)):
             return "iterated-in-order"
         return None
+
+    def dumped_sorted(self, node: ast.expr) -> bool:
+        """Whether this dict literal is (a value nested in dict literals that is) the document a
+        sorting serializer writes: ``yaml.dump``/``yaml.safe_dump`` (keys sorted unless
+        ``sort_keys=False``) or ``json.dumps(..., sort_keys=True)``."""
+        keys = getattr(node, "keys", [])
+        if not all(isinstance(k, ast.Constant) for k in keys) or len({k.value for k in keys}) != len(keys):
+            return False  # a repeated key: the reversed literal keeps another value for it
+        child, parent = node, self.parents.get(node)
+        while isinstance(parent, ast.Dict) and child in parent.values:
+            child, parent = parent, self.parents.get(parent)
+        if not (isinstance(parent, ast.Call) and parent.args and parent.args[0] is child
+                and isinstance(parent.func, ast.Attribute) and isinstance(parent.func.value, ast.Name)):
+            return False
+        module, name = parent.func.value.id, parent.func.attr
+        sort = next((kw.value for kw in parent.keywords if kw.arg == "sort_keys"), None)
+        if any(kw.arg is None for kw in parent.keywords):
+            return False  # **kwargs may carry sort_keys
+        if module == "yaml" and name in ("dump", "safe_dump"):
+            return sort is None or (isinstance(sort, ast.Constant) and sort.value is True)
+        if module == "json" and name == "dumps":
+            return isinstance(sort, ast.Constant) and sort.value is True
+        return False
 
     # --- the walk ----------------------------------------------------------------------------------
     def functions(self) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str, bool]]:
@@ -456,6 +486,124 @@ class _Walker:
                 self.add(node.args[1], "default-changed", name, repr(changed), dead)
 
 
+TARGET_CLASS = "DagsterInstance"
+
+
+def _module_rel(module: str) -> str:
+    return module.replace(".", "/") + ".py"
+
+
+def _c3(heads: dict[str, list[str]], name: str) -> list[str]:
+    """The C3 linearization of ``name`` given each class's bases (a base not in ``heads`` is a
+    class of its own with no bases of ours)."""
+    bases = heads.get(name, [])
+    seqs = [_c3(heads, b) for b in bases] + [list(bases)]
+    out = [name]
+    while any(seqs):
+        seqs = [q for q in seqs if q]
+        head = next((q[0] for q in seqs if not any(q[0] in r[1:] for r in seqs)), None)
+        if head is None:
+            raise CompatError(f"no consistent method resolution order for {name}")
+        out.append(head)
+        seqs = [q[1:] if q[0] == head else q for q in seqs]
+    return out
+
+
+def _calls_super(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "super"
+               for n in ast.walk(node))
+
+
+def shadowed_members(root: Path) -> dict[str, str]:
+    """Members of the target's bases (``Class.member`` -> the class whose definition hides it) that
+    nothing reaches: a class earlier in ``DagsterInstance``'s MRO defines the member again and its
+    definition does not call ``super()``, no other class of dagster derives from the base, and no
+    code of dagster names the base except as the target's base or in an annotation (``Base.member``
+    would call it directly). Read from the sources, without importing them; code outside dagster
+    is trusted not to name dagster's private mixins."""
+    classes: dict[str, tuple[ast.ClassDef, str]] = {}  # "rel:Name" -> its def and module
+    heads: dict[str, list[str]] = {}
+    for path in instance_files(root):
+        rel = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_bytes())
+        imported = {a.asname or a.name: f"{_module_rel(n.module)}:{a.name}" for n in tree.body
+                    if isinstance(n, ast.ImportFrom) and n.module and n.level == 0 for a in n.names}
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                classes[f"{rel}:{node.name}"] = (node, rel)
+                heads[f"{rel}:{node.name}"] = [
+                    (f"{rel}:{b.id}" if any(isinstance(n, ast.ClassDef) and n.name == b.id for n in tree.body)
+                     else imported.get(b.id, f"?{b.id}")) if isinstance(b, ast.Name) else f"?{ast.unparse(b)}"
+                    for b in node.bases]
+    targets = [key for key in classes if key.endswith(f":{TARGET_CLASS}")]
+    if len(targets) != 1:
+        return {}
+    target = targets[0]
+    mro = _c3(heads, target)
+
+    def members(key: str) -> dict[str, list[ast.AST]]:
+        out: dict[str, list[ast.AST]] = {}
+        for n in classes[key][0].body if key in classes else ():
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.setdefault(n.name, []).append(n)
+            elif isinstance(n, (ast.Assign, ast.AnnAssign)) and getattr(n, "value", None) is not None:
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
+                    if isinstance(t, ast.Name):
+                        out.setdefault(t.id, []).append(n)
+        return out
+
+    hidden: dict[str, str] = {}
+    for i, key in enumerate(mro[1:], 1):
+        if key not in classes:
+            continue
+        for name in members(key):
+            definers = [k for k in mro[:i] if name in members(k)]
+            if definers and not any(_calls_super(d) for k in definers for d in members(k)[name]):
+                hidden[f"{key.partition(':')[2]}.{name}"] = definers[0].partition(":")[2]
+    if not hidden:
+        return {}
+    # who else names the bases: another subclass, a direct `Base.member`, the base passed around
+    base_names = {q.partition(".")[0] for q in hidden}
+    named: set[str] = set()  # "Base" (every member) or "Base.member"
+    needles = [n.encode() for n in sorted(base_names)]
+    for path in sorted((root / "dagster").rglob("*.py")):
+        data = path.read_bytes()
+        if not any(n in data for n in needles):
+            continue
+        try:
+            tree = ast.parse(data)
+        except SyntaxError:
+            continue
+        parents = {c: p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Name) and node.id in base_names):
+                continue
+            parent = parents.get(node)
+            if (isinstance(parent, ast.ClassDef) and parent.name == TARGET_CLASS and node in parent.bases
+                    and path == root / classes[target][1]):
+                continue
+            if isinstance(parent, ast.Attribute):
+                named.add(f"{node.id}.{parent.attr}")
+                continue
+            if _in_annotation(node, parents):
+                continue
+            named.add(node.id)
+    return {q: by for q, by in hidden.items() if q.partition(".")[0] not in named and q not in named}
+
+
+def _in_annotation(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    child, parent = node, parents.get(node)
+    while parent is not None:
+        if isinstance(parent, (ast.arg, ast.AnnAssign)) and child is parent.annotation:
+            return True
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and child is parent.returns:
+            return True
+        if isinstance(parent, ast.If) and _is_type_checking(parent.test):
+            return True
+        child, parent = parent, parents.get(parent)
+    return False
+
+
 def instance_files(root: Path) -> list[Path]:
     """The Python files of the instance code under ``root`` (the directory holding ``dagster``)."""
     scope = root / SCOPE
@@ -472,6 +620,7 @@ def generate(root: Path, operators: list[str] | None = None) -> list[Mutant]:
     if unknown:
         raise CompatError(f"unknown operator(s): {', '.join(sorted(unknown))}; known: {', '.join(OPERATORS)}")
     out: list[Mutant] = []
+    hidden = shadowed_members(root)
     for path in instance_files(root):
         rel = path.relative_to(root).as_posix()
         source = path.read_bytes()
@@ -484,6 +633,8 @@ def generate(root: Path, operators: list[str] | None = None) -> list[Mutant]:
                 continue
             if _changes(m, source, walker.windows[m.line], pristine):
                 texts.add((m.operator, m.line, m.col, m.new))
+                if m.equivalent is None and ".".join(m.function.split(".")[:2]) in hidden:
+                    m = replace(m, equivalent="shadowed")
                 n = variants.get(m.id, 0)
                 variants[m.id] = n + 1
                 out.append(replace(m, variant=n))
