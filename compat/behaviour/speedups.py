@@ -20,6 +20,17 @@
    same arguments creates the same schema every time, so the statements sqlite recorded the
    first time (``sqlite_master``, in creation order) are executed as they are the next times.
    No data is written either way; the schema, and so every read, is the same.
+4. One compiled-statement cache for all the sqlite engines of a worker. SQLAlchemy keeps the
+   SQL it compiled for a statement per engine, and every storage of every cell has engines of
+   its own, so each cell compiled every query it ran again (the final state's reads alone cost
+   an empty in-memory instance 17 ms, against 6 ms on an instance that had read it before).
+   Cached SQL is keyed by the dialect object; two sqlite dialects whose settings are all equal
+   (they differ only in the helper objects each builds from those settings) compile every
+   statement to the same SQL, so they share entries here. What is executed, with which
+   parameters, on which connection, is the same; only the compiling is skipped. The one
+   function of dagster that runs while SQLAlchemy compiles (``sql.py``'s ``@compiles`` hook
+   for the current timestamp) runs while the worker starts, so it counts as able to carry
+   state across cells (compat/behaviour/reach.py) and an edit of it replays every cell.
 
 Set COMPAT_NO_SPEEDUPS=1 to turn them all off.
 """
@@ -27,6 +38,7 @@ Set COMPAT_NO_SPEEDUPS=1 to turn them all off.
 from __future__ import annotations
 
 import os
+import weakref
 
 _INSTALLED = False
 
@@ -53,6 +65,7 @@ def install() -> bool:
     ScriptDirectory.from_config = classmethod(from_config)  # type: ignore[method-assign]
     _no_fsync()
     _replayed_schemas()
+    _shared_compiled_cache()
     _INSTALLED = True
     return True
 
@@ -111,3 +124,96 @@ def _replayed_schemas() -> None:
         return None
 
     MetaData.create_all = create_all  # type: ignore[method-assign]
+
+
+# the helper objects a dialect builds from its settings, one set per dialect object
+_DIALECT_HELPERS = frozenset({"_type_memos", "identifier_preparer", "type_compiler", "type_compiler_instance"})
+_SHARED_CACHE_SIZE = 20000  # statements; every cell's queries of every storage kind fit
+
+
+class _Same:
+    """A setting compared by identity (a module, a serializer function), kept alive while used."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+
+def _setting(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_setting(v) for v in value)
+    return _Same(value)
+
+
+def _dialect_settings(dialect) -> tuple:
+    return (type(dialect),) + tuple((k, _setting(v)) for k, v in sorted(vars(dialect).items())
+                                    if k not in _DIALECT_HELPERS)
+
+
+class _SharedCompiledCache:
+    """An engine's compiled cache (``get`` and item assignment are what SQLAlchemy uses) whose
+    entries are shared with every other engine whose dialect has the same settings: the
+    dialect in a key is replaced by the first dialect seen with those settings (speed-up 4)."""
+
+    def __init__(self, size: int) -> None:
+        from sqlalchemy.util import LRUCache
+
+        self._entries = LRUCache(size)
+        self._first: dict = {}  # settings -> the first dialect with them
+        self._canonical: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # dialect -> that one
+
+    def _key(self, key):
+        dialect = key[0]
+        canonical = self._canonical.get(dialect)
+        if canonical is None:
+            canonical = self._canonical[dialect] = self._first.setdefault(_dialect_settings(dialect), dialect)
+        return (canonical,) + tuple(key[1:])
+
+    def get(self, key, default=None):
+        return self._entries.get(self._key(key), default)
+
+    def __getitem__(self, key):
+        return self._entries[self._key(key)]
+
+    def __setitem__(self, key, value) -> None:
+        self._entries[self._key(key)] = value
+
+    def __contains__(self, key) -> bool:
+        return self._key(key) in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _shared_compiled_cache() -> None:
+    """Every sqlite engine, when it first connects, takes the worker's one compiled cache
+    (speed-up 4); an engine created with caching off keeps it off."""
+    try:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+    except ImportError:
+        return
+    shared = _SharedCompiledCache(_SHARED_CACHE_SIZE)
+
+    def on_engine_connect(connection) -> None:
+        engine = connection.engine
+        if engine.dialect.name == "sqlite" and engine._compiled_cache is not None and \
+                engine._compiled_cache is not shared:
+            engine._compiled_cache = shared
+
+    event.listen(Engine, "engine_connect", on_engine_connect)

@@ -204,7 +204,8 @@ def read_trace(path: str | Path) -> dict:
         raise CompatError(f"{path}: meta.spied_members is empty, but the cell ran its spy"
                           f"{' and recorded dispatches' if members else ''}: every dispatch comparison would "
                           "vanish; re-record it")
-    unspied = sorted(m for m in members if not isinstance(m, str) or m not in set(spied or ()))
+    spied_set = set(spied or ())
+    unspied = sorted(m for m in members if not isinstance(m, str) or m not in spied_set)
     if unspied:
         raise CompatError(f"{path}: dispatch names {unspied[0]!r}, which meta.spied_members does not list; "
                           "re-record it")
