@@ -94,3 +94,30 @@ def test_cursors_filters_and_ascending_each_change_what_the_cursor_scenario_reco
     assert res["ticks_before_after"] == [2.0, 1.0] and res["ticks_after_purge"] == ["SUCCESS", "SUCCESS"]
     assert res["report_dagster_event_at"] == {"__tuple__": [True, "at a time"]}
     assert res["dynamic_paginated"] == {"__tuple__": [["a", "b"], ["c", "d"]]}
+
+
+def test_the_refs_scenario_records_each_storage_class_and_its_config_text():
+    """A ref that names another class, or writes a storage's config in another YAML style (flow
+    style, keys in another order), changes one of these steps; postgres and mysql refs are made
+    without their packages."""
+    from compat.behaviour.scenarios.refs import REF_DOCUMENTS
+    from compat.behaviour.worker import run_cell
+
+    trace = run_cell(subclass="spy", scenario="configuration_refs", storage="sqlite")
+    assert trace["exception"] is None and trace["cell_error"] is None
+    res = trace["result"]
+    assert {f"from_dir:{name}" for name in REF_DOCUMENTS} | {"get_ref"} <= set(res)
+    block = ("{db}_db:\n  db_name: dagster\n  hostname: db.invalid\n  password: secret\n  port: {port}\n"
+             "  username: compat\n")
+    for db, module, port, classes in (
+            ("postgres", "dagster_postgres", 5433, ("DagsterPostgresStorage", "PostgresRunStorage")),
+            ("mysql", "dagster_mysql", 3307, ("DagsterMySQLStorage", "MySQLRunStorage"))):
+        ref = res[f"from_dir:{db}"]
+        assert ref["storage_data"] == [module, classes[0], block.format(db=db, port=port)]
+        assert ref["run_storage_data"] == [module, classes[1], block.format(db=db, port=port)]
+    components = res["from_dir:components"]
+    assert components["storage_data"][1] == "CompositeStorage"
+    assert components["run_storage_data"] == ["dagster._core.storage.runs", "SqliteRunStorage",
+                                              "base_dir: <tmp>/ref-components/base\n"]
+    assert components["compute_logs_data"][1] == "NoOpComputeLogManager"
+    assert res["from_dir:sqlite"]["storage_data"][1] == "DagsterSqliteStorage"
