@@ -96,13 +96,23 @@ def check(
         selection = step("choosing what the change can reach",
                          lambda: base.selection(new.python, new.search_paths, full=full))
         progress(selection.line())
-    if selection is not None and selection.cells:
-        findings += step(f"replaying {len(selection.cells)} of {selection.total_cells} behaviour cells on {new_label}",
-                         lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs, only=selection.cells))
-    if selection is not None and selection.programs:
-        findings += step(f"replaying {len(selection.programs)} of {selection.total_programs} stored fuzz programs",
-                         lambda: _programs_or_missing_name(base.programs(), new.python, (old_label, new_label),
-                                                           selection.programs))
+    # the cells' workers and the programs' are forks of one warmed interpreter: dagster is imported
+    # and the start-up run once for both steps, and the programs share the workers too
+    server = behaviour_mod.fork_server(new.python, jobs) if selection is not None and \
+        (selection.cells or selection.programs) else None
+    try:
+        if selection is not None and selection.cells:
+            findings += step(f"replaying {len(selection.cells)} of {selection.total_cells} behaviour cells on "
+                             f"{new_label}", lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs,
+                                                                          only=selection.cells, server=server))
+        if selection is not None and selection.programs:
+            findings += step(f"replaying {len(selection.programs)} of {selection.total_programs} stored fuzz programs",
+                             lambda: _programs_or_missing_name(base.programs(), new.python, (old_label, new_label),
+                                                               selection.programs, jobs=jobs,
+                                                               server=server.path if server is not None else None))
+    finally:
+        if server is not None:
+            server.close()
     if fuzz_examples and behaviour and isinstance(old, Side):
         outcome = step(f"fuzzing {fuzz_examples} programs",
                        lambda: run_fuzz(old.python, new.python, max_examples=fuzz_examples,
@@ -120,11 +130,12 @@ def check(
                        replay=selection.as_dict() if selection is not None else None, warnings=list(base.warnings))
 
 
-def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], only) -> list:
+def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], only, *, jobs: int = 1,
+                              server: str | None = None) -> list:
     """The stored programs replayed; a worker that cannot start because the new dagster no longer
     exports a name it imports is a finding of the change that removed the export, not exit 2."""
     try:
-        return replay_programs(programs, python, labels, only=only)
+        return replay_programs(programs, python, labels, only=only, jobs=jobs, server=server)
     except CompatError as e:
         missing = behaviour_mod.missing_import(str(e))
         if missing is None:

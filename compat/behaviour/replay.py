@@ -397,10 +397,12 @@ def merge_lines(into: dict[str, list[int]], lines: dict[str, list[int]]) -> None
 
 def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
               timeout: float = DEFAULT_TIMEOUT, what: str = "behaviour cells",
-              reach: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+              reach: dict[str, Any] | None = None, server: ForkServer | None = None) -> list[dict[str, Any]]:
     """Traces for the cells (same order), using up to ``jobs`` worker processes. With ``reach``
     (a dict), also the lines of dagster each cell ran (``reach["cells"]``, in cell order) and
-    what the workers ran while starting (``reach["startup"]``)."""
+    what the workers ran while starting (``reach["startup"]``). ``server``: a fork server of
+    ``python`` the caller started (and closes) for the workers to fork from; else one is started
+    for these cells when there are several workers."""
     if not cells:
         return []
     jobs = max(1, min(int(jobs), len(cells)))
@@ -446,7 +448,9 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
                 worker.close()
 
     threads = [threading.Thread(target=drive, args=(queues[k % len(queues)],), daemon=True) for k in range(jobs)]
-    server = fork_server(python, jobs, reach is not None)
+    own = server is None
+    if own:
+        server = fork_server(python, jobs, reach is not None)
     try:
         with progress.bar(len(cells), what) as advance:
             for t in threads:
@@ -454,7 +458,7 @@ def run_cells(python: str, cells: list[dict[str, str]], *, jobs: int = 1,
             for t in threads:
                 t.join()
     finally:
-        if server is not None:
+        if own and server is not None:
             server.close()
     if errors:
         err = errors[0]
@@ -577,17 +581,18 @@ def import_finding(error: dict[str, Any], cell: dict[str, Any] | None = None) ->
 
 
 def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DEFAULT_TIMEOUT,
-           keep_dir: str | None = None, only: Iterable[str] | None = None) -> list[Finding]:
+           keep_dir: str | None = None, only: Iterable[str] | None = None,
+           server: ForkServer | None = None) -> list[Finding]:
     """Replay the recorded cells on ``python``; one finding per divergent cell.
 
     ``only``: the trace stems to replay (what :func:`compat.behaviour.reach.select` picked); the
     others keep their recorded verdict. ``keep_dir``: also write the replayed traces there (same
     layout as a baseline), so that they can be inspected or compared again with ``compare_dirs``
-    without re-running.
+    without re-running. ``server``: a fork server the caller started for the workers.
     """
     baseline = load_baseline(baseline_dir, only)
     cells = [dict(t["cell"]) for t in baseline]
-    new = run_cells(python, cells, jobs=jobs, timeout=timeout, what="replaying cells")
+    new = run_cells(python, cells, jobs=jobs, timeout=timeout, what="replaying cells", server=server)
     if keep_dir is not None:
         for cell, trace in zip(cells, new):
             write_json(Path(keep_dir) / "traces" / trace_filename(cell), trace, TRACE_INLINE_DEPTH)

@@ -405,22 +405,50 @@ def compare_stored(index: int, prog: dict, results: list, labels: tuple[str, str
 
 
 def replay_programs(programs: list[dict], python: str, labels: tuple[str, str],
-                    only: Iterable[str] | None = None) -> list[Finding]:
+                    only: Iterable[str] | None = None, *, jobs: int = 1, server: str | None = None) -> list[Finding]:
     """Run stored programs (as `load_programs` or `Baseline.programs` give them) on `python`;
-    ``only``: the program ids to run (the others keep their recorded verdict)."""
+    ``only``: the program ids to run (the others keep their recorded verdict). ``jobs`` workers
+    share them (each program runs on a fresh instance of its own, whichever worker runs it), forks
+    of ``server`` (a fork server's socket) when given; the findings come in the programs' order."""
+    import queue
+    import threading
+
     wanted = set(only) if only is not None else None
     chosen = [(i, p) for i, p in enumerate(programs) if wanted is None or program_id(i, p) in wanted]
     if not chosen:
         return []
-    worker = FuzzWorker(python, labels[1])
-    try:
-        out = []
-        with progress.bar(len(chosen), "stored fuzz programs") as advance:
-            for index, prog in chosen:
-                f = compare_stored(index, prog, run_stored(worker, prog), labels)
+    todo: queue.Queue = queue.Queue()
+    for n, item in enumerate(chosen):
+        todo.put((n, item))
+    found: list[Finding | None] = [None] * len(chosen)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def drive(advance) -> None:
+        worker = None
+        try:
+            worker = FuzzWorker(python, labels[1], server=server)
+            while not stop.is_set():
+                try:
+                    n, (index, prog) = todo.get_nowait()
+                except queue.Empty:
+                    return
+                found[n] = compare_stored(index, prog, run_stored(worker, prog), labels)
                 advance()
-                if f is not None:
-                    out.append(f)
-        return out
-    finally:
-        worker.close()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+            stop.set()
+        finally:
+            if worker is not None:
+                worker.close()
+
+    with progress.bar(len(chosen), "stored fuzz programs") as advance:
+        threads = [threading.Thread(target=drive, args=(advance,), daemon=True)
+                   for _ in range(max(1, min(int(jobs), len(chosen))))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
+    return [f for f in found if f is not None]
