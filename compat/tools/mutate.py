@@ -563,6 +563,9 @@ class Scored:
     rules: list[str] = field(default_factory=list)  # source:rule of the findings that failed the gate
     replay: dict | None = None
     error: str | None = None
+    # source:rule of the findings the severity policy judged below breaking (a survivor with
+    # some was seen: its change shows, as a warning or info, but does not fail the gate)
+    seen: list[str] = field(default_factory=list)
 
     @property
     def reached(self) -> bool:
@@ -576,6 +579,8 @@ class Scored:
             return f"equivalent ({self.mutant.equivalent}): {mutants_mod.EQUIVALENCE[self.mutant.equivalent]}"
         if self.verdict == ERROR:
             return f"error: {self.error}"
+        if self.verdict == SURVIVED and self.seen:
+            return f"seen, but judged below breaking by the severity policy ({', '.join(self.seen)})"
         if not self.reached:
             return "not executed by any recorded cell or program, and no signature changed"
         return (f"executed by {self.replay['cells_replayed']} replayed cells and {self.replay['programs_replayed']} "
@@ -583,7 +588,7 @@ class Scored:
 
     def as_dict(self) -> dict:
         return {"mutant": self.mutant.as_dict(), "verdict": self.verdict, "rules": self.rules,
-                "replay": self.replay, "error": self.error}
+                "seen": self.seen, "replay": self.replay, "error": self.error}
 
 
 def score_one(mutant: Mutant, baseline: str | os.PathLike[str], *, pristine: Pristine, side: Side | None = None,
@@ -594,11 +599,12 @@ def score_one(mutant: Mutant, baseline: str | os.PathLike[str], *, pristine: Pri
     except CompatError as exc:
         return Scored(mutant, ERROR, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     rules = sorted({f"{f.source}:{f.rule}" for f in outcome.failing})
+    seen = sorted({f"{f.source}:{f.rule}" for f in outcome.static + outcome.behaviour} - set(rules))
     if mutant.equivalent:
         verdict = FALSE_ALARM if outcome.gate_failed else EQUIVALENT
     else:
         verdict = KILLED if outcome.gate_failed else SURVIVED
-    return Scored(mutant, verdict, rules, outcome.replay)
+    return Scored(mutant, verdict, rules, outcome.replay, seen=seen)
 
 
 @dataclass
@@ -647,9 +653,10 @@ class ScoreReport:
                f"- score: **{killed}/{killed + survived}** non-equivalent mutants killed ({score})",
                f"- judged equivalent and passed: {self.count(EQUIVALENT)}; judged equivalent but failed the gate "
                f"(possible false alarms): {self.count(FALSE_ALARM)}; errors: {self.count(ERROR)}",
-               f"- survivors not executed by any recorded cell: "
-               f"{sum(r.verdict == SURVIVED and not r.reached for r in self.results)}; executed but no trace "
-               f"differed: {sum(r.verdict == SURVIVED and r.reached for r in self.results)}", "",
+               f"- survivors seen but judged below breaking: {sum(r.verdict == SURVIVED and bool(r.seen) for r in self.results)}; "
+               f"not executed by any recorded cell: "
+               f"{sum(r.verdict == SURVIVED and not r.seen and not r.reached for r in self.results)}; executed but "
+               f"no trace differed: {sum(r.verdict == SURVIVED and not r.seen and r.reached for r in self.results)}", "",
                "## By operator", "", "| operator | mutants | killed | survived | equivalent | false alarm | error |",
                "|---|---:|---:|---:|---:|---:|---:|"]
         for op in self.operators:
@@ -658,8 +665,11 @@ class ScoreReport:
                 out.append(f"| {op} | {len(rs)} | " + " | ".join(
                     str(sum(r.verdict == v for r in rs)) for v in (KILLED, SURVIVED, EQUIVALENT, FALSE_ALARM, ERROR)) + " |")
         sections = [
-            ("Survivors: executed, but no trace differed", lambda r: r.verdict == SURVIVED and r.reached),
-            ("Survivors: not executed by any recorded cell or program", lambda r: r.verdict == SURVIVED and not r.reached),
+            ("Survivors: seen, but judged a warning or info by the severity policy",
+             lambda r: r.verdict == SURVIVED and bool(r.seen)),
+            ("Survivors: executed, but no trace differed", lambda r: r.verdict == SURVIVED and not r.seen and r.reached),
+            ("Survivors: not executed by any recorded cell or program",
+             lambda r: r.verdict == SURVIVED and not r.seen and not r.reached),
             ("Judged equivalent (heuristics), and the gate passed", lambda r: r.verdict == EQUIVALENT),
             ("Judged equivalent, but the gate failed (possible false alarms)", lambda r: r.verdict == FALSE_ALARM),
             ("Errors", lambda r: r.verdict == ERROR),
@@ -676,6 +686,8 @@ class ScoreReport:
                     extra = f" — {m.equivalent}" + (f" [{', '.join(r.rules)}]" if r.rules else "")
                 elif r.verdict == ERROR:
                     extra = f" — {r.error}"
+                elif r.seen:
+                    extra = f" — {', '.join(r.seen)}"
                 elif r.reached:
                     extra = f" — replayed {r.replay['cells_replayed']} cells, {r.replay['programs_replayed']} programs"
                 out.append(f"- `{m.where}` {m.operator} in `{m.function}`: `{m.diff}`{extra} (id `{m.id}`)")
