@@ -31,6 +31,42 @@ def test_same_version_finds_nothing():
     assert result.examples >= 30 and result.steps > result.examples
 
 
+def test_the_seed_picks_the_programs():
+    """The same seed draws the same programs, another seed others (a seed used to be ignored, and
+    the sequence hung on the search's own source text, so any edit of it changed stored programs)."""
+    runs = [run_fuzz(sys.executable, sys.executable, max_examples=24, steps=4, seed=s).programs for s in (0, 0, 1)]
+    assert runs[0] == runs[1]
+    assert runs[2] != runs[0]
+
+
+def _first(arg):
+    """The simplest value a search can draw for an argument."""
+    return {"choice": lambda: arg.values[0], "ints": lambda: arg.low, "dicts": lambda: {arg.keys[0]: arg.values[0]},
+            "lists": lambda: list(arg.values[:max(arg.min_size, 1)])}[arg.kind]()
+
+
+def test_every_operation_is_written_once_and_names_a_member_of_the_instance():
+    """An op's implementation, its line of Python, its entry member and its drawn arguments live in
+    one entry; the search draws exactly the arguments the implementation takes."""
+    import inspect
+
+    from dagster import DagsterInstance
+
+    from compat.fuzz import ops
+    from compat.fuzz.differential import build_machine, strategy
+
+    for op in ops.OPS.values():
+        takes = list(inspect.signature(op.run).parameters)[1:]
+        assert takes == list(op.args), op.name
+        example = {k: _first(a) for k, a in op.args.items()}
+        assert all(strategy(a) is not None for a in op.args.values())
+        member = ops.entry_member(op.name, example)
+        assert hasattr(DagsterInstance, member), (op.name, member)
+        assert ops.code_line(op.name, example).startswith(f"instance.{member}")
+    machine = build_machine(None, None, ("base",), None)
+    assert {r.function.__name__ for r in machine.setup_state().rules} == set(ops.OPS)
+
+
 @pytest.mark.slow
 def test_finds_and_shrinks_create_run_dispatch_loss(py_1_11_4, py_1_11_5, tmp_path):
     """1.11.5's RunDomain.create_run_for_job calls its own create_run, so the corpus

@@ -111,9 +111,6 @@ def build_machine(old: FuzzWorker, new: FuzzWorker, subclasses: tuple[str, ...],
     from hypothesis import strategies as st
     from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-    tags = st.dictionaries(st.sampled_from(ops.TAG_KEYS), st.sampled_from(ops.TAG_VALUES), max_size=2)
-    run_ref = st.integers(min_value=0, max_value=5)
-
     class Differential(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
@@ -136,82 +133,38 @@ def build_machine(old: FuzzWorker, new: FuzzWorker, subclasses: tuple[str, ...],
                 result.mismatch = Mismatch(self.subclass, self.storage, list(self.program), a, b)
                 raise _Differ(f"{name}: {a!r} != {b!r}")
 
-        @rule(job=st.sampled_from(ops.JOBS), tags=tags, status=st.sampled_from(ops.STATUSES))
-        def add_run(self, job, tags, status):
-            self.step("add_run", job=job, tags=tags, status=status)
-
-        @rule(tags=tags, status=st.sampled_from(("NOT_STARTED", "QUEUED")))
-        def create_run_for_job(self, tags, status):
-            self.step("create_run_for_job", tags=tags, status=status)
-
-        @rule(run=run_ref, tags=tags)
-        def add_run_tags(self, run, tags):
-            self.step("add_run_tags", run=run, tags=tags)
-
-        @rule(job=st.none() | st.sampled_from(ops.JOBS), tags=tags,
-              statuses=st.lists(st.sampled_from(ops.STATUSES), max_size=2, unique=True),
-              limit=st.none() | st.integers(1, 3))
-        def get_runs(self, job, tags, statuses, limit):
-            self.step("get_runs", job=job, tags=tags, statuses=statuses, limit=limit)
-
-        @rule(job=st.none() | st.sampled_from(ops.JOBS), tags=tags)
-        def get_runs_count(self, job, tags):
-            self.step("get_runs_count", job=job, tags=tags)
-
-        @rule(run=run_ref)
-        def delete_run(self, run):
-            self.step("delete_run", run=run)
-
-        @rule(run=run_ref, outcome=st.sampled_from(("failed", "canceled")))
-        def report_run_status(self, run, outcome):
-            self.step("report_run_status", run=run, outcome=outcome)
-
-        @rule(asset=st.sampled_from(ops.ASSETS), partition=st.none() | st.sampled_from(ops.PARTITION_KEYS))
-        def materialize(self, asset, partition):
-            self.step("materialize", asset=asset, partition=partition)
-
-        @rule(run=run_ref, level=st.sampled_from(("DEBUG", "INFO", "WARNING")))
-        def log_message(self, run, level):
-            self.step("log_message", run=run, level=level)
-
-        @rule()
-        def asset_keys(self):
-            self.step("asset_keys")
-
-        @rule(asset=st.sampled_from(ops.ASSETS))
-        def wipe_asset(self, asset):
-            self.step("wipe_asset", asset=asset)
-
-        @rule(name=st.sampled_from(ops.PARTITION_SETS),
-              keys=st.lists(st.sampled_from(ops.PARTITION_KEYS), min_size=1, max_size=3))
-        def add_partitions(self, name, keys):
-            self.step("add_partitions", name=name, keys=keys)
-
-        @rule(name=st.sampled_from(ops.PARTITION_SETS), key=st.sampled_from(ops.PARTITION_KEYS))
-        def delete_partition(self, name, key):
-            self.step("delete_partition", name=name, key=key)
-
-        @rule(daemon=st.sampled_from(ops.DAEMONS), errors=st.integers(0, 2))
-        def heartbeat(self, daemon, errors):
-            self.step("heartbeat", daemon=daemon, errors=errors)
-
-        @rule(name=st.sampled_from(ops.SETTINGS))
-        def read_setting(self, name):
-            self.step("read_setting", name=name)
-
-        @rule(key=st.sampled_from(ops.SETTINGS_KEYS))
-        def get_settings(self, key):
-            self.step("get_settings", key=key)
-
-        @rule()
-        def required_daemons(self):
-            self.step("required_daemons")
-
         def teardown(self):
             if self.subclass is not None:
                 request_both(old, new, {"op": "end"}, "end")
 
+    for op in ops.OPS.values():  # one rule per operation, its arguments drawn as the op declares
+        setattr(Differential, op.name, rule(**{k: strategy(a) for k, a in op.args.items()})(_stepper(op.name)))
     return Differential
+
+
+def _stepper(name: str):
+    def step(self, **args) -> None:
+        self.step(name, **args)
+
+    step.__name__ = name
+    return step
+
+
+def strategy(arg: ops.Arg):
+    """The Hypothesis strategy of an operation's argument (:class:`compat.fuzz.ops.Arg`)."""
+    from hypothesis import strategies as st
+
+    if arg.kind == "choice":
+        drawn = st.sampled_from(arg.values)
+    elif arg.kind == "ints":
+        drawn = st.integers(arg.low, arg.high)
+    elif arg.kind == "lists":
+        drawn = st.lists(st.sampled_from(arg.values), min_size=arg.min_size, max_size=arg.max_size, unique=arg.unique)
+    elif arg.kind == "dicts":
+        drawn = st.dictionaries(st.sampled_from(arg.keys), st.sampled_from(arg.values), max_size=arg.max_size)
+    else:
+        raise ValueError(f"unknown argument kind {arg.kind!r}")
+    return st.none() | drawn if arg.optional else drawn
 
 
 def run_fuzz(old_python: str, new_python: str, *, max_examples: int = 100, seed: int = 0,
@@ -222,7 +175,7 @@ def run_fuzz(old_python: str, new_python: str, *, max_examples: int = 100, seed:
     In-memory storage is the default: a sqlite event log creates a database per run (~0.3 s
     each), which would cut the example rate tenfold; `storages=("memory", "sqlite")` adds it.
     """
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, seed as hseed, settings
     from hypothesis.stateful import run_state_machine_as_test
 
     result = FuzzResult()
@@ -233,12 +186,14 @@ def run_fuzz(old_python: str, new_python: str, *, max_examples: int = 100, seed:
     per_subclass = max(1, max_examples // len(subclasses))
     try:
         for subclass in subclasses:
-            machine = build_machine(old, new, (subclass,), result, storages)
+            # seeded, not derandomized: derandomize seeds from the machine's source text, so any
+            # edit of the harness would change every stored program; the seed says which sequence
+            machine = hseed(seed)(build_machine(old, new, (subclass,), result, storages))
             config = settings(max_examples=per_subclass, stateful_step_count=steps, deadline=None,
                               database=None, derandomize=True, print_blob=False, report_multiple_bugs=False,
                               suppress_health_check=list(HealthCheck))
             try:
-                _seeded(seed, lambda: run_state_machine_as_test(machine, settings=config))
+                run_state_machine_as_test(machine, settings=config)
             except _Differ:
                 break  # result.mismatch holds the shrunk program (the last one that failed)
     finally:
@@ -246,16 +201,6 @@ def run_fuzz(old_python: str, new_python: str, *, max_examples: int = 100, seed:
         old.close()
         new.close()
     return result
-
-
-def _seeded(seed: int, fn: Callable[[], None]) -> None:
-    """derandomize=True makes runs reproducible; a non-zero seed picks another sequence."""
-    if seed:
-        from hypothesis import seed as hseed
-
-        hseed(seed)(fn)()
-    else:
-        fn()
 
 
 def examples_per_second(old_python: str, new_python: str, examples: int = 60) -> tuple[float, float]:

@@ -10,6 +10,7 @@ that assign different run ids still agree on what a program means.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 FIXED_TS = 1_700_000_000.0
@@ -213,40 +214,100 @@ def required_daemons(p: Program):
     return sorted(p.instance.get_required_daemon_types())
 
 
-OPS: dict[str, tuple[Callable, str]] = {
-    "add_run": (add_run, "instance.add_run(DagsterRun(job_name={job!r}, run_id=new_run_id(), tags={tags!r}, status=DagsterRunStatus.{status}))"),
-    "create_run_for_job": (create_run_for_job, "instance.create_run_for_job(job_def=job_a, tags={tags!r}, status=DagsterRunStatus.{status})"),
-    "add_run_tags": (add_run_tags, "instance.add_run_tags(runs[{run}], {tags!r})"),
-    "get_runs": (get_runs, "instance.get_runs(filters=RunsFilter(job_name={job!r}, tags={tags!r}, statuses=[DagsterRunStatus[s] for s in {statuses!r}]), limit={limit!r})"),
-    "get_runs_count": (get_runs_count, "instance.get_runs_count(filters=RunsFilter(job_name={job!r}, tags={tags!r}))"),
-    "delete_run": (delete_run, "instance.delete_run(runs[{run}])"),
-    "report_run_status": (report_run_status, "instance.report_run_{outcome}(instance.get_run_by_id(runs[{run}]), 'fuzz')"),
-    "materialize": (materialize, "instance.report_runless_asset_event(AssetMaterialization(asset_key={asset!r}, partition={partition!r}))"),
-    "log_message": (log_message, "instance.handle_new_event(EventLogEntry(error_info=None, level=logging.{level}, user_message='{level} message', run_id=runs[{run}], timestamp={ts}, step_key=None, job_name='job_a', dagster_event=None))"),
-    "asset_keys": (asset_keys, "instance.get_asset_keys()"),
-    "wipe_asset": (wipe_asset, "instance.wipe_assets([AssetKey({asset!r})])"),
-    "add_partitions": (add_partitions, "instance.add_dynamic_partitions({name!r}, {keys!r})"),
-    "delete_partition": (delete_partition, "instance.delete_dynamic_partition({name!r}, {key!r})"),
-    "heartbeat": (heartbeat, "instance.add_daemon_heartbeat(DaemonHeartbeat({ts}, {daemon!r}, 'daemon-1', []))"),
-    "read_setting": (read_setting, "instance.{name}"),
-    "get_settings": (get_settings, "instance.get_settings({key!r})"),
-    "required_daemons": (required_daemons, "instance.get_required_daemon_types()"),
-}
+# --- the arguments a search draws, as plain data (workers have no Hypothesis) -------------------
+@dataclass(frozen=True)
+class Arg:
+    """How a search draws one argument of an operation; :func:`compat.fuzz.differential.strategy`
+    turns it into a Hypothesis strategy. ``kind`` is one of choice, ints, lists, dicts."""
+
+    kind: str
+    values: tuple = ()
+    keys: tuple = ()
+    low: int = 0
+    high: int = 0
+    min_size: int = 0
+    max_size: int = 0
+    unique: bool = False
+    optional: bool = False  # None is drawn too
+
+
+def choice(values: tuple, *, optional: bool = False) -> Arg:
+    return Arg("choice", values=tuple(values), optional=optional)
+
+
+def ints(low: int, high: int, *, optional: bool = False) -> Arg:
+    return Arg("ints", low=low, high=high, optional=optional)
+
+
+def lists(values: tuple, *, min_size: int = 0, max_size: int, unique: bool = False) -> Arg:
+    return Arg("lists", values=tuple(values), min_size=min_size, max_size=max_size, unique=unique)
+
+
+def dicts(keys: tuple, values: tuple, *, max_size: int) -> Arg:
+    return Arg("dicts", keys=tuple(keys), values=tuple(values), max_size=max_size)
+
+
+TAGS = dicts(TAG_KEYS, TAG_VALUES, max_size=2)
+RUN = ints(0, 5)  # a run by the order it was created (`runs[i]`, modulo the runs there are)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation, written once: what it runs, the same call as a line of Python, the instance
+    member it calls first (what a program is filed under), and how a search draws its arguments."""
+
+    name: str
+    run: Callable
+    code: str
+    member: str | Callable[[dict], str]  # or of the step's arguments, when they name it
+    args: dict[str, Arg] = field(default_factory=dict)
+
+
+OPS: dict[str, Op] = {op.name: op for op in (
+    Op("add_run", add_run,
+       "instance.add_run(DagsterRun(job_name={job!r}, run_id=new_run_id(), tags={tags!r}, status=DagsterRunStatus.{status}))",
+       "add_run", {"job": choice(JOBS), "tags": TAGS, "status": choice(STATUSES)}),
+    Op("create_run_for_job", create_run_for_job,
+       "instance.create_run_for_job(job_def=job_a, tags={tags!r}, status=DagsterRunStatus.{status})",
+       "create_run_for_job", {"tags": TAGS, "status": choice(("NOT_STARTED", "QUEUED"))}),
+    Op("add_run_tags", add_run_tags, "instance.add_run_tags(runs[{run}], {tags!r})",
+       "add_run_tags", {"run": RUN, "tags": TAGS}),
+    Op("get_runs", get_runs,
+       "instance.get_runs(filters=RunsFilter(job_name={job!r}, tags={tags!r}, statuses=[DagsterRunStatus[s] for s in {statuses!r}]), limit={limit!r})",
+       "get_runs", {"job": choice(JOBS, optional=True), "tags": TAGS, "statuses": lists(STATUSES, max_size=2, unique=True),
+                    "limit": ints(1, 3, optional=True)}),
+    Op("get_runs_count", get_runs_count, "instance.get_runs_count(filters=RunsFilter(job_name={job!r}, tags={tags!r}))",
+       "get_runs_count", {"job": choice(JOBS, optional=True), "tags": TAGS}),
+    Op("delete_run", delete_run, "instance.delete_run(runs[{run}])", "delete_run", {"run": RUN}),
+    Op("report_run_status", report_run_status, "instance.report_run_{outcome}(instance.get_run_by_id(runs[{run}]), 'fuzz')",
+       lambda a: "report_run_" + a["outcome"], {"run": RUN, "outcome": choice(("failed", "canceled"))}),
+    Op("materialize", materialize, "instance.report_runless_asset_event(AssetMaterialization(asset_key={asset!r}, partition={partition!r}))",
+       "report_runless_asset_event", {"asset": choice(ASSETS), "partition": choice(PARTITION_KEYS, optional=True)}),
+    Op("log_message", log_message,
+       "instance.handle_new_event(EventLogEntry(error_info=None, level=logging.{level}, user_message='{level} message', run_id=runs[{run}], timestamp={ts}, step_key=None, job_name='job_a', dagster_event=None))",
+       "handle_new_event", {"run": RUN, "level": choice(("DEBUG", "INFO", "WARNING"))}),
+    Op("asset_keys", asset_keys, "instance.get_asset_keys()", "get_asset_keys"),
+    Op("wipe_asset", wipe_asset, "instance.wipe_assets([AssetKey({asset!r})])", "wipe_assets", {"asset": choice(ASSETS)}),
+    Op("add_partitions", add_partitions, "instance.add_dynamic_partitions({name!r}, {keys!r})",
+       "add_dynamic_partitions", {"name": choice(PARTITION_SETS), "keys": lists(PARTITION_KEYS, min_size=1, max_size=3)}),
+    Op("delete_partition", delete_partition, "instance.delete_dynamic_partition({name!r}, {key!r})",
+       "delete_dynamic_partition", {"name": choice(PARTITION_SETS), "key": choice(PARTITION_KEYS)}),
+    Op("heartbeat", heartbeat, "instance.add_daemon_heartbeat(DaemonHeartbeat({ts}, {daemon!r}, 'daemon-1', []))",
+       "add_daemon_heartbeat", {"daemon": choice(DAEMONS), "errors": ints(0, 2)}),
+    Op("read_setting", read_setting, "instance.{name}", lambda a: a["name"], {"name": choice(SETTINGS)}),
+    Op("get_settings", get_settings, "instance.get_settings({key!r})", "get_settings", {"key": choice(SETTINGS_KEYS)}),
+    Op("required_daemons", required_daemons, "instance.get_required_daemon_types()", "get_required_daemon_types"),
+)}
 
 
 def code_line(op: str, args: dict) -> str:
-    template = OPS[op][1]
-    return template.format(ts=FIXED_TS, **args)
+    return OPS[op].code.format(ts=FIXED_TS, **args)
 
 
-def entry_member(op: str, args: dict) -> str | None:
+def entry_member(op: str, args: dict) -> str:
     """The instance member a step calls first (`heartbeat` -> `add_daemon_heartbeat`)."""
-    line = code_line(op, args)
-    if not line.startswith("instance."):
-        return None
-    name = line[len("instance."):]
-    end = next((i for i, ch in enumerate(name) if not (ch.isalnum() or ch == "_")), len(name))
-    return name[:end] or None
+    member = OPS[op].member
+    return member if isinstance(member, str) else member(args)
 
 
 def snippet(program: list[tuple[str, dict]], subclass: str, storage: str) -> str:
@@ -340,7 +401,7 @@ class Session:
 
         from compat.behaviour.spy import RECORDER
 
-        fn = OPS[op][0]
+        fn = OPS[op].run
         if self.spied:
             RECORDER.start()
         try:
