@@ -194,11 +194,11 @@ def test_the_report_tells_a_survivor_seen_as_a_warning_from_one_nothing_saw(toy)
                mutate.Scored(c, mutate.KILLED, rules=["behaviour:behaviour-result-changed"], replay=replayed)]
     report = mutate.ScoreReport("dagster", "base", len(found), list(mutants.OPERATORS), None, 0, results)
     text = report.render()
-    assert "- survivors seen but judged below breaking: 1; not executed by any recorded cell: 0; executed but no " \
+    assert "- survivors seen but judged a warning: 1; not executed by any recorded cell: 0; executed but no " \
            "trace differed: 1" in text
-    seen_part = text.split("## Survivors: seen, but judged a warning or info by the severity policy (1)")[1]
+    seen_part = text.split("## Survivors: seen, but judged a warning by the severity policy (1)")[1]
     assert seen_part.split("##")[0].count(f"(id `{a.id}`)") == 1 and "behaviour-exception-message-changed" in seen_part
-    assert "seen, but judged below breaking" in results[0].why and "no trace differed" in results[1].why
+    assert "seen, but judged a warning" in results[0].why and "no trace differed" in results[1].why
     assert report.as_dict()["results"][0]["seen"] == ["behaviour:behaviour-exception-message-changed"]
     assert f"{100 * 1 / 3:.1f}%" in text
 

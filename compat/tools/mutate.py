@@ -23,7 +23,7 @@ from compat.behaviour import replay as behaviour_mod
 from compat.fuzz.differential import replay_programs
 from compat.model.baseline import Baseline, static_findings
 from compat.model.errors import CompatError
-from compat.model.findings import BREAKING, Finding
+from compat.model.findings import BREAKING, WARNING, Finding
 from compat.model.surface import Surface
 from compat.result import CheckResult
 from compat.model.jsonio import write_atomic
@@ -563,8 +563,8 @@ class Scored:
     rules: list[str] = field(default_factory=list)  # source:rule of the findings that failed the gate
     replay: dict | None = None
     error: str | None = None
-    # source:rule of the findings the severity policy judged below breaking (a survivor with
-    # some was seen: its change shows, as a warning or info, but does not fail the gate)
+    # source:rule of the findings the severity policy judged a warning (a survivor with some was
+    # seen: its change shows, but does not fail the gate)
     seen: list[str] = field(default_factory=list)
 
     @property
@@ -580,7 +580,7 @@ class Scored:
         if self.verdict == ERROR:
             return f"error: {self.error}"
         if self.verdict == SURVIVED and self.seen:
-            return f"seen, but judged below breaking by the severity policy ({', '.join(self.seen)})"
+            return f"seen, but judged a warning by the severity policy ({', '.join(self.seen)})"
         if not self.reached:
             return "not executed by any recorded cell or program, and no signature changed"
         return (f"executed by {self.replay['cells_replayed']} replayed cells and {self.replay['programs_replayed']} "
@@ -599,7 +599,10 @@ def score_one(mutant: Mutant, baseline: str | os.PathLike[str], *, pristine: Pri
     except CompatError as exc:
         return Scored(mutant, ERROR, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     rules = sorted({f"{f.source}:{f.rule}" for f in outcome.failing})
-    seen = sorted({f"{f.source}:{f.rule}" for f in outcome.static + outcome.behaviour} - set(rules))
+    # warnings only: an info finding is no change a caller suffers (a mutant tree of another
+    # release read statically loses an incidental re-export, for every mutant alike)
+    seen = sorted({f"{f.source}:{f.rule}" for f in outcome.static + outcome.behaviour if f.severity == WARNING}
+                  - set(rules))
     if mutant.equivalent:
         verdict = FALSE_ALARM if outcome.gate_failed else EQUIVALENT
     else:
@@ -653,7 +656,7 @@ class ScoreReport:
                f"- score: **{killed}/{killed + survived}** non-equivalent mutants killed ({score})",
                f"- judged equivalent and passed: {self.count(EQUIVALENT)}; judged equivalent but failed the gate "
                f"(possible false alarms): {self.count(FALSE_ALARM)}; errors: {self.count(ERROR)}",
-               f"- survivors seen but judged below breaking: {sum(r.verdict == SURVIVED and bool(r.seen) for r in self.results)}; "
+               f"- survivors seen but judged a warning: {sum(r.verdict == SURVIVED and bool(r.seen) for r in self.results)}; "
                f"not executed by any recorded cell: "
                f"{sum(r.verdict == SURVIVED and not r.seen and not r.reached for r in self.results)}; executed but "
                f"no trace differed: {sum(r.verdict == SURVIVED and not r.seen and r.reached for r in self.results)}", "",
@@ -665,7 +668,7 @@ class ScoreReport:
                 out.append(f"| {op} | {len(rs)} | " + " | ".join(
                     str(sum(r.verdict == v for r in rs)) for v in (KILLED, SURVIVED, EQUIVALENT, FALSE_ALARM, ERROR)) + " |")
         sections = [
-            ("Survivors: seen, but judged a warning or info by the severity policy",
+            ("Survivors: seen, but judged a warning by the severity policy",
              lambda r: r.verdict == SURVIVED and bool(r.seen)),
             ("Survivors: executed, but no trace differed", lambda r: r.verdict == SURVIVED and not r.seen and r.reached),
             ("Survivors: not executed by any recorded cell or program",
