@@ -1019,10 +1019,18 @@ def verdict(causes: list[Cause], fail_on: str, *, accepted: int = 0, incomplete:
     return text
 
 
-def _verdict(causes: list[Cause], fail_on: str, accepted: int) -> str:
+def verdict_word(causes: list[Cause], fail_on: str, *, incomplete: tuple[int, int] | None = None) -> str:
+    """compatible, incompatible or incomplete: the verdict's first word, decided from the causes
+    (with --fail-on never, what they amount to at breaking)."""
+    if incomplete is not None:
+        return "incomplete"
     threshold = "breaking" if fail_on == "never" else fail_on
     failing = [c for c in causes if at_or_above(c.severity, threshold, typing=c.typing_only)]
-    word = "incompatible" if failing else "compatible"
+    return "incompatible" if failing else "compatible"
+
+
+def _verdict(causes: list[Cause], fail_on: str, accepted: int) -> str:
+    word = verdict_word(causes, fail_on)
     if accepted:
         word += f", {accepted} accepted"
     by = counts(causes)
@@ -1045,5 +1053,5 @@ def _verdict(causes: list[Cause], fail_on: str, accepted: int) -> str:
     return text
 
 
-__all__ = ["Cause", "build_causes", "cause_order", "effective_severities", "policy_severity", "verdict", "counts",
+__all__ = ["Cause", "build_causes", "cause_order", "effective_severities", "policy_severity", "verdict", "verdict_word", "counts",
            "worst"]

@@ -24,7 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable
 
-from compat.causes import Cause, build_causes, counts, verdict
+from compat.causes import Cause, build_causes, counts, verdict, verdict_word
 from compat.model import jsonio
 from compat.model.errors import CompatError
 from compat.model.replay import replay_line
@@ -128,7 +128,7 @@ class _View:
     @property
     def word(self) -> str:
         """compatible, incompatible or incomplete."""
-        return self.verdict.split(":", 1)[0].split(",", 1)[0]
+        return verdict_word(self.causes, self.fail_on, incomplete=self.incomplete)
 
     def counts_line(self) -> str:
         s = summary(self.items)["by_severity"]
