@@ -32,6 +32,7 @@ from compat.static.profile import profile_source
 from compat import downstream
 from compat.tools import contract as contract_mod
 from compat.tools import ecosystem, mutants, mutate, shards, timeline
+from compat import returns
 from compat import witness as witness_mod
 from compat.tools import history as history_mod
 from compat.tools.bisect import bisect, render
@@ -239,11 +240,14 @@ def cmd_witness(args) -> int:
     if old_side is None or new_side is None:
         raise CompatError("witness needs two sides that can run (a SPEC each), not surface files")
     causes = {c.id: c for c in build_causes(compare_surfaces(old, new), old, new)}
-    unknown = [i for i in args.cause_ids if i not in causes]
+    # a return contract is a cause only its witness makes: name the members it can be put to
+    contracts = [f"{returns.KIND}:{m}" for m in returns.candidates(list(causes.values()), old, new)]
+    unknown = [i for i in args.cause_ids if i not in causes and i not in contracts]
     if unknown:
+        known = sorted(causes) + contracts
         raise CompatError(f"no cause {unknown[0]!r} between {old_side.label} and {new_side.label} "
-                          f"(known: {', '.join(sorted(causes)[:8])}{', ...' if len(causes) > 8 else ''})")
-    chosen = [causes[i] for i in args.cause_ids]
+                          f"(known: {', '.join(known[:8])}{', ...' if len(known) > 8 else ''})")
+    chosen = [causes[i] for i in args.cause_ids if i in causes]
     pythons = (old_side.python, new_side.python)
     proven = 0
     for c, (w, why) in zip(chosen, witness_mod.witnesses(chosen, old, args.target, pythons)):
@@ -255,6 +259,17 @@ def cmd_witness(args) -> int:
         print(f"{c.id}: {w.proves or 'unproven'}\n  {old_side.label}: {w.old}\n  {new_side.label}: {w.new}")
         if args.show:
             print(textwrap.indent(w.code, "    "))
+    asked = [i.split(":", 1)[1] for i in args.cause_ids if i not in causes]
+    if asked:
+        made, skipped = returns.contracts(list(causes.values()), old, new, args.target, pythons, only=asked)
+        for c in made:
+            proven += 1
+            print(f"{c.id}: runtime\n  {old_side.label}: {c.witness['old']}\n  {new_side.label}: {c.witness['new']}")
+            if args.show:
+                print(textwrap.indent(c.witness["code"], "    "))
+        for m, why in sorted(skipped.items()):
+            print(f"{returns.KIND}:{m}: unproven ({why})")
+        chosen += made
     if args.witness_dir:
         witness_mod.write_dir(chosen, args.witness_dir)
     return 1 if proven else 0

@@ -390,12 +390,12 @@ def usable_answers(pairs: list[list]) -> tuple[dict[str, str], str]:
 
 
 def contracts(causes: list[Cause], old: Surface, new: Surface | None, target: str, pythons: tuple[str, str], *,
-              jobs: int = 1) -> tuple[list[Cause], dict[str, str]]:
+              jobs: int = 1, only: list[str] | None = None) -> tuple[list[Cause], dict[str, str]]:
     """The return-contract causes the witnesses prove (breaking, at run time), and the members
-    put to none, with why."""
+    put to none or to one that proves nothing, with why. ``only``: these members (of the candidates)."""
     from compat.witness import Witness, run_one
 
-    members = candidates(causes, old, new)
+    members = [m for m in candidates(causes, old, new) if only is None or m in only]
     if not members:
         return [], {}
     answers, skipped = record(target, members, pythons[0])

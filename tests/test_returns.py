@@ -89,3 +89,21 @@ def test_a_return_contract_is_attached_only_to_methods_on_both_sides(pair):
     names = returns.candidates(list(causes.values()), old, new)
     assert names and all(old.members[n].kind == "method" and n in new.members for n in names)
     assert not any(n.startswith("__") for n in names)
+
+
+@pytest.mark.slow
+def test_compat_witness_reruns_a_return_contract(pair, tmp_path):
+    import subprocess
+    import sys
+
+    from pairs import NEW, OLD
+
+    proc = subprocess.run([sys.executable, "-m", "compat", "witness", f"return-contract:{HEALTH}", "--old", OLD,
+                           "--new", NEW, "--witness-dir", str(tmp_path / "w")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert f"return-contract:{HEALTH}: runtime" in proc.stdout and "AttributeError" in proc.stdout
+    [written] = (tmp_path / "w").iterdir()
+    assert written.name == f"return-contract_{HEALTH}.py"
+    # the file runs as it is: the old side accepts its own answers
+    assert subprocess.run([pair[3][0], str(written)], capture_output=True, cwd=tmp_path).returncode == 0
