@@ -240,10 +240,88 @@ def _assign_program(names: list[str]) -> str:
 
 
 def _placeholders(m: Member) -> str:
-    """None for each required parameter of `m`: enough for a member that reaches the hook before
-    it uses them (when the old side does not get that far, the witness shows nothing)."""
+    """An argument for each required parameter of `m`: a real value where its old annotation
+    names one the program can build (`argument(kind)`, below), else None, enough for a member
+    that reaches the hook before it uses it (when the old side does not get that far, the
+    witness shows nothing)."""
     params = [p for p in bound_params(m) if p.required]
-    return ", ".join(("None" if p.kind != KEYWORD_ONLY else f"{p.name}=None") for p in params)
+
+    def value(p) -> str:
+        kind = _argument_kind(p.annotation)
+        return f"argument({kind!r})" if kind else "None"
+
+    return ", ".join((value(p) if p.kind != KEYWORD_ONLY else f"{p.name}={value(p)}") for p in params)
+
+
+# the old annotations whose values a probe builds for real, and how (kinds of `argument`)
+_BUILT_KINDS = ("str", "int", "float", "bool", "DagsterRun", "DagsterEvent", "EventLogEntry", "JobDefinition",
+                "AssetKey")
+
+
+def _argument_kind(annotation: str | None) -> str | None:
+    """What `argument(kind)` builds for a parameter of this old annotation; None: a placeholder."""
+    a = (annotation or "").strip().strip("'\"")
+    inner = re.fullmatch(r"Optional\[(.*)\]", a)
+    a = inner.group(1) if inner else a
+    if a in _BUILT_KINDS:
+        return a
+    if re.fullmatch(r"(Iterable|Sequence|AbstractSet|Set|list|List)\[AssetKey\]", a):
+        return "AssetKeys"
+    if a == "AssetMaterialization" or a.startswith("Union[AssetMaterialization,"):
+        return "AssetMaterialization"
+    return None
+
+
+def _buildable(m: Member) -> bool:
+    """Every required parameter of `m` gets a real value, not a placeholder."""
+    return all(_argument_kind(p.annotation) for p in bound_params(m) if p.required)
+
+
+# real arguments of the kinds above, built the same way on both sides (a side that cannot build
+# one shows nothing: exit 3)
+_ARGUMENTS = textwrap.dedent("""
+
+    def argument(kind):
+        try:
+            if kind in ("str", "int", "float", "bool"):
+                return {"str": "compat", "int": 0, "float": 0.0, "bool": False}[kind]
+            if kind in ("AssetKey", "AssetKeys", "AssetMaterialization"):
+                from dagster import AssetKey, AssetMaterialization
+
+                key = AssetKey(["compat"])
+                return {"AssetKey": key, "AssetKeys": [key], "AssetMaterialization": AssetMaterialization(key)}[kind]
+            if kind == "DagsterRun":
+                from dagster._core.storage.dagster_run import DagsterRun
+
+                return DagsterRun(job_name="compat_job", run_id="00000000-0000-0000-0000-00000000c0de")
+            if kind in ("DagsterEvent", "EventLogEntry"):
+                from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
+                from dagster._core.events.log import EventLogEntry
+
+                event = DagsterEvent(event_type_value=DagsterEventType.ENGINE_EVENT.value, job_name="compat_job",
+                                     message="compat", event_specific_data=EngineEventData())
+                if kind == "DagsterEvent":
+                    return event
+                return EventLogEntry(error_info=None, level="INFO", user_message="compat",
+                                     run_id="00000000-0000-0000-0000-00000000c0de", timestamp=0.0,
+                                     dagster_event=event)
+            if kind == "JobDefinition":
+                from dagster import job, op
+
+                @op
+                def compat_op():
+                    return 1
+
+                @job
+                def compat_job():
+                    compat_op()
+
+                return compat_job
+        except Exception as e:
+            print(f"set-up failed: cannot build a {kind}: {type(e).__name__}: {e}", file=sys.stderr)
+            raise SystemExit(3)
+        raise AssertionError(kind)
+    """)
 
 
 # the parts of a real in-memory instance, for programs that construct one
@@ -288,7 +366,7 @@ def _probe_program(target: str, hook: str, edited: str, hook_member: Member | No
     prop = hook_member is not None and hook_member.kind in ("property", "cached_property")
     body = (f"    @property\n    def {hook}(self):\n        raise Reached\n" if prop else
             f"    def {hook}(self, *args, **kwargs):\n        raise Reached\n")
-    return _INSTANCE_PARTS + textwrap.dedent("""\
+    return _INSTANCE_PARTS + (_ARGUMENTS if "argument(" in args else "") + textwrap.dedent("""\
 
 
         class Reached(Exception):
@@ -378,17 +456,12 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
             return head + _assign_program(sorted(set(names))), ""
         return None, "no protected name a subclass could assign"
     if c.kind in ("dispatch-lost", "dispatch-changed", "dispatch-obscured"):
-        hooks = [c.subject] if c.kind == "dispatch-lost" else sorted(
-            {h for f in c.findings for h in [(f.details or {}).get("hook"), *((f.details or {}).get("hooks") or [])]
-             if h})
-        # an edited member without arguments first: its probe says the most
-        for edited in sorted(c.edited or [c.subject], key=lambda e: any(p.required for p in bound_params(old.members[e]))
-                             if e in old.members else True):
-            m = old.members.get(edited)
-            if m is None or m.kind != METHOD:
-                continue
-            for hook in hooks:
-                return head + _probe_program(target, hook, edited, old.members.get(hook), _placeholders(m)), ""
+        hooks = _hooks(c)
+        # an edited member without arguments first: its probe says the most; then one whose
+        # required arguments are all built for real (a run, an event, a job)
+        probes = _probes(c, old, target, hooks, _probe_order(old))
+        if probes:
+            return probes[0], ""
         return None, "no edited member is a method a probe can call"
     if c.kind == "dispatch-gained":
         hook = old.members.get(c.subject)
@@ -412,6 +485,39 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
                             if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD))
         return head + "\n" + _override_program(hook, by_position), ""
     return None, _NOT_YET.get(c.kind, f"no witness of a `{c.kind}` change is written yet")
+
+
+def _hooks(c: Cause) -> list[str]:
+    """The overridable members a dispatch cause's probe overrides."""
+    if c.kind == "dispatch-lost":
+        return [c.subject]
+    return sorted({h for f in c.findings for h in [(f.details or {}).get("hook"), *((f.details or {}).get("hooks") or [])]
+                   if h})
+
+
+MAX_PROBES = 3  # edited members a lost dispatch's probe tries on the old side, in order
+
+
+def _probes(c: Cause, old: Surface, target: str, hooks: list[str], order) -> list[str]:
+    """The probe programs of a dispatch cause, best first: one per edited method (its first hook),
+    at most MAX_PROBES; the first whose call reaches the hook on the old side is the witness."""
+    out = []
+    for edited in sorted(c.edited or [c.subject], key=order):
+        m = old.members.get(edited)
+        if m is None or m.kind != METHOD or not hooks:
+            continue
+        out.append(_header(target) + _probe_program(target, hooks[0], edited, old.members.get(hooks[0]),
+                                                    _placeholders(m)))
+    return out[:MAX_PROBES]
+
+
+def _probe_order(old: Surface):
+    def order(e: str) -> tuple[bool, bool, str]:
+        m = old.members.get(e)
+        if m is None:
+            return True, True, e
+        return any(p.required for p in bound_params(m)), not _buildable(m), e
+    return order
 
 
 # ---- typing witnesses: the same kind of program, written with the old annotations, for a checker
@@ -660,8 +766,20 @@ def witness(c: Cause, old: Surface, target: str, pythons: tuple[str, str]) -> tu
         return (w, "") if w is not None else (None, why)
     w = Witness(c.id, code)
     w.old_ok, w.old = run_one(code, pythons[0])
-    w.new_ok, w.new = run_one(code, pythons[1])
+    if w.old_ok is None and c.kind in _PROBED:
+        # the probe's arguments stopped the old side before the hook: another edited member may
+        # reach it (report_run_canceled with a real run, where report_engine_event needs more)
+        hooks = _hooks(c)
+        for other in _probes(c, old, target, hooks, _probe_order(old))[1:]:
+            ok, line = run_one(other, pythons[0])
+            if ok is not None:
+                w.code, w.old_ok, w.old = other, ok, line
+                break
+    w.new_ok, w.new = run_one(w.code, pythons[1])
     return w, ""
+
+
+_PROBED = ("dispatch-lost", "dispatch-changed", "dispatch-obscured")
 
 
 def candidates(causes: Iterable[Cause]) -> list[Cause]:

@@ -117,3 +117,37 @@ def test_a_lost_dispatch_is_proven_by_a_probe_override_the_base_no_longer_reache
     assert why == "" and "class Probe(Base)" in w.code
     assert w.old == "the override of _info was reached from scheduler_debug_info"
     assert w.new.startswith("AssertionError: scheduler_debug_info() returned without reaching") and w.proves == "runtime"
+
+
+def test_a_lost_dispatch_needing_arguments_is_proven_with_real_ones(pair):
+    """`create_run_for_job` needs a job: the probe builds a real one (an op and a job), and the
+    1.11.4 base reaches the override of `create_run` from it, where 1.11.6's run domain does not."""
+    old, _, causes, pythons = pair
+    c = causes["dispatch-lost:create_run"]
+    w, why = witness.witness(c, old, DEFAULT_TARGET, pythons)
+    assert why == "" and "instance.create_run_for_job(argument('JobDefinition'))" in w.code
+    assert w.old == "the override of create_run was reached from create_run_for_job"
+    assert w.new.startswith("AssertionError: create_run_for_job() returned without reaching") and w.proves == "runtime"
+
+
+def test_a_probe_builds_real_arguments_only_for_the_old_annotations_it_knows(pair):
+    old, _, _, _ = pair
+    assert witness._placeholders(old.members["report_dagster_event"]) == "argument('DagsterEvent'), argument('str')"
+    assert witness._placeholders(old.members["create_reexecuted_run"]) == (
+        "parent_run=argument('DagsterRun'), code_location=None, remote_job=None, strategy=None")
+    assert witness._argument_kind("Optional[Iterable[AssetKey]]") == "AssetKeys"
+    assert witness._argument_kind("Union[AssetMaterialization, AssetObservation]") == "AssetMaterialization"
+    assert witness._argument_kind("RemoteJob") is None and witness._argument_kind(None) is None
+
+
+@pytest.mark.slow
+def test_a_probe_that_cannot_reach_the_hook_on_the_old_side_gives_way_to_another_edited_member():
+    """1.11.5: `report_engine_event("compat")` refuses a message without a run before it reaches
+    `report_dagster_event`; `report_run_canceled` with a real run reaches it on 1.11.4 and not on 1.11.5."""
+    old, _, causes, pythons = released_pair(OLD, "dagster==1.11.5")
+    c = causes["dispatch-lost:report_dagster_event"]
+    assert witness.program(c, old, DEFAULT_TARGET)[0].count("instance.report_engine_event(") == 1
+    w, why = witness.witness(c, old, DEFAULT_TARGET, pythons)
+    assert why == "" and w.proves == "runtime"
+    assert w.old.startswith("the override of report_dagster_event was reached from report_run_")
+    assert "instance.report_engine_event(" not in w.code
