@@ -45,6 +45,38 @@ other = run(db.create_engine("sqlite://", paramstyle="named"))
 print(json.dumps({"first": first, "second": second, "other": other}))
 """
 
+_STAMP_PROBE = """
+import json
+from compat.behaviour import speedups
+speedups.install()
+import sqlalchemy as db
+from alembic.script import ScriptDirectory
+from dagster._core.storage.runs import RunStorageSqlMetadata
+from dagster._core.storage.runs.in_memory import InMemoryRunStorage
+from dagster._core.storage.sql import get_alembic_config, stamp_alembic_rev
+import dagster._core.storage.runs.in_memory as in_memory
+
+envs = []
+run_env = ScriptDirectory.run_env
+ScriptDirectory.run_env = lambda self: envs.append(1) or run_env(self)
+
+def stamped(in_transaction):
+    engine = db.create_engine("sqlite://", poolclass=db.pool.StaticPool)
+    conn = engine.connect()
+    RunStorageSqlMetadata.create_all(conn)
+    if not in_transaction:
+        conn.commit()
+    before = len(envs)
+    stamp_alembic_rev(get_alembic_config(in_memory.__file__), conn)
+    state = {"ran_env": len(envs) > before, "in_transaction": conn.in_transaction(),
+             "version": [list(r) for r in conn.exec_driver_sql("SELECT * FROM alembic_version")],
+             "schema": [list(r) for r in conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master ORDER BY rowid")]}
+    conn.close()
+    return state
+
+print(json.dumps([stamped(True), stamped(True), stamped(False), stamped(False)]))
+"""
+
 _TRACES = """
 import json, sys
 from compat.behaviour import worker
@@ -65,6 +97,16 @@ def test_engines_with_the_same_dialect_settings_share_compiled_sql_and_others_do
     assert got["first"] == [["a", "b"], False]  # compiled the first time
     assert got["second"] == [["a", "b"], True]  # another engine, the same settings: not compiled again
     assert got["other"] == [["a", "b"], False]  # another parameter style compiles its own SQL
+
+
+def test_a_new_database_is_stamped_with_the_first_stamps_statements_to_the_same_state():
+    first, again, committed, committed_again = json.loads(_run(_STAMP_PROBE))
+    assert first["ran_env"] and not again["ran_env"]  # the second stamp ran no env.py: it was replayed
+    assert first["version"] and again == {**first, "ran_env": False}
+    # another transaction state is another stamp: recorded once, then replayed, the same way
+    assert committed["ran_env"] and not committed_again["ran_env"]
+    assert committed_again == {**committed, "ran_env": False}
+    assert committed["version"] == first["version"] and committed["schema"] == first["schema"]
 
 
 def test_cells_record_the_same_trace_bytes_with_the_speed_ups_and_without():
