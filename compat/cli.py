@@ -16,7 +16,9 @@ from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
 from compat.envs import SPEC_HELP
 from compat.fuzz.differential import fuzz
 from compat.gate import accepted as accepted_mod
-from compat.model.baseline import Baseline, copy_baseline, record_baseline, surface_label
+from compat.baseline import Baseline
+from compat.model.baseline import surface_label
+from compat.record import copy_baseline, record_baseline
 from compat.model.errors import CompatError
 from compat.model.text import escape_unsafe, lone_surrogate
 from compat.model.findings import FAIL_ON

@@ -1,6 +1,6 @@
 """The one pipeline: `check(old, new)` runs every check of a new side against an old one.
 
-``old`` is a recorded :class:`~compat.model.baseline.Baseline` or a :class:`~compat.sides.Side`
+``old`` is a recorded :class:`~compat.baseline.Baseline` or a :class:`~compat.sides.Side`
 (recorded into a temporary baseline first); ``new`` is a side. The steps, in order: the new
 surface; the surface rules and the profile checks (static, no environment needed); whether
 the new side imports the target at all (if not, that is a breaking finding and nothing is
@@ -25,19 +25,15 @@ from compat.fuzz.differential import mismatch_finding, replay_programs, run_fuzz
 from compat.gate import accepted as accepted_mod
 from compat.model import jsonio
 from compat.model.errors import CompatError
-from compat.model.baseline import (
-    SCHEMA,
-    VERSION,
-    Baseline,
-    _record_profiles,
-    file_digests,
-    record_baseline,
-    static_findings,
-    surface_label,
-)
+from compat.baseline import Baseline, file_digests
+from compat.model.baseline import SCHEMA, VERSION, surface_label
+from compat.model.findings import Finding
+from compat.record import record_baseline, record_profiles
 from compat.result import CheckResult
 from compat.sides import Side
+from compat.static.diff import compare_surfaces
 from compat.static.extract import DEFAULT_TARGET, side_surface, write_surface
+from compat.static.profile_checks import check_profile_change
 
 
 def _noop(msg: str) -> None:
@@ -130,6 +126,19 @@ def check(
                        replay=selection.as_dict() if selection is not None else None, warnings=list(base.warnings))
 
 
+def static_findings(base: Baseline, new_surface, search_paths: list[str] | None = None) -> list[Finding]:
+    """Surface rules plus profile checks (what a profile uses that the old side has and the new
+    side changed); `search_paths` (where the new surface was read from) lets the profile checks
+    also read the new base's actual calls of each override."""
+
+    findings = list(compare_surfaces(base.surface, new_surface))
+    for name, prof in base.profiles():
+        for f in check_profile_change(prof, base.surface, new_surface, search_paths=search_paths):
+            f.details = {**f.details, "profile": name}
+            findings.append(f)
+    return findings
+
+
 def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], only, *, jobs: int = 1,
                               server: str | None = None) -> list:
     """The stored programs replayed; a worker that cannot start because the new dagster no longer
@@ -149,7 +158,7 @@ def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], on
 # what a recording does not run: the commands, the comparison and its causes, the reports (a
 # history's recordings survive edits of these; its comparisons do not, see comparing_digest)
 _NOT_RECORDING = ("cli.py", "__main__.py", "report.py", "progress.py", "causes.py", "result.py", "plugin.py",
-                  "gate/", "tools/")
+                  "witness.py", "typecheck.py", "gate/", "tools/")
 _PRESENTATION = ("cli.py", "__main__.py", "report.py", "progress.py")
 
 
@@ -225,10 +234,10 @@ def record_static_baseline(out: Path, side: Side, target: str) -> None:
 
     surface = side_surface(side, target)
     write_surface(surface, out / "surface.json")
-    profiles = _record_profiles(out / "profiles", surface, None, target, _noop, dagster_paths=side.search_paths)
+    profiles = record_profiles(out / "profiles", surface, None, target, _noop, dagster_paths=side.search_paths)
     jsonio.write_json(out / "manifest.json", {"schema": SCHEMA, "schema_version": VERSION, "target": target,
                                               "generator": surface.generator, "profiles": profiles, "cells": 0,
                                               "digests": file_digests(out)})
 
 
-__all__ = ["check", "check_recorded", "cached_record", "record_side", "record_static_baseline"]
+__all__ = ["check", "check_recorded", "cached_record", "record_side", "record_static_baseline", "static_findings"]

@@ -15,7 +15,7 @@ import pytest
 from checkout import commit_edit, git, make_checkout, make_refactor_branch
 from compat import sides
 from compat.gate.gate import default_baseline
-from compat.model.baseline import _matching_profiles
+from compat.record import _matching_profiles
 from compat.model.errors import CompatError
 from compat.static.extract import side_surface
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from compat.cli import main
-from compat.model.baseline import Baseline
+from compat.baseline import Baseline
 from compat.tools.contract import contract, diff
 
 ROOT = Path(__file__).resolve().parent.parent

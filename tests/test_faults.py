@@ -528,7 +528,7 @@ def test_a_bad_environment_is_one_line_in_the_cli_and_the_gate(row, tmp_path):
 # --- a baseline keeps what it recorded: digests, cells that match their files, its own reach map --
 def _seal(base: Path) -> None:
     """What a recording writes into the manifest: the digest of every other file."""
-    from compat.model.baseline import file_digests
+    from compat.baseline import file_digests
 
     manifest = json.loads((base / "manifest.json").read_text())
     manifest["digests"] = file_digests(base)
@@ -571,7 +571,7 @@ def test_a_hand_edit_since_recording_is_named_in_every_report(tmp_path):
 
 
 def test_a_sealed_baseline_warns_of_nothing_and_an_old_manifest_is_read_with_a_note(tmp_path):
-    from compat.model.baseline import Baseline
+    from compat.baseline import Baseline
 
     base = tmp_path / "baseline"
     _static_copy(base)
@@ -591,7 +591,7 @@ def test_a_sealed_baseline_warns_of_nothing_and_an_old_manifest_is_read_with_a_n
 
 @pytest.mark.parametrize("foreign", ["another-release", "edited-since-sealed"])
 def test_a_foreign_reach_map_means_a_full_replay_with_a_warning(tmp_path, foreign):
-    from compat.model.baseline import Baseline
+    from compat.baseline import Baseline
     from compat.static.extract import installed_search_paths
 
     base = tmp_path / "baseline"

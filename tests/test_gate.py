@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from compat.gate import accepted
-from compat.model.baseline import record_baseline
+from compat.record import record_baseline
 from compat.pipeline import record_static_baseline
 from compat.sides import resolve
 from compat.tools.mutate import MUTATIONS, Mutation, apply, shadowing_python
@@ -182,7 +182,7 @@ def test_shipped_default_baseline_matches_the_installed_dagster():
     the dagster this project installs; re-record it (`make baseline`) when the pin moves."""
     from importlib.metadata import version
 
-    from compat.model.baseline import Baseline
+    from compat.baseline import Baseline
 
     base = Baseline(ROOT / "snapshots" / "baseline")
     assert base.surface.generator["dagster"] == version("dagster")

@@ -17,7 +17,7 @@ from compat import sides
 from compat.behaviour import reach
 from compat.behaviour import replay as behaviour_mod
 from compat.model import jsonio
-from compat.model.baseline import Baseline, file_digests
+from compat.baseline import Baseline, file_digests
 from compat.model.errors import CompatError
 from compat.tools import mutate
 

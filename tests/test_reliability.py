@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from compat.model.baseline import Baseline, record_baseline
+from compat.baseline import Baseline
+from compat.record import record_baseline
 from compat.model.errors import CompatError
 from compat.static.extract import DEFAULT_TARGET
 
@@ -98,7 +99,7 @@ def test_interrupted_update_leaves_old_baseline_loadable(tmp_path):
     base = tmp_path / "baseline"
     record_baseline(base, target=DEFAULT_TARGET, behaviour=False)
     before = tree_digest(base)
-    code = (f"from compat.model.baseline import record_baseline; "
+    code = (f"from compat.record import record_baseline; "
             f"record_baseline({str(base)!r}, target={DEFAULT_TARGET!r}, behaviour=True)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from compat.model.baseline import Baseline, check_replaceable_baseline, record_baseline
+from compat.baseline import Baseline, check_replaceable_baseline
+from compat.record import record_baseline
 from compat.model.errors import CompatError
 from compat.static.extract import DEFAULT_TARGET
 

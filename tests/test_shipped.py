@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from compat import envs, sides
-from compat.model.baseline import CORPUS_DIR, Baseline
+from compat.baseline import Baseline
+from compat.model.baseline import CORPUS_DIR
 from compat.model.profile import read_profile
 from compat.static.profile import profile_source
 from compat.static.extract import side_surface

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from compat import tempdirs
-from compat.model.baseline import Baseline
+from compat.baseline import Baseline
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -184,7 +184,7 @@ def test_a_baseline_names_the_release_its_witnesses_run_on():
     on the release the baseline was recorded from; a baseline of anything else is refused in one line."""
     import dataclasses
 
-    from compat.model.baseline import Baseline
+    from compat.baseline import Baseline
     from compat.model.errors import CompatError
 
     surface = Baseline("snapshots/baseline-1.11.4").surface

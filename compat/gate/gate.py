@@ -24,7 +24,8 @@ from compat.causes import effective_severities, policy_severity
 from compat.fuzz.differential import program_id
 from compat.gate import accepted as accepted_mod
 from compat.model import jsonio, schemas
-from compat.model.baseline import PROJECT_ROOT, Baseline, surface_label
+from compat.baseline import Baseline
+from compat.model.baseline import PROJECT_ROOT, surface_label
 from compat.model.baseline import SCHEMA as BASELINE_SCHEMA
 from compat.model.baseline import VERSION as BASELINE_VERSION
 from compat.model.errors import CompatError

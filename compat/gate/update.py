@@ -8,15 +8,10 @@ from pathlib import Path
 from compat import sides
 from compat.gate import accepted as accepted_mod
 from compat.model import jsonio
-from compat.model.baseline import (
-    READ_VERSIONS,
-    SCHEMA,
-    Baseline,
-    check_replaceable_baseline,
-    record_baseline,
-    refuse_links,
-    static_findings,
-)
+from compat.baseline import Baseline, check_replaceable_baseline
+from compat.model.baseline import READ_VERSIONS, SCHEMA, refuse_links
+from compat.pipeline import static_findings
+from compat.record import record_baseline
 from compat.model.errors import CompatError
 from compat.model.findings import summary
 from compat.rules.registry import REPLAY_LAYERS, RULES

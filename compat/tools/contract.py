@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from compat.model import schemas
-from compat.model.baseline import Baseline
+from compat.baseline import Baseline
 from compat.model.surface import (
     CLASS_ATTRIBUTE,
     CLASSMETHOD,

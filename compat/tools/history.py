@@ -24,7 +24,7 @@ from typing import Any, Callable
 from compat import envs, pipeline, progress as progress_mod
 from compat.behaviour.replay import DEFAULT_CELL_SET, cell_label
 from compat.model import jsonio, schemas
-from compat.model.baseline import Baseline
+from compat.baseline import Baseline
 from compat.model.errors import CompatError
 from compat.model.findings import SEVERITIES
 from compat.sides import Side

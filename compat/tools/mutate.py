@@ -21,7 +21,8 @@ from pathlib import Path
 
 from compat.behaviour import replay as behaviour_mod
 from compat.fuzz.differential import replay_programs
-from compat.model.baseline import Baseline, static_findings
+from compat.baseline import Baseline
+from compat.pipeline import static_findings
 from compat.model.errors import CompatError
 from compat.model.findings import BREAKING, WARNING, Finding
 from compat.model.surface import Surface
