@@ -169,4 +169,76 @@ def _run(programs: list[str], python: str, digest: str) -> list[tuple[bool | Non
         shutil.rmtree(work, ignore_errors=True)
 
 
-__all__ = ["CHECKER", "CHECKER_PIN", "check", "checker_python", "outcome_key", "side_digest"]
+def check_modules(modules: list[tuple[str, str, Path, str]], python: str) -> list[tuple[bool | None, str]]:
+    """Type-check downstream packages' own modules against the dagster `python` imports: per
+    (module, member, the unpacked release holding it, the release's sha256), whether the checker
+    accepts the module's definitions of `member` (its other errors, a missing stub say, are not
+    this witness's). Accepted is None when the checker cannot find the module on this side."""
+    digest = side_digest(python)
+    keys = [outcome_key(digest, f"module {m} member {member} release {sha}") for m, member, _, sha in modules]
+    outcomes: list[tuple[bool | None, str] | None] = [_read_outcome(k) for k in keys]
+    todo = [i for i, o in enumerate(outcomes) if o is None]
+    if todo:
+        fresh = _run_modules([modules[i] for i in todo], python, digest)
+        for i, outcome in zip(todo, fresh):
+            outcomes[i] = outcome
+            if outcome[0] is not None:
+                _write_outcome(keys[i], outcome)
+    return [o for o in outcomes if o is not None]
+
+
+_MODULE_ERROR = re.compile(r"^(?P<file>.+?\.py):(?P<line>\d+): error: (?P<message>.*)$")
+
+
+def _run_modules(modules: list[tuple[str, str, Path, str]], python: str, digest: str) -> list[tuple[bool | None, str]]:
+    checker = checker_python()
+    work = tempdirs.make("compat-typecheck-")
+    try:
+        (work / "mypy.ini").write_text("[mypy]\n")
+        cache = envs.cache_dir() / "mypy-cache" / digest[:16]
+        trees = sorted({str(tree) for _, _, tree, _ in modules})
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MYPY", "PYTHON"))}
+        env.update(PYTHONDONTWRITEBYTECODE="1", MYPYPATH=os.pathsep.join(trees))
+        cmd = [checker, "-m", "mypy", "--config-file", "mypy.ini", "--python-executable", python,
+               "--follow-imports", "silent", "--ignore-missing-imports", "--show-error-codes", "--no-error-summary",
+               "--no-color-output", "--hide-error-context", "--no-pretty", "--cache-dir", str(cache)]
+        for module in sorted({m for m, _, _, _ in modules}):
+            cmd += ["-m", module]
+        with envs.locked(f"mypy-{digest[:16]}"):
+            try:
+                proc = tempdirs.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=str(work), env=env,
+                                    stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                return [(None, f"{CHECKER} timed out after {TIMEOUT:.0f}s")] * len(modules)
+            except OSError as e:
+                raise CompatError(f"cannot run {CHECKER}: {e}") from None
+        if proc.returncode not in (0, 1, 2):
+            last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
+            raise CompatError(f"{CHECKER} failed on {python} (exit {proc.returncode}): {last}")
+        if proc.returncode == 2:  # it could not check them (a module it cannot find): shows nothing either way
+            last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
+            return [(None, f"{CHECKER}: {last}")] * len(modules)
+        errors: list[tuple[str, int, str]] = []
+        for ln in proc.stdout.splitlines():
+            m = _MODULE_ERROR.match(ln.strip())
+            if m:
+                path = m["file"]
+                for tree in trees:
+                    path = path.removeprefix(tree + os.sep)
+                errors.append((path, int(m["line"]), m["message"].strip()))
+        out: list[tuple[bool | None, str]] = []
+        for module, member, _, _ in modules:
+            rel = module.replace(".", "/")
+            mine = sorted((line, msg) for path, line, msg in errors
+                          if path in (rel + ".py", rel + "/__init__.py") and f'"{member}"' in msg)
+            if mine:
+                line, msg = mine[0]
+                out.append((False, f"{CHECKER}: {rel}.py:{line}: {msg}"))
+            else:
+                out.append((True, f"{CHECKER} accepts {module}'s `{member}`"))
+        return out
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+__all__ = ["CHECKER", "CHECKER_PIN", "check", "check_modules", "checker_python", "outcome_key", "side_digest"]

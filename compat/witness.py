@@ -708,16 +708,19 @@ def typing_program(c: Cause, old: Surface, target: str, modules: _OldModules) ->
 
 # ---- running
 
-def run_one(code: str, python: str, *, timeout: float = TIMEOUT) -> tuple[bool | None, str]:
+def run_one(code: str, python: str, *, timeout: float = TIMEOUT, paths: list[Path] | None = None) -> tuple[bool | None, str]:
     """Run the program with `python` in a temp dir of its own; (passed, one line of outcome).
     Passed is None when the program could not be set up on this side (exit 3, or a timeout):
-    that shows nothing either way."""
+    that shows nothing either way. `paths`: directories put first on the program's import path
+    (a downstream package's unpacked release and its runtime)."""
     home = tempdirs.make("compat-witness-")
     try:
         path = home / "witness.py"
         path.write_text(code)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "PYTHON"))}
         env.update(DAGSTER_HOME=str(home), HOME=str(home), PYTHONDONTWRITEBYTECODE="1", DAGSTER_DISABLE_TELEMETRY="1")
+        if paths:
+            env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
         try:
             proc = tempdirs.run([python, str(path)], timeout=timeout, capture_output=True, cwd=str(home),
                                 env=env, text=True)
@@ -735,6 +738,8 @@ def run_one(code: str, python: str, *, timeout: float = TIMEOUT) -> tuple[bool |
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith(" ")]
     line = (lines[-1].strip() if lines else f"exit {proc.returncode}").replace(str(home), "<tmp>")
     line = re.sub(r" \((/|[A-Za-z]:\\)[^()]*\)$", "", line)  # the side's own install path
+    for p in paths or ():
+        line = line.replace(str(p), "<release>")  # the cache's path of the downstream release
     return (None if proc.returncode == SETUP_FAILED else False), line
 
 

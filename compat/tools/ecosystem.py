@@ -38,7 +38,7 @@ from compat import downstream, envs
 from compat.causes import Cause, build_causes, effective_severities
 from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
-from compat.model.findings import BREAKING, INFO, SEVERITY_RANK, Finding, sort_findings, typing_only
+from compat.model.findings import BREAKING, INFO, SEVERITY_RANK, WARNING, Finding, sort_findings, typing_only
 from compat.model.surface import Surface
 from compat.report import failing_causes, render
 from compat.sides import Side
@@ -54,7 +54,7 @@ from compat.static.profile import (
 )
 from compat.static.profile_checks import check_profile
 from compat.static.subclasses import Base, Found, discover, package_modules
-from compat.tools import ecosystem_replay
+from compat.tools import ecosystem_replay, ecosystem_witness
 
 DISCOVERY_SCHEMA = "compat.ecosystem-discovery"
 COMPATIBLE = "compatible"
@@ -465,9 +465,11 @@ def _followed(row: Pair, target: str, new_target: str | None, new_surface: Surfa
 
 
 def judge(old: Side, new: Side, gathered: list[Gathered], *, progress: Callable[[str], None] = lambda _m: None,
-          timings: list[str] | None = None) -> EcosystemResult:
+          timings: list[str] | None = None, witnesses: bool = True) -> EcosystemResult:
     """Stage two, per base: its surface on both sides, every package's profile checked against the
-    new one, the findings joined into causes, one row per pair."""
+    new one, the findings joined into causes, one row per pair. With `witnesses`, every breaking
+    cause no replay shows runs a witness on both sides (:mod:`compat.tools.ecosystem_witness`):
+    unproven, it and its pairs are at most a warning."""
     timings = timings if timings is not None else []
     t = time.perf_counter()
     by_base: dict[str, Base] = {}
@@ -546,11 +548,24 @@ def judge(old: Side, new: Side, gathered: list[Gathered], *, progress: Callable[
         uses[target] = (new_targets[target], used)
     timings.append(f"checks: {time.perf_counter() - t:.1f}s")
 
-    pairs.sort(key=lambda p: (SEVERITY_RANK.get(p.verdict, -1) if p.verdict != COMPATIBLE else 9,
-                              p.package, p.subclass, p.base))
     causes = _merge(per_base)
     if any(g.replayed for g in gathered):
         ecosystem_replay.attach_witnesses(causes, old, new)
+    if witnesses:
+        t = time.perf_counter()
+        wheels = {g.package: g.old_wheel for g in gathered if g.old_wheel is not None}
+        old_version = _side_version(old)
+        targets = {b: [b] + [n for n in [new_targets[b]] if n and n != b] for b in by_base}
+        ecosystem_witness.attach(causes, old, new, lambda name: wheels.get(name) or downstream.fetch(name, old_version),
+                                 targets, progress)
+        unproven = ecosystem_witness.unproven_pairs(causes)
+        for row in pairs:
+            if row.verdict == BREAKING and (row.subclass, row.base) in unproven:
+                row.verdict, row.breakage, row.followed = WARNING, None, None
+        causes.sort(key=lambda c: (SEVERITY_RANK[c.severity], -len(c.downstream), -len(c.findings), c.id))
+        timings.append(f"witnesses: {time.perf_counter() - t:.1f}s")
+    pairs.sort(key=lambda p: (SEVERITY_RANK.get(p.verdict, -1) if p.verdict != COMPATIBLE else 9,
+                              p.package, p.subclass, p.base))
     return EcosystemResult(old_label=old.label, new_label=new.label, pairs=pairs, findings=sort_findings(findings),
                            causes=causes, packages=[g.info() for g in gathered], timings=timings, uses=uses)
 
@@ -564,7 +579,7 @@ def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: b
     names = [downstream.check_name(p) for p in (packages or downstream.DEFAULT_PACKAGES)]
     gathered = gather(old, new, names, behaviour=behaviour, lenient=lenient, jobs=jobs, progress=progress,
                       timings=timings)
-    result = judge(old, new, gathered, progress=progress, timings=timings)
+    result = judge(old, new, gathered, progress=progress, timings=timings, witnesses=behaviour)
     timings.append(f"total: {time.perf_counter() - started:.1f}s")
     return result
 

@@ -146,7 +146,8 @@ def merge_ecosystem(shards: list[tuple[Path, EcosystemShard]], progress: Callabl
         if got != wanted:
             raise CompatError(f"{path}: holds packages {sorted(got ^ wanted)[:3]} against its shard {s.shard[0]}/{s.shard[1]}")
     old, new = sides.resolve(first.old), sides.resolve(first.new)
-    result = ecosystem.judge(old, new, [gathered[n] for n in first.packages], progress=progress)
+    result = ecosystem.judge(old, new, [gathered[n] for n in first.packages], progress=progress,
+                             witnesses=first.behaviour)
     return result, new, first.path_prefix
 
 
