@@ -4,14 +4,14 @@ A profile check says a downstream class breaks; the replay shows it for the few 
 bases the harness can drive (:mod:`compat.tools.ecosystem_replay`). For every other breaking
 cause this module writes a program that imports the class from its package and exercises the
 contract the cause says is broken, and runs it on both sides, the way the instance's witnesses
-run (:mod:`compat.tools.witness`):
+run (:mod:`compat.witness`):
 
 - an override whose signature no longer fits the base (``override-signature-incompatible``):
   every call that the side's own dagster makes of the member, and that the side's base accepts,
   bound to the downstream method (Python's own binding, before the body runs). The new dagster
   passing a keyword the old override lacks is a ``TypeError`` on the new side only.
 - an override whose annotations no longer fit (``override-return-incompatible``, typing only):
-  the package's own module type-checked against each side's dagster (:mod:`compat.tools.typecheck`).
+  the package's own module type-checked against each side's dagster (:mod:`compat.typecheck`).
 - a name the base now assigns that the subclass already uses (``subclass-name-clash``): the class
   constructed and used the way its base's own code uses it (an instance entered and left as a
   context manager; an IO manager storing an asset and loading it back).
@@ -41,7 +41,7 @@ from compat.model.errors import CompatError
 from compat.model.findings import BREAKING, Finding
 from compat.sides import Side
 from compat.tools import ecosystem_replay
-from compat.tools import witness as witness_mod
+from compat import witness as witness_mod
 
 # per package: what its old release needs besides dagster to import the classes a witness uses,
 # pinned so that only dagster differs between the sides (found by importing them on both)
@@ -400,7 +400,7 @@ def _run_runtime(job: Job, side: Side, wheel: downstream.Wheel) -> tuple[bool | 
 
 
 def _run_typing(jobs: list[tuple[Job, downstream.Wheel]], side: Side) -> list[tuple[bool | None, str]]:
-    from compat.tools import typecheck
+    from compat import typecheck
 
     return typecheck.check_modules([(j.module or "", j.member or "", w.tree, w.sha256) for j, w in jobs], side.python)
 
