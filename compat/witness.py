@@ -51,7 +51,6 @@ _NOT_YET = {
     "moved": "the members resolve through the MRO with the same signatures: no program written against the old "
              "class reaches them otherwise",
     "decorators": "no witness of a decorator change is written yet (what a decorator does is not in the surface)",
-    "class": "no witness of a change of the class's bases is written yet",
 }
 
 
@@ -484,7 +483,33 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
         by_position = tuple(p.name for p in bound_params(hook)[:n]
                             if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD))
         return head + "\n" + _override_program(hook, by_position), ""
+    if c.kind == "class":
+        ancestors = sorted({a for f in c.findings for d in [f.details or {}] for a in (d.get("base"), d.get("ancestor"))
+                            if a and "." in a})
+        if ancestors:
+            return head + _ancestors_program(ancestors), ""
+        if any(f.rule in ("metaclass-changed", "slots-changed") for f in c.findings):
+            return None, ("no witness of a metaclass or __slots__ change is written yet (a subclass's own "
+                          "__slots__ or metaclass meets the new one only in its own code)")
+        return None, f"no witness of a `{c.subject}` change of the class is written yet"
     return None, _NOT_YET.get(c.kind, f"no witness of a `{c.kind}` change is written yet")
+
+
+def _ancestors_program(paths: list[str]) -> str:
+    """Code written against the old class that checks instances against its old ancestors
+    (`isinstance(instance, DynamicPartitionsStore)`): each must still be importable where it was
+    and still be in the MRO."""
+    imports = "".join(f"from {p.rpartition('.')[0]} import {p.rpartition('.')[2]} as Ancestor{i}\n"
+                      for i, p in enumerate(paths))
+    pairs = ", ".join(f"({p!r}, Ancestor{i})" for i, p in enumerate(paths))
+    return "\n# the old class's ancestors, imported where they were\n" + imports + textwrap.dedent(f"""\
+
+
+        for name, ancestor in [{pairs}]:
+            if not issubclass(Base, ancestor):
+                raise SystemExit(f"AssertionError: {{Base.__name__}} is no longer a subclass of {{name}}")
+        print("every old ancestor is still in the MRO")
+        """)
 
 
 def _hooks(c: Cause) -> list[str]:

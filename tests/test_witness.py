@@ -151,3 +151,18 @@ def test_a_probe_that_cannot_reach_the_hook_on_the_old_side_gives_way_to_another
     assert why == "" and w.proves == "runtime"
     assert w.old.startswith("the override of report_dagster_event was reached from report_run_")
     assert "instance.report_engine_event(" not in w.code
+
+
+@pytest.mark.slow
+def test_a_base_the_class_lost_is_proven_by_an_isinstance_check_written_against_the_old_class():
+    """Read backwards, 1.13.29 -> 1.11.4 loses the method mixins (`SettingsMethods`, ...): code that
+    checks an instance against one of them, importing it where it was, runs on 1.13.29 only."""
+    old, _, causes, pythons = released_pair("dagster==1.13.29", OLD)
+    c = causes["class:base-removed"]
+    w, why = witness.witness(c, old, DEFAULT_TARGET, pythons)
+    assert why == "" and "from dagster._core.instance.methods.settings_methods import SettingsMethods" in w.code
+    assert w.old == "every old ancestor is still in the MRO"
+    assert w.new == "ModuleNotFoundError: No module named 'dagster._core.instance.methods'" and w.proves == "runtime"
+    # nothing to check an instance against: no witness, and why
+    assert witness.program(causes["class:class-moved"], old, DEFAULT_TARGET) == (
+        None, "no witness of a `class-moved` change of the class is written yet")
