@@ -286,6 +286,8 @@ FIXED_MISSES = {
     "methods/run_methods.py:202:8:warning-added": "runs_rarely_called",
     # a mysql storage's config written in YAML flow style (1.11.4's sample survivor ref.py:109)
     "ref.py:114:74:keyword-changed": "configuration_refs",
+    # a retry from failure no longer tagged as one (1.11.4's sample survivor __init__.py:1877)
+    "runs/run_domain.py:516:12:delete-statement": "runs_reexecution_from_location",
 }
 
 

@@ -121,3 +121,22 @@ def test_the_refs_scenario_records_each_storage_class_and_its_config_text():
                                               "base_dir: <tmp>/ref-components/base\n"]
     assert components["compute_logs_data"][1] == "NoOpComputeLogManager"
     assert res["from_dir:sqlite"]["storage_data"][1] == "DagsterSqliteStorage"
+
+
+def test_the_reexecution_scenario_retries_a_failed_run_from_an_in_process_location():
+    """Each strategy's run as create_reexecuted_run makes it: a retry that no longer says it is
+    one, runs other steps, drops the parent's or the caller's tags or the new run config, changes
+    one of these steps."""
+    from compat.behaviour.worker import run_cell
+
+    trace = run_cell(subclass="spy", scenario="runs_reexecution_from_location", storage="sqlite")
+    assert trace["exception"] is None and trace["cell_error"] is None
+    res = trace["result"]
+    assert res["parent_status"] == "DagsterRunStatus.FAILURE"
+    retry, tagged, every = res["from_failure"], res["from_failure:parent_tags"], res["all_steps"]
+    assert retry["step_keys_to_execute"] == ["boom"] and every["step_keys_to_execute"] is None
+    assert retry["tags"]["dagster/is_resume_retry"] == "true" and "dagster/is_resume_retry" not in every["tags"]
+    assert retry["parent_run_id"] == retry["root_run_id"] == "<parent>" and retry["is_new_run"]
+    assert "owner" not in retry["tags"] and tagged["tags"]["owner"] == "compat" and tagged["tags"]["extra"] == "yes"
+    assert every["run_config"] == {"ops": {}} and retry["keeps_job_tags"]
+    assert res["from_asset_failure"]["__exception__"]["type"] == "DagsterInvalidSubsetError"

@@ -16,7 +16,7 @@ Imports only the standard library at import time; dagster is imported inside the
 from __future__ import annotations
 
 from compat.behaviour.scenarios import (  # noqa: F401 - importing a domain module registers its scenarios
-    arguments, assets, configuration, errors, execution, refs, runs, schedules, storage,
+    arguments, assets, configuration, errors, execution, reexecution, refs, runs, schedules, storage,
 )
 from compat.behaviour.scenarios.common import MISSING_RUN, _asset, _import, _ops_job, _origin, _value_of
 from compat.behaviour.scenarios.configuration import ACCEPTED_CONFIGS, CUSTOM_SETTINGS, REFUSED_CONFIGS, SETTING_READERS
