@@ -13,7 +13,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,9 +134,49 @@ def _collects_gate(config) -> bool:
     return False
 
 
+@dataclass(eq=False)  # a plugin: compared and hashed by identity
+class GateRun:
+    """What one run of the gate keeps between pytest's hooks, in ``config.stash[RUN]``: a run
+    that does not ask for the gate has none, and every hook of the gate hands off to it."""
+
+    gate: "Gate"
+    update_summary: str | None = None  # shown in the terminal summary after a re-record
+    short_tb: bool = False  # a failed unit is one line of pytest's short summary
+    decided: dict | None = None  # the controller's static findings and replay selection, for xdist workers
+    fork_server: "_ServerStart | None" = None
+    replayer: "Replayer | None" = None
+    ran: set[str] = field(default_factory=set)  # the units that ran (their node ids)
+    findings: list[Any] = field(default_factory=list)  # every unit's findings, as the reports came in
+    interrupted: list[tuple[str, int]] = field(default_factory=list)  # (signal, exit code)
+    incomplete: tuple[int, int] | None = None  # (units that ran, of how many) when not all ran
+    stale: list[Any] = field(default_factory=list)  # behaviour entries of accepted.json no finding matched
+
+    # the two hooks pytest calls without the config: the run is registered as a plugin for them
+    def pytest_runtest_logreport(self, report) -> None:
+        """Every unit's report (an xdist worker's too): that it ran, and its findings."""
+        if report.when != "call":
+            return
+        for key, value in report.user_properties:
+            if key == _UNIT_KEY:
+                self.ran.add(value)
+            if key == _FINDINGS_KEY:
+                self.findings.extend(Finding.from_dict(d) for d in json.loads(value))
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        if isinstance(excinfo.value, KeyboardInterrupt):
+            self.interrupted.append(signals.name_and_code(excinfo.value))
+
+
+RUN = pytest.StashKey[GateRun]()
+
+
+def _run(config) -> GateRun | None:
+    return config.stash.get(RUN, None)
+
+
 def pytest_ignore_collect(collection_path, config):
     """The gate's tests run only where the run asked for the gate (see :func:`_collects_gate`)."""
-    if (collection_path.name == _GATE_TESTS.name and getattr(config, "_compat_gate", None) is None
+    if (collection_path.name == _GATE_TESTS.name and _run(config) is None
             and collection_path.resolve() == _GATE_TESTS):
         return True
     return None
@@ -156,22 +198,23 @@ def pytest_configure(config):
         _keep_bytecode()
         envs.probe_timeout()  # a bad COMPAT_PROBE_TIMEOUT: one usage line, and only in a gate run
         settings = _settings(config)
+        summary = None
         if settings.update and not in_xdist_worker(config):
             # only while re-recording: the project's own hypothesis tests keep their database
             envs.keep_hypothesis_cache()
             summary = update_baseline(settings)
-            config._compat_update_summary = summary  # shown in the terminal summary
         decided = getattr(config, "workerinput", {}).get(_DECIDED_KEY)
         gate = Gate(settings, decided)  # an xdist worker: the controller checked and decided
         if decided is None:
             gate.validate()
             if settings.behaviour:
                 gate.selection  # what to replay, decided before collection: a bad reach map is one line
-        config._compat_gate = gate
+        run = config.stash[RUN] = GateRun(gate, update_summary=summary, decided=decided)
+        config.pluginmanager.register(run, "compat-gate-run")
         if config.option.tbstyle == "auto":
             # a failed unit is one line of pytest's short summary; the causes say what changed
             config.option.tbstyle = "no"
-            config._compat_short_tb = True
+            run.short_tb = True
     except CompatError as exc:
         raise pytest.UsageError(escape_unsafe(f"compat: {exc}")) from None
     except OSError as exc:  # a full disk or an unreadable file while re-recording or loading
@@ -198,67 +241,62 @@ def _keep_bytecode() -> None:
 def pytest_sessionstart(session):
     """xdist starts its workers in this hook: they inherit the bytecode prefix from the
     environment, which is put back as it was once they are started."""
-    if getattr(session.config, "_compat_gate", None) is None or in_xdist_worker(session.config):
+    if _run(session.config) is None or in_xdist_worker(session.config):
         yield
         return
     with envs.environ(PYTHONPYCACHEPREFIX=sys.pycache_prefix or channel.bytecode_cache(), PYTHONDONTWRITEBYTECODE=None):
         yield
 
 
-def pytest_keyboard_interrupt(excinfo):
-    if isinstance(excinfo.value, KeyboardInterrupt) and "tempdirs" in globals():  # a run of the gate
-        _INTERRUPTED.append(signals.name_and_code(excinfo.value))
-
-
-_INTERRUPTED: list[tuple[str, int]] = []
-
-
-def _incomplete(gate: Gate) -> tuple[int, int] | None:
+def _incomplete(run: GateRun) -> tuple[int, int] | None:
     """(units that ran, units of the check) when the run did not run every one: --collect-only,
     -k, -x, a deselection or a crashed xdist worker. Such a run never says compatible."""
+    gate = run.gate
     total = len(gate.members()) + len(gate.profile_findings) + 1  # + the accepted-entries test
     if gate.settings.behaviour:
         total += len(gate.cells()) + len(gate.programs())
-    ran = len(_STATE.get("ran", ()))
-    return (ran, total) if ran < total else None
+    return (len(run.ran), total) if len(run.ran) < total else None
 
 
 def pytest_sessionfinish(session, exitstatus):
     """An interrupted gate stops its workers, says so in one line and exits 130 (SIGINT) or 143
     (SIGTERM, what CI timeouts send), like every compat command. A gate that did not run every
     unit fails (exit 1) whatever the units that ran found."""
-    gate = getattr(session.config, "_compat_gate", None)
-    if gate is not None and not _INTERRUPTED and not in_xdist_worker(session.config):
+    run = _run(session.config)
+    if run is None:
+        return
+    if not run.interrupted and not in_xdist_worker(session.config):
         try:
-            session.config._compat_incomplete = _incomplete(gate)
+            run.incomplete = _incomplete(run)
         except CompatError:
-            session.config._compat_incomplete = None  # the gate could not load: already failing
-        if session.config._compat_incomplete is not None and session.exitstatus in (0, 5):
+            run.incomplete = None  # the gate could not load: already failing
+        if run.incomplete is not None and session.exitstatus in (0, 5):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         # behaviour entries of accepted.json are judged once every cell and program has run
-        session.config._compat_stale = [] if session.config._compat_incomplete is not None or not (
-            gate.settings.behaviour) else [e for e in gate.stale_accepted(_collected())
-                                           if getattr(RULES.get(e.rule), "layer", None) in REPLAY_LAYERS]
-        if session.config._compat_stale and session.exitstatus == 0:
+        run.stale = [] if run.incomplete is not None or not run.gate.settings.behaviour else [
+            e for e in run.gate.stale_accepted(run.findings) if getattr(RULES.get(e.rule), "layer", None) in REPLAY_LAYERS]
+        if run.stale and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    if _INTERRUPTED and getattr(session.config, "_compat_gate", None) is not None:
-        sig, code = _INTERRUPTED[-1]
+    if run.interrupted:
+        sig, code = run.interrupted[-1]
         stopped = tempdirs.stop_all()
         sys.stderr.write(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs\n")
         session.exitstatus = code
 
 
 def pytest_unconfigure(config):
-    if getattr(config, "_compat_fork_server", None) is not None:
-        config._compat_fork_server.close()
+    run = _run(config)
+    if run is not None and run.fork_server is not None:
+        run.fork_server.close()
     if _collects_gate(config) and "tempdirs" in globals():
         tempdirs.stop_all()  # after an interrupt, no worker outlives the run
 
 
 def pytest_generate_tests(metafunc):
-    gate: Gate | None = getattr(metafunc.config, "_compat_gate", None)
-    if gate is None:
+    run = _run(metafunc.config)
+    if run is None:
         return
+    gate = run.gate
     if "compat_member" in metafunc.fixturenames:
         metafunc.parametrize("compat_member", gate.members(), ids=str)
     if "compat_profile" in metafunc.fixturenames:
@@ -273,7 +311,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def compat_gate(pytestconfig) -> Gate:
-    return pytestconfig._compat_gate
+    return pytestconfig.stash[RUN].gate
 
 
 @pytest.fixture
@@ -294,27 +332,13 @@ def pytest_runtest_makereport(item, call):
     """A failed unit's line in pytest's summary keeps the finding's first line: under `CI` pytest
     prints the whole message there, and a gate's message carries the old and new code."""
     outcome = yield
-    if getattr(item.config, "_compat_short_tb", False):
+    run = _run(item.config)
+    if run is not None and run.short_tb:
         crash = getattr(outcome.get_result().longrepr, "reprcrash", None)
         if crash is not None and crash.message:
             crash.message = crash.message.split("\n", 1)[0]
 
 
-def pytest_runtest_logreport(report):
-    if report.when != "call":
-        return
-    for key, value in report.user_properties:
-        if key == _UNIT_KEY:
-            _STATE.setdefault("ran", set()).add(value)
-        if key == _FINDINGS_KEY:
-            _collected().extend(Finding.from_dict(d) for d in json.loads(value))
-
-
-_STATE: dict = {}
-
-
-def _collected() -> list[Finding]:
-    return _STATE.setdefault("findings", [])
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -329,15 +353,17 @@ def _summary(terminalreporter, config) -> None:
     def say(line: str) -> None:  # names from a baseline are shown escaped, never obeyed
         terminalreporter.write_line(escape_unsafe(line))
 
-    summary = getattr(config, "_compat_update_summary", None)
-    if summary:
-        terminalreporter.write_sep("-", "compat baseline updated")
-        say(summary)
-    gate: Gate | None = getattr(config, "_compat_gate", None)
-    if gate is None or in_xdist_worker(config):
+    run = _run(config)
+    if run is None:
         return
-    findings = sort_findings(_unique(_collected()))
-    incomplete = getattr(config, "_compat_incomplete", None)
+    if run.update_summary:
+        terminalreporter.write_sep("-", "compat baseline updated")
+        say(run.update_summary)
+    gate = run.gate
+    if in_xdist_worker(config):
+        return
+    findings = sort_findings(_unique(run.findings))
+    incomplete = run.incomplete
     result = gate.result(findings, incomplete=incomplete)
     if result.replay is not None:
         say(f"compat: {gate.selection.line()}")
@@ -357,7 +383,7 @@ def _summary(terminalreporter, config) -> None:
     for e in gate.stale_accepted():
         say(f"compat: stale accepted entry: {e.rule} {e.member} ({e.reason}); no finding matches it any more, "
             "remove it")
-    for e in getattr(config, "_compat_stale", []):
+    for e in run.stale:
         say(f"compat: stale accepted entry: {e.rule} {e.member} ({e.reason}); no behaviour "
                                     "finding matches it any more, remove it")
     if incomplete is not None and not findings:
@@ -377,7 +403,7 @@ def _summary(terminalreporter, config) -> None:
         info = len(result.causes) - len(serious)
         say(f"compat: {len(findings)} findings in {len(result.causes)} causes ({info} info) "
                                     f"against baseline {gate.base.path.name}")
-        if getattr(config, "_compat_short_tb", False) and terminalreporter.stats.get("failed"):
+        if run.short_tb and terminalreporter.stats.get("failed"):
             say("compat: each failed unit's old and new code: --tb=short; every cause in "
                                         "full: --compat-report FILE")
 
@@ -395,11 +421,11 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 def pytest_collection_modifyitems(session, config, items):
     """Start this process's behaviour worker while the static tests run: importing dagster in
     the worker then overlaps with them instead of delaying the first behaviour cell."""
-    gate = getattr(config, "_compat_gate", None)
-    if gate is not None and gate.settings.behaviour and gate.selection.cells and any(
+    run = _run(config)
+    if run is not None and run.gate.settings.behaviour and run.gate.selection.cells and any(
             "compat_cell" in getattr(item, "fixturenames", ()) for item in items):
-        config._compat_replayer = Replayer(gate, getattr(config, "workerinput", {}).get(_SERVER_KEY))
-        config._compat_replayer.start()
+        run.replayer = Replayer(run.gate, getattr(config, "workerinput", {}).get(_SERVER_KEY))
+        run.replayer.start()
 
 
 _SERVER_KEY = "compat_fork_server"
@@ -412,20 +438,20 @@ def pytest_configure_node(node):
     (decided once, not per worker) and starts one fork server as the first worker is set up,
     while the workers start and collect: every xdist worker's behaviour and fuzz worker is then
     a fork of it, warm, instead of an interpreter importing dagster of its own."""
-    config = node.config
-    gate = getattr(config, "_compat_gate", None)
-    if gate is None:
+    run = _run(node.config)
+    if run is None:
         return
-    if getattr(config, "_compat_decided", None) is None:
-        config._compat_decided = gate.decided()
-    node.workerinput[_DECIDED_KEY] = config._compat_decided
+    gate = run.gate
+    if run.decided is None:
+        run.decided = gate.decided()
+    node.workerinput[_DECIDED_KEY] = run.decided
     if not gate.settings.behaviour:
         return
     if not forkserver.usable() or not (gate.selection.cells or gate.selection.programs):
         return
-    if getattr(config, "_compat_fork_server", None) is None:
-        config._compat_fork_server = _ServerStart(python_for_gate(gate.settings))
-    node.workerinput[_SERVER_KEY] = config._compat_fork_server.path
+    if run.fork_server is None:
+        run.fork_server = _ServerStart(python_for_gate(gate.settings))
+    node.workerinput[_SERVER_KEY] = run.fork_server.path
 
 
 class _ServerStart:
@@ -566,6 +592,6 @@ def compat_program_replayer(pytestconfig, compat_gate):
 
 @pytest.fixture(scope="session")
 def compat_replayer(pytestconfig, compat_gate):
-    replayer = getattr(pytestconfig, "_compat_replayer", None) or Replayer(compat_gate)
+    replayer = pytestconfig.stash[RUN].replayer or Replayer(compat_gate)
     yield replayer
     replayer.close()
