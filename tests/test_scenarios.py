@@ -31,7 +31,7 @@ def test_the_arguments_scenario_runs_to_its_end_on_a_release_without_a_member(tm
 def test_the_refusals_scenario_sees_each_refusal_of_the_base_and_records_it_twice_the_same():
     """A base that stops refusing an incomplete construction or a bad dagster.yaml, or refuses it
     with another class or message (a field list printed as a tuple), changes one of these steps."""
-    from compat.behaviour.scenarios import ACCEPTED_CONFIGS, REFUSED_CONFIGS
+    from compat.behaviour.scenarios import ACCEPTED_CONFIGS, REFUSED_CONFIGS, UNBUILT_CONFIGS
     from compat.behaviour.worker import run_cell
 
     cell = {"subclass": "spy", "scenario": "configuration_refusals", "storage": "sqlite"}
@@ -40,16 +40,20 @@ def test_the_refusals_scenario_sees_each_refusal_of_the_base_and_records_it_twic
     res = first["result"]
     assert res["complete"] == "DagsterInstance"
     refused = {k: v["__exception__"] for k, v in res.items() if isinstance(v, dict) and "__exception__" in v}
-    accepted = {"complete", "instance_config_schema"} | {f"yaml_ok:{name}" for name in ACCEPTED_CONFIGS}
+    accepted = {"complete", "instance_config_schema", "ref_round_trip"} | {f"yaml_ok:{name}" for name in ACCEPTED_CONFIGS}
     assert set(refused) == set(res) - accepted
     assert {res[f"yaml_ok:{name}"] for name in ACCEPTED_CONFIGS} == {"DagsterInstance"}
+    assert res["ref_round_trip"] is True
+    # documents naming what is not installed here: refused past validation, each for its reason
+    assert "dagster_postgres" in refused["yaml_unbuilt:storage_postgres"]["message"]
+    assert "config_schema" in refused["yaml_unbuilt:instance_class_base"]["message"]
     # the schema field by field: a field made required, or another default, changes it
     schema = res["instance_config_schema"]
     assert schema["auto_materialize.run_tags"] == {"required": False, "type": "PERMISSIVE_SHAPE"}
     assert schema["nux.enabled"]["required"] is False
     # from_config reads the file it is given, not dagster.yaml
     assert "other.yaml" in refused["yaml_named_file"]["message"]
-    assert {f"yaml:{name}" for name in REFUSED_CONFIGS} <= set(refused)
+    assert {f"yaml:{name}" for name in REFUSED_CONFIGS} | {f"yaml_unbuilt:{name}" for name in UNBUILT_CONFIGS} <= set(refused)
     assert refused["without:compute_log_manager"]["type"] == "CheckError"
     assert "Compute log manager" in refused["without:compute_log_manager"]["message"]
     assert refused["wrong_type:run_storage"]["type"] == "ParameterCheckError"
@@ -140,3 +144,70 @@ def test_the_reexecution_scenario_retries_a_failed_run_from_an_in_process_locati
     assert "owner" not in retry["tags"] and tagged["tags"]["owner"] == "compat" and tagged["tags"]["extra"] == "yes"
     assert every["run_config"] == {"ops": {}} and retry["keeps_job_tags"]
     assert res["from_asset_failure"]["__exception__"]["type"] == "DagsterInvalidSubsetError"
+
+
+def _tags_of(step):
+    return step["tags"] if "__exception__" not in step else step
+
+
+def test_re_execution_strategies_keep_a_requested_backfill_and_refuse_what_has_nothing_to_retry():
+    """Beside the plain retries (runs_reexecution_from_location): a base that keeps a finished
+    backfill's tag, retries other assets, or stops refusing a run with nothing to retry changes
+    one of these steps."""
+    from compat.behaviour.worker import run_cell
+
+    first = run_cell("spy", "runs_reexecution_strategies", "sqlite")
+    assert first["exception"] is None and first["cell_error"] is None
+    res = first["result"]
+    assert {"team", "extra", "dagster/backfill"} <= set(_tags_of(res["from_failure:backfill_requested"]))
+    assert "dagster/backfill" not in _tags_of(res["parent_tags:backfill_done"])
+    assert "team" not in _tags_of(res["all_steps:parent_tags_no_backfill"])
+    assert res["from_asset_failure"]["asset_selection"] == ["reexec_failing_asset"]
+    assert res["from_asset_failure"]["tags"]["dagster/is_asset_resume_retry"] == "true"
+    for refused in ("from_failure:nothing_failed", "from_failure:no_step_failed", "strategy_not_a_strategy"):
+        assert "__exception__" in res[refused], refused
+    assert res["from_failure:no_step_failed"]["__exception__"]["type"] == "DagsterInvalidSubsetError"
+    assert run_cell("spy", "runs_reexecution_strategies", "sqlite")["result"] == res
+
+
+def test_instigators_of_an_in_process_location_start_stop_and_reset_from_every_stored_state():
+    from compat.behaviour.worker import run_cell
+
+    res = run_cell("spy", "schedules_from_location", "sqlite")["result"]
+    status = {k: v[2] for k, v in res.items() if isinstance(v, list) and len(v) == 3}
+    assert status["start_schedule"] == "RUNNING" and status["stop_schedule"] == "STOPPED"
+    assert status["start_sensor"] == status["start_sensor:running"] == status["start_sensor:stopped"] == "RUNNING"
+    assert status["stop_sensor"] == "STOPPED"
+    # a sensor running by default is not stored as running when started; stopping stores it
+    assert status["start_sensor:default_running"] == "DECLARED_IN_CODE"
+    assert status["stop_sensor:default_running"] == "STOPPED"
+    # a schedule's state stored under the sensor's ids is replaced by the sensor's own
+    assert res["start_sensor:schedule_stored"][1] == "SENSOR" == res["stop_sensor:schedule_stored"][1]
+
+
+def test_the_remaining_arguments_change_what_comes_back():
+    from compat.behaviour.worker import run_cell
+
+    res = run_cell("spy", "arguments_remaining", "memory")["result"]
+    assert res["asset_keys_for_run:one"] == res["asset_keys_for_run:set"] == ["args_parts"]
+    assert res["asset_keys_for_run:none_of"] == [] and res["asset_partitions_for_run:none_of"] == {}
+    assert res["asset_partitions_for_run:one"] == {"args_parts": ["x"]}
+    assert (res["event_summaries:of_run"], res["event_summaries:of_other_run"]) == (1, 0)
+    assert res["report_run_failed:failure_data"]["__tuple__"][2] == "STEP_FAILURE"
+    assert res["register_managed_run:selection_and_origin"]["__tuple__"] == [["launched_op"], "launched_job"]
+    assert res["ephemeral:preload_settings"] == ["DagsterInstance", 1, True]
+    assert res["local_temp:overrides"] == ["DagsterInstance", 0, True, 3]
+
+
+def test_tick_retention_follows_the_settings_per_instigator_type():
+    from compat.behaviour.worker import run_cell
+
+    res = run_cell("spy", "configuration_retention", "memory")["result"]
+    defaults = run_cell("spy", "configuration_retention_defaults", "memory")["result"]
+    schedule = {k: v for k, v in res["get_tick_retention_settings:SCHEDULE"].items() if k != "__order__"}
+    assert set(schedule.values()) == {30}
+    sensor = res["get_tick_retention_settings:SENSOR"]
+    assert (sensor["SKIPPED"], sensor["FAILURE"]) == (1, 10)
+    assert sensor["SUCCESS"] == defaults["get_tick_retention_settings:SENSOR"]["SUCCESS"]
+    assert res["get_tick_retention_settings:AUTO_MATERIALIZE"]["SUCCESS"] == 3
+    assert "__exception__" in res["get_tick_retention_settings:not_a_type"]

@@ -16,16 +16,18 @@ Imports only the standard library at import time; dagster is imported inside the
 from __future__ import annotations
 
 from compat.behaviour.scenarios import (  # noqa: F401 - importing a domain module registers its scenarios
-    arguments, assets, configuration, errors, execution, reexecution, refs, runs, schedules, storage,
+    arguments, assets, configuration, errors, execution, locations, reexecution, refs, runs, schedules, storage,
 )
 from compat.behaviour.scenarios.common import MISSING_RUN, _asset, _import, _ops_job, _origin, _value_of
-from compat.behaviour.scenarios.configuration import ACCEPTED_CONFIGS, CUSTOM_SETTINGS, REFUSED_CONFIGS, SETTING_READERS
+from compat.behaviour.scenarios.configuration import (
+    ACCEPTED_CONFIGS, CUSTOM_SETTINGS, REFUSED_CONFIGS, SETTING_READERS, UNBUILT_CONFIGS,
+)
 from compat.behaviour.scenarios.registry import (
     ATTRIBUTES_AT_START, DOMAINS, FIXED_TS, SCENARIOS, STORAGES, Ctx, Scenario, names, scenario,
 )
 
 __all__ = [
     "ACCEPTED_CONFIGS", "ATTRIBUTES_AT_START", "CUSTOM_SETTINGS", "DOMAINS", "FIXED_TS", "MISSING_RUN",
-    "REFUSED_CONFIGS", "SCENARIOS", "SETTING_READERS", "STORAGES", "Ctx", "Scenario", "_asset", "_import",
+    "REFUSED_CONFIGS", "SCENARIOS", "SETTING_READERS", "STORAGES", "UNBUILT_CONFIGS", "Ctx", "Scenario", "_asset", "_import",
     "_ops_job", "_origin", "_value_of", "names", "scenario",
 ]

@@ -5,7 +5,7 @@ an argument returns something else.
 
 from __future__ import annotations
 
-from compat.behaviour.scenarios.common import _asset, _import, _ops_job, _origin, _value_of
+from compat.behaviour.scenarios.common import MISSING_RUN, _asset, _fresh_dir, _import, _ops_job, _origin, _value_of
 from compat.behaviour.scenarios.registry import FIXED_TS, Ctx, scenario
 
 
@@ -219,3 +219,69 @@ def _handle_run_start(instance, run):
     return instance.handle_run_event(run.run_id, event, at) if "update_timestamp" in \
         __import__("inspect").signature(instance.handle_run_event).parameters else instance.handle_run_event(
             run.run_id, event)
+
+
+@scenario("arguments_remaining", "events")
+def arguments_remaining(instance, ctx: Ctx):
+    """The parameters no other scenario gives a value: `of_type` of the per-run asset lookups
+    (one type, a set, a type the run has none of), `run_id` of the asset event summaries,
+    `job_failure_data` of `report_run_failed`, `repository_load_data` of `create_run_for_job`,
+    the op selection and code origin of a managed run, and the constructors' `preload`,
+    `settings` and `overrides`. A base that ignores one returns something else here."""
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+
+    @dg.asset(name="args_parts", partitions_def=dg.StaticPartitionsDefinition(["x", "y"]))
+    def args_parts() -> int:
+        return 1
+
+    key = dg.AssetKey("args_parts")
+    run_id = dg.materialize([args_parts], instance=instance, partition_key="x").run_id
+    instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="y"))
+    mat, obs = DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION
+    for label, of_type in (("one", mat), ("set", {mat, obs}), ("none_of", obs)):
+        ctx.step(f"asset_keys_for_run:{label}", lambda t=of_type: sorted(
+            k.to_user_string() for k in _value_of(instance, "get_asset_keys_for_run", run_id, of_type=t)))
+        ctx.step(f"asset_partitions_for_run:{label}", lambda t=of_type: {
+            k.to_user_string(): sorted(v) for k, v in _value_of(
+                instance, "get_asset_partitions_for_run", run_id, of_type=t).items()})
+    for label, run in (("of_run", run_id), ("of_other_run", MISSING_RUN)):
+        ctx.step(f"event_summaries:{label}", lambda r=run: len(_value_of(
+            instance, "get_asset_event_summary_records", mat, asset_key=key, run_id=r)))
+
+    events = _import("JobFailureData", "dagster._core.events")
+    reason = _import("RunFailureReason", "dagster._core.events", "dagster._core.storage.dagster_run")
+    job = _ops_job("args_rest_job")
+    failing = instance.create_run_for_job(job)
+    ctx.step("report_run_failed:failure_data", lambda: (lambda e: (
+        e.event_type_value, e.message, e.event_specific_data.failure_reason.value))(instance.report_run_failed(
+            failing, message="step failed", job_failure_data=events(None, reason.STEP_FAILURE))))
+    load_data = _import("RepositoryLoadData", "dagster._core.definitions.repository_definition")
+    ctx.step("create_run_for_job:repository_load_data", lambda: (lambda r: (r.job_name, r.status.value))(
+        instance.create_run_for_job(job, repository_load_data=load_data(
+            cacheable_asset_data={}, reconstruction_metadata={}))))
+    from compat.behaviour import defs
+
+    origin = dg.reconstructable(defs.launched_job).get_python_origin()
+    ctx.step("register_managed_run:selection_and_origin", lambda: (lambda r: (
+        r.op_selection, r.job_code_origin is not None and r.job_code_origin.job_name))(instance.register_managed_run(
+            "launched_job", "00000000-0000-0000-0000-00000000000c", {}, None, None, {}, None, None, None, None, None,
+            op_selection=["launched_op"], job_code_origin=origin)))
+
+    payload = _import("DebugRunPayload", "dagster._core.debug").build(instance, failing)
+
+    def constructed(make, *readers):
+        made = make()
+        try:
+            values = (getattr(made, r) for r in readers)  # a property in one release, a method in another
+            return [type(made).__name__, made.get_runs_count(), *(v() if callable(v) else v for v in values)]
+        finally:
+            made.dispose()
+
+    ctx.step("ephemeral:preload_settings", constructed, lambda: type(instance).ephemeral(
+        tempdir=_fresh_dir(ctx.tmpdir, "eph"), preload=[payload], settings={"run_retries": {"enabled": True}}),
+        "run_retries_enabled")
+    ctx.step("local_temp:overrides", constructed, lambda: type(instance).local_temp(
+        tempdir=_fresh_dir(ctx.tmpdir, "lto"), overrides={"run_retries": {"enabled": True, "max_retries": 3}}),
+        "run_retries_enabled", "run_retries_max_retries")
+    return ctx.results

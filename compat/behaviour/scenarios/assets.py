@@ -5,7 +5,7 @@ called asset members.
 
 from __future__ import annotations
 
-from compat.behaviour.scenarios.common import _asset, _ops_job, _value_of
+from compat.behaviour.scenarios.common import _asset, _fresh_dir, _import, _ops_job, _value_of
 from compat.behaviour.scenarios.registry import FIXED_TS, Ctx, scenario
 
 
@@ -172,4 +172,145 @@ def partitions_materialized(instance, ctx: Ctx):
     ctx.step("latest_partition", lambda: instance.get_latest_materialization_event(k).dagster_event.partition)
     ctx.step("wipe_partition", instance.wipe_asset_partitions, k, ["2024-01-01"])
     ctx.step("materialized_after", lambda: sorted(instance.get_materialized_partitions(k)))
+    return ctx.results
+
+
+@scenario("assets_checks_freshness_status", "assets")
+def assets_checks_freshness_status(instance, ctx: Ctx):
+    """Runless asset-check evaluations and freshness events (the kinds of runless event no other
+    scenario reports), the status of each partition of an asset with a materialized and a failed
+    partition, the latest storage id per partition without a cursor, a source asset's latest
+    data version, and code versions of an asset never materialized."""
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+
+    key = _asset("status_parts")
+    ctx.step("report_check_evaluation", instance.report_runless_asset_event,
+             dg.AssetCheckEvaluation(asset_key=key, check_name="rows_positive", passed=False,
+                                     metadata={"rows": 0}))
+    ctx.step("latest_check_evaluation", lambda: (lambda r: r and r.event.dagster_event.event_type_value)(
+        _value_of(instance, "get_latest_asset_check_evaluation_record", dg.AssetCheckKey(key, "rows_positive"))))
+
+    def freshness(name, **fields):  # the freshness events of releases that have them
+        module = "dagster._core.definitions.freshness"
+        state = _import("FreshnessState", module)
+        return _import(name, module)(key=key, **{k: getattr(state, v) for k, v in fields.items()}, **(
+            {"state_change_timestamp": FIXED_TS} if name == "FreshnessStateChange" else {}))
+
+    ctx.step("report_freshness_evaluation", lambda: instance.report_runless_asset_event(
+        freshness("FreshnessStateEvaluation", freshness_state="FAIL")))
+    ctx.step("report_freshness_change", lambda: instance.report_runless_asset_event(
+        freshness("FreshnessStateChange", new_state="PASS", previous_state="FAIL")))
+    ctx.step("freshness_events", lambda: sorted(r.event_log_entry.dagster_event.event_type_value for r in
+                                                instance.fetch_materializations(key, limit=5).records) + [
+        e.dagster_event.event_type_value for e in instance.all_logs("") if e.dagster_event and
+        "FRESHNESS" in e.dagster_event.event_type_value])
+
+    parts = dg.StaticPartitionsDefinition(["a", "b", "c"])
+
+    @dg.asset(key=key, partitions_def=parts)
+    def status_parts(context) -> int:
+        if context.partition_key == "b":
+            raise ValueError("deliberate failure of partition b")
+        return 1
+
+    dg.materialize([status_parts], instance=instance, partition_key="a")
+    dg.materialize([status_parts], instance=instance, partition_key="b", raise_on_error=False)
+    ctx.step("status_by_partition", lambda: {p: s and s.value for p, s in (_value_of(
+        instance, "get_status_by_partition", key, ["a", "b", "c"], parts) or {}).items()})
+    ctx.step("storage_id_by_partition:no_cursor", lambda: sorted(_value_of(
+        instance, "get_latest_storage_id_by_partition", key, DagsterEventType.ASSET_MATERIALIZATION)))
+    ctx.step("storage_id_by_partition:some", lambda: sorted(_value_of(
+        instance, "get_latest_storage_id_by_partition", key, DagsterEventType.ASSET_MATERIALIZATION, {"b", "c"})))
+    ctx.step("data_version_of_source", lambda: _value_of(
+        instance, "get_latest_data_version_record", _asset("never_observed"), is_source=True))
+    ctx.step("code_versions:never_materialized", lambda: {k.to_user_string(): v for k, v in _value_of(
+        instance, "get_latest_materialization_code_versions", [_asset("never_materialized")]).items()})
+    return ctx.results
+
+
+@scenario("events_batches_and_filters", "events")
+def events_batches_and_filters(instance, ctx: Ctx):
+    """Events written in batches (batch writing switched on by its environment variable for the
+    duration: a batch is held until it is full or ends, then stored at once), event record queries
+    by the asset event types the base warns about, and yaml-defined python log handlers."""
+    import logging
+    import os
+
+    import dagster as dg
+    from dagster._core.event_api import EventRecordsFilter
+    from dagster._core.events import DagsterEventType
+    from dagster._core.events.log import EventLogEntry
+
+    batch = _import("DagsterEventBatchMetadata", "dagster._core.events")
+    job = _ops_job("batch_job")
+    run = instance.create_run_for_job(job)
+
+    def entry(i):
+        return EventLogEntry(None, logging.INFO, f"batched {i}", run.run_id, FIXED_TS + i, job_name=job.name)
+
+    def logged():
+        return [e.user_message for e in instance.all_logs(run.run_id) if e.user_message.startswith("batched")]
+
+    saved = os.environ.get("DAGSTER_EVENT_BATCH_SIZE")
+    os.environ["DAGSTER_EVENT_BATCH_SIZE"] = "2"
+    try:
+        ctx.step("batch:held", lambda: (instance.handle_new_event(entry(0), batch_metadata=batch("b1", False)),
+                                        logged())[1])
+        ctx.step("batch:full", lambda: (instance.handle_new_event(entry(1), batch_metadata=batch("b1", False)),
+                                        logged())[1])
+        ctx.step("batch:ended", lambda: (instance.handle_new_event(entry(2), batch_metadata=batch("b2", True)),
+                                         logged())[1])
+    finally:
+        if saved is None:
+            os.environ.pop("DAGSTER_EVENT_BATCH_SIZE", None)
+        else:
+            os.environ["DAGSTER_EVENT_BATCH_SIZE"] = saved
+
+    key = _asset("filtered")
+    instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="p1"))
+    instance.report_runless_asset_event(dg.AssetObservation(key))
+    for label, flt in (("materialization", EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION, asset_key=key)),
+                       ("observation", EventRecordsFilter(DagsterEventType.ASSET_OBSERVATION, asset_key=key)),
+                       ("planned_partitions", EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+                                                                 asset_key=key, asset_partitions=["p1"]))):
+        ctx.step(f"event_records:{label}", lambda f=flt: len(instance.get_event_records(f)))
+
+    def handlers():
+        made = type(instance).local_temp(tempdir=_fresh_dir(ctx.tmpdir, "logs"), overrides={"python_logs": {
+            "dagster_handler_config": {"handlers": {"compat": {"class": "logging.NullHandler"}}}}})
+        try:
+            return [type(h).__name__ for h in made.get_yaml_python_handlers()]
+        finally:
+            made.dispose()
+
+    ctx.step("yaml_python_handlers", handlers)
+    return ctx.results
+
+
+@scenario("partitions_loader_and_requests", "partitions")
+def partitions_loader_and_requests(instance, ctx: Ctx):
+    """The caching loader the asset daemons wrap an instance in, asked one key at a time and a
+    batch twice (the second answered from what the first learned), and the store of dynamic
+    partitions as it will be after add and delete requests. Both come from the instance package
+    (not in every release: a missing one is the step's exception)."""
+    import dagster as dg
+
+    ctx.dynamic_partition_names.add("loader_fruits")
+    instance.add_dynamic_partitions("loader_fruits", ["apple", "banana"])
+    loader = ctx.step("loader", lambda: type(_import(
+        "CachingDynamicPartitionsLoader", "dagster._core.instance.types")(instance)).__name__)
+    if loader is None:
+        return ctx.results
+    made = _import("CachingDynamicPartitionsLoader", "dagster._core.instance.types")(instance)
+    ctx.step("loader:has_one", lambda: [made.has_dynamic_partition("loader_fruits", k) for k in ("apple", "kiwi")])
+    ctx.step("loader:has_again", lambda: made.has_dynamic_partition("loader_fruits", "apple"))
+    ctx.step("loader:existing", lambda: made.get_existing_dynamic_partitions("loader_fruits", ["banana", "kiwi"]))
+    ctx.step("loader:existing_again", lambda: made.get_existing_dynamic_partitions("loader_fruits", ["apple", "kiwi"]))
+    after = _import("DynamicPartitionsStoreAfterRequests", "dagster._core.instance.types")
+    requests = [dg.AddDynamicPartitionsRequest("loader_fruits", ["cherry"]),
+                dg.DeleteDynamicPartitionsRequest("loader_fruits", ["apple"])]
+    ctx.step("after_requests", lambda: (lambda s: s.get_dynamic_partitions("loader_fruits"))(
+        after.from_requests(made, requests)))
+    ctx.step("after_requests:not_a_request", lambda: after.from_requests(made, ["not a request"]))
     return ctx.results

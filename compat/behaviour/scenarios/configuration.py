@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compat.behaviour.scenarios.common import _fresh_dir, _import
+from compat.behaviour.scenarios.common import MISSING_RUN, _fresh_dir, _import
 from compat.behaviour.scenarios.registry import Ctx, scenario
 
 
@@ -120,6 +120,33 @@ REFUSED_CONFIGS = {
 ACCEPTED_CONFIGS = {
     "auto_materialize_without_run_tags": {"auto_materialize": {"enabled": False}},
     "nux_disabled": {"nux": {"enabled": False}},
+    "pools_in_range_op_granularity": {"concurrency": {"pools": {"default_limit": 2, "granularity": "op"}}},
+    "default_limit_in_range": {"concurrency": {"default_op_concurrency_limit": 1}},
+    "runs_and_queue_without_limits": {"concurrency": {"runs": {"max_concurrent_runs": 2}},
+                                      "run_queue": {"max_user_code_failure_retries": 1}},
+    "runs_and_default_coordinator": {"concurrency": {"runs": {"max_concurrent_runs": 2}},
+                                     "run_coordinator": {"module": "dagster", "class": "DefaultRunCoordinator"}},
+    "runs_and_queued_coordinator_without_limits": {
+        "concurrency": {"runs": {"max_concurrent_runs": 2}},
+        "run_coordinator": {"module": "dagster", "class": "QueuedRunCoordinator",
+                            "config": {"max_user_code_failure_retries": 1}}},
+    "run_queue_alone": {"run_queue": {"max_concurrent_runs": 3}},
+    "storage_sqlite_base_dir_from_env": {"storage": {"sqlite": {"base_dir": {"env": "DAGSTER_HOME"}}}},
+    "legacy_run_storage": {"run_storage": {"module": "dagster._core.storage.runs", "class": "SqliteRunStorage",
+                                           "config": {"base_dir": {"env": "DAGSTER_HOME"}}}},
+    "secrets_custom": {"secrets": {"custom": {"module": "dagster._core.secrets.env_file",
+                                              "class": "PerProjectEnvFileLoader",
+                                              "config": {"location_paths": {}}}}},
+}
+
+
+# dagster.yaml documents that pass validation but name what cannot be built here: storages of
+# packages that are not installed, and the base class named as a custom instance class (it has
+# no config schema of its own); the base reads each a branch of its own before it gives up
+UNBUILT_CONFIGS = {
+    "storage_postgres": {"storage": {"postgres": {"postgres_url": "postgresql://compat@127.0.0.1:1/none"}}},
+    "storage_mysql": {"storage": {"mysql": {"mysql_url": "mysql+mysqlconnector://compat@127.0.0.1:1/none"}}},
+    "instance_class_base": {"instance_class": {"module": "dagster._core.instance", "class": "DagsterInstance"}},
 }
 
 
@@ -197,6 +224,14 @@ def configuration_refusals(instance, ctx: Ctx):
         with open(os.path.join(home, "dagster.yaml"), "w", encoding="utf-8") as fh:
             yaml.safe_dump(document, fh, sort_keys=True)
         ctx.step(f"yaml_ok:{name}", build_from_yaml, home)
+    for name, document in UNBUILT_CONFIGS.items():
+        home = _fresh_dir(ctx.tmpdir, f"yaml-unbuilt-{name}")
+        with open(os.path.join(home, "dagster.yaml"), "w", encoding="utf-8") as fh:
+            yaml.safe_dump(document, fh, sort_keys=True)
+        ctx.step(f"yaml_unbuilt:{name}", build_from_yaml, home)
+    from dagster._core.instance.ref import InstanceRef
+
+    ctx.step("ref_round_trip", lambda: InstanceRef.from_dict(instance.get_ref().to_dict()) == instance.get_ref())
     # another filename than dagster.yaml: from_config must read the one it is given
     with open(os.path.join(_fresh_dir(ctx.tmpdir, "yaml-named"), "other.yaml"), "w", encoding="utf-8") as fh:
         yaml.safe_dump(REFUSED_CONFIGS["unknown_key"], fh, sort_keys=True)
@@ -227,4 +262,55 @@ def configuration_refusals(instance, ctx: Ctx):
     ctx.step("instance_config_schema", lambda: _schema_fields(
         _import("Field", "dagster")(_import("dagster_instance_config_schema", "dagster._core.instance.config")()),
         "", {}))
+    return ctx.results
+
+
+RETENTION_SETTINGS = {"retention": {"schedule": {"purge_after_days": 30},
+                                    "sensor": {"purge_after_days": {"skipped": 1, "failure": 10}},
+                                    "auto_materialize": {"purge_after_days": {"success": 3}}}}
+
+
+def _retention(instance, ctx: Ctx):
+    from dagster._core.scheduler.instigation import InstigatorType
+
+    for kind in ("SCHEDULE", "SENSOR", "AUTO_MATERIALIZE"):
+        ctx.step(f"get_tick_retention_settings:{kind}", lambda k=kind: {
+            status.value: days for status, days in instance.get_tick_retention_settings(
+                getattr(InstigatorType, k)).items()})
+    ctx.step("get_tick_retention_settings:not_a_type", instance.get_tick_retention_settings, "SCHEDULE")
+    ctx.step("get_settings:retention", instance.get_settings, "retention")
+    return ctx.results
+
+
+@scenario("configuration_retention_defaults", "configuration")
+def configuration_retention_defaults(instance, ctx: Ctx):
+    """Tick retention per instigator type on an instance with no retention settings."""
+    return _retention(instance, ctx)
+
+
+@scenario("configuration_retention", "configuration", settings=RETENTION_SETTINGS)
+def configuration_retention(instance, ctx: Ctx):
+    """Tick retention per instigator type with one number of days for every status (schedules),
+    days per status (sensors, auto-materialize) and a type that is not an instigator type."""
+    return _retention(instance, ctx)
+
+
+@scenario("configuration_sparse", "configuration")
+def configuration_sparse(instance, ctx: Ctx):
+    """Instances built with settings sections given without their keys (telemetry, nux: the
+    defaults apply), run monitoring enabled without resume attempts (a run does not resume), and
+    with resume attempts on a launcher that cannot resume (refused when built)."""
+    def built(overrides, *readers, run_id=None):
+        made = type(instance).local_temp(tempdir=_fresh_dir(ctx.tmpdir, "sparse"), overrides=overrides)
+        try:
+            values = [(v() if callable(v) else v) for v in (getattr(made, r) for r in readers)]
+            return values + ([made.run_will_resume(run_id)] if run_id else [])
+        finally:
+            made.dispose()
+
+    ctx.step("telemetry_and_nux_without_keys", built, {"telemetry": {}, "nux": {}}, "telemetry_enabled", "nux_enabled")
+    ctx.step("monitoring_without_resume", built, {"run_monitoring": {"enabled": True}}, "run_monitoring_enabled",
+             "run_monitoring_max_resume_run_attempts", run_id=MISSING_RUN)
+    ctx.step("monitoring_resume_unsupported", built, {"run_monitoring": {"enabled": True, "max_resume_run_attempts": 2}},
+             "run_monitoring_enabled")
     return ctx.results

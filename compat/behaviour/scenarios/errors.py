@@ -4,7 +4,9 @@ exist), and how, is behaviour too.
 
 from __future__ import annotations
 
-from compat.behaviour.scenarios.common import MISSING_RUN, _ops_job, _refusals
+from compat.behaviour.scenarios.common import MISSING_RUN, _import, _ops_job, _origin, _refusals
+
+_ORIGINS = ("dagster._core.remote_origin", "dagster._core.remote_representation.origin")
 from compat.behaviour.scenarios.registry import FIXED_TS, Ctx, scenario
 
 
@@ -102,3 +104,33 @@ def errors_schedules_backfills(instance, ctx: Ctx):
         ("get_execution_plan_snapshot:missing", lambda: instance.get_execution_plan_snapshot("0" * 40)),
         ("file_manager_directory:None", lambda: instance.file_manager_directory(None)),
     ])
+
+
+@scenario("errors_launch_and_resume", "runs")
+def errors_launch_and_resume(instance, ctx: Ctx):
+    """Submitting, launching and resuming past the first checks: a run that does not exist, a run
+    submitted a second time (the coordinator's refusal is reported as an engine event and a run
+    failure, then raised), and resuming a started run with a launcher that cannot resume (the
+    same). The events each leaves on the run are recorded."""
+    import dagster as dg
+
+    from compat.behaviour import defs
+
+    recon = dg.reconstructable(defs.launched_job)
+    job = defs.launched_job
+    origin = _import("RemoteJobOrigin", *_ORIGINS)(_origin("launched_job").repository_origin, job.name)
+
+    def events(run_id):
+        return [e.dagster_event.event_type_value for e in instance.all_logs(run_id) if e.dagster_event]
+
+    ctx.step("submit_run:missing", instance.submit_run, MISSING_RUN, None)
+    submitted = instance.create_run_for_job(job, job_code_origin=recon.get_python_origin(), remote_job_origin=origin)
+    ctx.step("submit_run:first", lambda: instance.submit_run(submitted.run_id, None).status)
+    ctx.step("submit_run:again", lambda: instance.submit_run(submitted.run_id, None).status)
+    ctx.step("submit_run:events", events, submitted.run_id)
+    started = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED,
+                                          job_code_origin=recon.get_python_origin())
+    ctx.step("resume_run:started", lambda: instance.resume_run(started.run_id, None, 1).status)
+    ctx.step("resume_run:status_after", lambda: instance.get_run_by_id(started.run_id).status)
+    ctx.step("resume_run:events", events, started.run_id)
+    return ctx.results

@@ -216,3 +216,52 @@ def runs_records_and_stats(instance, ctx: Ctx):
     ctx.step("flag:can_read_failure_events_for_asset", lambda: instance.can_read_failure_events_for_asset(
         instance.get_asset_records([key])[0]))
     return ctx.results
+
+
+@scenario("runs_construction_paths", "runs")
+def runs_construction_paths(instance, ctx: Ctx):
+    """How the base builds a run from what it is given: airflow-ingest tags (the execution date
+    added when missing: only whether it is there is recorded), runs of partitioned asset jobs with
+    no partition tag, a partition tag, a partition range, or both (refused), on time-window, static
+    and dynamic partitions; a run id that is not a UUID; an execution plan without a job snapshot."""
+    import dagster as dg
+
+    job = _ops_job("construct_job")
+    for label, tags in (("no_date", {"is_airflow_ingest_pipeline": "true"}),
+                        ("with_date", {"is_airflow_ingest_pipeline": "true", "airflow_execution_date": "2024-01-01"})):
+        ctx.step(f"airflow_ingest:{label}", lambda t=tags: (lambda r: (
+            sorted(r.tags), r.tags.get("airflow_execution_date") == "2024-01-01"))(
+                instance.create_run_for_job(job, tags=t)))
+    ctx.step("run_id_not_a_uuid", lambda: instance.create_run_for_job(job, run_id="not-a-uuid").run_id)
+    template = instance.create_run_for_job(job)
+    plan = instance.get_execution_plan_snapshot(template.execution_plan_snapshot_id)
+    ctx.step("plan_without_job_snapshot", lambda: instance.create_run(
+        job_name="construct_job", run_id=None, run_config={}, status=None, tags={}, root_run_id=None,
+        parent_run_id=None, step_keys_to_execute=None, execution_plan_snapshot=plan, job_snapshot=None,
+        parent_job_snapshot=None, asset_selection=None, asset_check_selection=None, resolved_op_selection=None,
+        op_selection=None, remote_job_origin=None, job_code_origin=None, asset_graph=None).status)
+
+    ctx.dynamic_partition_names.add("construct_regions")
+    instance.add_dynamic_partitions("construct_regions", ["eu", "us"])
+    partitionings = {"daily": dg.DailyPartitionsDefinition(start_date="2024-01-01"),
+                     "static": dg.StaticPartitionsDefinition(["x", "y", "z"]),
+                     "dynamic": dg.DynamicPartitionsDefinition(name="construct_regions")}
+    keys = {"daily": ("2024-01-02", "2024-01-03"), "static": ("x", "y"), "dynamic": ("eu", "us")}
+    for kind, parts in partitionings.items():
+        @dg.asset(name=f"construct_{kind}", partitions_def=parts)
+        def partitioned() -> int:
+            return 1
+
+        asset_job = dg.Definitions(assets=[partitioned], jobs=[dg.define_asset_job(
+            f"construct_{kind}_job", partitions_def=parts)]).get_job_def(f"construct_{kind}_job")
+        first, last = keys[kind]
+        for label, tags in (("no_partition", {}), ("partition", {"dagster/partition": first}),
+                            ("range", {"dagster/asset_partition_range_start": first,
+                                       "dagster/asset_partition_range_end": last}),
+                            ("partition_and_range", {"dagster/partition": first,
+                                                     "dagster/asset_partition_range_start": first,
+                                                     "dagster/asset_partition_range_end": last})):
+            ctx.step(f"{kind}:{label}", lambda j=asset_job, t=tags: (lambda r: (
+                r.status.value, sorted(r.tags), type(getattr(r, "partitions_subset", None)).__name__))(
+                    instance.create_run_for_job(j, tags=t)))
+    return ctx.results

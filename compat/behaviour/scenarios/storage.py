@@ -113,3 +113,39 @@ def storage_maintenance(instance, ctx: Ctx):
             ctx.results[name] = {"type": type(other).__name__, "persistent": other.is_persistent}
             other.dispose()
     return ctx.results
+
+
+@scenario("storage_defaults_and_temp", "storage")
+def storage_defaults_and_temp(instance, ctx: Ctx):
+    """What the storage entry points do with their defaults: upgrade without a print function,
+    the constructors without a temp dir (the instance owns one and removes it on disposal),
+    and the schedule members on an instance that may have no schedule storage or scheduler
+    (wiping, a schedule's log path, batch ticks, purging, the debug info listing a sensor)."""
+    import os
+
+    from dagster._core.scheduler.instigation import (
+        InstigatorState, InstigatorStatus, InstigatorType, SensorInstigatorData,
+    )
+
+    ctx.step("upgrade:no_print_fn", instance.upgrade)
+    cls = type(instance)
+    for name, make in (("ephemeral:no_tempdir", lambda: cls.ephemeral()),
+                       ("local_temp:no_tempdir", lambda: cls.local_temp())):
+        def made(m=make):
+            other = m()
+            root = other.root_directory
+            other.dispose()
+            return [type(other).__name__, other.is_persistent, os.path.isdir(root)]
+
+        ctx.step(name, made)
+    origin = _origin("temp_sensor")
+    state = InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING,
+                            SensorInstigatorData(cursor=None, min_interval=30))
+    ctx.step("add_sensor_state", lambda: instance.add_instigator_state(state).instigator_name)
+    ctx.step("scheduler_debug_info:sensors", lambda: len(instance.scheduler_debug_info().schedule_storage))
+    ctx.step("logs_path_for_schedule", lambda: os.path.relpath(
+        instance.logs_path_for_schedule(origin.get_id()), instance.root_directory).split(os.sep)[-1] == origin.get_id())
+    ctx.step("get_batch_ticks", lambda: dict(instance.get_batch_ticks([state.selector_id])))
+    ctx.step("purge_ticks", instance.purge_ticks, origin.get_id(), state.selector_id, FIXED_TS)
+    ctx.step("wipe_all_schedules", instance.wipe_all_schedules)
+    return ctx.results
