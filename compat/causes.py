@@ -16,11 +16,11 @@ per layer, the smallest reproduction there is, and a fix hint for the person who
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from compat.behaviour.replay import missing_import
+from compat import cause_kinds
+from compat.cause_kinds import CELL_CHANGE, bare, kind_of, sub_member
 from compat.corpus import CORPUS
 from compat.model.findings import (
     BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, at_or_above, sort_findings, typing_only,
@@ -33,37 +33,6 @@ from compat.model.profile import CORPUS_PACKAGE
 
 LAYERS = ("surface", "profile", "behaviour", "fuzz", "perf", "baseline", "griffe")
 
-# what a cause kind means, for its title and its fix hint ({s}: the subject; {edited}: the
-# base members whose own code carries the change; {callers}: the base members reaching it)
-_TITLES = {
-    "dispatch-lost": "overrides of `{s}` are no longer reached from {edited}",
-    "dispatch-gained": "the base now calls `{s}` through self from {edited}, where it did not before",
-    "dispatch-arguments": "`{s}` is dispatched with other arguments from {edited}",
-    "dispatch-reordered": "overridable members are called in another order around `{s}`",
-    "dispatch-obscured": "`{s}` now hands self to code the static analysis cannot follow",
-    "member": "{members}: {what}",
-    "dispatch-changed": "{edited} changed what it dispatches through self: {what}",
-    "removed": "{n_members} removed ({s}): {members}",
-    "annotations": "{s} changed on {n} member(s): {members}",
-    "renamed": "`{s}` was renamed to `{renamed}`",
-    "name-clash": "the base now defines `{s}`, a name subclasses already use",
-    "added": "new members in {s}",
-    "attribute": "instance attribute `self.{s}` changed",
-    "moved": "members moved {s}",
-    "decorators": "decorators changed: {s}",
-    "exports": "`{s}` no longer exports {n} name(s): {members}",
-    "incidental-exports": "`{s}` no longer re-exports {n} incidental name(s): {members}",
-    "import": "import path `{s}` changed",
-    "class": "the class: {s}",
-    "result": "step `{s}` returns a different value",
-    "exception": "step `{s}` raises differently",
-    "state": "the final storage state differs at `{s}`",
-    "warning": "step `{s}` emits other warnings",
-    "cell-error": "behaviour cells no longer run: {s}",
-    "fuzz-result": "generated programs ending in `{s}` give different results",
-    "perf": "`{s}` is slower",
-    "accepted": "accepted.json entry for `{s}` is stale",
-}
 def _step_title(kind: str, step: str, findings: list[Finding]) -> str | None:
     """A behaviour cause's title in a reviewer's words: the method, the argument case the
     scenario calls it with (`add_dynamic_partitions:None_name`), and the old and new outcome
@@ -94,50 +63,7 @@ def _step_title(kind: str, step: str, findings: list[Finding]) -> str | None:
     return f"{call} {before}, {after}"
 
 
-_FIXES = {
-    "dispatch-lost": "In {edited}, keep dispatching through the instance: call `self.{s}` (or `instance.{s}` "
-                     "from a helper that is handed the instance) instead of reading private state or a helper "
-                     "directly, so that overrides of `{s}` keep running.",
-    # any other base (the ecosystem's): its members may be called from a collaborator's code
-    "dispatch-lost@other": "In {edited}, keep calling `{s}` on the `{cls}` object wherever it was called before, "
-                           "so that overrides of `{s}` keep running.",
-    "dispatch-gained": "If consulting `{s}` from {edited} is intended, say so in the release notes (overrides of "
-                       "`{s}` now run there and must cope); otherwise read the state as before.",
-    "dispatch-arguments": "Call `self.{s}` with the same argument shape as before (same positions and keywords): "
-                          "overrides written against the old call may not accept the new one.",
-    "dispatch-reordered": "Keep the order in which the base calls overridable members; overrides that depend on "
-                          "it (a tag set before a run is stored) change behaviour.",
-    "dispatch-obscured": "Make sure the code that `{s}` now hands self to calls the instance's members "
-                         "(`instance.x(...)`), and keep a behaviour cell covering it.",
-    "member": "Keep the signature and kind of {members}: accept the old parameter names and positions, add new "
-              "parameters as optional keyword-only ones at the end, keep annotations as wide as before.",
-    "removed": "Keep the removed members as thin (deprecated) aliases that delegate to their replacements; remove "
-               "them only in a major release, after telling subclass authors what to override instead.",
-    "annotations": "Keep annotations at least as wide as before (return types no wider, parameter types no "
-                   "narrower), so that typed callers and typed overrides stay valid.",
-    "dispatch-changed": "In {edited}, keep dispatching through the {obj} exactly as before (the same members, "
-                        "in the same order, with the same argument shapes).",
-    "renamed": "Keep the old name as an alias that delegates to the new one, and have base code call the name "
-               "subclasses override.",
-    "name-clash": "Rename the new base member `{s}`: subclasses already define that name, so theirs silently "
-                  "replaces the base's (or the base's write replaces theirs).",
-    "added": "Nothing to fix unless a subclass already uses one of these names (then it is a name clash).",
-    "attribute": "Keep assigning `self.{s}` in `__init__`, before anything a subclass can override runs.",
-    "moved": "Nothing to fix: the members still resolve through the MRO with the same signatures.",
-    "decorators": "Nothing to fix unless the decorator changed behaviour a subclass relies on.",
-    "exports": "Keep re-exporting the names from `{s}` (import them there from their new home).",
-    "incidental-exports": "Nothing to fix unless users import these names from `{s}`; re-export them if they do.",
-    "import": "Keep the old import path resolving to the class (re-export it).",
-    "class": "Keep the old bases reachable in the MRO; subclasses and isinstance checks depend on them.",
-    "result": "Restore the old result of `{s}`, or document the change: callers and subclasses see another value.",
-    "exception": "Keep raising the same exception type for `{s}`: callers catch it by type.",
-    "state": "Restore the old side effect: the storage holds something else after the same calls.",
-    "warning": "Do not emit the new warning from `{s}` for calls that were fine: under -W error it raises.",
-    "cell-error": "Make the scenario run again: set-up that worked on the old class fails on the new one.",
-    "fuzz-result": "Run the reproduction on both versions and restore the old result of the last step.",
-    "perf": "Profile `{s}` on both versions; the new code path does more work.",
-    "accepted": "Remove the stale entry from accepted.json.",
-}
+
 
 
 @dataclass
@@ -274,14 +200,11 @@ def _hooks_of(c: Cause) -> list[tuple[str, str]]:
     """The dispatch causes merged into ``c`` (a `dispatch-changed` cause names its parts' hooks)."""
     if c.kind != "dispatch-changed":
         return []
-    return sorted({(_CELL_CHANGE[d["change"]], d.get("member_name") or "?") for f in c.findings
-                   for d in [f.details or {}] if f.source == "behaviour" and d.get("change") in _CELL_CHANGE})
+    return sorted({(CELL_CHANGE[d["change"]], d.get("member_name") or "?") for f in c.findings
+                   for d in [f.details or {}] if f.source == "behaviour" and d.get("change") in CELL_CHANGE})
 
 
 # a behaviour cell's first dispatch divergence -> the kind of cause it shows
-_CELL_CHANGE = {"missing": "dispatch-lost", "added": "dispatch-gained", "arguments": "dispatch-arguments"}
-
-
 def _finding_ref(f: Finding) -> dict[str, str]:
     return {"rule": f.rule, "member": f.member, "severity": f.severity, "source": f.source}
 
@@ -329,15 +252,6 @@ def _weaker(a: str, b: str) -> str:
     return a if SEVERITY_RANK[a] >= SEVERITY_RANK[b] else b
 
 
-def _bare(name: str) -> str:
-    return name.removeprefix("self.").lstrip("_")
-
-
-def _sub_member(f: Finding) -> str:
-    """`Subclass.member` of a profile finding -> `member`."""
-    return f.member.split(".", 1)[1] if "." in f.member else f.member
-
-
 def _corpus_class(subclass: str) -> str | None:
     """`spy:create-run-tags` -> `CreateRunTagsInstance`; None for the plain spy and the base."""
     name = subclass.split(":", 1)[1] if subclass.startswith("spy:") else subclass
@@ -356,105 +270,9 @@ class _Builder:
 
     # ---- which cause a finding belongs to
     def key(self, f: Finding, known: set[tuple[str, str]]) -> tuple[str, str]:
-        """(kind, subject) of the cause of `f`: the kind its rule registered (compat.rules),
-        the subject from the finding's structured details."""
-        d = f.details or {}
-        rule = RULES.get(f.rule)
-        kind = rule.cause if rule is not None else ""
-        name = _sub_member(f) if f.source == "profile" else f.member
-        if kind == "dispatch-lost":
-            return ("dispatch-lost", d.get("hook") or name)
-        if kind == "dispatch-gained":
-            return ("dispatch-gained", d.get("hook") or name)
-        if kind == "dispatch-obscured":
-            for hook in sorted(d.get("hooks") or []):
-                if ("dispatch-lost", hook) in known and f.member in self.lost_at(hook):
-                    return ("dispatch-lost", hook)
-            return ("dispatch-obscured", f.member)
-        if kind == "dispatch":  # a behaviour cell: what the first divergence of its dispatches is
-            return (_CELL_CHANGE.get(d.get("change"), "dispatch-reordered"), d.get("member_name") or "?")
-        if kind == "removed":
-            if f.source == "profile" and self.old is not None and name not in self.old.members:
-                return ("attribute", _bare(name))  # a protected attribute the subclass read is gone
-            return self._removed_key(name)
-        if kind == "added":
-            bare = _bare(name)
-            if ("name-clash", bare) in known:
-                return ("name-clash", bare)
-            for old_name, new_name in self.renames.items():
-                if new_name == f.member:
-                    return ("renamed", old_name)
-            if f.member.startswith("self."):
-                return ("added", "instance attributes")
-            where = self.new.members[f.member].defined_in if self.new is not None and f.member in self.new.members else ""
-            return ("added", short(where) or "the class")
-        if kind == "moved":
-            return ("moved", f"from {short(d.get('old_defined_in'))} to {short(d.get('new_defined_in'))}")
-        if kind == "decorators":
-            parts = [f"removed @{x}" for x in d.get("removed") or []] + [f"added @{x}" for x in d.get("added") or []]
-            return ("decorators", ", ".join(parts) or f.message.split(": ", 1)[-1])
-        if kind in ("attribute", "name-clash"):
-            # a behaviour cell names the attribute it saw set elsewhere; its member is the cell
-            return (kind, _bare(d["attribute"] if f.source == "behaviour" and d.get("attribute") else name))
-        if kind == "exports":
-            module = f.member.rsplit(".", 1)[0]
-            return ("incidental-exports" if f.severity == INFO else "exports", module)
-        if kind == "annotations":  # `return-annotation-changed` -> "return annotations"
-            return ("annotations", f.rule.removesuffix("-changed").replace("-", " ") + "s")
-        if kind == "class" and f.member == "<class>":
-            return ("class", f.rule)
-        if kind == "result":
-            cell = d.get("cell") or {}
-            return ("result", d.get("step") or d.get("path") or cell.get("scenario", "?"))
-        if kind == "exception":
-            return ("exception", d.get("step") or (d.get("cell") or {}).get("scenario", "?"))
-        if kind == "warning":
-            return ("warning", d.get("step") or (d.get("cell") or {}).get("scenario", "?"))
-        if kind == "state":
-            return ("state", re.sub(r"\[\d+\]", "[]", d.get("path") or "state"))
-        if kind == "cell-error":
-            missing = (d.get("missing_name"), d.get("from_module")) if d.get("from_module") else \
-                missing_import(d.get("exception") or f.new)
-            if missing is not None:  # a name the module no longer exports: the export's cause
-                return ("exports", missing[1])
-            return ("cell-error", (f.new or "?").splitlines()[0][:80])
-        if kind == "fuzz":
-            return self._fuzz_key(f, d, known)
-        if kind == "accepted":
-            return ("accepted", f.member)
-        if kind in ("member", "import", "class"):
-            return (kind, name.rsplit(".", 1)[-1] if f.source == "griffe" else name)
-        if f.source == "perf":
-            return ("perf", f.member)
-        return (f.rule, f.member)
-
-    def _fuzz_key(self, f: Finding, d: dict, known: set[tuple[str, str]]) -> tuple[str, str]:
-        old, new = d.get("old_dispatched"), d.get("new_dispatched")
-        if old is not None and new is not None:
-            changed = [("dispatch-lost", n) for n in sorted(set(old) - set(new))] + \
-                      [("dispatch-gained", n) for n in sorted(set(new) - set(old))]
-            # the program's last step entered the base at `entry`: a dispatch change already
-            # traced to an edit of that member explains it (create_run_for_job's rewrite both
-            # stopped calling create_run and started reading run_storage)
-            entry = d.get("entry")
-            at_entry = sorted(k for k in known if k[0].startswith("dispatch") and entry in self.hints.get(k, ()))
-            for k in [k for k in at_entry if k in changed] + at_entry:
-                return k
-            for k in changed:
-                if k in known:
-                    return k
-            if changed:
-                return changed[0]
-        return ("fuzz-result", f.member.split("/", 1)[-1])
-
-    def _removed_key(self, name: str) -> tuple[str, str]:
-        """A rename is its own cause; plain removals are one cause per visibility (they are one
-        decision, with one fix: keep aliases)."""
-        if name in self.renames:
-            return ("renamed", name)
-        m = self.old.members.get(name) if self.old is not None else None
-        visibility = m.visibility if m is not None else ("protected" if name.startswith("_") else "public")
-        return ("removed", visibility)
+        """(kind, subject) of the cause of `f`, as its rule's cause kind reads it
+        (:mod:`compat.cause_kinds`)."""
+        return cause_kinds.key(self, f, known)
 
     def _renames(self) -> dict[str, str]:
         """Removed member -> the added member that replaces it: same kind and call signature and a
@@ -473,7 +291,7 @@ class _Builder:
                 if old.name in out:
                     continue
                 fits = [m.name for m in self.ctx.added if m.name not in taken and shape(m) == shape(old)
-                        and (_bare(m.name) == _bare(old.name) if exact else _similar(old.name, m.name))]
+                        and (bare(m.name) == bare(old.name) if exact else _similar(old.name, m.name))]
                 if len(fits) == 1:
                     out[old.name] = fits[0]
                     taken.add(fits[0])
@@ -604,7 +422,7 @@ class _Builder:
         if kind == "name-clash":  # the name as the code spells it (`_exit_stack`), not its bare key
             spelled = sorted({self._at(f).removeprefix("self.") for f in findings if f.source == "profile"}) + \
                 sorted({self._at(f).removeprefix("self.") for f in findings if f.source == "surface"})
-            display = next((n for n in spelled if _bare(n) == subject), subject)
+            display = next((n for n in spelled if bare(n) == subject), subject)
         members = sorted({self._at(f) for f in findings if f.source in ("surface", "profile")})
         if kind in ("exports", "incidental-exports"):
             members = sorted(m.rsplit(".", 1)[-1] for m in members)
@@ -618,10 +436,10 @@ class _Builder:
             kind=kind,
             subject=subject,
             severity=severity,
-            title=_step_title(kind, subject, findings) or _TITLES.get(kind, kind + ": {s}").format(**fmt),
+            title=_step_title(kind, subject, findings) or kind_of(kind).render_title(fmt),
             edited=edited,
             reached_from=reached,
-            fix=_FIXES.get(kind if cls == "DagsterInstance" else f"{kind}@other", _FIXES.get(kind, "")).format(**fmt),
+            fix=kind_of(kind).render_fix(fmt, dagster_instance=cls == "DagsterInstance"),
             findings=findings,
         )
         self._code(cause)
@@ -675,7 +493,7 @@ class _Builder:
     def _at(f: Finding) -> str:
         """The base member a static finding is about (a profile finding: the base caller)."""
         if f.source == "profile":
-            return (f.details or {}).get("caller") or _sub_member(f)
+            return (f.details or {}).get("caller") or sub_member(f)
         return f.member
 
     def _in_new_code(self, c: Cause) -> None:
@@ -862,7 +680,7 @@ def _policy(c: Cause) -> None:
             move(_weaker(c.severity, WARNING), "only the shipped corpus uses the name; no downstream profile does")
     elif c.kind == "added":
         protected = [f.member for f in c.findings
-                     if _bare(f.member) != f.member.removeprefix("self.") and not f.member.endswith("__")]
+                     if bare(f.member) != f.member.removeprefix("self.") and not f.member.endswith("__")]
         if protected and c.severity == INFO:
             move(WARNING, f"new protected members ({_names(sorted(protected))}) a subclass may already define: "
                  f"its own value replaces the base's, or the base's replaces its own")
@@ -897,7 +715,7 @@ def _probe_snippet(target: str, hook: str, edited: str, member) -> str:
 
 def _uses(sub, names: set[str], *, bare: bool) -> str:
     """Why a profiled subclass is affected by a change of `names` (empty: it is not)."""
-    match = (lambda n: _bare(n) in {_bare(x) for x in names}) if bare else (lambda n: n in names)
+    match = (lambda n: bare(n) in {bare(x) for x in names}) if bare else (lambda n: n in names)
     for n in sorted(sub.overrides):
         if match(n):
             return f"overrides {n}"
@@ -938,7 +756,7 @@ def _fingerprint(c: Cause) -> str:
     texts = []
     for f in c.findings:
         text = f.message
-        for name in {c.subject, f.member, _sub_member(f)}:
+        for name in {c.subject, f.member, sub_member(f)}:
             text = text.replace(f"'{name}'", "'<m>'").replace(f"`{name}`", "`<m>`")
         texts.append(f"{f.rule}|{f.severity}|{text}")
     return "\n".join(sorted(texts))
