@@ -92,6 +92,10 @@ class Unavailable(CompatError):
     a row of an `--all` run, not the end of it."""
 
 
+class Gone(Unavailable):
+    """The index answered that it has no such project (404 or 410): not a fault of the network."""
+
+
 class ListedPackage(schemas._Open):
     name: StrictStr
     release: Literal["same", "integration", "dated"]
@@ -219,7 +223,7 @@ def simple_page(project: str | None, index: str | None = None, timeout: float = 
             kind = resp.headers.get("Content-Type", "")
             body = resp.read()
     except urllib.error.HTTPError as exc:
-        raise Unavailable(f"{url}: the index answered {exc.code}") from None
+        raise (Gone if exc.code in (404, 410) else Unavailable)(f"{url}: the index answered {exc.code}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise Unavailable(f"{url}: cannot reach the index ({getattr(exc, 'reason', exc)})") from None
     if _SIMPLE_JSON not in kind:
@@ -561,8 +565,10 @@ def refresh_list(index: str | None = None, *, keep: PackageList | None = None,
         progress(f"reading {name}'s releases")
         try:
             times = release_times(simple_page(name, index), name)
-        except Unavailable:
+        except Gone:
             continue  # listed in the index's names but gone since: nothing to check
+        # any other fault (the network, a server error) ends the refresh: skipping the project would
+        # drop it from the list by chance, and the list would depend on the day's network
         if not times:
             continue
         out.append(ListedPackage(name=name, release=classify(str(max(times)), newest_dagster)))

@@ -142,6 +142,34 @@ def test_refresh_writes_a_list_that_reads_back(index, tmp_path):
     assert path.read_bytes() == again.read_bytes()
 
 
+class _Flaky(_Simple):
+    """An index whose page of one project fails with a server error."""
+
+    def send_head(self):
+        if "/dagster-foo/" in self.path:
+            self.send_error(503)
+            return None
+        return super().send_head()
+
+
+def test_a_project_page_the_index_fails_to_serve_ends_the_refresh_instead_of_dropping_it(index, tmp_path):
+    served = tmp_path / "index"  # the fixture's files, served again by a flaky server
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Flaky, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+        with pytest.raises(CompatError, match="dagster-foo/: the index answered 503") as exc:
+            downstream.refresh_list(url)
+        assert "\n" not in str(exc.value)
+        proc = _run("ecosystem-index", "--refresh", "--index-url", url, "-o", str(tmp_path / "out.json"))
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "503" in proc.stderr
+        assert not (tmp_path / "out.json").exists()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_refresh_from_an_index_without_the_json_api_is_one_line(tmp_path):
     proc = _run("ecosystem-index", "--refresh", "--index-url", "http://127.0.0.1:9/simple", "-o",
                 str(tmp_path / "out.json"))
