@@ -211,3 +211,14 @@ def test_tick_retention_follows_the_settings_per_instigator_type():
     assert sensor["SUCCESS"] == defaults["get_tick_retention_settings:SENSOR"]["SUCCESS"]
     assert res["get_tick_retention_settings:AUTO_MATERIALIZE"]["SUCCESS"] == 3
     assert "__exception__" in res["get_tick_retention_settings:not_a_type"]
+
+
+def test_sparse_settings_take_the_defaults_and_decide_the_required_daemons():
+    from compat.behaviour.worker import run_cell
+
+    res = run_cell("spy", "configuration_sparse", "memory")["result"]
+    assert res["telemetry_and_nux_without_keys"] == [True, True]
+    assert res["monitoring_without_resume"] == [True, 0, False]
+    assert res["monitoring_resume_unsupported"]["__exception__"]["type"] == "CheckError"
+    [daemons] = res["daemons:monitoring_default_coordinator_no_asset_daemons"]
+    assert "MONITORING" in daemons and "QUEUED_RUN_COORDINATOR" not in daemons and "ASSET" not in daemons

@@ -299,7 +299,8 @@ def configuration_retention(instance, ctx: Ctx):
 def configuration_sparse(instance, ctx: Ctx):
     """Instances built with settings sections given without their keys (telemetry, nux: the
     defaults apply), run monitoring enabled without resume attempts (a run does not resume), and
-    with resume attempts on a launcher that cannot resume (refused when built)."""
+    with resume attempts on a launcher that cannot resume (refused when built), and the daemons an
+    instance with the default coordinator, run monitoring and no asset daemons requires."""
     def built(overrides, *readers, run_id=None):
         made = type(instance).local_temp(tempdir=_fresh_dir(ctx.tmpdir, "sparse"), overrides=overrides)
         try:
@@ -313,4 +314,10 @@ def configuration_sparse(instance, ctx: Ctx):
              "run_monitoring_max_resume_run_attempts", run_id=MISSING_RUN)
     ctx.step("monitoring_resume_unsupported", built, {"run_monitoring": {"enabled": True, "max_resume_run_attempts": 2}},
              "run_monitoring_enabled")
+    # the daemons a persistent instance needs follow its coordinator and settings
+    ctx.step("daemons:monitoring_default_coordinator_no_asset_daemons", built, {
+        "run_monitoring": {"enabled": True},
+        "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"},
+        "auto_materialize": {"enabled": False, "use_sensors": False}, "freshness": {"enabled": False}},
+        "get_required_daemon_types")
     return ctx.results
