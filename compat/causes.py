@@ -66,6 +66,24 @@ def _step_title(kind: str, step: str, findings: list[Finding]) -> str | None:
 
 
 
+@dataclass(frozen=True)
+class Affected:
+    """A real downstream subclass a cause affects: `dagster-cloud 1.11.4: DagsterCloudAgentInstance
+    (overrides get_run_by_id)` as reports show it."""
+
+    package: str  # the distribution's name
+    cls: str
+    version: str = ""
+    why: str = ""
+
+    @property
+    def head(self) -> str:
+        return f"{self.package} {self.version}: {self.cls}" if self.version else f"{self.package}: {self.cls}"
+
+    def __str__(self) -> str:
+        return f"{self.head} ({self.why})" if self.why else self.head
+
+
 @dataclass
 class Cause:
     """One change in the new code, with every finding (of any layer) that shows it."""
@@ -81,7 +99,7 @@ class Cause:
     old: str | None = None  # old code
     new: str | None = None  # new code
     corpus: list[str] = field(default_factory=list)  # corpus subclasses that feel it
-    downstream: list[str] = field(default_factory=list)  # real subclasses: "package version: Class (why)"
+    downstream: list[Affected] = field(default_factory=list)  # real subclasses it affects
     reproduction: str | None = None
     fix: str = ""
     findings: list[Finding] = field(default_factory=list)
@@ -108,7 +126,7 @@ class Cause:
     @property
     def packages(self) -> list[str]:
         """Real downstream packages affected (from the profiles), without versions."""
-        return sorted({d.split(":", 1)[0].rsplit(" ", 1)[0] for d in self.downstream})
+        return sorted({d.package for d in self.downstream})
 
     def evidence(self) -> dict[str, dict[str, Any]]:
         """Per layer: how many findings, of which rules, and one representative (the first)."""
@@ -160,7 +178,7 @@ class Cause:
             "reached_from": self.reached_from,
             "old": self.old,
             "new": self.new,
-            "affects": {"corpus": self.corpus, "downstream": self.downstream, "callers": self.reached_from},
+            "affects": {"corpus": self.corpus, "downstream": [str(d) for d in self.downstream], "callers": self.reached_from},
             "evidence": {layer: {"count": ev["count"], "rules": dict(sorted(ev["rules"].items())),
                                  "example": ev["example"].to_dict()} for layer, ev in self.evidence().items()},
             "why": self.why,
@@ -250,6 +268,14 @@ def worst(severities: Iterable[str], default: str = INFO) -> str:
 
 def _weaker(a: str, b: str) -> str:
     return a if SEVERITY_RANK[a] >= SEVERITY_RANK[b] else b
+
+
+def _affected(details: dict, cls: str) -> Affected:
+    """The downstream class a profile or replay finding names (a finding read from an older
+    file names its package only as shown, `pkg 1.0`: kept as it is)."""
+    if "package_name" in details:
+        return Affected(details["package_name"], cls, version=details.get("package_version") or "")
+    return Affected(str(details.get("package")), cls)
 
 
 def _corpus_class(subclass: str) -> str | None:
@@ -560,7 +586,7 @@ class _Builder:
 
     def _affects(self, c: Cause) -> None:
         corpus: set[str] = set()
-        downstream: set[str] = set()
+        downstream: set[Affected] = set()
         for f in c.findings:
             d = f.details or {}
             if f.source == "profile":
@@ -568,9 +594,9 @@ class _Builder:
                 if d.get("package", "").startswith(CORPUS_PACKAGE):
                     corpus.add(sub)
                 else:
-                    downstream.add(f"{d.get('package')}: {sub}")
+                    downstream.add(_affected(d, sub))
             elif f.source == "behaviour" and d.get("package"):  # a downstream override replayed
-                downstream.add(f"{d['package']}: {short(d.get('subclass') or '')}")
+                downstream.add(_affected(d, short(d.get("subclass") or "")))
             elif f.source == "fuzz":
                 name = _corpus_class(f.member.split("/", 1)[0])
                 if name:
@@ -587,19 +613,17 @@ class _Builder:
                 for sub in profile.subclasses.values():
                     why = _uses(sub, names, bare=c.kind in ("name-clash", "attribute"))
                     if why:
-                        entry = f"{profile.label}: {sub.name} ({why})"
                         if profile.package.startswith(CORPUS_PACKAGE):
                             corpus.add(sub.name)
                         else:
-                            downstream.add(entry)
+                            downstream.add(Affected(profile.package, sub.name, version=profile.version, why=why))
         # a profile finding and a profile use of the same class are one entry: keep the explained one
-        by_class: dict[str, str] = {}
-        for entry in sorted(downstream):
-            head = entry.split(" (", 1)[0]
-            if head not in by_class or "(" in entry:
-                by_class[head] = entry
+        by_class: dict[str, Affected] = {}
+        for entry in sorted(downstream, key=str):
+            if entry.head not in by_class or entry.why:
+                by_class[entry.head] = entry
         c.corpus = sorted(corpus)
-        c.downstream = sorted(by_class.values())
+        c.downstream = sorted(by_class.values(), key=str)
 
     def _reproduction(self, c: Cause) -> str | None:
         fuzz = [f for f in c.findings if f.source == "fuzz" and (f.details or {}).get("snippet")]

@@ -173,7 +173,7 @@ def _plural(n: int, word: str) -> str:
 def _affects(c: Cause, limit: int = 6) -> str:
     parts = []
     if c.downstream:
-        parts.append("downstream " + "; ".join(c.downstream[:limit]) + (f"; +{len(c.downstream) - limit}" if len(c.downstream) > limit else ""))
+        parts.append("downstream " + "; ".join(str(d) for d in c.downstream[:limit]) + (f"; +{len(c.downstream) - limit}" if len(c.downstream) > limit else ""))
     if c.corpus:
         shown = ", ".join(c.corpus[:limit]) + (f", +{len(c.corpus) - limit}" if len(c.corpus) > limit else "")
         parts.append(f"corpus {shown}")

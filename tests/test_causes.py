@@ -265,7 +265,7 @@ def test_downstream_subclasses_affected_are_named_from_the_profiles(tmp_path):
     [cause] = [c for c in result.causes if c.kind.startswith("dispatch")]
     _exactly_once(result.findings, result.causes)
     assert cause.edited == ["get_run_by_id"]
-    assert any(d.startswith(f"{profile.label}: CloudInstance") for d in cause.downstream)
+    assert any(str(d).startswith(f"{profile.label}: CloudInstance") for d in cause.downstream)
     assert cause.packages == [profile.package]
     assert result.causes[0] is cause  # a cause that breaks a real downstream class comes first
     assert f"affects {profile.package}" in verdict(result.causes, "breaking")

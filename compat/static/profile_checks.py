@@ -144,7 +144,9 @@ class _Ctx:
             new=new,
             old_location=old_location,
             new_location=new_location,
-            details={"subclass": self.sub.path, "package": self.profile.label, **details},
+            # the package as shown, and its name and release apart (what a cause lists as affected)
+            details={"subclass": self.sub.path, "package": self.profile.label, "package_name": self.profile.package,
+                     "package_version": self.profile.version, **details},
             severity=severity,
         )
 

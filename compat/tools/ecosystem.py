@@ -270,7 +270,7 @@ def _merge(per_base: list[tuple[str, list[Cause]]]) -> list[Cause]:
             if key in merged:
                 first, bases = merged[key]
                 first.findings = sort_findings(first.findings + c.findings)
-                first.downstream = sorted(set(first.downstream) | set(c.downstream))
+                first.downstream = sorted(set(first.downstream) | set(c.downstream), key=str)
                 first.corpus = sorted(set(first.corpus) | set(c.corpus))
                 if SEVERITY_RANK[c.severity] < SEVERITY_RANK[first.severity]:
                     first.severity = c.severity

@@ -252,7 +252,7 @@ def replay(old: Side, new: Side, wheels: dict[str, downstream.Wheel],
             verdicts[(cell.subclass, cell.base)] = "identical" if f is None else "diverged"
             if f is not None:
                 f.details = {**(f.details or {}), "subclass": cell.subclass, "base": cell.base,
-                             "package": wheel.label}
+                             "package": wheel.label, "package_name": wheel.package, "package_version": wheel.version}
                 findings.append(f)
     return verdicts, findings
 
@@ -270,7 +270,7 @@ def attach_witnesses(causes: list[Cause], old: Side, new: Side) -> int:
             continue
         f = min(shown, key=lambda f: f.member)
         cell = (f.details or {}).get("cell") or {}
-        package = f.details["package"].split(" ")[0]
+        package = f.details["package_name"]
         on = f" on a {cell['storage']} server the harness starts" if cell.get("storage") in servers.KINDS else ""
         w.code = (f"# behaviour cell {f.member} of {f.details['package']}{on}: {f.details['subclass']}\n"
                   f"# driven through `{cell.get('scenario')}` with the package's old release on both sides;\n"
