@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from compat.model import schemas
 from compat.baseline import Baseline
@@ -91,19 +91,19 @@ def _overridable(surface: Surface) -> list[str]:
                   if m.visibility != DUNDER or n in _LIFECYCLE_DUNDERS)
 
 
-def contract(base: Baseline) -> str:
-    """The contract as markdown: deterministic for the same baseline."""
-    s = base.surface
-    profiles = [p for _, p in base.profiles()]
-    callers: dict[str, set[str]] = defaultdict(set)
-    for name, m in s.members.items():
-        for ref in m.self_refs:
-            if ref != name:
-                callers[ref].add(name)
-    observed = _observed_dispatches(base)
-    overridden: dict[str, list[_User]] = defaultdict(list)
-    attr_readers: dict[str, list[_User]] = defaultdict(list)
-    created: dict[str, list[_User]] = defaultdict(list)
+@dataclass
+class _Uses:
+    """Who uses what of the base, from the profiles: overrides, protected names read or written,
+    names the subclasses create themselves."""
+
+    overridden: dict[str, list[_User]] = field(default_factory=lambda: defaultdict(list))
+    attr_readers: dict[str, list[_User]] = field(default_factory=lambda: defaultdict(list))
+    created: dict[str, list[_User]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _uses(s: Surface, profiles: list) -> _Uses:
+    uses = _Uses()
+    overridden, attr_readers, created = uses.overridden, uses.attr_readers, uses.created
     for prof in profiles:
         package = prof.package if prof.downstream else "corpus"
         for sub in prof.subclasses.values():
@@ -120,7 +120,25 @@ def contract(base: Baseline) -> str:
             for name in sorted(sub.created_names()):
                 if name not in sub.overrides:
                     created[name].append(_User(package, sub.name))
+    return uses
 
+
+def contract(base: Baseline) -> str:
+    """The contract as markdown: deterministic for the same baseline."""
+    s = base.surface
+    profiles = [p for _, p in base.profiles()]
+    uses = _uses(s, profiles)
+    out = _header(base, profiles)
+    out += _hooks(s, _observed_dispatches(base), uses)
+    out += _protected(s, uses)
+    out += _constructor(s, profiles)
+    out += _class_hooks(s, profiles)
+    out += _names(s, uses)
+    return "\n".join(out) + "\n"
+
+
+def _header(base: Baseline, profiles: list) -> list[str]:
+    s = base.surface
     version = s.generator.get("dagster", "?")
     downstream = sorted(f"{p.package} {p.version}" for p in profiles if p.downstream)
     out = [
@@ -135,9 +153,19 @@ def contract(base: Baseline) -> str:
         "",
     ]
 
-    # 1. hooks the base dispatches to
+    return out
+
+
+def _hooks(s: Surface, observed: dict, uses: _Uses) -> list[str]:
+    """1. hooks the base dispatches to"""
+    callers: dict[str, set[str]] = defaultdict(set)
+    for name, m in s.members.items():
+        for ref in m.self_refs:
+            if ref != name:
+                callers[ref].add(name)
+    overridden = uses.overridden
     hooks = [n for n in _overridable(s) if callers.get(n) or observed.get(n)]
-    out += [
+    out = [
         "## 1. Members the base dispatches to (overriding them changes what base methods do)",
         "",
         "A subclass may override these; each is reached from the base methods listed (statically: the "
@@ -164,8 +192,13 @@ def contract(base: Baseline) -> str:
         out += [f"- `{n}`: {', '.join(sorted({str(u) for u in overridden[n]}))}" for n in dead]
         out.append("")
 
-    # 2. protected state real subclasses read
-    out += [
+    return out
+
+
+def _protected(s: Surface, uses: _Uses) -> list[str]:
+    """2. protected state real subclasses read"""
+    attr_readers = uses.attr_readers
+    out = [
         "## 2. Protected attributes and members subclasses use, and who assigns them",
         "",
         "Subclasses read (or write) these protected names of the base; the base must keep them, with the "
@@ -187,9 +220,13 @@ def contract(base: Baseline) -> str:
         out.append(f"| `{n}` | {what} | {where} | {init} | {', '.join(users)} |")
     out.append("")
 
-    # 3. the constructor
+    return out
+
+
+def _constructor(s: Surface, profiles: list) -> list[str]:
+    """3. the constructor"""
     init = s.members.get("__init__")
-    out += ["## 3. Constructor forwarding", ""]
+    out = ["## 3. Constructor forwarding", ""]
     if init is not None and init.signature is not None:
         params = [p for p in init.signature.parameters if p.name != "self"]
         named = [p.name for p in params if p.kind in (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)]
@@ -233,8 +270,12 @@ def contract(base: Baseline) -> str:
                 "passes itself | config keys (dagster.yaml) |",
                 "|---|---|---|---|---|---|---|---|", *ctors, ""]
 
-    # 4. class-level hooks
-    out += ["## 4. Class-level hooks", "",
+    return out
+
+
+def _class_hooks(s: Surface, profiles: list) -> list[str]:
+    """4. class-level hooks"""
+    out = ["## 4. Class-level hooks", "",
             "dagster calls these on the configured instance class itself, not only through an instance.", "",
             "| hook | how dagster calls it | in the base | defined by |", "|---|---|---|---|"]
     for name, how in sorted(CLASS_HOOKS.items()):
@@ -246,8 +287,13 @@ def contract(base: Baseline) -> str:
         out.append(f"| `{name}` | {_esc(how)} | {in_base} | {', '.join(users) or '-'} |")
     out.append("")
 
-    # 5. names the base must never take
-    out += ["## 5. Names the base must never take", "",
+    return out
+
+
+def _names(s: Surface, uses: _Uses) -> list[str]:
+    """5. names the base must never take"""
+    created = uses.created
+    out = ["## 5. Names the base must never take", "",
             "Subclasses define these themselves (members, or `self.<name>` attributes). If the base starts "
             "defining or assigning one, the subclass's definition silently replaces the base's (or the base "
             "overwrites the subclass's state).", "",
@@ -258,7 +304,7 @@ def contract(base: Baseline) -> str:
                  f"**clash**: the base defines it ({member.kind} of {_short(member.defined_in)})" if member is not None
                  else "free")
         out.append(f"| `{n}` | {', '.join(sorted({str(u) for u in created[n]}))} | {today} |")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def diff(a: str, b: str, label_a: str, label_b: str) -> str:
