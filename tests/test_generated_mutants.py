@@ -288,6 +288,8 @@ FIXED_MISSES = {
     "ref.py:114:74:keyword-changed": "configuration_refs",
     # a retry from failure no longer tagged as one (1.11.4's sample survivor __init__.py:1877)
     "runs/run_domain.py:516:12:delete-statement": "runs_reexecution_from_location",
+    # submit_run no longer refuses a run without a remote origin (1.11.4's __init__.py:2980)
+    "methods/run_launcher_methods.py:68:8:delete-statement": "runs_reexecution_from_location",
 }
 
 

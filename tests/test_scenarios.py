@@ -137,6 +137,8 @@ def test_the_reexecution_scenario_retries_a_failed_run_from_an_in_process_locati
     assert trace["exception"] is None and trace["cell_error"] is None
     res = trace["result"]
     assert res["parent_status"] == "DagsterRunStatus.FAILURE"
+    refused = res["submit_without_remote_origin"]["__exception__"]
+    assert refused["type"] == "CheckError" and "External pipeline origin" in refused["message"]
     retry, tagged, every = res["from_failure"], res["from_failure:parent_tags"], res["all_steps"]
     assert retry["step_keys_to_execute"] == ["boom"] and every["step_keys_to_execute"] is None
     assert retry["tags"]["dagster/is_resume_retry"] == "true" and "dagster/is_resume_retry" not in every["tags"]

@@ -63,6 +63,9 @@ def runs_reexecution_from_location(instance, ctx: Ctx):
     result = execute_job(ReconstructableJob.for_file(path, "failing_job"), instance, raise_on_error=False)
     parent = instance.get_run_by_id(result.run_id)
     ctx.put("parent_status", parent.status)
+    # a run with a code origin and no remote one (executed from a file): submit_run refuses it
+    # on the remote origin, before it looks at the code origin or the run's status
+    ctx.step("submit_without_remote_origin", lambda: instance.submit_run(parent.run_id, None).status)
     instance.add_run_tags(parent.run_id, {"owner": "compat"})
     parent = instance.get_run_by_id(parent.run_id)
 
