@@ -545,50 +545,51 @@ def _output_file(text: str) -> str:
     return text
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="compat", description=__doc__, epilog=SPEC_EPILOG)
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for harness errors")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_jobs(p):
+    p.add_argument("-j", "--jobs", type=_jobs, default=machine_cores(),
+                   help="behaviour worker processes (default: one per core this process may use, %(default)s here)")
 
-    def add_jobs(p):
-        p.add_argument("-j", "--jobs", type=_jobs, default=machine_cores(),
-                       help="behaviour worker processes (default: one per core this process may use, %(default)s here)")
 
-    def add_target(p):
-        p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")
+def _add_target(p):
+    p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")
 
-    def add_cells(p):
-        p.add_argument("--cells", choices=CELL_SETS, default=DEFAULT_CELL_SET,
-                       help="behaviour cell set: gate (spies on the corpus, under a minute), full (every "
-                            "subclass, scenario and storage; minutes) or spy (the plain spy alone: a tenth of "
-                            "the gate, for long histories) (default: %(default)s)")
 
-    def add_witness_dir(p):
-        p.add_argument("--witness-dir", metavar="DIR",
-                       help="write each cause's witness as a runnable file DIR/<cause id>.py, both outcomes in its head "
-                            "(default: none written)")
+def _add_cells(p):
+    p.add_argument("--cells", choices=CELL_SETS, default=DEFAULT_CELL_SET,
+                   help="behaviour cell set: gate (spies on the corpus, under a minute), full (every "
+                        "subclass, scenario and storage; minutes) or spy (the plain spy alone: a tenth of "
+                        "the gate, for long histories) (default: %(default)s)")
 
-    def add_report(p, default_fail="breaking"):
-        p.add_argument("--format", choices=FORMATS, default="text",
-                       help="text for a terminal, markdown for a pull-request comment, json, junit, or "
-                            "github workflow annotations (default: %(default)s)")
-        p.add_argument("--fail-on", choices=FAIL_ON, default=default_fail,
-                       help="exit 1 when a cause is at least this severe: breaking, runtime (breaking, "
-                            "leaving out type-checker-only breaks), warning, or never (report only) "
-                            "(default: %(default)s)")
-        p.add_argument("--report", metavar="FILE", type=_output_file,
-                       help="write the --format report to FILE (atomically); stdout then gets the text report, "
-                            "or the GitHub annotations with --annotations (default: the --format report on stdout)")
-        p.add_argument("--annotations", action="store_true",
-                       help="with --report: print GitHub workflow annotations (the verdict first, ten at most) "
-                            "on stdout instead of the text report")
-        p.add_argument("--path-prefix", metavar="PREFIX",
-                       help="put PREFIX before package-relative paths (dagster/_core/...) so that locations "
-                            "name files of the repository, e.g. python_modules/dagster/ for a wheel of "
-                            "dagster (default: detected for a checkout, a tree or PATH@REV; none for a release)")
 
+def _add_witness_dir(p):
+    p.add_argument("--witness-dir", metavar="DIR",
+                   help="write each cause's witness as a runnable file DIR/<cause id>.py, both outcomes in its head "
+                        "(default: none written)")
+
+
+def _add_report(p, default_fail="breaking"):
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text for a terminal, markdown for a pull-request comment, json, junit, or "
+                        "github workflow annotations (default: %(default)s)")
+    p.add_argument("--fail-on", choices=FAIL_ON, default=default_fail,
+                   help="exit 1 when a cause is at least this severe: breaking, runtime (breaking, "
+                        "leaving out type-checker-only breaks), warning, or never (report only) "
+                        "(default: %(default)s)")
+    p.add_argument("--report", metavar="FILE", type=_output_file,
+                   help="write the --format report to FILE (atomically); stdout then gets the text report, "
+                        "or the GitHub annotations with --annotations (default: the --format report on stdout)")
+    p.add_argument("--annotations", action="store_true",
+                   help="with --report: print GitHub workflow annotations (the verdict first, ten at most) "
+                        "on stdout instead of the text report")
+    p.add_argument("--path-prefix", metavar="PREFIX",
+                   help="put PREFIX before package-relative paths (dagster/_core/...) so that locations "
+                        "name files of the repository, e.g. python_modules/dagster/ for a wheel of "
+                        "dagster (default: detected for a checkout, a tree or PATH@REV; none for a release)")
+
+
+def _snapshot_command(sub) -> None:
     p = sub.add_parser("snapshot", help="extract the surface of the target class", epilog=SPEC_EPILOG)
-    add_target(p)
+    _add_target(p)
     p.add_argument("--python", metavar="PY", type=_named, help="read dagster from this interpreter's sys.path "
                    "(default, without --dagster-version or --path: the installed dagster)")
     p.add_argument("--dagster-version", metavar="V", help="fetch the dagster==V wheel and read it statically (default: none)")
@@ -598,47 +599,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="ignore the content-keyed surface cache")
     p.set_defaults(func=cmd_snapshot)
 
+
+def _diff_command(sub) -> None:
     p = sub.add_parser("diff", help="compare two surfaces (files, `installed`, dagster==X, a python, a tree)", epilog=SPEC_EPILOG)
     p.add_argument("old", help="a surface JSON file or a SPEC")
     p.add_argument("new", help="a surface JSON file or a SPEC")
-    add_target(p)
-    add_report(p)
+    _add_target(p)
+    _add_report(p)
     p.add_argument("--griffe", action="store_true", help="append griffe.find_breaking_changes on the same classes, side by side (text, markdown)")
     p.add_argument("--witness", action="store_true",
                    help="run each cause's witness on both sides (two SPECs); an unproven cause is at most a warning")
-    add_witness_dir(p)
-    add_jobs(p)
+    _add_witness_dir(p)
+    _add_jobs(p)
     p.set_defaults(func=cmd_diff)
 
+
+def _witness_command(sub) -> None:
     p = sub.add_parser("witness", help="rerun the witness of a cause on both sides", epilog=SPEC_EPILOG)
     p.add_argument("cause_ids", nargs="+", metavar="CAUSE_ID", help="a cause id as reports print it (exports:dagster._core.instance)")
     p.add_argument("--old", required=True, metavar="SPEC", help="the old side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the new side")
     p.add_argument("--show", action="store_true", help="print each witness program too")
-    add_witness_dir(p)
-    add_target(p)
+    _add_witness_dir(p)
+    _add_target(p)
     p.set_defaults(func=cmd_witness)
 
+
+def _profile_command(sub) -> None:
     p = sub.add_parser("profile", help="profile the target's subclasses in a package or source tree")
     p.add_argument("package", help="an installed package name, a path, or NAME==VERSION to fetch")
-    add_target(p)
+    _add_target(p)
     p.add_argument("--python", metavar="PY", type=_named, help="find the package in this interpreter's sys.path "
                    "(default: this interpreter's)")
     p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
                    help="also write the profile JSON here, atomically (default: the summary only)")
     p.set_defaults(func=cmd_profile)
 
+
+def _baseline_command(sub) -> None:
     p = sub.add_parser("baseline", help="record surface, profiles and traces of the old side (default: installed)",
                        epilog=SPEC_EPILOG)
     p.add_argument("--out", required=True, metavar="DIR", type=_named, help="baseline directory to (re)write, atomically")
     p.add_argument("--old", metavar="SPEC", help="record this side (e.g. dagster==1.11.4, ~/dagster@master) "
                    "(default: the installed dagster)")
     p.add_argument("--python", metavar="PY", type=_named, help="record from this interpreter's dagster instead of --old (default: none)")
-    add_jobs(p)
-    add_cells(p)
-    add_target(p)
+    _add_jobs(p)
+    _add_cells(p)
+    _add_target(p)
     p.set_defaults(func=cmd_baseline)
 
+
+def _accept_command(sub) -> None:
     p = sub.add_parser("accept", help="declare findings intended, in a baseline's accepted.json")
     p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="the baseline whose accepted.json to extend")
     p.add_argument("--reason", required=True, help="why the change is intended (shown wherever the findings are)")
@@ -648,42 +659,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--member", metavar="MEMBER", help="with --rule: a member name or glob (default: none)")
     p.add_argument("--python", metavar="PY", type=_named, help="with --cause: check this interpreter's dagster (default: installed)")
     p.add_argument("--static-only", action="store_true", help="with --cause: skip the behaviour replay")
-    add_jobs(p)
+    _add_jobs(p)
     p.set_defaults(func=cmd_accept)
 
+
+def _check_command(sub) -> None:
     p = sub.add_parser("check", help="replay a baseline on the installed target")
     p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="a baseline recorded by `compat baseline`")
     p.add_argument("--python", metavar="PY", type=_named, help="check this interpreter's dagster (default: installed)")
-    add_jobs(p)
+    _add_jobs(p)
     p.add_argument("--target", help="module:Class under test (default: the one the baseline was recorded for)")
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")
     p.add_argument("--witness", action="store_true",
                    help="run each cause's witness on the dagster release the baseline was recorded from and on the "
                         "one checked (builds that release's environment); an unproven cause is at most a warning")
-    add_witness_dir(p)
-    add_report(p)
+    _add_witness_dir(p)
+    _add_report(p)
     p.set_defaults(func=cmd_check)
 
+
+def _compare_command(sub) -> None:
     p = sub.add_parser("compare", help="surfaces, profiles and behaviour replay of two dagsters (live fuzzing with "
                                        "--max-examples)", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the side the refactor starts from (recorded, cached by content)")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
-    add_jobs(p)
+    _add_jobs(p)
     p.add_argument("--max-examples", type=_at_least, default=0,
                    help="also search this many live Hypothesis programs for a difference; the stored programs "
                         "are replayed either way (default: %(default)s, no live fuzzing)")
     p.add_argument("--static-only", action="store_true", help="skip the behaviour replay and fuzzing")
     p.add_argument("--no-witness", action="store_true",
                    help="do not run the causes' witnesses (--static-only runs none either)")
-    add_witness_dir(p)
+    _add_witness_dir(p)
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")
-    add_cells(p)
-    add_target(p)
-    add_report(p)
+    _add_cells(p)
+    _add_target(p)
+    _add_report(p)
     p.set_defaults(func=cmd_compare)
 
+
+def _ecosystem_command(sub) -> None:
     p = sub.add_parser("ecosystem", help="every subclass of a dagster class in released downstream packages, "
                                          "checked against the new side", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the dagster the downstream releases were made for")
@@ -703,9 +720,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="packages fetched from the index at once (default: %(default)s)")
     p.add_argument("--no-behaviour", action="store_true",
                    help="static only: replay no downstream override (builds no environment)")
-    add_report(p)
+    _add_report(p)
     p.set_defaults(func=cmd_ecosystem)
 
+
+def _ecosystem_index_command(sub) -> None:
     p = sub.add_parser("ecosystem-index", help="the packages `compat ecosystem --all` checks: list or refresh them")
     p.add_argument("--refresh", action="store_true",
                    help="rebuild the list from the index: every project named *dagster* and how its releases "
@@ -716,6 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --refresh: write the list here (default: the list shipped with compat)")
     p.set_defaults(func=cmd_ecosystem_index)
 
+
+def _merge_command(sub) -> None:
     p = sub.add_parser("merge", help="join the shard files of one `ecosystem --shard` or `history --shard` run")
     p.add_argument("output", metavar="OUT", type=_output_file, help="the merged report, written atomically")
     p.add_argument("shards", metavar="SHARD", nargs="+", help="the N shard files of one run, in any order")
@@ -726,6 +747,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an ecosystem: exit 1 when a cause is at least this severe (default: %(default)s)")
     p.set_defaults(func=cmd_merge)
 
+
+def _fuzz_command(sub) -> None:
     p = sub.add_parser("fuzz", help="Hypothesis differential fuzzing of two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
@@ -734,6 +757,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", choices=("memory", "sqlite", "both"), default="memory",
                    help="storages the programs run on (default: %(default)s)")
     p.set_defaults(func=cmd_fuzz)
+
+
+def _perf_command(sub) -> None:
     p = sub.add_parser("perf", help="time hot instance methods through a subclass in two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
@@ -744,13 +770,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="corpus subclass to go through (default: %(default)s)")
     p.set_defaults(func=cmd_perf)
 
+
+def _mutate_command(sub) -> None:
     p = sub.add_parser("mutate", help="self-check: the gate must fail on known breaking edits of the installed "
                                       "dagster and pass on equivalent ones")
     p.add_argument("--baseline", default="snapshots/baseline", metavar="DIR", help="baseline the mutants are checked against (default: %(default)s)")
     p.add_argument("--only", nargs="+", metavar="ID", help="these mutations only (default: every mutation)")
     p.add_argument("--behaviour", choices=("auto", "always", "never"), default="auto",
                    help="replay traces: auto = when the static checks alone do not decide (default: %(default)s)")
-    add_jobs(p)
+    _add_jobs(p)
     p.add_argument("--full", action="store_true",
                    help="replay every behaviour cell and stored program, not only those the change can reach")
     p.add_argument("--generated", action="store_true",
@@ -768,6 +796,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --generated: write the report here, atomically (default: stdout)")
     p.set_defaults(func=cmd_mutate)
 
+
+def _coverage_command(sub) -> None:
     p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")
     p.add_argument("--python", metavar="PY", type=_named, help="measure this interpreter's dagster (default: the installed one)")
     p.add_argument("--dagster-version", metavar="V", help="measure a released dagster instead (default: none)")
@@ -782,11 +812,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="these storages only (default: the cell set's)")
     p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
                    help="write the report here, atomically (default: stdout)")
-    add_jobs(p)
-    add_cells(p)
-    add_target(p)
+    _add_jobs(p)
+    _add_cells(p)
+    _add_target(p)
     p.set_defaults(func=cmd_coverage)
 
+
+def _bisect_command(sub) -> None:
     p = sub.add_parser("bisect", help="first released version in a range where a finding appears")
     p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release of the range (e.g. 1.11.4)")
     p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release of the range")
@@ -804,11 +836,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--binary", action="store_true",
                    help="with --behaviour: binary search, assuming a divergence once introduced stays "
                         "(default: probe every release and report the intervals where it shows)")
-    add_jobs(p)
-    add_cells(p)
-    add_target(p)
+    _add_jobs(p)
+    _add_cells(p)
+    _add_target(p)
     p.set_defaults(func=cmd_bisect)
 
+
+def _contract_command(sub) -> None:
     p = sub.add_parser("contract", help="the subclass contract of a baseline's target, as markdown")
     p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="the baseline to document")
     p.add_argument("--against", metavar="DIR",
@@ -818,6 +852,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the document (or the diff) here, atomically (default: stdout)")
     p.set_defaults(func=cmd_contract)
 
+
+def _history_command(sub) -> None:
     p = sub.add_parser("history", help="causes across a range of releases, drawn as a timeline")
     p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release (e.g. 1.11.4)")
     p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release")
@@ -830,12 +866,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", metavar="K/N", type=shards.parse_shard,
                    help="record and compare only every N-th release from the K-th and print that as JSON for "
                         "`compat merge` (default: every release)")
-    add_jobs(p)
-    add_cells(p)
-    add_target(p)
+    _add_jobs(p)
+    _add_cells(p)
+    _add_target(p)
     p.set_defaults(func=cmd_history)
-    return parser
 
+
+# the subcommands in the order `compat --help` lists them
+_COMMANDS = (
+    _snapshot_command, _diff_command, _witness_command, _profile_command, _baseline_command, _accept_command,
+    _check_command, _compare_command, _ecosystem_command, _ecosystem_index_command, _merge_command,
+    _fuzz_command, _perf_command, _mutate_command, _coverage_command, _bisect_command, _contract_command,
+    _history_command,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="compat", description=__doc__, epilog=SPEC_EPILOG)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for harness errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for add in _COMMANDS:
+        add(sub)
+    return parser
 
 def _refuse_undecodable(argv: list[str]) -> None:
     """An argument that is no UTF-8 text (Python keeps its bad bytes as lone surrogates) cannot be
