@@ -9,7 +9,7 @@ Layers, and where their rules are registered:
 
 - ``surface``: two surfaces of the class compared (``compat/rules/*.py``, ``@rule``);
 - ``profile``: a recorded subclass profile checked against the new surface
-  (``compat/static/profile_checks.py``, ``@profile_rule``);
+  (``compat/static/profile_overrides.py`` and its siblings, ``@profile_rule``);
 - ``behaviour``: recorded traces replayed on the new dagster (``compat/behaviour/replay.py``);
 - ``fuzz``: generated or stored programs run on both dagsters (``compat/fuzz/differential.py``);
 - ``baseline``: the baseline's own bookkeeping, accepted.json (``compat/gate/accepted.py``);
