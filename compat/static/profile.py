@@ -44,11 +44,10 @@ from compat.model.surface import (
     Surface,
     visibility_of,
 )
+from compat.static.bodies import _BodyRefs, _self_name
 from compat.static.extract import (
     DEFAULT_TARGET,
     Extractor,
-    _BodyRefs,
-    _self_name,
     _version,
     installed_search_paths,
     parse_target,
