@@ -345,3 +345,38 @@ def test_bad_options_are_one_line_errors():
         proc = _cli(*args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_mutant_of_another_interpreter_is_compared_on_every_hashed_package(tmp_path):
+    """The reach map compares dagster, dagster-shared and dagster-pipes: the mutant's paths hold
+    dagster from its tree and the other two from the side's environment (a released side's
+    static path is its dagster wheel alone: the other two read as removed, and every cell of
+    every mutant replayed)."""
+    from compat import sides
+    from compat.behaviour import reach
+
+    root = tmp_path / "site"
+    write_tree(root, {"dagster/__init__.py": "", "dagster/_core/__init__.py": ""})
+    side = sides.from_options(python=sys.executable, dagster_version=None)
+    for chosen in (None, side):
+        paths = mutate.replay_search_paths(root, chosen)
+        assert paths[0] == str(root)
+        files = reach.package_files(paths)
+        assert files["dagster/__init__.py"] == root / "dagster/__init__.py"
+        assert any(rel.startswith("dagster_pipes/") for rel in files)
+        assert any(rel.startswith("dagster_shared/") for rel in files)
+
+
+@pytest.mark.slow
+def test_a_mutant_of_a_release_is_compared_on_its_environments_packages(tmp_path):
+    from compat import sides
+    from compat.behaviour import reach
+
+    root = tmp_path / "site"
+    write_tree(root, {"dagster/__init__.py": ""})
+    side = sides.from_options(dagster_version="1.11.4")
+    assert not any(rel.startswith("dagster_pipes/") for rel in reach.package_files(side.search_paths))
+    files = reach.package_files(mutate.replay_search_paths(root, side))
+    assert files["dagster/__init__.py"] == root / "dagster/__init__.py"
+    assert any(rel.startswith("dagster_pipes/") for rel in files) and any(
+        rel.startswith("dagster_shared/") for rel in files)

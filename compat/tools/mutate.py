@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compat import envs
 from compat.behaviour import replay as behaviour_mod
 from compat.fuzz.differential import replay_programs
 from compat.baseline import Baseline
@@ -456,6 +457,16 @@ class Outcome:
         return self.gate_failed == self.mutation.breaking
 
 
+def replay_search_paths(root: Path, side: Side | None) -> list[str]:
+    """Where the mutant's interpreter imports the hashed packages from (dagster from ``root``,
+    dagster-shared and dagster-pipes from the side's environment): what the reach map compares.
+    A released side's static search path is its dagster wheel alone, without which the other
+    two packages read as removed and every cell replayed."""
+    if side is None:
+        return [str(root)] + installed_search_paths()
+    return [str(root)] + envs.interpreter_paths(side.python)
+
+
 _BATCHES = (6, 24, 96, 0)  # cells replayed at a time with first_kill (0: the rest)
 
 
@@ -504,7 +515,7 @@ def evaluate(mutation: Mutation | GeneratedMutation, baseline: str | os.PathLike
         )
         if run_behaviour and base.trace_files():
             python = shadowing_python(root, Path(tmp), side.python if side is not None else None)
-            selection = base.selection(python, paths, full=full)
+            selection = base.selection(python, replay_search_paths(root, side), full=full)
             outcome.replay = selection.as_dict()
             done = 0
             cells = spread_by_scenario(selection.cells) if first_kill else selection.cells
