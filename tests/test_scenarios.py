@@ -224,3 +224,21 @@ def test_sparse_settings_take_the_defaults_and_decide_the_required_daemons():
     assert res["monitoring_resume_unsupported"]["__exception__"]["type"] == "CheckError"
     [daemons] = res["daemons:monitoring_default_coordinator_no_asset_daemons"]
     assert "MONITORING" in daemons and "QUEUED_RUN_COORDINATOR" not in daemons and "ASSET" not in daemons
+
+
+def test_storage_defaults_and_the_partitions_loader_record_what_the_base_does_without_arguments():
+    from compat.behaviour.worker import run_cell
+
+    memory = run_cell("spy", "storage_defaults_and_temp", "memory")["result"]
+    sqlite = run_cell("spy", "storage_defaults_and_temp", "sqlite")["result"]
+    # the constructors own a temp dir when given none, and remove it on disposal
+    assert memory["local_temp:no_tempdir"] == ["DagsterInstance", True, False]
+    assert memory["reindex"][0] == "Checking for reindexing..." and memory["reindex"][-1] == "Done."
+    assert "__exception__" in memory["wipe_all_schedules"] and sqlite["wipe_all_schedules"] is None
+    assert sqlite["compute_log_manager:from_ref"] == "LocalComputeLogManager"
+    assert memory["unregistered_storage:_instance"]["__exception__"]["type"] == "DagsterInvariantViolationError"
+    loader = run_cell("spy", "partitions_loader_and_requests", "memory")["result"]
+    assert loader["loader:has_one"] == [True, False]
+    assert loader["loader:existing"] == {"__set__": ["banana"]} and loader["loader:existing_again"] == {"__set__": ["apple"]}
+    assert loader["after_requests"] == ["list", ["banana", "cherry"]]
+    assert "_NamedRequest('loader_fruits')" in loader["after_requests:neither_request"]["__exception__"]["message"]

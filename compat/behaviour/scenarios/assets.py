@@ -5,7 +5,7 @@ called asset members.
 
 from __future__ import annotations
 
-from compat.behaviour.scenarios.common import _asset, _fresh_dir, _import, _ops_job, _value_of
+from compat.behaviour.scenarios.common import _asset, _fresh_dir, _import, _job_def, _ops_job, _value_of
 from compat.behaviour.scenarios.registry import FIXED_TS, Ctx, scenario
 
 
@@ -218,6 +218,12 @@ def assets_checks_freshness_status(instance, ctx: Ctx):
     dg.materialize([status_parts], instance=instance, partition_key="b", raise_on_error=False)
     ctx.step("status_by_partition", lambda: {p: s and s.value for p, s in (_value_of(
         instance, "get_status_by_partition", key, ["a", "b", "c"], parts) or {}).items()})
+    # a run of partition c created and not started: its planned materialization is in progress
+    ctx.step("create_run:partition_c", lambda: instance.create_run_for_job(_job_def(dg.Definitions(
+        assets=[status_parts], jobs=[dg.define_asset_job("status_job", selection=[status_parts])]), "status_job"),
+        tags={"dagster/partition": "c"}).status)
+    ctx.step("status_by_partition:c_planned", lambda: {p: s and s.value for p, s in (_value_of(
+        instance, "get_status_by_partition", key, ["a", "b", "c"], parts) or {}).items()})
     ctx.step("storage_id_by_partition:no_cursor", lambda: sorted(_value_of(
         instance, "get_latest_storage_id_by_partition", key, DagsterEventType.ASSET_MATERIALIZATION)))
     ctx.step("storage_id_by_partition:some", lambda: sorted(_value_of(
@@ -288,6 +294,16 @@ def events_batches_and_filters(instance, ctx: Ctx):
     return ctx.results
 
 
+class _NamedRequest:
+    """Names a partitions definition as a request does, and is neither kind of request."""
+
+    def __init__(self, partitions_def_name: str) -> None:
+        self.partitions_def_name = partitions_def_name
+
+    def __repr__(self) -> str:  # the base's refusal quotes it: no address in the trace
+        return f"_NamedRequest({self.partitions_def_name!r})"
+
+
 @scenario("partitions_loader_and_requests", "partitions")
 def partitions_loader_and_requests(instance, ctx: Ctx):
     """The caching loader the asset daemons wrap an instance in, asked one key at a time and a
@@ -310,7 +326,10 @@ def partitions_loader_and_requests(instance, ctx: Ctx):
     after = _import("DynamicPartitionsStoreAfterRequests", "dagster._core.instance.types")
     requests = [dg.AddDynamicPartitionsRequest("loader_fruits", ["cherry"]),
                 dg.DeleteDynamicPartitionsRequest("loader_fruits", ["apple"])]
-    ctx.step("after_requests", lambda: (lambda s: s.get_dynamic_partitions("loader_fruits"))(
-        after.from_requests(made, requests)))
+    # its list is built from sets (its order changes with the hash seed): the keys, sorted, and the type
+    ctx.step("after_requests", lambda: (lambda got: [type(got).__name__, sorted(got)])(
+        after.from_requests(made, requests).get_dynamic_partitions("loader_fruits")))
     ctx.step("after_requests:not_a_request", lambda: after.from_requests(made, ["not a request"]))
+    # something that names a partitions definition but is neither an add nor a delete request
+    ctx.step("after_requests:neither_request", lambda: after.from_requests(made, [_NamedRequest("loader_fruits")]))
     return ctx.results

@@ -114,3 +114,9 @@ def _refusals(ctx: Ctx, calls) -> dict[str, Any]:
     for label, fn in calls:
         ctx.step(label, fn)
     return ctx.results
+
+
+def _job_def(defs, name: str):
+    """A job of a Definitions object, resolved (``resolve_job_def`` where the release has it:
+    ``get_job_def`` warns about asset jobs there)."""
+    return getattr(defs, "resolve_job_def", defs.get_job_def)(name)

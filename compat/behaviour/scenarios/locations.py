@@ -12,7 +12,7 @@ import contextlib
 import inspect
 from typing import Any
 
-from compat.behaviour.scenarios.common import _import
+from compat.behaviour.scenarios.common import _import, _job_def
 from compat.behaviour.scenarios.registry import FIXED_TS, Ctx, scenario
 
 _ORIGINS = ("dagster._core.remote_origin", "dagster._core.remote_representation.origin")
@@ -120,7 +120,7 @@ def runs_reexecution_strategies(instance, ctx: Ctx):
                                                 tags={"team": "compat", "dagster/backfill": "reexecbf"}).run_id
     passed = defs.reexec_job.execute_in_process(
         instance=instance, raise_on_error=False, op_selection=["reexec_source"]).run_id
-    assets_failed = defs.location_defs.get_job_def("reexec_assets_job").execute_in_process(
+    assets_failed = _job_def(defs.location_defs, "reexec_assets_job").execute_in_process(
         instance=instance, raise_on_error=False).run_id
     known = {failed: "failed", passed: "passed", assets_failed: "assets_failed"}
 

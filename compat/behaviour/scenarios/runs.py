@@ -5,7 +5,7 @@ rarely called run members.
 
 from __future__ import annotations
 
-from compat.behaviour.scenarios.common import MISSING_RUN, _assets_defs, _import, _ops_job, _origin, _value_of
+from compat.behaviour.scenarios.common import MISSING_RUN, _assets_defs, _import, _job_def, _ops_job, _origin, _value_of
 from compat.behaviour.scenarios.registry import Ctx, scenario
 
 
@@ -252,8 +252,8 @@ def runs_construction_paths(instance, ctx: Ctx):
         def partitioned() -> int:
             return 1
 
-        asset_job = dg.Definitions(assets=[partitioned], jobs=[dg.define_asset_job(
-            f"construct_{kind}_job", partitions_def=parts)]).get_job_def(f"construct_{kind}_job")
+        asset_job = _job_def(dg.Definitions(assets=[partitioned], jobs=[dg.define_asset_job(
+            f"construct_{kind}_job", selection=[partitioned])]), f"construct_{kind}_job")
         first, last = keys[kind]
         for label, tags in (("no_partition", {}), ("partition", {"dagster/partition": first}),
                             ("range", {"dagster/asset_partition_range_start": first,

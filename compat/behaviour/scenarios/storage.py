@@ -4,7 +4,7 @@ manager and its disposal, and the maintenance members (migrations, reindexing, o
 
 from __future__ import annotations
 
-from compat.behaviour.scenarios.common import _fresh_dir, _ops_job, _origin
+from compat.behaviour.scenarios.common import _fresh_dir, _import, _ops_job, _origin
 from compat.behaviour.scenarios.registry import FIXED_TS, Ctx, scenario
 
 
@@ -148,4 +148,24 @@ def storage_defaults_and_temp(instance, ctx: Ctx):
     ctx.step("get_batch_ticks", lambda: dict(instance.get_batch_ticks([state.selector_id])))
     ctx.step("purge_ticks", instance.purge_ticks, origin.get_id(), state.selector_id, FIXED_TS)
     ctx.step("wipe_all_schedules", instance.wipe_all_schedules)
+    ctx.step("optimize_for_webserver", instance.optimize_for_webserver, 30000, 3600, 10)
+
+    def reindexed():
+        lines: list[str] = []
+        instance.reindex(lines.append)
+        return lines
+
+    ctx.step("reindex", reindexed)
+
+    def compute_logs_from_ref():  # built from a ref, the instance loads its compute log manager on first use
+        other = cls.from_ref(instance.get_ref())
+        try:
+            return type(other.compute_log_manager).__name__
+        finally:
+            other.dispose()
+
+    ctx.step("compute_log_manager:from_ref", compute_logs_from_ref)
+    # a storage no instance registered has no instance to hand back
+    ctx.step("unregistered_storage:_instance", lambda: _import(
+        "InMemoryRunStorage", "dagster._core.storage.runs")()._instance)
     return ctx.results
