@@ -236,7 +236,8 @@ sys.exit(code)
 _CELL_COSTS = """
 import json, sys
 from pathlib import Path
-from compat.behaviour import speedups, worker
+from compat.behaviour import worker
+from compat.worker import speedups
 from compat.model.schemas import read_trace
 speedups.install()
 worker.warm()

@@ -276,7 +276,7 @@ def serve() -> Callable[[dict], None]:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    from compat.behaviour import speedups
+    from compat.worker import speedups
 
     speedups.install()
 

@@ -100,7 +100,7 @@ def test_spy_records_dispatch_from_base_methods(tmp_path):
     import dagster as dg
     from dagster._core.instance import DagsterInstance
 
-    from compat.behaviour import spy
+    from compat.worker import spy
     from compat.corpus import load_class, make_instance
 
     @dg.op

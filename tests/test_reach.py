@@ -236,7 +236,7 @@ def test_the_harness_digest_covers_what_a_worker_runs_and_nothing_else(tmp_path)
         with (copy / parent_side).open("a") as f:
             f.write("\n# edited\n")
     assert reach.harness_digest(copy) == reach.harness_digest()
-    for worker_side in ("behaviour/worker.py", "behaviour/recorder.py", "behaviour/scenarios/runs.py", "corpus/cloud.py",
+    for worker_side in ("behaviour/worker.py", "worker/recorder.py", "behaviour/scenarios/runs.py", "corpus/cloud.py",
                         "model/trace.py"):
         before = reach.harness_digest(copy)
         with (copy / worker_side).open("a") as f:

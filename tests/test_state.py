@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from compat.behaviour.scenarios import FIXED_TS, _ops_job, _origin
-from compat.behaviour.worker import build_instance
+from compat.worker.instance import build_instance
 from compat.model.trace import capture_state, normalize_trace
 
 

@@ -1,4 +1,4 @@
-"""The worker's speed-ups (compat/behaviour/speedups.py) change what a cell costs, never what it
+"""The worker's speed-ups (compat/worker/speedups.py) change what a cell costs, never what it
 records: the same cells give the same trace bytes with them and without them, and the shared
 compiled cache hands a statement's SQL only to engines whose dialect has the same settings.
 
@@ -22,7 +22,7 @@ CELLS = [{"subclass": "spy", "scenario": "runs_create_run_direct", "storage": "m
 
 _CACHE_PROBE = """
 import json
-from compat.behaviour import speedups
+from compat.worker import speedups
 speedups.install()
 import sqlalchemy as db
 
@@ -47,7 +47,7 @@ print(json.dumps({"first": first, "second": second, "other": other}))
 
 _STAMP_PROBE = """
 import json
-from compat.behaviour import speedups
+from compat.worker import speedups
 speedups.install()
 import sqlalchemy as db
 from alembic.script import ScriptDirectory
@@ -112,9 +112,9 @@ def test_a_new_database_is_stamped_with_the_first_stamps_statements_to_the_same_
 def test_cells_record_the_same_trace_bytes_with_the_speed_ups_and_without():
     # the speed-ups are installed with the worker's channel; run_cell alone runs without them
     # unless installed, so the first run installs them the way a worker does
-    with_them = _run("from compat.behaviour import speedups; assert speedups.install()\n" + _TRACES,
+    with_them = _run("from compat.worker import speedups; assert speedups.install()\n" + _TRACES,
                      json.dumps(CELLS))
-    without = _run("from compat.behaviour import speedups; assert not speedups.install()\n" + _TRACES,
+    without = _run("from compat.worker import speedups; assert not speedups.install()\n" + _TRACES,
                    json.dumps(CELLS), env={"COMPAT_NO_SPEEDUPS": "1"})
     assert [t["cell"] for t in json.loads(with_them)] == CELLS
     assert not any(t["cell_error"] for t in json.loads(with_them))

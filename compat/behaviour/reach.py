@@ -78,7 +78,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from compat.behaviour.recorder import HARNESS_PREFIX, HASHED_PACKAGES, _canonical, _sha
+from compat.worker.recorder import HARNESS_PREFIX, HASHED_PACKAGES, _canonical, _sha
 from compat.envs import harness_requirements, requirement_closure
 from compat.model import schemas
 from compat.model.errors import CompatError
@@ -91,7 +91,7 @@ FILENAME = "reach.json"
 HASHED_DISTRIBUTIONS = ("dagster", "dagster-shared", "dagster-pipes")
 STARTUP = "<startup>"  # the pseudo-cell of what a worker runs before its first cell
 # worker-side harness modules whose code decides what a cell does
-HARNESS_DIRS = ("behaviour", "corpus", "fuzz")
+HARNESS_DIRS = ("behaviour", "corpus", "fuzz", "worker")
 HARNESS_FILES = ("model/trace.py", "channel.py", "tempdirs.py")
 # parent-side modules of those folders: which cells exist, how traces are compared, what coverage
 # reports; none of it runs in a worker, so editing it leaves a recorded trace what it was

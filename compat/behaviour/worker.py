@@ -30,58 +30,15 @@ import warnings
 from typing import Any
 
 from compat.behaviour import paramcov
-from compat.behaviour import spy as spy_mod
 from compat.behaviour.scenarios import SCENARIOS, Ctx
+from compat.worker import spy as spy_mod
+from compat.worker.instance import SPY, _corpus, build_instance  # noqa: F401  (SPY, build_instance: re-exported for the behaviour worker's callers)
 from compat.model.trace import (
     capture_state, exception_data, forwarded_calls, make_trace, to_jsonable, warnings_data,
 )
 
-SPY = "spy"
 SCENARIO_WARNINGS = "(scenario)"  # the warnings a scenario emitted outside its steps
 REACH_ENV = "COMPAT_REACH"  # "1": record the lines of dagster each cell runs
-
-
-def _corpus():
-    """The subclass corpus module, or None while it does not exist in this checkout."""
-    try:
-        from compat import corpus  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    if not hasattr(corpus, "make_instance") or not hasattr(corpus, "CORPUS"):
-        return None
-    return corpus
-
-
-def _base_instance(base_dir: str, storage: str, settings: dict | None):
-    from dagster._core.instance import DagsterInstance
-
-    if storage == "memory":
-        return DagsterInstance.ephemeral(tempdir=base_dir, settings=settings or None)
-    if storage == "sqlite":
-        return DagsterInstance.local_temp(tempdir=base_dir, overrides=settings or None)
-    raise ValueError(f"unknown storage {storage!r} (expected memory or sqlite)")
-
-
-def build_instance(subclass: str, base_dir: str, storage: str, settings: dict | None = None):
-    """A fresh instance of the named subclass (spies included) rooted in ``base_dir``."""
-    spying = subclass == SPY or subclass.startswith(SPY + ":")
-    name = subclass.split(":", 1)[1] if subclass.startswith(SPY + ":") else ("base" if spying else subclass)
-    via = "direct"
-    if name.startswith("yaml:"):  # built through instance_class: in a dagster.yaml
-        via, name = "yaml", name.split(":", 1)[1]
-    corpus = _corpus()
-    if corpus is not None and name in corpus.CORPUS:
-        instance = corpus.make_instance(name, base_dir, storage=storage, via=via)
-        if settings:
-            instance._settings = {**(instance._settings or {}), **settings}
-    elif name == "base":
-        instance = _base_instance(base_dir, storage, settings)
-    else:
-        known = sorted(corpus.CORPUS) if corpus is not None else ["base"]
-        raise LookupError(f"unknown subclass {name!r} (known: {', '.join(known)}, spy, spy:<name>)")
-    if spying:
-        spy_mod.attach(instance)
-    return instance
 
 
 def run_cell(subclass: str, scenario: str, storage: str, costs: dict[str, float] | None = None) -> dict[str, Any]:
@@ -304,7 +261,7 @@ def _start_reach():
     """The per-cell line recorder, started before dagster is imported so start-up counts too."""
     if os.environ.get(REACH_ENV) != "1":
         return None
-    from compat.behaviour.recorder import LineRecorder
+    from compat.worker.recorder import LineRecorder
 
     return LineRecorder()
 

@@ -365,7 +365,7 @@ def _from_template(subclass: str, base_dir: str) -> None:
     import os
     import shutil
 
-    from compat.behaviour.worker import build_instance
+    from compat.worker.instance import build_instance
 
     name = subclass.split(":", 1)[-1] if subclass.startswith("spy:") else ("base" if subclass == "spy" else subclass)
     template = _TEMPLATES.get(name)
@@ -386,7 +386,7 @@ class Session:
 
     def __init__(self, subclass: str, storage: str, base_dir: str) -> None:
         from compat.model.trace import Normalizer, default_replacements
-        from compat.behaviour.worker import build_instance
+        from compat.worker.instance import build_instance
 
         if storage == "sqlite":
             _from_template(subclass, base_dir)
@@ -399,7 +399,7 @@ class Session:
     def step(self, op: str, args: dict) -> Any:
         from compat.model.trace import exception_data, to_jsonable
 
-        from compat.behaviour.spy import RECORDER
+        from compat.worker.spy import RECORDER
 
         fn = OPS[op].run
         if self.spied:

@@ -19,7 +19,7 @@ import tempfile
 def main() -> int:
     recorder = None
     if os.environ.get("COMPAT_REACH") == "1":  # recording: the lines of dagster each program runs
-        from compat.behaviour.recorder import LineRecorder
+        from compat.worker.recorder import LineRecorder
 
         recorder = LineRecorder()
     from compat.channel import serve

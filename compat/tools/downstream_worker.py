@@ -130,7 +130,7 @@ def db_io_manager(spied: str, work: str) -> dict[str, Any]:
     static and daily partitions, a partial column read, a multi-partition read."""
     import dagster as dg
 
-    from compat.behaviour import spy
+    from compat.worker import spy
 
     io_module = importlib.import_module(DUCKDB_CLIENT.partition(":")[0])
     client, factory = _load(DUCKDB_CLIENT), _load(DUCKDB_IO_MANAGER)
@@ -212,7 +212,7 @@ def duckdb_resource(spied: str, work: str) -> dict[str, Any]:
     """The resource configured and used from an asset: a table created and read, a setting passed."""
     import dagster as dg
 
-    from compat.behaviour import spy
+    from compat.worker import spy
 
     resource_cls = spy.spy_class(_load(DUCKDB_RESOURCE))
     database = os.path.join(work, "res.duckdb")
@@ -357,7 +357,7 @@ def instance_storage(spied: str, scenario: str, work: str, server: dict[str, Any
 
     from dagster._core.instance import DagsterInstance, InstanceRef
 
-    from compat.behaviour import spy
+    from compat.worker import spy
     from compat.behaviour.scenarios import SCENARIOS, Ctx
 
     cls = _load(spied)

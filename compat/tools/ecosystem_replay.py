@@ -110,8 +110,8 @@ REPLAYED: dict[str, tuple[tuple[str, ...], tuple[Cell, ...]]] = {
         EVENT_LOG_BASE: "dagster_mysql.event_log.event_log.MySQLEventLogStorage",
         SCHEDULE_BASE: "dagster_mysql.schedule_storage.schedule_storage.MySQLScheduleStorage"})),
 }
-WORKER_CODE = ("tools/downstream_worker.py", "behaviour/spy.py", "model/trace.py", "channel.py",
-               "behaviour/speedups.py")
+WORKER_CODE = ("tools/downstream_worker.py", "worker/spy.py", "model/trace.py", "channel.py",
+               "worker/speedups.py")
 WORKER_PACKAGES = ("behaviour/scenarios",)  # every module of these counts too
 
 

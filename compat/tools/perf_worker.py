@@ -51,7 +51,7 @@ def benches(instance: Any) -> dict[str, Callable[[], Any]]:
 
 
 def main() -> int:
-    from compat.behaviour.worker import build_instance
+    from compat.worker.instance import build_instance
     from compat.channel import requests, serve
 
     send = serve()

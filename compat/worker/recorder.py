@@ -61,7 +61,7 @@ class LineRecorder:
         # which lines of theirs a cell runs is the worker's history, not the cell's (an edit of
         # them changes the harness digest, which replays everything); nor is the recorder's own code
         # (its audit hook runs for every file a worker opens, most of them in its first cell)
-        omit = [os.path.join(self.harness, "behaviour", name) for name in ("speedups.py", "recorder.py")]
+        omit = [os.path.join(self.harness, "worker", name) for name in ("speedups.py", "recorder.py")]
         self._cov = self._coverage.Coverage(data_file=None, source=[*self.dirs, self.harness], config_file=False,
                                             branch=False, omit=omit)
         self._cov.start()
