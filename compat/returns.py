@@ -39,10 +39,11 @@ from typing import Any
 from compat.causes import Cause
 from compat.model.findings import BREAKING, SUBCLASSES, Finding
 from compat.model.surface import METHOD, Surface
+from compat.rules.typehints import return_annotation_changed
 
 KIND = "return-contract"
 RULE = "return-contract-broken"
-RETURN_RULE = "return-annotation-changed"  # the surface rule whose members are put to a return contract
+RETURN_RULE = return_annotation_changed.rule_id  # the surface rule whose members are put to a return contract
 MAX_SITES = 40  # call sites per member a witness calls (the first, in sorted order)
 CALL_SECONDS = 20  # one placeholder call: longer is a call that waits for something, not a contract
 

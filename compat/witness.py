@@ -35,6 +35,7 @@ from compat.model.surface import (
     CLASSMETHOD, KEYWORD_ONLY, METHOD, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, STATICMETHOD, Member, Surface,
 )
 from compat.rules.base import bound_params
+from compat.rules.classes import metaclass_changed, slots_changed
 from compat.rules.hooks import init_hook_added
 
 RUNTIME = "runtime"
@@ -488,7 +489,7 @@ def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
                             if a and "." in a})
         if ancestors:
             return head + _ancestors_program(ancestors), ""
-        if any(f.rule in ("metaclass-changed", "slots-changed") for f in c.findings):
+        if any(f.rule in (metaclass_changed.rule_id, slots_changed.rule_id) for f in c.findings):
             return None, ("no witness of a metaclass or __slots__ change is written yet (a subclass's own "
                           "__slots__ or metaclass meets the new one only in its own code)")
         return None, f"no witness of a `{c.subject}` change of the class is written yet"

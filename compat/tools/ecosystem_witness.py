@@ -40,6 +40,8 @@ from compat.causes import Cause
 from compat.model.errors import CompatError
 from compat.model.findings import BREAKING, Finding
 from compat.sides import Side
+from compat.static.profile_attributes import subclass_name_clash
+from compat.static.profile_overrides import override_return_incompatible, override_signature_incompatible
 from compat.tools import ecosystem_replay
 from compat import witness as witness_mod
 
@@ -75,9 +77,9 @@ ROUNDTRIP: dict[str, tuple[str, str, str, str]] = {
         "dagster_serde.io_managers.json:JsonIOManager", "", "{'x': [1, 2]}", "dict"),
 }
 
-SIGNATURE = "override-signature-incompatible"
-RETURNS = "override-return-incompatible"
-CLASH = "subclass-name-clash"
+SIGNATURE = override_signature_incompatible.rule_id
+RETURNS = override_return_incompatible.rule_id
+CLASH = subclass_name_clash.rule_id
 _OUTCOME_KEYS = {"ok": (bool, type(None)), "line": str}
 
 
