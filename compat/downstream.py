@@ -37,6 +37,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal
 
@@ -217,7 +218,9 @@ def simple_page(project: str | None, index: str | None = None, timeout: float = 
     """The index's simple JSON page (PEP 691) of `project`, or of the whole index (None)."""
     base = (index or index_url()).rstrip("/")
     url = f"{base}/" if project is None else f"{base}/{normalize(project)}/"
-    req = urllib.request.Request(url, headers={"Accept": _SIMPLE_JSON})
+    # the root listing may come as HTML (PEP 503) even when JSON is asked for: PyPI's does
+    accept = _SIMPLE_JSON if project is not None else f"{_SIMPLE_JSON}, text/html;q=0.1"
+    req = urllib.request.Request(url, headers={"Accept": accept})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - the index's URL
             kind = resp.headers.get("Content-Type", "")
@@ -226,6 +229,8 @@ def simple_page(project: str | None, index: str | None = None, timeout: float = 
         raise (Gone if exc.code in (404, 410) else Unavailable)(f"{url}: the index answered {exc.code}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise Unavailable(f"{url}: cannot reach the index ({getattr(exc, 'reason', exc)})") from None
+    if project is None and kind.split(";", 1)[0].strip() == "text/html":
+        return {"projects": [{"name": n} for n in _html_project_names(body)]}
     if _SIMPLE_JSON not in kind:
         raise Unavailable(f"{url}: the index does not serve the simple JSON API (got {kind or 'no type'})")
     try:
@@ -235,6 +240,32 @@ def simple_page(project: str | None, index: str | None = None, timeout: float = 
     if not isinstance(data, dict) or not isinstance(data.get("files" if project else "projects"), list):
         raise Unavailable(f"{url}: not a simple JSON page")
     return data
+
+
+class _Anchors(HTMLParser):
+    """The text of every anchor of a PEP 503 root listing: one project name each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self._in_a = False
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self._in_a = tag == "a"
+
+    def handle_endtag(self, tag) -> None:
+        self._in_a = False
+
+    def handle_data(self, data) -> None:
+        if self._in_a and data.strip():
+            self.names.append(data.strip())
+
+
+def _html_project_names(body: bytes) -> list[str]:
+    parser = _Anchors()
+    parser.feed(body.decode("utf-8", "replace"))
+    parser.close()
+    return parser.names
 
 
 def _file_version(project: str, filename: str) -> Version | None:

@@ -99,6 +99,9 @@ class _Simple(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+_INDEX_ROOTS: dict[str, Path] = {}  # the served folder of each index fixture
+
+
 @pytest.fixture
 def index(tmp_path):
     root = tmp_path / "index"
@@ -117,7 +120,9 @@ def index(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Simple, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+    _INDEX_ROOTS[url] = root
+    yield url
     server.shutdown()
     server.server_close()
 
@@ -131,6 +136,18 @@ def test_refresh_lists_every_project_named_dagster_with_its_scheme(index):
         ("dagster-cloud", "same"), ("dagster-foo", "integration"), ("dagster-old", "dated"),
         ("foo-dagster", "dated")]  # no kedro-plugin: the index does not have it; dagster-gone has no page
     assert fresh.index == index
+
+
+def test_an_index_whose_root_listing_is_html_is_read_all_the_same(index):
+    """PyPI answers its root listing in HTML (PEP 503) even when the JSON API is asked for; the
+    project pages come as JSON. The list is the same as from an index that serves JSON only."""
+    json_list = downstream.refresh_list(index)
+    served = Path(_INDEX_ROOTS[index]) / "simple"
+    projects = json.loads((served / "index.json").read_text())["projects"]
+    (served / "index.json").unlink()
+    (served / "index.html").write_text("<!DOCTYPE html><html><body>\n" + "".join(
+        f'<a href="/simple/{downstream.normalize(p["name"])}/">{p["name"]}</a>\n' for p in projects) + "</body></html>")
+    assert downstream.refresh_list(index) == json_list
 
 
 def test_refresh_writes_a_list_that_reads_back(index, tmp_path):
