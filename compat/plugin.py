@@ -30,7 +30,7 @@ def _load_harness() -> None:
     this module's namespace, once a run asks for the gate. An interpreter without the harness's
     dependencies still gets the options, and one line when it asks for the gate."""
     global _MISSING, replay, verdict, differential, Gate, Settings, in_xdist_worker, python_for_gate
-    global update_baseline, schemas, Finding, sort_findings, RULES, REPLAY_LAYERS
+    global update_baseline, Finding, sort_findings, RULES, REPLAY_LAYERS
     global channel, envs, forkserver, signals, tempdirs, CompatError
     if "Gate" in globals():
         return
@@ -44,7 +44,6 @@ def _load_harness() -> None:
         from compat.fuzz import differential
         from compat.gate.gate import Gate, Settings, in_xdist_worker, python_for_gate
         from compat.gate.update import update_baseline
-        from compat.model import schemas
         from compat.model.findings import Finding, sort_findings
         from compat.rules import RULES
         from compat.rules.registry import REPLAY_LAYERS
@@ -150,6 +149,8 @@ class GateRun:
     interrupted: list[tuple[str, int]] = field(default_factory=list)  # (signal, exit code)
     incomplete: tuple[int, int] | None = None  # (units that ran, of how many) when not all ran
     stale: list[Any] = field(default_factory=list)  # behaviour entries of accepted.json no finding matched
+    session: Any = None  # pytest's session, once it starts: an interrupt before it began is said at unconfigure
+    pending_signal: list[int] = field(default_factory=list)  # a signal kept while xdist started its workers
 
     # the two hooks pytest calls without the config: the run is registered as a plugin for them
     def pytest_runtest_logreport(self, report) -> None:
@@ -240,12 +241,29 @@ def _keep_bytecode() -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_sessionstart(session):
     """xdist starts its workers in this hook: they inherit the bytecode prefix from the
-    environment, which is put back as it was once they are started."""
-    if _run(session.config) is None or in_xdist_worker(session.config):
+    environment, which is put back as it was once they are started. A signal meanwhile waits
+    until they are: one that lands between starting a worker and handing it its bootstrap line
+    leaves a worker that prints a traceback, and pytest, interrupted before its session began,
+    would neither finish it (no line, exit 2) nor stop the workers it had started."""
+    run = _run(session.config)
+    if run is not None:
+        run.session = session
+    if run is None or in_xdist_worker(session.config):
         yield
         return
-    with envs.environ(PYTHONPYCACHEPREFIX=sys.pycache_prefix or channel.bytecode_cache(), PYTHONDONTWRITEBYTECODE=None):
+    with signals.deferred() as pending, envs.environ(PYTHONPYCACHEPREFIX=sys.pycache_prefix or channel.bytecode_cache(),
+                                                     PYTHONDONTWRITEBYTECODE=None):
         yield
+    run.pending_signal = pending
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    """A signal that arrived while the session started is raised now, where an interrupt of the
+    run finishes its session (xdist stops its workers) and says so in one line."""
+    run = _run(session.config)
+    if run is not None and run.pending_signal:
+        signals.raise_for(run.pending_signal.pop())
 
 
 def _incomplete(run: GateRun) -> tuple[int, int] | None:
@@ -286,6 +304,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_unconfigure(config):
     run = _run(config)
+    if run is not None and run.interrupted and run.session is not None and not in_xdist_worker(config) \
+            and run.session.exitstatus not in (130, 143):
+        # interrupted before the session began (pytest then skips sessionfinish): said here
+        sig, code = run.interrupted[-1]
+        stopped = tempdirs.stop_all()
+        sys.stderr.write(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs\n")
+        run.session.exitstatus = code
     if run is not None and run.fork_server is not None:
         run.fork_server.close()
     if _collects_gate(config) and "tempdirs" in globals():
@@ -524,7 +549,7 @@ class Replayer:
             return []
         path = self.gate.base.path / "traces" / f"{cell_stem}.json"
         try:
-            old = schemas.read_trace(path)
+            old = self.gate.base.read_trace(path)
         except CompatError as exc:  # a damaged baseline file: a harness problem, shown as one line
             pytest.fail(escape_unsafe(f"compat: {exc}"), pytrace=False)
         try:

@@ -10,6 +10,7 @@ so every `finally` runs.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -18,9 +19,7 @@ from compat import tempdirs
 
 
 def _handler(signum, frame):
-    for sig in (signal.SIGINT, signal.SIGTERM):  # the cleanup that follows runs to its end
-        signal.signal(sig, signal.SIG_IGN)
-    raise tempdirs.Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    raise_for(signum)
 
 
 def install() -> None:
@@ -28,6 +27,35 @@ def install() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _handler)
         signal.signal(signal.SIGTERM, _handler)
+
+
+def raise_for(signum: int):
+    """Raise what the handler raises for ``signum``; the cleanup that follows runs to its end."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise tempdirs.Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def deferred():
+    """A SIGINT or SIGTERM in the block is kept, not raised: the list it yields holds the first
+    one, which the caller raises (:func:`raise_for`) where an interrupt can be cleaned up after.
+    A later one is ignored. Outside the main thread, nothing is deferred."""
+    pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+
+    def keep(signum, frame):
+        if not pending:
+            pending.append(signum)
+
+    saved = {sig: signal.signal(sig, keep) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield pending
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler if not pending else signal.SIG_IGN)
 
 
 def name_and_code(exc: BaseException) -> tuple[str, int]:

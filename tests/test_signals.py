@@ -199,3 +199,108 @@ def test_two_sigints_in_a_row_leave_no_traceback_and_no_temp_dirs(tmp_path, fron
     assert not list(tmp.glob("compat-worker-*")), list(tmp.iterdir())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")], list(tmp_path.iterdir())
     assert _digest(base) == before
+
+
+# --- under xdist, and `compat check -j 2`: every process of the run is found by a marker in its
+# environment (inherited by every child, whatever session or process group it starts), so a
+# worker that outlived the run is found even once it was handed to init
+def _marked(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or a zombie's environment that is no longer there
+            continue
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
+                for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _run_of_its_own(tmp_path: Path, argv: list[str]) -> tuple[subprocess.Popen, Path, str, str]:
+    base = tmp_path / "base"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    marker = f"COMPAT_SIGNAL_RUN={tmp_path.name}-{os.getpid()}"
+    key, value = marker.split("=", 1)
+    env = {**os.environ, "TMPDIR": str(tmp), "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache"),
+           key: value}
+    proc = subprocess.Popen([sys.executable, *[a.replace("{base}", str(base)) for a in argv]], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, tmp, marker, _digest(base)
+
+
+def _until(ready, proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 600
+    while not ready() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert proc.poll() is None and ready(), f"the run ended or never got {what}: " + "".join(proc.communicate())[-3000:]
+
+
+def _stopped_cleanly(proc, tmp_path: Path, tmp: Path, marker: str, before: str, code: int, name: str) -> None:
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == code, out[-2000:] + err[-3000:]
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and name in lines[0] and "stopped" in lines[0], err[-3000:]
+    assert "Traceback" not in out + err and "INTERNALERROR" not in out + err, out[-2000:] + err[-2000:]
+    # every process of the run is gone: the xdist workers, their behaviour workers, the fork server
+    deadline = time.monotonic() + 30
+    while _marked(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _marked(marker)
+    assert not left, [Path(f"/proc/{p}/cmdline").read_bytes()[:200] for p in left if Path(f"/proc/{p}").exists()]
+    assert not [p for p in tmp.iterdir() if p.name.startswith("compat-")], list(tmp.iterdir())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".base.")], list(tmp_path.iterdir())
+    assert _digest(tmp_path / "base") == before
+
+
+GATE_XDIST = ["-m", "pytest", "--pyargs", "compat", "-q", "-p", "no:cacheprovider", "-n", "2",
+              "--compat-baseline", "{base}", "--compat-full"]
+
+
+@pytest.mark.parametrize("instant", ["collection", "replay"])
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")])
+def test_an_interrupted_gate_under_xdist_stops_every_worker(tmp_path, instant, sig, code, name):
+    """`pytest --pyargs compat -n 2`: the signal reaches the controller while its two xdist workers
+    collect (they are up, no behaviour worker yet) or while they replay cells (behaviour workers
+    up). Exit 130/143, one line, no process of the run left, no temp dir, the baseline as it was."""
+    proc, tmp, marker, before = _run_of_its_own(tmp_path, GATE_XDIST)
+    if instant == "collection":
+        _until(lambda: len(_children(proc.pid)) >= 2, proc, "its xdist workers")
+    else:
+        _until(lambda: list(tmp.glob("compat-worker-*")), proc, "a behaviour worker")
+    proc.send_signal(sig)
+    _stopped_cleanly(proc, tmp_path, tmp, marker, before, code, name)
+
+
+@pytest.mark.parametrize("front", ["gate-xdist", "check"])
+def test_two_signals_in_a_row_under_xdist_and_check_j2_leave_nothing_behind(tmp_path, front):
+    """A SIGINT, then a SIGTERM while the first one's cleanup runs: the first one decides the
+    code and the line; nothing is left of the run."""
+    argv = GATE_XDIST if front == "gate-xdist" else ["-m", "compat", "check", "--baseline", "{base}", "--full",
+                                                       "-j", "2"]
+    proc, tmp, marker, before = _run_of_its_own(tmp_path, argv)
+    _until(lambda: list(tmp.glob("compat-worker-*")), proc, "a behaviour worker")
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)  # the second one lands while the first one's cleanup runs
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    _stopped_cleanly(proc, tmp_path, tmp, marker, before, 130, "SIGINT")
+
+
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")])
+def test_an_interrupted_check_with_two_jobs_stops_its_workers(tmp_path, sig, code, name):
+    proc, tmp, marker, before = _run_of_its_own(
+        tmp_path, ["-m", "compat", "check", "--baseline", "{base}", "--full", "-j", "2"])
+    _until(lambda: len(list(tmp.glob("compat-worker-*"))) >= 2, proc, "its two behaviour workers")
+    proc.send_signal(sig)
+    _stopped_cleanly(proc, tmp_path, tmp, marker, before, code, name)
