@@ -16,6 +16,7 @@ from pathlib import Path
 
 from compat import tempdirs
 from compat.behaviour import reach as reach_mod
+from compat.behaviour import replay as behaviour_mod
 from compat.fuzz import differential
 from compat.fuzz.differential import PROGRAMS_FILE, load_programs
 from compat.gate import accepted as accepted_mod
@@ -56,8 +57,36 @@ def check_replaceable_baseline(out: str | os.PathLike[str]) -> Path:
     except CompatError as exc:
         raise CompatError(f"{path}: is not empty and not a baseline ({exc}); refusing to replace it") from None
     refuse_links(path)
+    try:
+        stray = _not_of_a_baseline(path)
+    except OSError as exc:
+        raise CompatError(f"{exc.filename or path}: cannot list it: {exc.strerror or exc}") from None
+    if stray:
+        raise CompatError(f"{path}: holds {stray}, which no recording writes; refusing to replace it (a re-recording "
+                          "would delete it: move it out of the baseline first)")
     accepted_mod.load(path)  # kept across the re-recording: refused now, not after the work
     return path
+
+
+# what a recording writes (and accepted.json, which reviewers write): a re-recording replaces the
+# whole folder, so anything else in it (a user's notes, a submodule's .git) would be lost
+_LAYOUT = {"manifest.json": None, "surface.json": None, "accepted.json": None, "reach.json": None,
+           "profiles": ".json", "traces": ".json", "fuzz": "programs.json"}
+
+
+def _not_of_a_baseline(root: Path) -> str | None:
+    """The first entry of `root` (sorted) a recording never writes, or None."""
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        kind = _LAYOUT.get(entry.name, False)
+        if kind is False or (kind is None) != entry.is_file(follow_symlinks=False):
+            return entry.name + ("/" if entry.is_dir(follow_symlinks=False) else "")
+        if kind is not None:
+            for inner in sorted(os.scandir(entry.path), key=lambda e: e.name):
+                if not inner.is_file(follow_symlinks=False) or not inner.name.endswith(kind) \
+                        or (kind == "programs.json" and inner.name != kind):
+                    return f"{entry.name}/{inner.name}" + ("/" if inner.is_dir(follow_symlinks=False) else "")
+    return None
+
 
 _UNSEALED = ("manifest.json", accepted_mod.FILENAME, tempdirs.OWNER)
 
@@ -139,10 +168,70 @@ class Baseline:
             raise CompatError(
                 f"baseline {self.path}: {len(traces)} trace files but the manifest lists {self.manifest['cells']}; re-record it"
             )
+        self._unrecorded: list[str] = []
+        self._check_cell_set(traces)
         self.accepted = accepted_mod.load(self.path, [*self.surface.members, *self.surface.instance_attributes])
         self._reach = reach_mod.load(self.path) if read_reach else _UNREAD
         # what every report of a check against this baseline says before its verdict is trusted
-        self.warnings: list[str] = hand_edits(self.path, self.manifest)
+        self.warnings: list[str] = hand_edits(self.path, self.manifest) + self._unrecorded
+
+    def _check_cell_set(self, traces: list[Path]) -> None:
+        """The trace files are the cells of the cell set the manifest claims: a trace of a cell
+        the set does not hold would be replayed as if recorded, and a hole in the recorded grid (a
+        cell whose subclass, scenario and storage the baseline all holds, with no trace) would
+        never be compared; either is refused. Cells of a subclass, scenario or storage the
+        baseline holds no trace of at all are the harness's since the recording (a scenario added
+        later): not checked, and every report says so."""
+        where = self.path / "manifest.json"
+        declared, selection = self.manifest.get("cell_set"), self.manifest.get("selection")
+        if declared is None:
+            if traces or selection:
+                raise CompatError(f"{where}: cell_set: none declared, but the baseline holds "
+                                  f"{len(traces)} trace files; re-record it")
+            return
+        selection = selection or {}
+        known = set(behaviour_mod.default_subclasses())
+        unknown = [s for s in selection.get("subclasses") or () if s not in known]
+        if unknown:
+            raise CompatError(f"{where}: selection.subclasses: {unknown[0]!r} is no subclass of the harness; re-record it")
+        try:
+            plan = behaviour_mod.plan_cells(selection.get("subclasses"), selection.get("scenarios"),
+                                            selection.get("storages"), declared)
+        except CompatError as exc:
+            raise CompatError(f"{where}: {exc}; re-record it") from None
+        claimed = "the " + repr(declared) + " cell set" + (" as narrowed by its selection" if selection else "")
+        cells = {schemas.trace_filename(c)[:-5]: c for c in plan}
+        held = {p.stem for p in traces}
+        extra = sorted(held - set(cells))
+        if extra:
+            more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+            raise CompatError(f"baseline {self.path}: traces/{extra[0]}.json: a cell {claimed} does not hold{more}; "
+                              "re-record it")
+        axes = ("subclass", "scenario", "storage")
+        seen = {axis: {cells[stem][axis] for stem in held} for axis in axes}
+        missing = sorted(set(cells) - held)
+        holes = [stem for stem in missing if all(cells[stem][axis] in seen[axis] for axis in axes)]
+        if holes:
+            more = f" (and {len(holes) - 1} more)" if len(holes) > 1 else ""
+            raise CompatError(f"baseline {self.path}: traces/{holes[0]}.json: a cell of {claimed} with no trace file"
+                              f"{more}; re-record it")
+        if missing:
+            new = {axis: sorted({cells[stem][axis] for stem in missing} - seen[axis]) for axis in axes}
+            named = "; ".join(f"{axis} {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
+                              for axis, names in new.items() if names)
+            some = f"1 cell of {claimed} has" if len(missing) == 1 else f"{len(missing)} cells of {claimed} have"
+            self._unrecorded = [f"warning: baseline {self.path}: {some} no trace ({named}: newer than the "
+                                "recording), not checked; re-record the baseline to check them"]
+
+    @property
+    def dagster(self) -> str | None:
+        """The dagster release the baseline was recorded on, as its manifest says."""
+        recorded = self.manifest.get("generator", {}).get("dagster")
+        return recorded if isinstance(recorded, str) else None
+
+    def read_trace(self, path: Path) -> dict:
+        """One trace file of this baseline, held to its cell and to the release recorded."""
+        return schemas.read_trace(path, dagster=self.dagster)
 
     def target_for(self, named: str | None) -> str:
         """The class to check: the one the user named (an option or `[tool.compat]`), which must be
@@ -235,5 +324,5 @@ class Baseline:
         replayed = set(chosen.cells)
         for path in files:
             if path.stem not in replayed:
-                schemas.read_trace(path)
+                self.read_trace(path)
         return chosen

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from compat import envs, pipeline, sides, signals, tempdirs
 from compat.behaviour import coverage as behaviour_coverage
-from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
+from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET, plan_cells
 from compat.envs import SPEC_HELP
-from compat.fuzz.differential import fuzz
+from compat.fuzz.differential import DEFAULT_STORED_PROGRAMS, fuzz
 from compat.gate import accepted as accepted_mod
 from compat.baseline import Baseline
 from compat.model.baseline import surface_label
@@ -158,9 +158,13 @@ def cmd_profile(args) -> int:
 
 def cmd_baseline(args) -> int:
     python = args.python
+    if args.scenarios:  # an unknown name is refused before minutes of recording, not after
+        plan_cells(scenarios=args.scenarios, cell_set=args.cells)
     if args.old is not None:
         if python is not None:
             raise CompatError("choose one of --old and --python")
+        if args.scenarios or args.programs is not None:
+            raise CompatError("--scenarios and --programs record from the installed dagster or --python, not from --old")
         side = sides.resolve(args.old, args.target)
         if not side.installed:
             # one recording per content: the one `compare --old SPEC` made (or makes, for both)
@@ -169,6 +173,7 @@ def cmd_baseline(args) -> int:
             copy_baseline(recorded.path, args.out, progress=_progress)
             return 0
     record_baseline(args.out, python=python, target=args.target, jobs=args.jobs, cell_set=args.cells,
+                    selection={"scenarios": args.scenarios} if args.scenarios else None, fuzz_programs=args.programs,
                     progress=_progress)
     return 0
 
@@ -645,6 +650,10 @@ def _baseline_command(sub) -> None:
     p.add_argument("--python", metavar="PY", type=_named, help="record from this interpreter's dagster instead of --old (default: none)")
     _add_jobs(p)
     _add_cells(p)
+    p.add_argument("--scenarios", nargs="+", metavar="NAME",
+                   help="record these scenarios of the cell set only; the manifest says so (default: all)")
+    p.add_argument("--programs", type=_at_least, default=None, metavar="N",
+                   help=f"generated fuzz programs to store with their results (default: {DEFAULT_STORED_PROGRAMS})")
     _add_target(p)
     p.set_defaults(func=cmd_baseline)
 

@@ -100,7 +100,8 @@ def check(
         if selection is not None and selection.cells:
             findings += step(f"replaying {len(selection.cells)} of {selection.total_cells} behaviour cells on "
                              f"{new_label}", lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs,
-                                                                          only=selection.cells, server=server))
+                                                                          only=selection.cells, server=server,
+                                                                          dagster=base.dagster))
         if selection is not None and selection.programs:
             findings += step(f"replaying {len(selection.programs)} of {selection.total_programs} stored fuzz programs",
                              lambda: _programs_or_missing_name(base.programs(), new.python, (old_label, new_label),

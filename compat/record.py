@@ -55,12 +55,15 @@ def record_baseline(
     jobs: int = 1,
     behaviour: bool = True,
     cell_set: str | None = None,
+    selection: dict | None = None,
     fuzz_programs: int | None = None,
     progress: Callable[[str], None] = _noop,
     finish: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Record surface, profiles and traces into `out`, replacing it atomically. ``finish`` sees
-    the finished recording before it is swapped in; what it raises leaves `out` untouched."""
+    """Record surface, profiles and traces into `out`, replacing it atomically. ``selection``
+    narrows the cell set (``subclasses``, ``scenarios``, ``storages``: as `plan_cells` takes them)
+    and is kept in the manifest, which must say which cells it holds. ``finish`` sees the
+    finished recording before it is swapped in; what it raises leaves `out` untouched."""
 
     out = check_replaceable_baseline(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +78,9 @@ def record_baseline(
             cell_set = cell_set or behaviour_mod.DEFAULT_CELL_SET
             progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
             lines: dict = {}
-            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set, reach=lines))
+            selection = {k: list(v) for k, v in sorted((selection or {}).items()) if v} or None
+            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set, reach=lines,
+                                             **(selection or {})))
             wanted = differential.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
             program_lines: dict = {"programs": {}, "startup": {}, "touched": {}}
             if wanted:
@@ -92,9 +97,11 @@ def record_baseline(
         if not behaviour:
             # a static re-record keeps the recorded behaviour layers; it was not asked to drop them
             cells, programs = _keep_replay_layers(out, tmp)
+            selection = None
             if cells:
                 try:
-                    cell_set = jsonio.read_json(out / "manifest.json", schema=SCHEMA, versions=(VERSION,)).get("cell_set")
+                    kept = jsonio.read_json(out / "manifest.json", schema=SCHEMA, versions=(VERSION,))
+                    cell_set, selection = kept.get("cell_set"), kept.get("selection")
                 except CompatError:
                     cell_set = None
         if os.path.lexists(out / accepted_mod.FILENAME):  # checked, a regular file (no link is copied)
@@ -110,6 +117,7 @@ def record_baseline(
                 "profiles": profiles,
                 "cells": cells,
                 "cell_set": cell_set if behaviour or cells else None,
+                **({"selection": selection} if selection and (behaviour or cells) else {}),
                 "fuzz_programs": programs,
                 "digests": file_digests(tmp),
             },

@@ -88,6 +88,25 @@ def _first_member(fn):
     return edit
 
 
+def _planted(rel: str, cell: dict, drop: str):
+    """A trace of `cell` (not of the cell set) under its own file name, in place of `drop`: the
+    count of trace files is the manifest's, the cells are not the ones it claims."""
+    def apply(base: Path) -> None:
+        data = json.loads((base / TRACE).read_text())
+        data["cell"] = cell
+        (base / rel).write_text(json.dumps(data))
+        (base / drop).unlink()
+    return apply
+
+
+def _drop_cell(rel: str):
+    """A cell of the set gone, the manifest's count lowered to match: the set still holds it."""
+    def apply(base: Path) -> None:
+        (base / rel).unlink()
+        _edit_json("manifest.json", lambda d: d.update(cells=d["cells"] - 1))(base)
+    return apply
+
+
 def _accepted(entries):
     return _write("accepted.json", json.dumps({"schema": "compat.accepted", "schema_version": 1, "accepted": entries}))
 
@@ -255,6 +274,35 @@ FAULTS = {  # id: (edit, file named in the message, what the message says)
     "manifest-digest-not-hex": (_edit_json("manifest.json", lambda d: d.update(digests={"surface.json": "x"})),
                                 "manifest.json", "digests.surface.json"),
     "manifest-digests-list": (_edit_json("manifest.json", lambda d: d.update(digests=[])), "manifest.json", "digests"),
+    # the trace files are the cells of the cell set the manifest claims, no more and no fewer
+    "manifest-cell-set-unknown": (_edit_json("manifest.json", lambda d: d.update(cell_set="everything")),
+                                  "manifest.json", "unknown cell set 'everything'"),
+    "manifest-cell-set-none": (_edit_json("manifest.json", lambda d: d.update(cell_set=None)), "manifest.json",
+                               "none declared, but the baseline holds 805 trace files"),
+    "manifest-cell-set-number": (_edit_json("manifest.json", lambda d: d.update(cell_set=1)), "manifest.json", "cell_set"),
+    "manifest-cell-set-smaller": (_edit_json("manifest.json", lambda d: d.update(cell_set="spy")), "'spy' cell set",
+                                  "a cell the 'spy' cell set does not hold (and 735 more)"),
+    "manifest-cell-set-larger": (_edit_json("manifest.json", lambda d: d.update(cell_set="full")), "'full' cell set",
+                                 "with no trace file"),
+    "manifest-selection-narrower": (_edit_json("manifest.json", lambda d: d.update(selection={"scenarios": ["storage_wipe"]})),
+                                    "narrowed by its selection", "does not hold"),
+    "manifest-selection-unknown-subclass": (_edit_json("manifest.json", lambda d: d.update(
+        selection={"subclasses": ["spy", "os:system"]})), "manifest.json", "'os:system' is no subclass of the harness"),
+    "manifest-selection-unknown-scenario": (_edit_json("manifest.json", lambda d: d.update(
+        selection={"scenarios": ["no_such"]})), "manifest.json", "unknown scenario(s): no_such"),
+    "manifest-selection-empty-list": (_edit_json("manifest.json", lambda d: d.update(selection={"storages": []})),
+                                      "manifest.json", "selection.storages"),
+    "manifest-selection-extra-key": (_edit_json("manifest.json", lambda d: d.update(selection={"cells": ["x"]})),
+                                     "manifest.json", "selection.cells"),
+    "trace-of-a-cell-outside-the-set": (_planted("traces/spy__storage_wipe__postgres.json", {
+        "subclass": "spy", "scenario": "storage_wipe", "storage": "postgres"}, OTHER_TRACE),
+        "traces/spy__storage_wipe__postgres.json", "does not hold"),
+    "trace-of-the-set-missing": (_drop_cell(OTHER_TRACE), OTHER_TRACE, "a cell of the 'gate' cell set with no trace file"),
+    "trace-meta-other-release": (_edit_json(TRACE, lambda d: d["meta"].update(dagster_version="1.11.4")), TRACE,
+                                 "recorded on dagster 1.11.4, but the baseline on 1.13.29"),
+    "trace-meta-steps-disagree": (_edit_json(TRACE, lambda d: d["meta"]["steps"].append("ghost")), TRACE,
+                                  "meta.steps and the recorded results disagree on step 'ghost'"),
+    "trace-meta-steps-string": (_edit_json(TRACE, lambda d: d["meta"].update(steps="create")), TRACE, "meta.steps"),
 }
 
 
@@ -346,6 +394,15 @@ def _file(name: str, text: str = "", mode: int = 0o644):
     def setup(tmp: Path) -> None:
         (tmp / name).write_text(text)
         (tmp / name).chmod(mode)
+    return setup
+
+
+def _baseline_holding(rel: str):
+    """A copy of the shipped baseline (folder `kept`) that also holds a file of the user's."""
+    def setup(tmp: Path) -> None:
+        shutil.copytree(ROOT / "snapshots" / "baseline", tmp / "kept")
+        (tmp / "kept" / rel).parent.mkdir(exist_ok=True)
+        (tmp / "kept" / rel).write_text("mine\n")
     return setup
 
 
@@ -448,6 +505,19 @@ ENVIRONMENTS = {
     "argument-not-utf8": Env(["check", "--baseline", "{tmp}/b\udcff"], None, "argument 3", "not valid UTF-8 (\\udcff)"),
     "argument-not-utf8-member": Env(["accept", "--baseline", "{base}", "--reason", "r", "--rule", "member-added",
                                      "--member", "x\udc80"], None, "x\\udc80", "not valid UTF-8"),
+    # a baseline that also holds a file of the user's (notes, a submodule's .git): a re-recording
+    # replaces the whole folder, so it is refused before anything is touched
+    **{f"out-baseline-holding-{what}": Env(
+        ["baseline", "--out", "{tmp}/kept"], ["--compat-update", "--compat-baseline", "{tmp}/kept"], shown,
+        "which no recording writes", setup=_baseline_holding(rel), untouched="kept")
+       for what, rel, shown in (("notes", "NOTES.md", "NOTES.md"), ("a-git-dir", ".git/HEAD", ".git/"),
+                                ("a-file-among-traces", "traces/mine.txt", "traces/mine.txt"))},
+    "baseline-scenarios-unknown": Env(["baseline", "--out", "{tmp}/new", "--scenarios", "storage_wipe", "no_such"], None,
+                                      "no_such", "unknown scenario", untouched="."),
+    "baseline-scenarios-with-old": Env(["baseline", "--out", "{tmp}/new", "--old", "dagster==1.11.4", "--scenarios",
+                                        "storage_wipe"], None, "--scenarios", "not from --old", untouched="."),
+    "baseline-programs-negative": Env(["baseline", "--out", "{tmp}/new", "--programs", "-1"], None, "--programs",
+                                      "at least 0"),
     "cache-is-a-link": Env([*SNAP], [], "cache", "not a directory", env={"COMPAT_CACHE_DIR": "{tmp}/c"},
                            setup=lambda tmp: (tmp / "real").mkdir() or (tmp / "c").symlink_to(tmp / "real")),
 }
@@ -693,3 +763,33 @@ def test_a_new_side_whose_import_exits_the_interpreter_is_a_finding(tmp_path):
     assert gate.returncode == 1 and "Traceback" not in out and "INTERNALERROR" not in out, out[-3000:]
     assert "1 failed" in gate.stdout and "no longer run" in gate.stdout, gate.stdout[-3000:]
     assert "the new side cannot import dagster._core.instance:DagsterInstance" in gate.stdout, gate.stdout[-3000:]
+
+
+def test_cells_the_recording_predates_are_named_in_every_report_and_a_hole_is_refused(tmp_path):
+    """A scenario the harness gained since the recording has no trace in the baseline: its cells
+    are not checked, and the reports say so under the verdict. A cell missing from inside the
+    recorded grid (its subclass, scenario and storage all recorded) is a damaged baseline."""
+    from compat.baseline import Baseline
+    from compat.model.errors import CompatError
+
+    base = tmp_path / "baseline"
+    shutil.copytree(ROOT / "snapshots" / "baseline", base, ignore=lambda d, names: [
+        n for n in names if d.endswith("traces") and "__storage_wipe__" in n])
+    gone = len(list((ROOT / "snapshots" / "baseline" / "traces").glob("*__storage_wipe__*.json")))
+    _edit_json("manifest.json", lambda d: d.update(cells=d["cells"] - gone))(base)
+    _seal(base)  # a recording of its own: only the scenarios it predates are missing
+    from compat.behaviour import replay
+
+    missing = len(replay.plan_cells(cell_set="gate")) - len(list((base / "traces").glob("*.json")))
+    assert missing >= gone
+    says = f"{missing} cells of the 'gate' cell set have no trace (scenario "
+    (warning,) = Baseline(base).warnings
+    assert says in warning and "storage_wipe" in warning and "newer than the recording" in warning, warning
+    env = {**os.environ, "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
+    cli = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(base), "--format", "json"],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert cli.returncode == 0 and "Traceback" not in cli.stderr, cli.stderr[-2000:]
+    assert json.loads(cli.stdout)["warnings"] == [warning], cli.stdout[:2000]
+    _drop_cell("traces/spy__runs_lifecycle__sqlite.json")(base)
+    with pytest.raises(CompatError, match="spy__runs_lifecycle__sqlite.json: a cell of the 'gate' cell set with no trace"):
+        Baseline(base)

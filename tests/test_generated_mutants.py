@@ -308,6 +308,7 @@ def recorded_spy(tmp_path_factory) -> dict[str, Path]:
         paths = replay.record(sys.executable, str(dest), ["spy"], [scenario])
         manifest = jsonio.read_json(dest / "manifest.json", schema="compat.baseline", versions=(1,))
         manifest["cells"], manifest["fuzz_programs"] = len(paths), 0
+        manifest["selection"] = {"subclasses": ["spy"], "scenarios": [scenario]}
         jsonio.write_json(dest / "manifest.json", manifest)
         out[scenario] = dest
     return out

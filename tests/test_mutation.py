@@ -71,6 +71,7 @@ def spy_baseline(tmp_path_factory) -> Path:
     shutil.copytree(SHIPPED, out, ignore=lambda d, names: [n for n in names if d.endswith("traces") and not n.startswith("spy__")])
     manifest = jsonio.read_json(out / "manifest.json", schema="compat.baseline", versions=(1,))
     manifest["cells"] = len(list((out / "traces").glob("*.json")))
+    manifest["selection"] = {"subclasses": ["spy"]}  # the plain spy's cells of the gate set
     jsonio.write_json(out / "manifest.json", manifest)
     assert manifest["cells"] > 40
     return out
@@ -83,6 +84,7 @@ def _narrowed(baseline: Path, scenarios: list[str], dest: Path) -> Path:
     manifest = jsonio.read_json(dest / "manifest.json", schema="compat.baseline", versions=(1,))
     manifest["cells"] = len(list((dest / "traces").glob("*.json")))
     manifest["fuzz_programs"] = 0
+    manifest["selection"] = {**manifest["selection"], "scenarios": list(scenarios)}
     jsonio.write_json(dest / "manifest.json", manifest)
     assert manifest["cells"] >= len(scenarios)
     return dest

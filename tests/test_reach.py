@@ -96,7 +96,8 @@ def small_baseline(tmp_path_factory) -> Path:
     reach.write(built, out)
     manifest = jsonio.read_json(out / "manifest.json", schema="compat.baseline", versions=(1,))
     # a recording of its own: its counts and the digests of its own files (its reach map included)
-    manifest.update(cells=len(paths), fuzz_programs=0, digests=file_digests(out))
+    manifest.update(cells=len(paths), fuzz_programs=0, digests=file_digests(out),
+                    selection={"subclasses": ["spy"], "scenarios": SCENARIOS, "storages": ["memory"]})
     jsonio.write_json(out / "manifest.json", manifest)
     return out
 

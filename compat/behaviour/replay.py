@@ -493,8 +493,10 @@ def record(python: str, out_dir: str, subclasses=None, scenarios=None, *, storag
     return sorted(paths)
 
 
-def load_baseline(baseline_dir: str, only: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """The recorded traces (``only``: of these trace stems), validated."""
+def load_baseline(baseline_dir: str, only: Iterable[str] | None = None, *,
+                  dagster: str | None = None) -> list[dict[str, Any]]:
+    """The recorded traces (``only``: of these trace stems), validated (``dagster``: each must be
+    of the release the baseline was recorded on)."""
     tdir = Path(baseline_dir) / "traces"
     if not tdir.is_dir():
         raise CompatError(f"{baseline_dir}: no traces/ directory; record a baseline first")
@@ -504,7 +506,7 @@ def load_baseline(baseline_dir: str, only: Iterable[str] | None = None) -> list[
     if only is not None:
         wanted = set(only)
         files = [f for f in files if f.stem in wanted]
-    return [schemas.read_trace(f) for f in files]
+    return [schemas.read_trace(f, dagster=dagster) for f in files]
 
 
 _IMPORT_PROBE = """
@@ -582,15 +584,17 @@ def import_finding(error: dict[str, Any], cell: dict[str, Any] | None = None) ->
 
 def replay(baseline_dir: str, python: str, *, jobs: int = 1, timeout: float = DEFAULT_TIMEOUT,
            keep_dir: str | None = None, only: Iterable[str] | None = None,
-           server: ForkServer | None = None) -> list[Finding]:
+           server: ForkServer | None = None, dagster: str | None = None) -> list[Finding]:
     """Replay the recorded cells on ``python``; one finding per divergent cell.
 
     ``only``: the trace stems to replay (what :func:`compat.behaviour.reach.select` picked); the
     others keep their recorded verdict. ``keep_dir``: also write the replayed traces there (same
     layout as a baseline), so that they can be inspected or compared again with ``compare_dirs``
     without re-running. ``server``: a fork server the caller started for the workers.
+    ``dagster``: the release the baseline was recorded on, which every trace must say it was
+    recorded on.
     """
-    baseline = load_baseline(baseline_dir, only)
+    baseline = load_baseline(baseline_dir, only, dagster=dagster)
     cells = [dict(t["cell"]) for t in baseline]
     new = run_cells(python, cells, jobs=jobs, timeout=timeout, what="replaying cells", server=server)
     if keep_dir is not None:

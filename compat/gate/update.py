@@ -56,13 +56,14 @@ def update_baseline(settings) -> str:
                           "[tool.compat] target) to re-record it: a baseline's manifest names no code to import")
     target = settings.target or DEFAULT_TARGET
     cell_set = manifest.get("cell_set") if manifest else None
+    selection = manifest.get("selection") if manifest else None  # a narrowed recording stays narrowed
     pruned: list = [[], []]
 
     def prune(tmp: Path) -> None:
         pruned[:] = _prune_accepted(tmp, settings)
 
     record_baseline(root, python=settings.python, target=target, behaviour=settings.behaviour, cell_set=cell_set,
-                    finish=prune)
+                    selection=selection if isinstance(selection, dict) else None, finish=prune)
     kept, dropped = pruned
     after = _digests(root)
     added = sorted(set(after) - set(before))

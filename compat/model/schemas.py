@@ -15,6 +15,7 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, TypeVar
 
+from packaging.version import InvalidVersion, Version
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -38,12 +39,23 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class CellSelection(BaseModel):
+    """A narrowing of a manifest's cell set, as `compat baseline --scenarios` recorded it: the
+    arguments `plan_cells` was given (each None: the cell set's own choice)."""
+    model_config = ConfigDict(extra="forbid")
+    subclasses: Optional[Annotated[list[StrictStr], Field(min_length=1)]] = None
+    scenarios: Optional[Annotated[list[StrictStr], Field(min_length=1)]] = None
+    storages: Optional[Annotated[list[StrictStr], Field(min_length=1)]] = None
+
+
 class Manifest(_Open):
     target: StrictStr
     generator: dict[str, Any] = Field(default_factory=dict)
     profiles: list[StrictStr] = Field(default_factory=list)
     cells: StrictInt = 0
     cell_set: Optional[StrictStr] = None
+    # the cells were recorded for the cell set narrowed so (absent: the whole set)
+    selection: Optional[CellSelection] = None
     fuzz_programs: StrictInt = 0
     # sha256 of every file of the baseline but the manifest and accepted.json, by path (recorded
     # since the digests were added; an older manifest without them is read with a note)
@@ -180,11 +192,13 @@ def trace_filename(cell: dict[str, str]) -> str:
     return f"{sub}__{cell['scenario']}__{cell['storage']}.json"
 
 
-def read_trace(path: str | Path) -> dict:
+def read_trace(path: str | Path, *, dagster: str | None = None) -> dict:
     """A recorded trace file, its kind, version and shape checked, and its content held to what
     it claims: the cell its file is named for (a file holding another cell's trace would compare
-    that cell twice and this one never), and the members it spied (a spy cell that spied none,
-    or a dispatch of a member it did not spy, would make every dispatch comparison vanish)."""
+    that cell twice and this one never), the members it spied (a spy cell that spied none, or a
+    dispatch of a member it did not spy, would make every dispatch comparison vanish), the steps
+    its results are of, and, given the ``dagster`` its baseline was recorded on, that release (a
+    trace planted from another release would compare that release's behaviour)."""
     data = read_json(path, schema=TRACE_SCHEMA, versions=TRACE_VERSIONS)
     check(TraceFile, data, path)
     path = Path(path)
@@ -209,7 +223,26 @@ def read_trace(path: str | Path) -> dict:
     if unspied:
         raise CompatError(f"{path}: dispatch names {unspied[0]!r}, which meta.spied_members does not list; "
                           "re-record it")
+    steps = meta.get("steps") if isinstance(meta, dict) else None
+    if steps is not None and not (isinstance(steps, list) and all(isinstance(s, str) for s in steps)):
+        raise CompatError(f"{path}: meta.steps: expected a list of step names; re-record it")
+    if steps is not None and data["cell_error"] is None and isinstance(data["result"], dict) \
+            and set(steps) != set(data["result"]):
+        odd = sorted(set(steps) ^ set(data["result"]))[0]
+        raise CompatError(f"{path}: meta.steps and the recorded results disagree on step {odd!r}; re-record it")
+    recorded = _release(meta.get("dagster_version")) if isinstance(meta, dict) else None
+    if recorded is not None and _release(dagster) not in (None, recorded):
+        raise CompatError(f"{path}: recorded on dagster {meta['dagster_version']}, but the baseline on {dagster}: "
+                          "a trace of another recording; re-record it")
     return data
+
+
+def _release(text: Any):
+    """`text` as a version, or None when it is none (a checkout's "unknown")."""
+    try:
+        return Version(text) if isinstance(text, str) else None
+    except InvalidVersion:
+        return None
 
 
 def read_reach(path: str | Path) -> dict:

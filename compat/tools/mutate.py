@@ -522,7 +522,8 @@ def evaluate(mutation: Mutation | GeneratedMutation, baseline: str | os.PathLike
             for size in (_BATCHES if first_kill else (len(cells),)):
                 batch = cells[done:done + size] if size else cells[done:]
                 if batch:
-                    outcome.behaviour += behaviour_mod.replay(str(base.path), python, jobs=jobs, only=batch)
+                    outcome.behaviour += behaviour_mod.replay(str(base.path), python, jobs=jobs, only=batch,
+                                                               dagster=base.dagster)
                     done += len(batch)
                 if first_kill and outcome.gate_failed:
                     break
