@@ -70,3 +70,69 @@ def test_the_harness_interpreter_and_one_that_has_coverage_get_no_overlay():
     from compat import envs
 
     assert envs.worker_overlay(sys.executable) == []
+
+
+def _foreign_venv(tmp_path: Path) -> str:
+    """A real venv built with uv holding this venv's dagster release and its dependencies at the
+    project's pins, and nothing of the harness: no coverage, no compat."""
+    import importlib.metadata
+
+    from compat import envs
+
+    venv_dir = tmp_path / "foreign"
+    env = envs.uv_environ()
+    subprocess.run([envs.uv_bin(), "venv", "-q", "--python", sys.executable, str(venv_dir)], check=True,
+                   capture_output=True, env=env)
+    python = str(venv_dir / "bin" / "python")
+    subprocess.run([envs.uv_bin(), "pip", "install", "-q", "--python", python,
+                    f"dagster=={importlib.metadata.version('dagster')}", "-c", str(ROOT / "constraints.txt")],
+                   check=True, capture_output=True, env=env, timeout=900)
+    return python
+
+
+def _installed(python: str) -> str:
+    from compat import envs
+
+    return subprocess.run([envs.uv_bin(), "pip", "freeze", "--python", python], capture_output=True, text=True,
+                          check=True, env=envs.uv_environ()).stdout
+
+
+@pytest.mark.slow
+def test_compat_baseline_with_a_foreign_venv_records_a_baseline_that_loads_and_checks_green(tmp_path):
+    """`compat baseline --python PY` end to end, through the real CLI: PY is a uv venv with dagster
+    and without coverage; a small recording (two scenarios, no stored programs) loads, says what
+    it holds, and `compat check` against it with the same PY is green; PY is as it was."""
+    from compat import envs
+    from compat.behaviour import replay
+    from compat.baseline import Baseline
+
+    python = _foreign_venv(tmp_path)
+    before = _installed(python)
+    assert "coverage" not in before.lower() and "dagster==" in before, before
+    # the recording's uv reuses the session's warm package cache; its overlay lands in a cache of its own
+    env = {**envs.uv_environ(), "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache"),
+           "TMPDIR": str(tmp_path)}
+    out = tmp_path / "baseline"
+    scenarios = ["storage_wipe", "runs_lifecycle"]
+    rec = subprocess.run([sys.executable, "-m", "compat", "baseline", "--out", str(out), "--python", python,
+                          "--scenarios", *scenarios, "--programs", "0", "-j", "2"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=1800)
+    assert rec.returncode == 0, rec.stderr[-3000:]
+    base = Baseline(out)
+    assert base.manifest["selection"] == {"scenarios": scenarios}
+    assert base.manifest["generator"]["source"] == "python"
+    planned = replay.plan_cells(scenarios=scenarios, cell_set="gate")
+    assert sorted(p.name for p in base.trace_files()) == sorted(f"{replay.trace_filename(c)}" for c in planned)
+    assert base.manifest["cells"] == len(planned) > len(scenarios) and base.manifest["fuzz_programs"] == 0
+    for path in base.trace_files():
+        trace = base.read_trace(path)
+        assert trace["cell_error"] is None and trace["meta"]["spied_members"], path.name
+    assert list((tmp_path / "cache" / "overlays").iterdir()), "the workers' coverage came from the harness's overlay"
+
+    check = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(out), "--python", python,
+                            "--full", "-j", "2"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=1800)
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+    assert "compatible: no differences" in check.stdout.splitlines(), check.stdout[:1000]
+    assert f"replayed {len(planned)}/{len(planned)} behaviour cells" in check.stdout, check.stdout[:1000]
+    assert _installed(python) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".baseline.", "compat-"))], list(tmp_path.iterdir())
