@@ -223,7 +223,7 @@ def pytest_configure(config):
         raise pytest.UsageError(escape_unsafe(f"compat: {exc.strerror or exc}{where}")) from None
     except KeyboardInterrupt as exc:  # while re-recording: pytest would say nothing at all
         sig, code = signals.name_and_code(exc)
-        stopped = tempdirs.stop_all()
+        stopped = tempdirs.stop_all(final=True)
         pytest.exit(f"compat: interrupted by {sig} while loading or re-recording the baseline; stopped "
                     f"{stopped} worker(s) and removed this run's temp dirs; the baseline is unchanged", returncode=code)
 
@@ -297,7 +297,7 @@ def pytest_sessionfinish(session, exitstatus):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if run.interrupted:
         sig, code = run.interrupted[-1]
-        stopped = tempdirs.stop_all()
+        stopped = tempdirs.stop_all(final=True)
         sys.stderr.write(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs\n")
         session.exitstatus = code
 
@@ -308,7 +308,7 @@ def pytest_unconfigure(config):
             and run.session.exitstatus not in (130, 143):
         # interrupted before the session began (pytest then skips sessionfinish): said here
         sig, code = run.interrupted[-1]
-        stopped = tempdirs.stop_all()
+        stopped = tempdirs.stop_all(final=True)
         sys.stderr.write(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs\n")
         run.session.exitstatus = code
     if run is not None and run.fork_server is not None:

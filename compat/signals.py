@@ -66,7 +66,7 @@ def stopped(exc: BaseException) -> int:
     """Stop this run's workers, remove its temp dirs, say so in one line; the exit code."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
-    count = tempdirs.stop_all()
+    count = tempdirs.stop_all(final=True)
     name, code = name_and_code(exc)
     print(f"compat: interrupted by {name}; stopped {count} worker(s) and removed this run's temp dirs",
           file=sys.stderr)

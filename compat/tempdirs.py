@@ -96,9 +96,21 @@ def sweep_stale() -> int:
     return sum(sweep(prefix, root) for prefix in WORKER_PREFIXES for root in roots)
 
 
+_STOPPING: list[bool] = []  # set by an interrupt's stop_all(final=True)
+
+
 def track(worker) -> None:
+    """A live worker of this run. Once an interrupt stopped the run, a worker that a background
+    thread was still starting is stopped at once: the run is about to exit, and that worker, in a
+    session of its own, would outlive it with its temp home."""
     with _LOCK:
-        LIVE.add(worker)
+        if not _STOPPING:
+            LIVE.add(worker)
+            return
+    try:
+        worker.kill()
+    except Exception:  # noqa: BLE001 - a half-started worker; what matters is that it stops
+        pass
 
 
 def untrack(worker) -> None:
@@ -106,9 +118,12 @@ def untrack(worker) -> None:
         LIVE.discard(worker)
 
 
-def stop_all() -> int:
-    """Kill every live worker of this run (each removes its own temp home); how many."""
+def stop_all(final: bool = False) -> int:
+    """Kill every live worker of this run (each removes its own temp home); how many. ``final``
+    (an interrupt): every worker started from now on is stopped as soon as it is tracked."""
     with _LOCK:
+        if final:
+            _STOPPING.append(True)
         workers = list(LIVE)
     for w in workers:
         try:

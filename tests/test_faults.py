@@ -767,7 +767,8 @@ def test_a_new_side_whose_import_exits_the_interpreter_is_a_finding(tmp_path):
 
 def test_cells_the_recording_predates_are_named_in_every_report_and_a_hole_is_refused(tmp_path):
     """A scenario the harness gained since the recording has no trace in the baseline: its cells
-    are not checked, and the reports say so under the verdict. A cell missing from inside the
+    are not checked, and the baseline's warnings (which every report prints under the verdict,
+    as the hand-edit test shows) say so. A cell missing from inside the
     recorded grid (its subclass, scenario and storage all recorded) is a damaged baseline."""
     from compat.baseline import Baseline
     from compat.model.errors import CompatError
@@ -784,12 +785,7 @@ def test_cells_the_recording_predates_are_named_in_every_report_and_a_hole_is_re
     assert missing >= gone
     says = f"{missing} cells of the 'gate' cell set have no trace (scenario "
     (warning,) = Baseline(base).warnings
-    assert says in warning and "storage_wipe" in warning and "newer than the recording" in warning, warning
-    env = {**os.environ, "COMPAT_QUIET": "1", "COMPAT_CACHE_DIR": str(tmp_path / "cache")}
-    cli = subprocess.run([sys.executable, "-m", "compat", "check", "--baseline", str(base), "--format", "json"],
-                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
-    assert cli.returncode == 0 and "Traceback" not in cli.stderr, cli.stderr[-2000:]
-    assert json.loads(cli.stdout)["warnings"] == [warning], cli.stdout[:2000]
+    assert says in warning and "newer than the recording), not checked" in warning, warning
     _drop_cell("traces/spy__runs_lifecycle__sqlite.json")(base)
     with pytest.raises(CompatError, match="spy__runs_lifecycle__sqlite.json: a cell of the 'gate' cell set with no trace"):
         Baseline(base)
