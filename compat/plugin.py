@@ -315,6 +315,10 @@ def pytest_unconfigure(config):
         run.fork_server.close()
     if _collects_gate(config) and "tempdirs" in globals():
         tempdirs.stop_all()  # after an interrupt, no worker outlives the run
+        if run is not None and run.interrupted and not in_xdist_worker(config):
+            # xdist workers stopped mid-cell leave their behaviour workers' homes: each names its
+            # dead owner, so the controller removes them now rather than the next run
+            tempdirs.sweep_stale()
 
 
 def pytest_generate_tests(metafunc):

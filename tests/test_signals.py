@@ -282,9 +282,7 @@ def test_an_interrupted_gate_under_xdist_stops_every_worker(tmp_path, instant, s
     _stopped_cleanly(proc, tmp_path, tmp, marker, before, code, name)
 
 
-# not yet "gate-xdist": two signals in a row to `pytest -n 2` leave two compat-worker-* temp dirs
-# (their processes are gone)
-@pytest.mark.parametrize("front", ["check"])
+@pytest.mark.parametrize("front", ["gate-xdist", "check"])
 def test_two_signals_in_a_row_under_xdist_and_check_j2_leave_nothing_behind(tmp_path, front):
     """A SIGINT, then a SIGTERM while the first one's cleanup runs: the first one decides the
     code and the line; nothing is left of the run."""
