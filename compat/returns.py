@@ -40,6 +40,7 @@ from compat.causes import Cause
 from compat.model.findings import BREAKING, SUBCLASSES, Finding
 from compat.model.surface import METHOD, Surface
 from compat.rules.typehints import return_annotation_changed
+from compat.witness_run import INSTANCE_PARTS
 
 KIND = "return-contract"
 RULE = "return-contract-broken"
@@ -59,37 +60,7 @@ _SITES = textwrap.dedent('''\
     import tempfile
     import types
     from pathlib import Path
-
-
-    def instance_arguments():
-        # set-up: a side where this fails shows nothing either way (exit 3)
-        try:
-            from dagster._core.instance import InstanceType
-            from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
-            from dagster._core.run_coordinator import DefaultRunCoordinator
-            from dagster._core.scheduler import DagsterDaemonScheduler
-            from dagster._core.storage.event_log import InMemoryEventLogStorage
-            from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
-            from dagster._core.storage.root import LocalArtifactStorage
-            from dagster._core.storage.runs import InMemoryRunStorage
-            from dagster._core.storage.schedules import SqliteScheduleStorage
-
-            return dict(
-                instance_type=InstanceType.EPHEMERAL,
-                local_artifact_storage=LocalArtifactStorage(tempfile.mkdtemp()),
-                run_storage=InMemoryRunStorage(),
-                event_storage=InMemoryEventLogStorage(),
-                compute_log_manager=NoOpComputeLogManager(),
-                run_coordinator=DefaultRunCoordinator(),
-                run_launcher=SyncInMemoryRunLauncher(),
-                schedule_storage=SqliteScheduleStorage.from_local(tempfile.mkdtemp()),
-                scheduler=DagsterDaemonScheduler(),
-            )
-        except Exception as e:
-            print(f"set-up failed: {type(e).__name__}: {e}", file=sys.stderr)
-            raise SystemExit(3)
-
-
+    ''') + INSTANCE_PARTS + "\n\n" + textwrap.dedent('''\
     def make(cls):
         try:
             return cls(**instance_arguments())
@@ -358,7 +329,7 @@ def _parse_answers(line: str, members: list[str]) -> dict[str, Any]:
 
 def record(target: str, members: list[str], python: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """(member -> {shape: old answer}, member -> why it is skipped) from one run on the old side."""
-    from compat.witness import run_one
+    from compat.witness_run import run_one
 
     ok, line = run_one(_recorder(target, members), python)
     if not ok:
@@ -394,7 +365,7 @@ def contracts(causes: list[Cause], old: Surface, new: Surface | None, target: st
               jobs: int = 1, only: list[str] | None = None) -> tuple[list[Cause], dict[str, str]]:
     """The return-contract causes the witnesses prove (breaking, at run time), and the members
     put to none or to one that proves nothing, with why. ``only``: these members (of the candidates)."""
-    from compat.witness import Witness, run_one
+    from compat.witness_run import Witness, run_one
 
     members = [m for m in candidates(causes, old, new) if only is None or m in only]
     if not members:
@@ -413,9 +384,9 @@ def contracts(causes: list[Cause], old: Surface, new: Surface | None, target: st
     out = []
     for m, w in zip(todo, done):
         if not w.proves:
-            from compat.witness import _unproven_why
+            from compat.witness_run import unproven_why
 
-            skipped[m] = _unproven_why(w)
+            skipped[m] = unproven_why(w)
             continue
         out.append(_cause(m, w, old))
     return out, skipped

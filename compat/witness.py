@@ -35,13 +35,12 @@ from compat.model.surface import (
     CLASSMETHOD, KEYWORD_ONLY, METHOD, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, STATICMETHOD, Member, Surface,
 )
 from compat.rules.base import bound_params
+from compat.witness_run import (  # noqa: F401 - the witnesses' names, read from here by their users
+    INSTANCE_PARTS, RUNTIME, SETUP_FAILED, TIMEOUT, TYPING, Witness, run_one, unproven_why,
+)
 from compat.rules.classes import metaclass_changed, slots_changed
 from compat.rules.hooks import init_hook_added
 
-RUNTIME = "runtime"
-TYPING = "typing"
-SETUP_FAILED = 3  # the exit status of a witness that could not set itself up on a side
-TIMEOUT = 180.0
 
 # kinds whose witness may raise a cause above the policy's severity (a protected name the base
 # made a read-only property, a renamed dunder parameter, a gained dispatch an override fails in)
@@ -53,29 +52,6 @@ _NOT_YET = {
              "class reaches them otherwise",
     "decorators": "no witness of a decorator change is written yet (what a decorator does is not in the surface)",
 }
-
-
-@dataclass
-class Witness:
-    """A program and what it did on each side."""
-
-    cause: str
-    code: str
-    old: str | None = None  # one line: `passed`, or the exception that ended the run
-    new: str | None = None
-    old_ok: bool | None = None
-    new_ok: bool | None = None
-    kind: str = RUNTIME  # run in each side's interpreter, or type-checked against each side (TYPING)
-
-    @property
-    def proves(self) -> str | None:
-        return self.kind if self.old_ok and self.new_ok is False else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"proves": self.proves, "kind": self.kind, "code": self.code, "old": self.old, "new": self.new}
-
-    def filename(self) -> str:
-        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.cause).strip("_")[:100] + ".py"
 
 
 # ---- the programs
@@ -324,49 +300,13 @@ _ARGUMENTS = textwrap.dedent("""
     """)
 
 
-# the parts of a real in-memory instance, for programs that construct one
-_INSTANCE_PARTS = textwrap.dedent("""\
-    import sys
-    import tempfile
-
-
-    def instance_arguments():
-        # set-up: a side where this fails shows nothing either way (exit 3)
-        try:
-            from dagster._core.instance import InstanceType
-            from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
-            from dagster._core.run_coordinator import DefaultRunCoordinator
-            from dagster._core.scheduler import DagsterDaemonScheduler
-            from dagster._core.storage.event_log import InMemoryEventLogStorage
-            from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
-            from dagster._core.storage.root import LocalArtifactStorage
-            from dagster._core.storage.runs import InMemoryRunStorage
-            from dagster._core.storage.schedules import SqliteScheduleStorage
-
-            return dict(
-                instance_type=InstanceType.EPHEMERAL,
-                local_artifact_storage=LocalArtifactStorage(tempfile.mkdtemp()),
-                run_storage=InMemoryRunStorage(),
-                event_storage=InMemoryEventLogStorage(),
-                compute_log_manager=NoOpComputeLogManager(),
-                run_coordinator=DefaultRunCoordinator(),
-                run_launcher=SyncInMemoryRunLauncher(),
-                schedule_storage=SqliteScheduleStorage.from_local(tempfile.mkdtemp()),
-                scheduler=DagsterDaemonScheduler(),
-            )
-        except Exception as e:
-            print(f"set-up failed: {type(e).__name__}: {e}", file=sys.stderr)
-            raise SystemExit(3)
-    """)
-
-
 def _probe_program(target: str, hook: str, edited: str, hook_member: Member | None, args: str = "") -> str:
     """A probe override of `hook` on an in-memory instance, and a call of `edited` (placeholders
     for its required arguments): the base reaching the override is what the old side did."""
     prop = hook_member is not None and hook_member.kind in ("property", "cached_property")
     body = (f"    @property\n    def {hook}(self):\n        raise Reached\n" if prop else
             f"    def {hook}(self, *args, **kwargs):\n        raise Reached\n")
-    return _INSTANCE_PARTS + (_ARGUMENTS if "argument(" in args else "") + textwrap.dedent("""\
+    return INSTANCE_PARTS + (_ARGUMENTS if "argument(" in args else "") + textwrap.dedent("""\
 
 
         class Reached(Exception):
@@ -405,7 +345,7 @@ def _init_hook_program(hook: Member) -> str:
                 f"        return super().{hook.name}\n") if prop else (
                 f"    def {hook.name}(self, *args, **kwargs):\n        self._own_state  # set by this subclass's __init__\n"
                 f"        return super().{hook.name}(*args, **kwargs)\n")
-    return _INSTANCE_PARTS + textwrap.dedent("""\
+    return INSTANCE_PARTS + textwrap.dedent("""\
 
 
         class OldSubclass(Base):
@@ -734,41 +674,6 @@ def typing_program(c: Cause, old: Surface, target: str, modules: _OldModules) ->
 
 # ---- running
 
-def run_one(code: str, python: str, *, timeout: float = TIMEOUT, paths: list[Path] | None = None) -> tuple[bool | None, str]:
-    """Run the program with `python` in a temp dir of its own; (passed, one line of outcome).
-    Passed is None when the program could not be set up on this side (exit 3, or a timeout):
-    that shows nothing either way. `paths`: directories put first on the program's import path
-    (a downstream package's unpacked release and its runtime)."""
-    home = tempdirs.make("compat-witness-")
-    try:
-        path = home / "witness.py"
-        path.write_text(code)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "PYTHON"))}
-        env.update(DAGSTER_HOME=str(home), HOME=str(home), PYTHONDONTWRITEBYTECODE="1", DAGSTER_DISABLE_TELEMETRY="1")
-        if paths:
-            env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
-        try:
-            proc = tempdirs.run([python, str(path)], timeout=timeout, capture_output=True, cwd=str(home),
-                                env=env, text=True)
-        except subprocess.TimeoutExpired:
-            return None, f"timed out after {timeout:.0f}s"
-        except OSError as e:
-            raise CompatError(f"cannot run a witness with {python}: {e}") from None
-    finally:
-        import shutil
-
-        shutil.rmtree(home, ignore_errors=True)
-    if proc.returncode == 0:
-        lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-        return True, lines[-1].strip() if lines else "passed"
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith(" ")]
-    line = (lines[-1].strip() if lines else f"exit {proc.returncode}").replace(str(home), "<tmp>")
-    line = re.sub(r" \((/|[A-Za-z]:\\)[^()]*\)$", "", line)  # the side's own install path
-    for p in paths or ():
-        line = line.replace(str(p), "<release>")  # the cache's path of the downstream release
-    return (None if proc.returncode == SETUP_FAILED else False), line
-
-
 def cell_witness(c: Cause) -> Witness | None:
     """A behaviour cell or stored fuzz program that already ran on both sides' interpreters and
     broke on the new one: it is a witness of its own (its reproduction, when it has one, is the
@@ -881,20 +786,10 @@ def witnesses(todo: list[Cause], old: Surface, target: str, pythons: tuple[str, 
             out.append((w, why))
         elif t.proves or w is None:
             out.append((t, "" if t.proves else (why + "; " if why and w is not None else "")
-                        + _unproven_why(t)))
+                        + unproven_why(t)))
         else:  # neither proves: the runtime witness is shown, the reason says both
-            out.append((w, f"{_unproven_why(w)}; {_unproven_why(t)}"))
+            out.append((w, f"{unproven_why(w)}; {unproven_why(t)}"))
     return out
-
-
-def _unproven_why(w: Witness) -> str:
-    """Why a witness that ran proves nothing."""
-    what = "its typing witness" if w.kind == TYPING else "its witness"
-    if w.old_ok is None or w.new_ok is None:
-        return f"{what} could not run on both sides (old: {w.old}; new: {w.new})"
-    if not w.old_ok:
-        return f"{what} fails on the old side too: {w.old}"
-    return f"{what} passes on both sides" + (" (the type checker accepts both)" if w.kind == TYPING else "")
 
 
 def judge(c: Cause, w: Witness | None, why: str) -> None:
@@ -907,7 +802,7 @@ def judge(c: Cause, w: Witness | None, why: str) -> None:
         c.unproven = None
         return
     if w is not None and not why:
-        why = _unproven_why(w)
+        why = unproven_why(w)
     c.unproven = why
     if c.severity == BREAKING:
         c.severity = _weaker(BREAKING, WARNING)

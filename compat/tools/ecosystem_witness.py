@@ -261,7 +261,7 @@ def _clash_instance_program(subclass: str, attribute: str) -> str:
     entered and left as its users do; what it kept must have been closed by its own `dispose`."""
     name = _split(subclass)[1]
     extra = json.dumps(CONSTRUCT[subclass], sort_keys=True)
-    return _downstream_import(subclass) + "\n" + witness_mod._INSTANCE_PARTS + textwrap.dedent(f"""\
+    return _downstream_import(subclass) + "\n" + witness_mod.INSTANCE_PARTS + textwrap.dedent(f"""\
         import json
 
 
