@@ -77,10 +77,11 @@ def _outcome_path(key: str) -> Path:
     return envs.cache_dir() / "typecheck" / key[:2] / f"{key}.json"
 
 
-def _read_outcome(key: str) -> tuple[bool | None, str] | None:
-    """A cached outcome, or None (absent, or a file that does not match the schema: rechecked)."""
+def read_outcome(path: Path) -> tuple[bool | None, str] | None:
+    """A cached outcome (ok, one line), or None: absent, or a file that does not match the schema
+    (run again). The type checker's outcomes and the ecosystem witnesses' are kept alike."""
     try:
-        data = json.loads(_outcome_path(key).read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     if not (isinstance(data, dict) and set(data) == set(_OUTCOME_KEYS)
@@ -89,10 +90,9 @@ def _read_outcome(key: str) -> tuple[bool | None, str] | None:
     return data["ok"], data["line"]
 
 
-def _write_outcome(key: str, outcome: tuple[bool | None, str]) -> None:
+def write_outcome(path: Path, outcome: tuple[bool | None, str]) -> None:
     from compat.model.jsonio import write_atomic
 
-    path = _outcome_path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps({"ok": outcome[0], "line": outcome[1]}, sort_keys=True) + "\n")
@@ -109,13 +109,13 @@ def check(programs: list[str], python: str) -> list[tuple[bool | None, str]]:
     of the program's own header failed): that shows nothing either way."""
     digest = side_digest(python)
     keys = [outcome_key(digest, code) for code in programs]
-    outcomes: list[tuple[bool | None, str] | None] = [_read_outcome(k) for k in keys]
+    outcomes: list[tuple[bool | None, str] | None] = [read_outcome(_outcome_path(k)) for k in keys]
     todo = [i for i, o in enumerate(outcomes) if o is None]
     if todo:
         fresh = _run([programs[i] for i in todo], python, digest)
         for i, outcome in zip(todo, fresh):
             outcomes[i] = outcome
-            _write_outcome(keys[i], outcome)
+            write_outcome(_outcome_path(keys[i]), outcome)
     return [o for o in outcomes if o is not None]
 
 
@@ -126,25 +126,9 @@ def _run(programs: list[str], python: str, digest: str) -> list[tuple[bool | Non
         names = [f"w{i:04d}.py" for i in range(len(programs))]
         for name, code in zip(names, programs):
             (work / name).write_text(code)
-        (work / "mypy.ini").write_text("[mypy]\n")  # no configuration of the user's is read
-        # mypy's own incremental cache, per side: a second batch against the same side is fast
-        cache = envs.cache_dir() / "mypy-cache" / digest[:16]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MYPY", "PYTHON"))}
-        env.update(PYTHONDONTWRITEBYTECODE="1")
-        cmd = [checker, "-m", "mypy", "--config-file", "mypy.ini", "--python-executable", python,
-               "--follow-imports", "silent", "--show-error-codes", "--no-error-summary", "--no-color-output",
-               "--hide-error-context", "--no-pretty", "--cache-dir", str(cache), *names]
-        with envs.locked(f"mypy-{digest[:16]}"):
-            try:
-                proc = tempdirs.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=str(work), env=env,
-                                    stdin=subprocess.DEVNULL)
-            except subprocess.TimeoutExpired:
-                return [(None, f"{CHECKER} timed out after {TIMEOUT:.0f}s")] * len(programs)
-            except OSError as e:
-                raise CompatError(f"cannot run {CHECKER}: {e}") from None
-        if proc.returncode not in (0, 1):
-            last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
-            raise CompatError(f"{CHECKER} failed on {python} (exit {proc.returncode}): {last}")
+        proc = _mypy(checker, python, digest, work, names, {}, ok=(0, 1))
+        if proc is None:
+            return [(None, f"{CHECKER} timed out after {TIMEOUT:.0f}s")] * len(programs)
         errors: dict[str, list[tuple[int, str]]] = {}
         for ln in proc.stdout.splitlines():
             m = _ERROR.match(ln.strip())
@@ -169,6 +153,32 @@ def _run(programs: list[str], python: str, digest: str) -> list[tuple[bool | Non
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _mypy(checker: str, python: str, digest: str, work: Path, targets: list[str], extra_env: dict[str, str], *,
+          ok: tuple[int, ...]) -> subprocess.CompletedProcess | None:
+    """mypy run in `work` against the dagster `python` imports, on `targets`; None on a timeout.
+    No configuration of the user's is read; mypy's own incremental cache is kept per side, so a
+    second batch against the same side is fast. An exit status outside `ok` is one error line."""
+    (work / "mypy.ini").write_text("[mypy]\n")
+    cache = envs.cache_dir() / "mypy-cache" / digest[:16]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MYPY", "PYTHON"))}
+    env.update(PYTHONDONTWRITEBYTECODE="1", **extra_env)
+    cmd = [checker, "-m", "mypy", "--config-file", "mypy.ini", "--python-executable", python,
+           "--follow-imports", "silent", "--show-error-codes", "--no-error-summary", "--no-color-output",
+           "--hide-error-context", "--no-pretty", "--cache-dir", str(cache), *targets]
+    with envs.locked(f"mypy-{digest[:16]}"):
+        try:
+            proc = tempdirs.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=str(work), env=env,
+                                stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return None
+        except OSError as e:
+            raise CompatError(f"cannot run {CHECKER}: {e}") from None
+    if proc.returncode not in ok:
+        last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
+        raise CompatError(f"{CHECKER} failed on {python} (exit {proc.returncode}): {last}")
+    return proc
+
+
 def check_modules(modules: list[tuple[str, str, Path, str]], python: str) -> list[tuple[bool | None, str]]:
     """Type-check downstream packages' own modules against the dagster `python` imports: per
     (module, member, the unpacked release holding it, the release's sha256), whether the checker
@@ -176,14 +186,14 @@ def check_modules(modules: list[tuple[str, str, Path, str]], python: str) -> lis
     this witness's). Accepted is None when the checker cannot find the module on this side."""
     digest = side_digest(python)
     keys = [outcome_key(digest, f"module {m} member {member} release {sha}") for m, member, _, sha in modules]
-    outcomes: list[tuple[bool | None, str] | None] = [_read_outcome(k) for k in keys]
+    outcomes: list[tuple[bool | None, str] | None] = [read_outcome(_outcome_path(k)) for k in keys]
     todo = [i for i, o in enumerate(outcomes) if o is None]
     if todo:
         fresh = _run_modules([modules[i] for i in todo], python, digest)
         for i, outcome in zip(todo, fresh):
             outcomes[i] = outcome
             if outcome[0] is not None:
-                _write_outcome(keys[i], outcome)
+                write_outcome(_outcome_path(keys[i]), outcome)
     return [o for o in outcomes if o is not None]
 
 
@@ -194,27 +204,11 @@ def _run_modules(modules: list[tuple[str, str, Path, str]], python: str, digest:
     checker = checker_python()
     work = tempdirs.make("compat-typecheck-")
     try:
-        (work / "mypy.ini").write_text("[mypy]\n")
-        cache = envs.cache_dir() / "mypy-cache" / digest[:16]
         trees = sorted({str(tree) for _, _, tree, _ in modules})
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MYPY", "PYTHON"))}
-        env.update(PYTHONDONTWRITEBYTECODE="1", MYPYPATH=os.pathsep.join(trees))
-        cmd = [checker, "-m", "mypy", "--config-file", "mypy.ini", "--python-executable", python,
-               "--follow-imports", "silent", "--ignore-missing-imports", "--show-error-codes", "--no-error-summary",
-               "--no-color-output", "--hide-error-context", "--no-pretty", "--cache-dir", str(cache)]
-        for module in sorted({m for m, _, _, _ in modules}):
-            cmd += ["-m", module]
-        with envs.locked(f"mypy-{digest[:16]}"):
-            try:
-                proc = tempdirs.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=str(work), env=env,
-                                    stdin=subprocess.DEVNULL)
-            except subprocess.TimeoutExpired:
-                return [(None, f"{CHECKER} timed out after {TIMEOUT:.0f}s")] * len(modules)
-            except OSError as e:
-                raise CompatError(f"cannot run {CHECKER}: {e}") from None
-        if proc.returncode not in (0, 1, 2):
-            last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
-            raise CompatError(f"{CHECKER} failed on {python} (exit {proc.returncode}): {last}")
+        targets = ["--ignore-missing-imports"] + [a for m in sorted({m for m, _, _, _ in modules}) for a in ("-m", m)]
+        proc = _mypy(checker, python, digest, work, targets, {"MYPYPATH": os.pathsep.join(trees)}, ok=(0, 1, 2))
+        if proc is None:
+            return [(None, f"{CHECKER} timed out after {TIMEOUT:.0f}s")] * len(modules)
         if proc.returncode == 2:  # it could not check them (a module it cannot find): shows nothing either way
             last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
             return [(None, f"{CHECKER}: {last}")] * len(modules)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from compat import downstream, envs
+from compat import downstream, envs, typecheck
 from compat.causes import Cause
 from compat.model.errors import CompatError
 from compat.model.findings import BREAKING, Finding
@@ -80,7 +80,6 @@ ROUNDTRIP: dict[str, tuple[str, str, str, str]] = {
 SIGNATURE = override_signature_incompatible.rule_id
 RETURNS = override_return_incompatible.rule_id
 CLASH = subclass_name_clash.rule_id
-_OUTCOME_KEYS = {"ok": (bool, type(None)), "line": str}
 
 
 @dataclass
@@ -358,28 +357,6 @@ def _outcome_path(key: str) -> Path:
     return envs.cache_dir() / "ecosystem" / "witness" / key[:2] / f"{key}.json"
 
 
-def _read(key: str) -> tuple[bool | None, str] | None:
-    try:
-        data = json.loads(_outcome_path(key).read_text())
-    except (OSError, ValueError):
-        return None
-    if not (isinstance(data, dict) and set(data) == set(_OUTCOME_KEYS)
-            and all(isinstance(data[k], t) for k, t in _OUTCOME_KEYS.items())):
-        return None  # not this schema: run again
-    return data["ok"], data["line"]
-
-
-def _write(key: str, outcome: tuple[bool | None, str]) -> None:
-    from compat.model.jsonio import write_atomic
-
-    path = _outcome_path(key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps({"ok": outcome[0], "line": outcome[1]}, sort_keys=True) + "\n")
-    except OSError:
-        pass  # a cache that cannot be written costs speed, never the run
-
-
 def _key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -392,18 +369,16 @@ def _runtime(python: str, package: str) -> list[Path]:
 def _run_runtime(job: Job, side: Side, wheel: downstream.Wheel) -> tuple[bool | None, str]:
     name = wheel.package
     key = _key("runtime", job.code, side.content_digest(), wheel.sha256, *RUNTIME.get(name, ()))
-    got = _read(key)
+    got = typecheck.read_outcome(_outcome_path(key))
     if got is None:
         python = side.python
         got = witness_mod.run_one(job.code, python, paths=[wheel.tree, *_runtime(python, name)])
         if got[0] is not None or not got[1].startswith("timed out"):
-            _write(key, got)
+            typecheck.write_outcome(_outcome_path(key), got)
     return got
 
 
 def _run_typing(jobs: list[tuple[Job, downstream.Wheel]], side: Side) -> list[tuple[bool | None, str]]:
-    from compat import typecheck
-
     return typecheck.check_modules([(j.module or "", j.member or "", w.tree, w.sha256) for j, w in jobs], side.python)
 
 
