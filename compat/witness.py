@@ -36,7 +36,7 @@ from compat.model.surface import (
 )
 from compat.rules.base import bound_params
 from compat.witness_run import (  # noqa: F401 - the witnesses' names, read from here by their users
-    INSTANCE_PARTS, RUNTIME, SETUP_FAILED, TIMEOUT, TYPING, Witness, run_one, unproven_why,
+    CALL_SITES, INSTANCE_PARTS, RUNTIME, SETUP_FAILED, TIMEOUT, TYPING, Witness, run_one, unproven_why,
 )
 from compat.rules.classes import metaclass_changed, slots_changed
 from compat.rules.hooks import init_hook_added
@@ -109,40 +109,6 @@ def _caller_program(m: Member) -> str:
 
 
 # an override with the old signature, called the way this side's dagster calls the member:
-# every call site `<...instance>.name(...)` (and `self.name(...)` in the instance's own
-# package) found in the installed dagster, with placeholder arguments
-_CALL_SITES = textwrap.dedent("""\
-    import ast
-    import importlib.util
-    from pathlib import Path
-
-
-    def call_sites(name):
-        root = Path(importlib.util.find_spec("dagster").submodule_search_locations[0])
-        shapes = {}
-        for path in sorted(root.rglob("*.py")):
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if f".{name}(" not in text:
-                continue
-            try:
-                tree = ast.parse(text)
-            except SyntaxError:
-                continue
-            own = "_core/instance/" in path.as_posix()
-            for node in ast.walk(tree):
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name):
-                    continue
-                receiver = ast.unparse(node.func.value)
-                if not (receiver.lower().endswith("instance") or (own and receiver == "self")):
-                    continue
-                if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-                    continue  # a splat: its shape is not known here
-                shape = (len(node.args), tuple(sorted(k.arg for k in node.keywords)))
-                shapes.setdefault(shape, f"{path.relative_to(root.parent).as_posix()}:{node.lineno}")
-        return sorted(shapes.items())
-    """)
-
-
 def _override_program(m: Member, renamed: tuple[str, ...] = ()) -> str:
     """`renamed`: parameters the old base passed by position, which an override could name as it
     liked (`arg_0`, ...): an override named so is as old as one with the base's own names."""
@@ -163,7 +129,7 @@ def _override_program(m: Member, renamed: tuple[str, ...] = ()) -> str:
             if p.kind == POSITIONAL_ONLY and not any(q.kind == POSITIONAL_ONLY for q in params[params.index(p) + 1:]):
                 parts.append("/")
     sig = ", ".join(["self"] + parts)
-    return _CALL_SITES + textwrap.dedent(f"""\
+    return CALL_SITES + textwrap.dedent(f"""\
 
 
         class OldOverride(Base):

@@ -127,4 +127,39 @@ def unproven_why(w: Witness) -> str:
     return f"{what} passes on both sides" + (" (the type checker accepts both)" if w.kind == TYPING else "")
 
 
-__all__ = ["INSTANCE_PARTS", "RUNTIME", "SETUP_FAILED", "TIMEOUT", "TYPING", "Witness", "run_one", "unproven_why"]
+# the shape of every call `<...instance>.name(...)` (and `self.name(...)` in the instance's own
+# package) in the side's installed dagster, with where one is; `any_receiver`: a call on any
+# object (a downstream base's member is called on whatever holds one); splats are left out
+CALL_SITES = textwrap.dedent("""\
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+
+    def call_sites(name, any_receiver=False):
+        root = Path(importlib.util.find_spec("dagster").submodule_search_locations[0])
+        shapes = {}
+        for path in sorted(root.rglob("*.py")):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if f".{name}(" not in text:
+                continue
+            try:
+                tree = ast.parse(text)
+            except SyntaxError:
+                continue
+            own = "_core/instance/" in path.as_posix()
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name):
+                    continue
+                receiver = ast.unparse(node.func.value)
+                if not (any_receiver or receiver.lower().endswith("instance") or (own and receiver == "self")):
+                    continue
+                if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                    continue  # a splat: its shape is not known here
+                shape = (len(node.args), tuple(sorted(k.arg for k in node.keywords)))
+                shapes.setdefault(shape, f"{path.relative_to(root.parent).as_posix()}:{node.lineno}")
+        return sorted(shapes.items())
+    """)
+
+
+__all__ = ["CALL_SITES", "INSTANCE_PARTS", "RUNTIME", "SETUP_FAILED", "TIMEOUT", "TYPING", "Witness", "run_one", "unproven_why"]

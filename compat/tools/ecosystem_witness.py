@@ -134,36 +134,6 @@ def _base_import(targets: list[str]) -> str:
         """)
 
 
-# every call `<anything>.member(...)` in the side's installed dagster, with its shape (splats left
-# out: their shape is not known here), found by parsing dagster's own files
-_CALL_SHAPES = textwrap.dedent("""\
-    import ast
-    import importlib.util
-    from pathlib import Path
-
-
-    def call_sites(name):
-        root = Path(importlib.util.find_spec("dagster").submodule_search_locations[0])
-        shapes = {}
-        for path in sorted(root.rglob("*.py")):
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if f".{name}(" not in text:
-                continue
-            try:
-                tree = ast.parse(text)
-            except SyntaxError:
-                continue
-            for node in ast.walk(tree):
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name):
-                    continue
-                if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-                    continue
-                shape = (len(node.args), tuple(sorted(k.arg for k in node.keywords)))
-                shapes.setdefault(shape, f"{path.relative_to(root.parent).as_posix()}:{node.lineno}")
-        return sorted(shapes.items())
-    """)
-
-
 # the downstream method as the package's source defines it, for a side where its module does not
 # import (its own imports of dagster names the side lacks): the same `def`, its body left out
 _FROM_SOURCE = textwrap.dedent("""\
@@ -218,7 +188,7 @@ def _signature_program(subclass: str, member: str, targets: list[str]) -> str:
             unimportable = None
         except Exception as e:
             Downstream, unimportable = None, f"{{type(e).__name__}}"
-        """) + "\n" + _base_import(targets) + "\n" + _CALL_SHAPES + "\n" + _FROM_SOURCE + textwrap.dedent(f"""\
+        """) + "\n" + _base_import(targets) + "\n" + witness_mod.CALL_SITES + "\n" + _FROM_SOURCE + textwrap.dedent(f"""\
         import inspect
 
 
@@ -239,7 +209,7 @@ def _signature_program(subclass: str, member: str, targets: list[str]) -> str:
         base, override = binder(side_base(), {member!r}), binder(Downstream, {member!r})
         how = "" if unimportable is None else f" (its def read from the package's source: the module raises {{unimportable}} here)"
         checked = 0
-        for (n_args, keywords), where in call_sites({member!r}):
+        for (n_args, keywords), where in call_sites({member!r}, any_receiver=True):
             args, kwargs = [None] * n_args, dict.fromkeys(keywords)
             try:
                 base(args, kwargs)
