@@ -40,7 +40,7 @@ from compat.causes import Cause
 from compat.model.findings import BREAKING, SUBCLASSES, Finding
 from compat.model.surface import METHOD, Surface
 from compat.rules.typehints import return_annotation_changed
-from compat.witness_run import INSTANCE_PARTS
+from compat.witness_run import CALL_SITES, INSTANCE_PARTS
 
 KIND = "return-contract"
 RULE = "return-contract-broken"
@@ -60,7 +60,7 @@ _SITES = textwrap.dedent('''\
     import tempfile
     import types
     from pathlib import Path
-    ''') + INSTANCE_PARTS + "\n\n" + textwrap.dedent('''\
+    ''') + INSTANCE_PARTS + "\n\n" + CALL_SITES + "\n\n" + textwrap.dedent('''\
     def make(cls):
         try:
             return cls(**instance_arguments())
@@ -74,21 +74,12 @@ _SITES = textwrap.dedent('''\
         return (tuple(type(a).__name__ for a in args), tuple(sorted((k, type(v).__name__) for k, v in kwargs.items())))
 
 
-    def call_sites(name, limit):
+    def enclosed_call_sites(name, limit):
         """(file:line, module, [class, function]) of each call `<...instance>.name(...)` (or
         `self.name(...)` in the instance's package) whose enclosing function is a module function
         or a member of a module-level class, sorted, the first `limit`."""
-        root = Path(importlib.util.find_spec("dagster").submodule_search_locations[0])
         found = []
-        for path in sorted(root.rglob("*.py")):
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if f".{name}(" not in text:
-                continue
-            try:
-                tree = ast.parse(text)
-            except SyntaxError:
-                continue
-            own = "_core/instance/" in path.as_posix()
+        for root, path, tree, own in dagster_trees(name):
             module = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
 
             def visit(node, where):
@@ -242,7 +233,7 @@ def _recorder(target: str, members: list[str]) -> str:
         Recording = type("Recording", (Base,), {{m: recording(m) for m in MEMBERS}})
         instance = make(Recording)
         for m in MEMBERS:
-            for site in call_sites(m, MAX_SITES):
+            for site in enclosed_call_sites(m, MAX_SITES):
                 run(site, instance)
         print(json.dumps({{m: sorted(set(noted.get(m, [])), key=lambda a: (a[0], a[1] or "")) for m in MEMBERS}}))
         ''')
@@ -272,7 +263,7 @@ def _witness(target: str, member: str, answers: dict[str, str]) -> str:
 
         plain, old = make(Base), make(OldAnswers)
         ran, broke = 0, []
-        for site in call_sites(MEMBER, MAX_SITES):
+        for site in enclosed_call_sites(MEMBER, MAX_SITES):
             if run(site, plain) is not None:
                 continue  # the placeholders stop the plain base too: this call site shows nothing
             ran += 1

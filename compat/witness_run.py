@@ -136,9 +136,10 @@ CALL_SITES = textwrap.dedent("""\
     from pathlib import Path
 
 
-    def call_sites(name, any_receiver=False):
+    def dagster_trees(name):
+        # (dagster's root, a file's path, its tree, whether it is the instance's own package) of
+        # each file of the installed dagster that calls `.name(`, in sorted order
         root = Path(importlib.util.find_spec("dagster").submodule_search_locations[0])
-        shapes = {}
         for path in sorted(root.rglob("*.py")):
             text = path.read_text(encoding="utf-8", errors="replace")
             if f".{name}(" not in text:
@@ -147,7 +148,12 @@ CALL_SITES = textwrap.dedent("""\
                 tree = ast.parse(text)
             except SyntaxError:
                 continue
-            own = "_core/instance/" in path.as_posix()
+            yield root, path, tree, "_core/instance/" in path.as_posix()
+
+
+    def call_sites(name, any_receiver=False):
+        shapes = {}
+        for root, path, tree, own in dagster_trees(name):
             for node in ast.walk(tree):
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name):
                     continue
