@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from compat import cause_kinds
-from compat.cause_kinds import CELL_CHANGE, bare, kind_of, sub_member
+from compat.cause_kinds import CELL_CHANGE, kind_of, sub_member
+from compat.cause_kinds import bare as _bare  # `bare` is a parameter name below
 from compat.corpus import CORPUS
 from compat.model.findings import (
     BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, at_or_above, sort_findings, typing_only,
@@ -317,7 +318,7 @@ class _Builder:
                 if old.name in out:
                     continue
                 fits = [m.name for m in self.ctx.added if m.name not in taken and shape(m) == shape(old)
-                        and (bare(m.name) == bare(old.name) if exact else _similar(old.name, m.name))]
+                        and (_bare(m.name) == _bare(old.name) if exact else _similar(old.name, m.name))]
                 if len(fits) == 1:
                     out[old.name] = fits[0]
                     taken.add(fits[0])
@@ -448,7 +449,7 @@ class _Builder:
         if kind == "name-clash":  # the name as the code spells it (`_exit_stack`), not its bare key
             spelled = sorted({self._at(f).removeprefix("self.") for f in findings if f.source == "profile"}) + \
                 sorted({self._at(f).removeprefix("self.") for f in findings if f.source == "surface"})
-            display = next((n for n in spelled if bare(n) == subject), subject)
+            display = next((n for n in spelled if _bare(n) == subject), subject)
         members = sorted({self._at(f) for f in findings if f.source in ("surface", "profile")})
         if kind in ("exports", "incidental-exports"):
             members = sorted(m.rsplit(".", 1)[-1] for m in members)
@@ -681,7 +682,7 @@ def _policy(c: Cause) -> None:
     elif c.kind == "exception" and cells and all("old_type" in d for d in cells):
         if all(d["old_type"] in CRASHES and d["new_type"] is None for d in cells):
             move(INFO, "a step that used to crash (a programming error such as AttributeError) now returns a "
-                 "result: a bug fix, or a member the old side lacked")
+                 "result: a bug fix, or a member the old side lacked (or a name it could not import)")
             c.fix = (f"Nothing breaks for callers; if `{c.subject.partition(':')[0]}` should still refuse "
                      f"this call, raise the old exception type again.")
         elif all(d["old_type"] is None and d["new_type"] is not None for d in cells):
@@ -704,7 +705,7 @@ def _policy(c: Cause) -> None:
             move(_weaker(c.severity, WARNING), "only the shipped corpus uses the name; no downstream profile does")
     elif c.kind == "added":
         protected = [f.member for f in c.findings
-                     if bare(f.member) != f.member.removeprefix("self.") and not f.member.endswith("__")]
+                     if _bare(f.member) != f.member.removeprefix("self.") and not f.member.endswith("__")]
         if protected and c.severity == INFO:
             move(WARNING, f"new protected members ({_names(sorted(protected))}) a subclass may already define: "
                  f"its own value replaces the base's, or the base's replaces its own")
@@ -715,8 +716,9 @@ def _policy(c: Cause) -> None:
 # exceptions no code raises on purpose: a step that stops raising one of them had a bug fixed; a step
 # that stops raising anything else (a check, a not-found error, a conflict) no longer refuses what it
 # refused, and callers that relied on the refusal break
+# (an ImportError is a name the old side did not have: a scenario reaching for it there gains it)
 CRASHES = frozenset({"AttributeError", "TypeError", "NameError", "UnboundLocalError", "KeyError", "IndexError",
-                     "ZeroDivisionError", "RecursionError"})
+                     "ZeroDivisionError", "RecursionError", "ImportError", "ModuleNotFoundError"})
 
 
 def _to_keywords(old: dict, new: dict) -> bool:
@@ -739,7 +741,7 @@ def _probe_snippet(target: str, hook: str, edited: str, member) -> str:
 
 def _uses(sub, names: set[str], *, bare: bool) -> str:
     """Why a profiled subclass is affected by a change of `names` (empty: it is not)."""
-    match = (lambda n: bare(n) in {bare(x) for x in names}) if bare else (lambda n: n in names)
+    match = (lambda n: _bare(n) in {_bare(x) for x in names}) if bare else (lambda n: n in names)
     for n in sorted(sub.overrides):
         if match(n):
             return f"overrides {n}"

@@ -121,6 +121,18 @@ def test_a_scenario_that_crashed_on_the_old_side_for_a_missing_member_is_info(ve
     assert "member the old side lacked" in cause.why
 
 
+def test_a_scenario_step_that_could_not_import_a_name_on_the_old_side_is_info():
+    """A step reaching for a module or name the old release does not have (1.13's caching
+    partitions loader, on 1.11.4) stops with ImportError there and runs on the new one: something
+    was gained, nothing that worked breaks."""
+    old = replay._toy_trace({"a": 1}, version=2)
+    new = replay._toy_trace({"a": 1, "b": 2}, version=2)
+    old["exception"] = {"type": "ImportError", "bases": ["Exception"],
+                        "message": "cannot import name 'CachingDynamicPartitionsLoader' from 'dagster._core.instance.types'"}
+    cause = _one(replay.divergences(old, new))
+    assert cause.severity == "info", (cause.severity, cause.why)
+
+
 def test_a_state_read_that_fails_on_both_sides_with_another_message_is_info():
     """After `dispose()` reading a storage fails on both releases, with sqlite's or a mapping's
     error: the message differs, nothing a subclass relies on does."""
