@@ -98,24 +98,22 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
-def _finish(result, args, text: str | None = None) -> int:
+def _finish(result, args, extra: str = "") -> int:
     """The report in --format on stdout, or with --report in FILE and then the text report (or,
     with --annotations, the GitHub annotations) on stdout; the exit code follows the causes at or
-    above --fail-on. ``text``: the --format report when it is more than the result renders (the
-    griffe side by side)."""
+    above --fail-on. ``extra``: a section the --format report ends with (the griffe side by side),
+    in a cut markdown report and its complete one alike."""
     if getattr(args, "witness_dir", None):
         written = witness_mod.write_dir(result.causes, args.witness_dir)
         _progress(f"wrote {len(written)} witness program(s) to {args.witness_dir}")
     if args.report:
-        if text is None:
-            written = result.write(args.report, args.format, args.fail_on)
-            for path in written[1:]:
-                _progress(f"the report was cut to fit a pull-request comment; the complete one is {path}")
-        else:
-            write_atomic(args.report, text if text.endswith("\n") else text + "\n")
+        written = result.write(args.report, args.format, args.fail_on, extra)
+        for path in written[1:]:
+            _progress(f"the report was cut to fit a pull-request comment; the complete one is {path}")
         sys.stdout.write(result.render("github" if args.annotations else "text", args.fail_on))
     else:
-        text = result.render(args.format, args.fail_on) if text is None else text
+        text = result.render(args.format, args.fail_on)
+        text = text.rstrip("\n") + "\n" + extra if extra else text
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return result.exit_code(args.fail_on)
 
@@ -135,9 +133,8 @@ def cmd_diff(args) -> int:
         result.witness_sides, result.witness_jobs = (old_side, new_side), args.jobs
     if args.griffe and args.format in ("text", "markdown"):
         _progress("running griffe.find_breaking_changes on the same classes")
-        text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + side_by_side(
-            result.findings, griffe_findings(args.old, args.new, args.target), markdown=args.format == "markdown")
-        return _finish(result, args, text)
+        return _finish(result, args, side_by_side(
+            result.findings, griffe_findings(args.old, args.new, args.target), markdown=args.format == "markdown"))
     return _finish(result, args)
 
 
@@ -322,9 +319,7 @@ def cmd_ecosystem(args) -> int:
         _progress(f"  {line}")
     if args.griffe and args.format in ("text", "markdown"):
         _progress("running griffe.find_breaking_changes on the same bases")
-        text = result.render(args.format, args.fail_on).rstrip("\n") + "\n" + ecosystem.griffe_side_by_side(
-            result, old, new, markdown=args.format == "markdown")
-        return _finish(result, args, text)
+        return _finish(result, args, ecosystem.griffe_side_by_side(result, old, new, markdown=args.format == "markdown"))
     return _finish(result, args)
 
 

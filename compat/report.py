@@ -22,7 +22,8 @@ import difflib
 import html
 import re
 import xml.etree.ElementTree as ET
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 from compat.causes import Cause, build_causes, counts, verdict, verdict_word
 from compat.model import jsonio
@@ -475,6 +476,32 @@ def render_markdown(v: _View, *, full_report: str | None = None, limit: int = MA
     if len(text) > limit:  # the head alone is too long: cut it too
         text = text[: limit - 200].rsplit("\n", 1)[0] + f"\n\n> Cut to fit; the full report is in `{full_report or 'the JSON report'}`.\n"
     return text
+
+
+def write_report(path: str | Path, fmt: str, rendered: Callable[[str | None, int | None], str],
+                 extra: str = "") -> list[Path]:
+    """Write a report to ``path``; a markdown report that had to be cut to fit a pull-request
+    comment gets the complete one beside it (``<name>.full.md``). ``rendered(full_report, limit)``
+    renders it; ``extra`` (a section of its own, the griffe side by side) ends both."""
+    path = Path(path)
+
+    def text_of(full_report: str | None, limit: int | None) -> str:
+        text = rendered(full_report, limit)
+        return text.rstrip("\n") + "\n" + extra if extra else text
+
+    written = []
+    if fmt == "markdown":
+        full = path.with_name(path.stem + ".full" + (path.suffix or ".md"))
+        text = text_of(full.name, None)
+        complete = text_of(None, 10**9)
+        if complete != text:
+            written.append(jsonio.write_atomic(full, complete))
+        elif full.exists():
+            full.unlink()  # a stale complete report of an earlier, longer run
+    else:
+        text = text_of(None, None)
+    written.insert(0, jsonio.write_atomic(path, text))
+    return written
 
 
 def _short_base(target: str) -> str:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from compat.causes import Cause, build_causes, cause_order, verdict
 from compat.model.findings import Finding, sort_findings
-from compat.model.jsonio import write_atomic
 from compat.model.surface import Surface
-from compat.report import failing_causes, render
+from compat.report import failing_causes, render, write_report
 
 
 @dataclass
@@ -74,29 +73,18 @@ class CheckResult:
     def exit_code(self, fail_on: str) -> int:
         return 1 if self.failing(fail_on) or self.incomplete is not None else 0
 
-    def render(self, fmt: str, fail_on: str = "breaking", *, full_report: str | None = None) -> str:
+    def render(self, fmt: str, fail_on: str = "breaking", *, full_report: str | None = None,
+               limit: int | None = None) -> str:
+        extra = {} if limit is None else {"limit": limit}
         return render(self.findings, fmt, title=self.title, old_label=self.old_label, new_label=self.new_label,
                       fail_on=fail_on, causes=self.causes, full_report=full_report, accepted=self.accepted,
-                      replay=self.replay, incomplete=self.incomplete, warnings=self.warnings)
+                      replay=self.replay, incomplete=self.incomplete, warnings=self.warnings, **extra)
 
-    def write(self, path: str | Path, fmt: str, fail_on: str = "breaking") -> list[Path]:
-        """Write the report to ``path``; a markdown report that had to be cut to fit a
-        pull-request comment gets the complete one beside it (``<name>.full.md``)."""
-        path = Path(path)
-        written = []
-        full = path.with_name(path.stem + ".full" + (path.suffix or ".md")) if fmt == "markdown" else None
-        text = self.render(fmt, fail_on, full_report=full.name if full is not None else None)
-        if full is not None:
-            complete = render(self.findings, fmt, title=self.title, old_label=self.old_label,
-                              new_label=self.new_label, fail_on=fail_on, causes=self.causes, limit=10**9,
-                              accepted=self.accepted, replay=self.replay, incomplete=self.incomplete,
-                              warnings=self.warnings)
-            if complete != text:
-                written.append(write_atomic(full, complete))
-            elif full.exists():
-                full.unlink()  # a stale complete report of an earlier, longer run
-        written.insert(0, write_atomic(path, text))
-        return written
+    def write(self, path: str | Path, fmt: str, fail_on: str = "breaking", extra: str = "") -> list[Path]:
+        """Write the report to ``path`` (:func:`compat.report.write_report`: a cut markdown report
+        gets the complete one beside it); ``extra`` ends both."""
+        return write_report(path, fmt, lambda full, limit: self.render(fmt, fail_on, full_report=full, limit=limit),
+                            extra)
 
 
 __all__ = ["CheckResult"]

@@ -258,6 +258,25 @@ def test_markdown_always_fits_a_pull_request_comment():
     assert cut.splitlines()[2].startswith("**incompatible: 400 causes")
 
 
+
+def test_a_cut_report_with_a_section_of_its_own_gets_its_complete_one_beside_it(tmp_path):
+    """`compat diff --griffe --report F.md` ends the report with griffe's side by side: the cut
+    report was written alone, and the detail it cut (the witnesses' outcomes) was nowhere."""
+    from compat.behaviour import replay
+    from compat.result import CheckResult
+
+    big = []
+    for i in range(400):
+        cell = {"subclass": "spy", "scenario": f"s{i}", "storage": "memory"}
+        big.append(replay._finding(replay.RULE_RESULT, cell, f"spy/s{i}/memory: step 'x{i}' differs",
+                                      "o" * 300, "n" * 300, step=f"x{i}"))
+    result = CheckResult(target="pkg.mod:Instance", old_label="v1", new_label="v2", findings=big)
+    written = result.write(tmp_path / "r.md", "markdown", "never", extra="## side by side\n")
+    assert [p.name for p in written] == ["r.md", "r.full.md"]
+    cut, full = (p.read_text() for p in written)
+    assert "the full report is in `r.full.md`" in cut and len(full) > len(cut)
+    assert cut.endswith("## side by side\n") and full.endswith("## side by side\n")
+
 GITHUB_LIKE = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
 body { margin: 0; background: #fff; font: 14px/1.5 -apple-system, "Segoe UI", sans-serif; }
 /* a pull-request comment at a 1280 px window: the conversation column less the sidebar */

@@ -40,7 +40,7 @@ from compat.model import jsonio, schemas
 from compat.model.errors import CompatError
 from compat.model.findings import BREAKING, INFO, SEVERITY_RANK, WARNING, Finding, sort_findings, typing_only
 from compat.model.surface import Surface
-from compat.report import failing_causes, render
+from compat.report import failing_causes, render, write_report
 from compat.sides import Side
 from compat.static.extract import Extractor, _version, side_surface
 from compat.static.griffe_compare import breakage_member
@@ -138,21 +138,9 @@ class EcosystemResult:
         missing = fail_on != "never" and any(p.verdict == BASE_MISSING for p in self.pairs)
         return 1 if failing_causes(self.causes, fail_on) or missing else 0
 
-    def write(self, path: str | Path, fmt: str, fail_on: str = "breaking") -> list[Path]:
-        path = Path(path)
-        written = []
-        if fmt == "markdown":
-            full = path.with_name(path.stem + ".full" + (path.suffix or ".md"))
-            text = self.render(fmt, fail_on, full_report=full.name)
-            complete = self.render(fmt, fail_on, limit=10**9)
-            if complete != text:
-                written.append(jsonio.write_atomic(full, complete))
-            elif full.exists():
-                full.unlink()
-        else:
-            text = self.render(fmt, fail_on)
-        written.insert(0, jsonio.write_atomic(path, text))
-        return written
+    def write(self, path: str | Path, fmt: str, fail_on: str = "breaking", extra: str = "") -> list[Path]:
+        return write_report(path, fmt, lambda full, limit: self.render(fmt, fail_on, full_report=full, limit=limit),
+                            extra)
 
 
 def _harness_digest() -> str:
