@@ -167,7 +167,9 @@ def test_damaged_trace_or_program_files(tmp_path, damage, needle):
     programs = differential.record_programs(sys.executable, base / differential.PROGRAMS_FILE, max_examples=9)
     manifest = jsonio.read_json(base / "manifest.json", schema="compat.baseline", versions=(1,))
     # the counts the baseline holds: a manifest that disagrees is refused before any file is read
-    jsonio.write_json(base / "manifest.json", {**manifest, "cells": len(paths), "fuzz_programs": programs})
+    jsonio.write_json(base / "manifest.json", {**manifest, "cells": len(paths), "fuzz_programs": programs,
+                                                "cell_set": "gate", "selection": {"subclasses": ["spy"],
+                                                "scenarios": ["runs_lifecycle"], "storages": ["memory"]}})
     trace, programs = paths[0], base / differential.PROGRAMS_FILE
     if damage == "empty-trace":
         trace.write_text("")

@@ -217,7 +217,7 @@ def test_a_type_checker_that_cannot_be_installed_leaves_the_cause_unproven(pair,
         raise CompatError("cannot build the type checker's environment (mypy==2.4.1): cannot reach the package index")
 
     monkeypatch.setattr(typecheck, "checker_python", unreachable)
-    monkeypatch.setattr(typecheck, "_read_outcome", lambda key: None)  # as on a machine that never checked
+    monkeypatch.setattr(typecheck, "read_outcome", lambda key: None)  # as on a machine that never checked
     c = copy.deepcopy(causes["annotations:return annotations"])  # the module's causes stay as built
     [(w, why)] = witness.witnesses([c], old, DEFAULT_TARGET, pythons)
     witness.judge(c, w, why)
