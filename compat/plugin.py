@@ -276,6 +276,15 @@ def _incomplete(run: GateRun) -> tuple[int, int] | None:
     return (len(run.ran), total) if len(run.ran) < total else None
 
 
+def _xdist_workers(config) -> int:
+    """How many xdist workers the controller ran (each stops its own behaviour workers)."""
+    if in_xdist_worker(config):
+        return 0
+    dsession = config.pluginmanager.getplugin("dsession")
+    specs = getattr(getattr(dsession, "nodemanager", None), "specs", None)
+    return len(specs) if specs is not None else 0
+
+
 def pytest_sessionfinish(session, exitstatus):
     """An interrupted gate stops its workers, says so in one line and exits 130 (SIGINT) or 143
     (SIGTERM, what CI timeouts send), like every compat command. A gate that did not run every
@@ -297,8 +306,11 @@ def pytest_sessionfinish(session, exitstatus):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if run.interrupted:
         sig, code = run.interrupted[-1]
-        stopped = tempdirs.stop_all(final=True)
-        sys.stderr.write(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs\n")
+        stopped = tempdirs.stop_all(final=True) + _xdist_workers(session.config)
+        if not in_xdist_worker(session.config):
+            # an xdist worker is interrupted too when the controller tears it down (its stderr is
+            # the controller's): the run's one line is the controller's
+            sys.stderr.write(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs\n")
         session.exitstatus = code
 
 
