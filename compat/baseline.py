@@ -16,7 +16,8 @@ from pathlib import Path
 
 from compat import tempdirs
 from compat.behaviour import reach as reach_mod
-from compat.behaviour import replay as behaviour_mod
+from compat.behaviour import selection as selection_mod
+from compat.behaviour.cells import default_subclasses, plan_cells
 from compat.fuzz import differential
 from compat.fuzz.differential import PROGRAMS_FILE, load_programs
 from compat.gate import accepted as accepted_mod
@@ -190,13 +191,13 @@ class Baseline:
                                   f"{len(traces)} trace files; re-record it")
             return
         selection = selection or {}
-        known = set(behaviour_mod.default_subclasses())
+        known = set(default_subclasses())
         unknown = [s for s in selection.get("subclasses") or () if s not in known]
         if unknown:
             raise CompatError(f"{where}: selection.subclasses: {unknown[0]!r} is no subclass of the harness; re-record it")
         try:
-            plan = behaviour_mod.plan_cells(selection.get("subclasses"), selection.get("scenarios"),
-                                            selection.get("storages"), declared)
+            plan = plan_cells(selection.get("subclasses"), selection.get("scenarios"),
+                              selection.get("storages"), declared)
         except CompatError as exc:
             raise CompatError(f"{where}: {exc}; re-record it") from None
         claimed = "the " + repr(declared) + " cell set" + (" as narrowed by its selection" if selection else "")
@@ -303,7 +304,7 @@ class Baseline:
     def program_ids(self) -> list[str]:
         return [differential.program_id(i, p) for i, p in enumerate(self._programs)]
 
-    def selection(self, python: str, search_paths: list[str], *, full: bool = False) -> reach_mod.Selection:
+    def selection(self, python: str, search_paths: list[str], *, full: bool = False) -> selection_mod.Selection:
         """Which cells and programs a new side must replay (all, without a reach map or with ``full``).
         A cell that is not replayed keeps its recorded verdict, so its trace is validated here
         all the same: a damaged recording is refused whether or not the change reaches it."""
@@ -314,13 +315,13 @@ class Baseline:
                        "every cell and program replayed")
             if warning not in self.warnings:
                 self.warnings.append(warning)
-            chosen = reach_mod.everything([p.stem for p in files], self.program_ids(),
-                                          f"the reach map is not this recording's ({foreign})")
+            chosen = selection_mod.everything([p.stem for p in files], self.program_ids(),
+                                              f"the reach map is not this recording's ({foreign})")
         else:
             texts = {differential.program_id(i, p): json.dumps(p, sort_keys=True)
                      for i, p in enumerate(self._programs)}
-            chosen = reach_mod.select(self.reach, [p.stem for p in files], self.program_ids(), python=python,
-                                      search_paths=search_paths, full=full, program_texts=texts)
+            chosen = selection_mod.select(self.reach, [p.stem for p in files], self.program_ids(), python=python,
+                                          search_paths=search_paths, full=full, program_texts=texts)
         replayed = set(chosen.cells)
         for path in files:
             if path.stem not in replayed:

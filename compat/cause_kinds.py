@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from compat.behaviour.replay import missing_import
+from compat.behaviour.compare import missing_import
 from compat.catalogue import RULES
 from compat.model.findings import INFO, Finding
 from compat.rules.base import short

@@ -21,6 +21,7 @@ from typing import Callable
 
 from compat import envs
 from compat.behaviour import replay as behaviour_mod
+from compat.behaviour.compare import import_finding, missing_import
 from compat.fuzz.differential import mismatch_finding, replay_programs, run_fuzz
 from compat.gate import accepted as accepted_mod
 from compat.model import jsonio
@@ -85,7 +86,7 @@ def check(
         # a new side that cannot import the target runs no cell at all: that is the finding
         broken = step(f"importing {target} on {new_label}", lambda: behaviour_mod.import_failure(new.python, target))
         if broken is not None:
-            findings.append(behaviour_mod.import_finding(broken))
+            findings.append(import_finding(broken))
             behaviour = False
     selection = None
     if behaviour and (base.trace_files() or base.programs()):
@@ -147,10 +148,10 @@ def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], on
     try:
         return replay_programs(programs, python, labels, only=only, jobs=jobs, server=server)
     except CompatError as e:
-        missing = behaviour_mod.missing_import(str(e))
+        missing = missing_import(str(e))
         if missing is None:
             raise
-        return [behaviour_mod.import_finding({"exception": f"ImportError: cannot import name '{missing[0]}' "
+        return [import_finding({"exception": f"ImportError: cannot import name '{missing[0]}' "
                                                            f"from '{missing[1]}'", "module": None, "line": None})]
 
 

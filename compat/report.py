@@ -84,7 +84,7 @@ def render(
     ``pairs`` (`compat ecosystem`): one row per downstream subclass and dagster base it reaches
     (package, version, subclass, base, verdict), with ``packages`` the releases read; ``replay``
     says how many behaviour cells and programs were replayed and why the others were not
-    (:class:`compat.behaviour.reach.Selection`); ``incomplete``: (units run, units of the check)
+    (:class:`compat.behaviour.selection.Selection`); ``incomplete``: (units run, units of the check)
     when a run stopped short, which makes the verdict `incomplete`; ``warnings``: lines about the
     inputs (a baseline edited by hand since its recording), shown under the verdict in every format."""
     if fmt not in FORMATS:

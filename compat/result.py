@@ -30,7 +30,7 @@ class CheckResult:
     title: str | None = None
     path_prefix: str = ""  # before package-relative paths, to name files in the new side's repository
     accepted: list = field(default_factory=list)  # (finding, reason): declared intended, shown, not counted
-    replay: dict | None = None  # how many cells and programs were replayed, and why (reach.Selection.as_dict)
+    replay: dict | None = None  # how many cells and programs were replayed, and why (selection.Selection.as_dict)
     # the two sides (compat.sides.Side, or their interpreters' paths): when given, every cause that
     # could break is put to its witness on both (compat.witness); an interpreter is built
     # only when there is a cause to witness. None for recorded surfaces only

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import dagster
 
-from compat.behaviour.replay import import_failure, import_finding
+from compat.behaviour.compare import import_finding
+from compat.behaviour.replay import import_failure
 
 ROOT = Path(__file__).resolve().parents[1]
 

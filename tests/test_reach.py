@@ -15,6 +15,7 @@ import pytest
 
 from compat import sides
 from compat.behaviour import reach
+from compat.behaviour import selection as selection_mod
 from compat.behaviour import replay as behaviour_mod
 from compat.model import jsonio
 from compat.baseline import Baseline, file_digests
@@ -244,7 +245,8 @@ def test_the_harness_digest_covers_what_a_worker_runs_and_nothing_else(tmp_path)
     copy = tmp_path / "compat"
     shutil.copytree(ROOT / "compat", copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert reach.harness_digest(copy) == reach.harness_digest()
-    for parent_side in ("behaviour/replay.py", "behaviour/coverage.py", "behaviour/reach.py", "causes.py", "cli.py",
+    for parent_side in ("behaviour/replay.py", "behaviour/cells.py", "behaviour/compare.py", "behaviour/replay_rules.py",
+                        "behaviour/coverage.py", "behaviour/reach.py", "behaviour/selection.py", "causes.py", "cli.py",
                         "gate/gate.py"):
         with (copy / parent_side).open("a") as f:
             f.write("\n# edited\n")
@@ -330,7 +332,7 @@ def test_dagster_metadata_a_worker_read_is_compared_by_digest(small_baseline, tm
     its packages: the recorded digest is compared, and another content replays everything."""
     base = Baseline(small_baseline)
     assert "dagster/entry_points.txt" in base.reach.touched["metadata"]
-    assert reach.felt_own_metadata(base.reach, sys.executable) is None
+    assert selection_mod.felt_own_metadata(base.reach, sys.executable) is None
     changed = tmp_path / "b"
     shutil.copytree(small_baseline, changed)
     data = jsonio.read_json(changed / "reach.json", schema=reach.SCHEMA, versions=(reach.VERSION,))
@@ -412,7 +414,7 @@ def test_a_module_added_where_no_worker_looked_costs_no_replay(small_baseline, t
 def test_every_format_says_how_much_was_replayed_and_why():
     from compat.report import FORMATS, render
 
-    sel = reach.Selection(["a"], [], 652, 153, "1 changed functions that recorded cells or programs executed (x)", ["x"])
+    sel = selection_mod.Selection(["a"], [], 652, 153, "1 changed functions that recorded cells or programs executed (x)", ["x"])
     for fmt in FORMATS:
         text = render([], fmt, replay=sel.as_dict())
         assert "652" in text and "1 changed functions" in text, fmt

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from compat.behaviour import replay
+from compat.behaviour import compare, replay, replay_rules
 from compat.causes import build_causes
 
 CELL = {"subclass": "spy", "scenario": "runs_lifecycle", "storage": "memory"}
@@ -84,7 +84,7 @@ def test_a_worker_that_cannot_import_a_dropped_export_is_a_finding_of_that_expor
 
     removed = RULES["export-removed"].finding("dagster._core.instance.InstanceType", "export removed",
                                               old="dagster._core.instance.InstanceType", new="(unresolved)")
-    failed = replay.import_finding({"exception": "ImportError: cannot import name 'InstanceType' from "
+    failed = compare.import_finding({"exception": "ImportError: cannot import name 'InstanceType' from "
                                                  "'dagster._core.instance'", "module": None, "line": None})
     assert failed.details["missing_name"] == "InstanceType"
     causes = build_causes([removed, failed])
@@ -111,8 +111,8 @@ def test_a_behaviour_cell_witnesses_a_break_only_where_the_policy_says_it_is_one
 def test_a_scenario_that_crashed_on_the_old_side_for_a_missing_member_is_info(version):
     """The scenario calls a member the old release does not have: there it stops with
     AttributeError, on the new one it runs. A member was added; nothing that worked breaks."""
-    old = replay._toy_trace({"a": 1}, version=version)
-    new = replay._toy_trace({"a": 1, "b": 2}, version=version)
+    old = replay_rules._toy_trace({"a": 1}, version=version)
+    new = replay_rules._toy_trace({"a": 1, "b": 2}, version=version)
     message = "'SpyDagsterInstance' object has no attribute 'get_existing_dynamic_partitions'"
     old["exception"] = ({"type": "AttributeError", "message": message, "bases": ["Exception"]} if version > 1
                         else f"AttributeError: {message}")
@@ -125,8 +125,8 @@ def test_a_scenario_step_that_could_not_import_a_name_on_the_old_side_is_info():
     """A step reaching for a module or name the old release does not have (1.13's caching
     partitions loader, on 1.11.4) stops with ImportError there and runs on the new one: something
     was gained, nothing that worked breaks."""
-    old = replay._toy_trace({"a": 1}, version=2)
-    new = replay._toy_trace({"a": 1, "b": 2}, version=2)
+    old = replay_rules._toy_trace({"a": 1}, version=2)
+    new = replay_rules._toy_trace({"a": 1, "b": 2}, version=2)
     old["exception"] = {"type": "ImportError", "bases": ["Exception"],
                         "message": "cannot import name 'CachingDynamicPartitionsLoader' from 'dagster._core.instance.types'"}
     cause = _one(replay.divergences(old, new))
@@ -136,8 +136,8 @@ def test_a_scenario_step_that_could_not_import_a_name_on_the_old_side_is_info():
 def test_a_state_read_that_fails_on_both_sides_with_another_message_is_info():
     """After `dispose()` reading a storage fails on both releases, with sqlite's or a mapping's
     error: the message differs, nothing a subclass relies on does."""
-    old = replay._toy_trace({"a": 1}, state={"asset_keys": {"__exception__": {"type": "KeyError", "message": "asset_keys"}}})
-    new = replay._toy_trace({"a": 1}, state={"asset_keys": {"__exception__": {
+    old = replay_rules._toy_trace({"a": 1}, state={"asset_keys": {"__exception__": {"type": "KeyError", "message": "asset_keys"}}})
+    new = replay_rules._toy_trace({"a": 1}, state={"asset_keys": {"__exception__": {
         "type": "OperationalError", "message": "no such table: asset_keys"}}})
     cause = _one(replay.divergences(old, new))
     assert cause.id == "state:state.asset_keys.__exception__.message" and cause.severity == "info", cause.id

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from compat import envs, sides
-from compat.behaviour.reach import Selection
+from compat.behaviour.selection import Selection
 from compat.behaviour.replay import import_failure
 from compat.causes import effective_severities, policy_severity
 from compat.fuzz.differential import program_id

@@ -11,7 +11,7 @@ from typing import Any
 
 
 def replay_line(data: dict[str, Any]) -> str:
-    """One line for every report (from :meth:`compat.behaviour.reach.Selection.as_dict`): how much
+    """One line for every report (from :meth:`compat.behaviour.selection.Selection.as_dict`): how much
     was replayed, and why the rest was not."""
     return (f"replayed {data['cells_replayed']}/{data['cells_total']} behaviour cells and "
             f"{data['programs_replayed']}/{data['programs_total']} stored programs: {data['reason']}")

@@ -10,7 +10,7 @@ Layers, and where their rules are registered:
 - ``surface``: two surfaces of the class compared (``compat/rules/*.py``, ``@rule``);
 - ``profile``: a recorded subclass profile checked against the new surface
   (``compat/static/profile_overrides.py`` and its siblings, ``@profile_rule``);
-- ``behaviour``: recorded traces replayed on the new dagster (``compat/behaviour/replay.py``);
+- ``behaviour``: recorded traces replayed on the new dagster (``compat/behaviour/replay_rules.py``);
 - ``fuzz``: generated or stored programs run on both dagsters (``compat/fuzz/differential.py``);
 - ``baseline``: the baseline's own bookkeeping, accepted.json (``compat/gate/accepted.py``);
 - ``griffe``: griffe's own breaking-change check, shown side by side (``compat/static/griffe_compare.py``).

@@ -436,7 +436,7 @@ class Outcome:
     old_surface: Surface | None = None
     new_surface: Surface | None = None
     profiles: list = field(default_factory=list)
-    replay: dict | None = None  # what the behaviour half replayed, and why (reach.Selection.as_dict)
+    replay: dict | None = None  # what the behaviour half replayed, and why (selection.Selection.as_dict)
 
     def result(self) -> CheckResult:
         return CheckResult(target=self.old_surface.target if self.old_surface else "?", old_label="baseline",
