@@ -5,21 +5,19 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from compat import commands, downstream, envs, signals, tempdirs
+from compat import commands, downstream, envs, options, signals, tempdirs
 from compat.behaviour.replay import CELL_SETS, DEFAULT_CELL_SET
 from compat.envs import SPEC_HELP
 from compat.fuzz.differential import DEFAULT_STORED_PROGRAMS
 from compat.model.errors import CompatError
-from compat.model.findings import FAIL_ON
-from compat.model.jsonio import check_replaceable
 from compat.model.text import escape_unsafe, lone_surrogate
+from compat.options import named, output_file, ratio, whole
+from compat.report import FORMATS
 from compat.static.extract import DEFAULT_TARGET
 from compat.tools import mutants, shards
 
-FORMATS = ("text", "markdown", "json", "junit", "github")
 DESCRIPTION = "The `compat` command line. Exit codes: 0 compatible, 1 incompatible, 2 harness error."
 
 
@@ -34,72 +32,14 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"compat: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _whole(least: int, one: str = "", many: str = ""):
-    """An argparse type: a whole number (of `many`) of at least `least`, refused in one line otherwise."""
-    noun = f"a number of {many}" if many else "a whole number"
-    floor = f"at least one {one}" if least == 1 and one else f"at least {least}"
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"expected {floor}, got {value}")
-        return value
-
-    return parse
-
-
-_count = _whole(1, "mutant", "mutants")
-_jobs = _whole(1, "worker process", "worker processes")
-
-
-def machine_cores() -> int:
-    """The cores this process may run on (its CPU affinity, else the machine's count): the
-    default number of worker processes, one per core, since a cell keeps its core busy."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-_rounds = _whole(1)
-_at_least = _whole(0)
-_downloads = _whole(1, "download", "downloads")
-
-
-def _ratio(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (0 <= value < float("inf")):  # nan fails every comparison
-        raise argparse.ArgumentTypeError(f"expected a finite number of at least 0, got {text!r}")
-    return value
-
-
-def _named(text: str) -> str:
-    """A path or an interpreter: "" names nothing (and would quietly mean the default)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty value names nothing")
-    return text
-
-
-def _output_file(text: str) -> str:
-    """An output path that can be written atomically: checked before any work is done."""
-    try:
-        check_replaceable(text)
-    except CompatError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
-def _add_jobs(p):
-    p.add_argument("-j", "--jobs", type=_jobs, default=machine_cores(),
-                   help="behaviour worker processes (default: one per core this process may use, %(default)s here)")
+_count = whole(1, "mutant", "mutants")
+_rounds = whole(1)
+_at_least = whole(0)
+_downloads = whole(1, "download", "downloads")
 
 
 def _add_target(p):
-    p.add_argument("--target", default=DEFAULT_TARGET, help="module:Class under test (default: %(default)s)")
+    options.TARGET.add_to(p, default=DEFAULT_TARGET)
 
 
 def _add_cells(p):
@@ -109,40 +49,22 @@ def _add_cells(p):
                         "the gate, for long histories) (default: %(default)s)")
 
 
-def _add_witness_dir(p):
-    p.add_argument("--witness-dir", metavar="DIR",
-                   help="write each cause's witness as a runnable file DIR/<cause id>.py, both outcomes in its head "
-                        "(default: none written)")
-
-
-def _add_report(p, default_fail="breaking"):
+def _add_report(p):
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="text for a terminal, markdown for a pull-request comment, json, junit, or "
                         "github workflow annotations (default: %(default)s)")
-    p.add_argument("--fail-on", choices=FAIL_ON, default=default_fail,
-                   help="exit 1 when a cause is at least this severe: breaking, runtime (breaking, "
-                        "leaving out type-checker-only breaks), warning, or never (report only) "
-                        "(default: %(default)s)")
-    p.add_argument("--report", metavar="FILE", type=_output_file,
-                   help="write the --format report to FILE (atomically); stdout then gets the text report, "
-                        "or the GitHub annotations with --annotations (default: the --format report on stdout)")
-    p.add_argument("--annotations", action="store_true",
-                   help="with --report: print GitHub workflow annotations (the verdict first, ten at most) "
-                        "on stdout instead of the text report")
-    p.add_argument("--path-prefix", metavar="PREFIX",
-                   help="put PREFIX before package-relative paths (dagster/_core/...) so that locations "
-                        "name files of the repository, e.g. python_modules/dagster/ for a wheel of "
-                        "dagster (default: detected for a checkout, a tree or PATH@REV; none for a release)")
+    for option in (options.FAIL_ON, options.REPORT, options.ANNOTATIONS, options.PATH_PREFIX):
+        option.add_to(p)
 
 
 def _snapshot_command(sub) -> None:
     p = sub.add_parser("snapshot", help="extract the surface of the target class", epilog=SPEC_EPILOG)
     _add_target(p)
-    p.add_argument("--python", metavar="PY", type=_named, help="read dagster from this interpreter's sys.path "
-                   "(default, without --dagster-version or --path: the installed dagster)")
+    options.PYTHON.add_to(p, help="read dagster from this interpreter's sys.path",
+                          left_out="the installed dagster, without --dagster-version or --path")
     p.add_argument("--dagster-version", metavar="V", help="fetch the dagster==V wheel and read it statically (default: none)")
     p.add_argument("--path", metavar="DIR", help="read dagster from a source tree (default: none)")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+    p.add_argument("-o", "--output", metavar="FILE", type=output_file,
                    help="also write the surface JSON here, atomically (default: the summary only)")
     p.add_argument("--no-cache", action="store_true", help="ignore the content-keyed surface cache")
     p.set_defaults(func=commands.cmd_snapshot)
@@ -155,10 +77,10 @@ def _diff_command(sub) -> None:
     _add_target(p)
     _add_report(p)
     p.add_argument("--griffe", action="store_true", help="append griffe.find_breaking_changes on the same classes, side by side (text, markdown)")
-    p.add_argument("--witness", action="store_true",
-                   help="run each cause's witness on both sides (two SPECs); an unproven cause is at most a warning")
-    _add_witness_dir(p)
-    _add_jobs(p)
+    options.WITNESS.add_to(p, help="run each cause's witness on both sides (two SPECs); an unproven cause is at most "
+                                   "a warning")
+    options.WITNESS_DIR.add_to(p)
+    options.JOBS.add_to(p)
     p.set_defaults(func=commands.cmd_diff)
 
 
@@ -168,7 +90,7 @@ def _witness_command(sub) -> None:
     p.add_argument("--old", required=True, metavar="SPEC", help="the old side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the new side")
     p.add_argument("--show", action="store_true", help="print each witness program too")
-    _add_witness_dir(p)
+    options.WITNESS_DIR.add_to(p)
     _add_target(p)
     p.set_defaults(func=commands.cmd_witness)
 
@@ -177,9 +99,8 @@ def _profile_command(sub) -> None:
     p = sub.add_parser("profile", help="profile the target's subclasses in a package or source tree")
     p.add_argument("package", help="an installed package name, a path, or NAME==VERSION to fetch")
     _add_target(p)
-    p.add_argument("--python", metavar="PY", type=_named, help="find the package in this interpreter's sys.path "
-                   "(default: this interpreter's)")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+    options.PYTHON.add_to(p, help="find the package in this interpreter's sys.path", left_out="this interpreter's")
+    p.add_argument("-o", "--output", metavar="FILE", type=output_file,
                    help="also write the profile JSON here, atomically (default: the summary only)")
     p.set_defaults(func=commands.cmd_profile)
 
@@ -187,11 +108,11 @@ def _profile_command(sub) -> None:
 def _baseline_command(sub) -> None:
     p = sub.add_parser("baseline", help="record surface, profiles and traces of the old side (default: installed)",
                        epilog=SPEC_EPILOG)
-    p.add_argument("--out", required=True, metavar="DIR", type=_named, help="baseline directory to (re)write, atomically")
+    p.add_argument("--out", required=True, metavar="DIR", type=named, help="baseline directory to (re)write, atomically")
     p.add_argument("--old", metavar="SPEC", help="record this side (e.g. dagster==1.11.4, ~/dagster@master) "
                    "(default: the installed dagster)")
-    p.add_argument("--python", metavar="PY", type=_named, help="record from this interpreter's dagster instead of --old (default: none)")
-    _add_jobs(p)
+    options.PYTHON.add_to(p, help="record from this interpreter's dagster instead of --old", left_out="none")
+    options.JOBS.add_to(p)
     _add_cells(p)
     p.add_argument("--scenarios", nargs="+", metavar="NAME",
                    help="record these scenarios of the cell set only; the manifest says so (default: all)")
@@ -203,30 +124,27 @@ def _baseline_command(sub) -> None:
 
 def _accept_command(sub) -> None:
     p = sub.add_parser("accept", help="declare findings intended, in a baseline's accepted.json")
-    p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="the baseline whose accepted.json to extend")
+    options.BASELINE.add_to(p, required=True, help="the baseline whose accepted.json to extend")
     p.add_argument("--reason", required=True, help="why the change is intended (shown wherever the findings are)")
     p.add_argument("--cause", metavar="ID", help="every finding of this cause of the check (e.g. renamed:_foo); this or --rule with "
                    "--member is required (default: none)")
     p.add_argument("--rule", metavar="RULE", help="with --member: one rule id (docs/rules.md) (default: none)")
     p.add_argument("--member", metavar="MEMBER", help="with --rule: a member name or glob (default: none)")
-    p.add_argument("--python", metavar="PY", type=_named, help="with --cause: check this interpreter's dagster (default: installed)")
-    p.add_argument("--static-only", action="store_true", help="with --cause: skip the behaviour replay")
-    _add_jobs(p)
+    options.PYTHON.add_to(p, help="with --cause: check the dagster of this interpreter instead of the installed one")
+    options.STATIC_ONLY.add_to(p, help="with --cause: skip the behaviour replay")
+    options.JOBS.add_to(p)
     p.set_defaults(func=commands.cmd_accept)
 
 
 def _check_command(sub) -> None:
     p = sub.add_parser("check", help="replay a baseline on the installed target")
-    p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="a baseline recorded by `compat baseline`")
-    p.add_argument("--python", metavar="PY", type=_named, help="check this interpreter's dagster (default: installed)")
-    _add_jobs(p)
-    p.add_argument("--target", help="module:Class under test (default: the one the baseline was recorded for)")
-    p.add_argument("--full", action="store_true",
-                   help="replay every behaviour cell and stored program, not only those the change can reach")
-    p.add_argument("--witness", action="store_true",
-                   help="run each cause's witness on the dagster release the baseline was recorded from and on the "
-                        "one checked (builds that release's environment); an unproven cause is at most a warning")
-    _add_witness_dir(p)
+    options.BASELINE.add_to(p, required=True)
+    options.PYTHON.add_to(p)
+    options.JOBS.add_to(p)
+    options.TARGET.add_to(p, left_out="the one the baseline was recorded for")
+    options.FULL.add_to(p)
+    options.WITNESS.add_to(p)
+    options.WITNESS_DIR.add_to(p)
     _add_report(p)
     p.set_defaults(func=commands.cmd_check)
 
@@ -236,16 +154,15 @@ def _compare_command(sub) -> None:
                                        "--max-examples)", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the side the refactor starts from (recorded, cached by content)")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
-    _add_jobs(p)
+    options.JOBS.add_to(p)
     p.add_argument("--max-examples", type=_at_least, default=0,
                    help="also search this many live Hypothesis programs for a difference; the stored programs "
                         "are replayed either way (default: %(default)s, no live fuzzing)")
-    p.add_argument("--static-only", action="store_true", help="skip the behaviour replay and fuzzing")
+    options.STATIC_ONLY.add_to(p)
     p.add_argument("--no-witness", action="store_true",
                    help="do not run the causes' witnesses (--static-only runs none either)")
-    _add_witness_dir(p)
-    p.add_argument("--full", action="store_true",
-                   help="replay every behaviour cell and stored program, not only those the change can reach")
+    options.WITNESS_DIR.add_to(p)
+    options.FULL.add_to(p)
     _add_cells(p)
     _add_target(p)
     _add_report(p)
@@ -270,8 +187,8 @@ def _ecosystem_command(sub) -> None:
                         "(to --report FILE, else stdout) for `compat merge` (default: the whole run)")
     p.add_argument("--downloads", metavar="N", type=_downloads, default=4,
                    help="packages fetched from the index at once (default: %(default)s)")
-    p.add_argument("--no-behaviour", action="store_true",
-                   help="static only: replay no downstream override (builds no environment)")
+    options.STATIC_ONLY.add_to(p, name="no-behaviour",
+                               help="static only: replay no downstream override (builds no environment)")
     _add_report(p)
     p.set_defaults(func=commands.cmd_ecosystem)
 
@@ -283,20 +200,19 @@ def _ecosystem_index_command(sub) -> None:
                         "follow dagster's (one request per project)")
     p.add_argument("--index-url", metavar="URL",
                    help="a PEP 691 simple index (default: $PIP_INDEX_URL, $UV_INDEX_URL, else PyPI's)")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+    p.add_argument("-o", "--output", metavar="FILE", type=output_file,
                    help="with --refresh: write the list here (default: the list shipped with compat)")
     p.set_defaults(func=commands.cmd_ecosystem_index)
 
 
 def _merge_command(sub) -> None:
     p = sub.add_parser("merge", help="join the shard files of one `ecosystem --shard` or `history --shard` run")
-    p.add_argument("output", metavar="OUT", type=_output_file, help="the merged report, written atomically")
+    p.add_argument("output", metavar="OUT", type=output_file, help="the merged report, written atomically")
     p.add_argument("shards", metavar="SHARD", nargs="+", help="the N shard files of one run, in any order")
     p.add_argument("--format", choices=FORMATS, default="json",
                    help="the merged report's format: an ecosystem's any, a history's json, markdown or text "
                         "(default: %(default)s)")
-    p.add_argument("--fail-on", choices=FAIL_ON, default="breaking",
-                   help="an ecosystem: exit 1 when a cause is at least this severe (default: %(default)s)")
+    options.FAIL_ON.add_to(p, help="an ecosystem: exit 1 when a cause is at least this severe")
     p.set_defaults(func=commands.cmd_merge)
 
 
@@ -315,7 +231,7 @@ def _perf_command(sub) -> None:
     p = sub.add_parser("perf", help="time hot instance methods through a subclass in two dagsters", epilog=SPEC_EPILOG)
     p.add_argument("--old", required=True, metavar="SPEC", help="the reference side")
     p.add_argument("--new", required=True, metavar="SPEC", help="the side under review")
-    p.add_argument("--threshold", type=_ratio, default=0.25, help="flag new/old above 1+T (default: %(default)s)")
+    p.add_argument("--threshold", type=ratio, default=0.25, help="flag new/old above 1+T (default: %(default)s)")
     p.add_argument("--rounds", type=_rounds, default=7, help="timing rounds per method; the median counts (default: %(default)s)")
     p.add_argument("--storage", choices=("memory", "sqlite"), default="sqlite", help="storage under the instance (default: %(default)s)")
     p.add_argument("--subclass", default="spy:create-run-tags",
@@ -326,13 +242,13 @@ def _perf_command(sub) -> None:
 def _mutate_command(sub) -> None:
     p = sub.add_parser("mutate", help="self-check: the gate must fail on known breaking edits of the installed "
                                       "dagster and pass on equivalent ones")
-    p.add_argument("--baseline", default="snapshots/baseline", metavar="DIR", help="baseline the mutants are checked against (default: %(default)s)")
+    options.BASELINE.add_to(p, help="baseline the mutants are checked against", default="snapshots/baseline",
+                            left_out="%(default)s", type=None)
     p.add_argument("--only", nargs="+", metavar="ID", help="these mutations only (default: every mutation)")
     p.add_argument("--behaviour", choices=("auto", "always", "never"), default="auto",
                    help="replay traces: auto = when the static checks alone do not decide (default: %(default)s)")
-    _add_jobs(p)
-    p.add_argument("--full", action="store_true",
-                   help="replay every behaviour cell and stored program, not only those the change can reach")
+    options.JOBS.add_to(p)
+    options.FULL.add_to(p)
     p.add_argument("--generated", action="store_true",
                    help="generated mutants of dagster/_core/instance/** instead of the known edits: reports the "
                         "mutation score and every survivor (--only then takes generated ids)")
@@ -340,18 +256,18 @@ def _mutate_command(sub) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="with --sample: the draw's seed (default: %(default)s)")
     p.add_argument("--operators", nargs="+", choices=tuple(mutants.OPERATORS), metavar="OP",
                    help="with --generated: these operators only (" + ", ".join(mutants.OPERATORS) + ")")
-    p.add_argument("--python", metavar="PY", type=_named, help="with --generated: mutate this interpreter's dagster (default: the installed one)")
+    options.PYTHON.add_to(p, help="with --generated: mutate this interpreter's dagster")
     p.add_argument("--dagster-version", metavar="V", help="with --generated: mutate a released dagster instead (default: none)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown",
                    help="with --generated: the report's format (default: %(default)s)")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+    p.add_argument("-o", "--output", metavar="FILE", type=output_file,
                    help="with --generated: write the report here, atomically (default: stdout)")
     p.set_defaults(func=commands.cmd_mutate)
 
 
 def _coverage_command(sub) -> None:
     p = sub.add_parser("coverage", help="which members and lines of the target the behaviour scenarios execute")
-    p.add_argument("--python", metavar="PY", type=_named, help="measure this interpreter's dagster (default: the installed one)")
+    options.PYTHON.add_to(p, help="measure this interpreter's dagster")
     p.add_argument("--dagster-version", metavar="V", help="measure a released dagster instead (default: none)")
     p.add_argument("--profiles", default="snapshots/profiles", metavar="DIR",
                    help="profiles whose members count as reachable (default: %(default)s)")
@@ -362,9 +278,9 @@ def _coverage_command(sub) -> None:
                    help="these subclasses only (spy, spy:<name>, ...) (default: the cell set's)")
     p.add_argument("--storages", nargs="+", choices=("memory", "sqlite"),
                    help="these storages only (default: the cell set's)")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+    p.add_argument("-o", "--output", metavar="FILE", type=output_file,
                    help="write the report here, atomically (default: stdout)")
-    _add_jobs(p)
+    options.JOBS.add_to(p)
     _add_cells(p)
     _add_target(p)
     p.set_defaults(func=commands.cmd_coverage)
@@ -388,7 +304,7 @@ def _bisect_command(sub) -> None:
     p.add_argument("--binary", action="store_true",
                    help="with --behaviour: binary search, assuming a divergence once introduced stays "
                         "(default: probe every release and report the intervals where it shows)")
-    _add_jobs(p)
+    options.JOBS.add_to(p)
     _add_cells(p)
     _add_target(p)
     p.set_defaults(func=commands.cmd_bisect)
@@ -396,11 +312,11 @@ def _bisect_command(sub) -> None:
 
 def _contract_command(sub) -> None:
     p = sub.add_parser("contract", help="the subclass contract of a baseline's target, as markdown")
-    p.add_argument("--baseline", required=True, metavar="DIR", type=_named, help="the baseline to document")
+    options.BASELINE.add_to(p, required=True, help="the baseline to document")
     p.add_argument("--against", metavar="DIR",
                    help="print the unified diff from the contract of this baseline to --baseline's instead "
                         "(exit 1 when they differ) (default: the contract itself)")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+    p.add_argument("-o", "--output", metavar="FILE", type=output_file,
                    help="write the document (or the diff) here, atomically (default: stdout)")
     p.set_defaults(func=commands.cmd_contract)
 
@@ -409,7 +325,7 @@ def _history_command(sub) -> None:
     p = sub.add_parser("history", help="causes across a range of releases, drawn as a timeline")
     p.add_argument("--from", dest="start", required=True, metavar="X", help="the first release (e.g. 1.11.4)")
     p.add_argument("--to", dest="end", required=True, metavar="Y", help="the last release")
-    p.add_argument("--static-only", action="store_true", help="surfaces and profiles only (no env is built)")
+    options.STATIC_ONLY.add_to(p, help="surfaces and profiles only (no env is built)")
     p.add_argument("--out", metavar="DIR",
                    help="also write history.html (timeline), history.md and history.json here, atomically "
                         "(default: stdout only)")
@@ -418,7 +334,7 @@ def _history_command(sub) -> None:
     p.add_argument("--shard", metavar="K/N", type=shards.parse_shard,
                    help="record and compare only every N-th release from the K-th and print that as JSON for "
                         "`compat merge` (default: every release)")
-    _add_jobs(p)
+    options.JOBS.add_to(p)
     _add_cells(p)
     _add_target(p)
     p.set_defaults(func=commands.cmd_history)
@@ -441,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add in _COMMANDS:
         add(sub)
     return parser
+
 
 def _refuse_undecodable(argv: list[str]) -> None:
     """An argument that is no UTF-8 text (Python keeps its bad bytes as lone surrogates) cannot be

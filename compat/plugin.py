@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from compat.model.findings import FAIL_ON
 from compat.model.text import escape_unsafe
+from compat.options import GATE_OPTIONS
 
 _MISSING: ImportError | None = None
 
@@ -57,43 +57,14 @@ _UNIT_KEY = "compat_unit"  # on every gate test's reports: the run counts the un
 
 def pytest_addoption(parser):
     group = parser.getgroup("compat", "subclass-compatibility gate (also settable in [tool.compat])")
-    group.addoption("--compat-baseline", metavar="DIR",
-                    help="baseline directory (default: the project's snapshots/baseline, or snapshots/baseline-VERSION, "
-                         "recorded on the installed dagster)")
-    group.addoption("--compat-target", metavar="MODULE:CLASS", help="class under test (default: the baseline's)")
-    group.addoption("--compat-update", action="store_true", help="re-record the baseline, atomically, and show what changed")
-    group.addoption("--compat-report", metavar="FILE",
-                    help="also write the causes and findings as markdown to FILE (default: the terminal summary only)")
-    group.addoption("--compat-fail-on", choices=FAIL_ON,
-                    help="severity that fails a test: breaking, runtime (breaking, leaving out type-checker-only "
-                         "breaks), warning or never (default: breaking)")
-    group.addoption("--compat-python", metavar="PY",
-                    help="check the dagster of this interpreter instead of the installed one (default: this interpreter)")
-    group.addoption("--compat-no-behaviour", action="store_true", help="skip the behaviour replay cells")
-    group.addoption("--compat-full", action="store_true",
-                    help="replay every behaviour cell and stored program, not only those the change can reach")
-    group.addoption("--compat-witness", action="store_true",
-                    help="in the report, put each cause to its witness on the dagster release the baseline was "
-                         "recorded from and on the one checked (an unproven cause is at most a warning there)")
-    group.addoption("--compat-path-prefix", metavar="PREFIX",
-                    help="put PREFIX before package-relative paths in report locations (e.g. python_modules/dagster/ "
-                         "for a wheel of dagster) (default: detected for an editable checkout; none for a wheel)")
+    for option in GATE_OPTIONS:
+        option.add_to_gate(group)
 
 
 def _settings(config) -> Settings:
-    opts = {
-        "baseline": config.getoption("compat_baseline"),
-        "target": config.getoption("compat_target"),
-        "update": config.getoption("compat_update"),
-        "report": config.getoption("compat_report"),
-        "fail_on": config.getoption("compat_fail_on"),
-        "python": config.getoption("compat_python"),
-        "path_prefix": config.getoption("compat_path_prefix"),
-        "full": config.getoption("compat_full"),
-        "witness": config.getoption("compat_witness"),
-    }
+    opts = {option.setting: config.getoption(f"compat_{option.setting}") for option in GATE_OPTIONS}
     settings = Settings.resolve(opts, project_root(config), Path(config.invocation_params.dir))
-    if config.getoption("compat_no_behaviour"):
+    if opts["no_behaviour"]:
         settings.behaviour = False
     return settings
 

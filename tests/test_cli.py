@@ -221,6 +221,33 @@ def test_every_option_says_its_default():
     assert missing == []
 
 
+def test_the_gate_and_the_check_command_take_their_shared_options_from_one_declaration():
+    """`compat check` and the gate's pytest options are built from compat/options.py: the same
+    values, and the same help wherever the two front ends mean the same by an option; the gate
+    states its default, though it gives pytest none (so that [tool.compat] can fill it in)."""
+    from _pytest.config.argparsing import Parser as PytestParser
+
+    from compat import options, plugin
+    from compat.cli import build_parser
+
+    pytest_parser = PytestParser(_ispytest=True)
+    plugin.pytest_addoption(pytest_parser)
+    gate = {a.names()[-1]: a.attrs() for a in pytest_parser.getgroup("compat").options}
+    assert list(gate) == [f"--compat-{o.gate_name or o.name}" for o in options.GATE_OPTIONS]
+    check = next(a for a in build_parser()._actions if a.dest == "command").choices["check"]
+    cli = {a.option_strings[-1]: a for a in check._actions if a.option_strings}
+    shared = [o for o in options.GATE_OPTIONS if f"--{o.name}" in cli]
+    assert [o.name for o in shared] == ["baseline", "target", "report", "fail-on", "python", "full", "witness",
+                                        "path-prefix"]
+    for o in shared:
+        ours, theirs = gate[f"--compat-{o.name}"], cli[f"--{o.name}"]
+        assert (ours["choices"], ours["metavar"], ours["default"] in (None, False)) == (
+            theirs.choices, theirs.metavar, True), o.name
+        if o.gate_help is None:
+            assert ours["help"].split(" (default: ")[0] == theirs.help.split(" (default: ")[0], o.name
+    assert gate["--compat-fail-on"]["help"].endswith("(default: breaking)") and cli["--fail-on"].default == "breaking"
+
+
 def test_help_texts_are_true(toy_pair, tmp_path):
     old, new = toy_pair
     # --report: the --format report goes to FILE and stdout gets the text report, as its help says
