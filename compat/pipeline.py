@@ -159,8 +159,8 @@ def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], on
 # on the pipeline): editing it must not throw away hours of recordings a history has made.
 # what a recording does not run: the commands, the comparison and its causes, the reports (a
 # history's recordings survive edits of these; its comparisons do not, see comparing_digest)
-_NOT_RECORDING = ("cli.py", "__main__.py", "report.py", "progress.py", "causes.py", "result.py", "plugin.py",
-                  "witness.py", "typecheck.py", "gate/", "tools/")
+_NOT_RECORDING = ("cli.py", "__main__.py", "report.py", "progress.py", "causes/", "result.py", "plugin.py",
+                  "witness.py", "witness_programs.py", "witness_typing.py", "typecheck.py", "gate/", "tools/")
 _PRESENTATION = ("cli.py", "__main__.py", "report.py", "progress.py")
 
 

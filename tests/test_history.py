@@ -166,14 +166,15 @@ def test_recordings_are_keyed_by_the_code_a_recording_runs(tmp_path):
 
     (tmp_path / "tools").mkdir()
     (tmp_path / "behaviour").mkdir()
+    (tmp_path / "causes").mkdir()
     (tmp_path / "tools" / "history.py").write_text("A = 1\n")
     (tmp_path / "behaviour" / "spy.py").write_text("B = 1\n")
     (tmp_path / "cli.py").write_text("C = 1\n")
-    (tmp_path / "causes.py").write_text("D = 1\n")
+    (tmp_path / "causes" / "grouping.py").write_text("D = 1\n")
     before = digest(tmp_path)
     (tmp_path / "tools" / "history.py").write_text("A = 2\n")
     (tmp_path / "cli.py").write_text("C = 2\n")
-    (tmp_path / "causes.py").write_text("D = 2\n")  # how causes are read: the comparisons' key, not the recordings'
+    (tmp_path / "causes" / "grouping.py").write_text("D = 2\n")  # how causes are read: the comparisons' key, not the recordings'
     assert digest(tmp_path) == before
     (tmp_path / "behaviour" / "spy.py").write_text("B = 2\n")
     assert digest(tmp_path) != before

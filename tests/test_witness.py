@@ -14,7 +14,7 @@ import pytest
 from compat.causes import build_causes
 from compat.result import CheckResult
 from compat.static.extract import DEFAULT_TARGET
-from compat import witness
+from compat import witness, witness_programs
 from pairs import released_pair
 
 OLD, NEW = "dagster==1.11.4", "dagster==1.11.6"
@@ -132,12 +132,12 @@ def test_a_lost_dispatch_needing_arguments_is_proven_with_real_ones(pair):
 
 def test_a_probe_builds_real_arguments_only_for_the_old_annotations_it_knows(pair):
     old, _, _, _ = pair
-    assert witness._placeholders(old.members["report_dagster_event"]) == "argument('DagsterEvent'), argument('str')"
-    assert witness._placeholders(old.members["create_reexecuted_run"]) == (
+    assert witness_programs._placeholders(old.members["report_dagster_event"]) == "argument('DagsterEvent'), argument('str')"
+    assert witness_programs._placeholders(old.members["create_reexecuted_run"]) == (
         "parent_run=argument('DagsterRun'), code_location=None, remote_job=None, strategy=None")
-    assert witness._argument_kind("Optional[Iterable[AssetKey]]") == "AssetKeys"
-    assert witness._argument_kind("Union[AssetMaterialization, AssetObservation]") == "AssetMaterialization"
-    assert witness._argument_kind("RemoteJob") is None and witness._argument_kind(None) is None
+    assert witness_programs._argument_kind("Optional[Iterable[AssetKey]]") == "AssetKeys"
+    assert witness_programs._argument_kind("Union[AssetMaterialization, AssetObservation]") == "AssetMaterialization"
+    assert witness_programs._argument_kind("RemoteJob") is None and witness_programs._argument_kind(None) is None
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from compat import sides
 from compat.causes import Cause
 from compat.model.findings import Finding
 from compat.static.extract import DEFAULT_TARGET
-from compat import typecheck, witness
+from compat import typecheck, witness, witness_typing
 from pairs import released_pair
 
 OLD, NEW = "dagster==1.11.4", "dagster==1.11.6"
@@ -72,7 +72,7 @@ def test_a_runtime_witness_comes_first(typed):
 def test_the_typed_program_imports_each_old_annotation_where_the_old_module_got_it(pair):
     old, causes, pythons = pair
     code, why = witness.typing_program(causes["member:stop_schedule"], old, DEFAULT_TARGET,
-                                       witness._OldModules(pythons[0]))
+                                       witness_typing._OldModules(pythons[0]))
     assert why == ""
     # RemoteSchedule is imported by 1.11.4's instance module under TYPE_CHECKING only
     assert "from dagster._core.remote_representation.external import RemoteSchedule" in code

@@ -1,38 +1,29 @@
-"""Causes: the changes in the new code behind the findings, one cause per change someone can feel.
+"""The grouping: every finding, of any layer, attached to exactly one cause.
 
-Every layer sees the same change its own way: when `create_run_for_job` stops dispatching
-through `self.create_run`, the hook rules flag the method, the profile checks flag each subclass
-overriding `create_run`, hundreds of behaviour cells show the dispatch missing, and stored fuzz
-programs return other tags. A reviewer wants one thing: *overrides of `create_run` are ignored,
-here is the method that changed, here is who breaks*. :func:`build_causes` attaches every
-finding to exactly one :class:`Cause`; the reports lead with causes and show findings as their
-evidence.
-
-A cause names the new code that introduced it first (for a lost dispatch: the method whose own
-body changed, not the untouched callers that reach it; those are listed under it), who breaks
-(base callers, corpus subclasses, real downstream subclasses from the profiles), the evidence
-per layer, the smallest reproduction there is, and a fix hint for the person who made the change.
+Which change a finding shows is its rule's cause kind (:mod:`compat.cause_kinds`); here the
+findings of every layer are keyed by it in two passes (the kinds that join a cause the others
+found come second), a corpus subclass's downstream divergences are filed under the dispatch it
+lost, causes made by one edit are merged, and each cause gets its edited members, its code side
+by side, who it affects, its reproduction and its severity under the policy
+(:mod:`compat.causes.policy`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 from compat import cause_kinds
 from compat.cause_kinds import CELL_CHANGE, kind_of, sub_member
 from compat.cause_kinds import bare as _bare  # `bare` is a parameter name below
-from compat.corpus import CORPUS
-from compat.model.findings import (
-    BREAKING, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Finding, at_or_above, sort_findings, typing_only,
-)
-from compat.model.surface import Surface
 from compat.catalogue import RULES
-from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
-from compat.rules.parameters import parameter_renamed
+from compat.causes.cause import Affected, Cause, _names
+from compat.causes.policy import _policy, _weaker, worst
+from compat.corpus import CORPUS
+from compat.model.findings import SEVERITY_RANK, Finding, sort_findings
 from compat.model.profile import CORPUS_PACKAGE
+from compat.model.surface import Surface
+from compat.rules.base import BODY_KINDS, DiffContext, bound_params, short
 
-LAYERS = ("surface", "profile", "behaviour", "fuzz", "perf", "baseline", "griffe")
 
 def _step_title(kind: str, step: str, findings: list[Finding]) -> str | None:
     """A behaviour cause's title in a reviewer's words: the method, the argument case the
@@ -64,134 +55,6 @@ def _step_title(kind: str, step: str, findings: list[Finding]) -> str | None:
     return f"{call} {before}, {after}"
 
 
-
-
-
-@dataclass(frozen=True)
-class Affected:
-    """A real downstream subclass a cause affects: `dagster-cloud 1.11.4: DagsterCloudAgentInstance
-    (overrides get_run_by_id)` as reports show it."""
-
-    package: str  # the distribution's name
-    cls: str
-    version: str = ""
-    why: str = ""
-
-    @property
-    def head(self) -> str:
-        return f"{self.package} {self.version}: {self.cls}" if self.version else f"{self.package}: {self.cls}"
-
-    def __str__(self) -> str:
-        return f"{self.head} ({self.why})" if self.why else self.head
-
-
-@dataclass
-class Cause:
-    """One change in the new code, with every finding (of any layer) that shows it."""
-
-    id: str  # stable: "<kind>:<subject>"
-    kind: str
-    subject: str
-    severity: str
-    title: str
-    location: str | None = None  # new code location (where its class now is when the code is gone)
-    edited: list[str] = field(default_factory=list)  # base members whose own code carries the change
-    reached_from: list[str] = field(default_factory=list)  # base members that reach it (transitive)
-    old: str | None = None  # old code
-    new: str | None = None  # new code
-    corpus: list[str] = field(default_factory=list)  # corpus subclasses that feel it
-    downstream: list[Affected] = field(default_factory=list)  # real subclasses it affects
-    reproduction: str | None = None
-    fix: str = ""
-    findings: list[Finding] = field(default_factory=list)
-    # behaviour cells that show this cause too but are counted under another one: a cell is
-    # filed under its first divergence, and a later member missing from its dispatches is this
-    also: list[Finding] = field(default_factory=list)
-    # why the severity is what it is, when the policy (docs/severity.md) moved it from the
-    # strongest finding's
-    why: str | None = None
-    # the program that proves a breaking cause on both sides (compat.witness.Witness.to_dict),
-    # None when none was run; `unproven` says why a cause that could break is no more than a warning
-    witness: dict[str, Any] | None = None
-    unproven: str | None = None
-
-    @property
-    def typing_only(self) -> bool:
-        """A breaking cause whose every breaking finding breaks only under a type checker (or
-        that its witness proves under a type checker only)."""
-        if self.witness is not None and self.severity == BREAKING:
-            return self.witness["proves"] == "typing"
-        breaking = [f for f in self.findings if f.severity == BREAKING]
-        return self.severity == BREAKING and bool(breaking) and all(typing_only(f) for f in breaking)
-
-    @property
-    def packages(self) -> list[str]:
-        """Real downstream packages affected (from the profiles), without versions."""
-        return sorted({d.package for d in self.downstream})
-
-    def evidence(self) -> dict[str, dict[str, Any]]:
-        """Per layer: how many findings, of which rules, and one representative (the first)."""
-        out: dict[str, dict[str, Any]] = {}
-        for f in sort_findings(self.findings):
-            layer = out.setdefault(f.source, {"count": 0, "rules": {}, "example": f})
-            layer["count"] += 1
-            layer["rules"][f.rule] = layer["rules"].get(f.rule, 0) + 1
-        return {k: out[k] for k in sorted(out, key=lambda s: LAYERS.index(s) if s in LAYERS else 99)}
-
-    def evidence_line(self) -> str:
-        """`surface 2 (hook-no-longer-called), profile 3, behaviour 312 cells, fuzz 19 programs`."""
-        unit = {"behaviour": "cell", "fuzz": "program"}
-        parts = []
-        for layer, ev in self.evidence().items():
-            n = ev["count"]
-            word = unit.get(layer, "finding")
-            rules = ", ".join(f"{r}" + (f" x{c}" if c > 1 else "") for r, c in sorted(ev["rules"].items()))
-            where = ""
-            if layer in ("behaviour", "fuzz"):
-                subs = {((f.details or {}).get("cell") or {}).get("subclass") if layer == "behaviour"
-                        else f.member.split("/", 1)[0] for f in self.findings if f.source == layer}
-                where = f" on {len(subs)} subclass{'es' if len(subs) != 1 else ''}"
-            parts.append(f"{layer} {n} {word}{'s' if n != 1 else ''}{where} ({rules})")
-        if self.also:
-            n = len(self.also)
-            parts.append(f"also behaviour {n} cell{'s' if n != 1 else ''} filed under another cause "
-                         f"(their first divergence is another member's)")
-        return "; ".join(parts)
-
-    def layers(self) -> dict[str, int]:
-        """Per layer, how many findings show this cause, the cells filed under another one included."""
-        out = {layer: ev["count"] for layer, ev in self.evidence().items()}
-        if self.also:
-            out["behaviour"] = out.get("behaviour", 0) + len(self.also)
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "subject": self.subject,
-            "severity": self.severity,
-            # breaking causes: whether a run breaks, or only type-checked code
-            "breakage": ("typing" if self.typing_only else "runtime") if self.severity == BREAKING else None,
-            "title": self.title,
-            "location": self.location,
-            "edited": self.edited,
-            "reached_from": self.reached_from,
-            "old": self.old,
-            "new": self.new,
-            "affects": {"corpus": self.corpus, "downstream": [str(d) for d in self.downstream], "callers": self.reached_from},
-            "evidence": {layer: {"count": ev["count"], "rules": dict(sorted(ev["rules"].items())),
-                                 "example": ev["example"].to_dict()} for layer, ev in self.evidence().items()},
-            "why": self.why,
-            "witness": self.witness,
-            "unproven": self.unproven,
-            "reproduction": self.reproduction,
-            "fix": self.fix,
-            "findings": [_finding_ref(f) for f in sort_findings(self.findings)],
-            "also": [_finding_ref(f) for f in sort_findings(self.also)],
-        }
-
-
 def _also(causes: list[Cause]) -> None:
     """A behaviour cell whose dispatches lose (or gain) several members is filed under the first
     divergence; the causes of the other members list it as ``also``, so that each of them is seen
@@ -221,11 +84,6 @@ def _hooks_of(c: Cause) -> list[tuple[str, str]]:
         return []
     return sorted({(CELL_CHANGE[d["change"]], d.get("member_name") or "?") for f in c.findings
                    for d in [f.details or {}] if f.source == "behaviour" and d.get("change") in CELL_CHANGE})
-
-
-# a behaviour cell's first dispatch divergence -> the kind of cause it shows
-def _finding_ref(f: Finding) -> dict[str, str]:
-    return {"rule": f.rule, "member": f.member, "severity": f.severity, "source": f.source}
 
 
 PLAIN = "spy"  # the subclass that overrides nothing: what the base alone does in each scenario
@@ -260,15 +118,6 @@ def _consequences(keyed: list[tuple[tuple[str, str], Finding]]) -> list[tuple[tu
             k = lost[at]
         out.append((k, f))
     return out
-
-
-def worst(severities: Iterable[str], default: str = INFO) -> str:
-    ranked = sorted(severities, key=lambda s: SEVERITY_RANK[s])
-    return ranked[0] if ranked else default
-
-
-def _weaker(a: str, b: str) -> str:
-    return a if SEVERITY_RANK[a] >= SEVERITY_RANK[b] else b
 
 
 def _affected(details: dict, cls: str) -> Affected:
@@ -641,92 +490,6 @@ class _Builder:
         return None
 
 
-def _policy(c: Cause) -> None:
-    """Severity by what the evidence shows, as docs/severity.md writes it down: the findings'
-    own severities say how bad a change of that kind can be; these rules say what this change
-    is. Witnesses (compat.witness) then decide whether what could break does."""
-
-    def move(severity: str, why: str) -> None:
-        c.severity, c.why = severity, why
-
-    cells = [f.details or {} for f in c.findings if f.source == "behaviour"]
-    lost = [d for d in cells if d.get("change") == "missing"]
-    static = [f for f in c.findings if f.source != "behaviour"]
-    if c.kind == "dispatch-lost" and lost and not static and lost == [d for d in cells if "change" in d] and all(
-            d.get("still_called") or (d.get("caller_via") == "external" and
-                                      d.get("member_name") not in (d.get("members_missing") or []))
-            for d in lost):
-        callers = _names(sorted({f"{d['caller_class']}.{d['caller']}" for d in lost if d.get("caller_class")}))
-        c.title = f"dagster calls `{c.subject}` fewer times" + (f" from {callers}" if callers else "")
-        move(_weaker(c.severity, WARNING), "the member is still called where it was (by dagster's code outside "
-             "the instance, or by the instance into its storage), only fewer times: overrides still run")
-        c.fix = (f"Nothing is skipped for good: overrides of `{c.subject}` still run. If they count calls or "
-                 f"rely on running once per check, make sure the fewer calls are intended.")
-    elif c.kind in ("dispatch-changed", "dispatch-reordered") and lost == [] and not static and cells and all(
-            d.get("change") in ("added", "reordered") and not d.get("members_missing") for d in cells if "change" in d):
-        move(_weaker(c.severity, WARNING), "every override that ran still runs, as often: the base now also calls "
-             "some, or calls them in another order (dagster 1.13 opens an index transaction for asset tags): a "
-             "warning unless its witness fails")
-    elif c.kind == "dispatch-gained":
-        move(_weaker(c.severity, WARNING), "a gained dispatch runs overrides where they did not run before: "
-             "a warning unless its witness fails")
-    elif c.kind == "dispatch-arguments" and cells:
-        shapes = [(d.get("old_call"), d.get("new_call")) for d in cells]
-        if all(o and n for o, n in shapes):
-            if all(_to_keywords(o, n) for o, n in shapes):
-                move(BREAKING, "arguments once passed by position are now passed by keyword: an override "
-                     "that names its parameters otherwise raises TypeError")
-            elif all(_to_keywords(n, o) for o, n in shapes):
-                move(_weaker(c.severity, WARNING), "arguments once passed by keyword are now passed by "
-                     "position: only an override that reads them from **kwargs by name breaks")
-    elif c.kind == "exception" and cells and all("old_type" in d for d in cells):
-        if all(d["old_type"] in CRASHES and d["new_type"] is None for d in cells):
-            move(INFO, "a step that used to crash (a programming error such as AttributeError) now returns a "
-                 "result: a bug fix, or a member the old side lacked (or a name it could not import)")
-            c.fix = (f"Nothing breaks for callers; if `{c.subject.partition(':')[0]}` should still refuse "
-                     f"this call, raise the old exception type again.")
-        elif all(d["old_type"] is None and d["new_type"] is not None for d in cells):
-            c.fix = (f"Accept the call `{c.subject}` as before, or document that it now raises: callers "
-                     f"that got a value now get an exception.")
-        elif all(d["old_type"] is not None and d["old_type"] == d["new_type"] for d in cells):
-            move(INFO, "the same exception type with another message: callers catching it by type see no change")
-            c.fix = (f"Nothing breaks: `{c.subject}` still raises the same exception type. If callers parse "
-                     f"the message, keep its wording.")
-    elif c.kind == "state" and cells and all(d.get("gained") for d in cells):
-        move(_weaker(c.severity, WARNING), "the storage now holds something in addition (a key or a tag the old "
-             "state lacked) and nothing it held changed: readers see more, not other values")
-    elif c.kind == "state" and c.subject.endswith(".__exception__.message"):
-        move(INFO, "the storage could not be read on either side after the same steps; only how the read "
-             "failed differs")
-    elif c.kind == "name-clash":
-        if c.downstream:  # the corpus's own classes are listed under c.corpus
-            move(BREAKING, "a real downstream subclass already uses the name")
-        else:
-            move(_weaker(c.severity, WARNING), "only the shipped corpus uses the name; no downstream profile does")
-    elif c.kind == "added":
-        protected = [f.member for f in c.findings
-                     if _bare(f.member) != f.member.removeprefix("self.") and not f.member.endswith("__")]
-        if protected and c.severity == INFO:
-            move(WARNING, f"new protected members ({_names(sorted(protected))}) a subclass may already define: "
-                 f"its own value replaces the base's, or the base's replaces its own")
-    elif c.kind == "member" and c.severity == INFO and any(f.rule == parameter_renamed.rule_id for f in c.findings):
-        move(WARNING, "a renamed parameter breaks callers that pass it by keyword")
-
-
-# exceptions no code raises on purpose: a step that stops raising one of them had a bug fixed; a step
-# that stops raising anything else (a check, a not-found error, a conflict) no longer refuses what it
-# refused, and callers that relied on the refusal break
-# (an ImportError is a name the old side did not have: a scenario reaching for it there gains it)
-CRASHES = frozenset({"AttributeError", "TypeError", "NameError", "UnboundLocalError", "KeyError", "IndexError",
-                     "ZeroDivisionError", "RecursionError", "ImportError", "ModuleNotFoundError"})
-
-
-def _to_keywords(old: dict, new: dict) -> bool:
-    """`new` passes by keyword some argument that `old` passed by position, and none the other way."""
-    gained = set(new["kwargs"]) - set(old["kwargs"])
-    return bool(gained) and len(new["args"]) < len(old["args"]) and set(old["kwargs"]) <= set(new["kwargs"])
-
-
 def _probe_snippet(target: str, hook: str, edited: str, member) -> str:
     module, _, cls = target.partition(":")
     is_property = member is not None and member.kind in ("property", "cached_property")
@@ -796,11 +559,6 @@ def _dispatch_what(c: Cause) -> str:
     return f"{verb} `{target}`" if c.kind != "dispatch-obscured" else f"{verb} its hooks"
 
 
-def _names(names: list[str], limit: int = 3) -> str:
-    shown = ", ".join(f"`{n}`" for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
 def _similar(a: str, b: str) -> bool:
     import difflib
 
@@ -842,60 +600,3 @@ def policy_severity(f: Finding, old: Surface | None = None, new: Surface | None 
     b = _Builder([f], old, new, [])
     [c] = b.causes()
     return b.effective_severity(c, f)
-
-
-def counts(causes: list[Cause]) -> dict[str, int]:
-    by = {s: 0 for s in SEVERITIES}
-    for c in causes:
-        by[c.severity] += 1
-    return by
-
-
-def verdict(causes: list[Cause], fail_on: str, *, accepted: int = 0, incomplete: tuple[int, int] | None = None) -> str:
-    """The first line of every report: `incompatible: 14 causes (9 breaking, 5 warning); 2
-    affect dagster-cloud`. With --fail-on never the line still says what the causes amount to.
-    Accepted findings are counted (`compatible, 28 accepted: no differences`): an exemption is
-    never silent. A run that did not run every unit (``incomplete``: how many ran, of how many)
-    never says compatible: `incomplete: 12 of 652 units ran`, then what those found."""
-    text = _verdict(causes, fail_on, accepted)
-    if incomplete is not None:
-        return f"incomplete: {incomplete[0]} of {incomplete[1]} units ran (what ran says {text})"
-    return text
-
-
-def verdict_word(causes: list[Cause], fail_on: str, *, incomplete: tuple[int, int] | None = None) -> str:
-    """compatible, incompatible or incomplete: the verdict's first word, decided from the causes
-    (with --fail-on never, what they amount to at breaking)."""
-    if incomplete is not None:
-        return "incomplete"
-    threshold = "breaking" if fail_on == "never" else fail_on
-    failing = [c for c in causes if at_or_above(c.severity, threshold, typing=c.typing_only)]
-    return "incompatible" if failing else "compatible"
-
-
-def _verdict(causes: list[Cause], fail_on: str, accepted: int) -> str:
-    word = verdict_word(causes, fail_on)
-    if accepted:
-        word += f", {accepted} accepted"
-    by = counts(causes)
-    serious = [c for c in causes if c.severity != INFO]
-    if not causes:
-        return f"{word}: no differences"
-    detail = ", ".join(f"{by[s]} {s}" for s in (BREAKING, WARNING) if by[s])
-    text = f"{word}: {len(serious)} cause{'s' if len(serious) != 1 else ''}"
-    text += f" ({detail})" if detail else ""
-    if by[INFO]:
-        text += f", {by[INFO]} info"
-    packages: dict[str, int] = {}
-    for c in serious:
-        for p in c.packages:
-            packages[p] = packages.get(p, 0) + 1
-    for p, n in sorted(packages.items()):
-        text += f"; {n} affect{'s' if n == 1 else ''} {p}"
-    if fail_on == "never":
-        text += " (report only: --fail-on never)"
-    return text
-
-
-__all__ = ["Cause", "build_causes", "cause_order", "effective_severities", "policy_severity", "verdict", "verdict_word", "counts",
-           "worst"]
