@@ -17,11 +17,12 @@ import hashlib
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from compat import envs
 from compat.behaviour import replay as behaviour_mod
 from compat.behaviour.compare import import_finding, missing_import
+from compat.behaviour.selection import Selection
 from compat.fuzz.differential import mismatch_finding, replay_programs, run_fuzz
 from compat.gate import accepted as accepted_mod
 from compat.model import jsonio
@@ -82,35 +83,11 @@ def check(
     new_label = surface_label(new_surface) if new.installed else new.label
     findings = step("comparing surfaces and checking profiles",
                     lambda: static_findings(base, new_surface, new.search_paths))
-    if behaviour and (base.trace_files() or base.programs()):
-        # a new side that cannot import the target runs no cell at all: that is the finding
-        broken = step(f"importing {target} on {new_label}", lambda: behaviour_mod.import_failure(new.python, target))
-        if broken is not None:
-            findings.append(import_finding(broken))
-            behaviour = False
     selection = None
-    if behaviour and (base.trace_files() or base.programs()):
-        selection = step("choosing what the change can reach",
-                         lambda: base.selection(new.python, new.search_paths, full=full))
-        progress(selection.line())
-    # the cells' workers and the programs' are forks of one warmed interpreter: dagster is imported
-    # and the start-up run once for both steps, and the programs share the workers too
-    server = behaviour_mod.fork_server(new.python, jobs) if selection is not None and \
-        (selection.cells or selection.programs) else None
-    try:
-        if selection is not None and selection.cells:
-            findings += step(f"replaying {len(selection.cells)} of {selection.total_cells} behaviour cells on "
-                             f"{new_label}", lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs,
-                                                                          only=selection.cells, server=server,
-                                                                          dagster=base.dagster))
-        if selection is not None and selection.programs:
-            findings += step(f"replaying {len(selection.programs)} of {selection.total_programs} stored fuzz programs",
-                             lambda: _programs_or_missing_name(base.programs(), new.python, (old_label, new_label),
-                                                               selection.programs, jobs=jobs,
-                                                               server=server.path if server is not None else None))
-    finally:
-        if server is not None:
-            server.close()
+    if behaviour:
+        replayed, selection, behaviour = _behaviour_findings(base, new, target, (old_label, new_label), jobs=jobs,
+                                                             full=full, step=step, progress=progress)
+        findings += replayed
     if fuzz_examples and behaviour and isinstance(old, Side):
         outcome = step(f"fuzzing {fuzz_examples} programs",
                        lambda: run_fuzz(old.python, new.python, max_examples=fuzz_examples,
@@ -126,6 +103,44 @@ def check(
                        path_prefix=new.repo_prefix() if path_prefix is None else path_prefix,
                        accepted=accepted_mod.reasons(taken, base.accepted),
                        replay=selection.as_dict() if selection is not None else None, warnings=list(base.warnings))
+
+
+def _behaviour_findings(base: Baseline, new: Side, target: str, labels: tuple[str, str], *, jobs: int, full: bool,
+                        step: Callable[[str, Callable[[], Any]], Any],
+                        progress: Callable[[str], None]) -> tuple[list[Finding], Selection | None, bool]:
+    """The behaviour half of :func:`check`: whether the new side imports the target at all (if
+    not, that is the finding and nothing runs), which recorded cells and stored programs the
+    change can reach, and their replay on the new side. Returns the findings, the selection
+    (None when nothing is recorded or the target does not import) and whether the behaviour
+    steps may go on (live fuzzing does not, on a side that cannot import the target)."""
+    if not (base.trace_files() or base.programs()):
+        return [], None, True
+    old_label, new_label = labels
+    # a new side that cannot import the target runs no cell at all: that is the finding
+    broken = step(f"importing {target} on {new_label}", lambda: behaviour_mod.import_failure(new.python, target))
+    if broken is not None:
+        return [import_finding(broken)], None, False
+    findings: list[Finding] = []
+    selection = step("choosing what the change can reach", lambda: base.selection(new.python, new.search_paths, full=full))
+    progress(selection.line())
+    # the cells' workers and the programs' are forks of one warmed interpreter: dagster is imported
+    # and the start-up run once for both steps, and the programs share the workers too
+    server = behaviour_mod.fork_server(new.python, jobs) if selection.cells or selection.programs else None
+    try:
+        if selection.cells:
+            findings += step(f"replaying {len(selection.cells)} of {selection.total_cells} behaviour cells on "
+                             f"{new_label}", lambda: behaviour_mod.replay(str(base.path), new.python, jobs=jobs,
+                                                                          only=selection.cells, server=server,
+                                                                          dagster=base.dagster))
+        if selection.programs:
+            findings += step(f"replaying {len(selection.programs)} of {selection.total_programs} stored fuzz programs",
+                             lambda: _programs_or_missing_name(base.programs(), new.python, (old_label, new_label),
+                                                               selection.programs, jobs=jobs,
+                                                               server=server.path if server is not None else None))
+    finally:
+        if server is not None:
+            server.close()
+    return findings, selection, True
 
 
 def static_findings(base: Baseline, new_surface, search_paths: list[str] | None = None) -> list[Finding]:

@@ -73,37 +73,14 @@ def record_baseline(
         surface = _surface(python, target)
         write_surface(surface, tmp / "surface.json")
         profiles = record_profiles(tmp / "profiles", surface, python, target, progress)
-        cells = programs = 0
         if behaviour:
             cell_set = cell_set or behaviour_mod.DEFAULT_CELL_SET
-            progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
-            lines: dict = {}
             selection = {k: list(v) for k, v in sorted((selection or {}).items()) if v} or None
-            cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set, reach=lines,
-                                             **(selection or {})))
-            wanted = differential.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
-            program_lines: dict = {"programs": {}, "startup": {}, "touched": {}}
-            if wanted:
-                progress(f"recording {wanted} generated programs and their results")
-                programs = differential.record_programs(_python(python), tmp / differential.PROGRAMS_FILE,
-                                                        max_examples=wanted, reach=program_lines)
-            progress("mapping what each cell executed onto the functions of dagster")
-            startup = dict(lines["startup"])
-            behaviour_mod.merge_lines(startup, program_lines["startup"])
-            touched = dict(lines["touched"])
-            reach_mod.merge_touches(touched, program_lines["touched"])
-            reach_mod.write(reach_mod.build(_python(python), _side(python).search_paths, startup, lines["cells"],
-                                            program_lines["programs"], touched=touched), tmp)
-        if not behaviour:
+            cells, programs = _record_behaviour(tmp, python, jobs=jobs, cell_set=cell_set, selection=selection,
+                                                fuzz_programs=fuzz_programs, progress=progress)
+        else:
             # a static re-record keeps the recorded behaviour layers; it was not asked to drop them
-            cells, programs = _keep_replay_layers(out, tmp)
-            selection = None
-            if cells:
-                try:
-                    kept = jsonio.read_json(out / "manifest.json", schema=SCHEMA, versions=(VERSION,))
-                    cell_set, selection = kept.get("cell_set"), kept.get("selection")
-                except CompatError:
-                    cell_set = None
+            cells, programs, cell_set, selection = _kept_behaviour(out, tmp, cell_set)
         if os.path.lexists(out / accepted_mod.FILENAME):  # checked, a regular file (no link is copied)
             accepted_mod.load(out)
             shutil.copy2(out / accepted_mod.FILENAME, tmp / accepted_mod.FILENAME, follow_symlinks=False)
@@ -132,6 +109,46 @@ def record_baseline(
         shutil.rmtree(tmp, ignore_errors=True)
     progress(f"baseline written to {out}")
     return out
+
+
+def _record_behaviour(tmp: Path, python: str | None, *, jobs: int, cell_set: str, selection: dict | None,
+                      fuzz_programs: int | None, progress: Callable[[str], None]) -> tuple[int, int]:
+    """The behaviour layers of a recording, written into `tmp`: one trace per cell of `cell_set`
+    (narrowed by `selection`), the stored fuzz programs with their results, and the reach map of
+    what both executed. Returns how many cells and programs were recorded."""
+    progress(f"recording the {cell_set!r} behaviour cells with {jobs} worker(s)")
+    lines: dict = {}
+    cells = len(behaviour_mod.record(_python(python), str(tmp), jobs=jobs, cell_set=cell_set, reach=lines,
+                                     **(selection or {})))
+    wanted = differential.DEFAULT_STORED_PROGRAMS if fuzz_programs is None else fuzz_programs
+    program_lines: dict = {"programs": {}, "startup": {}, "touched": {}}
+    programs = 0
+    if wanted:
+        progress(f"recording {wanted} generated programs and their results")
+        programs = differential.record_programs(_python(python), tmp / differential.PROGRAMS_FILE,
+                                                max_examples=wanted, reach=program_lines)
+    progress("mapping what each cell executed onto the functions of dagster")
+    startup = dict(lines["startup"])
+    behaviour_mod.merge_lines(startup, program_lines["startup"])
+    touched = dict(lines["touched"])
+    reach_mod.merge_touches(touched, program_lines["touched"])
+    reach_mod.write(reach_mod.build(_python(python), _side(python).search_paths, startup, lines["cells"],
+                                    program_lines["programs"], touched=touched), tmp)
+    return cells, programs
+
+
+def _kept_behaviour(out: Path, tmp: Path, cell_set: str | None) -> tuple[int, int, str | None, dict | None]:
+    """A static re-record's behaviour layers: those `out` holds, copied into `tmp`, with the cell
+    set and selection its manifest names (none when it cannot be read). Returns the cells and
+    programs kept, the cell set and the selection."""
+    cells, programs = _keep_replay_layers(out, tmp)
+    if not cells:
+        return cells, programs, cell_set, None
+    try:
+        kept = jsonio.read_json(out / "manifest.json", schema=SCHEMA, versions=(VERSION,))
+    except CompatError:
+        return cells, programs, None, None
+    return cells, programs, kept.get("cell_set"), kept.get("selection")
 
 def copy_baseline(src: Path, out: str | os.PathLike[str], progress: Callable[[str], None] = _noop) -> Path:
     """`out` becomes a copy of the recorded baseline `src` (a cached recording of a side), swapped
