@@ -477,63 +477,14 @@ def _exports(loader: StaticLoader, module_name: str) -> list[ImportPath]:
 
 def extract(target: str, search_paths: list[str], *, source: str = "installed") -> tuple[Surface, StaticLoader]:
     """Build the surface of `target` ("module:Class") from sources under `search_paths`."""
-    module_name, qualname = parse_target(target)
+    module_name, _ = parse_target(target)
     loader = StaticLoader(search_paths)
-    mod = loader.module(module_name)
-    if mod is None:
-        raise CompatError(f"--target {target}: module {module_name} not found (is the package installed in that environment?)")
-    obj = loader.resolve(f"{module_name}.{qualname}")
-    if obj is None:
-        raise CompatError(f"--target {target}: {module_name} has no attribute {qualname}")
-    if not isinstance(obj, griffe.Class):
-        raise CompatError(f"--target {target}: {obj.path} is a {obj.kind.value}, not a class")
+    obj = _target_class(loader, target)
     ext = Extractor(loader)
     mro = ext.mro(obj)
-    members: dict[str, Member] = {}
-    attrs: dict[str, InstanceAttribute] = {}
-    # Walk the MRO from the most basic class up, so nearer definitions win.
-    owners = {path: node for path, node in mro if node is not None}
-    defined_by: dict[str, list[str]] = {}
-    for path, node in reversed(mro):
-        if node is None:
-            continue
-        for name, member in ext.class_members(node).items():
-            if member.visibility != "private":
-                members[name] = member
-                defined_by.setdefault(name, []).insert(0, path)
-    for name, member in members.items():
-        member.shadowed = defined_by[name][1:]
-    assigns = ext.analyze(members, owners)
-    for path, node in mro:
-        if node is None:
-            continue
-        for method, (lines, annots) in sorted(assigns.get(path, {}).items()):
-            for attr, attr_line in sorted(lines.items()):
-                vis = visibility_of(attr)
-                if vis is None:
-                    continue
-                entry = attrs.setdefault(attr, InstanceAttribute(name=attr, visibility=vis))
-                entry.assigned_in = sorted(set(entry.assigned_in) | {f"{node.name}.{method}"})
-                if method == "__init__":
-                    entry.in_init = True
-                if attr in annots and entry.annotation is None:
-                    entry.annotation = annots[attr]
-                if not entry.location:
-                    entry.location = ext.location(node, attr_line)
-    # Instance attributes that are also class-body members stay members; record both.
-    cls_info = ClassInfo(
-        path=obj.path,
-        module=obj.module.path,
-        qualname=obj.path[len(obj.module.path) + 1 :],
-        # the `class` statement, not the first decorator (`@public`) above it that griffe counts
-        # from: a cause at the class points a reviewer at the line the diff shows for it
-        location=ext.location(obj, ext.class_ast(obj).lineno),
-        bases=[p for p, _ in ext.base_paths(obj)],
-        mro=[p for p, _ in mro],
-        metaclass=ext.metaclass(mro),
-        slots=ext.slots(obj),
-        decorators=[str(d.value) for d in obj.decorators],
-    )
+    members = _public_members(ext, mro)
+    attrs = _instance_attributes(ext, mro, members)
+    cls_info = _class_info(ext, obj, mro)
     imports = []
     for path in _import_candidates(module_name, obj):
         resolved = loader.resolve(path)
@@ -558,6 +509,80 @@ def extract(target: str, search_paths: list[str], *, source: str = "installed") 
         generator=generator,
     )
     return surface, loader
+
+
+def _target_class(loader: StaticLoader, target: str) -> griffe.Class:
+    """The class `target` names, or one line saying which part of the name finds nothing."""
+    module_name, qualname = parse_target(target)
+    mod = loader.module(module_name)
+    if mod is None:
+        raise CompatError(f"--target {target}: module {module_name} not found (is the package installed in that environment?)")
+    obj = loader.resolve(f"{module_name}.{qualname}")
+    if obj is None:
+        raise CompatError(f"--target {target}: {module_name} has no attribute {qualname}")
+    if not isinstance(obj, griffe.Class):
+        raise CompatError(f"--target {target}: {obj.path} is a {obj.kind.value}, not a class")
+    return obj
+
+
+def _public_members(ext: Extractor, mro) -> dict[str, Member]:
+    """Every member a subclass can see, each as its nearest definition in the MRO, with the
+    farther classes that define it too (what the nearer one shadows)."""
+    members: dict[str, Member] = {}
+    defined_by: dict[str, list[str]] = {}
+    # Walk the MRO from the most basic class up, so nearer definitions win.
+    for path, node in reversed(mro):
+        if node is None:
+            continue
+        for name, member in ext.class_members(node).items():
+            if member.visibility != "private":
+                members[name] = member
+                defined_by.setdefault(name, []).insert(0, path)
+    for name, member in members.items():
+        member.shadowed = defined_by[name][1:]
+    return members
+
+
+def _instance_attributes(ext: Extractor, mro, members: dict[str, Member]) -> dict[str, InstanceAttribute]:
+    """The attributes the methods of the MRO's classes assign on `self`: where first, in which
+    methods, whether in `__init__`, and the annotation given. An instance attribute that is also
+    a class-body member stays a member; both are recorded."""
+    owners = {path: node for path, node in mro if node is not None}
+    assigns = ext.analyze(members, owners)
+    attrs: dict[str, InstanceAttribute] = {}
+    for path, node in mro:
+        if node is None:
+            continue
+        for method, (lines, annots) in sorted(assigns.get(path, {}).items()):
+            for attr, attr_line in sorted(lines.items()):
+                vis = visibility_of(attr)
+                if vis is None:
+                    continue
+                entry = attrs.setdefault(attr, InstanceAttribute(name=attr, visibility=vis))
+                entry.assigned_in = sorted(set(entry.assigned_in) | {f"{node.name}.{method}"})
+                if method == "__init__":
+                    entry.in_init = True
+                if attr in annots and entry.annotation is None:
+                    entry.annotation = annots[attr]
+                if not entry.location:
+                    entry.location = ext.location(node, attr_line)
+    return attrs
+
+
+def _class_info(ext: Extractor, obj: griffe.Class, mro) -> ClassInfo:
+    return ClassInfo(
+        path=obj.path,
+        module=obj.module.path,
+        qualname=obj.path[len(obj.module.path) + 1 :],
+        # the `class` statement, not the first decorator (`@public`) above it that griffe counts
+        # from: a cause at the class points a reviewer at the line the diff shows for it
+        location=ext.location(obj, ext.class_ast(obj).lineno),
+        bases=[p for p, _ in ext.base_paths(obj)],
+        mro=[p for p, _ in mro],
+        metaclass=ext.metaclass(mro),
+        slots=ext.slots(obj),
+        decorators=[str(d.value) for d in obj.decorators],
+    )
 
 
 def _version(dist: str) -> str:

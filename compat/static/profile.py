@@ -282,13 +282,40 @@ class Profiler:
         return out
 
     def subclass(self, cls: griffe.Class, mro, package_paths: set[str]) -> SubclassProfile:
-        base = self.base
+        """What `cls` defines, what of the base it uses, and how it calls up and is built."""
         own = self.own_members(cls)
         self.ext.analyze(own, {cls.path: cls})
         package_bases = [p for p, _ in mro[1:] if p in package_paths]
-        # names the subclass gets from itself and from the package classes between it and the base
-        chain_nodes = [n for p, n in mro if n is not None and (p == cls.path or p in package_paths)]
         own_attrs = self._assigned(cls, own)
+        inherited_names, other_names = self._names_between(mro, package_paths, cls.path)
+        called_by = self._callers()
+        init_reach = reached_from(self.base, "__init__")
+
+        sub = SubclassProfile(
+            path=cls.path, module=cls.module.path, name=cls.name,
+            location=self.ext.location(cls, cls.lineno or 0),
+            bases=[p for p, _ in self.ext.base_paths(cls)], mro=[p for p, _ in mro],
+            package_bases=package_bases,
+        )
+        self._own_definitions(sub, own, own_attrs, inherited_names, called_by, init_reach)
+        self._base_uses(sub, cls, own, own_attrs, inherited_names, other_names)
+
+        # super() calls
+        after = [(p, n) for p, n in mro[1:]]
+        for mname, m in sorted(own.items()):
+            for target in m.super_calls:
+                sub.super_calls.append(self._super_call(mname, target, after, package_paths))
+        sub.constructor = self._constructor(cls, own, mro, package_paths)
+        if self.instance_factory:  # InstanceRef.from_dir turns config_schema() keys into keywords
+            self._config_keys(sub.constructor, cls, mro, package_paths)
+        return sub
+
+    def _names_between(self, mro, package_paths: set[str], path: str) -> tuple[set[str], set[str]]:
+        """The names the subclass at `path` gets from classes between it and the base: from the
+        package's own classes (their members and the attributes they assign), and from the
+        others, neither the package's nor the base's (mixins). Neither is a use of the base."""
+        # names the subclass gets from the package classes between it and the base
+        chain_nodes = [n for p, n in mro if n is not None and (p == path or p in package_paths)]
         inherited_names: set[str] = set()
         for node in chain_nodes[1:]:
             pm = self.own_members(node)
@@ -300,15 +327,14 @@ class Profiler:
         for p, n in mro[1:]:
             if n is not None and p not in package_paths and p not in self.base_classes and p != self.target_path:
                 other_names |= set(self.own_members(n))
-        called_by = self._callers()
-        init_reach = reached_from(base, "__init__")
+        return inherited_names, other_names
 
-        sub = SubclassProfile(
-            path=cls.path, module=cls.module.path, name=cls.name,
-            location=self.ext.location(cls, cls.lineno or 0),
-            bases=[p for p, _ in self.ext.base_paths(cls)], mro=[p for p, _ in mro],
-            package_bases=package_bases,
-        )
+    def _own_definitions(self, sub: SubclassProfile, own: dict[str, Member], own_attrs, inherited_names: set[str],
+                         called_by: dict[str, set[str]], init_reach) -> None:
+        """What the subclass defines itself: the class hooks the instance factory calls, the
+        overrides of base members (with how the base calls them), its new members, and the
+        attributes it assigns that neither the base nor a class between has."""
+        base = self.base
         for name, m in sorted(own.items()):
             if m.visibility == "private":
                 continue
@@ -340,6 +366,11 @@ class Profiler:
                 continue
             sub.new_attributes[attr] = NewAttribute(name=attr, assigned_in=sorted(methods), location=loc)
 
+    def _base_uses(self, sub: SubclassProfile, cls: griffe.Class, own: dict[str, Member], own_attrs,
+                   inherited_names: set[str], other_names: set[str]) -> None:
+        """The base's members and attributes the subclass's methods read, call, write or reach
+        through the class, each with the methods that do; a name found nowhere is unresolved."""
+        base = self.base
         # uses of names it does not define itself
         constructed = self._constructed_attributes()
         # an attribute the subclass assigns that the base also assigns stays a base attribute:
@@ -376,16 +407,6 @@ class Profiler:
         sub.base_members = dict(sorted(sub.base_members.items()))
         sub.base_attributes = dict(sorted(sub.base_attributes.items()))
         sub.unresolved_refs = sorted(unresolved)
-
-        # super() calls
-        after = [(p, n) for p, n in mro[1:]]
-        for mname, m in sorted(own.items()):
-            for target in m.super_calls:
-                sub.super_calls.append(self._super_call(mname, target, after, package_paths))
-        sub.constructor = self._constructor(cls, own, mro, package_paths)
-        if self.instance_factory:  # InstanceRef.from_dir turns config_schema() keys into keywords
-            self._config_keys(sub.constructor, cls, mro, package_paths)
-        return sub
 
     def _base_use(self, sub: SubclassProfile, ref: str, constructed: set[str]) -> BaseUse | None:
         base = self.base

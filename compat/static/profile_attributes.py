@@ -235,6 +235,13 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Hit]:
       runs after construction (one it did not assign it in before): the two share one slot and
       the later write wins (a warning: the subclass chose to write the base's attribute).
     """
+    yield from _clashes_with_new_members(ctx)
+    yield from _clashes_with_new_attributes(ctx)
+    yield from _base_attributes_written_later(ctx)
+
+
+def _clashes_with_new_members(ctx: _Ctx) -> Iterator[Hit]:
+    """The subclass's own members whose names the base now defines or assigns."""
     sub = ctx.sub
     for name, m in sub.new_members.items():
         new = ctx.new.members.get(name)
@@ -256,6 +263,12 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Hit]:
                 f"{_short(m.kind)} `{name}`, which the assignment replaces or trips over",
                 old=m.render(), new=f"self.{name} = ...", old_location=m.location, new_location=attr.location,
             )
+
+
+def _clashes_with_new_attributes(ctx: _Ctx) -> Iterator[Hit]:
+    """The attributes the subclass assigns for its own state whose names the base now assigns or
+    defines."""
+    sub = ctx.sub
     for name, a in sub.new_attributes.items():
         new = ctx.new.members.get(name)
         attr = ctx.new.instance_attributes.get(name)
@@ -281,6 +294,12 @@ def subclass_name_clash(ctx: _Ctx) -> Iterator[Hit]:
                 f"{', '.join(a.assigned_in)}, which shadows it (or fails for a property without setter)",
                 old=f"self.{name} ({sub.name})", new=new.render(), old_location=a.location, new_location=new.location,
             )
+
+
+def _base_attributes_written_later(ctx: _Ctx) -> Iterator[Hit]:
+    """The base attributes the subclass writes that the base now also assigns after construction,
+    in a method it did not assign them in before."""
+    sub = ctx.sub
     for name, use in sub.base_attributes.items():
         if not use.writes:
             continue

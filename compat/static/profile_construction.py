@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from compat.model.findings import BREAKING
-from compat.model.surface import CACHED_PROPERTY, METHOD, PROPERTY, Signature
+from compat.model.profile import Constructor
+from compat.model.surface import CACHED_PROPERTY, METHOD, PROPERTY, Member, Signature
 from compat.rules.base import Hit
 from compat.static.profile_context import POSITIONAL, KEYWORDABLE, profile_rule, _Ctx, _named, _has_varkw
 
@@ -328,11 +329,19 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
     new_init = ctx.new.members.get("__init__")
     if new_init is None or new_init.signature is None:
         return
-    old_named = _named(c.base_signature)
-    new_named = _named(new_init.signature)
-    new_varkw = _has_varkw(new_init.signature)
-    old_varkw = _has_varkw(c.base_signature)
-    loc = new_init.location
+    yield from _config_keys_refused(ctx, c, new_init)
+    if not c.defined:
+        return
+    yield from _keywords_refused(ctx, c, new_init)
+    yield from _new_base_parameters_missed(ctx, c, new_init)
+    yield from _positional_arguments_moved(ctx, c, new_init)
+
+
+def _config_keys_refused(ctx: _Ctx, c: Constructor, new_init: Member) -> Iterator[Hit]:
+    """The subclass's `config_schema()` keys that reach the base `__init__` (the subclass's own
+    `__init__` does not take them), which stopped accepting unknown keywords."""
+    old_named, new_named = _named(c.base_signature), _named(new_init.signature)
+    new_varkw, old_varkw = _has_varkw(new_init.signature), _has_varkw(c.base_signature)
     for key in c.forwarded_config_keys:
         if key in new_named or new_varkw or not (key in old_named or old_varkw):
             continue
@@ -342,10 +351,14 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
             f"{'its __init__ forwards' if c.defined else 'the inherited base __init__ receives'}; "
             f"the base __init__ no longer accepts unknown keywords: TypeError on construction",
             old=c.base_signature.render("__init__") if c.base_signature else None,
-            new=new_init.signature.render("__init__"), new_location=loc, keyword=key,
+            new=new_init.signature.render("__init__"), new_location=new_init.location, keyword=key,
         )
-    if not c.defined:
-        return
+
+
+def _keywords_refused(ctx: _Ctx, c: Constructor, new_init: Member) -> Iterator[Hit]:
+    """The keywords the subclass passes to `super().__init__` that the base no longer accepts."""
+    old_named, new_named = _named(c.base_signature), _named(new_init.signature)
+    new_varkw, old_varkw = _has_varkw(new_init.signature), _has_varkw(c.base_signature)
     for kw in c.passes_keywords:
         if kw in new_named or new_varkw:
             continue
@@ -355,8 +368,16 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
             "__init__",
             f"{ctx.sub.name}.__init__ passes `{kw}=` to super().__init__, which the base __init__ no longer accepts",
             old=c.base_signature.render("__init__") if c.base_signature else None,
-            new=new_init.signature.render("__init__"), new_location=loc, keyword=kw,
+            new=new_init.signature.render("__init__"), new_location=new_init.location, keyword=kw,
         )
+
+
+def _new_base_parameters_missed(ctx: _Ctx, c: Constructor, new_init: Member) -> Iterator[Hit]:
+    """The base `__init__`'s new parameters that never reach it through the subclass: one the
+    factory passes and the subclass's `__init__` cannot take or swallows as its own keyword-only
+    parameter, or a required one the subclass does not pass up."""
+    old_named, new_named = _named(c.base_signature), _named(new_init.signature)
+    loc = new_init.location
     own = {p.name for p in (c.signature.parameters if c.signature else []) if p.kind in KEYWORDABLE}
     own_varkw = _has_varkw(c.signature)
     added = [n for n in new_named if n not in old_named] if c.base_signature is not None else []
@@ -403,6 +424,11 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
                 old=c.signature.render("__init__") if c.signature else None,
                 new=new_init.signature.render("__init__"), new_location=loc, keyword=n,
             )
+
+
+def _positional_arguments_moved(ctx: _Ctx, c: Constructor, new_init: Member) -> Iterator[Hit]:
+    """The positional arguments the subclass passes to `super().__init__`, when the base's
+    positional parameters they land on changed."""
     if c.passes_positional and c.base_signature is not None:
         def positional(sig: Signature) -> list[str]:
             ps = [p.name for p in sig.parameters if p.kind in POSITIONAL]
@@ -416,5 +442,5 @@ def constructor_forwarding_broken(ctx: _Ctx) -> Iterator[Hit]:
                 f"{ctx.sub.name}.__init__ passes {c.passes_positional} positional argument(s) to super().__init__, "
                 f"which were ({', '.join(before)}) and now are ({', '.join(after)})",
                 old=c.base_signature.render("__init__"), new=new_init.signature.render("__init__"),
-                new_location=loc,
+                new_location=new_init.location,
             )
