@@ -460,20 +460,8 @@ def judge(old: Side, new: Side, gathered: list[Gathered], *, progress: Callable[
     unproven, it and its pairs are at most a warning."""
     timings = timings if timings is not None else []
     t = time.perf_counter()
-    by_base: dict[str, Base] = {}
-    for g in gathered:
-        for f in g.found:
-            for b in f.bases:
-                by_base.setdefault(b.target, b)
-    old_surfaces: dict[str, Surface] = {}
-    new_targets: dict[str, str | None] = {}
-    new_surfaces: dict[str, Surface] = {}
-    for target in sorted(by_base):
-        progress(f"surfaces of {target}")
-        old_surfaces[target] = side_surface(old, target)
-        new_targets[target] = _new_target(by_base[target], new)
-        if new_targets[target] is not None:
-            new_surfaces[target] = side_surface(new, new_targets[target])
+    by_base = _bases(gathered)
+    old_surfaces, new_targets, new_surfaces = _base_surfaces(old, new, by_base, progress)
     timings.append(f"surfaces: {time.perf_counter() - t:.1f}s")
 
     t = time.perf_counter()
@@ -485,55 +473,18 @@ def judge(old: Side, new: Side, gathered: list[Gathered], *, progress: Callable[
     uses: dict[str, tuple[str | None, set[str]]] = {}
     cache = _Cache(old)
     for target in sorted(by_base):
-        base_findings: list[Finding] = []
-        profiles: list[Profile] = []
-        rows: list[Pair] = []
-        for g in gathered:
-            subs = [f for f in g.found if any(b.target == target for b in f.bases)]
-            if not subs:
-                continue
-            prof = g.profiles[target]
-            profiles.append(prof)
-            if target in new_surfaces and target not in shapes:
-                node = new_ext.class_node(new_surfaces[target].cls.path)
-                shapes[target] = base_call_shapes(new_ext, node) if node is not None else {}
-            got = check_profile(prof, new_surfaces[target], shapes=shapes[target]) if target in new_surfaces else []
-            for f in got:
-                f.details = {**(f.details or {}), "base": target}
-            base_findings += got
-            for f in subs:
-                rows.append(Pair(package=g.package, version=g.version or "", new_version=g.new_version,
-                                 subclass=f.subclass, base=target, verdict=COMPATIBLE if target in new_surfaces
-                                 else BASE_MISSING, location=f.location, replayed=g.replayed.get((f.subclass, target))))
-        base_findings += [f for g in gathered for f in g.replay_findings if f.details.get("base") == target]
+        new_surface = new_surfaces.get(target)
+        profiles, base_findings, rows = _checked(target, gathered, new_surface, new_ext, shapes)
         # no profiles: who breaks is exactly the pairs the profile checks flagged (a class that
         # merely uses a changed name, but overrides its caller too, is not listed)
-        causes = build_causes(base_findings, old_surfaces[target], new_surfaces.get(target))
-        effective = effective_severities(base_findings, old_surfaces[target], new_surfaces.get(target))
-        for row in rows:
-            mine = [f for f in base_findings if (f.details or {}).get("subclass") == row.subclass]
-            row.findings = len(mine)
-            worst = sorted((effective.get(id(f), f.severity) for f in mine), key=lambda s: SEVERITY_RANK[s])
-            if row.verdict != BASE_MISSING and worst and worst[0] != INFO:
-                row.verdict = worst[0]
-            if row.verdict == BREAKING:
-                hard = [f for f in mine if effective.get(id(f), f.severity) == BREAKING]
-                row.breakage = "typing" if all(typing_only(f) for f in hard) else "runtime"
-                if all(f.source == "behaviour" for f in hard):
-                    # only its replay breaks: the new release's profile cannot tell whether it followed
-                    row.followed = "seen by replay only"
-                else:
-                    row.followed = _followed(row, target, new_targets[target], new_surfaces.get(target), new, cache)
+        causes = build_causes(base_findings, old_surfaces[target], new_surface)
+        effective = effective_severities(base_findings, old_surfaces[target], new_surface)
+        _pair_verdicts(rows, base_findings, effective,
+                       lambda row: _followed(row, target, new_targets[target], new_surface, new, cache))
         pairs += rows
         findings += base_findings
         per_base.append((target, causes))
-        used: set[str] = set()
-        for prof in profiles:
-            for sub in prof.subclasses.values():
-                used |= set(sub.overrides) | set(sub.base_members) | set(sub.base_attributes)
-                used |= {sc.name for sc in sub.super_calls if not sc.in_package and not sc.beside_base}
-                used |= {"__init__"} if sub.constructor.calls_super_init or not sub.constructor.defined else set()
-        uses[target] = (new_targets[target], used)
+        uses[target] = (new_targets[target], _used_names(profiles))
     timings.append(f"checks: {time.perf_counter() - t:.1f}s")
 
     causes = _merge(per_base)
@@ -541,21 +492,115 @@ def judge(old: Side, new: Side, gathered: list[Gathered], *, progress: Callable[
         ecosystem_replay.attach_witnesses(causes, old, new)
     if witnesses:
         t = time.perf_counter()
-        wheels = {g.package: g.old_wheel for g in gathered if g.old_wheel is not None}
-        old_version = _side_version(old)
-        targets = {b: [b] + [n for n in [new_targets[b]] if n and n != b] for b in by_base}
-        ecosystem_witness.attach(causes, old, new, lambda name: wheels.get(name) or downstream.fetch(name, old_version),
-                                 targets, progress)
-        unproven = ecosystem_witness.unproven_pairs(causes)
-        for row in pairs:
-            if row.verdict == BREAKING and (row.subclass, row.base) in unproven:
-                row.verdict, row.breakage, row.followed = WARNING, None, None
-        causes.sort(key=lambda c: (SEVERITY_RANK[c.severity], -len(c.downstream), -len(c.findings), c.id))
+        _witness(causes, pairs, old, new, gathered, by_base, new_targets, progress)
         timings.append(f"witnesses: {time.perf_counter() - t:.1f}s")
     pairs.sort(key=lambda p: (SEVERITY_RANK.get(p.verdict, -1) if p.verdict != COMPATIBLE else 9,
                               p.package, p.subclass, p.base))
     return EcosystemResult(old_label=old.label, new_label=new.label, pairs=pairs, findings=sort_findings(findings),
                            causes=causes, packages=[g.info() for g in gathered], timings=timings, uses=uses)
+
+
+def _bases(gathered: list[Gathered]) -> dict[str, Base]:
+    """Every dagster base the gathered subclasses have, by target (as first seen)."""
+    by_base: dict[str, Base] = {}
+    for g in gathered:
+        for f in g.found:
+            for b in f.bases:
+                by_base.setdefault(b.target, b)
+    return by_base
+
+
+def _base_surfaces(old: Side, new: Side, by_base: dict[str, Base], progress: Callable[[str], None]):
+    """Each base's surface on the old side, the target it is on the new side (None: it is gone
+    there), and its surface there."""
+    old_surfaces: dict[str, Surface] = {}
+    new_targets: dict[str, str | None] = {}
+    new_surfaces: dict[str, Surface] = {}
+    for target in sorted(by_base):
+        progress(f"surfaces of {target}")
+        old_surfaces[target] = side_surface(old, target)
+        new_targets[target] = _new_target(by_base[target], new)
+        if new_targets[target] is not None:
+            new_surfaces[target] = side_surface(new, new_targets[target])
+    return old_surfaces, new_targets, new_surfaces
+
+
+def _checked(target: str, gathered: list[Gathered], new_surface: Surface | None, new_ext: Extractor,
+             shapes: dict[str, dict]) -> tuple[list[Profile], list[Finding], list[Pair]]:
+    """Every package's profile of the base `target` checked against the base's new surface, its
+    replay's findings added, and one row per subclass of it: compatible until a finding says
+    otherwise, or the base missing on the new side. `shapes`: the base's call shapes, read from
+    the new dagster once per base."""
+    base_findings: list[Finding] = []
+    profiles: list[Profile] = []
+    rows: list[Pair] = []
+    for g in gathered:
+        subs = [f for f in g.found if any(b.target == target for b in f.bases)]
+        if not subs:
+            continue
+        prof = g.profiles[target]
+        profiles.append(prof)
+        if new_surface is not None and target not in shapes:
+            node = new_ext.class_node(new_surface.cls.path)
+            shapes[target] = base_call_shapes(new_ext, node) if node is not None else {}
+        got = check_profile(prof, new_surface, shapes=shapes[target]) if new_surface is not None else []
+        for f in got:
+            f.details = {**(f.details or {}), "base": target}
+        base_findings += got
+        for f in subs:
+            rows.append(Pair(package=g.package, version=g.version or "", new_version=g.new_version,
+                             subclass=f.subclass, base=target, verdict=COMPATIBLE if new_surface is not None
+                             else BASE_MISSING, location=f.location, replayed=g.replayed.get((f.subclass, target))))
+    base_findings += [f for g in gathered for f in g.replay_findings if f.details.get("base") == target]
+    return profiles, base_findings, rows
+
+
+def _pair_verdicts(rows: list[Pair], base_findings: list[Finding], effective: dict[int, str],
+                   followed: Callable[[Pair], str]) -> None:
+    """Each pair's verdict: its worst finding, at the severity its cause gives it; a breaking
+    pair also says whether it breaks at run time or for a type checker only, and whether the
+    package's release for the new dagster followed the change (`followed`)."""
+    for row in rows:
+        mine = [f for f in base_findings if (f.details or {}).get("subclass") == row.subclass]
+        row.findings = len(mine)
+        worst = sorted((effective.get(id(f), f.severity) for f in mine), key=lambda s: SEVERITY_RANK[s])
+        if row.verdict != BASE_MISSING and worst and worst[0] != INFO:
+            row.verdict = worst[0]
+        if row.verdict == BREAKING:
+            hard = [f for f in mine if effective.get(id(f), f.severity) == BREAKING]
+            row.breakage = "typing" if all(typing_only(f) for f in hard) else "runtime"
+            if all(f.source == "behaviour" for f in hard):
+                # only its replay breaks: the new release's profile cannot tell whether it followed
+                row.followed = "seen by replay only"
+            else:
+                row.followed = followed(row)
+
+
+def _used_names(profiles: list[Profile]) -> set[str]:
+    """The base's names the profiled subclasses override, use, call up to or construct through."""
+    used: set[str] = set()
+    for prof in profiles:
+        for sub in prof.subclasses.values():
+            used |= set(sub.overrides) | set(sub.base_members) | set(sub.base_attributes)
+            used |= {sc.name for sc in sub.super_calls if not sc.in_package and not sc.beside_base}
+            used |= {"__init__"} if sub.constructor.calls_super_init or not sub.constructor.defined else set()
+    return used
+
+
+def _witness(causes: list[Cause], pairs: list[Pair], old: Side, new: Side, gathered: list[Gathered],
+             by_base: dict[str, Base], new_targets: dict[str, str | None], progress: Callable[[str], None]) -> None:
+    """Every breaking cause no replay shows put to a witness on both sides; an unproven one, and
+    its pairs, become at most a warning."""
+    wheels = {g.package: g.old_wheel for g in gathered if g.old_wheel is not None}
+    old_version = _side_version(old)
+    targets = {b: [b] + [n for n in [new_targets[b]] if n and n != b] for b in by_base}
+    ecosystem_witness.attach(causes, old, new, lambda name: wheels.get(name) or downstream.fetch(name, old_version),
+                             targets, progress)
+    unproven = ecosystem_witness.unproven_pairs(causes)
+    for row in pairs:
+        if row.verdict == BREAKING and (row.subclass, row.base) in unproven:
+            row.verdict, row.breakage, row.followed = WARNING, None, None
+    causes.sort(key=lambda c: (SEVERITY_RANK[c.severity], -len(c.downstream), -len(c.findings), c.id))
 
 
 def run(old: Side, new: Side, packages: list[str] | None = None, *, behaviour: bool = True, lenient: bool = False,
