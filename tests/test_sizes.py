@@ -18,12 +18,7 @@ FUNCTION_LINES = 80
 LONGER = {
     ("behaviour/scenarios/arguments.py", "arguments_cursors_and_filters"),
     ("behaviour/worker.py", "run_cell"),
-    ("static/extract.py", "extract"),
-    ("static/profile.py", "subclass"),
-    ("static/profile_attributes.py", "subclass_name_clash"),
-    ("static/profile_construction.py", "constructor_forwarding_broken"),
     ("tools/downstream_worker.py", "db_io_manager"),
-    ("tools/ecosystem.py", "judge"),
 }
 
 
@@ -50,6 +45,13 @@ def _over(root: Path) -> list[str]:
 
 def test_no_module_over_800_lines_and_no_new_function_over_80():
     assert not _over(PACKAGE), _over(PACKAGE)
+
+
+def test_the_exceptions_only_shrink():
+    """A listed function that was split is taken off the list, so that it cannot grow back."""
+    _, functions = _sizes(PACKAGE)
+    split = [k for k in sorted(LONGER) if functions.get(k, 0) <= FUNCTION_LINES]
+    assert not split, f"no longer over {FUNCTION_LINES} lines, remove from LONGER: {split}"
 
 
 def test_a_long_module_or_function_is_found(tmp_path):
