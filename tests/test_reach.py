@@ -204,19 +204,7 @@ def test_change_aware_replay_gives_the_verdicts_of_a_full_replay(mutation, small
     assert not missed, f"{mutation.id}: {aware.line()}; cells that diverge but were skipped: {missed}"
 
 
-# modules two of the newest scenarios import lazily (a dagster.yaml naming legacy storage; a code
-# location loaded in process): their cells are the ones that run these imports, so an edit of them
-# replays those cells more than it must (never fewer). Warming them at start-up changes the
-# harness digest and needs the shipped baselines re-recorded: not done yet
-LAZY_KNOWN = {"dagster/_core/storage/legacy_storage.py", "dagster/_grpc/__generated__/__init__.py",
-              "dagster/_grpc/__generated__/dagster_api_pb2.py", "dagster/_grpc/__generated__/dagster_api_pb2_grpc.py",
-              "dagster/_grpc/server.py", "dagster/_utils/container.py", "dagster/_utils/path.py",
-              "dagster/_utils/typed_dict.py"}
-
-
 @pytest.mark.slow  # records every scenario on both storages
-@pytest.mark.xfail(reason="the newest scenarios import code-location modules lazily; warming them changes the harness "
-                          "digest and needs the shipped baselines re-recorded (not done yet)", strict=False)
 def test_no_cell_imports_a_module_the_start_up_did_not(tmp_path):
     """The worker imports at start-up what cells import lazily (worker.WARM_MODULES): then no
     cell is the one that runs a module's import, so its functions are not all marked stateful and
@@ -230,7 +218,7 @@ def test_no_cell_imports_a_module_the_start_up_did_not(tmp_path):
     built = reach.build(sys.executable, paths, lines["startup"], lines["cells"], {})
     indexes = {rel: index_module(p.read_bytes()) for rel, p in package_files(paths).items() if rel.endswith(".py")}
     at_startup = module_code_files(lines["startup"], indexes)
-    importing = {cell: sorted(module_code_files(cell_lines, indexes) - at_startup - LAZY_KNOWN)
+    importing = {cell: sorted(module_code_files(cell_lines, indexes) - at_startup)
                  for cell, cell_lines in lines["cells"].items()}
     assert {c: m for c, m in importing.items() if m} == {}
     # what a cell alone runs is not state: adding a run is the cells' that add one
