@@ -20,6 +20,7 @@ those (scenarios, spy, trace, corpus).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -27,6 +28,7 @@ import tempfile
 import time
 import traceback
 import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 from compat.behaviour import paramcov
@@ -39,6 +41,66 @@ from compat.model.trace import (
 
 SCENARIO_WARNINGS = "(scenario)"  # the warnings a scenario emitted outside its steps
 REACH_ENV = "COMPAT_REACH"  # "1": record the lines of dagster each cell runs
+
+
+@dataclass
+class _Outcome:
+    """What a scenario left: its result or exception, the dispatches the spy recorded and what
+    the instance forwarded to storages that note it."""
+
+    result: Any = None
+    exception: dict | None = None
+    dispatch: list = field(default_factory=list)
+    forwarded: list = field(default_factory=list)
+
+
+def _run_scenario(sc, instance, ctx: Ctx, recording: bool, out: _Outcome) -> None:
+    """Fills ``out`` as it goes: what was recorded before a failure of the harness stays."""
+    # what the instance forwards to custom storages that note it (compat.corpus.forwarding),
+    # from the scenario's start
+    noted = getattr(instance, "compat_forwarded", None)
+    first_noted = len(noted) if isinstance(noted, list) else 0
+    if recording:
+        spy_mod.RECORDER.start()
+    # warnings outside any step (the scenario's own calls) count too, under SCENARIO_WARNINGS
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out.result = sc.fn(instance, ctx)
+        except Exception as exc:  # noqa: BLE001 - the scenario's own exception is data
+            out.exception = exception_data(exc, exact=True)
+            out.result = ctx.results
+        finally:
+            if recording:
+                out.dispatch = list(spy_mod.RECORDER.stop())
+    if isinstance(noted, list):
+        out.forwarded = forwarded_calls(noted[first_noted:])
+    if warnings_data(caught):
+        ctx.warnings[SCENARIO_WARNINGS] = warnings_data(caught)
+    # the steps' values are already encoded (re-encoding them would read markers as data)
+    out.result = out.result if out.result is ctx.results else to_jsonable(out.result, exact=True)
+
+
+@contextlib.contextmanager
+def _dagster_home(home: str):
+    old_home = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = home
+    try:
+        yield
+    finally:
+        if old_home is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = old_home
+
+
+def _scenario(scenario: str, storage: str):
+    sc = SCENARIOS.get(scenario)
+    if sc is None:
+        raise LookupError(f"unknown scenario {scenario!r}")
+    if storage not in sc.storages:
+        raise LookupError(f"scenario {scenario!r} does not run on {storage!r} storage")
+    return sc
 
 
 def run_cell(subclass: str, scenario: str, storage: str, costs: dict[str, float] | None = None) -> dict[str, Any]:
@@ -54,82 +116,47 @@ def run_cell(subclass: str, scenario: str, storage: str, costs: dict[str, float]
     work = os.path.join(root, "instance")
     os.makedirs(home)
     os.makedirs(work)
-    old_home = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = home
-    result: Any = None
-    exception = None
+    out = _Outcome()
     state: dict = {}
-    dispatch: list = []
     cell_error = None
     steps: list[str] = []
     wrapped: list[str] = []
     instance = None
     ctx = None
-    forwarded: list = []
     spent = {"instance": 0.0, "state": 0.0, "trace": 0.0}
-    try:
-        sc = SCENARIOS.get(scenario)
-        if sc is None:
-            raise LookupError(f"unknown scenario {scenario!r}")
-        if storage not in sc.storages:
-            raise LookupError(f"scenario {scenario!r} does not run on {storage!r} storage")
-        t = clock()
-        instance = build_instance(subclass, work, storage, sc.settings)
-        spent["instance"] = clock() - t
-        wrapped = sorted(getattr(type(instance), "__compat_wrapped__", ()))
-        ctx = Ctx(tmpdir=work, storage=storage, owner=instance)
-        ctx.note_attributes_at_start()
-        recording = bool(wrapped)
-        # what the instance forwards to custom storages that note it (compat.corpus.forwarding),
-        # from the scenario's start
-        noted = getattr(instance, "compat_forwarded", None)
-        first_noted = len(noted) if isinstance(noted, list) else 0
-        if recording:
-            spy_mod.RECORDER.start()
-        # warnings outside any step (the scenario's own calls) count too, under SCENARIO_WARNINGS
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                result = sc.fn(instance, ctx)
-            except Exception as exc:  # noqa: BLE001 - the scenario's own exception is data
-                exception = exception_data(exc, exact=True)
-                result = ctx.results
-            finally:
-                if recording:
-                    dispatch = list(spy_mod.RECORDER.stop())
-        if isinstance(noted, list):
-            forwarded = forwarded_calls(noted[first_noted:])
-        if warnings_data(caught):
-            ctx.warnings[SCENARIO_WARNINGS] = warnings_data(caught)
-        steps = list(ctx.results)
-        # the steps' values are already encoded (re-encoding them would read markers as data)
-        result = result if result is ctx.results else to_jsonable(result, exact=True)
-        t = clock()
-        state = capture_state(instance, sorted(ctx.dynamic_partition_names))
-        spent["state"] = clock() - t
-    except Exception as exc:  # noqa: BLE001 - the cell could not run at all
-        cell_error = f"{type(exc).__name__}: {exc}"
-    finally:
-        spy_mod.RECORDER.active = False
-        if instance is not None:
+    with _dagster_home(home):
+        try:
+            sc = _scenario(scenario, storage)
             t = clock()
-            try:
-                instance.dispose()
-            except Exception:  # noqa: BLE001
-                pass
-            spent["instance"] += clock() - t
-        if old_home is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = old_home
+            instance = build_instance(subclass, work, storage, sc.settings)
+            spent["instance"] = clock() - t
+            wrapped = sorted(getattr(type(instance), "__compat_wrapped__", ()))
+            ctx = Ctx(tmpdir=work, storage=storage, owner=instance)
+            ctx.note_attributes_at_start()
+            _run_scenario(sc, instance, ctx, bool(wrapped), out)
+            steps = list(ctx.results)
+            t = clock()
+            state = capture_state(instance, sorted(ctx.dynamic_partition_names))
+            spent["state"] = clock() - t
+        except Exception as exc:  # noqa: BLE001 - the cell could not run at all
+            cell_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            spy_mod.RECORDER.active = False
+            if instance is not None:
+                t = clock()
+                try:
+                    instance.dispose()
+                except Exception:  # noqa: BLE001
+                    pass
+                spent["instance"] += clock() - t
     meta = {"dagster_version": _dagster_version(), "spied_members": wrapped, "steps": steps,
             **({"calls": dict(sorted(ctx.calls.items()))} if ctx is not None and ctx.calls else {}),
             "dropped_dispatches": spy_mod.RECORDER.dropped}
     t = clock()
-    trace = make_trace(cell, result=result, exception=exception, state=state, dispatch=dispatch,
+    trace = make_trace(cell, result=out.result, exception=out.exception, state=state, dispatch=out.dispatch,
                        meta=meta, tmpdirs=[work, home, root], cell_error=cell_error,
                        warnings=ctx.warnings if ctx is not None else None,
-                       identity=ctx.identity if ctx is not None else None, forwarded=forwarded,
+                       identity=ctx.identity if ctx is not None else None, forwarded=out.forwarded,
                        attributes=ctx.attributes if ctx is not None else None)
     spent["trace"] = clock() - t
     shutil.rmtree(root, ignore_errors=True)

@@ -265,22 +265,31 @@ def dispatches_to(base: Baseline, member: str) -> dict[str, tuple[tuple[str, int
 def _dispatch_probe(rec: Recorder, start: str, member: str) -> Callable[[str], dict[str, dict]]:
     """A probe that sees a divergence when any cell dispatches to `member` otherwise than on
     `start`. Finer than the causes: a cell reports its first divergence only, so a dispatch lost
-    later in a cell whose earlier one changed too is a cause's finding no more."""
+    later in a cell whose earlier one changed too is a cause's finding no more. One divergence per
+    caller and direction (fewer or more dispatches from it): a dispatch lost in one release and a
+    new path to the member added in a later one are two changes, each with its own interval."""
     old = dispatches_to(rec.recording(start), member)
+
+    def text(calls):
+        return ", ".join(f"{c} x{n}" for c, n in calls) or "none"
 
     def probe(v: str) -> dict[str, dict]:
         new = dispatches_to(rec.recording(v), member)
-        differ = sorted(k for k in old if new.get(k, ()) != old[k])
-        if not differ:
-            return {}
-        first = differ[0]
-
-        def text(calls):
-            return ", ".join(f"{c} x{n}" for c, n in calls) or "none"
-
-        title = (f"{len(differ)} of {len(old)} cells dispatch to `{member}` otherwise than on {start}; e.g. "
-                 f"{first.removesuffix('.json')}: {text(old[first])} -> {text(new.get(first, ()))}")
-        return {f"dispatches-to:{member}": {"severity": "breaking", "title": title, "packages": [], "layers": ["behaviour"]}}
+        changes: dict[tuple[str, str], list[str]] = {}
+        for cell in sorted(old):
+            was, now = dict(old[cell]), dict(new.get(cell, ()))
+            for caller in sorted(set(was) | set(now)):
+                if was.get(caller, 0) != now.get(caller, 0):
+                    way = "fewer" if now.get(caller, 0) < was.get(caller, 0) else "more"
+                    changes.setdefault((way, caller), []).append(cell)
+        found = {}
+        for (way, caller), cells in sorted(changes.items()):
+            first = cells[0]
+            title = (f"{len(cells)} of {len(old)} cells dispatch to `{member}` {way} times from `{caller}` than on "
+                     f"{start}; e.g. {first.removesuffix('.json')}: {text(old[first])} -> {text(new.get(first, ()))}")
+            found[f"dispatches-to:{member}:{way}-from:{caller}"] = {
+                "severity": "breaking", "title": title, "packages": [], "layers": ["behaviour"]}
+        return found
 
     return probe
 

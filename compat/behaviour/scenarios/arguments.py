@@ -81,6 +81,51 @@ def arguments_cursors_and_filters(instance, ctx: Ctx):
     from dagster._core.events import DagsterEventType
     from dagster._core.storage.dagster_run import RunsFilter
 
+    _asset_cursors(instance, ctx)
+
+    job = _ops_job("cursor_job")
+    runs = [instance.create_run_for_job(job, tags={"team": t}) for t in ("alpha", "beta", "alps")]
+    ids = {r.run_id: f"run{i}" for i, r in enumerate(runs)}
+    ctx.step("created_queued", lambda: instance.create_run_for_job(job, status="QUEUED").status)
+    ctx.step("run_ids_filtered", lambda: [ids.get(i, "?") for i in instance.get_run_ids(
+        filters=RunsFilter(tags={"team": "beta"}))])
+    ctx.step("run_records_cursor", lambda: [ids.get(r.dagster_run.run_id, "?") for r in instance.get_run_records(
+        cursor=runs[2].run_id, limit=5)])
+    ctx.step("run_tags_prefix", lambda: sorted((k, sorted(v)) for k, v in instance.get_run_tags(
+        tag_keys=["team"], value_prefix="al", limit=2)))
+    executed = job.execute_in_process(instance=instance).run_id
+    job.execute_in_process(instance=instance)
+    ctx.step("fetch_run_status_changes:paged", lambda: (lambda first: (len(first.records), len(
+        instance.fetch_run_status_changes(DagsterEventType.RUN_SUCCESS, limit=5, cursor=first.cursor,
+                                          ascending=True).records)))(
+        instance.fetch_run_status_changes(DagsterEventType.RUN_SUCCESS, limit=1, ascending=True)))
+    ctx.step("step_stats_of_keys", lambda: [s.step_key for s in instance.get_run_step_stats(
+        executed, step_keys=["double"])])
+    page = instance.get_records_for_run(executed, limit=2)
+    ctx.step("records_for_run_cursor", lambda: [r.event_log_entry.dagster_event.event_type_value
+                                                for r in instance.get_records_for_run(executed, cursor=page.cursor,
+                                                                                      limit=2).records])
+    ctx.step("report_dagster_event_at", lambda: (lambda e: (e.timestamp == FIXED_TS + 7, e.dagster_event.message))(
+        _report_at(instance, runs[0], dg)))
+    ctx.step("handle_run_event", lambda: _handle_run_start(instance, runs[1]))
+    ctx.step("status_after_handle", lambda: instance.get_run_by_id(runs[1].run_id).status)
+
+    if ctx.step("has_schedule_storage", lambda: instance.schedule_storage is not None):
+        _ticks_and_instigators(instance, ctx)
+    ctx.dynamic_partition_names.add("cursor_fruits")
+    instance.add_dynamic_partitions("cursor_fruits", ["a", "b", "c", "d"])
+    ctx.step("dynamic_paginated", lambda: (lambda first: (list(first.results), list(_value_of(
+        instance, "get_paginated_dynamic_partitions", "cursor_fruits", 2, True, first.cursor).results)))(
+        instance.get_paginated_dynamic_partitions("cursor_fruits", limit=2, ascending=True)))
+    return ctx.results
+
+
+
+def _asset_cursors(instance, ctx: Ctx) -> None:
+    """Cursors, limits and filters of asset events and records."""
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+
     a = _asset("cursor_asset")
     for n in range(3):
         instance.report_runless_asset_event(dg.AssetMaterialization(a, partition=f"p{n}",
@@ -123,43 +168,6 @@ def arguments_cursors_and_filters(instance, ctx: Ctx):
         storage_ids=[latest])))
     ctx.step("event_tags_of_event", lambda: [dict(x) for x in instance.get_event_tags_for_asset(
         a, filter_event_id=latest)])
-
-    job = _ops_job("cursor_job")
-    runs = [instance.create_run_for_job(job, tags={"team": t}) for t in ("alpha", "beta", "alps")]
-    ids = {r.run_id: f"run{i}" for i, r in enumerate(runs)}
-    ctx.step("created_queued", lambda: instance.create_run_for_job(job, status="QUEUED").status)
-    ctx.step("run_ids_filtered", lambda: [ids.get(i, "?") for i in instance.get_run_ids(
-        filters=RunsFilter(tags={"team": "beta"}))])
-    ctx.step("run_records_cursor", lambda: [ids.get(r.dagster_run.run_id, "?") for r in instance.get_run_records(
-        cursor=runs[2].run_id, limit=5)])
-    ctx.step("run_tags_prefix", lambda: sorted((k, sorted(v)) for k, v in instance.get_run_tags(
-        tag_keys=["team"], value_prefix="al", limit=2)))
-    executed = job.execute_in_process(instance=instance).run_id
-    job.execute_in_process(instance=instance)
-    ctx.step("fetch_run_status_changes:paged", lambda: (lambda first: (len(first.records), len(
-        instance.fetch_run_status_changes(DagsterEventType.RUN_SUCCESS, limit=5, cursor=first.cursor,
-                                          ascending=True).records)))(
-        instance.fetch_run_status_changes(DagsterEventType.RUN_SUCCESS, limit=1, ascending=True)))
-    ctx.step("step_stats_of_keys", lambda: [s.step_key for s in instance.get_run_step_stats(
-        executed, step_keys=["double"])])
-    page = instance.get_records_for_run(executed, limit=2)
-    ctx.step("records_for_run_cursor", lambda: [r.event_log_entry.dagster_event.event_type_value
-                                                for r in instance.get_records_for_run(executed, cursor=page.cursor,
-                                                                                      limit=2).records])
-    ctx.step("report_dagster_event_at", lambda: (lambda e: (e.timestamp == FIXED_TS + 7, e.dagster_event.message))(
-        _report_at(instance, runs[0], dg)))
-    ctx.step("handle_run_event", lambda: _handle_run_start(instance, runs[1]))
-    ctx.step("status_after_handle", lambda: instance.get_run_by_id(runs[1].run_id).status)
-
-    if ctx.step("has_schedule_storage", lambda: instance.schedule_storage is not None):
-        _ticks_and_instigators(instance, ctx)
-    ctx.dynamic_partition_names.add("cursor_fruits")
-    instance.add_dynamic_partitions("cursor_fruits", ["a", "b", "c", "d"])
-    ctx.step("dynamic_paginated", lambda: (lambda first: (list(first.results), list(_value_of(
-        instance, "get_paginated_dynamic_partitions", "cursor_fruits", 2, True, first.cursor).results)))(
-        instance.get_paginated_dynamic_partitions("cursor_fruits", limit=2, ascending=True)))
-    return ctx.results
-
 
 
 def _ticks_and_instigators(instance, ctx: Ctx) -> None:

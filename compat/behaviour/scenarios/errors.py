@@ -66,6 +66,8 @@ def errors_assets_partitions(instance, ctx: Ctx):
         ("get_asset_records:None_key", lambda: instance.get_asset_records([None])),
         ("report_runless_asset_event:None", lambda: instance.report_runless_asset_event(None)),
         ("report_runless_asset_event:str", lambda: instance.report_runless_asset_event("materialized")),
+        # the protected form a subclass override hands its event to with super(): no public check first
+        ("_report_runless_asset_event:key", lambda: instance._report_runless_asset_event(dg.AssetKey("alpha"))),
         ("add_dynamic_partitions:None_name", lambda: instance.add_dynamic_partitions(None, ["a"])),
         ("add_dynamic_partitions:str_keys", lambda: instance.add_dynamic_partitions("ok", "abc")),
         ("add_dynamic_partitions:int_key", lambda: instance.add_dynamic_partitions("ok", [1])),
@@ -133,4 +135,39 @@ def errors_launch_and_resume(instance, ctx: Ctx):
     ctx.step("resume_run:started", lambda: instance.resume_run(started.run_id, None, 1).status)
     ctx.step("resume_run:status_after", lambda: instance.get_run_by_id(started.run_id).status)
     ctx.step("resume_run:events", events, started.run_id)
+    return ctx.results
+
+
+@scenario("errors_submit_through_default_coordinator", "runs")
+def errors_submit_through_default_coordinator(instance, ctx: Ctx):
+    """Submitting with the default coordinator (SyncInMemoryRunCoordinator), which launches at
+    once, and no workspace: on sqlite the default launcher cannot reach the code location, and the
+    base reports the refusal as an engine event and a run failure before raising it (the path a
+    custom coordinator's refusal takes too); in memory the run executes in process. Launching
+    directly fails the same way, with one engine event and failure fewer."""
+    import dagster as dg
+
+    from compat.behaviour import defs
+
+    recon = dg.reconstructable(defs.launched_job)
+    origin = _import("RemoteJobOrigin", *_ORIGINS)(_origin("launched_job").repository_origin, defs.launched_job.name)
+
+    def events(run_id):
+        return [e.dagster_event.event_type_value for e in instance.all_logs(run_id) if e.dagster_event]
+
+    # the coordinator a subclass given its own holds (both releases keep it in `_run_coordinator`)
+    coordinator = _import("DefaultRunCoordinator", "dagster._core.run_coordinator")()
+    coordinator.register_instance(instance)
+    instance._run_coordinator = coordinator
+    ctx.step("coordinator", lambda: type(instance.run_coordinator).__name__)
+    submitted = instance.create_run_for_job(defs.launched_job, job_code_origin=recon.get_python_origin(),
+                                            remote_job_origin=origin)
+    ctx.step("submit_run", lambda: instance.submit_run(submitted.run_id, None).status)
+    ctx.step("submit_run:status_after", lambda: instance.get_run_by_id(submitted.run_id).status)
+    ctx.step("submit_run:events", events, submitted.run_id)
+    launched = instance.create_run_for_job(defs.launched_job, job_code_origin=recon.get_python_origin(),
+                                           remote_job_origin=origin)
+    ctx.step("launch_run", lambda: instance.launch_run(launched.run_id, None).status)
+    ctx.step("launch_run:status_after", lambda: instance.get_run_by_id(launched.run_id).status)
+    ctx.step("launch_run:events", events, launched.run_id)
     return ctx.results
