@@ -16,8 +16,6 @@ MODULE_LINES = 800
 FUNCTION_LINES = 80
 # today's exceptions (path under compat/, function name); none may be added
 LONGER = {
-    ("behaviour/scenarios/arguments.py", "arguments_cursors_and_filters"),
-    ("behaviour/worker.py", "run_cell"),
     ("tools/downstream_worker.py", "db_io_manager"),
 }
 
