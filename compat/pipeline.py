@@ -174,9 +174,9 @@ def _programs_or_missing_name(programs, python: str, labels: tuple[str, str], on
 # on the pipeline): editing it must not throw away hours of recordings a history has made.
 # what a recording does not run: the commands, the comparison and its causes, the reports (a
 # history's recordings survive edits of these; its comparisons do not, see comparing_digest)
-_NOT_RECORDING = ("cli.py", "__main__.py", "report.py", "progress.py", "causes/", "result.py", "plugin.py",
+_NOT_RECORDING = ("cli.py", "commands.py", "options.py", "__main__.py", "report.py", "progress.py", "causes/", "result.py", "plugin.py",
                   "witness.py", "witness_programs.py", "witness_typing.py", "typecheck.py", "gate/", "tools/")
-_PRESENTATION = ("cli.py", "__main__.py", "report.py", "progress.py")
+_PRESENTATION = ("cli.py", "commands.py", "options.py", "__main__.py", "report.py", "progress.py")
 
 
 def check_recorded(old: Baseline, new: Baseline, new_side: Side, *, behaviour: bool = True) -> CheckResult:

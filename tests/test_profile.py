@@ -18,6 +18,7 @@ from compat.model.profile import CORPUS_PACKAGE, Profile, read_profile, write_pr
 from compat.static.profile import profile_source
 from compat.static.profile_checks import call_issues, check_profile, check_profile_change
 
+ROOT = Path(__file__).resolve().parent.parent
 TARGET = "base.core:Base"
 
 BASE = '''
@@ -607,3 +608,17 @@ def test_fetched_wheel_is_read_against_the_dagster_it_pins(cloud_profile: Profil
     again = profile_source("dagster-cloud==1.13.27")  # its wheel pins dagster==1.13.27
     assert again.base_version == "1.13.27" and again.version == "1.13.27"
     assert again.to_dict() == cloud_profile.to_dict()
+
+
+def test_the_shipped_profiles_are_what_recording_them_gives(tmp_path):
+    """snapshots/profiles (dagster-cloud at two releases, the corpus, and each one's checks
+    against the releases of the refactor) is generated: recording it again from the wheels and
+    the corpus gives the shipped bytes, so a change of the profiler or of the report shows."""
+    from compat.tools.profiles import record_shipped
+
+    shipped = ROOT / "snapshots" / "profiles"
+    written = record_shipped(tmp_path, corpus=str(ROOT / "compat" / "corpus"))
+    assert written
+    stale = [name for name in sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+             if (tmp_path / name).read_bytes() != (shipped / name).read_bytes()]
+    assert not stale, f"regenerate snapshots/profiles (compat/tools/profiles.py says how): {stale}"
