@@ -143,10 +143,16 @@ def test_bisect_behaviour_finds_a_divergence_that_was_fixed_and_one_that_stayed(
     652 cells of the gate set took half an hour of one core."""
     spy = {"versions": RELEASES, "cell_set": "spy"}
     located, rec = history_mod.bisect_behaviour("1.11.4", "1.11.6", member="should_store_event", **spy)
-    # where it appeared; whether the spy set sees it fixed in 1.11.6 changed with the newest
-    # scenarios (it did before them) and is not asserted until that is understood
-    assert [(x.what, x.intervals[0][0], x.clean_before) for x in located] == [
-        ("dispatches-to:should_store_event", "1.11.5", ["1.11.4"])]
+    # 1.11.5's event helpers stopped dispatching it (fixed in 1.11.6); 1.11.6 stores the freshness
+    # change 1.11.4 refused, one more dispatch: two changes, each with its own interval
+    assert [(x.what, x.severity, x.intervals, x.clean_before) for x in located] == [
+        ("dispatches-to:should_store_event:fewer-from:handle_new_event", "breaking", [("1.11.5", "1.11.6")], ["1.11.4"]),
+        ("dispatches-to:should_store_event:fewer-from:store_event", "breaking", [("1.11.5", "1.11.6")], ["1.11.4"]),
+        ("dispatches-to:should_store_event:more-from:handle_new_event", "warning", [("1.11.6", None)], ["1.11.5"])]
+    assert "fixed in 1.11.6" in history_mod.render_bisect(located, rec, "1.11.4", "1.11.6", 1.0)
+    located, rec = history_mod.bisect_behaviour("1.11.4", "1.11.6", member="should_store_event", binary=True, **spy)
+    assert [(x.what, x.intervals) for x in located] == [
+        ("dispatches-to:should_store_event:more-from:handle_new_event", [("1.11.6", None)])]
     located, rec = history_mod.bisect_behaviour("1.11.4", "1.11.6", cause="dispatch-lost:create_run", binary=True,
                                                 **spy)
     assert [(x.what, x.intervals, x.exact) for x in located] == [("dispatch-lost:create_run", [("1.11.5", None)], False)]

@@ -287,8 +287,11 @@ def _dispatch_probe(rec: Recorder, start: str, member: str) -> Callable[[str], d
             first = cells[0]
             title = (f"{len(cells)} of {len(old)} cells dispatch to `{member}` {way} times from `{caller}` than on "
                      f"{start}; e.g. {first.removesuffix('.json')}: {text(old[first])} -> {text(new.get(first, ()))}")
+            # an override no longer reached is a break; one reached where it was not, a warning (as
+            # the causes judge a lost and a gained dispatch)
             found[f"dispatches-to:{member}:{way}-from:{caller}"] = {
-                "severity": "breaking", "title": title, "packages": [], "layers": ["behaviour"]}
+                "severity": "breaking" if way == "fewer" else "warning", "title": title, "packages": [],
+                "layers": ["behaviour"]}
         return found
 
     return probe
