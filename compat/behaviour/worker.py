@@ -226,17 +226,12 @@ def warm() -> None:
             pass
     for storage in ("memory", "sqlite"):
         root = tempfile.mkdtemp(prefix="compat-warm-")
-        old_home = os.environ.get("DAGSTER_HOME")
-        os.environ["DAGSTER_HOME"] = root
         try:
-            build_instance("base", root, storage).dispose()
+            with _dagster_home(root):
+                build_instance("base", root, storage).dispose()
         except Exception:  # noqa: BLE001 - a cell that cannot build its instance reports it itself
             pass
         finally:
-            if old_home is None:
-                os.environ.pop("DAGSTER_HOME", None)
-            else:
-                os.environ["DAGSTER_HOME"] = old_home
             shutil.rmtree(root, ignore_errors=True)
 
 
