@@ -287,16 +287,18 @@ def test_another_version_of_a_required_distribution_replays_everything(small_bas
 
 
 def test_a_dependency_no_worker_imported_or_read_costs_no_replay(small_baseline, tmp_path):
-    """protobuf is required by dagster (through grpcio-health-checking) but no cell imports it,
+    """tabulate is required by dagster but no worker imports it (protobuf, the example before,
+    is imported at start-up since the worker warms the gRPC server the code-location cells load),
     and the metadata the workers read of it (pydantic's plugin search: its entry points) is the
-    same in another release: the bump of 1.13.27 -> 1.13.28 replays nothing for it."""
+    same in another release: the bump of 0.10.0 -> 0.9.0 replays nothing for it."""
     base = Baseline(small_baseline)
-    assert "protobuf" not in base.reach.touched["distributions"]
-    assert any(k.startswith("protobuf/") for k in base.reach.touched["metadata"])
-    python = _python_with("protobuf==7.35.0", tmp_path)
+    assert "tabulate" not in base.reach.touched["distributions"]
+    assert "protobuf" in base.reach.touched["distributions"]
+    assert any(k.startswith("tabulate/") for k in base.reach.touched["metadata"])
+    python = _python_with("tabulate==0.9.0", tmp_path)
     selection = base.selection(python, sides.from_options().search_paths)
     assert selection.cells == [], selection.reason
-    assert "1 dependencies no worker imported or read (protobuf)" in selection.reason
+    assert "1 dependencies no worker imported or read (tabulate)" in selection.reason
 
 
 def test_a_dependency_whose_metadata_a_worker_read_is_felt(small_baseline, tmp_path):
@@ -306,12 +308,12 @@ def test_a_dependency_whose_metadata_a_worker_read_is_felt(small_baseline, tmp_p
     damaged = tmp_path / "b"
     shutil.copytree(small_baseline, damaged)
     data = jsonio.read_json(damaged / "reach.json", schema=reach.SCHEMA, versions=(reach.VERSION,))
-    data["touched"]["metadata"]["protobuf/entry_points.txt"] = "0123456789abcdef"
+    data["touched"]["metadata"]["tabulate/entry_points.txt"] = "0123456789abcdef"
     jsonio.write_json(damaged / "reach.json", data, 2)
     _reseal(damaged)
-    python = _python_with("protobuf==7.35.0", tmp_path)
+    python = _python_with("tabulate==0.9.0", tmp_path)
     selection = Baseline(damaged).selection(python, sides.from_options().search_paths)
-    assert selection.everything and "other versions of 1 dependencies (protobuf)" in selection.reason
+    assert selection.everything and "other versions of 1 dependencies (tabulate)" in selection.reason
     assert base.reach.touched["metadata"] != data["touched"]["metadata"]
 
 
