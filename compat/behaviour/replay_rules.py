@@ -33,6 +33,12 @@ def _toy_trace(result: dict | None = None, *, state: dict | None = None, dispatc
     return trace
 
 
+def _set_up_fails_alike(about: str) -> Fixture:
+    """A near miss two cell-failure rules share: the cell's set-up fails the same way on both sides."""
+    old, new = (_toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'") for _ in range(2))
+    return Fixture(old, new, about=about)
+
+
 def _dispatch(member: str, caller: str, caller_class: str = "DagsterInstance", via: str = "self",
               **kwargs: str) -> dict[str, Any]:
     return {"args": [], "caller": caller, "caller_class": caller_class, "kind": "call", "kwargs": kwargs,
@@ -63,10 +69,7 @@ RULE_CELL = register(
     fix="Make the subclass constructible on the new base again: the finding shows the error the cell's set-up raised.",
     fixture=Fixture(_toy_trace(_STATUS), _toy_trace(_STATUS, cell_error=(
         "TypeError: DagsterInstance.__init__() got an unexpected keyword argument 'settings_path'"))),
-    near_miss=Fixture(
-        _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
-        _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
-        about="the cell fails the same way on both sides: a set-up problem of the recording, not a change"),
+    near_miss=_set_up_fails_alike("the cell fails the same way on both sides: a set-up problem of the recording, not a change"),
 )
 RULE_IMPORT = register(
     id="target-import-failed",
@@ -86,10 +89,7 @@ RULE_IMPORT = register(
     fixture=Fixture(_toy_trace(_STATUS), {**_toy_trace(_STATUS), "import_error": {
         "exception": "ImportError: cannot import name 'InstanceRef' from 'dagster._core.instance'",
         "module": "dagster._core.storage.root", "line": 12}}),
-    near_miss=Fixture(
-        _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
-        _toy_trace(_STATUS, cell_error="ImportError: no module named 'dagster_cloud'"),
-        about="a cell's own set-up fails the same way on both sides; the target itself imports"),
+    near_miss=_set_up_fails_alike("a cell's own set-up fails the same way on both sides; the target itself imports"),
 )
 RULE_EXCEPTION = register(
     id="behaviour-exception-changed",
