@@ -304,7 +304,7 @@ def _init_hook_program(hook: Member) -> str:
 def program(c: Cause, old: Surface, target: str) -> tuple[str | None, str]:
     """(the witness program of a cause, or None and why there is none)."""
     head = _header(target)
-    members = sorted({f.member if f.source == "surface" else f.member.split(".", 1)[-1]
+    members = sorted({f.member if f.source == "surface" else f.details["member_name"]
                       for f in c.findings if f.source in ("surface", "profile")})
     if c.kind == "import":  # the old import path of the class itself
         module, _, name = c.subject.rpartition(".")

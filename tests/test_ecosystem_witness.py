@@ -29,7 +29,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 def _finding(rule: str, subclass: str, base: str, member: str, **extra) -> Finding:
     return Finding(rule, BREAKING, "subclasses", f"{subclass.rsplit('.', 1)[-1]}.{member}", "m", source="profile",
-                   details={"subclass": subclass, "base": base, "package": "pkg 1.0"}, **extra)
+                   details={"subclass": subclass, "member_name": member, "base": base, "package": "pkg 1.0"}, **extra)
 
 
 def test_each_rule_gets_its_program_and_an_unknown_one_says_why():

@@ -198,10 +198,12 @@ def test_gate_cell_set_spies_on_every_corpus_class():
     gate_cells = replay.plan_cells()
     subs = {c["subclass"] for c in gate_cells}
     assert subs == {"spy"} | {f"spy:{n}" for n in CORPUS if n != "base"}
-    # the plain spy covers every scenario on every storage; the corpus spies run in memory
-    spy = {(c["scenario"], c["storage"]) for c in gate_cells if c["subclass"] == "spy"}
-    assert spy == {(s.name, st) for s in SCENARIOS.values() for st in s.storages}
-    assert {c["storage"] for c in gate_cells if c["subclass"] != "spy"} == {"memory"}
+    # the plain spy and the spy on custom storages (whose calls into its storages are noted) cover
+    # every scenario on every storage; the other corpus spies run in memory
+    every = {(s.name, st) for s in SCENARIOS.values() for st in s.storages}
+    for sub in ("spy", "spy:forwarding-storages"):
+        assert {(c["scenario"], c["storage"]) for c in gate_cells if c["subclass"] == sub} == every, sub
+    assert {c["storage"] for c in gate_cells if c["subclass"] not in ("spy", "spy:forwarding-storages")} == {"memory"}
     full = replay.plan_cells(cell_set="full")
     assert len(full) > 3 * len(gate_cells) and all(c in full for c in gate_cells)
     with pytest.raises(CompatError, match="unknown cell set"):

@@ -99,7 +99,7 @@ class Cause:
             where = ""
             if layer in ("behaviour", "fuzz"):
                 subs = {((f.details or {}).get("cell") or {}).get("subclass") if layer == "behaviour"
-                        else f.member.split("/", 1)[0] for f in self.findings if f.source == layer}
+                        else f.details["subclass"] for f in self.findings if f.source == layer}
                 where = f" on {len(subs)} subclass{'es' if len(subs) != 1 else ''}"
             parts.append(f"{layer} {n} {word}{'s' if n != 1 else ''}{where} ({rules})")
         if self.also:

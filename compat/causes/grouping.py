@@ -440,7 +440,7 @@ class _Builder:
         for f in c.findings:
             d = f.details or {}
             if f.source == "profile":
-                sub = short(d.get("subclass") or f.member.split(".", 1)[0])
+                sub = short(d["subclass"])
                 if d.get("package", "").startswith(CORPUS_PACKAGE):
                     corpus.add(sub)
                 else:
@@ -448,7 +448,7 @@ class _Builder:
             elif f.source == "behaviour" and d.get("package"):  # a downstream override replayed
                 downstream.add(_affected(d, short(d.get("subclass") or "")))
             elif f.source == "fuzz":
-                name = _corpus_class(f.member.split("/", 1)[0])
+                name = _corpus_class(d["subclass"])
                 if name:
                     corpus.add(name)
         # who uses the changed names, from the profiles (a signature change is judged by the

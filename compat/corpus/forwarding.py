@@ -78,6 +78,10 @@ def _wrapping(base: type) -> type:
 
 ForwardingRunStorage = _wrapping(RunStorage)
 ForwardingEventLogStorage = _wrapping(EventLogStorage)
+# dagster-cloud's event log storage stores the partitions a planned run targets as one subset
+# (sqlite's takes one planned event per partition): the instance plans such runs another way
+ForwardingEventLogStorage.supports_partition_subset_in_asset_materialization_planned_events = property(
+    lambda self: True)
 ForwardingScheduleStorage = _wrapping(ScheduleStorage)
 
 

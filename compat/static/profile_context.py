@@ -126,7 +126,7 @@ class _Ctx:
             old_location=old_location,
             new_location=new_location,
             # the package as shown, and its name and release apart (what a cause lists as affected)
-            details={"subclass": self.sub.path, "package": self.profile.label, "package_name": self.profile.package,
+            details={"subclass": self.sub.path, "member_name": name, "package": self.profile.label, "package_name": self.profile.package,
                      "package_version": self.profile.version, **details},
             severity=severity,
         )

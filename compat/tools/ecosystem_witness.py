@@ -301,7 +301,7 @@ def jobs_for(c: Cause, targets: dict[str, list[str]]) -> tuple[list[Job], str]:
                     key=lambda f: (f.details["package"], f.details["subclass"])):
         d = f.details
         sub, package = d["subclass"], d["package"]
-        member = f.member.split(".", 1)[-1]
+        member = d["member_name"]
         if f.rule == SIGNATURE:
             out.append(Job(c.id, package, sub, _signature_program(sub, member, targets.get(d["base"], [d["base"]]))))
         elif f.rule == RETURNS:

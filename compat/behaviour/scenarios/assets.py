@@ -329,6 +329,8 @@ def partitions_loader_and_requests(instance, ctx: Ctx):
     # its list is built from sets (its order changes with the hash seed): the keys, sorted, and the type
     ctx.step("after_requests", lambda: (lambda got: [type(got).__name__, sorted(got)])(
         after.from_requests(made, requests).get_dynamic_partitions("loader_fruits")))
+    ctx.step("after_requests:paginated", lambda: (lambda got: [type(got).__name__, sorted(got.results), got.has_more])(
+        after.from_requests(made, requests).get_paginated_dynamic_partitions("loader_fruits", limit=5, ascending=True)))
     ctx.step("after_requests:not_a_request", lambda: after.from_requests(made, ["not a request"]))
     # something that names a partitions definition but is neither an add nor a delete request
     ctx.step("after_requests:neither_request", lambda: after.from_requests(made, [_NamedRequest("loader_fruits")]))

@@ -115,6 +115,12 @@ REFUSED_CONFIGS = {
 
 
 
+# tick retention as days per status, some statuses left out (each is optional)
+RETENTION_SETTINGS = {"retention": {"schedule": {"purge_after_days": 30},
+                                    "sensor": {"purge_after_days": {"skipped": 1, "failure": 10}},
+                                    "auto_materialize": {"purge_after_days": {"success": 3}}}}
+
+
 # dagster.yaml documents the base accepts, though a stricter schema (a field made required) or
 # another default would refuse or read them otherwise
 ACCEPTED_CONFIGS = {
@@ -131,6 +137,7 @@ ACCEPTED_CONFIGS = {
         "run_coordinator": {"module": "dagster", "class": "QueuedRunCoordinator",
                             "config": {"max_user_code_failure_retries": 1}}},
     "run_queue_alone": {"run_queue": {"max_concurrent_runs": 3}},
+    "retention_per_status": RETENTION_SETTINGS,
     "storage_sqlite_base_dir_from_env": {"storage": {"sqlite": {"base_dir": {"env": "DAGSTER_HOME"}}}},
     "legacy_run_storage": {"run_storage": {"module": "dagster._core.storage.runs", "class": "SqliteRunStorage",
                                            "config": {"base_dir": {"env": "DAGSTER_HOME"}}}},
@@ -264,10 +271,6 @@ def configuration_refusals(instance, ctx: Ctx):
         "", {}))
     return ctx.results
 
-
-RETENTION_SETTINGS = {"retention": {"schedule": {"purge_after_days": 30},
-                                    "sensor": {"purge_after_days": {"skipped": 1, "failure": 10}},
-                                    "auto_materialize": {"purge_after_days": {"success": 3}}}}
 
 
 def _retention(instance, ctx: Ctx):

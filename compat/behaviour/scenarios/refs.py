@@ -35,6 +35,21 @@ REF_FIELDS = ("storage_data", "run_storage_data", "event_storage_data", "schedul
               "compute_logs_data", "run_launcher_data")
 
 
+# the documents whose storages can be built here (no database server, no extra package)
+_BUILDABLE = ("sqlite", "components")
+
+
+def _built(ref) -> dict[str, Any]:
+    """The class of each storage the ref's properties build (None where the ref names none)."""
+    out: dict[str, Any] = {}
+    for name in ("storage", "run_storage", "event_storage", "schedule_storage"):
+        made = getattr(ref, name)
+        out[name] = None if made is None else type(made).__name__
+        if made is not None and hasattr(made, "dispose"):
+            made.dispose()
+    return out
+
+
 @scenario("configuration_refs", "configuration", storages=("sqlite",))
 def configuration_refs(instance, ctx: Ctx):
     """``InstanceRef.from_dir`` of dagster.yaml documents naming each kind of storage, and the
@@ -57,5 +72,7 @@ def configuration_refs(instance, ctx: Ctx):
         with open(os.path.join(home, "dagster.yaml"), "w", encoding="utf-8") as fh:
             fh.write(text)
         ctx.step(f"from_dir:{name}", lambda h=home: described(InstanceRef.from_dir(h)))
+        if name in _BUILDABLE:
+            ctx.step(f"built:{name}", lambda h=home: _built(InstanceRef.from_dir(h)))
     ctx.step("get_ref", lambda: described(instance.get_ref()))
     return ctx.results
