@@ -8,7 +8,7 @@ replayed); the behaviour cells and the stored fuzz programs replayed on the new 
 fuzzing when asked; accepted findings set aside. The result carries the causes.
 
 `compat check`, `compat compare` and `compat mutate` call it; the gate runs the same steps one
-test at a time (compat/conftest.py) and builds the same :class:`~compat.result.CheckResult`.
+test at a time (compat/plugin.py over compat/gate/gate.py) and builds the same :class:`~compat.result.CheckResult`.
 """
 
 from __future__ import annotations

@@ -110,6 +110,33 @@ def test_equivalence_heuristics_are_explicit_and_narrow(toy):
     assert _at(found, "dict-order", 13)[0].equivalent is None
 
 
+CALLEES = '''\
+def pluck(config, path):
+    value = config
+    for part in path:
+        value = value.get(part)
+    return value
+
+
+def keeps(config, path):
+    config["path"] = path
+    return [p for p in path]
+
+
+def read(config):
+    return pluck(config, ["a", "b"]), keeps(config, ["a", "b"])
+'''
+
+
+def test_a_literal_only_iterated_by_the_function_it_is_passed_to_is_judged_equivalent(tmp_path):
+    write_tree(tmp_path, {"dagster/__init__.py": "", "dagster/_core/__init__.py": "",
+                          "dagster/_core/instance/__init__.py": "", "dagster/_core/instance/config.py": CALLEES})
+    judged = sorted((m.col, m.equivalent) for m in mutants.generate(tmp_path)
+                    if m.operator == "list-to-tuple" and m.line == 14)
+    # pluck only loops over its path; keeps stores it, where a caller may see its type
+    assert judged == [(25, "iterated-by-callee"), (52, None)]
+
+
 MIXINS = {
     "dagster/_core/instance/mixins.py": '''\
 import yaml

@@ -1,6 +1,6 @@
 """The pre-merge gate behind `pytest compat/`: settings, findings per member/profile/cell.
 
-Everything here is plain Python so the pytest plugin (compat/conftest.py) stays a thin layer:
+Everything here is plain Python so the pytest plugin (compat/plugin.py) stays a thin layer:
 settings come from command-line options, then `[tool.compat]` in pyproject.toml, then the
 defaults; the findings are grouped so that each test names one member, one profile or one
 behaviour cell.

@@ -64,6 +64,8 @@ EQUIVALENCE: dict[str, str] = {
                                   "(set, frozenset, sorted, len, any, all, ...)",
     "iterated-in-order": "a literal iterated by a loop or comprehension: a tuple and a list yield the same items "
                          "in the same order",
+    "iterated-by-callee": "a literal passed to a function of the same module that only iterates that parameter "
+                          "(a loop or comprehension over it): a tuple and a list yield the same items in order",
     "star-unpacked": "the container is unpacked (`*[...]`/`**{...}`): the receiver builds its own",
     "log-only": "the deleted statement only writes a log line (the gate does not record logs)",
     "stacklevel": "only the warning's reported source location changes",
@@ -281,6 +283,8 @@ class _Walker:
                 return "order-insensitive-consumer"
             if name in _COPYING_CALLS and swap in ("list-to-tuple", "tuple-to-list"):
                 return "order-insensitive-consumer"
+        if swap in ("list-to-tuple", "tuple-to-list") and self.callee_only_iterates(parent, node):
+            return "iterated-by-callee"
         if isinstance(parent, (ast.Starred,)) or (isinstance(parent, ast.keyword) and parent.arg is None):
             return "star-unpacked"
         if swap in ("list-to-tuple", "tuple-to-list") and (
@@ -288,6 +292,23 @@ class _Walker:
                 or (isinstance(parent, ast.comprehension) and node is parent.iter)):
             return "iterated-in-order"
         return None
+
+    def callee_only_iterates(self, call: ast.AST | None, node: ast.expr) -> bool:
+        """Whether ``node`` is a positional argument of a call of a module-level function of this
+        file (by plain name) that uses the matching parameter only as what a loop or a
+        comprehension iterates, and never rebinds it."""
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and node in call.args):
+            return False
+        index = call.args.index(node)
+        if any(isinstance(a, ast.Starred) for a in call.args[:index + 1]):
+            return False
+        defs = [d for d in self.tree.body if isinstance(d, ast.FunctionDef) and d.name == call.func.id]
+        if len(defs) != 1 or index >= len(defs[0].args.posonlyargs + defs[0].args.args):
+            return False
+        param = (defs[0].args.posonlyargs + defs[0].args.args)[index].arg
+        iterated = {id(n.iter) for n in ast.walk(defs[0]) if isinstance(n, (ast.For, ast.comprehension))}
+        uses = [n for n in ast.walk(defs[0]) if isinstance(n, ast.Name) and n.id == param]
+        return bool(uses) and all(isinstance(n.ctx, ast.Load) and id(n) in iterated for n in uses)
 
     def dumped_sorted(self, node: ast.expr) -> bool:
         """Whether this dict literal is (a value nested in dict literals that is) the document a
