@@ -549,3 +549,7 @@ def test_forwarding_storages_note_each_call_with_its_arguments(smoke, storage):
     value = smoke.ok("forwarding-storages", f"forwarded:{storage}")
     assert value["storages"] == ["ForwardingRunStorage", "ForwardingEventLogStorage"]
     assert value["calls"] == [["run_storage", "get_runs", 5, []]] and value["limit"] == 3
+    assert value["compute_log_manager"] == "ForwardingComputeLogManager"
+    # the call gets the real key; what is noted names the random file key by its rank
+    assert value["log_key"] == ["run", "compute_logs", "qwertyui"]
+    assert value["log_key_noted"] == ["compute_log_manager", "build_log_key_for_run", ["run", "<file-key-1>"]]

@@ -7,7 +7,7 @@ storages ignore it (sqlite has no bucket queries, so a dropped ``bucket_by`` cha
 there). The storages here are built the same way: subclasses of dagster's ``RunStorage``,
 ``EventLogStorage`` and ``ScheduleStorage`` that implement every method by handing the call to
 the storage the instance was configured with (sqlite or in-memory), after noting the method and
-its arguments. The instance subclass wraps its storages in ``__init__`` (so it works built
+its arguments; the compute log manager is wrapped the same way. The instance subclass wraps its storages in ``__init__`` (so it works built
 directly and through ``instance_class:`` in a dagster.yaml) and keeps every noted call, in
 order, in ``compat_forwarded``; the behaviour worker records those as the cell's forwarded calls.
 
@@ -18,9 +18,11 @@ version the harness drives.
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 from dagster._core.instance import DagsterInstance, InstanceRef
+from dagster._core.storage.compute_log_manager import ComputeLogManager
 from dagster._core.storage.event_log.base import EventLogStorage
 from dagster._core.storage.runs.base import RunStorage
 from dagster._core.storage.schedules.base import ScheduleStorage
@@ -29,10 +31,27 @@ from dagster._core.storage.schedules.base import ScheduleStorage
 _UNRECORDED = frozenset({"register_instance"})
 
 
+# the file key dagster draws at random for each capture of a run's logs (eight lowercase letters)
+_FILE_KEY = re.compile(r"^[a-z]{8}$")
+
+
+def _file_keys_named(value: Any, seen: dict[str, str]) -> Any:
+    """``value`` as noted: each random file key replaced by its rank of first appearance."""
+    if isinstance(value, str) and _FILE_KEY.match(value):
+        return seen.setdefault(value, f"<file-key-{len(seen) + 1}>")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_file_keys_named(v, seen) for v in value)
+    return value
+
+
 def _forward(name: str):
     def method(self, *args: Any, **kwargs: Any) -> Any:
         if name not in _UNRECORDED:
-            self._compat_log.append((self._compat_role, name, args, dict(sorted(kwargs.items()))))
+            noted_args, noted_kwargs = args, kwargs
+            if self._compat_role == "compute_log_manager":
+                noted_args = _file_keys_named(args, self._compat_file_keys)
+                noted_kwargs = {k: _file_keys_named(v, self._compat_file_keys) for k, v in kwargs.items()}
+            self._compat_log.append((self._compat_role, name, noted_args, dict(sorted(noted_kwargs.items()))))
         return getattr(self._compat_inner, name)(*args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
@@ -60,6 +79,7 @@ def _wrapping(base: type) -> type:
 
     def __init__(self, inner: Any, role: str, log: list) -> None:
         self._compat_inner, self._compat_role, self._compat_log = inner, role, log
+        self._compat_file_keys: dict[str, str] = {}
 
     def register_instance(self, instance: Any) -> None:
         base.register_instance(self, instance)
@@ -83,11 +103,12 @@ ForwardingEventLogStorage = _wrapping(EventLogStorage)
 ForwardingEventLogStorage.supports_partition_subset_in_asset_materialization_planned_events = property(
     lambda self: True)
 ForwardingScheduleStorage = _wrapping(ScheduleStorage)
+ForwardingComputeLogManager = _wrapping(ComputeLogManager)
 
 
 class ForwardingStoragesInstance(DagsterInstance):
-    """An instance whose run, event-log and schedule storages are custom storages, as
-    dagster-cloud's are: each call the instance makes into them is noted with its arguments
+    """An instance whose run, event-log and schedule storages and compute log manager are custom
+    ones, as dagster-cloud's are: each call the instance makes into them is noted with its arguments
     (``compat_forwarded``: role, method, positional and keyword arguments, in call order)
     before the configured storage answers it."""
 
@@ -107,5 +128,8 @@ class ForwardingStoragesInstance(DagsterInstance):
         event_storage = ForwardingEventLogStorage(event_storage, "event_log_storage", log)
         if schedule_storage is not None:
             schedule_storage = ForwardingScheduleStorage(schedule_storage, "schedule_storage", log)
+        if kwargs.get("compute_log_manager") is not None:  # None: built from the ref on first use
+            kwargs["compute_log_manager"] = ForwardingComputeLogManager(kwargs["compute_log_manager"],
+                                                                        "compute_log_manager", log)
         super().__init__(*args, run_storage=run_storage, event_storage=event_storage,
                          schedule_storage=schedule_storage, **kwargs)

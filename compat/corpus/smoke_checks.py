@@ -561,9 +561,17 @@ def _checks_forwarding_storages():
                 first = len(instance.compat_forwarded)
                 instance.get_runs(filters=RunsFilter(job_name="x"), limit=3, ascending=True)
                 calls = instance.compat_forwarded[first:]
-                return {"storages": [type(s).__name__ for s in (instance.run_storage, instance.event_log_storage)],
-                        "calls": [[role, method, len(args), sorted(kwargs)] for role, method, args, kwargs in calls],
-                        "limit": calls[0][2][2] if calls and len(calls[0][2]) > 2 else None}
+                out = {"storages": [type(s).__name__ for s in (instance.run_storage, instance.event_log_storage)],
+                       "calls": [[role, method, len(args), sorted(kwargs)] for role, method, args, kwargs in calls],
+                       "limit": calls[0][2][2] if calls and len(calls[0][2]) > 2 else None}
+            # built with its parts (as the behaviour cells build it; from a dagster.yaml the base
+            # builds the compute log manager itself on first use), its compute log manager is noted
+            # too, with the file key dagster draws at random named by rank
+            with _Built("forwarding-storages", storage=storage, via="direct") as instance:
+                key = instance.compute_log_manager.build_log_key_for_run("run", "qwertyui")
+                role, method, args, _ = instance.compat_forwarded[-1]
+                return {**out, "compute_log_manager": type(instance.compute_log_manager).__name__,
+                        "log_key": list(key), "log_key_noted": [role, method, list(args)]}
 
         return check
 
