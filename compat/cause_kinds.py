@@ -29,8 +29,9 @@ def bare(name: str) -> str:
 
 
 def sub_member(f: Finding) -> str:
-    """`Subclass.member` of a profile finding -> `member`."""
-    return f.member.split(".", 1)[1] if "." in f.member else f.member
+    """The member a profile finding is about (its ``member`` also names the subclass); any other
+    finding's member as it is."""
+    return f.details["member_name"] if f.source == "profile" else f.member
 
 
 Key = tuple[str, str]
@@ -189,7 +190,7 @@ def _fuzz(ctx, f, d, name, known) -> Key:
                 return k
         if changed:
             return changed[0]
-    return ("fuzz-result", f.member.split("/", 1)[-1])
+    return ("fuzz-result", d["last_op"])
 
 
 KINDS: dict[str, CauseKind] = {k.name: k for k in (

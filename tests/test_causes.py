@@ -183,7 +183,7 @@ def test_a_fuzz_program_joins_the_cause_of_the_member_it_entered():
     program = Finding(rule="fuzz-mismatch", severity="breaking", audience="subclasses", member="spy:x/create_run",
                       message="a 1-step program differs", old=json.dumps({"overrides_dispatched": ["run_storage"]}),
                       new=json.dumps({"overrides_dispatched": []}), source="fuzz",
-                      details={"subclass": "spy:x", "storage": "memory", "snippet": "print(1)", "old_dispatched": ["get_run_record_by_id"],
+                      details={"subclass": "spy:x", "storage": "memory", "last_op": "create_run", "snippet": "print(1)", "old_dispatched": ["get_run_record_by_id"],
                                "new_dispatched": [], "entry": "create_run"})
     causes = build_causes(static + [program], old, new)
     [cause] = [c for c in causes if c.kind.startswith("dispatch")]

@@ -545,7 +545,9 @@ def _fingerprint(c: Cause) -> str:
     texts = []
     for f in c.findings:
         text = f.message
-        for name in {c.subject, f.member, sub_member(f)}:
+        # the member a finding names, also without its first qualifier (`Subclass.`, `storage.`):
+        # messages are text, and this masks names in them, it reads nothing back
+        for name in {c.subject, f.member, sub_member(f), f.member.partition(".")[2] or f.member}:
             text = text.replace(f"'{name}'", "'<m>'").replace(f"`{name}`", "`<m>`")
         texts.append(f"{f.rule}|{f.severity}|{text}")
     return "\n".join(sorted(texts))

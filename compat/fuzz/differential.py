@@ -231,7 +231,7 @@ def mismatch_finding(m: Mismatch, labels: tuple[str, str]) -> Finding:
         audience=SUBCLASSES if m.subclass != "spy" else None,
         old=json.dumps(m.old, sort_keys=True)[:600],
         new=json.dumps(m.new, sort_keys=True)[:600],
-        details={"subclass": m.subclass, "storage": m.storage, "snippet": m.snippet(), "old_dispatched": _dispatched(m.old), "new_dispatched": _dispatched(m.new),
+        details={"subclass": m.subclass, "storage": m.storage, "last_op": last_op, "snippet": m.snippet(), "old_dispatched": _dispatched(m.old), "new_dispatched": _dispatched(m.new),
                  "entry": _entry(m.program[-1]) if m.program else None},
     )
 
