@@ -164,7 +164,9 @@ def test_re_execution_strategies_keep_a_requested_backfill_and_refuse_what_has_n
     assert {"team", "extra", "dagster/backfill"} <= set(_tags_of(res["from_failure:backfill_requested"]))
     assert "dagster/backfill" not in _tags_of(res["parent_tags:backfill_done"])
     assert "team" not in _tags_of(res["all_steps:parent_tags_no_backfill"])
-    assert res["from_asset_failure"]["asset_selection"] == ["reexec_failing_asset"]
+    # the asset that raised, and the one materialized whose blocking check failed, with the check
+    assert res["from_asset_failure"]["asset_selection"] == ["reexec_checked_asset", "reexec_failing_asset"]
+    assert res["from_asset_failure"]["asset_check_selection"] == ["reexec_checked_asset:reexec_blocking_check"]
     assert res["from_asset_failure"]["tags"]["dagster/is_asset_resume_retry"] == "true"
     for refused in ("from_failure:nothing_failed", "from_failure:no_step_failed", "strategy_not_a_strategy"):
         assert "__exception__" in res[refused], refused

@@ -43,8 +43,20 @@ def reexec_failing_asset() -> int:
     raise ValueError("deliberate asset failure")
 
 
-reexec_assets_job = dg.define_asset_job("reexec_assets_job", selection=[reexec_asset, reexec_failing_asset],
-                                        executor_def=dg.in_process_executor)
+# materialized, then its blocking check fails: a retry from asset failure must run both again
+@dg.asset
+def reexec_checked_asset() -> int:
+    return 2
+
+
+@dg.asset_check(asset=reexec_checked_asset, blocking=True)
+def reexec_blocking_check() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=False)
+
+
+reexec_assets_job = dg.define_asset_job(
+    "reexec_assets_job", selection=[reexec_asset, reexec_failing_asset, reexec_checked_asset],
+    executor_def=dg.in_process_executor)
 location_schedule = dg.ScheduleDefinition(name="location_schedule", job=reexec_job, cron_schedule="0 0 * * *")
 
 
@@ -58,5 +70,6 @@ def location_running_sensor():
     return None
 
 
-location_defs = dg.Definitions(assets=[reexec_asset, reexec_failing_asset], jobs=[reexec_job, reexec_assets_job],
+location_defs = dg.Definitions(assets=[reexec_asset, reexec_failing_asset, reexec_checked_asset],
+                               asset_checks=[reexec_blocking_check], jobs=[reexec_job, reexec_assets_job],
                                schedules=[location_schedule], sensors=[location_sensor, location_running_sensor])

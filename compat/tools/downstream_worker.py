@@ -125,6 +125,42 @@ def _tables(database: str) -> dict[str, Any]:
         conn.close()
 
 
+def _duckdb_assets() -> tuple:
+    """The assets db_io_manager materializes: two unpartitioned (one loaded as the default type),
+    a partial column read, static partitions and their union, daily partitions."""
+    import dagster as dg
+
+    @dg.asset
+    def numbers() -> list:
+        return [[1, "one"], [2, "two"], [3, "three"]]
+
+    @dg.asset
+    def doubled(numbers) -> list:  # unannotated: loaded as the default type
+        return [[row[0] * 2, row[1] + row[1]] for row in numbers]
+
+    @dg.asset(ins={"numbers": dg.AssetIn(metadata={"columns": ["i"]})})
+    def only_i(numbers) -> list:
+        return [[row[0], "i"] for row in numbers]
+
+    letters = dg.StaticPartitionsDefinition(["a", "b"])
+
+    @dg.asset(partitions_def=letters, metadata={"partition_expr": "part"})
+    def by_letter(context) -> list:
+        return [[ord(context.partition_key), context.partition_key]]
+
+    @dg.asset
+    def all_letters(by_letter) -> list:
+        return by_letter
+
+    days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-04")
+
+    @dg.asset(partitions_def=days, metadata={"partition_expr": "cast(part as timestamp)"})
+    def by_day(context) -> list:
+        return [[int(context.partition_key[-2:]), context.partition_key]]
+
+    return numbers, doubled, only_i, by_letter, all_letters, by_day
+
+
 def db_io_manager(spied: str, work: str) -> dict[str, Any]:
     """Assets written and read through the DuckDB IO manager: unpartitioned, re-materialized,
     static and daily partitions, a partial column read, a multi-partition read."""
@@ -154,33 +190,7 @@ def db_io_manager(spied: str, work: str) -> dict[str, Any]:
     database = os.path.join(work, "db.duckdb")
     io = io_cls(database=database, schema="compat")
 
-    @dg.asset
-    def numbers() -> list:
-        return [[1, "one"], [2, "two"], [3, "three"]]
-
-    @dg.asset
-    def doubled(numbers) -> list:  # unannotated: loaded as the default type
-        return [[row[0] * 2, row[1] + row[1]] for row in numbers]
-
-    @dg.asset(ins={"numbers": dg.AssetIn(metadata={"columns": ["i"]})})
-    def only_i(numbers) -> list:
-        return [[row[0], "i"] for row in numbers]
-
-    letters = dg.StaticPartitionsDefinition(["a", "b"])
-
-    @dg.asset(partitions_def=letters, metadata={"partition_expr": "part"})
-    def by_letter(context) -> list:
-        return [[ord(context.partition_key), context.partition_key]]
-
-    @dg.asset
-    def all_letters(by_letter) -> list:
-        return by_letter
-
-    days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-04")
-
-    @dg.asset(partitions_def=days, metadata={"partition_expr": "cast(part as timestamp)"})
-    def by_day(context) -> list:
-        return [[int(context.partition_key[-2:]), context.partition_key]]
+    numbers, doubled, only_i, by_letter, all_letters, by_day = _duckdb_assets()
 
     def run(assets, selection=None, partition=None):
         res = dg.materialize(assets, resources={"io_manager": io}, selection=selection, partition_key=partition,

@@ -105,7 +105,8 @@ def schedules_from_location(instance, ctx: Ctx):
 def runs_reexecution_strategies(instance, ctx: Ctx):
     """Re-execution through an in-process code location where runs_reexecution_from_location does
     not go: a parent tagged with a backfill (its tags kept while the backfill is requested, dropped
-    once it is done), a parent without one, the failed assets of an asset job, and the runs with
+    once it is done), a parent without one, the failed assets of an asset job (one raised, one passed
+    materialized but failed its blocking check), and the runs with
     nothing to retry (a run that did not fail; a run failed after all its steps succeeded) and a
     strategy that is not one, each refused."""
     from compat.behaviour import defs
@@ -128,7 +129,8 @@ def runs_reexecution_strategies(instance, ctx: Ctx):
         return {"job": run.job_name, "status": run.status.value, "steps": sorted(run.step_keys_to_execute or []),
                 "run_config": run.run_config,
                 "tags": {k: known.get(v, v) for k, v in sorted(run.tags.items())},
-                "asset_selection": sorted(k.to_user_string() for k in run.asset_selection or ())}
+                "asset_selection": sorted(k.to_user_string() for k in run.asset_selection or ()),
+                "asset_check_selection": sorted(k.to_user_string() for k in run.asset_check_selection or ())}
 
     with _workspace(instance) as (request, location, repo):
         job = repo.get_full_job("reexec_job")

@@ -195,7 +195,7 @@ def runs_records_and_stats(instance, ctx: Ctx):
                             tags={"src": "stats"})
     run = instance.get_run_by_id(result.run_id)
     key = dg.AssetKey("downstream")
-    ctx.step("step_stats", lambda: sorted((s.step_key, s.status.value) for s in instance.get_run_step_stats(run.run_id)))
+    ctx.step("step_stats", lambda: [(s.step_key, s.status.value) for s in instance.get_run_step_stats(run.run_id)])
     ctx.step("partition_data", lambda: [(d.partition, d.status.value) for d in instance.get_run_partition_data(
         RunsFilter(run_ids=[run.run_id]))])
     ctx.step("storage_id_by_partition", lambda: sorted(instance.get_latest_storage_id_by_partition(
