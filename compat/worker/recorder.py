@@ -53,6 +53,7 @@ class LineRecorder:
         self.dirs = package_dirs()
         self.harness = os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         self._cov = None
+        self._real: dict[str, str] = {}  # measured file -> its real path (files do not move mid-run)
         self.touches = Touches(self.dirs)
         self.start()
 
@@ -62,7 +63,11 @@ class LineRecorder:
         # them changes the harness digest, which replays everything); nor is the recorder's own code
         # (its audit hook runs for every file a worker opens, most of them in its first cell)
         omit = [os.path.join(self.harness, "worker", name) for name in ("speedups.py", "recorder.py")]
-        self._cov = self._coverage.Coverage(data_file=None, source=[*self.dirs, self.harness], config_file=False,
+        # the folders as include patterns, not as `source`: the same files are measured, but a
+        # `source` makes every read of the data walk those folders for files never executed
+        # (thousands, each cell), which no reach map uses
+        include = [os.path.join(d, "*") for d in (*self.dirs, self.harness)]
+        self._cov = self._coverage.Coverage(data_file=None, include=include, config_file=False,
                                             branch=False, omit=omit)
         self._cov.start()
 
@@ -79,12 +84,16 @@ class LineRecorder:
         self._cov.stop()
         data = self._cov.get_data()
         out: dict[str, list[int]] = {}
+        roots = [*self.dirs, self.harness] if harness else self.dirs
         for f in data.measured_files():
-            real = os.path.realpath(f)
-            for d in [*self.dirs, self.harness] if harness else self.dirs:
+            lines = data.lines(f)
+            if not lines:  # a file with no line run adds nothing to a reach map
+                continue
+            real = self._real.get(f) or self._real.setdefault(f, os.path.realpath(f))
+            for d in roots:
                 if real.startswith(d + os.sep):
                     rel = os.path.relpath(real, os.path.dirname(d)).replace(os.sep, "/")
-                    out[rel] = sorted(set(out.get(rel, [])) | set(data.lines(f) or ()))
+                    out[rel] = sorted(set(out.get(rel, [])) | set(lines))
         if into is not None:
             out = {f: sorted(set(into.get(f, [])) | set(out.get(f, []))) for f in sorted(set(into) | set(out))}
         self.start()
