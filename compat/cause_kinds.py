@@ -125,7 +125,7 @@ def _moved(ctx, f, d, name, known) -> Key:
 
 def _decorators(ctx, f, d, name, known) -> Key:
     parts = [f"removed @{x}" for x in d.get("removed") or []] + [f"added @{x}" for x in d.get("added") or []]
-    return ("decorators", ", ".join(parts) or f.message.split(": ", 1)[-1])
+    return ("decorators", ", ".join(parts))  # decorators-changed names at least one of each finding
 
 
 def _attribute(ctx, f, d, name, known) -> Key:
