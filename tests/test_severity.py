@@ -159,6 +159,20 @@ def test_a_state_that_only_gains_a_key_is_a_warning_and_one_that_changes_still_b
     assert _one(changed).severity == "breaking"
 
 
+def test_a_state_holding_the_same_records_in_another_order_is_a_warning_and_a_lost_one_still_breaks():
+    """1.13 writes a run's planned materializations before its planned checks, where 1.11 wrote
+    each check after its asset: the same events, as many, in another order. One event fewer, or
+    one in place of another, is a break."""
+    planned = ["PLANNED@a", "CHECK_PLANNED@a_check", "PLANNED@b", "RUN_START"]
+    old = _trace(CELL, state={"event_log": [["run", planned]]})
+    reordered = replay.divergences(old, _trace(CELL, state={"event_log": [["run", [
+        "PLANNED@a", "PLANNED@b", "CHECK_PLANNED@a_check", "RUN_START"]]]}))
+    lost = replay.divergences(old, _trace(CELL, state={"event_log": [["run", [
+        "PLANNED@a", "PLANNED@b", "PLANNED@b", "RUN_START"]]]}))
+    assert _one(reordered).severity == "warning" and "another order" in _one(reordered).why
+    assert _one(lost).severity == "breaking"
+
+
 def _event(member, caller, via):
     return {"member": member, "kind": "call", "args": ["str"], "kwargs": {}, "caller": caller,
             "caller_class": "DynamicPartitionsDefinition" if via == "external" else "DagsterInstance", "via": via}

@@ -190,7 +190,8 @@ def _state_finding(old: dict, new: dict) -> Finding:
     something the new state holds in addition (a key or tag the old one lacked), nothing changed."""
     path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
     return _finding(RULE_STATE, old["cell"], f"{cell_label(old['cell'])}: final storage state differs at {path}",
-                    _short(o), _short(n), path=path, gained=_only_gains(old.get("state"), new.get("state")))
+                    _short(o), _short(n), path=path, gained=_only_gains(old.get("state"), new.get("state")),
+                    reordered=_only_reordered(old.get("state"), new.get("state")))
 
 
 def _only_gains(o: Any, n: Any) -> bool:
@@ -199,6 +200,21 @@ def _only_gains(o: Any, n: Any) -> bool:
         return all(k in n and (same(v, n[k]) or _only_gains(v, n[k])) for k, v in o.items() if v is not None)
     if isinstance(o, list) and isinstance(n, list) and len(o) == len(n):
         return all(same(a, b) or _only_gains(a, b) for a, b in zip(o, n))
+    return False
+
+
+def _only_reordered(o: Any, n: Any) -> bool:
+    """`n` holds what `o` holds, with some list in another order (the same items, as often) and
+    nothing else different: a dagster that writes the planned events of a run in another order."""
+    if isinstance(o, dict) and isinstance(n, dict):
+        keys = {k for k in set(o) | set(n) if o.get(k) is not None or n.get(k) is not None}
+        return all(k in o and k in n for k in keys) and all(
+            same(o[k], n[k]) or _only_reordered(o[k], n[k]) for k in keys)
+    if isinstance(o, list) and isinstance(n, list) and len(o) == len(n):
+        if all(same(a, b) or _only_reordered(a, b) for a, b in zip(o, n)):
+            return True
+        canon = lambda items: sorted(json.dumps(x, sort_keys=True) for x in items)  # noqa: E731
+        return canon(o) == canon(n)
     return False
 
 
