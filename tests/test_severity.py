@@ -169,7 +169,12 @@ def test_a_state_holding_the_same_records_in_another_order_is_a_warning_and_a_lo
         "PLANNED@a", "PLANNED@b", "CHECK_PLANNED@a_check", "RUN_START"]]]}))
     lost = replay.divergences(old, _trace(CELL, state={"event_log": [["run", [
         "PLANNED@a", "PLANNED@b", "PLANNED@b", "RUN_START"]]]}))
+    # with a run that also gained a tag (1.13's code location), as in the real cell
+    tagged = replay.divergences(_trace(CELL, state={"event_log": [["run", planned]], "runs": [{"tags": {}}]}), _trace(
+        CELL, state={"event_log": [["run", ["PLANNED@a", "PLANNED@b", "CHECK_PLANNED@a_check", "RUN_START"]]],
+                     "runs": [{"tags": {"where": "here"}}]}))
     assert _one(reordered).severity == "warning" and "another order" in _one(reordered).why
+    assert _one(tagged).severity == "warning"
     assert _one(lost).severity == "breaking"
 
 

@@ -82,8 +82,8 @@ def _policy(c: Cause) -> None:
              "state lacked) and nothing it held changed: readers see more, not other values")
     elif c.kind == "state" and cells and all(d.get("reordered") for d in cells):
         move(_weaker(c.severity, WARNING), "the storage holds the same records, as many of each, in another "
-             "order (dagster 1.13 writes a run's planned materializations before its planned checks): readers "
-             "that list them see the new order; nothing is lost or changed")
+             "order (dagster 1.13 writes a run's planned materializations before its planned checks), and at "
+             "most something in addition: readers that list them see the new order; nothing is lost or changed")
     elif c.kind == "state" and c.subject.endswith(".__exception__.message"):
         move(INFO, "the storage could not be read on either side after the same steps; only how the read "
              "failed differs")
