@@ -194,7 +194,7 @@ def pytest_configure(config):
         raise pytest.UsageError(escape_unsafe(f"compat: {exc.strerror or exc}{where}")) from None
     except KeyboardInterrupt as exc:  # while re-recording: pytest would say nothing at all
         sig, code = signals.name_and_code(exc)
-        stopped = tempdirs.stop_all(final=True)
+        stopped = signals.stop_all_final()
         pytest.exit(f"compat: interrupted by {sig} while loading or re-recording the baseline; stopped "
                     f"{stopped} worker(s) and removed this run's temp dirs; the baseline is unchanged", returncode=code)
 
@@ -277,7 +277,7 @@ def pytest_sessionfinish(session, exitstatus):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if run.interrupted:
         sig, code = run.interrupted[-1]
-        stopped = tempdirs.stop_all(final=True) + _xdist_workers(session.config)
+        stopped = signals.stop_all_final() + _xdist_workers(session.config)
         if not in_xdist_worker(session.config):
             # an xdist worker is interrupted too when the controller tears it down (its stderr is
             # the controller's): the run's one line is the controller's
@@ -291,7 +291,7 @@ def pytest_unconfigure(config):
             and run.session.exitstatus not in (130, 143):
         # interrupted before the session began (pytest then skips sessionfinish): said here
         sig, code = run.interrupted[-1]
-        stopped = tempdirs.stop_all(final=True)
+        stopped = signals.stop_all_final()
         sys.stderr.write(f"compat: interrupted by {sig}; stopped {stopped} worker(s) and removed this run's temp dirs\n")
         run.session.exitstatus = code
     if run is not None and run.fork_server is not None:

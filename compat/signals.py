@@ -10,9 +10,12 @@ so every `finally` runs.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
 import signal
 import sys
+import tempfile
 import threading
 
 from compat import tempdirs
@@ -62,11 +65,47 @@ def name_and_code(exc: BaseException) -> tuple[str, int]:
     return ("SIGTERM", 143) if isinstance(exc, tempdirs.Terminated) else ("SIGINT", 130)
 
 
+def remove_own_homes() -> None:
+    """Remove the worker homes this process made that are still there: a worker a background
+    thread was starting when the interrupt came has a home before it is tracked, and so none of
+    the stopped workers removes it. Run again at exit, after the last such thread ended."""
+    import shutil
+    from pathlib import Path
+
+    for root in {tempdirs.worker_root(), None}:
+        base = Path(root) if root is not None else Path(tempfile.gettempdir())
+        try:
+            homes = [p for p in base.iterdir() if p.name.startswith("compat-worker-") and p.is_dir()]
+        except OSError:
+            continue
+        for home in homes:
+            try:
+                owner = int((home / tempdirs.OWNER).read_text().strip())
+            except (OSError, ValueError):
+                continue
+            if owner == os.getpid():
+                shutil.rmtree(home, ignore_errors=True)
+
+
+def stop_all_final() -> int:
+    """Every worker of this run stopped for good and every home it made removed (now and at exit);
+    how many workers were stopped."""
+    count = tempdirs.stop_all(final=True)
+    remove_own_homes()
+    if not _AT_EXIT:
+        _AT_EXIT.append(True)
+        atexit.register(remove_own_homes)
+    return count
+
+
+_AT_EXIT: list[bool] = []
+
+
 def stopped(exc: BaseException) -> int:
     """Stop this run's workers, remove its temp dirs, say so in one line; the exit code."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
-    count = tempdirs.stop_all(final=True)
+    count = stop_all_final()
     name, code = name_and_code(exc)
     print(f"compat: interrupted by {name}; stopped {count} worker(s) and removed this run's temp dirs",
           file=sys.stderr)

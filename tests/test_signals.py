@@ -304,3 +304,20 @@ def test_an_interrupted_check_with_two_jobs_stops_its_workers(tmp_path, sig, cod
     _until(lambda: len(list(tmp.glob("compat-worker-*"))) >= 2, proc, "its two behaviour workers")
     proc.send_signal(sig)
     _stopped_cleanly(proc, tmp_path, tmp, marker, before, code, name)
+
+
+def test_an_interrupt_removes_the_worker_homes_this_process_made_and_no_others(tmp_path, monkeypatch):
+    """A worker a background thread was still starting when the signal came has a home before it
+    is tracked; the final stop removes every home this process made, and leaves another's."""
+    import tempfile
+
+    from compat import signals, tempdirs
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    mine = tempdirs.make("compat-worker-", tmp_path)
+    other = tmp_path / "compat-worker-of-another-run"
+    other.mkdir()
+    (other / tempdirs.OWNER).write_text("1\n")  # pid 1 runs as long as the system does
+    signals.remove_own_homes()
+    assert not mine.exists() and other.is_dir()
