@@ -191,29 +191,20 @@ def _state_finding(old: dict, new: dict) -> Finding:
     path, o, n = _first_diff(old.get("state"), new.get("state"), "state")
     return _finding(RULE_STATE, old["cell"], f"{cell_label(old['cell'])}: final storage state differs at {path}",
                     _short(o), _short(n), path=path, gained=_only_gains(old.get("state"), new.get("state")),
-                    reordered=_only_reordered(old.get("state"), new.get("state")))
+                    reordered=_only_gains(old.get("state"), new.get("state"), reordered=True))
 
 
-def _only_gains(o: Any, n: Any) -> bool:
-    """`n` is `o` with mappings that hold more keys, and nothing else differs."""
+def _only_gains(o: Any, n: Any, reordered: bool = False) -> bool:
+    """`n` is `o` with mappings that hold more keys, and nothing else differs. ``reordered``: a
+    list may also hold the same items, as often, in another order (a dagster that writes the
+    planned events of a run in another order)."""
     if isinstance(o, dict) and isinstance(n, dict):
-        return all(k in n and (same(v, n[k]) or _only_gains(v, n[k])) for k, v in o.items() if v is not None)
+        return all(k in n and (same(v, n[k]) or _only_gains(v, n[k], reordered)) for k, v in o.items() if v is not None)
     if isinstance(o, list) and isinstance(n, list) and len(o) == len(n):
-        return all(same(a, b) or _only_gains(a, b) for a, b in zip(o, n))
-    return False
-
-
-def _only_reordered(o: Any, n: Any) -> bool:
-    """`n` holds what `o` holds, with some list in another order (the same items, as often) and
-    mappings that may hold more keys, nothing else different: a dagster that writes the planned
-    events of a run in another order (and tags its runs with one more tag)."""
-    if isinstance(o, dict) and isinstance(n, dict):
-        return all(k in n and (same(v, n[k]) or _only_reordered(v, n[k])) for k, v in o.items() if v is not None)
-    if isinstance(o, list) and isinstance(n, list) and len(o) == len(n):
-        if all(same(a, b) or _only_reordered(a, b) for a, b in zip(o, n)):
+        if all(same(a, b) or _only_gains(a, b, reordered) for a, b in zip(o, n)):
             return True
         canon = lambda items: sorted(json.dumps(x, sort_keys=True) for x in items)  # noqa: E731
-        return canon(o) == canon(n)
+        return reordered and canon(o) == canon(n)
     return False
 
 
